@@ -1,0 +1,48 @@
+"""The one small interface every database engine of the dynamic stage implements.
+
+An engine hands out a connection string to a *fresh, throwaway database* created for this run and
+removes everything it started (server process, temp directory, container, database) in `stop()`.
+"""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class EngineOptions:
+    pg_bin: str | None = None  # local: directory with initdb/pg_ctl/postgres
+    pg_version: str | None = None  # local/docker: major version wanted, e.g. "15"
+    image: str | None = None  # docker: image to run
+    dsn: str | None = None  # dsn: an existing server, reached as a role that may CREATE DATABASE
+
+
+class Engine(abc.ABC):
+    name: str = "engine"
+
+    def __init__(self, options: EngineOptions | None = None):
+        self.options = options or EngineOptions()
+
+    @abc.abstractmethod
+    def start(self) -> str:
+        """Start (or reach) a server and create a fresh database; return its libpq URI (superuser)."""
+
+    @abc.abstractmethod
+    def stop(self) -> None:
+        """Remove everything `start` made. Idempotent; must be safe to call after a partial start."""
+
+    @property
+    @abc.abstractmethod
+    def server_version(self) -> str:
+        """Human-readable PostgreSQL version of the running server (after start)."""
+
+    def __enter__(self) -> str:
+        try:
+            return self.start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
