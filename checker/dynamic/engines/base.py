@@ -24,6 +24,11 @@ class Engine(abc.ABC):
     def __init__(self, options: EngineOptions | None = None):
         self.options = options or EngineOptions()
 
+    @classmethod
+    def unavailable_reason(cls, options: EngineOptions) -> str | None:
+        """Why this engine cannot run here (one line), or None when it looks usable. Cheap: no start."""
+        return None
+
     @abc.abstractmethod
     def start(self) -> str:
         """Start (or reach) a server and create a fresh database; return its libpq URI (superuser)."""
@@ -46,3 +51,12 @@ class Engine(abc.ABC):
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def fetch_server_version(uri: str) -> str:
+    """`server_version` of the server behind `uri` (asked once, right after start)."""
+    import psycopg  # imported late: the static stage never needs a database driver
+
+    with psycopg.connect(uri, autocommit=True, connect_timeout=10) as conn:
+        row = conn.execute("SHOW server_version").fetchone()
+    return str(row[0]) if row else "unknown"

