@@ -59,15 +59,20 @@ def unprivileged_user() -> RunAs:
     try:
         entry = pwd.getpwnam(SYSTEM_USER)
     except KeyError:
-        made = subprocess.run(
-            ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", SYSTEM_USER],
-            capture_output=True,
-            text=True,
-        )
-        if made.returncode != 0:
-            raise EngineError(f"cannot create system user {SYSTEM_USER} to run postgres: {made.stderr.strip()}")
-        entry = pwd.getpwnam(SYSTEM_USER)
+        entry = _create_system_user()
     return RunAs(entry.pw_uid, entry.pw_gid)
+
+
+def _create_system_user() -> pwd.struct_passwd:
+    made = subprocess.run(
+        ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", SYSTEM_USER],
+        capture_output=True,
+        text=True,
+    )
+    if made.returncode != 0:
+        reason = made.stderr.strip() or f"useradd exited {made.returncode}"
+        raise EngineError(f"cannot create system user {SYSTEM_USER} to run postgres: {reason}")
+    return pwd.getpwnam(SYSTEM_USER)
 
 
 def _major_of(version_dir: Path) -> int:
@@ -152,7 +157,8 @@ class LocalEngine(Engine):
     def _initdb(self, bindir: Path, run_as: RunAs) -> None:
         args = [str(bindir / "initdb"), "-D", str(self.pgdata), "-A", "trust", "-U", "postgres"]
         args += ["-E", "UTF8", "--locale=C", "--no-sync", "--no-instructions"]
-        done = subprocess.run(args, capture_output=True, text=True, cwd=self.tempdir, **run_as.subprocess_kwargs())
+        kwargs = run_as.subprocess_kwargs()
+        done = subprocess.run(args, capture_output=True, text=True, cwd=self.tempdir, **kwargs)
         if done.returncode != 0:
             last = (done.stderr.strip().splitlines() or ["no output"])[-1]
             raise EngineError(f"initdb failed ({bindir}): {last}")
@@ -179,7 +185,8 @@ class LocalEngine(Engine):
             if _postmaster_status(self.pgdata) == "ready":
                 return
             time.sleep(0.02)
-        raise EngineError(f"postgres did not become ready within {START_TIMEOUT:.0f}s: {self._last_log_line()}")
+        last = self._last_log_line()
+        raise EngineError(f"postgres did not become ready within {START_TIMEOUT:.0f}s: {last}")
 
     def _last_log_line(self) -> str:
         assert self.tempdir is not None
