@@ -1,0 +1,150 @@
+"""The `docker` engine: a throwaway PostgreSQL container from an image already on this machine.
+
+The checker never pulls: a missing image is an error naming it. The container publishes 5432 on
+127.0.0.1 only (random host port), trusts local connections, and carries a label with this run's id
+so `stop()` — or a person, after a hard kill — can find and remove it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+import uuid
+from typing import Any
+
+from checker.dynamic.engines import cleanup
+from checker.dynamic.engines.base import Engine, EngineOptions, fetch_server_version
+from checker.errors import EngineError
+
+LABEL = "io.supabase-migration-gate.run"
+DEFAULT_MAJOR = "15"
+READY_TIMEOUT = 60.0
+
+
+def default_image(options: EngineOptions) -> str:
+    return options.image or f"postgres:{options.pg_version or DEFAULT_MAJOR}"
+
+
+def docker_client() -> Any:
+    """A client for the local Docker engine, or EngineError saying why there is none."""
+    try:
+        import docker
+    except ImportError as error:
+        raise EngineError(f"no Docker engine: the docker package is not installed ({error})") from error
+    try:
+        client = docker.from_env(timeout=30)
+        client.ping()
+    except docker.errors.DockerException as error:
+        raise EngineError(f"no Docker engine: {_first_line(error)}") from error
+    return client
+
+
+def _first_line(error: BaseException) -> str:
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]
+
+
+class DockerEngine(Engine):
+    name = "docker"
+
+    def __init__(self, options: EngineOptions | None = None):
+        super().__init__(options)
+        self.run_id = uuid.uuid4().hex
+        self.client: Any = None
+        self.container: Any = None
+        self._version = ""
+
+    @classmethod
+    def unavailable_reason(cls, options: EngineOptions) -> str | None:
+        try:
+            client = docker_client()
+        except EngineError as error:
+            return error.message
+        client.close()
+        return None
+
+    @property
+    def server_version(self) -> str:
+        return self._version
+
+    @property
+    def image(self) -> str:
+        return default_image(self.options)
+
+    def start(self) -> str:
+        cleanup.track(self)
+        self.client = docker_client()
+        self._require_image()
+        self.container = self.client.containers.run(
+            self.image,
+            detach=True,
+            name=f"checker-pg-{self.run_id[:12]}",
+            labels={LABEL: self.run_id},
+            environment={"POSTGRES_HOST_AUTH_METHOD": "trust"},
+            ports={"5432/tcp": ("127.0.0.1", None)},
+        )
+        uri = f"postgresql://postgres@127.0.0.1:{self._host_port()}/postgres"
+        self._wait_ready(uri)
+        self._version = fetch_server_version(uri)
+        return uri
+
+    def _require_image(self) -> None:
+        import docker
+
+        try:
+            self.client.images.get(self.image)
+        except docker.errors.ImageNotFound:
+            raise EngineError(
+                f"Docker image {self.image} is not on this machine (the checker never pulls); "
+                f"pull or build it first, or give --image"
+            ) from None
+
+    def _host_port(self) -> int:
+        self.container.reload()
+        bindings = (self.container.ports or {}).get("5432/tcp") or []
+        if not bindings:
+            raise EngineError(f"container from {self.image} did not publish port 5432")
+        return int(bindings[0]["HostPort"])
+
+    def _wait_ready(self, uri: str) -> None:
+        """Poll until the server accepts a connection; the image's init phase restarts it once."""
+        import psycopg
+
+        deadline = time.monotonic() + READY_TIMEOUT
+        while time.monotonic() < deadline:
+            try:
+                with psycopg.connect(uri, connect_timeout=2):
+                    return
+            except psycopg.OperationalError:
+                self._require_running()
+                time.sleep(0.2)
+        waited = f"{READY_TIMEOUT:.0f}s"
+        raise EngineError(f"PostgreSQL in {self.image} did not accept connections within {waited}")
+
+    def _require_running(self) -> None:
+        self.container.reload()
+        if self.container.status in ("exited", "dead"):
+            logs = self.container.logs(tail=5).decode(errors="replace").strip().splitlines()
+            raise EngineError(f"container from {self.image} exited: {logs[-1] if logs else 'no output'}")
+
+    def stop(self) -> None:
+        with cleanup.signals_deferred():
+            self._remove_containers()
+            self.container = None
+            if self.client is not None:
+                self.client.close()
+                self.client = None
+            cleanup.untrack(self)
+
+    def _remove_containers(self) -> None:
+        """Remove by label, which also finds a container whose creation a signal interrupted."""
+        if self.client is None:
+            return
+        import docker
+
+        try:
+            found = self.client.containers.list(all=True, filters={"label": f"{LABEL}={self.run_id}"})
+        except docker.errors.DockerException:
+            found = [self.container] if self.container is not None else []
+        for container in found:
+            with contextlib.suppress(docker.errors.NotFound):
+                container.remove(force=True, v=True)  # v: the image's anonymous data volume too
