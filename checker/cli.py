@@ -1,0 +1,229 @@
+"""The command line: `checker lint | verify | check | rules`.
+
+Exit codes: 0 no error-level finding; 1 at least one error-level finding; 2 bad usage or bad input
+(missing or unreadable file, unparseable SQL, bad policy, unusable database engine);
+3 an internal error (a bug: reported in one line, CHECKER_DEBUG=1 shows the traceback);
+130 interrupted (Ctrl-C or SIGTERM), after cleaning up.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+
+import click
+
+from checker import __version__
+from checker.errors import EXIT_USAGE, CheckerError
+
+EXIT_CODES_HELP = (
+    "Exit codes: 0 no error-level finding; 1 error-level findings; 2 bad usage or bad input "
+    "(missing file, unparseable SQL, bad policy, unusable engine); 3 internal error; 130 interrupted."
+)
+EXIT_INTERNAL = 3
+EXIT_INTERRUPTED = 130
+
+
+def _fail(message: str, code: int) -> None:
+    click.echo(f"checker: {message}", err=True)
+    sys.exit(code)
+
+
+def one_line_errors(command: Callable) -> Callable:
+    """No traceback reaches the user: known errors exit 2, bugs exit 3, each with one line."""
+
+    @wraps(command)
+    def run(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except CheckerError as err:
+            _fail(f"error: {err.one_line()}", err.exit_code)
+        except KeyboardInterrupt:
+            _fail("interrupted; everything the run started was removed", EXIT_INTERRUPTED)
+        except (click.exceptions.Exit, click.ClickException, SystemExit):
+            raise
+        except Exception as err:
+            if os.environ.get("CHECKER_DEBUG"):
+                raise
+            _fail(
+                f"internal error: {type(err).__name__}: {' '.join(str(err).split())} "
+                "(set CHECKER_DEBUG=1 for the traceback)",
+                EXIT_INTERNAL,
+            )
+
+    return run
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]}, epilog=EXIT_CODES_HELP)
+@click.version_option(__version__, prog_name="checker")
+def cli() -> None:
+    """Policy-as-code checks for Supabase / PostgreSQL migrations."""
+
+
+def _common_options(command: Callable) -> Callable:
+    options = [
+        click.argument("paths", nargs=-1, type=click.Path(path_type=Path)),
+        click.option(
+            "--rollback", type=click.Path(path_type=Path), help="Rollback of the (single) migration."
+        ),
+        click.option(
+            "--baseline",
+            "baselines",
+            multiple=True,
+            type=click.Path(path_type=Path),
+            help="SQL file or directory describing the schema that exists before (repeatable).",
+        ),
+        click.option(
+            "--config", help="Policy file (TOML or JSON); default: [tool.checker] in pyproject.toml."
+        ),
+        click.option(
+            "--format",
+            "fmt",
+            default="text",
+            show_default=True,
+            type=click.Choice(["text", "json", "sarif", "github"]),
+        ),
+        click.option("-o", "--output", type=click.Path(path_type=Path), help="Write the report to a file."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _engine_options(command: Callable) -> Callable:
+    from checker.dynamic.engines import ENGINE_NAMES
+
+    options = [
+        click.option(
+            "--engine",
+            default="auto",
+            show_default=True,
+            type=click.Choice(ENGINE_NAMES),
+            help="Where the throwaway PostgreSQL runs.",
+        ),
+        click.option(
+            "--dsn", help="Server for --engine dsn (a fresh database is created and dropped there)."
+        ),
+        click.option(
+            "--pg-bin", type=click.Path(path_type=Path), help="PostgreSQL bin directory (--engine local)."
+        ),
+        click.option("--pg-version", help="PostgreSQL major version (local and docker engines)."),
+        click.option("--image", help="Image for --engine docker (default postgres:<major>)."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+@cli.command(epilog=EXIT_CODES_HELP)
+@_common_options
+@one_line_errors
+def lint(paths, rollback, baselines, config, fmt, output) -> None:
+    """Static stage: parse and check migrations offline (no database, no network)."""
+    from checker.run import run_lint
+
+    code, text = run_lint(paths, rollback, baselines, config, fmt)
+    _emit(text, output)
+    sys.exit(code)
+
+
+@cli.command(epilog=EXIT_CODES_HELP)
+@_common_options
+@_engine_options
+@one_line_errors
+def verify(paths, rollback, baselines, config, fmt, output, engine, dsn, pg_bin, pg_version, image) -> None:
+    """Dynamic stage: apply to a throwaway Supabase-like PostgreSQL, validate, probe RLS, roll back."""
+    from checker.run import run_verify
+
+    code, text = run_verify(
+        paths,
+        rollback,
+        baselines,
+        config,
+        fmt,
+        _engine_choice(engine, dsn, pg_bin, pg_version, image),
+        lint_first=False,
+    )
+    _emit(text, output)
+    sys.exit(code)
+
+
+@cli.command(epilog=EXIT_CODES_HELP)
+@_common_options
+@_engine_options
+@one_line_errors
+def check(paths, rollback, baselines, config, fmt, output, engine, dsn, pg_bin, pg_version, image) -> None:
+    """Both stages: lint, then verify (verify runs when lint found no syntax error)."""
+    from checker.run import run_verify
+
+    code, text = run_verify(
+        paths,
+        rollback,
+        baselines,
+        config,
+        fmt,
+        _engine_choice(engine, dsn, pg_bin, pg_version, image),
+        lint_first=True,
+    )
+    _emit(text, output)
+    sys.exit(code)
+
+
+def _engine_choice(engine, dsn, pg_bin, pg_version, image):
+    from checker.dynamic.engines import EngineOptions
+
+    if engine == "dsn" and not dsn:
+        raise click.UsageError("--engine dsn needs --dsn URI")
+    return engine, EngineOptions(
+        pg_bin=str(pg_bin) if pg_bin else None, pg_version=pg_version, image=image, dsn=dsn
+    )
+
+
+@cli.command(name="rules")
+@click.argument("rule_id", required=False)
+def rules_command(rule_id: str | None) -> None:
+    """List the rules, or show one rule's rationale and examples."""
+    from checker.rules import all_rules, rule_by_id
+
+    if rule_id is None:
+        for rule in all_rules():
+            ids = ", ".join((rule.id, *rule.extra_ids))
+            click.echo(f"{ids:<40} {rule.severity.value:<8} {rule.summary}")
+        return
+    rule = rule_by_id(rule_id)
+    if rule is None:
+        _fail(f"error: no rule {rule_id!r}; `checker rules` lists them", EXIT_USAGE)
+    click.echo(_describe(rule))
+
+
+def _describe(rule) -> str:
+    parts = [
+        f"{rule.id} ({rule.severity.value})",
+        "",
+        rule.summary,
+        "",
+        rule.rationale,
+        "",
+        "Bad:",
+        rule.bad.migration,
+    ]
+    if rule.bad.rollback:
+        parts += ["Bad rollback:", rule.bad.rollback]
+    parts += ["Good:", rule.good.migration]
+    if rule.good.rollback:
+        parts += ["Good rollback:", rule.good.rollback]
+    return "\n".join(parts)
+
+
+def _emit(text: str, output: Path | None) -> None:
+    if output:
+        output.write_text(text, encoding="utf-8")
+    else:
+        click.echo(text, nl=False)
+
+
+def main() -> None:
+    cli(prog_name="checker")

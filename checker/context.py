@@ -1,0 +1,67 @@
+"""What a rule sees: one migration, its rollback, the catalog before it, and the policy."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from checker.model import Catalog, Effects, ObjectRef, statement_effects
+from checker.parse import ParsedFile, Statement
+from checker.policy import Policy
+
+
+@dataclass
+class MigrationUnit:
+    migration: ParsedFile
+    rollback: ParsedFile | None = None
+    before: Catalog = field(default_factory=Catalog)  # baseline + earlier migrations + known objects
+
+
+@dataclass
+class RuleContext:
+    unit: MigrationUnit
+    policy: Policy
+
+    @property
+    def migration(self) -> ParsedFile:
+        return self.unit.migration
+
+    @property
+    def rollback(self) -> ParsedFile | None:
+        return self.unit.rollback
+
+    @property
+    def before(self) -> Catalog:
+        return self.unit.before
+
+    @cached_property
+    def migration_effects(self) -> list[Effects]:
+        return effects_of(self.migration)
+
+    @cached_property
+    def rollback_effects(self) -> list[Effects]:
+        return effects_of(self.rollback) if self.rollback else []
+
+    @cached_property
+    def after(self) -> Catalog:
+        """The catalog once the migration has run."""
+        catalog = self.before.copy()
+        for effects in self.migration_effects:
+            catalog.apply(effects)
+        return catalog
+
+    def is_exposed(self, ref: ObjectRef) -> bool:
+        return ref.schema in self.policy.exposed_schemas
+
+    def created_by_migration(self) -> dict[ObjectRef, tuple[Statement, int | None]]:
+        """Every object the migration creates, with the statement and clause that create it."""
+        found: dict[ObjectRef, tuple[Statement, int | None]] = {}
+        for effects in self.migration_effects:
+            for created in effects.creates:
+                if not (created.if_not_exists and self.before.has(created.ref)):
+                    found.setdefault(created.ref, (effects.statement, created.location))
+        return found
+
+
+def effects_of(parsed: ParsedFile) -> list[Effects]:
+    return [statement_effects(statement) for statement in parsed.statements]

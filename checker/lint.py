@@ -1,0 +1,124 @@
+"""The static pipeline: read → parse → model → rules → findings (with policy and suppressions applied)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from checker.context import MigrationUnit, RuleContext, effects_of
+from checker.errors import InputError
+from checker.findings import SYNTAX_ERROR, Finding, Severity
+from checker.model import Catalog
+from checker.parse import ParsedFile, parse_source
+from checker.policy import Policy
+from checker.rules import Rule, all_rules
+from checker.rules.base import Issue
+from checker.source import read_source
+from checker.suppress import FileSuppressions, find_suppressions
+from checker.targets import Target
+
+
+@dataclass
+class LintResult:
+    findings: list[Finding] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+    units: list[MigrationUnit] = field(default_factory=list)
+
+    @property
+    def has_syntax_error(self) -> bool:
+        return any(f.rule == SYNTAX_ERROR for f in self.findings)
+
+
+def parse_file(path: Path) -> ParsedFile:
+    return parse_source(read_source(path))
+
+
+def baseline_catalog(policy: Policy, files: Iterable[ParsedFile]) -> Catalog:
+    catalog = Catalog()
+    for ref in policy.known_objects():
+        catalog.add_known(ref)
+    for parsed in files:
+        for effects in effects_of(parsed):
+            catalog.apply(effects, origin="baseline")
+    return catalog
+
+
+def lint_targets(
+    targets: list[Target], baseline: list[Path], policy: Policy, rules: list[Rule] | None = None
+) -> LintResult:
+    """Lint migrations in order; each sees the baseline and every migration before it."""
+    result = LintResult()
+    rules = rules if rules is not None else list(all_rules())
+    parsed_baseline = [_parse_counted(path, result) for path in baseline]
+    catalog = baseline_catalog(policy, (p for p in parsed_baseline if not p.syntax_error))
+    for target in targets:
+        migration = _parse_counted(target.migration, result)
+        rollback = _parse_counted(target.rollback, result) if target.rollback else None
+        unit = MigrationUnit(migration, rollback, catalog)
+        result.units.append(unit)
+        if target.report:
+            result.findings.extend(lint_unit(unit, policy, rules, target))
+        if not migration.syntax_error:
+            catalog = RuleContext(unit, policy).after
+    result.findings.sort(key=lambda f: f.sort_key)
+    return result
+
+
+def _parse_counted(path: Path, result: LintResult) -> ParsedFile:
+    parsed = parse_file(path)
+    result.files.append(parsed.path)
+    if parsed.syntax_error:
+        result.findings.append(parsed.syntax_error)
+    return parsed
+
+
+def lint_unit(
+    unit: MigrationUnit, policy: Policy, rules: list[Rule], target: Target | None = None
+) -> list[Finding]:
+    files = [f for f in (unit.migration, unit.rollback) if f]
+    if any(f.syntax_error for f in files):
+        return []  # the syntax error itself is the finding; rules need a complete model
+    context = RuleContext(unit, policy)
+    suppressions = {f.path: find_suppressions(f) for f in files}
+    findings: list[Finding] = []
+    for rule in rules:
+        if policy.severity(rule.id, rule.severity) is None and not rule.extra_ids:
+            continue
+        for issue in rule.check(context):
+            finding = _to_finding(rule, issue, policy)
+            if finding and not _suppressed(finding, issue, suppressions):
+                findings.append(finding)
+    for suppression in suppressions.values():
+        findings.extend(suppression.problems)
+        findings.extend(suppression.unused())
+    return findings
+
+
+def _to_finding(rule: Rule, issue: Issue, policy: Policy) -> Finding | None:
+    rule_id = issue.rule_id or rule.id
+    severity = policy.severity(rule_id, issue.severity or rule.severity)
+    if severity is None:
+        return None
+    if issue.object_name and policy.exemption(rule_id, issue.object_name):
+        return None
+    line, column = issue.statement.position(issue.location)
+    return Finding(
+        rule_id, severity, "static", issue.statement.source.path, line, column, issue.message, issue.hint
+    )
+
+
+def _suppressed(finding: Finding, issue: Issue, suppressions: dict[str, FileSuppressions]) -> bool:
+    found = suppressions.get(finding.file)
+    return bool(found and found.covers(finding, issue.statement.index))
+
+
+def exit_code(findings: list[Finding]) -> int:
+    if any(f.rule == SYNTAX_ERROR for f in findings):
+        return 2
+    return 1 if any(f.severity is Severity.ERROR for f in findings) else 0
+
+
+def require_file(path: Path) -> None:
+    if not path.exists():
+        raise InputError("no such file or directory", str(path))

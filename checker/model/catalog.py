@@ -1,0 +1,222 @@
+"""The catalog: the objects that exist at one point of a run of migrations, and who depends on whom.
+
+The static stage replays effects statement by statement, so rules can ask "does X exist here?",
+"what would dropping X break?" and "which statement created X?" without a database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from checker.model.effects import Created, Drop, Effects
+from checker.model.objects import RELATION_KINDS, TABLE_MEMBER_KINDS, ObjectRef
+from checker.parse import Statement
+
+TYPE_PROVIDERS = ("type", "table", "view", "materialized view", "foreign table")
+
+
+@dataclass
+class CatalogObject:
+    ref: ObjectRef
+    details: dict = field(default_factory=dict)
+    depends_on: list[ObjectRef] = field(default_factory=list)
+    created_by: Statement | None = None  # None: baseline file not modelled, or a known external object
+    origin: str = "migration"  # "baseline" | "known" | "migration"
+    rls: bool = False
+
+
+class Catalog:
+    def __init__(self) -> None:
+        self._objects: dict[ObjectRef, CatalogObject] = {}
+
+    def copy(self) -> Catalog:
+        clone = Catalog()
+        clone._objects = {
+            ref: CatalogObject(
+                obj.ref, obj.details, list(obj.depends_on), obj.created_by, obj.origin, obj.rls
+            )
+            for ref, obj in self._objects.items()
+        }
+        return clone
+
+    def __iter__(self) -> Iterator[CatalogObject]:
+        return iter(self._objects.values())
+
+    def __len__(self) -> int:
+        return len(self._objects)
+
+    # --- lookups ---------------------------------------------------------------------------------
+
+    def find(self, ref: ObjectRef) -> CatalogObject | None:
+        """The object a reference names: exact identity, or any overload / any relation kind."""
+        exact = self._objects.get(ref)
+        if exact:
+            return exact
+        for candidate in self._candidates(ref):
+            obj = self._objects.get(candidate)
+            if obj:
+                return obj
+        if ref.kind in ("function", "procedure"):
+            return self._find_function(ref)
+        return None
+
+    def _candidates(self, ref: ObjectRef) -> Iterable[ObjectRef]:
+        if ref.kind == "type":
+            return [ObjectRef(kind, ref.schema, ref.name) for kind in TYPE_PROVIDERS]
+        if ref.kind == "table":  # a FROM clause or FK target may name a view or a foreign table
+            return [
+                ObjectRef(kind, ref.schema, ref.name)
+                for kind in ("view", "materialized view", "foreign table")
+            ]
+        return []
+
+    def _find_function(self, ref: ObjectRef) -> CatalogObject | None:
+        for obj in self._objects.values():
+            if (
+                obj.ref.kind in ("function", "procedure")
+                and obj.ref.name == ref.name
+                and (obj.ref.schema == ref.schema or not ref.schema)
+                and ref.matches(obj.ref.without_args() if ref.args is None else obj.ref)
+            ):
+                return obj
+        return None
+
+    def exists(self, ref: ObjectRef) -> bool:
+        return self.find(ref) is not None
+
+    def has(self, ref: ObjectRef) -> bool:
+        """Like exists, but also knows the columns a CREATE TABLE declared."""
+        if self.exists(ref):
+            return True
+        if ref.kind == "column" and ref.table_ref:
+            table = self.find(ref.table_ref)
+            return bool(table and ref.name in table.details.get("columns", []))
+        return False
+
+    def tables(self) -> list[CatalogObject]:
+        return [obj for obj in self._objects.values() if obj.ref.kind == "table"]
+
+    def members_of(self, table: ObjectRef) -> list[CatalogObject]:
+        return [
+            obj
+            for obj in self._objects.values()
+            if obj.ref.table == table.name
+            and obj.ref.schema == table.schema
+            and obj.ref.kind in TABLE_MEMBER_KINDS
+        ]
+
+    def policies_on(self, table: ObjectRef) -> list[CatalogObject]:
+        return [obj for obj in self.members_of(table) if obj.ref.kind == "policy"]
+
+    def dependents(self, ref: ObjectRef) -> list[CatalogObject]:
+        """Objects whose definition names `ref` (not the members that go away with a dropped table)."""
+        found = []
+        for obj in self._objects.values():
+            if obj.ref == ref or self._is_member(obj.ref, ref):
+                continue
+            if any(_names(dep, ref) for dep in obj.depends_on):
+                found.append(obj)
+        return found
+
+    @staticmethod
+    def _is_member(member: ObjectRef, owner: ObjectRef) -> bool:
+        return (
+            owner.kind in RELATION_KINDS | {"table"}
+            and member.kind in TABLE_MEMBER_KINDS
+            and member.table == owner.name
+            and member.schema == owner.schema
+        )
+
+    # --- changes -----------------------------------------------------------------------------------
+
+    def add(self, created: Created, statement: Statement | None, origin: str) -> CatalogObject:
+        existing = self._objects.get(created.ref)
+        deps = [self._resolve(ref.target) for ref in created.depends_on if ref.lasting]
+        obj = CatalogObject(created.ref, created.details, deps, statement, origin)
+        if existing and (created.if_not_exists or created.details.get("replace")):
+            existing.details = (
+                {**existing.details, **created.details}
+                if created.details.get("replace")
+                else existing.details
+            )
+            return existing
+        self._objects[created.ref] = obj
+        if created.ref.kind == "column":
+            table = self.find(created.ref.table_ref)  # type: ignore[arg-type]
+            if table and created.ref.name not in table.details.setdefault("columns", []):
+                table.details["columns"].append(created.ref.name)
+        return obj
+
+    def _resolve(self, target: ObjectRef) -> ObjectRef:
+        found = self.find(target)
+        return found.ref if found else target
+
+    def add_known(self, ref: ObjectRef) -> None:
+        self._objects.setdefault(ref, CatalogObject(ref, origin="known"))
+
+    def remove(self, drop: Drop) -> list[CatalogObject]:
+        """Remove what a DROP removes; returns the removed objects (CASCADE follows dependents)."""
+        target = self.find(drop.ref)
+        if target is None:
+            return []
+        removed = [target]
+        queue = [target.ref]
+        while queue:
+            ref = queue.pop()
+            self._objects.pop(ref, None)
+            for member in self._members_of_ref(ref):
+                self._objects.pop(member.ref, None)
+                removed.append(member)
+                queue.append(member.ref)
+            if drop.cascade:
+                for dependent in self.dependents(ref):
+                    if dependent.ref in self._objects:
+                        removed.append(dependent)
+                        queue.append(dependent.ref)
+        return removed
+
+    def _members_of_ref(self, ref: ObjectRef) -> list[CatalogObject]:
+        if ref.kind in RELATION_KINDS | {"table"}:
+            return self.members_of(ref)
+        if ref.kind == "schema":
+            return [obj for obj in self._objects.values() if obj.ref.schema == ref.name]
+        return []
+
+    def apply(self, effects: Effects, origin: str = "migration") -> None:
+        for created in effects.creates:
+            self.add(created, effects.statement, origin)
+        for drop in effects.drops:
+            self.remove(drop)
+        for table_ref, action in effects.rls:
+            table = self.find(table_ref)
+            if table and action in ("enable", "disable"):
+                table.rls = action == "enable"
+        for old, new_name in effects.renames:
+            self._rename(old, new_name)
+
+    def _rename(self, old: ObjectRef, new_name: str) -> None:
+        obj = self.find(old)
+        if not obj or not new_name:
+            return
+        del self._objects[obj.ref]
+        renamed = ObjectRef(obj.ref.kind, obj.ref.schema, new_name, obj.ref.table, obj.ref.args)
+        obj.ref = renamed
+        self._objects[renamed] = obj
+
+
+def _names(dependency: ObjectRef, target: ObjectRef) -> bool:
+    if dependency.kind == "type" and target.kind in TYPE_PROVIDERS:
+        return (dependency.schema, dependency.name) == (target.schema, target.name)
+    return dependency.matches(target) if dependency.kind == target.kind else False
+
+
+def same_object(created: ObjectRef, wanted: ObjectRef) -> bool:
+    """Whether creating `created` satisfies a reference to `wanted` (a row type is a type, ...)."""
+    if wanted.kind == "type" and created.kind in TYPE_PROVIDERS:
+        return (created.schema, created.name) == (wanted.schema, wanted.name)
+    if wanted.kind == "table" and created.kind in ("view", "materialized view", "foreign table"):
+        return (created.schema, created.name) == (wanted.schema, wanted.name)
+    if wanted.kind in ("function", "procedure") and created.kind in ("function", "procedure"):
+        return wanted.matches(created)
+    return created.kind == wanted.kind and wanted.matches(created)

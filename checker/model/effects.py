@@ -1,0 +1,600 @@
+"""What one statement does to the schema: the objects it creates and drops and the ones it needs.
+
+Each handler reads one libpg_query node kind. Statements with no schema effect (DML, GRANT,
+SET, DO blocks, ...) yield empty effects; rules that care about them read the statement itself.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from pglast import parser as pg
+
+from checker.model.objects import (
+    DEFAULT_SCHEMA,
+    ObjectRef,
+    function_ref,
+    identity_args,
+    range_var,
+    split_name,
+    strings,
+    type_name,
+    user_type_ref,
+)
+from checker.model.walk import find_nodes
+from checker.parse import Statement
+
+
+@dataclass
+class Reference:
+    """An object a statement needs to exist when it runs."""
+
+    target: ObjectRef
+    reason: str  # e.g. "foreign key", "argument type", "function called by the policy"
+    location: int | None = None  # byte offset of the referring clause
+    # False for what PostgreSQL checks only when the statement runs and then forgets, such as the
+    # tables a LANGUAGE SQL body reads: they must exist first, but do not block a later DROP.
+    lasting: bool = True
+
+
+@dataclass
+class Created:
+    ref: ObjectRef
+    details: dict = field(default_factory=dict)
+    depends_on: list[Reference] = field(default_factory=list)
+    location: int | None = None
+    if_not_exists: bool = False
+
+
+@dataclass
+class Drop:
+    ref: ObjectRef
+    cascade: bool = False
+    missing_ok: bool = False
+    location: int | None = None
+
+
+@dataclass
+class Effects:
+    statement: Statement
+    creates: list[Created] = field(default_factory=list)
+    drops: list[Drop] = field(default_factory=list)
+    references: list[Reference] = field(default_factory=list)
+    alters: list[ObjectRef] = field(default_factory=list)
+    rls: list[tuple[ObjectRef, str]] = field(default_factory=list)  # (table, "enable"|"disable"|"force")
+    renames: list[tuple[ObjectRef, str]] = field(default_factory=list)
+
+    def all_references(self) -> list[Reference]:
+        refs = list(self.references)
+        for created in self.creates:
+            refs.extend(created.depends_on)
+        return refs
+
+
+Handler = Callable[[Statement, Effects], None]
+_HANDLERS: dict[str, Handler] = {}
+
+
+def handles(*kinds: str) -> Callable[[Handler], Handler]:
+    def register(handler: Handler) -> Handler:
+        for kind in kinds:
+            _HANDLERS[kind] = handler
+        return handler
+
+    return register
+
+
+def statement_effects(statement: Statement) -> Effects:
+    effects = Effects(statement)
+    handler = _HANDLERS.get(statement.kind)
+    if handler:
+        handler(statement, effects)
+    return effects
+
+
+# --- tables -----------------------------------------------------------------------------------
+
+
+@handles("CreateStmt")
+def _create_table(stmt: Statement, fx: Effects) -> None:
+    node = stmt.node
+    table = range_var(node["relation"])
+    columns: list[str] = []
+    details = {"columns": columns, "primary_key": [], "foreign_keys": [], "unique": [], "column_types": {}}
+    created = Created(
+        table,
+        details,
+        location=node["relation"].get("location"),
+        if_not_exists=bool(node.get("if_not_exists")),
+    )
+    fx.creates.append(created)
+    for element in node.get("tableElts", []):
+        if "ColumnDef" in element:
+            _column(table, element["ColumnDef"], created, fx)
+        elif "Constraint" in element:
+            _table_constraint(table, element["Constraint"], None, created, fx)
+    for parent in node.get("inhRelations", []):
+        if "RangeVar" in parent:
+            created.depends_on.append(
+                Reference(range_var(parent["RangeVar"]), "parent table", parent["RangeVar"].get("location"))
+            )
+    if "partbound" in node and node.get("inhRelations"):
+        details["partition"] = True
+
+
+def _column(table: ObjectRef, coldef: dict, created: Created, fx: Effects) -> Created:
+    name = coldef["colname"]
+    column = ObjectRef("column", table.schema, name, table.name)
+    col_type = type_name(coldef["typeName"]) if "typeName" in coldef else ""
+    created.details.setdefault("columns", []).append(name)
+    created.details.setdefault("column_types", {})[name] = col_type
+    needed = user_type_ref(col_type)
+    if needed:
+        created.depends_on.append(Reference(needed, "column type", coldef["typeName"].get("location")))
+    for item in coldef.get("constraints", []):
+        _table_constraint(table, item["Constraint"], name, created, fx)
+    return Created(column, {"type": col_type}, location=coldef.get("location"))
+
+
+def _table_constraint(table: ObjectRef, con: dict, column: str | None, created: Created, fx: Effects) -> None:
+    contype = con.get("contype")
+    keys = [column] if column else strings(con.get("keys"))
+    details = created.details
+    if contype == "CONSTR_PRIMARY":
+        details["primary_key"] = keys
+    elif contype == "CONSTR_UNIQUE":
+        details.setdefault("unique", []).append(keys)
+    elif contype == "CONSTR_FOREIGN":
+        target = range_var(con["pktable"])
+        fk_columns = [column] if column else strings(con.get("fk_attrs"))
+        details.setdefault("foreign_keys", []).append(
+            {
+                "columns": fk_columns,
+                "table": target.qualified,
+                "location": con.get("location"),
+                "name": con.get("conname") or _implicit_constraint_name(table, fk_columns, "fkey"),
+            }
+        )
+        created.depends_on.append(Reference(target, "foreign key", con["pktable"].get("location")))
+    elif contype == "CONSTR_CHECK":
+        details.setdefault("checks", []).append(con.get("conname"))
+
+
+def _implicit_constraint_name(table: ObjectRef, columns: list[str], suffix: str) -> str:
+    return "_".join([table.name, *columns, suffix])
+
+
+_ALTER_RLS = {
+    "AT_EnableRowSecurity": "enable",
+    "AT_DisableRowSecurity": "disable",
+    "AT_ForceRowSecurity": "force",
+    "AT_NoForceRowSecurity": "no force",
+}
+
+
+@handles("AlterTableStmt")
+def _alter_table(stmt: Statement, fx: Effects) -> None:
+    node = stmt.node
+    if node.get("objtype") not in (None, "OBJECT_TABLE"):
+        fx.alters.append(
+            ObjectRef(_OBJTYPE_KIND.get(node.get("objtype"), "table"), *_schema_name(node["relation"]))
+        )
+        return
+    table = range_var(node["relation"])
+    for item in node.get("cmds", []):
+        _alter_table_cmd(table, item["AlterTableCmd"], fx)
+
+
+def _schema_name(relation: dict) -> tuple[str, str]:
+    return relation.get("schemaname") or DEFAULT_SCHEMA, relation.get("relname", "")
+
+
+def _alter_table_cmd(table: ObjectRef, cmd: dict, fx: Effects) -> None:
+    subtype = cmd.get("subtype")
+    fx.references.append(Reference(table, "altered table"))
+    if subtype in _ALTER_RLS:
+        fx.rls.append((table, _ALTER_RLS[subtype]))
+    elif subtype == "AT_AddColumn":
+        holder = Created(table, {})
+        column = _column(table, cmd["def"]["ColumnDef"], holder, fx)
+        column.if_not_exists = bool(cmd.get("missing_ok"))
+        column.depends_on = [Reference(table, "table of the column"), *holder.depends_on]
+        column.details.update(holder.details)
+        fx.creates.append(column)
+    elif subtype == "AT_DropColumn":
+        fx.drops.append(
+            Drop(
+                ObjectRef("column", table.schema, cmd["name"], table.name),
+                cmd.get("behavior") == "DROP_CASCADE",
+                bool(cmd.get("missing_ok")),
+            )
+        )
+    elif subtype == "AT_AddConstraint":
+        _add_constraint(table, cmd["def"]["Constraint"], fx)
+    elif subtype == "AT_DropConstraint":
+        fx.drops.append(
+            Drop(
+                ObjectRef("constraint", table.schema, cmd["name"], table.name),
+                cmd.get("behavior") == "DROP_CASCADE",
+                bool(cmd.get("missing_ok")),
+            )
+        )
+    else:
+        target = ObjectRef("column", table.schema, cmd["name"], table.name) if cmd.get("name") else table
+        fx.alters.append(target)
+
+
+def _add_constraint(table: ObjectRef, con: dict, fx: Effects) -> None:
+    holder = Created(table, {})
+    _table_constraint(table, con, None, holder, fx)
+    suffix = {
+        "CONSTR_FOREIGN": "fkey",
+        "CONSTR_PRIMARY": "pkey",
+        "CONSTR_UNIQUE": "key",
+        "CONSTR_CHECK": "check",
+    }.get(con.get("contype", ""), "con")
+    keys = strings(con.get("fk_attrs") or con.get("keys"))
+    name = con.get("conname") or _implicit_constraint_name(table, keys, suffix)
+    ref = ObjectRef("constraint", table.schema, name, table.name)
+    details = {"contype": con.get("contype"), **holder.details}
+    fx.creates.append(
+        Created(
+            ref,
+            details,
+            [Reference(table, "table of the constraint"), *holder.depends_on],
+            con.get("location"),
+        )
+    )
+
+
+# --- indexes, functions, triggers, policies, views -----------------------------------------------
+
+
+@handles("IndexStmt")
+def _create_index(stmt: Statement, fx: Effects) -> None:
+    node = stmt.node
+    table = range_var(node["relation"])
+    columns = [elem["IndexElem"].get("name") for elem in node.get("indexParams", []) if "IndexElem" in elem]
+    name = node.get("idxname") or _implicit_constraint_name(table, [c or "expr" for c in columns], "idx")
+    ref = ObjectRef("index", table.schema, name, table.name)
+    fx.creates.append(
+        Created(
+            ref,
+            {
+                "columns": columns,
+                "unique": bool(node.get("unique")),
+                "concurrent": bool(node.get("concurrent")),
+                "partial": "whereClause" in node,
+            },
+            [Reference(table, "indexed table", node["relation"].get("location"))],
+            node["relation"].get("location"),
+            bool(node.get("if_not_exists")),
+        )
+    )
+
+
+@handles("CreateFunctionStmt")
+def _create_function(stmt: Statement, fx: Effects) -> None:
+    node = stmt.node
+    kind = "procedure" if node.get("is_procedure") else "function"
+    ref = function_ref(strings(node["funcname"]), identity_args(node.get("parameters")), kind)
+    options = _function_options(node.get("options", []))
+    details = {"replace": bool(node.get("replace")), **options}
+    if "returnType" in node:
+        details["returns"] = type_name(node["returnType"])
+    created = Created(ref, details, location=None)
+    for item in node.get("parameters", []):
+        param = item["FunctionParameter"]
+        needed = user_type_ref(type_name(param["argType"])) if "argType" in param else None
+        if needed:
+            created.depends_on.append(Reference(needed, "argument type", param["argType"].get("location")))
+    if "returnType" in node:
+        needed = user_type_ref(details["returns"])
+        if needed:
+            created.depends_on.append(Reference(needed, "return type", node["returnType"].get("location")))
+    created.depends_on.extend(_sql_body_references(node, options))
+    fx.creates.append(created)
+
+
+def _function_options(options: list[dict]) -> dict:
+    found: dict = {"security_definer": False, "search_path": None, "language": None, "body": None}
+    for item in options:
+        elem = item.get("DefElem", {})
+        name, arg = elem.get("defname"), elem.get("arg", {})
+        if name == "language":
+            found["language"] = arg.get("String", {}).get("sval", "").lower()
+        elif name == "security":
+            found["security_definer"] = bool(arg.get("Boolean", {}).get("boolval"))
+        elif name == "as":
+            found["body"] = "".join(strings(arg.get("List", {}).get("items")))
+        elif name == "set" and arg.get("VariableSetStmt", {}).get("name") == "search_path":
+            setting = arg["VariableSetStmt"]
+            found["search_path"] = [str(v) for v in find_nodes(setting.get("args", []), "sval")] or [
+                _const_text(a) for a in setting.get("args", [])
+            ]
+        elif name == "volatility":
+            found["volatility"] = arg.get("String", {}).get("sval")
+    return found
+
+
+def _const_text(node: dict) -> str:
+    for value in find_nodes(node, "String"):
+        return value.get("sval", "")
+    return ""
+
+
+def _sql_body_references(node: dict, options: dict) -> list[Reference]:
+    """Tables a LANGUAGE SQL body reads: PostgreSQL checks them when the function is created."""
+    if options.get("language") != "sql":
+        return []
+    if "sql_body" in node:
+        tree: object = node["sql_body"]
+    elif options.get("body"):
+        try:
+            tree = json.loads(pg.parse_sql_json(options["body"]))
+        except pg.ParseError:
+            return []
+    else:
+        return []
+    return [
+        Reference(range_var(rv), "table read by the function body", lasting=False)
+        for rv in find_nodes(tree, "RangeVar")
+        if _is_real_table(rv)
+    ]
+
+
+def _is_real_table(rv: dict) -> bool:
+    # A name without schema may be a CTE; only qualified names are checked with confidence.
+    return bool(rv.get("schemaname"))
+
+
+@handles("CreateTrigStmt")
+def _create_trigger(stmt: Statement, fx: Effects) -> None:
+    node = stmt.node
+    table = range_var(node["relation"])
+    ref = ObjectRef("trigger", table.schema, node["trigname"], table.name)
+    function = function_ref(strings(node["funcname"]), ())
+    fx.creates.append(
+        Created(
+            ref,
+            {"function": function.qualified},
+            [
+                Reference(table, "table of the trigger", node["relation"].get("location")),
+                Reference(function, "trigger function"),
+            ],
+            node["relation"].get("location"),
+        )
+    )
+
+
+@handles("CreatePolicyStmt")
+def _create_policy(stmt: Statement, fx: Effects) -> None:
+    node = stmt.node
+    table = range_var(node["table"])
+    ref = ObjectRef("policy", table.schema, node["policy_name"], table.name)
+    roles = [
+        r["RoleSpec"].get("rolename") or r["RoleSpec"].get("roletype", "").removeprefix("ROLESPEC_").lower()
+        for r in node.get("roles", [])
+    ]
+    details = {
+        "command": node.get("cmd_name", "all"),
+        "roles": roles or ["public"],
+        "permissive": node.get("permissive", False),
+        "using": node.get("qual"),
+        "with_check": node.get("with_check"),
+        "roles_given": bool(node.get("roles")),
+    }
+    depends = [Reference(table, "table of the policy", node["table"].get("location"))]
+    depends.extend(
+        _called_functions([node.get("qual"), node.get("with_check")], "function called by the policy")
+    )
+    fx.creates.append(Created(ref, details, depends, node["table"].get("location")))
+
+
+def _called_functions(trees: list, reason: str) -> list[Reference]:
+    refs = []
+    for call in find_nodes(trees, "FuncCall"):
+        parts = strings(call.get("funcname"))
+        if parts and parts[0] != "pg_catalog":
+            ref = function_ref(parts, None)
+            refs.append(
+                Reference(
+                    ref if len(parts) > 1 else ObjectRef("function", "", parts[-1]),
+                    reason,
+                    call.get("location"),
+                )
+            )
+    for rv in find_nodes(trees, "RangeVar"):
+        if _is_real_table(rv):
+            refs.append(Reference(range_var(rv), "table read by the policy", rv.get("location")))
+    return refs
+
+
+@handles("AlterPolicyStmt")
+def _alter_policy(stmt: Statement, fx: Effects) -> None:
+    table = range_var(stmt.node["table"])
+    fx.alters.append(ObjectRef("policy", table.schema, stmt.node["policy_name"], table.name))
+
+
+@handles("ViewStmt")
+def _create_view(stmt: Statement, fx: Effects) -> None:
+    node = stmt.node
+    view = node["view"]
+    ref = ObjectRef("view", *_schema_name(view))
+    options = {
+        elem["DefElem"]["defname"]: _defelem_value(elem["DefElem"])
+        for elem in node.get("options", [])
+        if "DefElem" in elem
+    }
+    ctes = {cte["ctename"] for cte in find_nodes(node["query"], "CommonTableExpr")}
+    sources = [
+        range_var(rv)
+        for rv in find_nodes(node["query"], "RangeVar")
+        if rv.get("schemaname") or rv.get("relname") not in ctes
+    ]
+    depends = [Reference(src, "table read by the view") for src in sources]
+    fx.creates.append(
+        Created(
+            ref,
+            {"options": options, "sources": [s.qualified for s in sources]},
+            depends,
+            view.get("location"),
+            bool(node.get("replace")),
+        )
+    )
+
+
+def _defelem_value(elem: dict) -> str:
+    arg = elem.get("arg", {})
+    for key in ("String", "Boolean", "Integer"):
+        if key in arg:
+            value = next(iter(arg[key].values()), "")
+            return str(value).lower()
+    return "true" if not arg else ""
+
+
+@handles("CreateTableAsStmt")
+def _create_table_as(stmt: Statement, fx: Effects) -> None:
+    into = stmt.node["into"]["rel"]
+    kind = "materialized view" if stmt.node.get("objtype") == "OBJECT_MATVIEW" else "table"
+    fx.creates.append(
+        Created(
+            ObjectRef(kind, *_schema_name(into)),
+            {"columns": []},
+            location=into.get("location"),
+            if_not_exists=bool(stmt.node.get("if_not_exists")),
+        )
+    )
+
+
+# --- types, sequences, schemas, extensions ---------------------------------------------------------
+
+
+@handles("CreateEnumStmt", "CompositeTypeStmt", "CreateDomainStmt", "CreateRangeStmt")
+def _create_type(stmt: Statement, fx: Effects) -> None:
+    node = stmt.node
+    if "typevar" in node:
+        schema, name = _schema_name(node["typevar"])
+    else:
+        schema, name = split_name(strings(node.get("typeName") or node.get("domainname")))
+    fx.creates.append(Created(ObjectRef("type", schema, name)))
+
+
+@handles("CreateSeqStmt")
+def _create_sequence(stmt: Statement, fx: Effects) -> None:
+    seq = stmt.node["sequence"]
+    fx.creates.append(
+        Created(
+            ObjectRef("sequence", *_schema_name(seq)),
+            location=seq.get("location"),
+            if_not_exists=bool(stmt.node.get("if_not_exists")),
+        )
+    )
+
+
+@handles("CreateSchemaStmt")
+def _create_schema(stmt: Statement, fx: Effects) -> None:
+    name = stmt.node.get("schemaname") or ""
+    fx.creates.append(
+        Created(ObjectRef("schema", "", name), if_not_exists=bool(stmt.node.get("if_not_exists")))
+    )
+
+
+@handles("CreateExtensionStmt")
+def _create_extension(stmt: Statement, fx: Effects) -> None:
+    options = {
+        e["DefElem"]["defname"]: _defelem_value(e["DefElem"])
+        for e in stmt.node.get("options", [])
+        if "DefElem" in e
+    }
+    fx.creates.append(
+        Created(
+            ObjectRef("extension", "", stmt.node["extname"]),
+            {"schema": options.get("schema")},
+            if_not_exists=bool(stmt.node.get("if_not_exists")),
+        )
+    )
+
+
+# --- drops and renames ---------------------------------------------------------------------------
+
+_OBJTYPE_KIND = {
+    "OBJECT_TABLE": "table",
+    "OBJECT_VIEW": "view",
+    "OBJECT_MATVIEW": "materialized view",
+    "OBJECT_INDEX": "index",
+    "OBJECT_SEQUENCE": "sequence",
+    "OBJECT_TYPE": "type",
+    "OBJECT_DOMAIN": "type",
+    "OBJECT_FUNCTION": "function",
+    "OBJECT_PROCEDURE": "procedure",
+    "OBJECT_ROUTINE": "function",
+    "OBJECT_SCHEMA": "schema",
+    "OBJECT_EXTENSION": "extension",
+    "OBJECT_POLICY": "policy",
+    "OBJECT_TRIGGER": "trigger",
+    "OBJECT_FOREIGN_TABLE": "foreign table",
+    "OBJECT_COLUMN": "column",
+    "OBJECT_RULE": "rule",
+}
+
+
+@handles("DropStmt")
+def _drop(stmt: Statement, fx: Effects) -> None:
+    node = stmt.node
+    kind = _OBJTYPE_KIND.get(node.get("removeType", ""))
+    if not kind:
+        return
+    cascade = node.get("behavior") == "DROP_CASCADE"
+    for obj in node.get("objects", []):
+        ref = _dropped_ref(kind, obj)
+        if ref:
+            fx.drops.append(Drop(ref, cascade, bool(node.get("missing_ok"))))
+
+
+def _dropped_ref(kind: str, obj: dict) -> ObjectRef | None:
+    if "ObjectWithArgs" in obj:
+        owa = obj["ObjectWithArgs"]
+        args = (
+            None
+            if owa.get("args_unspecified")
+            else tuple(type_name(t["TypeName"]) for t in owa.get("objargs", []))
+        )
+        return function_ref(strings(owa["objname"]), args, "procedure" if kind == "procedure" else "function")
+    if "TypeName" in obj:
+        schema, name = split_name(strings(obj["TypeName"]["names"]))
+        return ObjectRef("type", schema, name)
+    if "String" in obj:
+        return ObjectRef(kind, "", obj["String"]["sval"])
+    parts = strings(obj.get("List", {}).get("items"))
+    if not parts:
+        return None
+    if kind in ("policy", "trigger", "rule"):
+        schema, table = split_name(parts[:-1])
+        return ObjectRef(kind, schema, parts[-1], table)
+    schema, name = split_name(parts)
+    return ObjectRef(kind, schema, name)
+
+
+@handles("RenameStmt")
+def _rename(stmt: Statement, fx: Effects) -> None:
+    node = stmt.node
+    kind = _OBJTYPE_KIND.get(node.get("renameType", ""), "object")
+    if "relation" in node:
+        schema, name = _schema_name(node["relation"])
+        target = (
+            ObjectRef("column", schema, node.get("subname", ""), name)
+            if kind == "column"
+            else ObjectRef(kind, schema, name)
+        )
+    else:
+        target = ObjectRef(kind, "", str(node.get("subname") or ""))
+    fx.renames.append((target, node.get("newname", "")))
+
+
+@handles("TruncateStmt")
+def _truncate(stmt: Statement, fx: Effects) -> None:
+    for rel in stmt.node.get("relations", []):
+        fx.alters.append(range_var(rel["RangeVar"]))

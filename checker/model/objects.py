@@ -1,0 +1,219 @@
+"""Object identities, name resolution and type-name normalisation.
+
+Unqualified names resolve to `public`, as they do under Supabase's default search_path.
+Function identities use PostgreSQL's rule: only IN, INOUT and VARIADIC argument types count.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+DEFAULT_SCHEMA = "public"
+
+# Kinds whose names share pg_class's namespace (a table and a view cannot share a name).
+RELATION_KINDS = frozenset({"table", "view", "materialized view", "sequence", "index", "foreign table"})
+# Kinds that live on a table and go away with it.
+TABLE_MEMBER_KINDS = frozenset({"column", "constraint", "policy", "trigger", "index", "rule"})
+
+_TYPE_ALIASES = {
+    "int": "integer",
+    "int4": "integer",
+    "integer": "integer",
+    "int2": "smallint",
+    "smallint": "smallint",
+    "int8": "bigint",
+    "bigint": "bigint",
+    "bool": "boolean",
+    "boolean": "boolean",
+    "float4": "real",
+    "real": "real",
+    "float8": "double precision",
+    "float": "double precision",
+    "double precision": "double precision",
+    "varchar": "character varying",
+    "character varying": "character varying",
+    "bpchar": "character",
+    "char": "character",
+    "character": "character",
+    "numeric": "numeric",
+    "decimal": "numeric",
+    "timestamptz": "timestamp with time zone",
+    "timestamp": "timestamp without time zone",
+    "timetz": "time with time zone",
+    "time": "time without time zone",
+    "varbit": "bit varying",
+}
+BUILTIN_TYPES = frozenset(_TYPE_ALIASES.values()) | frozenset(
+    [
+        "text",
+        "uuid",
+        "json",
+        "jsonb",
+        "date",
+        "interval",
+        "bytea",
+        "inet",
+        "cidr",
+        "macaddr",
+        "money",
+        "xml",
+        "oid",
+        "regclass",
+        "regproc",
+        "regprocedure",
+        "regtype",
+        "regrole",
+        "regnamespace",
+        "name",
+        "tsvector",
+        "tsquery",
+        "point",
+        "line",
+        "lseg",
+        "box",
+        "path",
+        "polygon",
+        "circle",
+        "bit",
+        "int4range",
+        "int8range",
+        "numrange",
+        "tsrange",
+        "tstzrange",
+        "daterange",
+        "record",
+        "trigger",
+        "event_trigger",
+        "void",
+        "anyelement",
+        "anyarray",
+        "anynonarray",
+        "anyenum",
+        "anyrange",
+        "anymultirange",
+        "anycompatible",
+        "anycompatiblearray",
+        "internal",
+        "cstring",
+        "unknown",
+        "citext",
+        "ltree",
+        "hstore",
+        "vector",
+    ]
+)
+
+
+@dataclass(frozen=True, order=True)
+class ObjectRef:
+    """The identity of one database object.
+
+    `table` is set for objects that live on a table (columns, policies, triggers, constraints,
+    indexes). `args` is the identity argument list of a function; None means "any overload"
+    (a call site or `DROP FUNCTION f` without a list).
+    """
+
+    kind: str
+    schema: str
+    name: str
+    table: str | None = None
+    args: tuple[str, ...] | None = None
+
+    @property
+    def qualified(self) -> str:
+        return f"{self.schema}.{self.name}" if self.schema else self.name
+
+    @property
+    def table_ref(self) -> ObjectRef | None:
+        return ObjectRef("table", self.schema, self.table) if self.table else None
+
+    def display(self) -> str:
+        if self.kind == "function" or self.kind == "procedure":
+            args = "..." if self.args is None else ", ".join(self.args)
+            return f"{self.kind} {self.qualified}({args})"
+        if self.kind == "column":
+            return f"column {self.schema}.{self.table}.{self.name}"
+        if self.kind in ("policy", "trigger", "constraint", "rule"):
+            return f'{self.kind} "{self.name}" on {self.schema}.{self.table}'
+        if self.kind in ("schema", "extension", "role"):
+            return f"{self.kind} {self.name}"
+        return f"{self.kind} {self.qualified}"
+
+    def matches(self, other: ObjectRef) -> bool:
+        """Same object, treating an unknown argument list as a wildcard."""
+        if (self.kind, self.schema, self.name, self.table) != (
+            other.kind,
+            other.schema,
+            other.name,
+            other.table,
+        ):
+            return False
+        return self.args is None or other.args is None or self.args == other.args
+
+    def without_args(self) -> ObjectRef:
+        return ObjectRef(self.kind, self.schema, self.name, self.table, None)
+
+
+def strings(items: list[dict] | None) -> list[str]:
+    """The text of a libpg_query list of String nodes (qualified names, options)."""
+    return [item["String"]["sval"] for item in items or () if "String" in item]
+
+
+def split_name(parts: list[str]) -> tuple[str, str]:
+    """(schema, name) of a possibly qualified name; the catalog part of a three-part name is dropped."""
+    if len(parts) >= 2:
+        return parts[-2], parts[-1]
+    return DEFAULT_SCHEMA, parts[-1] if parts else ""
+
+
+def range_var(node: dict) -> ObjectRef:
+    """A table reference (RangeVar) as a table identity."""
+    return ObjectRef("table", node.get("schemaname") or DEFAULT_SCHEMA, node.get("relname", ""))
+
+
+def type_name(node: dict) -> str:
+    """Canonical text of a TypeName: builtins by their SQL name, others schema-qualified."""
+    parts = strings(node.get("names"))
+    if node.get("pct_type"):
+        return "%type " + ".".join(parts)
+    if parts and parts[0] == "pg_catalog":
+        parts = parts[1:]
+    text = ".".join(parts)
+    if len(parts) == 1:
+        base = parts[0].lower()
+        text = _TYPE_ALIASES.get(base, base)
+        if text not in BUILTIN_TYPES:
+            text = f"{DEFAULT_SCHEMA}.{base}"
+    suffix = "[]" * len(node.get("arrayBounds") or [])
+    if node.get("setof"):
+        return f"setof {text}{suffix}"
+    return text + suffix
+
+
+def user_type_ref(canonical: str) -> ObjectRef | None:
+    """The type a canonical type name needs to exist, or None for builtins."""
+    base = canonical.removeprefix("setof ").rstrip("[]")
+    if base in BUILTIN_TYPES or base.startswith("%type") or "." not in base:
+        return None
+    schema, name = base.split(".", 1)
+    if schema == "pg_catalog":
+        return None
+    return ObjectRef("type", schema, name)
+
+
+def function_ref(name_parts: list[str], args: tuple[str, ...] | None, kind: str = "function") -> ObjectRef:
+    schema, name = split_name(name_parts)
+    return ObjectRef(kind, schema, name, None, args)
+
+
+IDENTITY_MODES = frozenset({"FUNC_PARAM_IN", "FUNC_PARAM_INOUT", "FUNC_PARAM_VARIADIC", "FUNC_PARAM_DEFAULT"})
+
+
+def identity_args(parameters: list[dict] | None) -> tuple[str, ...]:
+    """The identity argument types of a parameter list (OUT and TABLE columns excluded)."""
+    args = []
+    for item in parameters or ():
+        param = item.get("FunctionParameter", {})
+        if param.get("mode", "FUNC_PARAM_DEFAULT") in IDENTITY_MODES and "argType" in param:
+            args.append(type_name(param["argType"]))
+    return tuple(args)

@@ -1,0 +1,156 @@
+"""The policy as code: the default in rules/, extended by a project's own, checked by a JSON Schema."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import jsonschema
+
+from checker.errors import ConfigError
+from checker.findings import Severity
+from checker.model.objects import ObjectRef
+
+
+@dataclass
+class MigrationEntry:
+    path: Path
+    rollback: Path | None = None
+
+
+@dataclass
+class Policy:
+    data: dict
+    origin: str = "default policy"
+    root: Path = field(default_factory=Path.cwd)  # where relative paths in the policy start
+
+    @property
+    def exposed_schemas(self) -> list[str]:
+        return self.data.get("exposed_schemas", ["public"])
+
+    @property
+    def transaction(self) -> str:
+        return self.data.get("transaction", "explicit")
+
+    @property
+    def rollback_required(self) -> bool:
+        return self.data.get("rollback") == "required"
+
+    @property
+    def baseline(self) -> list[Path]:
+        return [self.root / p for p in self.data.get("baseline", [])]
+
+    @property
+    def migrations(self) -> list[MigrationEntry]:
+        return [
+            MigrationEntry(self.root / m["path"], self.root / m["rollback"] if m.get("rollback") else None)
+            for m in self.data.get("migrations", [])
+        ]
+
+    @property
+    def smoke(self) -> list[Path]:
+        return [self.root / p for p in self.data.get("smoke", [])]
+
+    def severity(self, rule_id: str, default: Severity) -> Severity | None:
+        """The severity the policy gives a rule; None when the rule is off."""
+        chosen = self.data.get("rules", {}).get(rule_id, {}).get("severity")
+        if chosen == "off":
+            return None
+        return Severity(chosen) if chosen else default
+
+    def exemption(self, rule_id: str, object_name: str) -> str | None:
+        for item in self.data.get("exemptions", []):
+            if item["rule"] == rule_id and item["object"] == object_name:
+                return item["reason"]
+        return None
+
+    def known_objects(self) -> list[ObjectRef]:
+        known = self.data.get("known", {})
+        refs = [ObjectRef("schema", "", name) for name in known.get("schemas", [])]
+        for kind, key in (("table", "tables"), ("function", "functions"), ("type", "types")):
+            for name in known.get(key, []):
+                schema, _, base = name.partition(".")
+                refs.append(ObjectRef(kind, schema, base))
+        return refs
+
+
+def _schema() -> dict:
+    return json.loads(resources.files("checker.default_policy").joinpath("policy.schema.json").read_text())
+
+
+def default_policy() -> Policy:
+    text = resources.files("checker.default_policy").joinpath("default.toml").read_text()
+    return Policy(tomllib.loads(text))
+
+
+def load_policy(config: str | None, start: Path | None = None) -> Policy:
+    """The default policy extended by --config FILE, else by the nearest pyproject's [tool.checker]."""
+    base = default_policy()
+    if config:
+        path = Path(config)
+        return _extend(base, _read_config_file(path), str(path), path.resolve().parent)
+    found = _find_pyproject(start or Path.cwd())
+    if found:
+        table = _read_toml(found).get("tool", {}).get("checker")
+        if table is not None:
+            return _extend(base, table, f"{found} [tool.checker]", found.resolve().parent)
+    return base
+
+
+def _find_pyproject(start: Path) -> Path | None:
+    for folder in [start.resolve(), *start.resolve().parents]:
+        candidate = folder / "pyproject.toml"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _read_config_file(path: Path) -> dict:
+    if not path.is_file():
+        raise ConfigError("no such policy file", str(path))
+    if path.suffix == ".json":
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as err:
+            raise ConfigError(f"not valid JSON: {err}", str(path)) from None
+    data = _read_toml(path)
+    return data.get("tool", {}).get("checker", data) if path.name == "pyproject.toml" else data
+
+
+def _read_toml(path: Path) -> dict:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
+        raise ConfigError(f"not valid TOML: {err}", str(path)) from None
+
+
+def _extend(base: Policy, overrides: dict, origin: str, root: Path) -> Policy:
+    validate(overrides, origin)
+    merged = dict(base.data)
+    for key, value in overrides.items():
+        if key == "exemptions":
+            merged[key] = [*merged.get(key, []), *value]
+        elif isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = {**merged[key], **value}
+        else:
+            merged[key] = value
+    return Policy(merged, origin, root)
+
+
+def validate(data: dict, origin: str) -> None:
+    """Raise ConfigError naming the first bad key and why."""
+    validator = jsonschema.Draft202012Validator(_schema())
+    errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
+    if errors:
+        error = errors[0]
+        where = ".".join(str(p) for p in error.absolute_path) or "(top level)"
+        raise ConfigError(f"bad policy key {where}: {_why(error)}", origin)
+
+
+def _why(error: jsonschema.ValidationError) -> str:
+    if error.validator == "additionalProperties":
+        return error.message.replace("Additional properties are not allowed", "unknown key(s)")
+    return error.message

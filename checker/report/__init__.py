@@ -1,0 +1,61 @@
+"""Report formats: text (default), json, sarif, github. Each renders the same list of findings."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from checker.findings import Finding, Severity
+
+REPORT_VERSION = "1.0"
+
+
+@dataclass
+class Report:
+    findings: list[Finding]
+    files: list[str] = field(default_factory=list)
+    tool_version: str = ""
+
+    @property
+    def summary(self) -> dict:
+        counts = {s.value: 0 for s in Severity}
+        for finding in self.findings:
+            counts[finding.severity.value] += 1
+        return {"files": len(self.files), "findings": len(self.findings), **counts}
+
+
+def render(report: Report, fmt: str) -> str:
+    return _FORMATS[fmt](report)
+
+
+def _text(report: Report) -> str:
+    from checker.report.text import render_text
+
+    return render_text(report)
+
+
+def _json(report: Report) -> str:
+    from checker.report.json_report import render_json
+
+    return render_json(report)
+
+
+def _sarif(report: Report) -> str:
+    from checker.report.sarif import render_sarif
+
+    return render_sarif(report)
+
+
+def _github(report: Report) -> str:
+    from checker.report.github import render_github
+
+    return render_github(report)
+
+
+_FORMATS: dict[str, Callable[[Report], str]] = {
+    "text": _text,
+    "json": _json,
+    "sarif": _sarif,
+    "github": _github,
+}
+FORMATS = tuple(_FORMATS)

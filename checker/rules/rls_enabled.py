@@ -1,0 +1,78 @@
+"""rls-enabled: every table created in an exposed schema has row level security turned on."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from checker.context import RuleContext
+from checker.findings import Severity
+from checker.rules.base import Example, Issue, Rule
+
+NO_POLICY_ID = "rls-no-policy"
+
+
+def check(ctx: RuleContext) -> Iterator[Issue]:
+    for ref, (statement, location) in ctx.created_by_migration().items():
+        if ref.kind != "table" or not ctx.is_exposed(ref):
+            continue
+        table = ctx.after.find(ref)
+        if table is None:
+            continue  # dropped again within the migration
+        if not table.rls:
+            yield Issue(
+                statement,
+                f"table {ref.qualified} is created without row level security: "
+                "anon and authenticated can read and write every row through the API",
+                f"add: alter table {ref.qualified} enable row level security;",
+                location,
+                ref.qualified,
+            )
+        elif not ctx.after.policies_on(ref):
+            yield Issue(
+                statement,
+                f"table {ref.qualified} has row level security but no policy: only service_role can reach it",
+                f"add policies for the roles that need {ref.qualified}, or exempt it with a reason",
+                location,
+                ref.qualified,
+                NO_POLICY_ID,
+                Severity.WARNING,
+            )
+    yield from _disables(ctx)
+
+
+def _disables(ctx: RuleContext) -> Iterator[Issue]:
+    for effects in ctx.migration_effects:
+        for table, action in effects.rls:
+            if action == "disable" and ctx.is_exposed(table):
+                yield Issue(
+                    effects.statement,
+                    f"row level security is disabled on {table.qualified}, an exposed table",
+                    "keep row level security on; grant access through policies instead",
+                    None,
+                    table.qualified,
+                )
+
+
+RULE = Rule(
+    id="rls-enabled",
+    severity=Severity.ERROR,
+    summary="Tables in exposed schemas must enable row level security in the same migration",
+    rationale=(
+        "Supabase exposes the public schema through its API, and grants anon and authenticated "
+        "access to every new table there. Until row level security is enabled, any client holding "
+        "the public anon key can read and change every row. Enabling it in the migration that creates "
+        "the table closes that window; a table with RLS and no policy is reachable by service_role "
+        "only, which is reported as rls-no-policy (a warning: sometimes that is the intent)."
+    ),
+    bad=Example(
+        "begin;\ncreate table public.notes (\n  id uuid primary key,\n  user_id uuid not null\n);\ncommit;\n"
+    ),
+    good=Example(
+        "begin;\ncreate table public.notes (\n  id uuid primary key,\n  user_id uuid not null\n);\n"
+        "alter table public.notes enable row level security;\n"
+        "create policy notes_owner on public.notes for select to authenticated\n"
+        "  using ((select auth.uid()) = user_id);\ncommit;\n"
+    ),
+    check=check,
+    extra_ids=(NO_POLICY_ID,),
+)

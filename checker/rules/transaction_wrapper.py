@@ -1,0 +1,155 @@
+"""transaction-wrapper: a migration applies all or nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from checker.context import RuleContext
+from checker.findings import Severity
+from checker.parse import ParsedFile, Statement
+from checker.rules.base import Example, Issue, Rule
+
+_BEGIN = {"TRANS_STMT_BEGIN", "TRANS_STMT_START"}
+_END = {
+    "TRANS_STMT_COMMIT",
+    "TRANS_STMT_ROLLBACK",
+    "TRANS_STMT_COMMIT_PREPARED",
+    "TRANS_STMT_ROLLBACK_PREPARED",
+    "TRANS_STMT_PREPARE",
+}
+_NEVER_IN_TRANSACTION = {
+    "VacuumStmt": "VACUUM",
+    "CreatedbStmt": "CREATE DATABASE",
+    "DropdbStmt": "DROP DATABASE",
+    "AlterSystemStmt": "ALTER SYSTEM",
+    "CreateTableSpaceStmt": "CREATE TABLESPACE",
+    "DropTableSpaceStmt": "DROP TABLESPACE",
+    "CreateSubscriptionStmt": "CREATE SUBSCRIPTION",
+}
+
+
+def transaction_kind(statement: Statement) -> str | None:
+    return statement.node.get("kind") if statement.kind == "TransactionStmt" else None
+
+
+def non_transactional(statement: Statement) -> str | None:
+    """The command name when PostgreSQL refuses to run the statement inside a transaction block."""
+    node = statement.node
+    if statement.kind in _NEVER_IN_TRANSACTION:
+        if statement.kind == "VacuumStmt" and not node.get("is_vacuumcmd"):
+            return None  # plain ANALYZE is fine in a transaction
+        return _NEVER_IN_TRANSACTION[statement.kind]
+    if statement.kind == "IndexStmt" and node.get("concurrent"):
+        return "CREATE INDEX CONCURRENTLY"
+    if statement.kind == "DropStmt" and node.get("concurrent"):
+        return "DROP INDEX CONCURRENTLY"
+    if statement.kind == "ReindexStmt" and any(
+        p.get("DefElem", {}).get("defname") == "concurrently" for p in node.get("params", [])
+    ):
+        return "REINDEX CONCURRENTLY"
+    return None
+
+
+def check(ctx: RuleContext) -> Iterator[Issue]:
+    for parsed in (ctx.migration, ctx.rollback):
+        if parsed and parsed.statements:
+            yield from _non_transactional(parsed)
+            if ctx.policy.transaction == "explicit":
+                yield from _explicit(parsed)
+            else:
+                yield from _runner_wrapped(parsed)
+
+
+def _non_transactional(parsed: ParsedFile) -> Iterator[Issue]:
+    for statement in parsed.statements:
+        command = non_transactional(statement)
+        if command:
+            yield Issue(
+                statement,
+                f"{command} cannot run inside a transaction block",
+                f"move {command} to a migration of its own that the runner does not wrap",
+            )
+
+
+def _explicit(parsed: ParsedFile) -> Iterator[Issue]:
+    statements = parsed.statements
+    first, last = statements[0], statements[-1]
+    if transaction_kind(first) not in _BEGIN:
+        yield Issue(
+            first,
+            f"{parsed.path} does not start with BEGIN: a failure part-way leaves a half-applied schema",
+            "start the file with: begin;",
+        )
+    if transaction_kind(last) != "TRANS_STMT_COMMIT":
+        what = (
+            "ends with ROLLBACK: nothing would be applied"
+            if transaction_kind(last) == "TRANS_STMT_ROLLBACK"
+            else "does not end with COMMIT"
+        )
+        yield Issue(last, f"{parsed.path} {what}", "end the file with: commit;")
+    depth = 0
+    for statement in statements:
+        kind = transaction_kind(statement)
+        if kind in _BEGIN:
+            if depth:
+                yield Issue(
+                    statement,
+                    "nested BEGIN: PostgreSQL ignores it, and the next COMMIT ends both",
+                    "remove the inner BEGIN (use SAVEPOINT for a nested unit)",
+                )
+            depth += 1
+        elif kind in _END:
+            if statement is not last:
+                yield Issue(
+                    statement,
+                    "COMMIT/ROLLBACK in the middle of the migration: what follows runs outside "
+                    "the transaction",
+                    "keep one BEGIN at the top and one COMMIT at the end",
+                )
+            depth = 0
+        elif depth == 0 and kind is None:
+            yield Issue(
+                statement, "statement outside the migration's transaction", "move it between BEGIN and COMMIT"
+            )
+
+
+def _runner_wrapped(parsed: ParsedFile) -> Iterator[Issue]:
+    for statement in parsed.statements:
+        kind = transaction_kind(statement)
+        if kind in _END:
+            yield Issue(
+                statement,
+                "explicit COMMIT/ROLLBACK in a migration the runner wraps in a transaction: "
+                "it ends the runner's transaction early",
+                "remove it; the runner commits the file",
+            )
+        elif kind in _BEGIN:
+            yield Issue(
+                statement,
+                "explicit BEGIN in a migration the runner already wraps",
+                "remove it; the runner opens the transaction",
+                severity=Severity.WARNING,
+            )
+
+
+RULE = Rule(
+    id="transaction-wrapper",
+    severity=Severity.ERROR,
+    summary="Each migration and rollback runs in exactly one transaction",
+    rationale=(
+        "A migration that fails half-way must leave nothing behind, so the runbook wraps every file in "
+        "one BEGIN ... COMMIT. Statements before BEGIN or after COMMIT, a COMMIT in the middle, or a "
+        "nested BEGIN break that guarantee, and statements such as CREATE INDEX CONCURRENTLY or VACUUM "
+        "cannot run in a transaction at all. Projects whose runner wraps each file (Supabase CLI, dbmate, "
+        'golang-migrate) set transaction = "runner" in the policy: then explicit COMMITs are errors.'
+    ),
+    bad=Example(
+        "create table public.tags (id bigint primary key);\n"
+        "alter table public.tags enable row level security;\n"
+    ),
+    good=Example(
+        "begin;\ncreate table public.tags (id bigint primary key);\n"
+        "alter table public.tags enable row level security;\ncommit;\n"
+    ),
+    check=check,
+)

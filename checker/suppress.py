@@ -1,0 +1,121 @@
+"""Inline suppressions in SQL comments, with a reason:
+
+    -- checker-ignore rls-enabled: this table is written by a trigger only
+    create table public.audit_log (...);
+
+    -- checker-ignore-file fk-unindexed: tiny lookup tables
+
+The first form covers the next statement (or the statement the comment sits in);
+the second covers the whole file. Comments are found with libpg_query's scanner, not by pattern.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pglast import parser as pg
+
+from checker.findings import INVALID_SUPPRESSION, UNUSED_SUPPRESSION, Finding, Severity
+from checker.parse import ParsedFile
+
+MARKER = "checker-ignore"
+
+
+@dataclass
+class Suppression:
+    rules: tuple[str, ...]
+    reason: str
+    line: int
+    column: int
+    start: int  # character offset of the comment
+    whole_file: bool
+    statement_index: int | None = None
+    used: bool = False
+
+
+@dataclass
+class FileSuppressions:
+    path: str
+    items: list[Suppression] = field(default_factory=list)
+    problems: list[Finding] = field(default_factory=list)
+
+    def covers(self, finding: Finding, statement_index: int | None) -> bool:
+        for item in self.items:
+            if finding.rule in item.rules and (item.whole_file or item.statement_index == statement_index):
+                item.used = True
+                return True
+        return False
+
+    def unused(self) -> list[Finding]:
+        return [
+            Finding(
+                UNUSED_SUPPRESSION,
+                Severity.WARNING,
+                "static",
+                self.path,
+                item.line,
+                item.column,
+                f"suppression of {', '.join(item.rules)} matched no finding",
+                "remove the comment, or fix the rule id / move it before the statement it is for",
+            )
+            for item in self.items
+            if not item.used
+        ]
+
+
+def find_suppressions(parsed: ParsedFile) -> FileSuppressions:
+    found = FileSuppressions(parsed.path)
+    text = parsed.source.text
+    if MARKER not in text:  # the scanner is only run for files that can hold a suppression
+        return found
+    starts = [s.start for s in parsed.statements]
+    for token in pg.scan(text):
+        if token.name not in ("SQL_COMMENT", "C_COMMENT"):
+            continue
+        start = parsed.source.char_offset(token.start)  # the scanner counts UTF-8 bytes
+        comment = text[start : parsed.source.char_offset(token.end + 1)]
+        body = comment.lstrip("-/* \t").rstrip("*/ \t\r\n")
+        if body.startswith(MARKER):
+            _add(found, parsed, body, start, starts)
+    return found
+
+
+def _add(found: FileSuppressions, parsed: ParsedFile, body: str, start: int, starts: list[int]) -> None:
+    line, column = parsed.source.position(start)
+    whole_file = body.startswith(MARKER + "-file")
+    spec = body.removeprefix(MARKER + "-file" if whole_file else MARKER).strip()
+    ids, colon, reason = spec.partition(":")
+    rules = tuple(r.strip() for r in ids.replace(",", " ").split() if r.strip())
+    if not rules or not colon or len(reason.strip()) < 3:
+        found.problems.append(
+            Finding(
+                INVALID_SUPPRESSION,
+                Severity.WARNING,
+                "static",
+                parsed.path,
+                line,
+                column,
+                "suppression needs rule ids and a reason",
+                f"write: -- {MARKER} RULE-ID: why this is safe",
+            )
+        )
+        return
+    found.items.append(
+        Suppression(
+            rules,
+            reason.strip(),
+            line,
+            column,
+            start,
+            whole_file,
+            None if whole_file else _statement_after(parsed, start, starts),
+        )
+    )
+
+
+def _statement_after(parsed: ParsedFile, offset: int, starts: list[int]) -> int | None:
+    """The statement that holds the comment, else the first one after it."""
+    for statement in parsed.statements:
+        if statement.start <= offset < statement.end or statement.start >= offset:
+            return statement.index
+    return None

@@ -1,0 +1,85 @@
+"""Which files to check, in which order, and which rollback belongs to which migration.
+
+Explicit pairs in the policy win. Otherwise a directory's `*.sql` files run in version order
+(`20240101120000_name.sql`, `0001_name.sql`) and rollbacks pair by convention:
+`X.down.sql`, `X_rollback.sql`, `rollback/X.sql`, and golang-migrate's `N_name.up.sql` / `N_name.down.sql`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from checker.errors import InputError
+from checker.policy import Policy
+
+_VERSION = re.compile(r"^(\d+)")  # file-name prefix, not SQL
+ROLLBACK_SUFFIXES = (".down.sql", "_rollback.sql", "_down.sql")
+
+
+@dataclass
+class Target:
+    migration: Path
+    rollback: Path | None = None
+    report: bool = True  # False: modelled as context only (e.g. unchanged files before a changed one)
+
+
+def version_key(path: Path) -> tuple:
+    match = _VERSION.match(path.name)
+    return (0, int(match.group(1)), path.name) if match else (1, 0, path.name)
+
+
+def resolve_targets(paths: list[Path], policy: Policy, rollback: Path | None = None) -> list[Target]:
+    targets: list[Target] = []
+    for path in paths:
+        if not path.exists():
+            raise InputError("no such file or directory", str(path))
+        if path.is_dir():
+            targets.extend(_directory_targets(path, policy))
+        else:
+            targets.append(Target(path, _policy_rollback(path, policy)))
+    if rollback is not None:
+        if len(targets) != 1:
+            raise InputError("--rollback needs exactly one migration file", str(rollback))
+        if not rollback.exists():
+            raise InputError("no such file", str(rollback))
+        targets[0].rollback = rollback
+    return targets
+
+
+def _policy_rollback(path: Path, policy: Policy) -> Path | None:
+    for entry in policy.migrations:
+        if _same(entry.path, path):
+            return entry.rollback
+    return _conventional_rollback(path)
+
+
+def _same(a: Path, b: Path) -> bool:
+    return a.resolve() == b.resolve()
+
+
+def _directory_targets(folder: Path, policy: Policy) -> list[Target]:
+    listed = [e for e in policy.migrations if _inside(e.path, folder)]
+    if listed:
+        return [Target(e.path, e.rollback) for e in listed]
+    skip = {p.resolve() for p in [*policy.baseline, *policy.smoke]}
+    files = [p for p in folder.glob("*.sql") if p.resolve() not in skip and not is_rollback_name(p)]
+    return [Target(p, _conventional_rollback(p)) for p in sorted(files, key=version_key)]
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    return folder.resolve() in path.resolve().parents
+
+
+def is_rollback_name(path: Path) -> bool:
+    return path.name.endswith(ROLLBACK_SUFFIXES) or path.parent.name == "rollback"
+
+
+def _conventional_rollback(path: Path) -> Path | None:
+    stem = path.name.removesuffix(".sql")
+    candidates = [path.with_name(stem + suffix) for suffix in ROLLBACK_SUFFIXES]
+    if stem.endswith(".up"):
+        candidates.insert(0, path.with_name(stem.removesuffix(".up") + ".down.sql"))
+    candidates.append(path.parent / "rollback" / path.name)
+    return next((c for c in candidates if c.is_file()), None)
