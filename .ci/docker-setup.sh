@@ -17,7 +17,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
     [ "$(id -u)" = 0 ] || sudo=(sudo)
     echo "docker-setup: installing ${missing[*]}"
     "${sudo[@]}" apt-get update -qq >/dev/null
-    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends \
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
         "${missing[@]}" >/dev/null
 fi
 
