@@ -53,7 +53,14 @@ class RuleContext:
     def is_exposed(self, ref: ObjectRef) -> bool:
         return ref.schema in self.policy.exposed_schemas
 
+    @cached_property
+    def _created(self) -> dict[ObjectRef, tuple[Statement, int | None]]:
+        return self._find_created()
+
     def created_by_migration(self) -> dict[ObjectRef, tuple[Statement, int | None]]:
+        return self._created
+
+    def _find_created(self) -> dict[ObjectRef, tuple[Statement, int | None]]:
         """Every object the migration creates, with the statement and clause that create it."""
         found: dict[ObjectRef, tuple[Statement, int | None]] = {}
         for effects in self.migration_effects:
@@ -64,4 +71,7 @@ class RuleContext:
 
 
 def effects_of(parsed: ParsedFile) -> list[Effects]:
-    return [statement_effects(statement) for statement in parsed.statements]
+    """The effects of every statement, computed once per file (several contexts read them)."""
+    if parsed.effects is None:
+        parsed.effects = [statement_effects(statement) for statement in parsed.statements]
+    return parsed.effects

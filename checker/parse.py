@@ -48,6 +48,7 @@ class ParsedFile:
     source: SourceFile
     statements: list[Statement] = field(default_factory=list)
     syntax_error: Finding | None = None
+    effects: list | None = None  # filled by checker.context.effects_of
 
     @property
     def path(self) -> str:

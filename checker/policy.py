@@ -8,8 +8,6 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-import jsonschema
-
 from checker.errors import ConfigError
 from checker.findings import Severity
 from checker.model.objects import ObjectRef
@@ -142,6 +140,8 @@ def _extend(base: Policy, overrides: dict, origin: str, root: Path) -> Policy:
 
 def validate(data: dict, origin: str) -> None:
     """Raise ConfigError naming the first bad key and why."""
+    import jsonschema  # only when a project policy is given: the import is slow
+
     validator = jsonschema.Draft202012Validator(_schema())
     errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
     if errors:
@@ -150,7 +150,7 @@ def validate(data: dict, origin: str) -> None:
         raise ConfigError(f"bad policy key {where}: {_why(error)}", origin)
 
 
-def _why(error: jsonschema.ValidationError) -> str:
+def _why(error) -> str:
     if error.validator == "additionalProperties":
         return error.message.replace("Additional properties are not allowed", "unknown key(s)")
     return error.message

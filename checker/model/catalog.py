@@ -29,6 +29,8 @@ class CatalogObject:
 class Catalog:
     def __init__(self) -> None:
         self._objects: dict[ObjectRef, CatalogObject] = {}
+        # (schema, table) -> its members, so per-table questions do not scan the whole catalog
+        self._members: dict[tuple[str, str], set[ObjectRef]] = {}
 
     def copy(self) -> Catalog:
         clone = Catalog()
@@ -98,13 +100,8 @@ class Catalog:
         return [obj for obj in self._objects.values() if obj.ref.kind == "table"]
 
     def members_of(self, table: ObjectRef) -> list[CatalogObject]:
-        return [
-            obj
-            for obj in self._objects.values()
-            if obj.ref.table == table.name
-            and obj.ref.schema == table.schema
-            and obj.ref.kind in TABLE_MEMBER_KINDS
-        ]
+        refs = self._members.get((table.schema, table.name), ())
+        return [self._objects[ref] for ref in sorted(refs, key=str) if ref in self._objects]
 
     def policies_on(self, table: ObjectRef) -> list[CatalogObject]:
         return [obj for obj in self.members_of(table) if obj.ref.kind == "policy"]
@@ -141,12 +138,30 @@ class Catalog:
                 else existing.details
             )
             return existing
-        self._objects[created.ref] = obj
+        self._store(obj)
         if created.ref.kind == "column":
-            table = self.find(created.ref.table_ref)  # type: ignore[arg-type]
-            if table and created.ref.name not in table.details.setdefault("columns", []):
-                table.details["columns"].append(created.ref.name)
+            self._set_column(created.ref, present=True)
         return obj
+
+    def _set_column(self, column: ObjectRef, present: bool) -> None:
+        """Keep the table's column list in step; copy-on-write, since details are shared with copies."""
+        table = self.find(column.table_ref) if column.table_ref else None
+        if table is None:
+            return
+        columns = [c for c in table.details.get("columns", []) if c != column.name]
+        if present:
+            columns.append(column.name)
+        table.details = {**table.details, "columns": columns}
+
+    def _store(self, obj: CatalogObject) -> None:
+        self._objects[obj.ref] = obj
+        if obj.ref.table and obj.ref.kind in TABLE_MEMBER_KINDS:
+            self._members.setdefault((obj.ref.schema, obj.ref.table), set()).add(obj.ref)
+
+    def _discard(self, ref: ObjectRef) -> None:
+        self._objects.pop(ref, None)
+        if ref.table:
+            self._members.get((ref.schema, ref.table), set()).discard(ref)
 
     def _resolve(self, target: ObjectRef) -> ObjectRef:
         found = self.find(target)
@@ -158,15 +173,17 @@ class Catalog:
     def remove(self, drop: Drop) -> list[CatalogObject]:
         """Remove what a DROP removes; returns the removed objects (CASCADE follows dependents)."""
         target = self.find(drop.ref)
+        if drop.ref.kind == "column":
+            self._set_column(drop.ref, present=False)
         if target is None:
             return []
         removed = [target]
         queue = [target.ref]
         while queue:
             ref = queue.pop()
-            self._objects.pop(ref, None)
+            self._discard(ref)
             for member in self._members_of_ref(ref):
-                self._objects.pop(member.ref, None)
+                self._discard(member.ref)
                 removed.append(member)
                 queue.append(member.ref)
             if drop.cascade:
@@ -199,10 +216,9 @@ class Catalog:
         obj = self.find(old)
         if not obj or not new_name:
             return
-        del self._objects[obj.ref]
-        renamed = ObjectRef(obj.ref.kind, obj.ref.schema, new_name, obj.ref.table, obj.ref.args)
-        obj.ref = renamed
-        self._objects[renamed] = obj
+        self._discard(obj.ref)
+        obj.ref = ObjectRef(obj.ref.kind, obj.ref.schema, new_name, obj.ref.table, obj.ref.args)
+        self._store(obj)
 
 
 def _names(dependency: ObjectRef, target: ObjectRef) -> bool:
