@@ -87,6 +87,11 @@ def _common_options(command: Callable) -> Callable:
             type=click.Choice(["text", "json", "sarif", "github"]),
         ),
         click.option("-o", "--output", type=click.Path(path_type=Path), help="Write the report to a file."),
+        click.option(
+            "--changed-since",
+            metavar="REF",
+            help="Report only on migrations changed since this git ref (all are still modelled).",
+        ),
     ]
     for option in reversed(options):
         command = option(command)
@@ -121,11 +126,11 @@ def _engine_options(command: Callable) -> Callable:
 @cli.command(epilog=EXIT_CODES_HELP)
 @_common_options
 @one_line_errors
-def lint(paths, rollback, baselines, config, fmt, output) -> None:
+def lint(paths, rollback, baselines, config, fmt, output, changed_since) -> None:
     """Static stage: parse and check migrations offline (no database, no network)."""
     from checker.run import run_lint
 
-    code, text = run_lint(paths, rollback, baselines, config, fmt)
+    code, text = run_lint(paths, rollback, baselines, config, fmt, changed_since)
     _emit(text, output)
     sys.exit(code)
 
@@ -134,7 +139,9 @@ def lint(paths, rollback, baselines, config, fmt, output) -> None:
 @_common_options
 @_engine_options
 @one_line_errors
-def verify(paths, rollback, baselines, config, fmt, output, engine, dsn, pg_bin, pg_version, image) -> None:
+def verify(
+    paths, rollback, baselines, config, fmt, output, changed_since, engine, dsn, pg_bin, pg_version, image
+) -> None:
     """Dynamic stage: apply to a throwaway Supabase-like PostgreSQL, validate, probe RLS, roll back."""
     from checker.run import run_verify
 
@@ -144,6 +151,7 @@ def verify(paths, rollback, baselines, config, fmt, output, engine, dsn, pg_bin,
         baselines,
         config,
         fmt,
+        changed_since,
         _engine_choice(engine, dsn, pg_bin, pg_version, image),
         lint_first=False,
     )
@@ -155,7 +163,9 @@ def verify(paths, rollback, baselines, config, fmt, output, engine, dsn, pg_bin,
 @_common_options
 @_engine_options
 @one_line_errors
-def check(paths, rollback, baselines, config, fmt, output, engine, dsn, pg_bin, pg_version, image) -> None:
+def check(
+    paths, rollback, baselines, config, fmt, output, changed_since, engine, dsn, pg_bin, pg_version, image
+) -> None:
     """Both stages: lint, then verify (verify runs when lint found no syntax error)."""
     from checker.run import run_verify
 
@@ -165,6 +175,7 @@ def check(paths, rollback, baselines, config, fmt, output, engine, dsn, pg_bin, 
         baselines,
         config,
         fmt,
+        changed_since,
         _engine_choice(engine, dsn, pg_bin, pg_version, image),
         lint_first=True,
     )

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from checker import sections
 from checker.context import MigrationUnit, RuleContext, effects_of
 from checker.errors import InputError
 from checker.findings import SYNTAX_ERROR, Finding, Severity
@@ -31,8 +32,9 @@ class LintResult:
         return any(f.rule == SYNTAX_ERROR for f in self.findings)
 
 
-def parse_file(path: Path) -> ParsedFile:
-    return parse_source(read_source(path))
+def parse_file(path: Path, section: str | None = None) -> ParsedFile:
+    source = read_source(path)
+    return parse_source(sections.section(source, section) if section else source)
 
 
 def baseline_catalog(policy: Policy, files: Iterable[ParsedFile]) -> Catalog:
@@ -66,8 +68,12 @@ def _lint_targets(
     parsed_baseline = [_parse_counted(path, result) for path in baseline]
     catalog = baseline_catalog(policy, (p for p in parsed_baseline if not p.syntax_error))
     for target in targets:
-        migration = _parse_counted(target.migration, result)
-        rollback = _parse_counted(target.rollback, result) if target.rollback else None
+        migration = _parse_counted(target.migration, result, target.section(of_rollback=False))
+        rollback = (
+            _parse_counted(target.rollback, result, target.section(of_rollback=True))
+            if target.rollback
+            else None
+        )
         unit = MigrationUnit(migration, rollback, catalog)
         result.units.append(unit)
         if target.report:
@@ -78,9 +84,10 @@ def _lint_targets(
     return result
 
 
-def _parse_counted(path: Path, result: LintResult) -> ParsedFile:
-    parsed = parse_file(path)
-    result.files.append(parsed.path)
+def _parse_counted(path: Path, result: LintResult, section: str | None = None) -> ParsedFile:
+    parsed = parse_file(path, section)
+    if parsed.path not in result.files:
+        result.files.append(parsed.path)
     if parsed.syntax_error:
         result.findings.append(parsed.syntax_error)
     return parsed

@@ -127,6 +127,7 @@ def _read_toml(path: Path) -> dict:
 
 def _extend(base: Policy, overrides: dict, origin: str, root: Path) -> Policy:
     validate(overrides, origin)
+    root = _shown(root)
     merged = dict(base.data)
     for key, value in overrides.items():
         if key == "exemptions":
@@ -154,3 +155,11 @@ def _why(error) -> str:
     if error.validator == "additionalProperties":
         return error.message.replace("Additional properties are not allowed", "unknown key(s)")
     return error.message
+
+
+def _shown(folder: Path) -> Path:
+    """The folder relative to the working directory when it is below it: findings name files as users do."""
+    try:
+        return folder.relative_to(Path.cwd().resolve())
+    except ValueError:
+        return folder

@@ -2,12 +2,14 @@
 
 Explicit pairs in the policy win. Otherwise a directory's `*.sql` files run in version order
 (`20240101120000_name.sql`, `0001_name.sql`) and rollbacks pair by convention:
-`X.down.sql`, `X_rollback.sql`, `rollback/X.sql`, and golang-migrate's `N_name.up.sql` / `N_name.down.sql`.
+`X.down.sql`, `X_rollback.sql`, `rollback/X.sql`, golang-migrate's `N_name.up.sql` / `N_name.down.sql`,
+and dbmate's `-- migrate:up` / `-- migrate:down` sections of one file.
 """
 
 from __future__ import annotations
 
 import re
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +25,12 @@ class Target:
     migration: Path
     rollback: Path | None = None
     report: bool = True  # False: modelled as context only (e.g. unchanged files before a changed one)
+    sectioned: bool = False  # dbmate: the migration is the up section, the rollback the down section
+
+    def section(self, of_rollback: bool) -> str | None:
+        if not self.sectioned:
+            return None
+        return "down" if of_rollback else "up"
 
 
 def version_key(path: Path) -> tuple:
@@ -38,7 +46,7 @@ def resolve_targets(paths: list[Path], policy: Policy, rollback: Path | None = N
         if path.is_dir():
             targets.extend(_directory_targets(path, policy))
         else:
-            targets.append(Target(path, _policy_rollback(path, policy)))
+            targets.append(_file_target(path, _policy_rollback(path, policy)))
     if rollback is not None:
         if len(targets) != 1:
             raise InputError("--rollback needs exactly one migration file", str(rollback))
@@ -65,7 +73,20 @@ def _directory_targets(folder: Path, policy: Policy) -> list[Target]:
         return [Target(e.path, e.rollback) for e in listed]
     skip = {p.resolve() for p in [*policy.baseline, *policy.smoke]}
     files = [p for p in folder.glob("*.sql") if p.resolve() not in skip and not is_rollback_name(p)]
-    return [Target(p, _conventional_rollback(p)) for p in sorted(files, key=version_key)]
+    return [_file_target(p, _conventional_rollback(p)) for p in sorted(files, key=version_key)]
+
+
+def _file_target(path: Path, rollback: Path | None) -> Target:
+    if rollback is None and _has_dbmate_sections(path):
+        return Target(path, path, sectioned=True)
+    return Target(path, rollback)
+
+
+def _has_dbmate_sections(path: Path) -> bool:
+    try:
+        return b"migrate:down" in path.read_bytes()  # a cheap pre-filter; sections.py finds the comments
+    except OSError:
+        return False
 
 
 def _inside(path: Path, folder: Path) -> bool:
@@ -83,3 +104,31 @@ def _conventional_rollback(path: Path) -> Path | None:
         candidates.insert(0, path.with_name(stem.removesuffix(".up") + ".down.sql"))
     candidates.append(path.parent / "rollback" / path.name)
     return next((c for c in candidates if c.is_file()), None)
+
+
+def mark_changed_since(targets: list[Target], ref: str) -> None:
+    """Report only on migrations (or their rollbacks) changed since the git ref; model all of them."""
+    changed: set[Path] = set()
+    for folder in {t.migration.resolve().parent for t in targets}:
+        changed |= _git_changed(folder, ref)
+    for target in targets:
+        files = {target.migration.resolve(), *([target.rollback.resolve()] if target.rollback else [])}
+        target.report = bool(files & changed)
+
+
+def _git_changed(folder: Path, ref: str) -> set[Path]:
+    top = _git(folder, "rev-parse", "--show-toplevel").strip()
+    names = _git(folder, "diff", "--name-only", ref, "--", ".")
+    names += _git(folder, "ls-files", "--others", "--exclude-standard", "--full-name", "--", ".")
+    return {(Path(top) / name).resolve() for name in names.splitlines() if name.strip()}
+
+
+def _git(folder: Path, *args: str) -> str:
+    try:
+        done = subprocess.run(["git", "-C", str(folder), *args], capture_output=True, text=True, check=False)
+    except FileNotFoundError:
+        raise InputError("--changed-since needs git, which is not installed") from None
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["git failed"])[-1]
+        raise InputError(f"--changed-since: {last}", str(folder))
+    return done.stdout

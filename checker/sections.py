@@ -1,0 +1,51 @@
+"""dbmate-style files: `-- migrate:up` and `-- migrate:down` sections of one file.
+
+Each section becomes a source of its own with the other section blanked out (newlines kept), so
+line:column in findings still point into the real file. Markers are found as comments by
+libpg_query's scanner.
+"""
+
+from __future__ import annotations
+
+from pglast import parser as pg
+
+from checker.source import SourceFile
+
+UP, DOWN = "migrate:up", "migrate:down"
+
+
+def has_sections(source: SourceFile) -> bool:
+    return UP in source.text and bool(_markers(source))
+
+
+def _markers(source: SourceFile) -> list[tuple[str, int, int]]:
+    """(marker, start, end) character offsets of each section comment, in file order."""
+    found = []
+    try:
+        tokens = pg.scan(source.text)
+    except pg.ParseError:
+        return []
+    for token in tokens:
+        if token.name != "SQL_COMMENT":
+            continue
+        start = source.char_offset(token.start)
+        end = source.char_offset(token.end + 1)
+        body = source.text[start:end].lstrip("-").strip().split()
+        if body and body[0] in (UP, DOWN):
+            found.append((body[0], start, end))
+    return found
+
+
+def section(source: SourceFile, which: str) -> SourceFile:
+    """The `up` or `down` part of a sectioned file, other text blanked; the whole file if unmarked."""
+    marker = UP if which == "up" else DOWN
+    markers = _markers(source)
+    if not markers:
+        return source
+    keep = [False] * len(source.text)
+    for index, (name, _, end) in enumerate(markers):
+        stop = markers[index + 1][1] if index + 1 < len(markers) else len(source.text)
+        if name == marker:
+            keep[end:stop] = [True] * (stop - end)
+    text = "".join(ch if kept or ch == "\n" else " " for ch, kept in zip(source.text, keep, strict=True))
+    return SourceFile.from_text(source.path, text)
