@@ -48,7 +48,7 @@ def test_syntax_error_location(sql: str, line: int, column: int, near: str, isol
 def test_syntax_error_after_multibyte_characters(sql: str, column: int, isolated: Path) -> None:
     """libpg_query counts bytes; the column a user sees counts characters."""
     (isolated / "m.sql").write_text(sql, encoding="utf-8")
-    code, out, err, finding = _syntax_error("m.sql", isolated)
+    code, _, _, finding = _syntax_error("m.sql", isolated)
     assert code == 2
     assert (finding["line"], finding["column"]) == (3, column)
 
@@ -75,7 +75,8 @@ def test_syntax_error_at_end_of_input_points_at_the_end(isolated: Path) -> None:
     code, _, _, finding = _syntax_error("m.sql", isolated)
     assert code == 2
     assert finding["message"] == "syntax error at end of input"
-    assert finding["line"] == 2, f"end of input is on line 2, reported at {finding['line']}:{finding['column']}"
+    reported = f"{finding['line']}:{finding['column']}"
+    assert finding["line"] == 2, f"end of input is on line 2, reported at {reported}"
 
 
 def test_non_utf8_file(write_sql: Callable[..., Path], tmp_path: Path) -> None:

@@ -96,7 +96,14 @@ def test_schema_rejects_a_broken_report(project: Path) -> None:
 
 def test_output_option_writes_the_report(project: Path) -> None:
     code, out, err = run_checker(
-        "lint", "supabase/migrations", "--config", "policy.json", "--format", "json", "-o", "r.json",
+        "lint",
+        "supabase/migrations",
+        "--config",
+        "policy.json",
+        "--format",
+        "json",
+        "-o",
+        "r.json",
         cwd=project,
     )
     assert code == 1 and out == "", out + err
