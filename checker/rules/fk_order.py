@@ -15,13 +15,15 @@ from checker.rules.base import Example, Issue, Rule
 def check(ctx: RuleContext) -> Iterator[Issue]:
     creators = _creators(ctx.migration_effects)
     catalog = ctx.before.copy()
+    reported: set = set()  # one finding per missing object and file: the first reference
     for effects in ctx.migration_effects:
         own = {created.ref for created in effects.creates}
         for reference in effects.all_references():
-            if reference.target in own or catalog.exists(reference.target):
+            if reference.target in own or reference.target in reported or catalog.exists(reference.target):
                 continue
             issue = _missing(effects.statement, reference, creators, ctx)
             if issue:
+                reported.add(reference.target)
                 yield issue
         catalog.apply(effects)
 

@@ -71,6 +71,14 @@ def _non_transactional(parsed: ParsedFile) -> Iterator[Issue]:
             )
 
 
+def _wrapped_whole(parsed: ParsedFile) -> bool:
+    kinds = [transaction_kind(s) for s in parsed.statements]
+    control = [k for k in kinds if k in _BEGIN or k in _END]
+    return (
+        len(control) == 2 and kinds[0] in _BEGIN and kinds[-1] == "TRANS_STMT_COMMIT" and len(kinds) > 2
+    )
+
+
 def _explicit(parsed: ParsedFile) -> Iterator[Issue]:
     statements = parsed.statements
     first, last = statements[0], statements[-1]
@@ -114,6 +122,8 @@ def _explicit(parsed: ParsedFile) -> Iterator[Issue]:
 
 
 def _runner_wrapped(parsed: ParsedFile) -> Iterator[Issue]:
+    if _wrapped_whole(parsed):
+        return  # BEGIN first, COMMIT last, nothing between: the same single transaction
     for statement in parsed.statements:
         kind = transaction_kind(statement)
         if kind in _END:
@@ -141,7 +151,8 @@ RULE = Rule(
         "one BEGIN ... COMMIT. Statements before BEGIN or after COMMIT, a COMMIT in the middle, or a "
         "nested BEGIN break that guarantee, and statements such as CREATE INDEX CONCURRENTLY or VACUUM "
         "cannot run in a transaction at all. Projects whose runner wraps each file (Supabase CLI, dbmate, "
-        'golang-migrate) set transaction = "runner" in the policy: then explicit COMMITs are errors.'
+        'golang-migrate) set transaction = "runner" in the policy: there a file wrapped whole in BEGIN ... '
+        "COMMIT is harmless, but a COMMIT or ROLLBACK anywhere else ends the runner's transaction early."
     ),
     bad=Example(
         "create table public.tags (id bigint primary key);\n"
