@@ -1,0 +1,292 @@
+"""Row level security policies as the RLS rules see them, and what their expressions say.
+
+A policy comes from a CREATE POLICY statement (its `Created` effect) or from the catalog (a
+baseline or earlier policy). Expressions are libpg_query JSON trees; the helpers below answer
+the questions several rules share: which columns a policy ties to auth.uid(), which calls run
+once per row, and whether a write is held to the row's owner.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from checker.context import RuleContext
+from checker.model import Catalog, CatalogObject, Created, ObjectRef
+from checker.model.objects import function_ref, range_var, strings
+from checker.model.walk import find_nodes, first_location
+from checker.parse import Statement
+
+COMMANDS = ("select", "insert", "update", "delete")
+CLIENT_ROLES = frozenset({"anon", "authenticated", "public"})  # the roles PostgREST requests run as
+# Roles with BYPASSRLS on Supabase: their policies are never evaluated.
+BYPASS_ROLES = frozenset({"service_role", "postgres", "supabase_admin"})
+# Functions that read the request's JWT; STABLE, so a scalar subquery lets them run once per statement.
+PER_ROW_FUNCTIONS = frozenset(
+    {("auth", "uid"), ("auth", "jwt"), ("auth", "role"), ("auth", "email"), ("", "current_setting")}
+)
+# Tables whose rows are users: a column referencing one of them names the owner of a row.
+USER_TABLES = frozenset({"auth.users", "public.users", "public.profiles"})
+_BUILTIN_SCHEMAS = frozenset({"pg_catalog", "auth", "extensions"})
+
+
+@dataclass(frozen=True)
+class PolicyDef:
+    name: str
+    table: ObjectRef
+    command: str  # all | select | insert | update | delete
+    roles: tuple[str, ...]  # lower case; "public" when the policy has no TO clause or says TO public
+    roles_given: bool  # False: no TO clause at all
+    permissive: bool
+    using: dict | None
+    with_check: dict | None
+    statement: Statement | None  # None: a policy the model knows without its statement
+    location: int | None  # byte offset of the table name in CREATE POLICY
+
+    @property
+    def commands(self) -> frozenset[str]:
+        return frozenset(COMMANDS) if self.command == "all" else frozenset({self.command})
+
+    @property
+    def client_roles(self) -> frozenset[str]:
+        return frozenset(self.roles) & CLIENT_ROLES
+
+    def display(self) -> str:
+        return f'policy "{self.name}" on {self.table.qualified}'
+
+
+def _policy(ref: ObjectRef, details: dict, statement: Statement | None, location: int | None) -> PolicyDef:
+    node = statement.node if statement is not None and statement.kind == "CreatePolicyStmt" else {}
+    return PolicyDef(
+        name=ref.name,
+        table=ref.table_ref,  # type: ignore[arg-type]
+        command=details.get("command", "all"),
+        roles=tuple(r.lower() for r in details.get("roles", ["public"])),
+        roles_given=_roles_written(node) if node else bool(details.get("roles_given")),
+        permissive=bool(details.get("permissive")),
+        using=details.get("using"),
+        with_check=details.get("with_check"),
+        statement=statement,
+        location=location,
+    )
+
+
+def _roles_written(node: dict) -> bool:
+    # libpg_query fills in PUBLIC (location -1) when TO is left out; a written role has a position.
+    return any(r.get("RoleSpec", {}).get("location", -1) >= 0 for r in node.get("roles", []))
+
+
+def from_created(created: Created, statement: Statement) -> PolicyDef:
+    return _policy(created.ref, created.details, statement, created.location)
+
+
+def from_catalog(obj: CatalogObject) -> PolicyDef:
+    statement = obj.created_by
+    location = statement.node.get("table", {}).get("location") if statement is not None else None
+    return _policy(obj.ref, obj.details, statement, location)
+
+
+def migration_policies(ctx: RuleContext) -> Iterator[PolicyDef]:
+    """Every policy a CREATE POLICY of the migration creates, in statement order."""
+    for effects in ctx.migration_effects:
+        for created in effects.creates:
+            if created.ref.kind == "policy":
+                yield from_created(created, effects.statement)
+
+
+def table_policies(catalog: Catalog, table: ObjectRef) -> list[PolicyDef]:
+    return [from_catalog(obj) for obj in catalog.policies_on(table)]
+
+
+@dataclass(frozen=True)
+class Clause:
+    """One USING or WITH CHECK expression written in the migration (CREATE or ALTER POLICY)."""
+
+    statement: Statement
+    policy: str
+    table: ObjectRef
+    name: str  # "using" | "with check"
+    tree: dict
+
+
+def policy_clauses(ctx: RuleContext) -> Iterator[Clause]:
+    for statement in ctx.migration.statements:
+        if statement.kind not in ("CreatePolicyStmt", "AlterPolicyStmt"):
+            continue
+        node = statement.node
+        table = range_var(node["table"])
+        for key, name in (("qual", "using"), ("with_check", "with check")):
+            if node.get(key):
+                yield Clause(statement, node["policy_name"], table, name, node[key])
+
+
+# --- calls --------------------------------------------------------------------------------------
+
+
+def call_name(call: dict) -> tuple[str, str]:
+    """(schema, name) of a FuncCall; schema "" when unqualified, pg_catalog folded into ""."""
+    parts = [p.lower() for p in strings(call.get("funcname"))]
+    schema = parts[-2] if len(parts) > 1 else ""
+    return ("" if schema == "pg_catalog" else schema, parts[-1] if parts else "")
+
+
+def call_text(call: dict) -> str:
+    schema, name = call_name(call)
+    return f"{schema}.{name}()" if schema else f"{name}()"
+
+
+def per_row_calls(tree: object) -> list[dict]:
+    """Calls of auth.uid(), auth.jwt(), auth.role(), auth.email() and current_setting() that are
+    not wrapped in a FROM-less sub-select such as (select auth.uid()), in document order."""
+    found: list[dict] = []
+    _collect_per_row(tree, False, found)
+    return sorted(found, key=lambda call: call.get("location", -1))
+
+
+def _collect_per_row(item: object, wrapped: bool, found: list[dict]) -> None:
+    if isinstance(item, list):
+        for child in item:
+            _collect_per_row(child, wrapped, found)
+        return
+    if not isinstance(item, dict):
+        return
+    for key, value in item.items():
+        inner = wrapped
+        if key == "SelectStmt" and isinstance(value, dict):
+            # A sub-select without FROM is planned as an InitPlan: run once, its result reused.
+            # One that reads a table is a SubPlan, and calls inside it run for each of its rows.
+            inner = not value.get("fromClause")
+        elif key == "FuncCall" and not wrapped and call_name(value) in PER_ROW_FUNCTIONS:
+            found.append(value)
+        _collect_per_row(value, inner, found)
+
+
+def _is_uid_call(tree: object) -> bool:
+    return any(call_name(call) == ("auth", "uid") for call in find_nodes(tree, "FuncCall"))
+
+
+def is_user_function(call: dict, catalog: Catalog) -> bool:
+    """A helper the project wrote (e.g. is_member(org_id)), not a built-in or a Supabase function."""
+    parts = strings(call.get("funcname"))
+    if len(parts) > 1:
+        return parts[-2].lower() not in _BUILTIN_SCHEMAS
+    found = catalog.find(function_ref(parts, None))
+    return found is not None and found.origin != "known"
+
+
+# --- constant expressions -----------------------------------------------------------------------
+
+
+def is_true(tree: object) -> bool:
+    """`true` written as the whole expression."""
+    return isinstance(tree, dict) and tree.get("A_Const", {}).get("boolval", {}).get("boolval") is True
+
+
+# --- owners -------------------------------------------------------------------------------------
+
+
+def _column_name(tree: object) -> str | None:
+    """The column an operand names, looking through casts: user_id, t.user_id, user_id::text."""
+    if not isinstance(tree, dict):
+        return None
+    if "TypeCast" in tree:
+        return _column_name(tree["TypeCast"].get("arg"))
+    if "ColumnRef" in tree:
+        fields = strings(tree["ColumnRef"].get("fields"))
+        return fields[-1] if fields else None
+    return None
+
+
+def _operands(expr: dict) -> list[object]:
+    right = expr.get("rexpr")
+    items = right.get("List", {}).get("items", []) if isinstance(right, dict) and "List" in right else [right]
+    return [expr.get("lexpr"), *items]
+
+
+def uid_comparisons(tree: object) -> Iterator[tuple[str, dict]]:
+    """(column, comparison) for each `column = auth.uid()` / `auth.uid() in (a, b)` of the policy's
+    own table: comparisons inside a sub-select that reads a table are about that other table."""
+    for expr in _own_table_nodes(tree, "A_Expr"):
+        if expr.get("kind") not in ("AEXPR_OP", "AEXPR_IN") or strings(expr.get("name")) != ["="]:
+            continue
+        operands = _operands(expr)
+        if not any(_is_uid_call(op) for op in operands):
+            continue
+        for operand in operands:
+            column = _column_name(operand)
+            if column:
+                yield column, expr
+
+
+def _own_table_nodes(tree: object, kind: str) -> Iterator[dict]:
+    stack: list[object] = [tree]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(reversed(item))
+        elif isinstance(item, dict):
+            for key, value in item.items():
+                if key == "SelectStmt" and isinstance(value, dict) and value.get("fromClause"):
+                    continue
+                if key == kind and isinstance(value, dict):
+                    yield value
+                if isinstance(value, (dict, list)):
+                    stack.append(value)
+
+
+def owner_columns(catalog: Catalog, table: ObjectRef) -> set[str]:
+    """Columns that say whose row it is: compared with auth.uid() in a policy of the table, or a
+    foreign key to a table of users (auth.users, or a profile table keyed by auth.users)."""
+    owners: set[str] = set()
+    for policy in table_policies(catalog, table):
+        for tree in (policy.using, policy.with_check):
+            owners.update(column for column, _ in uid_comparisons(tree))
+    users = _user_tables(catalog)
+    for fk in _foreign_keys(catalog, table):
+        if fk.get("table") in users:
+            owners.update(fk.get("columns", []))
+    obj = catalog.find(table)
+    declared = obj.details.get("columns") if obj else None
+    return {c for c in owners if c in declared} if declared else owners
+
+
+def _foreign_keys(catalog: Catalog, table: ObjectRef) -> list[dict]:
+    obj = catalog.find(table)
+    keys = list(obj.details.get("foreign_keys", [])) if obj else []
+    for member in catalog.members_of(table):
+        if member.ref.kind == "constraint":
+            keys.extend(member.details.get("foreign_keys", []))
+    return keys
+
+
+def _user_tables(catalog: Catalog) -> set[str]:
+    users = set(USER_TABLES)
+    for obj in catalog.tables():
+        primary = set(obj.details.get("primary_key", []))
+        if primary and any(
+            fk.get("table") == "auth.users" and set(fk.get("columns", [])) <= primary
+            for fk in _foreign_keys(catalog, obj.ref)
+        ):
+            users.add(obj.ref.qualified)
+    return users
+
+
+def holds_to_owner(tree: object, owners: set[str], catalog: Catalog) -> bool:
+    """Whether an expression ties the row to the requesting user: it compares an owner column with
+    auth.uid(), or hands the check to a sub-select or to a helper function of the project (which
+    this static check cannot read, so it trusts them)."""
+    if tree is None:
+        return False
+    if any(column in owners for column, _ in uid_comparisons(tree)):
+        return True
+    if any(is_user_function(call, catalog) for call in find_nodes(tree, "FuncCall")):
+        return True
+    return any(
+        sub.get("subselect", {}).get("SelectStmt", {}).get("fromClause")
+        for sub in find_nodes(tree, "SubLink")
+    )
+
+
+def clause_location(tree: object, fallback: int | None) -> int | None:
+    location = first_location(tree) if tree is not None else None
+    return location if location is not None else fallback

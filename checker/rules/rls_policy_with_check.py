@@ -1,0 +1,91 @@
+"""rls-policy-with-check: a policy that lets users write rows holds the written row to its owner."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from checker.context import RuleContext
+from checker.findings import Severity
+from checker.rules._policies import (
+    PolicyDef,
+    clause_location,
+    holds_to_owner,
+    migration_policies,
+    owner_columns,
+)
+from checker.rules.base import Example, Issue, Rule
+
+WRITE_COMMANDS = ("insert", "update", "all")
+
+
+def check(ctx: RuleContext) -> Iterator[Issue]:
+    for policy in migration_policies(ctx):
+        if (
+            policy.command not in WRITE_COMMANDS
+            or not policy.permissive
+            or not policy.client_roles
+            or policy.statement is None
+        ):
+            continue
+        owners = owner_columns(ctx.after, policy.table)
+        if not owners:
+            continue
+        clause, tree = _write_side(policy)
+        if holds_to_owner(tree, owners, ctx.after):
+            continue
+        columns = ", ".join(sorted(owners))
+        yield Issue(
+            policy.statement,
+            f"{policy.display()} ({policy.command}) {_what(clause)} does not tie {columns} to "
+            f"auth.uid(): a user can write rows that belong to someone else",
+            f"add: with check ((select auth.uid()) = {sorted(owners)[0]})",
+            clause_location(tree, policy.location),
+            policy.table.qualified,
+        )
+
+
+def _write_side(policy: PolicyDef) -> tuple[str, dict | None]:
+    """The expression new rows are checked against. Without WITH CHECK, UPDATE and ALL fall back to
+    USING; INSERT has no USING, so a missing WITH CHECK there means no check at all."""
+    if policy.with_check is not None or policy.command == "insert":
+        return "with check", policy.with_check
+    return "using", policy.using
+
+
+def _what(clause: str) -> str:
+    if clause == "with check":
+        return "checks new rows with a WITH CHECK that"
+    return "has no WITH CHECK, and its USING, which stands in for it,"
+
+
+RULE = Rule(
+    id="rls-policy-with-check",
+    severity=Severity.ERROR,
+    summary="Insert, update and all policies hold the written row to its owner (WITH CHECK)",
+    rationale=(
+        "USING decides which existing rows a command can see and target; WITH CHECK decides which "
+        "rows it may leave behind. PostgreSQL uses the WITH CHECK expression of an INSERT, UPDATE or "
+        "ALL policy for new and changed rows, and when an UPDATE or ALL policy has none, its USING "
+        "expression takes that role. So update using ((select auth.uid()) = user_id) without WITH "
+        "CHECK is safe, while using (true), or a WITH CHECK that only asks whether someone is signed "
+        "in (auth.uid() is not null, auth.role() = 'authenticated'), lets a user insert rows in "
+        "another user's name or move rows to them by changing user_id. The rule reports a permissive "
+        "insert, update or all policy for anon, authenticated or public on a table whose rows have "
+        "owners (see rls-policy-to-public) when that write-side expression neither compares an owner "
+        "column with auth.uid() nor hands the check to a sub-select or to a function of the project "
+        "(is_member(org_id), which a static check cannot read and therefore trusts)."
+    ),
+    bad=Example(
+        "create table public.notes (id uuid primary key, user_id uuid not null references auth.users (id));\n"
+        "alter table public.notes enable row level security;\n"
+        "create policy notes_insert on public.notes for insert to authenticated\n"
+        "  with check ((select auth.uid()) is not null);\n"
+    ),
+    good=Example(
+        "create table public.notes (id uuid primary key, user_id uuid not null references auth.users (id));\n"
+        "alter table public.notes enable row level security;\n"
+        "create policy notes_insert on public.notes for insert to authenticated\n"
+        "  with check ((select auth.uid()) = user_id);\n"
+    ),
+    check=check,
+)
