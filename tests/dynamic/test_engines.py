@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,7 +20,14 @@ from checker.dynamic.engines.docker import LABEL, DockerEngine
 from checker.dynamic.engines.dsn import DsnEngine
 from checker.errors import EngineError
 
-from .helpers import SERVER_ENGINES, require_engine, server_processes, still_alive
+from .helpers import (
+    SERVER_ENGINES,
+    engine_servers,
+    require_engine,
+    server_processes,
+    still_alive,
+    temp_dirs,
+)
 
 pytestmark = pytest.mark.postgres
 
@@ -105,6 +113,10 @@ CHILD = textwrap.dedent(
         with sigterm_as_interrupt(), engine as uri:
             report(uri)
             time.sleep(120)
+    elif mode == "starting":  # the signal arrives while the server is being made
+        print("{}", flush=True)
+        with sigterm_as_interrupt(), engine:
+            time.sleep(120)
     else:  # "exit": started, never stopped; the atexit hook must clean up
         report(engine.start())
     """
@@ -145,6 +157,18 @@ def test_sigterm_mid_run_leaves_no_server_and_no_temp_dir(name: str) -> None:
     assert child.returncode != 0
     assert not Path(info["tempdir"]).exists()
     assert not still_alive(processes)
+
+
+@pytest.mark.parametrize("name", SERVER_ENGINES)
+@pytest.mark.parametrize("delay", [0.05, 0.2, 0.35, 0.5, 0.8])
+def test_sigterm_during_start_leaves_no_server_and_no_temp_dir(name: str, delay: float) -> None:
+    require_engine(name)
+    existing = temp_dirs()
+    child, _ = run_child(name, "starting")
+    time.sleep(delay)
+    terminate(child)
+    assert temp_dirs() - existing == set()
+    assert engine_servers(excluding=existing) == set()
 
 
 def test_engine_left_open_is_stopped_at_interpreter_exit() -> None:

@@ -110,6 +110,24 @@ def postmaster_pid(pgdata: Path) -> int | None:
         return None
 
 
+def _runs_on(pid: int, pgdata: Path) -> bool:
+    """Whether `pid` is still a server on `pgdata` (a stale postmaster.pid may name a recycled pid)."""
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except FileNotFoundError:
+        return not Path("/proc/self").exists()  # no /proc at all: trust the pid file
+    except OSError:
+        return False
+    return str(pgdata).encode() in cmdline
+
+
+def kill_stray_postmaster(pgdata: Path) -> None:
+    """Stop a server on `pgdata` that nobody recorded, e.g. when a signal interrupted its start."""
+    pid = postmaster_pid(pgdata)
+    if pid is not None and pid_alive(pid) and _runs_on(pid, pgdata):
+        kill_postmaster(pid)
+
+
 def kill_postmaster(pid: int, timeout: float = 10.0) -> None:
     """Immediate shutdown (SIGQUIT): the postmaster stops its children and exits; SIGKILL if it hangs.
 
@@ -125,7 +143,51 @@ def kill_postmaster(pid: int, timeout: float = 10.0) -> None:
             time.sleep(0.05)
 
 
-def remove_tree(path: Path | None) -> None:
-    """Remove a temp directory the engine made; a directory already gone is fine."""
-    if path is not None:
+def _mentions(pid: str, needle: bytes) -> bool:
+    for part in ("cmdline", "environ"):
+        try:
+            if needle in Path(f"/proc/{pid}/{part}").read_bytes():
+                return True
+        except OSError:
+            continue
+    return False
+
+
+def kill_processes_on(path: Path) -> None:
+    """SIGKILL what still runs on `path` (in its command line or environment, e.g. PGDATA).
+
+    An interrupted initdb is killed alone by subprocess.run; the bootstrap postgres it spawned lives
+    on for a moment and keeps writing into the directory we are about to remove.
+    """
+    needle = str(path).encode()
+    for proc in Path("/proc").glob("[0-9]*"):
+        pid = int(proc.name)
+        if pid != os.getpid() and pid_alive(pid) and _mentions(proc.name, needle):
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+
+
+def remove_tree(path: Path | None, timeout: float = 5.0) -> None:
+    """Remove a temp directory the engine made, retrying while a dying process still writes into it."""
+    if path is None:
+        return
+    deadline = time.monotonic() + timeout
+    while True:
         shutil.rmtree(path, ignore_errors=True)
+        if not path.exists() or time.monotonic() > deadline:
+            return
+        kill_processes_on(path)
+        time.sleep(0.05)
+
+
+def clear_server_dir(tempdir: Path | None, pgdata: Path) -> None:
+    """Last step of a local server's stop: nothing may run on, or remain in, its temp directory.
+
+    Handles a start a signal interrupted: a postmaster nobody recorded (stopped in order, so its
+    children go too), initdb's orphans, then the directory itself.
+    """
+    if tempdir is None:
+        return
+    kill_stray_postmaster(pgdata)
+    kill_processes_on(tempdir)
+    remove_tree(tempdir)

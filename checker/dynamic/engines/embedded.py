@@ -95,10 +95,6 @@ class EmbeddedEngine(Engine):
                 except Exception:  # a half-stopped server is handled just below
                     logging.getLogger(__name__).debug("embedded cleanup failed", exc_info=True)
             if self.tempdir is not None:
-                # A start interrupted before the library recorded the server leaves a postmaster behind.
-                pid = cleanup.postmaster_pid(self.pgdata)
-                if pid is not None:
-                    cleanup.kill_postmaster(pid)
-            cleanup.remove_tree(self.tempdir)
+                cleanup.clear_server_dir(self.tempdir, self.pgdata)
             self.tempdir = None
             cleanup.untrack(self)

@@ -199,7 +199,8 @@ class LocalEngine(Engine):
     def stop(self) -> None:
         with cleanup.signals_deferred():
             self._stop_server()
-            cleanup.remove_tree(self.tempdir)
+            if self.tempdir is not None:
+                cleanup.clear_server_dir(self.tempdir, self.pgdata)
             self.tempdir = None
             cleanup.untrack(self)
 
