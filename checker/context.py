@@ -15,6 +15,7 @@ class MigrationUnit:
     migration: ParsedFile
     rollback: ParsedFile | None = None
     before: Catalog = field(default_factory=Catalog)  # baseline + earlier migrations + known objects
+    later: list[ParsedFile] = field(default_factory=list)  # the migrations that run after this one
 
 
 @dataclass

@@ -67,14 +67,10 @@ def _lint_targets(
     rules = rules if rules is not None else list(all_rules())
     parsed_baseline = [_parse_counted(path, result) for path in baseline]
     catalog = baseline_catalog(policy, (p for p in parsed_baseline if not p.syntax_error))
-    for target in targets:
-        migration = _parse_counted(target.migration, result, target.section(of_rollback=False))
-        rollback = (
-            _parse_counted(target.rollback, result, target.section(of_rollback=True))
-            if target.rollback
-            else None
-        )
-        unit = MigrationUnit(migration, rollback, catalog)
+    parsed = [_parse_target(target, result) for target in targets]
+    migrations = [migration for migration, _ in parsed]
+    for position, (target, (migration, rollback)) in enumerate(zip(targets, parsed, strict=True)):
+        unit = MigrationUnit(migration, rollback, catalog, migrations[position + 1 :])
         result.units.append(unit)
         if target.report:
             result.findings.extend(lint_unit(unit, policy, rules, target))
@@ -82,6 +78,13 @@ def _lint_targets(
             catalog = RuleContext(unit, policy).after
     result.findings.sort(key=lambda f: f.sort_key)
     return result
+
+
+def _parse_target(target: Target, result: LintResult) -> tuple[ParsedFile, ParsedFile | None]:
+    migration = _parse_counted(target.migration, result, target.section(of_rollback=False))
+    if target.rollback is None:
+        return migration, None
+    return migration, _parse_counted(target.rollback, result, target.section(of_rollback=True))
 
 
 def _parse_counted(path: Path, result: LintResult, section: str | None = None) -> ParsedFile:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from checker.context import RuleContext
+from checker.context import RuleContext, effects_of
 from checker.findings import Severity
 from checker.model import Effects, ObjectRef, Reference
 from checker.model.catalog import same_object
@@ -60,6 +60,16 @@ def _missing(
             reference.location,
             target.qualified,
         )
+    in_later_file = _created_in_later_file(target, ctx)
+    if in_later_file is not None:
+        return Issue(
+            statement,
+            f"{reference.reason} refers to {target.display()}, which a later migration creates "
+            f"({in_later_file.where()})",
+            "move the statement into a migration that runs after that one, or create the object earlier",
+            reference.location,
+            target.qualified,
+        )
     if target.kind == "function" and (not target.schema or target.schema == "pg_catalog"):
         return None  # an unqualified call to a function nobody creates is a built-in
     return Issue(
@@ -71,6 +81,14 @@ def _missing(
         reference.location,
         target.qualified,
     )
+
+
+def _created_in_later_file(target: ObjectRef, ctx: RuleContext) -> Statement | None:
+    for parsed in ctx.unit.later:
+        for effects in effects_of(parsed):
+            if any(_provides(created.ref, target) for created in effects.creates):
+                return effects.statement
+    return None
 
 
 def safe_order(all_effects: list[Effects]) -> tuple[list[Statement], list[list[Statement]]]:
