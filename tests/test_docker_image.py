@@ -61,7 +61,7 @@ class Compose:
     def __call__(self, *args: str) -> subprocess.CompletedProcess[str]:
         compose_file = str(self.directory / "docker-compose.yml")
         command = [*self.command, "--project-name", self.project, "--file", compose_file]
-        return run([*command, "--profile", "dsn", *args], cwd=self.directory, env=self.env)
+        return run([*command, *args], cwd=self.directory, env=self.env)
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +85,7 @@ def open_compose(directory: Path, env: dict[str, str]) -> Iterator[Compose]:
     try:
         yield compose
     finally:
-        compose("down", "--volumes", "--remove-orphans")
+        compose("--profile", "dsn", "down", "--volumes", "--remove-orphans")
 
 
 @pytest.fixture
@@ -136,7 +136,8 @@ def test_compose_check_fails_without_row_level_security(broken_connect_compose: 
 
 
 def test_compose_dsn_engine_against_db_service(repo_compose: Compose) -> None:
-    result = repo_compose("run", "--rm", "checker-dsn", "verify", "sql/", "--engine", "dsn", "--dsn", DB_DSN)
+    verify = ["verify", "sql/", "--engine", "dsn", "--dsn", DB_DSN]
+    result = repo_compose("--profile", "dsn", "run", "--rm", "checker-dsn", *verify)
     assert result.returncode == 0, output(result)
 
 
