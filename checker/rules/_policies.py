@@ -49,7 +49,14 @@ class PolicyDef:
 
     @property
     def client_roles(self) -> frozenset[str]:
-        return frozenset(self.roles) & CLIENT_ROLES
+        """The API roles the policy lets in: its TO list, narrowed by a guard such as
+        auth.role() = 'service_role' that every row must pass."""
+        roles = frozenset(self.roles) & CLIENT_ROLES
+        for tree in (self.using, self.with_check):
+            guard = role_guard(tree)
+            if guard is not None:
+                roles = roles & guard if "public" not in roles else guard & CLIENT_ROLES
+        return roles
 
     def display(self) -> str:
         return f'policy "{self.name}" on {self.table.qualified}'
@@ -172,6 +179,28 @@ def is_user_function(call: dict, catalog: Catalog) -> bool:
         return parts[-2].lower() not in _BUILTIN_SCHEMAS
     found = catalog.find(function_ref(parts, None))
     return found is not None and found.origin != "known"
+
+
+def _conjuncts(tree: object) -> list[object]:
+    """The parts of an expression joined by AND: each one must hold on its own."""
+    if isinstance(tree, dict) and tree.get("BoolExpr", {}).get("boolop") == "AND_EXPR":
+        return [part for arg in tree["BoolExpr"].get("args", []) for part in _conjuncts(arg)]
+    return [tree]
+
+
+def role_guard(tree: object) -> frozenset[str] | None:
+    """The roles an AND-ed `auth.role() = 'x'` (or `in ('x', 'y')`) admits; None without one."""
+    for part in _conjuncts(tree):
+        expr = part.get("A_Expr") if isinstance(part, dict) else None
+        if not expr or expr.get("kind") not in ("AEXPR_OP", "AEXPR_IN") or strings(expr.get("name")) != ["="]:
+            continue
+        operands = _operands(expr)
+        calls = [call_name(c) for op in operands for c in find_nodes(op, "FuncCall")]
+        if ("auth", "role") in calls:
+            return frozenset(
+                c["sval"]["sval"].lower() for op in operands for c in find_nodes(op, "A_Const") if "sval" in c
+            )
+    return None
 
 
 # --- constant expressions -----------------------------------------------------------------------
