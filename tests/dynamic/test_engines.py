@@ -327,3 +327,12 @@ def test_auto_explains_why_nothing_fits(monkeypatch: pytest.MonkeyPatch) -> None
         monkeypatch.setattr(engine_class, "unavailable_reason", classmethod(lambda cls, options: "absent"))
     with pytest.raises(EngineError, match=r"no database engine available \(embedded: absent; local: absent"):
         open_engine("auto", EngineOptions())
+
+
+def test_dsn_database_swap_keeps_the_rest_of_the_connection_string() -> None:
+    from checker.dynamic.engines.dsn import with_dbname
+
+    assert with_dbname("postgresql://u@/postgres?host=/tmp/x", "checker_ab") == "postgresql://u@/checker_ab?host=/tmp/x"
+    swapped = with_dbname("host=/tmp/x user=u dbname=postgres", "checker_ab")
+    expected = {"host": "/tmp/x", "user": "u", "dbname": "checker_ab"}
+    assert psycopg.conninfo.conninfo_to_dict(swapped) == expected
