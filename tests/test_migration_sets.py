@@ -1,0 +1,129 @@
+"""Migration directories: version order, cross-file references, rollback conventions, --changed-since."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+from conftest import run_checker, run_json
+
+RUNNER_POLICY = 'transaction = "runner"\n[rules.rls-enabled]\nseverity = "off"\n'
+TABLE = "create table public.{name} (id bigint primary key);\n"
+
+
+def _write(folder: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    policy = folder.parent / "policy.toml"
+    policy.write_text(RUNNER_POLICY, encoding="utf-8")
+    return policy
+
+
+def _rules(report: dict, rule: str) -> list[dict]:
+    return [f for f in report["findings"] if f["rule"] == rule]
+
+
+def test_third_file_referencing_a_table_the_fifth_creates(tmp_path: Path) -> None:
+    folder = tmp_path / "migrations"
+    files = {f"2024010100000{i}_t{i}.sql": TABLE.format(name=f"t{i}") for i in range(1, 6)}
+    files["20240101000003_t3.sql"] += (
+        "create table public.orders (id bigint primary key,\n  t5_id bigint references public.t5 (id));\n"
+    )
+    policy = _write(folder, files)
+    code, report, _ = run_json("lint", "--config", policy, folder, cwd=tmp_path)
+    found = _rules(report, "fk-order")
+    assert code == 1
+    assert [(Path(f["file"]).name, f["line"]) for f in found] == [("20240101000003_t3.sql", 3)]
+    assert "20240101000005_t5.sql:1:1" in found[0]["message"]
+
+
+def test_files_run_in_version_order_not_name_order(tmp_path: Path) -> None:
+    folder = tmp_path / "migrations"
+    # "10_..." sorts before "9_..." as text; as versions 9 runs first and creates what 10 needs.
+    files = {
+        "9_parent.sql": TABLE.format(name="parent"),
+        "10_child.sql": "create table public.child (id bigint primary key,\n"
+        "  parent_id bigint references public.parent (id));\ncreate index on public.child (parent_id);\n",
+    }
+    policy = _write(folder, files)
+    code, report, err = run_json("lint", "--config", policy, folder, cwd=tmp_path)
+    assert _rules(report, "fk-order") == [], report
+    assert code == 0, err
+
+
+CREATE_TWO = TABLE.format(name="a") + TABLE.format(name="b")
+DROP_ONE = "drop table public.a;\n"
+DROP_BOTH = "drop table public.b;\ndrop table public.a;\n"
+
+
+@pytest.mark.parametrize(
+    ("layout", "migration_name"),
+    [
+        ({"0001_ab.sql": CREATE_TWO, "0001_ab.down.sql": "{down}"}, "0001_ab.sql"),
+        ({"0001_ab.sql": CREATE_TWO, "0001_ab_rollback.sql": "{down}"}, "0001_ab.sql"),
+        ({"0001_ab.sql": CREATE_TWO, "rollback/0001_ab.sql": "{down}"}, "0001_ab.sql"),
+        ({"0001_ab.up.sql": CREATE_TWO, "0001_ab.down.sql": "{down}"}, "0001_ab.up.sql"),
+        ({"0001_ab.sql": "-- migrate:up\n" + CREATE_TWO + "\n-- migrate:down\n{down}"}, "0001_ab.sql"),
+    ],
+    ids=["down-suffix", "rollback-suffix", "rollback-folder", "golang-migrate", "dbmate"],
+)
+def test_rollback_conventions(tmp_path: Path, layout: dict[str, str], migration_name: str) -> None:
+    for down, expected_missing in ((DROP_BOTH, []), (DROP_ONE, ["public.b"])):
+        folder = tmp_path / ("complete" if not expected_missing else "incomplete") / "migrations"
+        policy = _write(folder, {name: text.replace("{down}", down) for name, text in layout.items()})
+        code, report, err = run_json("lint", "--config", policy, folder, cwd=tmp_path)
+        coverage = _rules(report, "rollback-coverage")
+        assert [Path(f["file"]).name for f in coverage] == [migration_name] * len(expected_missing), report
+        assert all("table public.b is created here" in f["message"] for f in coverage)
+        assert code == (1 if expected_missing else 0), err
+        assert report["summary"]["files"] == 2 - ("migrate:up" in layout.get("0001_ab.sql", ""))
+
+
+def _git(folder: Path, *args: str) -> None:
+    subprocess.run(["git", "-C", str(folder), *args], check=True, capture_output=True)
+
+
+def test_changed_since_reports_only_changed_files_but_models_all(tmp_path: Path) -> None:
+    repo = tmp_path / "project"
+    folder = repo / "supabase" / "migrations"
+    policy = _write(
+        folder,
+        {
+            "0001_users.sql": TABLE.format(name="accounts") + "create table public.no_key (name text);\n",
+            "0002_posts.sql": TABLE.format(name="posts"),
+        },
+    )
+    _git(repo, "init", "-q")
+    _git(repo, "-c", "user.name=t", "-c", "user.email=t@example.invalid", "add", ".")
+    _git(repo, "-c", "user.name=t", "-c", "user.email=t@example.invalid", "commit", "-qm", "first")
+    # The new file refers to a table of an unchanged file: modelled, so no fk-order finding.
+    (folder / "0003_comments.sql").write_text(
+        "create table public.comments (id bigint primary key,\n"
+        "  account_id bigint references public.accounts (id));\n"
+        "create table public.also_no_key (name text);\n",
+        encoding="utf-8",
+    )
+    _, everything, _ = run_json("lint", "--config", policy, folder, cwd=tmp_path)
+    _, changed, err = run_json("lint", "--config", policy, folder, "--changed-since", "HEAD", cwd=tmp_path)
+    assert {Path(f["file"]).name for f in _rules(everything, "table-primary-key")} == {
+        "0001_users.sql",
+        "0003_comments.sql",
+    }
+    assert {Path(f["file"]).name for f in changed["findings"]} == {"0003_comments.sql"}, err
+    assert _rules(changed, "fk-order") == []
+    assert {f["line"] for f in _rules(changed, "table-primary-key")} == {3}
+
+
+def test_changed_since_unknown_ref_is_a_one_line_input_error(tmp_path: Path) -> None:
+    repo = tmp_path / "project"
+    policy = _write(repo / "m", {"0001_a.sql": TABLE.format(name="a")})
+    _git(repo, "init", "-q")
+    code, _, err = run_checker(
+        "lint", "--config", policy, repo / "m", "--changed-since", "no-such-ref", cwd=tmp_path
+    )
+    assert code == 2
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert "--changed-since" in err
