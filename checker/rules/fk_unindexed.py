@@ -1,0 +1,96 @@
+"""fk-unindexed: every foreign key the migration adds has an index that starts with its columns."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from checker.context import RuleContext
+from checker.findings import Severity
+from checker.model import Catalog, CatalogObject, ObjectRef
+from checker.parse import Statement
+from checker.rules.base import Example, Issue, Rule
+
+Key = tuple[str, str]  # (schema, table)
+
+
+def check(ctx: RuleContext) -> Iterator[Issue]:
+    indexed = index_keys(ctx.after)
+    for ref, (statement, _) in ctx.created_by_migration().items():
+        if ref.kind not in ("table", "constraint", "column"):
+            continue
+        holder = ctx.after.find(ref)
+        if holder is None or holder.ref.kind != ref.kind:
+            continue  # dropped again later in the migration
+        table = ref if ref.kind == "table" else ref.table_ref
+        for fk in holder.details.get("foreign_keys", []):
+            if not _covered(fk["columns"], indexed.get((table.schema, table.name), [])):
+                yield _issue(statement, table, fk)
+
+
+def index_keys(catalog: Catalog) -> dict[Key, list[list[str | None]]]:
+    """The column lists of every index per table: CREATE INDEX, primary keys and unique constraints."""
+    found: dict[Key, list[list[str | None]]] = {}
+    for obj in catalog:
+        table = obj.ref if obj.ref.kind == "table" else obj.ref.table_ref
+        if table is None:
+            continue
+        found.setdefault((table.schema, table.name), []).extend(_keys_of(obj))
+    return found
+
+
+def _keys_of(obj: CatalogObject) -> list[list[str | None]]:
+    details = obj.details
+    if obj.ref.kind == "index":
+        return [list(details.get("columns", []))]
+    if obj.ref.kind not in ("table", "constraint", "column"):
+        return []
+    keys: list[list[str | None]] = [list(k) for k in details.get("unique", [])]
+    if details.get("primary_key"):
+        keys.append(list(details["primary_key"]))
+    return keys
+
+
+def _covered(columns: list[str], keys: list[list[str | None]]) -> bool:
+    """PostgreSQL can use an index for the FK's lookups when the FK columns lead it, in any order."""
+    width = len(columns)
+    return any(len(key) >= width and set(key[:width]) == set(columns) for key in keys)
+
+
+def _issue(statement: Statement, table: ObjectRef, fk: dict) -> Issue:
+    columns = ", ".join(fk["columns"])
+    return Issue(
+        statement,
+        f"foreign key {fk['name']} on {table.qualified} ({columns}) → {fk['table']} has no index "
+        f"starting with ({columns}): every delete or key update in {fk['table']} scans "
+        f"{table.qualified}, and so do joins along the key",
+        f"create index on {table.qualified} ({columns});",
+        fk.get("location"),
+        table.qualified,
+    )
+
+
+RULE = Rule(
+    id="fk-unindexed",
+    severity=Severity.WARNING,
+    summary="Foreign keys have an index on their columns",
+    rationale=(
+        "PostgreSQL indexes the referenced side of a foreign key (its primary key or unique "
+        "constraint) but not the referencing columns. Without an index that starts with them, each "
+        "delete or key update of a parent row scans the whole child table to enforce the key (and ON "
+        "DELETE CASCADE), and the joins and row level security policies that filter on user_id or "
+        "org_id scan too, which on Supabase means slow API calls once tables grow. A primary key, a "
+        "unique constraint or an index whose leading columns are exactly the key's columns (the "
+        "baseline's and this migration's alike, partial indexes included, as Supabase's linter "
+        "counts them) is enough. A warning: small lookup tables can do without."
+    ),
+    bad=Example(
+        "begin;\ncreate table public.notes (\n  id uuid primary key,\n"
+        "  author_id uuid not null references auth.users (id)\n);\ncommit;\n"
+    ),
+    good=Example(
+        "begin;\ncreate table public.notes (\n  id uuid primary key,\n"
+        "  author_id uuid not null references auth.users (id)\n);\n"
+        "create index notes_author_id_idx on public.notes (author_id);\ncommit;\n"
+    ),
+    check=check,
+)

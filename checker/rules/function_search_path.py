@@ -1,0 +1,146 @@
+"""function-search-path: functions the migration creates pin their search_path."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from checker.context import RuleContext
+from checker.findings import Severity
+from checker.model import Effects, ObjectRef
+from checker.parse import Statement
+from checker.rules._schema_support import altered_function, def_elems
+from checker.rules.base import Example, Issue, Rule
+
+ROUTINE_KINDS = ("function", "procedure")
+# SET search_path = ... and SET search_path FROM CURRENT pin the path; RESET and SET ... TO DEFAULT unpin it.
+_PINNING = {"VAR_SET_VALUE", "VAR_SET_CURRENT"}
+
+
+@dataclass
+class _Routine:
+    ref: ObjectRef
+    created: Statement
+    pinned: bool
+    definer_at: tuple[Statement, int | None] | None  # the SECURITY DEFINER clause, when there is one
+
+
+def check(ctx: RuleContext) -> Iterator[Issue]:
+    routines = _final_routines(ctx)
+    for routine in routines.values():
+        if routine.pinned:
+            continue
+        if routine.definer_at is not None:
+            yield _definer_issue(routine)
+        elif ctx.is_exposed(routine.ref):
+            yield _exposed_issue(routine)
+
+
+def _final_routines(ctx: RuleContext) -> dict[ObjectRef, _Routine]:
+    """The functions the migration creates as they stand at its end (later ALTERs and DROPs applied)."""
+    created = ctx.created_by_migration()
+    routines: dict[ObjectRef, _Routine] = {}
+    for effects in ctx.migration_effects:
+        statement = effects.statement
+        if statement.kind == "CreateFunctionStmt":
+            for item in effects.creates:
+                if item.ref in created:
+                    routines[item.ref] = _created(item.ref, item.details, statement)
+        elif statement.kind == "AlterFunctionStmt":
+            target = altered_function(statement.node)
+            for routine in routines.values():
+                if target.matches(routine.ref):
+                    _apply_alter(routine, statement)
+        _forget_dropped(routines, effects)
+    return routines
+
+
+def _created(ref: ObjectRef, details: dict, statement: Statement) -> _Routine:
+    definer = None
+    if details.get("security_definer"):
+        options = def_elems(statement.node.get("options"))
+        location = next((e.get("location") for e in options if e.get("defname") == "security"), None)
+        definer = (statement, location)
+    return _Routine(ref, statement, details.get("search_path") is not None, definer)
+
+
+def _apply_alter(routine: _Routine, statement: Statement) -> None:
+    for action in def_elems(statement.node.get("actions")):
+        name = action.get("defname")
+        if name == "security":
+            on = bool(action.get("arg", {}).get("Boolean", {}).get("boolval"))
+            routine.definer_at = (statement, action.get("location")) if on else None
+        elif name in ("set", "reset"):
+            setting = action.get("arg", {}).get("VariableSetStmt", {})
+            if setting.get("kind") == "VAR_RESET_ALL":
+                routine.pinned = False
+            elif setting.get("name") == "search_path":
+                routine.pinned = setting.get("kind") in _PINNING
+
+
+def _forget_dropped(routines: dict[ObjectRef, _Routine], effects: Effects) -> None:
+    for drop in effects.drops:
+        if drop.ref.kind in ROUTINE_KINDS:
+            for ref in [r for r in routines if drop.ref.matches(r)]:
+                del routines[ref]
+
+
+def signature(ref: ObjectRef) -> str:
+    return f"{ref.qualified}({', '.join(ref.args or ())})"
+
+
+def _definer_issue(routine: _Routine) -> Issue:
+    statement, location = routine.definer_at  # type: ignore[misc]
+    name = signature(routine.ref)
+    return Issue(
+        statement,
+        f"{routine.ref.kind} {name} is SECURITY DEFINER without a fixed search_path: a caller who puts "
+        "their own objects first on the path runs them with the owner's rights",
+        f"add `set search_path = ''` to {name} and schema-qualify every name in its body "
+        f"(or: alter {routine.ref.kind} {name} set search_path = '';)",
+        location,
+        name,
+    )
+
+
+def _exposed_issue(routine: _Routine) -> Issue:
+    name = signature(routine.ref)
+    return Issue(
+        routine.created,
+        f"{routine.ref.kind} {name} in exposed schema {routine.ref.schema} has no fixed search_path: "
+        "what its unqualified names resolve to depends on the caller's session",
+        f"add `set search_path = ''` to {name} and schema-qualify every name in its body",
+        None,
+        name,
+        severity=Severity.WARNING,
+    )
+
+
+RULE = Rule(
+    id="function-search-path",
+    severity=Severity.ERROR,
+    summary="Functions set their own search_path; SECURITY DEFINER functions must",
+    rationale=(
+        "A function resolves unqualified table, function and operator names through the search_path "
+        "of whoever calls it. Supabase exposes functions in the public schema as RPC endpoints, so the "
+        "caller is any API user; a SECURITY DEFINER function (commonly used to read auth tables or "
+        "bypass row level security on purpose) runs with its owner's rights, usually postgres, and a "
+        "caller who can create objects in a schema on the path can substitute their own and run them "
+        "as the owner. Pinning `set search_path = ''` (and qualifying names) in the function, or with "
+        "ALTER FUNCTION ... SET search_path later in the same migration, closes that: an error for "
+        "SECURITY DEFINER functions, a warning for other functions in exposed schemas (Supabase's "
+        "database linter reports these as function_search_path_mutable)."
+    ),
+    bad=Example(
+        "begin;\ncreate function public.user_email(uid uuid) returns text\n"
+        "  language sql stable security definer\n"
+        "  as $$ select email from auth.users where id = uid $$;\ncommit;\n"
+    ),
+    good=Example(
+        "begin;\ncreate function public.user_email(uid uuid) returns text\n"
+        "  language sql stable security definer set search_path = ''\n"
+        "  as $$ select email from auth.users where id = uid $$;\n"
+        "revoke execute on function public.user_email(uuid) from public, anon;\ncommit;\n"
+    ),
+    check=check,
+)

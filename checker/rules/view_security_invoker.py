@@ -1,0 +1,132 @@
+"""view-security-invoker: views in exposed schemas run as the caller; none of them reads auth.users."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from checker.context import RuleContext
+from checker.findings import Severity
+from checker.model import ObjectRef
+from checker.model.walk import find_nodes
+from checker.parse import Statement
+from checker.rules._schema_support import def_elems, is_true, relation_of, table_commands
+from checker.rules.base import Example, Issue, Rule
+
+AUTH_USERS_ID = "auth-users-exposed"
+VIEW_KINDS = ("view", "materialized view")
+
+
+@dataclass
+class _View:
+    ref: ObjectRef
+    statement: Statement
+    location: int | None
+    invoker: bool
+
+
+def check(ctx: RuleContext) -> Iterator[Issue]:
+    views = _final_views(ctx)
+    for view in views.values():
+        if not ctx.is_exposed(view.ref):
+            continue
+        if view.ref.kind == "view" and not view.invoker:
+            yield _definer_view(view)
+        yield from _auth_users(view)
+
+
+def _final_views(ctx: RuleContext) -> dict[ObjectRef, _View]:
+    """The views the migration creates, as they stand at its end (ALTER VIEW ... SET applied)."""
+    created = ctx.created_by_migration()
+    views: dict[ObjectRef, _View] = {}
+    for effects in ctx.migration_effects:
+        statement = effects.statement
+        for item in effects.creates:
+            if item.ref.kind in VIEW_KINDS and item.ref in created:
+                views[item.ref] = _View(item.ref, statement, item.location, _invoker(statement.node))
+        if statement.kind == "AlterTableStmt":
+            view = views.get(ObjectRef("view", *_parts(relation_of(statement))))
+            if view is not None:
+                view.invoker = _invoker_after(statement, view.invoker)
+        for drop in effects.drops:
+            views.pop(ObjectRef(drop.ref.kind, drop.ref.schema, drop.ref.name), None)
+    return views
+
+
+def _parts(ref: ObjectRef) -> tuple[str, str]:
+    return ref.schema, ref.name
+
+
+def _invoker(node: dict) -> bool:
+    """Whether CREATE VIEW sets security_invoker (CREATE OR REPLACE replaces earlier options)."""
+    return any(e.get("defname") == "security_invoker" and is_true(e) for e in def_elems(node.get("options")))
+
+
+def _invoker_after(statement: Statement, invoker: bool) -> bool:
+    for cmd in table_commands(statement):
+        for elem in def_elems([cmd.get("def", {})]):
+            if elem.get("defname") != "security_invoker":
+                continue
+            if cmd.get("subtype") == "AT_SetRelOptions":
+                invoker = is_true(elem)
+            elif cmd.get("subtype") == "AT_ResetRelOptions":
+                invoker = False
+    return invoker
+
+
+def _definer_view(view: _View) -> Issue:
+    name = view.ref.qualified
+    return Issue(
+        view.statement,
+        f"view {name} in exposed schema {view.ref.schema} runs with its owner's rights "
+        "(no security_invoker): it bypasses the row level security of every table it reads",
+        f"create view {name} with (security_invoker = true) as ...; "
+        f"or: alter view {name} set (security_invoker = true);",
+        view.location,
+        name,
+    )
+
+
+def _auth_users(view: _View) -> Iterator[Issue]:
+    query = view.statement.node.get("query")
+    for rv in find_nodes(query, "RangeVar"):
+        if rv.get("schemaname") == "auth" and rv.get("relname") == "users":
+            yield Issue(
+                view.statement,
+                f"{view.ref.kind} {view.ref.qualified} in exposed schema {view.ref.schema} reads auth.users: "
+                "it can publish users' e-mail addresses, phone numbers and metadata through the API",
+                "read the columns you need from a table of your own (e.g. public.profiles filled by a "
+                "trigger), or put the view in a schema the API does not expose",
+                rv.get("location"),
+                view.ref.qualified,
+                AUTH_USERS_ID,
+            )
+            return
+
+
+RULE = Rule(
+    id="view-security-invoker",
+    severity=Severity.ERROR,
+    summary="Views in exposed schemas set security_invoker = true and never read auth.users",
+    rationale=(
+        "A PostgreSQL view runs with the rights of its owner, and on Supabase that owner is usually "
+        "postgres, which bypasses row level security: a view in the public schema hands anon and "
+        "authenticated every row of the tables it reads, whatever their policies say. Since PostgreSQL "
+        "15, `with (security_invoker = true)` makes the view check the caller's rights and policies "
+        "instead (Supabase's linter: security_definer_view). A view or materialized view in an exposed "
+        "schema that reads auth.users is reported as auth-users-exposed even with security_invoker: "
+        "materialized views have no such option, and the view publishes auth data by design. Only "
+        "views the migration creates (or re-creates) are checked; ALTER VIEW ... SET "
+        "(security_invoker = true) later in the migration counts."
+    ),
+    bad=Example(
+        "begin;\ncreate view public.member_emails as\n  select u.id, u.email from auth.users u;\ncommit;\n"
+    ),
+    good=Example(
+        "begin;\ncreate view public.open_matches with (security_invoker = true) as\n"
+        "  select id, created_at from public.matches where status = 'proposed';\ncommit;\n",
+        baseline="create table public.matches (id uuid primary key, status text, created_at timestamptz);\n",
+    ),
+    check=check,
+    extra_ids=(AUTH_USERS_ID,),
+)

@@ -1,0 +1,462 @@
+"""The schema rules (function-search-path, view-security-invoker / auth-users-exposed, fk-unindexed,
+table-primary-key, extension-in-public, destructive-change) through the real CLI, beyond their examples.
+
+Each case is a migration (and where it matters a baseline, rollback or policy) and the exact findings of
+these rules, as (rule, severity, line, column); findings of other rules are left out.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import assert_no_traceback, run_json
+
+OURS = {
+    "function-search-path",
+    "view-security-invoker",
+    "auth-users-exposed",
+    "fk-unindexed",
+    "table-primary-key",
+    "extension-in-public",
+    "destructive-change",
+}
+
+USERS = "create table public.users (id uuid primary key, email text, birth_city text, score int);\n"
+
+
+def lint(
+    folder: Path,
+    migration: str,
+    baseline: str | None = None,
+    rollback: str | None = None,
+    policy: dict | None = None,
+) -> tuple[int, list[tuple[str, str, int, int]], dict]:
+    (folder / "pyproject.toml").write_text("[project]\nname = 'scratch'\n", encoding="utf-8")
+    (folder / "migration.sql").write_text(migration, encoding="utf-8")
+    args: list[str | Path] = ["lint", folder / "migration.sql"]
+    extra = (("baseline.sql", baseline, "--baseline"), ("rollback.sql", rollback, "--rollback"))
+    for name, text, flag in extra:
+        if text is not None:
+            (folder / name).write_text(text, encoding="utf-8")
+            args += [flag, folder / name]
+    if policy is not None:
+        (folder / "policy.json").write_text(json.dumps(policy), encoding="utf-8")
+        args += ["--config", folder / "policy.json"]
+    code, report, err = run_json(*args, cwd=folder)
+    assert_no_traceback(json.dumps(report), err)
+    found = [
+        (f["rule"], f["severity"], f["line"], f["column"]) for f in report["findings"] if f["rule"] in OURS
+    ]
+    return code, sorted(found, key=lambda f: (f[2], f[3], f[0])), report
+
+
+def tx(body: str) -> str:
+    return f"begin;\n{body}commit;\n"
+
+
+# --- function-search-path ----------------------------------------------------------------------------
+
+DEFINER = (
+    "create function public.f(uid uuid) returns int\n  language sql security definer\n  as $$ select 1 $$;\n"
+)
+PLAIN = "create function public.f(uid uuid) returns int\n  language sql\n  as $$ select 1 $$;\n"
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        # the SECURITY DEFINER clause is on line 3, column 16
+        (DEFINER, [("function-search-path", "error", 3, 16)]),
+        # definer functions outside the exposed schemas are errors too
+        (DEFINER.replace("public.f", "private.f"), [("function-search-path", "error", 3, 16)]),
+        # a plain function in public: a warning at the statement
+        (PLAIN, [("function-search-path", "warning", 2, 1)]),
+        # made SECURITY DEFINER later: reported at the ALTER's clause
+        (
+            PLAIN + "alter function public.f(uuid) security definer;\n",
+            [("function-search-path", "error", 5, 31)],
+        ),
+        # pinned, then unpinned again
+        (
+            DEFINER.replace("security definer", "security definer set search_path = ''")
+            + "alter function public.f reset search_path;\n",
+            [("function-search-path", "error", 3, 16)],
+        ),
+        # CREATE OR REPLACE without the setting replaces the pinned one
+        (
+            DEFINER.replace("security definer", "security definer set search_path = ''")
+            + DEFINER.replace("create function", "create or replace function"),
+            [("function-search-path", "error", 6, 16)],
+        ),
+    ],
+    ids=["definer", "definer-private", "plain-public", "altered-to-definer", "reset", "replaced"],
+)
+def test_function_search_path_bad(tmp_path: Path, body: str, expected: list) -> None:
+    _, found, report = lint(tmp_path, tx(body))
+    assert found == expected, (found, report["findings"])
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        DEFINER.replace("security definer", "security definer set search_path = ''"),
+        DEFINER.replace("security definer", "security definer set search_path to public, pg_temp"),
+        DEFINER.replace("security definer", "security definer set search_path from current"),
+        DEFINER + "alter function public.f(uuid) set search_path = '';\n",
+        DEFINER + "alter function public.f security invoker set search_path = '';\n",
+        PLAIN.replace("public.f", "private.f"),
+        DEFINER + "drop function public.f(uuid);\n",
+        "create procedure public.p() language sql set search_path = '' as $$ select 1 $$;\n",
+    ],
+    ids=["empty", "list", "from-current", "altered", "invoker-altered", "private", "dropped", "procedure"],
+)
+def test_function_search_path_good(tmp_path: Path, body: str) -> None:
+    _, found, report = lint(tmp_path, tx(body))
+    assert found == [], (found, report["findings"])
+
+
+def test_function_search_path_exemption_by_signature(tmp_path: Path) -> None:
+    exemption = {"rule": "function-search-path", "object": "public.f(uuid)", "reason": "audited"}
+    policy = {"exemptions": [exemption]}
+    code, found, _ = lint(tmp_path, tx(DEFINER), policy=policy)
+    assert found == [] and code == 0
+
+
+# --- view-security-invoker and auth-users-exposed ---------------------------------------------------
+
+MATCHES = "create table public.matches (id uuid primary key, status text);\n"
+VIEW = "create view public.open_matches{opts} as\n  select id from public.matches;\n"
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (VIEW.format(opts=""), [("view-security-invoker", "error", 2, 13)]),
+        (VIEW.format(opts=" with (security_invoker = false)"), [("view-security-invoker", "error", 2, 13)]),
+        (
+            VIEW.format(opts=" with (security_invoker)")
+            + "alter view public.open_matches reset (security_invoker);\n",
+            [("view-security-invoker", "error", 2, 13)],
+        ),
+        (
+            VIEW.format(opts=" with (security_invoker = on)")
+            + VIEW.format(opts="").replace("create view", "create or replace view"),
+            [("view-security-invoker", "error", 4, 24)],
+        ),
+    ],
+    ids=["no-option", "false", "reset-later", "replaced-without"],
+)
+def test_view_security_invoker_bad(tmp_path: Path, body: str, expected: list) -> None:
+    _, found, report = lint(tmp_path, tx(body), baseline=MATCHES)
+    assert found == expected, (found, report["findings"])
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        VIEW.format(opts=" with (security_invoker)"),
+        VIEW.format(opts=" with (security_invoker = on, security_barrier = true)"),
+        VIEW.format(opts=" with (security_invoker = 1)"),
+        VIEW.format(opts="") + "alter view public.open_matches set (security_invoker = true);\n",
+        VIEW.format(opts="") + "alter table public.open_matches set (security_invoker = yes);\n",
+        VIEW.format(opts="").replace("public.open_matches", "private.open_matches"),
+        VIEW.format(opts="") + "drop view public.open_matches;\n",
+    ],
+    ids=["bare", "on", "one", "alter-view", "alter-table", "private", "dropped"],
+)
+def test_view_security_invoker_good(tmp_path: Path, body: str) -> None:
+    _, found, report = lint(tmp_path, tx(body), baseline=MATCHES)
+    assert found == [], (found, report["findings"])
+
+
+def test_auth_users_exposed_even_with_security_invoker(tmp_path: Path) -> None:
+    body = (
+        "create view public.member_emails with (security_invoker = true) as\n"
+        "  select p.id, u.email\n  from public.matches p\n  join auth.users u on u.id = p.id;\n"
+    )
+    _, found, report = lint(tmp_path, tx(body), baseline=MATCHES)
+    assert found == [("auth-users-exposed", "error", 5, 8)], (found, report["findings"])
+
+
+def test_auth_users_exposed_materialized_view(tmp_path: Path) -> None:
+    body = "create materialized view public.emails as select id, email from auth.users;\n"
+    _, found, report = lint(tmp_path, tx(body))
+    # materialized views have no security_invoker: only the auth.users finding
+    assert found == [("auth-users-exposed", "error", 2, 65)], (found, report["findings"])
+
+
+def test_auth_users_in_private_schema_is_fine(tmp_path: Path) -> None:
+    body = "create view private.emails as select id, email from auth.users;\n"
+    _, found, report = lint(tmp_path, tx(body))
+    assert found == [], (found, report["findings"])
+
+
+def test_views_follow_the_policys_exposed_schemas(tmp_path: Path) -> None:
+    body = "create view api.emails as select id, email from auth.users;\n"
+    _, found, report = lint(tmp_path, tx(body), policy={"exposed_schemas": ["public", "api"]})
+    assert found == [
+        ("view-security-invoker", "error", 2, 13),
+        ("auth-users-exposed", "error", 2, 49),
+    ], (found, report["findings"])
+
+
+def test_auth_users_exposed_can_be_suppressed_alone(tmp_path: Path) -> None:
+    body = (
+        "-- checker-ignore auth-users-exposed: for service_role; anon and authenticated lost select\n"
+        "create view public.emails with (security_invoker = true) as select id, email from auth.users;\n"
+    )
+    code, found, report = lint(tmp_path, tx(body))
+    assert found == [] and code == 0, (found, report["findings"])
+
+
+# --- fk-unindexed -------------------------------------------------------------------------------------
+
+NOTES = (
+    "create table public.notes (\n"  # line 2
+    "  id uuid primary key,\n"
+    "  author_id uuid not null references public.users (id),\n"  # line 4: the FK at column 27
+    "  org_id uuid,\n"
+    "  project_id uuid,\n"
+    "  foreign key (org_id, project_id) references public.projects (org_id, id)\n"  # line 7, column 3
+    ");\n"
+)
+PROJECTS = USERS + "create table public.projects (org_id uuid, id uuid, primary key (org_id, id));\n"
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        ("", [("fk-unindexed", "warning", 4, 27), ("fk-unindexed", "warning", 7, 3)]),
+        # an index on the second FK column only, and one that does not start with author_id
+        (
+            "create index on public.notes (project_id);\ncreate index on public.notes (org_id, author_id);\n",
+            [("fk-unindexed", "warning", 4, 27), ("fk-unindexed", "warning", 7, 3)],
+        ),
+        # the composite key led by its columns in another order is covered; author_id is not
+        ("create index on public.notes (project_id, org_id, id);\n", [("fk-unindexed", "warning", 4, 27)]),
+        (
+            "create index on public.notes (author_id);\n"
+            "create unique index on public.notes (org_id, project_id);\n",
+            [],
+        ),
+    ],
+    ids=["none", "wrong-leading", "composite-any-order", "both-indexed"],
+)
+def test_fk_unindexed_create_table(tmp_path: Path, extra: str, expected: list) -> None:
+    _, found, report = lint(tmp_path, tx(NOTES + extra), baseline=PROJECTS)
+    assert found == expected, (found, report["findings"])
+
+
+def test_fk_unindexed_alter_table_add_constraint(tmp_path: Path) -> None:
+    baseline = USERS + "create table public.posts (id uuid primary key, author_id uuid);\n"
+    body = (
+        "alter table public.posts\n"
+        "  add constraint posts_author_fkey foreign key (author_id) references public.users;\n"
+    )
+    _, found, report = lint(tmp_path, tx(body), baseline=baseline)
+    assert found == [("fk-unindexed", "warning", 3, 7)], (found, report["findings"])
+
+
+def test_fk_unindexed_baseline_index_counts(tmp_path: Path) -> None:
+    baseline = (
+        USERS
+        + "create table public.posts (id uuid primary key, author_id uuid);\n"
+        + "create index posts_author_idx on public.posts (author_id, id);\n"
+    )
+    body = "alter table public.posts add foreign key (author_id) references public.users;\n"
+    _, found, report = lint(tmp_path, tx(body), baseline=baseline)
+    assert found == [], (found, report["findings"])
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # primary key and unique constraints are indexes
+        "create table public.members (\n  user_id uuid references public.users,\n  org uuid,\n"
+        "  primary key (user_id, org)\n);\n",
+        "create table public.profiles (user_id uuid primary key references public.users);\n",
+        "create table public.profiles (id int primary key, user_id uuid unique references public.users);\n",
+        "create table public.t (id int primary key);\n"
+        "alter table public.t add column user_id uuid references public.users;\n"
+        "alter table public.t add constraint t_user_key unique (user_id);\n",
+    ],
+    ids=["composite-pk", "pk", "unique", "added-column-then-unique"],
+)
+def test_fk_unindexed_keys_are_indexes(tmp_path: Path, body: str) -> None:
+    _, found, report = lint(tmp_path, tx(body), baseline=USERS)
+    assert found == [], (found, report["findings"])
+
+
+def test_fk_unindexed_added_column(tmp_path: Path) -> None:
+    body = "alter table public.users add column referrer uuid references public.users;\n"
+    _, found, report = lint(tmp_path, tx(body), baseline=USERS)
+    assert found == [("fk-unindexed", "warning", 2, 51)], (found, report["findings"])
+
+
+# --- table-primary-key ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("create table public.page_views (path text, seen_at timestamptz);\n", [2, 14]),
+        ("create table if not exists views2 (path text unique);\n", [2, 28]),
+        ("create table public.snapshot as select 1 as n;\n", [2, 14]),
+        # LIKE without INCLUDING INDEXES copies no key
+        ("create table public.copy (like public.users including defaults);\n", [2, 14]),
+    ],
+    ids=["plain", "unique-only", "create-as", "like-without-indexes"],
+)
+def test_table_primary_key_bad(tmp_path: Path, body: str, expected: list) -> None:
+    _, found, report = lint(tmp_path, tx(body), baseline=USERS)
+    assert found == [("table-primary-key", "warning", *expected)], (found, report["findings"])
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "create table public.t (a int, b int, primary key (a, b));\n",
+        "create table public.t (a int, b int);\nalter table public.t add primary key (a);\n",
+        "create table public.t (a int);\nalter table public.t add constraint t_pkey primary key (a);\n",
+        "create table public.t (a int);\n"
+        "alter table public.t add column id bigint generated always as identity primary key;\n",
+        "create table public.t (like public.users including all);\n",
+        "create table public.log (id int, at date, primary key (id, at)) partition by range (at);\n"
+        "create table public.log_2024 partition of public.log\n"
+        "  for values from ('2024-01-01') to ('2025-01-01');\n",
+        "create temporary table scratch (a int);\n",
+        "create table public.t (a int);\ndrop table public.t;\n",
+    ],
+    ids=[
+        "composite",
+        "alter-add",
+        "alter-constraint",
+        "added-column",
+        "like-all",
+        "partition",
+        "temp",
+        "dropped",
+    ],
+)
+def test_table_primary_key_good(tmp_path: Path, body: str) -> None:
+    _, found, report = lint(tmp_path, tx(body), baseline=USERS)
+    assert found == [], (found, report["findings"])
+
+
+def test_table_primary_key_exemption(tmp_path: Path) -> None:
+    exemption = {"rule": "table-primary-key", "object": "public.page_views", "reason": "append-only"}
+    policy = {"exemptions": [exemption]}
+    body = "create table public.page_views (path text);\ncreate table public.clicks (path text);\n"
+    _, found, report = lint(tmp_path, tx(body), policy=policy)
+    assert found == [("table-primary-key", "warning", 3, 14)], (found, report["findings"])
+
+
+# --- extension-in-public -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("create extension if not exists pg_trgm;\n", [2, 1]),
+        ("create extension vector with schema public;\n", [2, 30]),
+        # without IF NOT EXISTS even a preinstalled extension is created (and fails) where it is named
+        ("create extension pgcrypto;\n", [2, 1]),
+        ('alter extension pg_trgm set schema extensions;\ncreate extension "pg_trgm";\n', [3, 1]),
+    ],
+    ids=["no-schema", "public", "preinstalled-without-if-not-exists", "moved-before-created"],
+)
+def test_extension_in_public_bad(tmp_path: Path, body: str, expected: list) -> None:
+    _, found, report = lint(tmp_path, tx(body))
+    assert found == [("extension-in-public", "warning", *expected)], (found, report["findings"])
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "create extension if not exists pg_trgm with schema extensions;\n",
+        'create extension if not exists "uuid-ossp";\n',
+        "create extension pg_trgm;\nalter extension pg_trgm set schema extensions;\n",
+        "create extension postgis schema gis;\n",
+    ],
+    ids=["extensions", "preinstalled", "moved-later", "own-schema"],
+)
+def test_extension_in_public_good(tmp_path: Path, body: str) -> None:
+    _, found, report = lint(tmp_path, tx(body))
+    assert found == [], (found, report["findings"])
+
+
+# --- destructive-change ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("drop table public.users;\n", [2, 1]),
+        ("alter table public.users drop column birth_city;\n", [2, 13]),
+        ("alter table public.users alter column score type bigint;\n", [2, 39]),
+        ("alter table public.users\n  alter column score set data type text using score::text;\n", [3, 16]),
+        ("alter table public.users rename to members;\n", [2, 13]),
+        ("alter table public.users rename column birth_city to city;\n", [2, 13]),
+        # not known to the baseline, but without IF EXISTS it must exist for the migration to run
+        ("drop table public.legacy;\n", [2, 1]),
+    ],
+    ids=["drop-table", "drop-column", "type", "set-data-type", "rename", "rename-column", "unknown"],
+)
+def test_destructive_change_bad(tmp_path: Path, body: str, expected: list) -> None:
+    code, found, report = lint(tmp_path, tx(body), baseline=USERS)
+    assert found == [("destructive-change", "warning", *expected)], (found, report["findings"])
+    assert code == 0  # a warning by default
+
+
+def test_destructive_change_truncate_reports_each_existing_table(tmp_path: Path) -> None:
+    body = "create table public.scratch (id int primary key);\ntruncate public.scratch, public.users;\n"
+    _, found, report = lint(tmp_path, tx(body), baseline=USERS)
+    assert found == [("destructive-change", "warning", 3, 26)], (found, report["findings"])
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "create table public.t (id int primary key, a text);\nalter table public.t drop column a;\n"
+        "alter table public.t alter column id type bigint;\ntruncate public.t;\ndrop table public.t;\n",
+        "create table public.t (id int primary key);\nalter table public.t rename to u;\n"
+        "alter table public.u rename column id to uid;\ndrop table public.u;\n",
+        "alter table public.users add column nick text;\nalter table public.users drop column nick;\n",
+        "drop table if exists public.never_existed;\n",
+        "alter table public.users drop column if exists never_existed;\n",
+        "drop view if exists public.user_list;\n",
+    ],
+    ids=["own-table", "own-renamed", "own-column", "if-exists", "column-if-exists", "views-are-not-data"],
+)
+def test_destructive_change_good(tmp_path: Path, body: str) -> None:
+    _, found, report = lint(tmp_path, tx(body), baseline=USERS)
+    assert found == [], (found, report["findings"])
+
+
+def test_destructive_change_ignores_the_rollback(tmp_path: Path) -> None:
+    migration = tx("create table public.t (id int primary key);\n")
+    rollback = tx("drop table if exists public.t;\ndrop table public.users;\n")
+    _, found, report = lint(tmp_path, migration, baseline=USERS, rollback=rollback)
+    assert not [f for f in found if f[0] == "destructive-change"], (found, report["findings"])
+
+
+def test_destructive_change_as_error_by_policy(tmp_path: Path) -> None:
+    policy = {"rules": {"destructive-change": {"severity": "error"}}}
+    code, found, report = lint(tmp_path, tx("drop table public.users;\n"), baseline=USERS, policy=policy)
+    assert found == [("destructive-change", "error", 2, 1)], (found, report["findings"])
+    assert code == 1
+
+
+def test_destructive_change_suppressed_with_a_reason(tmp_path: Path) -> None:
+    policy = {"rules": {"destructive-change": {"severity": "error"}}}
+    body = (
+        "-- checker-ignore destructive-change: the column moved to public.profiles in the previous release\n"
+        "alter table public.users drop column birth_city;\n"
+        "alter table public.users drop column score;\n"
+    )
+    code, found, report = lint(tmp_path, tx(body), baseline=USERS, policy=policy)
+    assert found == [("destructive-change", "error", 4, 13)], (found, report["findings"])
+    assert not [f for f in report["findings"] if f["rule"] == "unused-suppression"]
+    assert code == 1
