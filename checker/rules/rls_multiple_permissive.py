@@ -79,18 +79,22 @@ RULE = Rule(
         "evaluated."
     ),
     bad=Example(
+        "begin;\n"
         "create table public.posts (id uuid primary key, user_id uuid not null, published boolean);\n"
         "alter table public.posts enable row level security;\n"
         "create policy posts_select_own on public.posts for select to authenticated\n"
         "  using ((select auth.uid()) = user_id);\n"
         "create policy posts_select_published on public.posts for select to authenticated\n"
         "  using (published);\n"
+        "commit;\n"
     ),
     good=Example(
+        "begin;\n"
         "create table public.posts (id uuid primary key, user_id uuid not null, published boolean);\n"
         "alter table public.posts enable row level security;\n"
         "create policy posts_select on public.posts for select to authenticated\n"
         "  using ((select auth.uid()) = user_id or published);\n"
+        "commit;\n"
     ),
     check=check,
 )

@@ -49,16 +49,20 @@ RULE = Rule(
         "and is reported too; ALTER POLICY expressions are checked like CREATE POLICY ones."
     ),
     bad=Example(
+        "begin;\n"
         "create table public.notes (id uuid primary key, user_id uuid not null);\n"
         "alter table public.notes enable row level security;\n"
         "create policy notes_select_own on public.notes for select to authenticated\n"
         "  using (auth.uid() = user_id);\n"
+        "commit;\n"
     ),
     good=Example(
+        "begin;\n"
         "create table public.notes (id uuid primary key, user_id uuid not null);\n"
         "alter table public.notes enable row level security;\n"
         "create policy notes_select_own on public.notes for select to authenticated\n"
         "  using ((select auth.uid()) = user_id);\n"
+        "commit;\n"
     ),
     check=check,
 )

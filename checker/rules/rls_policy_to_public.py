@@ -101,19 +101,25 @@ RULE = Rule(
         "Restrictive policies only narrow access and are not checked."
     ),
     bad=Example(
+        "begin;\n"
         "create table public.notes (id uuid primary key, user_id uuid not null references auth.users (id));\n"
+        "create index notes_user_id_idx on public.notes (user_id);\n"
         "alter table public.notes enable row level security;\n"
         "create policy notes_select on public.notes for select to authenticated using (true);\n"
         "create policy notes_insert on public.notes for insert\n"
         "  with check ((select auth.uid()) = user_id);\n"
+        "commit;\n"
     ),
     good=Example(
+        "begin;\n"
         "create table public.notes (id uuid primary key, user_id uuid not null references auth.users (id));\n"
+        "create index notes_user_id_idx on public.notes (user_id);\n"
         "alter table public.notes enable row level security;\n"
         "create policy notes_select on public.notes for select to authenticated\n"
         "  using ((select auth.uid()) = user_id);\n"
         "create policy notes_insert on public.notes for insert to authenticated\n"
         "  with check ((select auth.uid()) = user_id);\n"
+        "commit;\n"
     ),
     check=check,
 )

@@ -67,16 +67,20 @@ RULE = Rule(
         "#> '{user_metadata,...}' path forms, in CREATE and ALTER POLICY."
     ),
     bad=Example(
+        "begin;\n"
         "create table public.reports (id uuid primary key, body text);\n"
         "alter table public.reports enable row level security;\n"
         "create policy reports_admin on public.reports for select to authenticated\n"
         "  using (((select auth.jwt()) -> 'user_metadata' ->> 'role') = 'admin');\n"
+        "commit;\n"
     ),
     good=Example(
+        "begin;\n"
         "create table public.reports (id uuid primary key, body text);\n"
         "alter table public.reports enable row level security;\n"
         "create policy reports_admin on public.reports for select to authenticated\n"
         "  using (((select auth.jwt()) -> 'app_metadata' ->> 'role') = 'admin');\n"
+        "commit;\n"
     ),
     check=check,
 )

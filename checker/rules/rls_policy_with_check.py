@@ -76,16 +76,22 @@ RULE = Rule(
         "(is_member(org_id), which a static check cannot read and therefore trusts)."
     ),
     bad=Example(
+        "begin;\n"
         "create table public.notes (id uuid primary key, user_id uuid not null references auth.users (id));\n"
+        "create index notes_user_id_idx on public.notes (user_id);\n"
         "alter table public.notes enable row level security;\n"
         "create policy notes_insert on public.notes for insert to authenticated\n"
         "  with check ((select auth.uid()) is not null);\n"
+        "commit;\n"
     ),
     good=Example(
+        "begin;\n"
         "create table public.notes (id uuid primary key, user_id uuid not null references auth.users (id));\n"
+        "create index notes_user_id_idx on public.notes (user_id);\n"
         "alter table public.notes enable row level security;\n"
         "create policy notes_insert on public.notes for insert to authenticated\n"
         "  with check ((select auth.uid()) = user_id);\n"
+        "commit;\n"
     ),
     check=check,
 )

@@ -1,0 +1,458 @@
+"""The row level security policy rules, through the real CLI: what each reports, where, and what it leaves.
+
+Expected positions are computed from the SQL text of each case (line and column of a marker), so
+every test pins the exact clause a finding points at.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import REPO_ROOT, run_json
+
+INITPLAN = "rls-policy-initplan"
+TO_PUBLIC = "rls-policy-to-public"
+WITH_CHECK = "rls-policy-with-check"
+USER_METADATA = "rls-policy-user-metadata"
+MULTIPLE = "rls-multiple-permissive"
+OURS = (INITPLAN, TO_PUBLIC, WITH_CHECK, USER_METADATA, MULTIPLE)
+
+# A table whose rows belong to users (user_id references auth.users) and one nobody owns rows of.
+NOTES = (
+    "create table public.notes (\n"
+    "  id uuid primary key,\n"
+    "  user_id uuid not null references auth.users (id),\n"
+    "  published boolean not null default false\n"
+    ");\n"
+    "alter table public.notes enable row level security;\n"
+)
+COUNTRIES = (
+    "create table public.countries (code text primary key, name text not null);\n"
+    "alter table public.countries enable row level security;\n"
+)
+
+
+def lint(folder: Path, migration: str, baseline: str | None = None, policy: str = "") -> list[dict]:
+    """Lint one migration (runner-wrapped, as with the Supabase CLI) and return every finding."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "pyproject.toml").write_text(
+        f'[project]\nname = "case"\n\n[tool.checker]\ntransaction = "runner"\n{policy}', encoding="utf-8"
+    )
+    (folder / "migration.sql").write_text(migration, encoding="utf-8")
+    args: list[str | Path] = ["lint", "migration.sql"]
+    if baseline is not None:
+        (folder / "baseline.sql").write_text(baseline, encoding="utf-8")
+        args += ["--baseline", "baseline.sql"]
+    code, report, err = run_json(*args, cwd=folder)
+    assert code in (0, 1), err
+    return report["findings"]
+
+
+def at(sql: str, marker: str, occurrence: int = 1) -> tuple[int, int]:
+    """Line and column (1-based) where the given occurrence of `marker` starts in `sql`."""
+    index = -1
+    for _ in range(occurrence):
+        index = sql.index(marker, index + 1)
+    line = sql.count("\n", 0, index) + 1
+    return line, index - (sql.rfind("\n", 0, index) + 1) + 1
+
+
+def where(findings: list[dict], rule: str) -> list[tuple[int, int]]:
+    return [(f["line"], f["column"]) for f in findings if f["rule"] == rule]
+
+
+def only(findings: list[dict], rule: str) -> dict:
+    matching = [f for f in findings if f["rule"] == rule]
+    assert len(matching) == 1, matching
+    return matching[0]
+
+
+# --- rls-policy-initplan -----------------------------------------------------------------------
+
+
+def test_initplan_bare_uid_is_reported_at_the_call(tmp_path: Path) -> None:
+    sql = NOTES + (
+        "create policy notes_own on public.notes for select to authenticated\n"
+        "  using (auth.uid() = user_id);\n"
+    )
+    findings = lint(tmp_path, sql)
+    assert where(findings, INITPLAN) == [at(sql, "auth.uid()")]
+    finding = only(findings, INITPLAN)
+    assert finding["severity"] == "warning"
+    assert "notes_own" in finding["message"] and "auth.uid()" in finding["message"]
+    assert "(select auth.uid())" in finding["hint"]
+
+
+def test_initplan_wrapped_uid_is_fine(tmp_path: Path) -> None:
+    sql = NOTES + (
+        "create policy notes_own on public.notes for select to authenticated\n"
+        "  using ((select auth.uid()) = user_id);\n"
+        "create policy notes_in on public.notes for insert to authenticated\n"
+        "  with check (user_id in (select auth.uid()));\n"
+    )
+    assert where(lint(tmp_path, sql), INITPLAN) == []
+
+
+@pytest.mark.parametrize(
+    "expression, call",
+    [
+        ("(auth.jwt() ->> 'sub')::uuid = user_id", "auth.jwt()"),
+        ("auth.role() = 'authenticated'", "auth.role()"),
+        ("current_setting('request.jwt.claims', true)::json ->> 'sub' = user_id::text", "current_setting("),
+    ],
+)
+def test_initplan_other_request_functions(tmp_path: Path, expression: str, call: str) -> None:
+    sql = (
+        NOTES
+        + "create policy notes_in on public.notes for insert to authenticated\n"
+        + f"  with check ({expression});\n"
+    )
+    findings = lint(tmp_path, sql)
+    assert where(findings, INITPLAN) == [at(sql, call)]
+    assert "WITH CHECK" in only(findings, INITPLAN)["message"]
+
+
+def test_initplan_one_finding_per_clause_naming_every_function(tmp_path: Path) -> None:
+    sql = NOTES + (
+        "create policy notes_upd on public.notes for update to authenticated\n"
+        "  using (auth.uid() = user_id or auth.role() = 'service_role')\n"
+        "  with check (auth.uid() = user_id);\n"
+    )
+    findings = lint(tmp_path, sql)
+    assert where(findings, INITPLAN) == [at(sql, "auth.uid()"), at(sql, "auth.uid()", 2)]
+    using = next(f for f in findings if f["rule"] == INITPLAN)
+    assert "auth.uid() and auth.role()" in using["message"]
+
+
+def test_initplan_inside_a_subquery_that_reads_a_table(tmp_path: Path) -> None:
+    members = "create table public.members (user_id uuid, team text);\n"
+    bad = (
+        NOTES
+        + members
+        + (
+            "create policy notes_team on public.notes for select to authenticated using (\n"
+            "  exists (select 1 from public.members m where m.user_id = auth.uid()));\n"
+        )
+    )
+    assert where(lint(tmp_path / "bad", bad), INITPLAN) == [at(bad, "auth.uid()")]
+    good = bad.replace("= auth.uid()", "= (select auth.uid())")
+    assert where(lint(tmp_path / "good", good), INITPLAN) == []
+
+
+def test_initplan_checks_alter_policy(tmp_path: Path) -> None:
+    baseline = NOTES + (
+        "create policy notes_own on public.notes for select to authenticated\n"
+        "  using ((select auth.uid()) = user_id);\n"
+    )
+    sql = "alter policy notes_own on public.notes\n  using (user_id = auth.uid());\n"
+    assert where(lint(tmp_path, sql, baseline), INITPLAN) == [at(sql, "auth.uid()")]
+
+
+def test_initplan_ignores_the_baseline(tmp_path: Path) -> None:
+    baseline = NOTES + (
+        "create policy notes_own on public.notes for select to authenticated using (auth.uid() = user_id);\n"
+    )
+    sql = "create index notes_user_id_idx on public.notes (user_id);\n"
+    assert where(lint(tmp_path, sql, baseline), INITPLAN) == []
+
+
+# --- rls-policy-to-public ----------------------------------------------------------------------
+
+
+def test_to_public_write_without_to_is_a_warning_at_the_table(tmp_path: Path) -> None:
+    sql = (
+        NOTES
+        + "create policy notes_del on public.notes for delete\n  using ((select auth.uid()) = user_id);\n"
+    )
+    findings = lint(tmp_path, sql)
+    assert where(findings, TO_PUBLIC) == [at(sql, "public.notes for delete")]
+    finding = only(findings, TO_PUBLIC)
+    assert finding["severity"] == "warning"
+    assert "no TO clause" in finding["message"] and "anon" in finding["message"]
+    assert "to authenticated" in finding["hint"]
+
+
+def test_to_public_read_that_asks_who_reads_is_a_warning(tmp_path: Path) -> None:
+    sql = (
+        NOTES
+        + "create policy notes_sel on public.notes for select\n  using ((select auth.uid()) = user_id);\n"
+    )
+    assert where(lint(tmp_path, sql), TO_PUBLIC) == [at(sql, "public.notes for select")]
+
+
+def test_to_public_deliberately_public_read_is_fine(tmp_path: Path) -> None:
+    sql = NOTES + (
+        "create policy notes_published on public.notes for select using (published);\n"
+        "create policy notes_del on public.notes for delete to public\n"
+        "  using ((select auth.uid()) = user_id);\n"
+    )
+    assert where(lint(tmp_path, sql), TO_PUBLIC) == []
+
+
+def test_to_public_true_for_authenticated_on_an_owned_table_is_an_error(tmp_path: Path) -> None:
+    sql = NOTES + "create policy notes_all on public.notes for select to authenticated\n  using (true);\n"
+    findings = lint(tmp_path, sql)
+    assert where(findings, TO_PUBLIC) == [at(sql, "true")]
+    finding = only(findings, TO_PUBLIC)
+    assert finding["severity"] == "error"
+    assert "user_id" in finding["message"] and "every user's rows" in finding["message"]
+
+
+def test_to_public_true_on_a_lookup_table_is_fine(tmp_path: Path) -> None:
+    sql = COUNTRIES + (
+        "create policy countries_read on public.countries for select to anon, authenticated using (true);\n"
+    )
+    assert where(lint(tmp_path, sql), TO_PUBLIC) == []
+
+
+def test_to_public_with_check_true_for_anon(tmp_path: Path) -> None:
+    sql = NOTES + "create policy notes_in on public.notes for insert to anon\n  with check (true);\n"
+    findings = lint(tmp_path, sql)
+    assert where(findings, TO_PUBLIC) == [at(sql, "true")]
+    assert only(findings, TO_PUBLIC)["severity"] == "error"
+
+
+def test_to_public_owner_column_found_through_another_policy(tmp_path: Path) -> None:
+    # No foreign key: the baseline's policy is what says owner_id names the owner.
+    baseline = (
+        "create table public.docs (id bigint primary key, owner_id uuid not null);\n"
+        "alter table public.docs enable row level security;\n"
+        "create policy docs_own on public.docs for select to authenticated\n"
+        "  using ((select auth.uid()) = owner_id);\n"
+    )
+    sql = "create policy docs_edit on public.docs for update to authenticated\n  using (true);\n"
+    findings = lint(tmp_path, sql, baseline)
+    assert where(findings, TO_PUBLIC) == [at(sql, "true")]
+    assert "owner_id" in only(findings, TO_PUBLIC)["message"]
+
+
+def test_to_public_owner_column_through_a_profile_table(tmp_path: Path) -> None:
+    sql = (
+        "create table public.members (id uuid primary key references auth.users (id));\n"
+        "create table public.posts (id bigint primary key, author uuid references public.members (id));\n"
+        "alter table public.posts enable row level security;\n"
+        "create policy posts_read on public.posts for select to authenticated using (true);\n"
+    )
+    assert where(lint(tmp_path, sql), TO_PUBLIC) == [at(sql, "true")]
+
+
+@pytest.mark.parametrize(
+    "policy",
+    [
+        "create policy notes_srv on public.notes for all to service_role using (true) with check (true);\n",
+        "create policy notes_r on public.notes as restrictive for select to authenticated using (true);\n",
+    ],
+)
+def test_to_public_service_role_and_restrictive_true_are_fine(tmp_path: Path, policy: str) -> None:
+    assert where(lint(tmp_path, NOTES + policy), TO_PUBLIC) == []
+
+
+# --- rls-policy-with-check ---------------------------------------------------------------------
+
+
+def test_with_check_update_falls_back_to_an_owner_using(tmp_path: Path) -> None:
+    sql = NOTES + (
+        "create policy notes_upd on public.notes for update to authenticated\n"
+        "  using ((select auth.uid()) = user_id);\n"
+    )
+    assert where(lint(tmp_path, sql), WITH_CHECK) == []
+
+
+def test_with_check_update_with_using_true_and_no_with_check(tmp_path: Path) -> None:
+    sql = NOTES + "create policy notes_upd on public.notes for update to authenticated\n  using (true);\n"
+    findings = lint(tmp_path, sql)
+    assert where(findings, WITH_CHECK) == [at(sql, "true")]
+    finding = only(findings, WITH_CHECK)
+    assert finding["severity"] == "error"
+    assert "no WITH CHECK" in finding["message"] and "user_id" in finding["message"]
+    assert "with check ((select auth.uid()) = user_id)" in finding["hint"]
+
+
+@pytest.mark.parametrize(
+    "policy, marker",
+    [
+        (
+            "for insert to authenticated with check ((select auth.uid()) is not null)",
+            "(select auth.uid()) is",
+        ),
+        ("for all to authenticated using ((select auth.role()) = 'authenticated')", "(select auth.role())"),
+        ("for update using ((select auth.uid()) = user_id) with check (published)", "published)"),
+    ],
+)
+def test_with_check_write_side_that_ignores_the_owner(tmp_path: Path, policy: str, marker: str) -> None:
+    sql = NOTES + f"create policy notes_w on public.notes {policy};\n"
+    assert where(lint(tmp_path, sql), WITH_CHECK) == [at(sql, marker)]
+
+
+@pytest.mark.parametrize(
+    "policy",
+    [
+        "for insert to authenticated with check ((select auth.uid()) = user_id)",
+        "for update to authenticated using ((select auth.uid()) = user_id)"
+        " with check (user_id = (select auth.uid()))",
+        "for insert to authenticated with check (public.is_editor(id))",
+        "for insert to authenticated with check (exists (select 1 from public.editors e"
+        " where e.user_id = (select auth.uid())))",
+        "for all using ((select auth.role()) = 'service_role')",
+        "for all to service_role using (true)",
+        "as restrictive for insert to authenticated with check (true)",
+    ],
+)
+def test_with_check_write_side_held_to_the_owner(tmp_path: Path, policy: str) -> None:
+    helpers = (
+        "create table public.editors (user_id uuid primary key);\n"
+        "create function public.is_editor(note uuid) returns boolean language sql stable\n"
+        "  set search_path = '' as $$ select true $$;\n"
+    )
+    sql = NOTES + helpers + f"create policy notes_w on public.notes {policy};\n"
+    assert where(lint(tmp_path, sql), WITH_CHECK) == []
+
+
+def test_with_check_lookup_table_without_owner_is_fine(tmp_path: Path) -> None:
+    sql = (
+        COUNTRIES
+        + "create policy countries_in on public.countries for insert to authenticated with check (true);\n"
+    )
+    assert where(lint(tmp_path, sql), WITH_CHECK) == []
+
+
+# --- rls-policy-user-metadata ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "expression, marker",
+    [
+        ("((select auth.jwt()) -> 'user_metadata' ->> 'role') = 'admin'", "'user_metadata'"),
+        ("((select auth.jwt()) #>> '{user_metadata,role}') = 'admin'", "'{user_metadata"),
+        (
+            "exists (select 1 from auth.users u where u.id = (select auth.uid())"
+            " and u.raw_user_meta_data ->> 'admin' = 'true')",
+            "u.raw_user_meta_data",
+        ),
+    ],
+)
+def test_user_metadata_is_an_error(tmp_path: Path, expression: str, marker: str) -> None:
+    sql = (
+        COUNTRIES
+        + "create policy countries_admin on public.countries for update to authenticated\n"
+        + f"  using ({expression});\n"
+    )
+    findings = lint(tmp_path, sql)
+    assert where(findings, USER_METADATA) == [at(sql, marker)]
+    finding = only(findings, USER_METADATA)
+    assert finding["severity"] == "error" and "countries_admin" in finding["message"]
+    assert "app_metadata" in finding["hint"]
+
+
+def test_user_metadata_app_metadata_is_fine(tmp_path: Path) -> None:
+    sql = COUNTRIES + (
+        "create policy countries_admin on public.countries for update to authenticated\n"
+        "  using (((select auth.jwt()) -> 'app_metadata' ->> 'role') = 'admin');\n"
+    )
+    assert where(lint(tmp_path, sql), USER_METADATA) == []
+
+
+def test_user_metadata_in_alter_policy_with_check(tmp_path: Path) -> None:
+    baseline = COUNTRIES + (
+        "create policy countries_admin on public.countries for insert to authenticated with check (false);\n"
+    )
+    sql = (
+        "alter policy countries_admin on public.countries\n"
+        "  with check ((select auth.jwt()) -> 'user_metadata' ->> 'role' = 'admin');\n"
+    )
+    findings = lint(tmp_path, sql, baseline)
+    assert where(findings, USER_METADATA) == [at(sql, "'user_metadata'")]
+    assert "WITH CHECK" in only(findings, USER_METADATA)["message"]
+
+
+# --- rls-multiple-permissive -------------------------------------------------------------------
+
+OWN_SELECT = (
+    "create policy notes_own on public.notes for select to authenticated\n"
+    "  using ((select auth.uid()) = user_id);\n"
+)
+
+
+def test_multiple_two_selects_for_authenticated(tmp_path: Path) -> None:
+    sql = (
+        NOTES
+        + OWN_SELECT
+        + "create policy notes_pub on public.notes for select to authenticated using (published);\n"
+    )
+    findings = lint(tmp_path, sql)
+    assert where(findings, MULTIPLE) == [at(sql, "public.notes for select to authenticated using (published")]
+    finding = only(findings, MULTIPLE)
+    assert finding["severity"] == "warning"
+    assert "notes_pub" in finding["message"] and "notes_own" in finding["message"]
+
+
+@pytest.mark.parametrize(
+    "second, reported",
+    [
+        ("for all to authenticated using ((select auth.uid()) = user_id)", True),  # all includes select
+        ("using (published)", True),  # no TO: public, authenticated included
+        ("for select to anon using (published)", False),
+        ("for insert to authenticated with check ((select auth.uid()) = user_id)", False),
+        ("as restrictive for select to authenticated using (published)", False),
+        ("for all to service_role using (true)", False),  # bypasses RLS: never evaluated
+    ],
+)
+def test_multiple_overlap_of_roles_and_commands(tmp_path: Path, second: str, reported: bool) -> None:
+    sql = NOTES + OWN_SELECT + f"create policy notes_second on public.notes {second};\n"
+    assert where(lint(tmp_path, sql), MULTIPLE) == ([at(sql, "public.notes", 4)] if reported else [])
+
+
+def test_multiple_counts_the_baseline_but_reports_the_migration(tmp_path: Path) -> None:
+    baseline = (
+        NOTES
+        + OWN_SELECT
+        + "create policy notes_pub on public.notes for select to authenticated using (published);\n"
+    )
+    sql = "create policy notes_third on public.notes for select to authenticated\n  using (published);\n"
+    findings = lint(tmp_path, sql, baseline)
+    assert where(findings, MULTIPLE) == [at(sql, "public.notes")]
+    assert "notes_own" in only(findings, MULTIPLE)["message"]
+
+
+def test_multiple_a_recreated_policy_is_not_its_own_twin(tmp_path: Path) -> None:
+    baseline = NOTES + OWN_SELECT
+    sql = "drop policy notes_own on public.notes;\n" + OWN_SELECT
+    assert where(lint(tmp_path, sql, baseline), MULTIPLE) == []
+
+
+# --- policy severities, suppressions, the project's own SQL ------------------------------------
+
+
+def test_policy_changes_a_rule_severity(tmp_path: Path) -> None:
+    sql = (
+        NOTES
+        + "create policy notes_own on public.notes for select to authenticated\n"
+        + "  using (auth.uid() = user_id);\n"
+    )
+    raised = lint(
+        tmp_path / "error", sql, policy='[tool.checker.rules.rls-policy-initplan]\nseverity = "error"\n'
+    )
+    assert only(raised, INITPLAN)["severity"] == "error"
+    off = lint(tmp_path / "off", sql, policy='[tool.checker.rules.rls-policy-initplan]\nseverity = "off"\n')
+    assert where(off, INITPLAN) == []
+
+
+def test_policy_changes_the_error_variant_of_to_public(tmp_path: Path) -> None:
+    sql = NOTES + "create policy notes_all on public.notes for select to authenticated using (true);\n"
+    lowered = lint(tmp_path, sql, policy='[tool.checker.rules.rls-policy-to-public]\nseverity = "warning"\n')
+    assert only(lowered, TO_PUBLIC)["severity"] == "warning"
+
+
+def test_suppression_comment_covers_a_policy(tmp_path: Path) -> None:
+    policy = "create policy notes_upd on public.notes for update to authenticated using (true);\n"
+    reason = "-- checker-ignore rls-policy-with-check, rls-policy-to-public: moderators edit any note\n"
+    findings = lint(tmp_path, NOTES + reason + policy)
+    assert where(findings, WITH_CHECK) == [] and where(findings, TO_PUBLIC) == []
+    assert not [f for f in findings if f["rule"] in ("unused-suppression", "invalid-suppression")], findings
+
+
+def test_project_sql_passes_the_rls_rules() -> None:
+    code, report, err = run_json("lint", "sql/", cwd=REPO_ROOT)
+    assert code == 0, (err, report["findings"])
+    assert [f for f in report["findings"] if f["rule"] in OURS] == []
