@@ -18,6 +18,7 @@ from psycopg.conninfo import make_conninfo
 from checker.dynamic.engines import EngineOptions, open_engine
 from checker.dynamic.engines.docker import LABEL, DockerEngine
 from checker.dynamic.engines.dsn import DsnEngine
+from checker.dynamic.engines.local import find_bindir
 from checker.errors import EngineError
 
 from .helpers import (
@@ -336,3 +337,16 @@ def test_dsn_database_swap_keeps_the_rest_of_the_connection_string() -> None:
     swapped = with_dbname("host=/tmp/x user=u dbname=postgres", "checker_ab")
     expected = {"host": "/tmp/x", "user": "u", "dbname": "checker_ab"}
     assert psycopg.conninfo.conninfo_to_dict(swapped) == expected
+
+
+def test_auto_skips_the_embedded_engine_for_another_major_version() -> None:
+    require_engine("local", EngineOptions(pg_version="15"))
+    assert open_engine("auto", EngineOptions(pg_version="15")).name == "local"
+
+
+def test_auto_follows_options_only_one_engine_reads(monkeypatch: pytest.MonkeyPatch) -> None:
+    require_engine("local")
+    bindir = str(find_bindir(EngineOptions()))
+    assert open_engine("auto", EngineOptions(pg_bin=bindir)).name == "local"
+    monkeypatch.setattr(DockerEngine, "unavailable_reason", classmethod(lambda cls, options: None))
+    assert open_engine("auto", EngineOptions(image="any:tag")).name == "docker"

