@@ -379,8 +379,9 @@ def test_extension_in_public_bad(tmp_path: Path, body: str, expected: list) -> N
         'create extension if not exists "uuid-ossp";\n',
         "create extension pg_trgm;\nalter extension pg_trgm set schema extensions;\n",
         "create extension postgis schema gis;\n",
+        "create extension if not exists pg_cron;\n",
     ],
-    ids=["extensions", "preinstalled", "moved-later", "own-schema"],
+    ids=["extensions", "preinstalled", "moved-later", "own-schema", "pinned-schema"],
 )
 def test_extension_in_public_good(tmp_path: Path, body: str) -> None:
     _, found, report = lint(tmp_path, tx(body))

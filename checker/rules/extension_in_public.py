@@ -11,11 +11,11 @@ from checker.parse import Statement
 from checker.rules._schema_support import def_elems, option_text
 from checker.rules.base import Example, Issue, Rule
 
-# plpgsql lives in pg_catalog. The others come installed in schema extensions on every Supabase
-# project, so CREATE EXTENSION IF NOT EXISTS for them changes nothing there.
-PREINSTALLED = frozenset(
-    {"plpgsql", "pgcrypto", "uuid-ossp", "pg_graphql", "pg_stat_statements", "supabase_vault"}
-)
+# These come installed (in schema extensions, graphql or vault) on every Supabase project, so
+# CREATE EXTENSION IF NOT EXISTS for them changes nothing there.
+PREINSTALLED = frozenset({"pgcrypto", "uuid-ossp", "pg_graphql", "pg_stat_statements", "supabase_vault"})
+# Extensions whose control file pins their schema: without WITH SCHEMA they go there, not to public.
+PINNED_SCHEMA = {"plpgsql": "pg_catalog", "pg_cron": "pg_catalog"}
 
 
 def check(ctx: RuleContext) -> Iterator[Issue]:
@@ -30,6 +30,8 @@ def check(ctx: RuleContext) -> Iterator[Issue]:
         if node.get("if_not_exists") and name in PREINSTALLED:
             continue
         schema, location = _schema_option(node)
+        if schema is None and name in PINNED_SCHEMA:
+            continue
         if schema in (None, DEFAULT_SCHEMA):
             yield Issue(
                 statement,
@@ -77,7 +79,8 @@ RULE = Rule(
         "RPC endpoints anon can call, its tables appear in the API, and type or function names can "
         "clash with the project's own (Supabase's linter: extension_in_public). IF NOT EXISTS for an "
         "extension every Supabase project already has (pgcrypto, uuid-ossp, ...) is a no-op and not "
-        "reported; a later ALTER EXTENSION ... SET SCHEMA in the same migration counts as a fix."
+        "reported, nor are extensions whose control file pins their schema (pg_cron goes to "
+        "pg_catalog); a later ALTER EXTENSION ... SET SCHEMA in the same migration counts as a fix."
     ),
     bad=Example("begin;\ncreate extension if not exists pg_trgm;\ncommit;\n"),
     good=Example("begin;\ncreate extension if not exists pg_trgm with schema extensions;\ncommit;\n"),

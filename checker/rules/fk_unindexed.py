@@ -81,7 +81,10 @@ RULE = Rule(
         "org_id scan too, which on Supabase means slow API calls once tables grow. A primary key, a "
         "unique constraint or an index whose leading columns are exactly the key's columns (the "
         "baseline's and this migration's alike, partial indexes included, as Supabase's linter "
-        "counts them) is enough. A warning: small lookup tables can do without."
+        "counts them) is enough; an index on only some columns of a composite key is not, since it "
+        "narrows the scan to the rows sharing that column, which may be most of the table. FKs to "
+        "auth.users (created_by, updated_by) count like any other: deleting a user scans every such "
+        "table. A warning: small lookup tables can do without."
     ),
     bad=Example(
         "begin;\ncreate table public.notes (\n  id uuid primary key,\n"

@@ -64,7 +64,8 @@ RULE = Rule(
         "identity defaults to the primary key. Large tables without one are also slower to "
         "maintain. A key added later in the same migration (ALTER TABLE ... ADD PRIMARY KEY) counts; "
         "partitions (their parent's key covers them), temporary tables and CREATE TABLE (LIKE x "
-        "INCLUDING INDEXES) copies of a keyed table are not reported."
+        "INCLUDING INDEXES) copies of a keyed table are not reported. A one-row settings table is "
+        "the usual deliberate case: exempt it by name in the policy, with the reason."
     ),
     bad=Example(
         "begin;\ncreate table public.page_views (\n  path text not null,\n"
