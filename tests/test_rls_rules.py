@@ -456,3 +456,13 @@ def test_project_sql_passes_the_rls_rules() -> None:
     code, report, err = run_json("lint", "sql/", cwd=REPO_ROOT)
     assert code == 0, (err, report["findings"])
     assert [f for f in report["findings"] if f["rule"] in OURS] == []
+
+
+def test_multiple_leaves_storage_bucket_policies_alone(tmp_path: Path) -> None:
+    sql = (
+        "create policy avatars_read on storage.objects for select to authenticated\n"
+        "  using (bucket_id = 'avatars');\n"
+        "create policy docs_read on storage.objects for select to authenticated\n"
+        "  using (bucket_id = 'docs' and (select auth.uid())::text = (storage.foldername(name))[1]);\n"
+    )
+    assert where(lint(tmp_path, sql), MULTIPLE) == []

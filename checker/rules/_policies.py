@@ -28,6 +28,22 @@ PER_ROW_FUNCTIONS = frozenset(
 # Tables whose rows are users: a column referencing one of them names the owner of a row.
 USER_TABLES = frozenset({"auth.users", "public.users", "public.profiles"})
 _BUILTIN_SCHEMAS = frozenset({"pg_catalog", "auth", "extensions"})
+# Schemas Supabase owns: storage.objects carries one set of policies per bucket by design.
+SUPABASE_SCHEMAS = frozenset(
+    {
+        "auth",
+        "storage",
+        "realtime",
+        "extensions",
+        "graphql",
+        "graphql_public",
+        "vault",
+        "pgsodium",
+        "net",
+        "supabase_functions",
+        "cron",
+    }
+)
 
 
 @dataclass(frozen=True)

@@ -6,12 +6,19 @@ from collections.abc import Iterator
 
 from checker.context import RuleContext
 from checker.findings import Severity
-from checker.rules._policies import BYPASS_ROLES, COMMANDS, PolicyDef, migration_policies, table_policies
+from checker.rules._policies import (
+    BYPASS_ROLES,
+    COMMANDS,
+    SUPABASE_SCHEMAS,
+    PolicyDef,
+    migration_policies,
+    table_policies,
+)
 from checker.rules.base import Example, Issue, Rule
 
 
 def check(ctx: RuleContext) -> Iterator[Issue]:
-    mine = {(p.table, p.name) for p in migration_policies(ctx)}
+    mine = {(p.table, p.name) for p in migration_policies(ctx) if p.table.schema not in SUPABASE_SCHEMAS}
     for table in sorted({table for table, _ in mine}):
         ordered = sorted(table_policies(ctx.after, table), key=lambda p: _order(p, ctx))
         for index, policy in enumerate(ordered):
@@ -76,7 +83,8 @@ RULE = Rule(
         "live database (multiple_permissive_policies); this rule checks the policies a migration "
         "creates against the ones already on the table (baseline and earlier migrations included). "
         "Policies for service_role are left out: it bypasses row level security, so they are never "
-        "evaluated."
+        "evaluated; so are tables in Supabase's own schemas (storage.objects holds a set of policies "
+        "per bucket, each limited by bucket_id, as Supabase documents it)."
     ),
     bad=Example(
         "begin;\n"

@@ -88,7 +88,8 @@ RULE = Rule(
     rationale=(
         "A policy without TO applies to PUBLIC, which on Supabase includes anon: every request made "
         "with the public API key. Writing TO authenticated says who the policy is for and keeps "
-        "anonymous requests from even evaluating it. Reads without TO are accepted when they are "
+        "anonymous requests from even evaluating it, which is why Supabase's guide to RLS performance "
+        "asks for roles in every policy. Reads without TO are accepted when they are "
         "deliberately public, which this rule takes to mean that USING does not ask who is reading "
         "(no auth.uid(), auth.jwt(), auth.role() or current_setting()); a read that does, and every "
         "insert, update, delete or all policy without TO, is a warning. Worse is USING (true) or WITH "
