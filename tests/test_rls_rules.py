@@ -6,10 +6,15 @@ every test pins the exact clause a finding points at.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 from conftest import REPO_ROOT, run_json
+from dynamic.helpers import require_engine
+
+from checker.dynamic.seed import apply_seed
 
 INITPLAN = "rls-policy-initplan"
 TO_PUBLIC = "rls-policy-to-public"
@@ -466,3 +471,63 @@ def test_multiple_leaves_storage_bucket_policies_alone(tmp_path: Path) -> None:
         "  using (bucket_id = 'docs' and (select auth.uid())::text = (storage.foldername(name))[1]);\n"
     )
     assert where(lint(tmp_path, sql), MULTIPLE) == []
+
+
+# --- the PostgreSQL semantics rls-policy-with-check relies on ----------------------------------
+
+OWNER = "00000000-0000-0000-0000-00000000000a"
+OTHER = "00000000-0000-0000-0000-00000000000b"
+
+
+@pytest.fixture(scope="module")
+def database() -> Iterator[str]:
+    with require_engine("embedded") as uri:
+        with psycopg.connect(uri, autocommit=True) as conn:
+            apply_seed(conn)
+            conn.execute("insert into auth.users (id) values (%s), (%s)", (OWNER, OTHER))
+        yield uri
+
+
+def _writes_as_owner(uri: str, policy: str, write: str) -> bool:
+    """Create public.notes with the policy, then run `write` as OWNER; False if RLS refuses it."""
+    with psycopg.connect(uri) as conn:
+        conn.execute(
+            NOTES + "create policy notes_read on public.notes for select to authenticated using (true);\n"
+        )
+        conn.execute(f"create policy notes_w on public.notes {policy}")
+        conn.execute("insert into public.notes (id, user_id) values (gen_random_uuid(), %s)", (OWNER,))
+        conn.execute("set local role authenticated")
+        conn.execute("select set_config('request.jwt.claims', %s, true)", (f'{{"sub": "{OWNER}"}}',))
+        try:
+            conn.execute(write, (OTHER,))
+            return True
+        except psycopg.errors.InsufficientPrivilege:
+            return False
+        finally:
+            conn.rollback()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    "policy, write, reported",
+    [
+        (
+            "for update to authenticated using ((select auth.uid()) = user_id)",
+            "update public.notes set user_id = %s",
+            False,
+        ),
+        ("for update to authenticated using (true)", "update public.notes set user_id = %s", True),
+        (
+            "for insert to authenticated with check ((select auth.uid()) is not null)",
+            "insert into public.notes (id, user_id) values (gen_random_uuid(), %s)",
+            True,
+        ),
+    ],
+)
+def test_with_check_findings_match_what_postgresql_allows(
+    database: str, tmp_path: Path, policy: str, write: str, reported: bool
+) -> None:
+    """A reported policy really lets a user write a row owned by someone else; an unreported one does not."""
+    assert _writes_as_owner(database, policy, write) is reported
+    sql = NOTES + f"create policy notes_w on public.notes {policy};\n"
+    assert bool(where(lint(tmp_path, sql), WITH_CHECK)) is reported
