@@ -403,12 +403,27 @@ def test_extension_in_public_good(tmp_path: Path, body: str) -> None:
         # not known to the baseline, but without IF EXISTS it must exist for the migration to run
         ("drop table public.legacy;\n", [2, 1]),
     ],
-    ids=["drop-table", "drop-column", "type", "set-data-type", "rename", "rename-column", "unknown"],
+    ids=[
+        "drop-table",
+        "drop-column",
+        "type",
+        "set-data-type",
+        "rename",
+        "rename-column",
+        "unknown",
+    ],
 )
 def test_destructive_change_bad(tmp_path: Path, body: str, expected: list) -> None:
     code, found, report = lint(tmp_path, tx(body), baseline=USERS)
     assert found == [("destructive-change", "warning", *expected)], (found, report["findings"])
     assert code == 0  # a warning by default
+
+
+def test_destructive_change_column_if_exists_on_a_table_of_unknown_columns(tmp_path: Path) -> None:
+    # IF EXISTS on a column is written for re-runs: unless the table's columns are known, it is there
+    body = "alter table public.transactions drop column if exists vendor;\n"
+    _, found, report = lint(tmp_path, tx(body))
+    assert found == [("destructive-change", "warning", 2, 13)], (found, report["findings"])
 
 
 def test_destructive_change_truncate_reports_each_existing_table(tmp_path: Path) -> None:

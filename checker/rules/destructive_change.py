@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from checker.context import RuleContext
 from checker.findings import Severity
-from checker.model import Effects, ObjectRef
+from checker.model import Catalog, Effects, ObjectRef
 from checker.model.objects import range_var
 from checker.parse import Statement
 from checker.rules._schema_support import relation_of, table_commands
@@ -47,16 +47,26 @@ def check(ctx: RuleContext) -> Iterator[Issue]:
         found = _FINDERS.get(statement.kind)
         if found:
             for target, issue in found(effects):
-                if not own.has(target) and (
-                    ctx.before.has(target) or not _may_be_missing(statement, effects)
-                ):
+                if not own.has(target) and _may_exist(ctx.before, target, statement, effects):
                     yield issue
         _remember(effects, created, own)
 
 
-def _may_be_missing(statement: Statement, effects: Effects) -> bool:
-    """IF EXISTS on an object nobody is known to have created: it may well not be there."""
-    return bool(statement.node.get("missing_ok")) or any(d.missing_ok for d in effects.drops)
+def _may_exist(before: Catalog, target: ObjectRef, statement: Statement, effects: Effects) -> bool:
+    """Whether the target can hold data when the statement runs.
+
+    Without IF EXISTS it must exist, or the migration fails. With IF EXISTS, a table nobody is known
+    to have created is taken as absent; a column only when its table's columns are known, since
+    IF EXISTS on a column is mostly written for re-runs, not because the column may be missing.
+    """
+    if before.has(target):
+        return True
+    if not (statement.node.get("missing_ok") or any(d.missing_ok for d in effects.drops)):
+        return True
+    if target.kind != "column":
+        return False
+    table = before.find(target.table_ref)  # type: ignore[arg-type]
+    return table is None or not table.details.get("columns")
 
 
 def _remember(effects: Effects, created: dict, own: _Own) -> None:
@@ -170,7 +180,8 @@ RULE = Rule(
         "or silently round existing values, and renaming a table or column breaks every client and "
         "every supabase-js query that uses the old name, as PostgREST serves the new one at once. "
         "Only objects that existed before the migration count (the baseline, earlier migrations, "
-        "or, without IF EXISTS, whatever the statement needs to be there); changing what the same "
+        "whatever a statement without IF EXISTS needs to be there, and columns IF EXISTS drops from "
+        "a table whose columns are not known); changing what the same "
         "migration created is fine, and rollbacks are not forward migrations. A warning by default, "
         "so reviewers see it; a project can make it an error in its policy and then suppress each "
         "intended case with a reason. Findings name the table, for exemptions."
