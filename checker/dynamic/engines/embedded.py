@@ -42,6 +42,19 @@ def _major(bindir: Path) -> str:
     return found.stdout.rsplit(" ", 1)[-1].split(".")[0].strip()
 
 
+def _without_durability(uri: str) -> None:
+    """The library starts postgres with default settings; this data is thrown away, so skip the fsyncs.
+
+    All three settings take effect on reload, so no restart is needed.
+    """
+    import psycopg
+
+    with psycopg.connect(uri, autocommit=True) as conn:
+        for setting in ("fsync", "full_page_writes", "synchronous_commit"):
+            conn.execute(f"alter system set {setting} = off")
+        conn.execute("select pg_reload_conf()")
+
+
 class EmbeddedEngine(Engine):
     name = "embedded"
 
@@ -84,6 +97,7 @@ class EmbeddedEngine(Engine):
         except Exception as error:  # the library raises CalledProcessError, TimeoutExpired, AssertionError
             raise EngineError(f"embedded PostgreSQL did not start: {self._failure(error)}") from error
         uri = str(self.server.get_uri())
+        _without_durability(uri)
         self._version = fetch_server_version(uri)
         return uri
 
