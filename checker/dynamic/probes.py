@@ -1,0 +1,491 @@
+"""Row level security probes: two synthetic users, and what each can do to the other's rows.
+
+For every table the migration creates whose policies compare a column with `auth.uid()` (the
+owner column), a row owned by user A and one owned by user B are inserted as service_role. Then,
+acting as A the way PostgREST does (`set local role authenticated` and the JWT claims), A must
+not see, update, delete or insert B's rows (a leak is an error naming the policies that allowed
+it), and A should be able to do each of those to A's own row (a command no policy grants is a
+warning: owners usually need it, and a project that means otherwise can lower or switch off the
+rule in its policy). As anon nothing may be visible unless a policy grants anon. Every probe runs
+in a transaction that is rolled back.
+
+Rows are filled from the live catalog (the tables a migration references may come from the
+baseline, the seed or earlier migrations): foreign keys are followed, user references get a
+synthetic user, NOT NULL columns without a default get a value of their type. A table that cannot
+be filled this way is reported as skipped (info), never silently.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import psycopg
+from psycopg import sql
+from psycopg.rows import dict_row
+
+from checker.context import RuleContext
+from checker.dynamic.collect import Collector, Location, at
+from checker.findings import Severity
+from checker.model import ObjectRef
+from checker.model.catalog import CatalogObject
+from checker.rules._policies import uid_comparisons
+
+LEAK = "rls-probe"
+MISSING = "rls-missing-policy"
+
+USER_A = "a0000000-0000-4000-8000-00000000000a"
+USER_B = "b0000000-0000-4000-8000-00000000000b"
+USER_C = "c0000000-0000-4000-8000-00000000000c"  # the counterpart in rows that need a second user
+USERS = {"A": USER_A, "B": USER_B}
+AUTH_USERS = ("auth", "users", "id")
+MAX_DEPTH = 6
+RLS_VIOLATION = "42501"
+
+
+class CannotFill(Exception):
+    """A row the probe needs cannot be made automatically; the message says why."""
+
+
+# --- the owner column, from the policies' expressions -------------------------------------------
+
+
+def owner_column(policies: list[CatalogObject]) -> str | None:
+    """The column most policies compare with auth.uid() (the first one met on a tie)."""
+    counts: dict[str, int] = {}
+    for policy in policies:
+        trees = (policy.details.get("using"), policy.details.get("with_check"))
+        for column in dict.fromkeys(column for tree in trees for column, _ in uid_comparisons(tree)):
+            counts[column] = counts.get(column, 0) + 1
+    if not counts:
+        return None
+    order = list(counts)
+    return max(order, key=lambda c: (counts[c], -order.index(c)))
+
+
+# --- filling rows from the live catalog ---------------------------------------------------------
+
+_COLUMNS = """
+select a.attname::text, format_type(a.atttypid, a.atttypmod), a.attnotnull,
+       a.atthasdef or a.attidentity <> '' or a.attgenerated <> '',
+       coalesce(b.typcategory, t.typcategory)::text, coalesce(b.typname, t.typname)::text
+from pg_catalog.pg_attribute a
+join pg_catalog.pg_type t on t.oid = a.atttypid
+left join pg_catalog.pg_type b on t.typtype = 'd' and b.oid = t.typbasetype
+where a.attrelid = %s::regclass and a.attnum > 0 and not a.attisdropped
+order by a.attnum"""
+
+_FOREIGN_KEYS = """
+select array(select a.attname::text from unnest(co.conkey) with ordinality k(n, i)
+             join pg_catalog.pg_attribute a on a.attrelid = co.conrelid and a.attnum = k.n order by k.i),
+       rn.nspname::text, rc.relname::text,
+       array(select a.attname::text from unnest(co.confkey) with ordinality k(n, i)
+             join pg_catalog.pg_attribute a on a.attrelid = co.confrelid and a.attnum = k.n order by k.i)
+from pg_catalog.pg_constraint co
+join pg_catalog.pg_class rc on rc.oid = co.confrelid
+join pg_catalog.pg_namespace rn on rn.oid = rc.relnamespace
+where co.conrelid = %s::regclass and co.contype = 'f'
+order by co.conname"""
+
+# A value for a NOT NULL column without default, by type category (pg_type.typcategory).
+_VALUE_BY_CATEGORY = {
+    "S": "'probe {n}'",  # numbered, so two rows do not collide on a unique key
+    "N": "{n}",
+    "B": "false",
+    "D": "now()",
+    "T": "'1 hour'",
+    "A": "'{}'",
+    "I": "'127.0.0.1'",
+}
+_VALUE_BY_TYPE = {"uuid": "gen_random_uuid()", "json": "'{}'", "jsonb": "'{}'"}
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str  # format_type(): what the value is cast to
+    not_null: bool
+    has_default: bool
+    category: str
+    base_type: str
+
+
+@dataclass(frozen=True)
+class ForeignKey:
+    columns: tuple[str, ...]
+    table: tuple[str, str]
+    ref_columns: tuple[str, ...]
+
+
+@dataclass
+class Filler:
+    """Inserts rows (and the rows they reference) into any table, remembering the statements."""
+
+    conn: psycopg.Connection
+    _columns: dict[tuple[str, str], list[Column]] = field(default_factory=dict)
+    _fks: dict[tuple[str, str], list[ForeignKey]] = field(default_factory=dict)
+    _users: set[tuple[str, str, str, str]] = field(default_factory=set)  # user rows known to exist
+    _made: int = 0  # values made so far
+
+    def columns(self, table: tuple[str, str]) -> list[Column]:
+        if table not in self._columns:
+            rows = self.conn.execute(_COLUMNS, (_regclass(self.conn, table),)).fetchall()
+            self._columns[table] = [Column(*row) for row in rows]
+        return self._columns[table]
+
+    def foreign_keys(self, table: tuple[str, str]) -> list[ForeignKey]:
+        if table not in self._fks:
+            rows = self.conn.execute(_FOREIGN_KEYS, (_regclass(self.conn, table),)).fetchall()
+            self._fks[table] = [ForeignKey(tuple(c), (s, t), tuple(r)) for c, s, t, r in rows]
+        return self._fks[table]
+
+    def user_keyed(self, table: tuple[str, str], column: str, depth: int = 0) -> bool:
+        """Whether the column holds a user id: auth.users.id, or a key that references one."""
+        if (*table, column) == AUTH_USERS:
+            return True
+        return depth < MAX_DEPTH and any(
+            fk.columns == (column,) and self.user_keyed(fk.table, fk.ref_columns[0], depth + 1)
+            for fk in self.foreign_keys(table)
+        )
+
+    def insert(
+        self, table: tuple[str, str], owner: str, fixed: dict[str, str], depth: int = 0
+    ) -> tuple[dict, sql.Composed]:
+        """Insert one row owned by `owner` with `fixed` values; returns the row and its INSERT."""
+        if depth > MAX_DEPTH:
+            raise CannotFill(f"foreign keys nest deeper than {MAX_DEPTH} tables from {_name(table)}")
+        values: dict[str, object] = dict(fixed)  # plain values, or SQL expressions
+        owner_placed = owner in fixed.values()
+        for fk in self.foreign_keys(table):
+            owner_placed = self._fill_reference(table, fk, owner, owner_placed, values, depth)
+        for column in self.columns(table):
+            if column.name not in values and column.not_null and not column.has_default:
+                self._made += 1
+                values[column.name] = _value_for(table, column, self._made)
+        statement = sql.SQL("insert into {} ({}) values ({}) returning *").format(
+            sql.Identifier(*table),
+            sql.SQL(", ").join(sql.Identifier(name) for name in values),
+            sql.SQL(", ").join(
+                v if isinstance(v, sql.Composable) else sql.Literal(v) for v in values.values()
+            ),
+        )
+        try:
+            with self.conn.cursor(row_factory=dict_row) as cursor:
+                row = cursor.execute(statement).fetchone()
+        except psycopg.Error as err:
+            raise CannotFill(f"inserting a test row into {_name(table)} failed: {_one_line(err)}") from None
+        return row or {}, statement
+
+    def _fill_reference(
+        self,
+        table: tuple[str, str],
+        fk: ForeignKey,
+        owner: str,
+        owner_placed: bool,
+        values: dict[str, object],
+        depth: int,
+    ) -> bool:
+        by_name = {c.name: c for c in self.columns(table)}
+        if len(fk.columns) == 1 and self.user_keyed(fk.table, fk.ref_columns[0]):
+            column = fk.columns[0]
+            if column in values:
+                user = str(values[column])
+            elif by_name[column].not_null:
+                user = USER_C if owner_placed else owner
+                values[column] = user
+            else:
+                return owner_placed
+            self.ensure_user_row(fk.table, fk.ref_columns[0], user, depth)
+            return owner_placed or user == owner
+        if any(c in values for c in fk.columns) or not any(by_name[c].not_null for c in fk.columns):
+            return owner_placed  # set by the caller, or optional: left null
+        row, _ = self.insert(fk.table, owner, {}, depth + 1)
+        for column, ref_column in zip(fk.columns, fk.ref_columns, strict=True):
+            values[column] = row[ref_column]
+        return owner_placed
+
+    def ensure_user_row(self, table: tuple[str, str], column: str, user: str, depth: int = 0) -> None:
+        """The row of a user-keyed table (public.users, a profile table) for `user`, made if missing."""
+        key = (*table, column, user)
+        if key in self._users:
+            return
+        query = sql.SQL("select from {} where {} = %s").format(sql.Identifier(*table), sql.Identifier(column))
+        try:
+            missing = self.conn.execute(query, (user,)).fetchone() is None
+        except psycopg.Error as err:
+            raise CannotFill(f"reading {_name(table)} failed: {_one_line(err)}") from None
+        if missing:
+            self.insert(table, user, {column: user}, depth + 1)
+        self._users.add(key)
+
+
+def _regclass(conn: psycopg.Connection, table: tuple[str, str]) -> str:
+    return sql.Identifier(*table).as_string(conn)
+
+
+def _name(table: tuple[str, str]) -> str:
+    return ".".join(table)
+
+
+def _value_for(table: tuple[str, str], column: Column, number: int) -> sql.Composable:
+    if column.category == "E":
+        expression = f"(enum_range(null::{column.type}))[1]"
+    else:
+        literal = _VALUE_BY_TYPE.get(column.base_type) or _VALUE_BY_CATEGORY.get(column.category)
+        if literal is None:
+            raise CannotFill(f"no automatic value for {_name(table)}.{column.name} of type {column.type}")
+        expression = f"{literal.replace('{n}', str(number))}::{column.type}"
+    return sql.SQL(expression)
+
+
+def _one_line(err: psycopg.Error) -> str:
+    return " ".join((err.diag.message_primary or str(err)).split())
+
+
+# --- probing one table ---------------------------------------------------------------------------
+
+
+@dataclass
+class ProbeTable:
+    ref: ObjectRef
+    owner: str
+    where: Location  # the CREATE TABLE statement
+    policy_statements: dict[str, Location]  # policy name -> where the migration creates it
+
+
+@contextmanager
+def acting_as(conn: psycopg.Connection, role: str, user: str | None) -> Iterator[None]:
+    """A savepoint in which the session is `role` with PostgREST's JWT claims; undone afterwards."""
+    with conn.transaction(force_rollback=True):
+        claims = {"role": role, **({"sub": user} if user else {})}
+        conn.execute(sql.SQL("set local role {}").format(sql.Identifier(role)))
+        conn.execute(
+            "select set_config('request.jwt.claims', %s, true),"
+            " set_config('request.jwt.claim.sub', %s, true), set_config('request.jwt.claim.role', %s, true)",
+            (json.dumps(claims), user or "", role),
+        )
+        yield
+
+
+@contextmanager
+def savepoint(conn: psycopg.Connection) -> Iterator[None]:
+    with conn.transaction(force_rollback=True):
+        yield
+
+
+class Prober:
+    """The checks on one table, with the rows of A and B in place (inside the caller's transaction)."""
+
+    def __init__(self, conn: psycopg.Connection, table: ProbeTable, inserts: dict[str, sql.Composed]):
+        self.conn = conn
+        self.table = table
+        self.inserts = inserts
+        self.leaks: list[tuple[str, str, str]] = []  # (role, command, what happened)
+        self.missing: list[tuple[str, str]] = []  # (command, what happened)
+
+    @property
+    def _target(self) -> sql.Composable:
+        return sql.Identifier(self.table.ref.schema, self.table.ref.name)
+
+    def _owned_by(self, user: str) -> sql.Composable:
+        return sql.SQL("{} = {}").format(sql.Identifier(self.table.owner), sql.Literal(user))
+
+    def run(self) -> None:
+        self._select()
+        for command in ("UPDATE", "DELETE"):
+            self._modify(command, USER_B, leak=True)
+            self._modify(command, USER_A, leak=False)
+        self._insert(USER_B, leak=True)
+        self._insert(USER_A, leak=False)
+        self._anon()
+
+    def _select(self) -> None:
+        query = sql.SQL("select count(*) filter (where {}), count(*) filter (where {}) from {}").format(
+            self._owned_by(USER_A), self._owned_by(USER_B), self._target
+        )
+        try:
+            with acting_as(self.conn, "authenticated", USER_A):
+                own, others = self.conn.execute(query).fetchone() or (0, 0)
+            refusal = "0 rows visible"
+        except psycopg.Error as err:
+            own, others, refusal = 0, 0, _one_line(err)
+        if others:
+            self.leaks.append(("authenticated", "SELECT", f"user A sees {others} row(s) of user B"))
+        if not own:
+            self.missing.append(("SELECT", f"user A does not see their own row ({refusal})"))
+
+    def _modify(self, command: str, user: str, leak: bool) -> None:
+        owner = sql.Identifier(self.table.owner)
+        if command == "UPDATE":
+            query = sql.SQL("update {} set {} = {} where {}").format(
+                self._target, owner, owner, self._owned_by(user)
+            )
+        else:
+            query = sql.SQL("delete from {} where {}").format(self._target, self._owned_by(user))
+        try:
+            with acting_as(self.conn, "authenticated", USER_A):
+                reached = self.conn.execute(query).rowcount > 0
+            refusal = "0 rows affected"
+        except psycopg.Error as err:
+            state, refusal = err.diag.sqlstate or "", _one_line(err)
+            if _with_check_refusal(err):
+                reached = leak  # USING let B's row through, only WITH CHECK stopped this very change
+            elif state == RLS_VIOLATION:
+                reached = False  # no privilege on the table
+            elif state.startswith("23"):
+                reached = True  # a constraint fired on the row: the statement reached it
+            else:
+                return  # inconclusive
+        if leak and reached:
+            self.leaks.append(("authenticated", command, f"user A's {command.lower()} reached user B's row"))
+        elif not leak and not reached:
+            self.missing.append((command, f"user A cannot {command.lower()} their own row ({refusal})"))
+
+    def _insert(self, user: str, leak: bool) -> None:
+        delete = sql.SQL("delete from {} where {}").format(self._target, self._owned_by(user))
+        with savepoint(self.conn):
+            self.conn.execute(delete)  # as the superuser: frees unique keys for the same row again
+            try:
+                with acting_as(self.conn, "authenticated", USER_A):
+                    self.conn.execute(self.inserts[user])
+                refusal = ""
+            except psycopg.Error as err:
+                if err.diag.sqlstate != RLS_VIOLATION:
+                    return  # a constraint, not row level security or privileges, decided: inconclusive
+                refusal = _one_line(err)
+        if leak and not refusal:
+            self.leaks.append(("authenticated", "INSERT", "user A inserted a row owned by user B"))
+        elif not leak and refusal:
+            self.missing.append(("INSERT", f"user A cannot insert their own row ({refusal})"))
+
+    def _anon(self) -> None:
+        query = sql.SQL("select count(*) from {}").format(self._target)
+        try:
+            with acting_as(self.conn, "anon", None):
+                seen = (self.conn.execute(query).fetchone() or (0,))[0]
+        except psycopg.Error:
+            return  # anon may not even read the table: nothing leaks
+        if seen:
+            self.leaks.append(("anon", "SELECT", f"anon (not signed in) sees {seen} row(s)"))
+
+
+def _with_check_refusal(err: psycopg.Error) -> bool:
+    message = err.diag.message_primary or ""
+    return err.diag.sqlstate == RLS_VIOLATION and "row-level security" in message
+
+
+# --- the probe stage -----------------------------------------------------------------------------
+
+_GRANTING = """
+select policyname::text from pg_catalog.pg_policies
+where schemaname = %(schema)s and tablename = %(table)s and permissive = 'PERMISSIVE'
+  and cmd in (%(command)s, 'ALL') and roles && %(roles)s::name[]
+order by policyname"""
+
+_RLS_ON = """select relrowsecurity from pg_catalog.pg_class
+where oid = to_regclass(format('%%I.%%I', %(schema)s::text, %(table)s::text))"""
+
+
+def probe_unit(conn: psycopg.Connection, context: RuleContext, out: Collector) -> None:
+    """Probe every exposed table the migration creates whose policies name an owner column."""
+    for ref, (statement, location) in context.created_by_migration().items():
+        if ref.kind != "table" or not context.is_exposed(ref):
+            continue
+        where = at(statement, location)
+        policies = context.after.policies_on(ref)
+        owner = owner_column(policies)
+        if owner is None:
+            _skipped(out, ref, where, "no policy compares a column with auth.uid(): no owner to probe")
+            continue
+        statements = {p.ref.name: at(p.created_by) for p in policies if p.created_by is not None}
+        _probe_table(conn, ProbeTable(ref, owner, where, statements), out)
+
+
+def _probe_table(conn: psycopg.Connection, table: ProbeTable, out: Collector) -> None:
+    try:
+        with conn.transaction(force_rollback=True):
+            inserts = _setup(conn, table)
+            prober = Prober(conn, table, inserts)
+            prober.run()
+            leaks = [
+                (role, cmd, what, _granting(conn, table.ref, role, cmd)) for role, cmd, what in prober.leaks
+            ]
+            rls_on = bool((conn.execute(_RLS_ON, _names(table.ref)).fetchone() or (False,))[0])
+    except CannotFill as reason:
+        _skipped(out, table.ref, table.where, str(reason))
+        return
+    except psycopg.Error as err:
+        _skipped(out, table.ref, table.where, f"the probe failed: {_one_line(err)}")
+        return
+    for role, command, what, policies in leaks:
+        if role == "anon" and policies and rls_on:
+            continue  # a policy grants anon on purpose
+        _leak(out, table, role, command, what, policies, rls_on)
+    for command, what in prober.missing:
+        out.add(
+            MISSING,
+            Severity.WARNING,
+            table.where,
+            f"missing policy for {command} on {table.ref.qualified}: no policy lets an authenticated user "
+            f"{command.lower()} their own rows ({table.owner} = auth.uid()); {what}",
+            f"if owners are meant to {command.lower()} their rows, add `create policy ... on "
+            f"{table.ref.qualified} for {command.lower()} to authenticated ...` comparing {table.owner} "
+            "with (select auth.uid()); if not, set this rule's severity in the policy",
+            table.ref.qualified,
+        )
+
+
+def _setup(conn: psycopg.Connection, table: ProbeTable) -> dict[str, sql.Composed]:
+    filler = Filler(conn)
+    for user in (USER_A, USER_B, USER_C):
+        filler.ensure_user_row(AUTH_USERS[:2], AUTH_USERS[2], user)
+    conn.execute("set local role service_role")
+    target = (table.ref.schema, table.ref.name)
+    if table.owner not in {c.name for c in filler.columns(target)}:
+        raise CannotFill(f"the owner column {table.owner} is not a column of {table.ref.qualified}")
+    inserts = {user: filler.insert(target, user, {table.owner: user})[1] for user in USERS.values()}
+    conn.execute("reset role")
+    return inserts
+
+
+def _names(ref: ObjectRef) -> dict[str, str]:
+    return {"schema": ref.schema, "table": ref.name}
+
+
+def _granting(conn: psycopg.Connection, ref: ObjectRef, role: str, command: str) -> list[str]:
+    params = {**_names(ref), "command": command, "roles": [role, "public"]}
+    return [row[0] for row in conn.execute(_GRANTING, params).fetchall()]
+
+
+def _leak(
+    out: Collector, table: ProbeTable, role: str, command: str, what: str, policies: list[str], rls_on: bool
+) -> None:
+    if not rls_on:
+        cause = "row level security is not enabled on the table"
+    elif policies:
+        cause = "allowed by " + ", ".join(f'policy "{p}"' for p in policies)
+    else:
+        cause = "no permissive policy for the command matches; check BYPASSRLS and table ownership"
+    where = next((table.policy_statements[p] for p in policies if p in table.policy_statements), table.where)
+    out.add(
+        LEAK,
+        Severity.ERROR,
+        where,
+        f"row level security leak on {table.ref.qualified}: {command} as {role}: {what} ({cause})",
+        f"restrict the {command.lower()} policy to the owner, e.g. `using ((select auth.uid()) = "
+        f"{table.owner})`, so users cannot {command.lower()} each other's rows",
+        table.ref.qualified,
+    )
+
+
+def _skipped(out: Collector, ref: ObjectRef, where: Location, reason: str) -> None:
+    out.add(
+        LEAK,
+        Severity.INFO,
+        where,
+        f"row level security probe of {ref.qualified} skipped: {reason}",
+        "probe this table by hand (runbook section 7) or give the owner policy a column = auth.uid() test",
+        ref.qualified,
+    )

@@ -1,0 +1,61 @@
+"""What a rollback did not undo: catalog differences as findings at the rollback file."""
+
+from __future__ import annotations
+
+from checker.context import RuleContext
+from checker.dynamic.collect import Collector, at
+from checker.dynamic.snapshot import Difference
+from checker.findings import Severity
+from checker.parse import Statement
+
+ROLLBACK = "dynamic-rollback"
+
+_HINTS = {
+    "left behind": "drop it in the rollback (before its COMMIT) so the database returns to where it was",
+    "dropped": "the migration did not create it, so its rollback must not drop it; drop only what the "
+    "migration made, and avoid CASCADE on shared objects",
+    "changed": "restore its previous definition in the rollback",
+}
+
+
+def report_differences(context: RuleContext, differences: list[Difference], out: Collector) -> None:
+    """Each difference between the snapshots before the migration and after its rollback."""
+    rollback = context.rollback
+    if rollback is None or not rollback.statements:
+        return
+    for difference in differences:
+        statement = _responsible(context, difference) or (
+            rollback.statements[-1] if difference.change == "left behind" else rollback.statements[0]
+        )
+        out.add(
+            ROLLBACK,
+            Severity.ERROR,
+            at(statement),
+            f"after the rollback, {difference.message}",
+            _HINTS.get(difference.change, _HINTS["changed"]),
+            difference.identity,
+        )
+
+
+def _responsible(context: RuleContext, difference: Difference) -> Statement | None:
+    """The rollback statement that dropped the object (directly, else the first CASCADE)."""
+    if difference.change == "left behind":
+        return None
+    cascading = None
+    for effects in context.rollback_effects:
+        for drop in effects.drops:
+            if _names(drop.ref.qualified, drop.ref.table, drop.ref.kind, difference):
+                return effects.statement
+            if drop.cascade and cascading is None:
+                cascading = effects.statement
+    return cascading
+
+
+def _names(qualified: str, table: str | None, kind: str, difference: Difference) -> bool:
+    identity = difference.identity.replace('"', "")
+    if kind == "column" and table:
+        schema, _, name = qualified.partition(".")
+        return identity == f"{schema}.{table}.{name}"
+    if kind in ("function", "procedure"):
+        return identity.startswith(qualified + "(")
+    return identity == qualified and (difference.kind == kind or kind == "table")

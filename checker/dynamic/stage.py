@@ -1,0 +1,282 @@
+"""The dynamic stage: the runbook's steps on a throwaway Supabase-like PostgreSQL.
+
+1. Start the engine, apply the Supabase seed and the baseline files, then the pre-checks: the
+   baseline's tables exist, and nothing a migration will create exists yet.
+2. Snapshot the catalog, then apply each migration statement by statement (its own BEGIN/COMMIT
+   govern; with `transaction = "runner"` the whole file runs in one transaction, as the Supabase
+   CLI does). A failure stops that migration, and the ones after it, which build on it.
+3. Validate what the SQL declares: objects, keys, row level security, policies.
+4. Run the policy's smoke files as the superuser in a transaction that is rolled back.
+5. Probe row level security with two synthetic users (see probes.py).
+6. Roll back and compare snapshots, then apply again.
+
+Several migrations are applied in order, each validated and probed right after it ran. Rollbacks
+then run in reverse order, newest first, each compared with the snapshot taken just before its
+own migration: reverse order is the only one in which every rollback starts from the state its
+migration left, and it checks that the whole chain unwinds to the baseline. The chain stops at
+the first rollback that fails or leaves differences (the older ones would only see its mess),
+and the migrations rolled back are applied again, oldest first, proving each re-applies cleanly.
+
+`run_dynamic(..., timings=d)` adds the seconds of each phase into `d` (start, seed, baseline,
+precheck, apply, validate, smoke, probes, rollback, reapply, stop).
+"""
+
+from __future__ import annotations
+
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psycopg
+
+from checker.context import MigrationUnit, RuleContext
+from checker.dynamic.apply import TRANSACTION_CONTROL, Failure, rollback_open, run_file, run_statements
+from checker.dynamic.collect import Collector, Location, Timings, at, shown_path
+from checker.dynamic.engines import EngineOptions, open_engine
+from checker.dynamic.engines.cleanup import sigterm_as_interrupt
+from checker.dynamic.probes import probe_unit
+from checker.dynamic.rollback import ROLLBACK, report_differences
+from checker.dynamic.seed import apply_seed
+from checker.dynamic.snapshot import Snapshot, diff_snapshots, take_snapshot
+from checker.dynamic.validate import object_exists, precheck_baseline, precheck_unit, validate_unit
+from checker.errors import EngineError
+from checker.findings import Finding, Severity
+from checker.lint import parse_file
+from checker.model import ObjectRef
+from checker.model.effects import range_var
+from checker.model.walk import find_nodes
+from checker.parse import ParsedFile
+from checker.policy import Policy
+
+BASELINE = "dynamic-baseline"
+APPLY = "dynamic-apply"
+SMOKE = "dynamic-smoke"
+REAPPLY = "dynamic-reapply"
+
+
+def run_dynamic(
+    units: list[MigrationUnit],
+    baseline: list[Path],
+    policy: Policy,
+    engine_name: str,
+    options: EngineOptions,
+    timings: dict[str, float] | None = None,
+) -> list[Finding]:
+    """Run the dynamic stage on a fresh database; the engine is removed whatever happens."""
+    clock = Timings(timings if timings is not None else {})
+    out = Collector(policy)
+    with sigterm_as_interrupt(), ExitStack() as stack:
+        with clock.phase("start"):
+            uri = stack.enter_context(open_engine(engine_name, options))
+            conn = stack.enter_context(_connect(uri))
+        Run(conn, policy, out, clock).run(units, baseline)
+        with clock.phase("stop"):
+            stack.close()
+    return out.findings
+
+
+def _connect(uri: str) -> psycopg.Connection:
+    try:
+        return psycopg.connect(uri, autocommit=True, connect_timeout=30)
+    except psycopg.Error as err:
+        raise EngineError(f"cannot connect to the throwaway database: {' '.join(str(err).split())}") from None
+
+
+@dataclass
+class Applied:
+    unit: MigrationUnit
+    context: RuleContext
+    before: Snapshot
+
+
+@dataclass
+class Run:
+    conn: psycopg.Connection
+    policy: Policy
+    out: Collector
+    clock: Timings
+    applied: list[Applied] = field(default_factory=list)
+
+    @property
+    def one_transaction(self) -> bool:
+        return self.policy.transaction == "runner"
+
+    def run(self, units: list[MigrationUnit], baseline: list[Path]) -> None:
+        with self.clock.phase("seed"):
+            self._seed()
+        with self.clock.phase("baseline"):
+            if not self._baseline(baseline):
+                return
+        if units:
+            with self.clock.phase("precheck"):
+                precheck_baseline(self.conn, units[0].before, self.out)
+        complete = self._apply_all(units)
+        if complete:
+            with self.clock.phase("smoke"):
+                self._smoke()
+        self._rollback_chain()
+
+    # --- setup ---------------------------------------------------------------------------------
+
+    def _seed(self) -> None:
+        try:
+            apply_seed(self.conn)
+        except psycopg.Error as err:
+            raise EngineError(f"the Supabase seed failed: {' '.join(str(err).split())}") from None
+
+    def _baseline(self, files: list[Path]) -> bool:
+        for path in files:
+            parsed = parse_file(path)
+            parsed.source.path = shown_path(path)
+            failure = self._run(parsed)
+            if failure:
+                self._report(BASELINE, failure, "the baseline does not apply, so no migration was run")
+                return False
+        return True
+
+    def _run(self, parsed: ParsedFile) -> Failure | None:
+        return run_file(self.conn, parsed, self.one_transaction)
+
+    def _report(self, rule: str, failure: Failure, context: str = "") -> None:
+        message = f"{failure.message}" + (f"; {context}" if context else "")
+        self.out.add(rule, Severity.ERROR, failure.where, message, failure.hint)
+
+    # --- migrations ----------------------------------------------------------------------------
+
+    def _apply_all(self, units: list[MigrationUnit]) -> bool:
+        for index, unit in enumerate(units):
+            context = RuleContext(unit, self.policy)
+            with self.clock.phase("precheck"):
+                precheck_unit(self.conn, context, self.out)
+            with self.clock.phase("rollback"):
+                before = take_snapshot(self.conn)
+            with self.clock.phase("apply"):
+                failure = self._run(unit.migration)
+            if failure:
+                self._report(APPLY, failure, "validation, probes and rollback of this migration were skipped")
+                self._skip_rest(units[index + 1 :], unit)
+                return False
+            with self.clock.phase("validate"):
+                validate_unit(self.conn, context, self.out)
+            with self.clock.phase("probes"):
+                probe_unit(self.conn, context, self.out)
+            self.applied.append(Applied(unit, context, before))
+        return True
+
+    def _skip_rest(self, rest: list[MigrationUnit], failed: MigrationUnit) -> None:
+        for unit in rest:
+            self.out.add(
+                APPLY,
+                Severity.INFO,
+                _file_start(unit.migration),
+                f"not applied: it runs after {failed.migration.path}, which failed",
+                "fix the earlier migration; this one is checked once it applies",
+            )
+
+    # --- smoke -----------------------------------------------------------------------------------
+
+    def _smoke(self) -> None:
+        created = {
+            ref
+            for applied in self.applied
+            for ref in applied.context.created_by_migration()
+            if ref.kind == "table"
+        }
+        for path in self.policy.smoke:
+            parsed = parse_file(path)
+            parsed.source.path = shown_path(path)
+            if parsed.syntax_error:
+                self.out.findings.append(parsed.syntax_error)
+                continue
+            touched = _tables_touched(parsed)
+            missing = sorted(ref.qualified for ref in touched if object_exists(self.conn, ref) is False)
+            if missing or not touched & created:
+                why = (
+                    f"it uses {', '.join(missing)}, which the database does not have"
+                    if missing
+                    else "it touches no table these migrations create"
+                )
+                self.out.add(
+                    SMOKE,
+                    Severity.INFO,
+                    _file_start(parsed),
+                    f"smoke test not run: {why}",
+                    "smoke files run when they exercise the migrations being checked",
+                )
+                continue
+            self._smoke_file(parsed)
+
+    def _smoke_file(self, parsed: ParsedFile) -> None:
+        # The runner owns the transaction: the file's own BEGIN/COMMIT would end it early.
+        statements = [s for s in parsed.statements if s.kind != TRANSACTION_CONTROL]
+        self.conn.execute("begin")
+        try:
+            failure = run_statements(self.conn, statements)
+        finally:
+            rollback_open(self.conn)
+        if failure:
+            self._report(SMOKE, failure, "the smoke test failed on the migrated schema")
+
+    # --- rollback and re-apply ---------------------------------------------------------------
+
+    def _rollback_chain(self) -> None:
+        rolled_back: list[Applied] = []
+        for applied in reversed(self.applied):
+            rollback = applied.unit.rollback
+            if rollback is None:
+                self._stop_chain(applied, "it has no rollback file")
+                break
+            with self.clock.phase("rollback"):
+                failure = self._run(rollback)
+                differences = [] if failure else diff_snapshots(applied.before, take_snapshot(self.conn))
+            if failure:
+                self._report(
+                    ROLLBACK, failure, "the rollback does not run, so the migration cannot be undone"
+                )
+                self._stop_chain(applied, "its rollback failed")
+                break
+            report_differences(applied.context, differences, self.out)
+            rolled_back.append(applied)
+            if differences:
+                self._stop_chain(applied, "its rollback did not restore the database")
+                break
+        with self.clock.phase("reapply"):
+            self._reapply(list(reversed(rolled_back)))
+
+    def _stop_chain(self, applied: Applied, why: str) -> None:
+        older = self.applied[: self.applied.index(applied)]
+        for earlier in older:
+            if earlier.unit.rollback is not None:
+                self.out.add(
+                    ROLLBACK,
+                    Severity.INFO,
+                    _file_start(earlier.unit.rollback),
+                    f"rollback not checked: the newer migration {applied.unit.migration.path} stays applied "
+                    f"because {why}",
+                    "rollbacks are checked newest first; fix the newer one",
+                )
+
+    def _reapply(self, units: list[Applied]) -> None:
+        for applied in units:
+            failure = self._run(applied.unit.migration)
+            if failure:
+                self._report(REAPPLY, failure, "the migration does not apply again after its rollback")
+                return
+
+
+def _file_start(parsed: ParsedFile) -> Location:
+    if parsed.statements:
+        return at(parsed.statements[0])
+    return parsed.path, 1, 1
+
+
+def _tables_touched(parsed: ParsedFile) -> set[ObjectRef]:
+    """Tables a file names outside of PL/pgSQL bodies (common table expressions excluded)."""
+    touched = set()
+    for statement in parsed.statements:
+        ctes = {cte.get("ctename") for cte in find_nodes(statement.node, "CommonTableExpr")}
+        # INSERT/UPDATE/DELETE hold their target as a bare `relation`, FROM clauses as RangeVar nodes.
+        for node in find_nodes(statement.node, "RangeVar", "relation"):
+            if node.get("schemaname") or node.get("relname") not in ctes:
+                touched.add(range_var(node))
+    return touched

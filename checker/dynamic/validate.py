@@ -1,0 +1,227 @@
+"""Pre-checks (runbook section 2) and post-migration validation (section 6), derived from the model.
+
+Nothing here lists tables by hand: what must exist before is what the baseline's SQL creates, what
+must not exist yet is what the migration creates, and what must exist after, with its keys, row
+level security and policies, is what the migration's SQL declares.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import psycopg
+
+from checker.context import RuleContext
+from checker.dynamic.collect import Collector, Location, at
+from checker.findings import Severity
+from checker.model import Catalog, ObjectRef
+from checker.model.objects import TABLE_MEMBER_KINDS
+
+PRECHECK = "dynamic-precheck"
+VALIDATION = "dynamic-validation"
+
+_RELATION = "select to_regclass(format('%%I.%%I', %(schema)s::text, %(name)s::text)) is not null"
+_EXISTS: dict[str, str] = {
+    "table": _RELATION,
+    "view": _RELATION,
+    "materialized view": _RELATION,
+    "sequence": _RELATION,
+    "index": _RELATION,
+    "foreign table": _RELATION,
+    "type": "select to_regtype(format('%%I.%%I', %(schema)s::text, %(name)s::text)) is not null",
+    "schema": "select exists (select from pg_catalog.pg_namespace where nspname = %(name)s)",
+    "extension": "select exists (select from pg_catalog.pg_extension where extname = %(name)s)",
+    "column": """select exists (
+        select from pg_catalog.pg_attribute a
+        where a.attrelid = to_regclass(format('%%I.%%I', %(schema)s::text, %(table)s::text))
+          and a.attname = %(name)s and a.attnum > 0 and not a.attisdropped)""",
+    "policy": """select exists (
+        select from pg_catalog.pg_policies
+        where schemaname = %(schema)s and tablename = %(table)s and policyname = %(name)s)""",
+    "trigger": """select exists (
+        select from pg_catalog.pg_trigger
+        where tgrelid = to_regclass(format('%%I.%%I', %(schema)s::text, %(table)s::text))
+          and tgname = %(name)s)""",
+    "constraint": """select exists (
+        select from pg_catalog.pg_constraint
+        where conrelid = to_regclass(format('%%I.%%I', %(schema)s::text, %(table)s::text))
+          and conname = %(name)s)""",
+}
+_FUNCTION_BY_NAME = """select exists (
+    select from pg_catalog.pg_proc p join pg_catalog.pg_namespace n on n.oid = p.pronamespace
+    where n.nspname = %(schema)s and p.proname = %(name)s)"""
+_FUNCTION_BY_SIGNATURE = (
+    "select to_regprocedure(format('%%I.%%I', %(schema)s::text, %(name)s::text) || %(args)s) is not null"
+)
+
+
+def object_exists(conn: psycopg.Connection, ref: ObjectRef) -> bool | None:
+    """Whether the object exists in the database; None for kinds this check does not know."""
+    params: dict[str, Any] = {"schema": ref.schema, "name": ref.name, "table": ref.table}
+    if ref.kind in ("function", "procedure"):
+        if ref.args is None:
+            query = _FUNCTION_BY_NAME
+        else:
+            query, params["args"] = _FUNCTION_BY_SIGNATURE, "(" + ", ".join(ref.args) + ")"
+    else:
+        query = _EXISTS.get(ref.kind, "")
+    if not query:
+        return None
+    try:
+        with conn.transaction():
+            row = conn.execute(query, params).fetchone()
+    except psycopg.errors.UndefinedObject:
+        return False  # before PostgreSQL 16, to_regprocedure raises when an argument type is missing
+    return bool(row and row[0])
+
+
+# --- pre-checks ------------------------------------------------------------------------------------
+
+
+def precheck_baseline(conn: psycopg.Connection, baseline: Catalog, out: Collector) -> None:
+    """Runbook 2.1: every table the baseline declares exists once the baseline has run."""
+    for obj in baseline:
+        declared = obj.origin == "baseline" and obj.ref.kind == "table" and obj.created_by is not None
+        if declared and object_exists(conn, obj.ref) is False:
+            out.add(
+                PRECHECK,
+                Severity.ERROR,
+                at(obj.created_by),
+                f"baseline table {obj.ref.qualified} does not exist after the baseline ran "
+                f"(to_regclass('{obj.ref.qualified}') is null)",
+                "the baseline must describe the production schema the migrations start from",
+                obj.ref.qualified,
+            )
+
+
+def precheck_unit(conn: psycopg.Connection, context: RuleContext, out: Collector) -> None:
+    """Runbook 2.2: nothing the migration creates exists yet (a half-applied earlier run, a clash)."""
+    created = context.created_by_migration()
+    for ref, (statement, location) in created.items():
+        if _inside_created_table(ref, created) or object_exists(conn, ref) is not True:
+            continue
+        out.add(
+            PRECHECK,
+            Severity.WARNING,
+            at(statement, location),
+            f"{ref.display()} already exists before the migration runs",
+            "a plain CREATE will fail on it and IF NOT EXISTS silently keeps the old definition; "
+            "find out where it came from (a partial earlier run?) before migrating",
+            ref.qualified,
+        )
+
+
+def _inside_created_table(ref: ObjectRef, created: dict[ObjectRef, Any]) -> bool:
+    table = ref.table_ref
+    return ref.kind in TABLE_MEMBER_KINDS and table is not None and table in created
+
+
+# --- validation --------------------------------------------------------------------------------------
+
+_CONSTRAINTS = """
+select co.contype::text,
+       array(select a.attname::text from unnest(co.conkey) k
+             join pg_catalog.pg_attribute a on a.attrelid = co.conrelid and a.attnum = k),
+       rn.nspname || '.' || rc.relname
+from pg_catalog.pg_constraint co
+left join pg_catalog.pg_class rc on rc.oid = co.confrelid
+left join pg_catalog.pg_namespace rn on rn.oid = rc.relnamespace
+where co.conrelid = to_regclass(format('%%I.%%I', %(schema)s::text, %(name)s::text))"""
+
+_RLS = """select relrowsecurity from pg_catalog.pg_class
+where oid = to_regclass(format('%%I.%%I', %(schema)s::text, %(name)s::text))"""
+
+_POLICY = """select cmd, roles::text[], permissive from pg_catalog.pg_policies
+where schemaname = %(schema)s and tablename = %(table)s and policyname = %(name)s"""
+
+
+def validate_unit(conn: psycopg.Connection, context: RuleContext, out: Collector) -> None:
+    """Runbook 6.1-6.4: the objects, keys, row level security and policies the SQL declares exist."""
+    for ref, (statement, location) in context.created_by_migration().items():
+        where = at(statement, location)
+        obj = context.after.find(ref)
+        details = obj.details if obj else {}
+        if ref.kind == "policy":
+            _check_policy(conn, ref, details, where, out)
+            continue
+        if object_exists(conn, ref) is False:
+            _invalid(out, where, f"{ref.display()} does not exist after the migration", ref)
+            continue
+        if ref.kind == "table":
+            _check_keys(conn, ref, details, where, out)
+            if context.is_exposed(ref):
+                _check_rls(conn, ref, where, out)
+        elif ref.kind == "constraint" and ref.table_ref:
+            _check_keys(conn, ref.table_ref, details, where, out)
+
+
+def _invalid(out: Collector, where: Location, message: str, ref: ObjectRef, hint: str = "") -> None:
+    out.add(
+        VALIDATION,
+        Severity.ERROR,
+        where,
+        message,
+        hint or "the database does not match what the migration declares; check the statement here",
+        ref.qualified,
+    )
+
+
+def _check_keys(
+    conn: psycopg.Connection, table: ObjectRef, details: dict, where: Location, out: Collector
+) -> None:
+    rows = conn.execute(_CONSTRAINTS, {"schema": table.schema, "name": table.name}).fetchall()
+    present = {(contype, frozenset(columns), target) for contype, columns, target in rows}
+    present_keys = {(contype, columns) for contype, columns, _ in present}
+    wanted_pk = details.get("primary_key") or []
+    if wanted_pk and ("p", frozenset(wanted_pk)) not in present_keys:
+        _invalid(out, where, f"primary key ({', '.join(wanted_pk)}) missing on {table.qualified}", table)
+    for columns in details.get("unique") or []:
+        if ("u", frozenset(columns)) not in present_keys:
+            _invalid(out, where, f"unique ({', '.join(columns)}) missing on {table.qualified}", table)
+    for fk in details.get("foreign_keys") or []:
+        if ("f", frozenset(fk["columns"]), fk["table"]) not in present:
+            _invalid(
+                out,
+                where,
+                f"foreign key ({', '.join(fk['columns'])}) -> {fk['table']} missing on {table.qualified}",
+                table,
+            )
+
+
+def _check_rls(conn: psycopg.Connection, table: ObjectRef, where: Location, out: Collector) -> None:
+    row = conn.execute(_RLS, {"schema": table.schema, "name": table.name}).fetchone()
+    if row and not row[0]:
+        _invalid(
+            out,
+            where,
+            f"row level security is not enabled on {table.qualified} (pg_tables.rowsecurity is false); "
+            "every API role can read and write all of its rows",
+            table,
+            f"add `alter table {table.qualified} enable row level security;` and policies",
+        )
+
+
+def _check_policy(
+    conn: psycopg.Connection, ref: ObjectRef, details: dict, where: Location, out: Collector
+) -> None:
+    row = conn.execute(_POLICY, {"schema": ref.schema, "table": ref.table, "name": ref.name}).fetchone()
+    if row is None:
+        _invalid(out, where, f"{ref.display()} does not exist in pg_policies after the migration", ref)
+        return
+    command, roles, permissive = row
+    wanted_command = str(details.get("command", "all")).upper()
+    if command != wanted_command:
+        _invalid(out, where, f"{ref.display()} is for {command}, the SQL declares {wanted_command}", ref)
+    wanted_roles = set(details.get("roles") or ["public"])
+    symbolic = not wanted_roles.isdisjoint({"current_user", "session_user", "current_role"})
+    if not symbolic and set(roles) != wanted_roles:
+        _invalid(
+            out,
+            where,
+            f"{ref.display()} applies to {', '.join(sorted(roles))}, "
+            f"the SQL declares {', '.join(sorted(wanted_roles))}",
+            ref,
+        )
+    wanted_permissive = "PERMISSIVE" if details.get("permissive", True) else "RESTRICTIVE"
+    if permissive != wanted_permissive:
+        _invalid(out, where, f"{ref.display()} is {permissive}, the SQL declares {wanted_permissive}", ref)
