@@ -215,6 +215,10 @@ class Catalog:
                 self._writable(table).rls = action == "enable"
         for old, new_name in effects.renames:
             self._rename(old, new_name)
+        for ref, changes in effects.changes:
+            found = self.find(ref)
+            if found:
+                self._writable(found).details.update(changes)
 
     def _rename(self, old: ObjectRef, new_name: str) -> None:
         obj = self.find(old)

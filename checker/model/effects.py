@@ -65,6 +65,7 @@ class Effects:
     alters: list[ObjectRef] = field(default_factory=list)
     rls: list[tuple[ObjectRef, str]] = field(default_factory=list)  # (table, "enable"|"disable"|"force")
     renames: list[tuple[ObjectRef, str]] = field(default_factory=list)
+    changes: list[tuple[ObjectRef, dict]] = field(default_factory=list)  # new details (ALTER POLICY)
 
     def all_references(self) -> list[Reference]:
         refs = list(self.references)
@@ -374,17 +375,12 @@ def _create_policy(stmt: Statement, fx: Effects) -> None:
     node = stmt.node
     table = range_var(node["table"])
     ref = ObjectRef("policy", table.schema, node["policy_name"], table.name)
-    roles = [
-        r["RoleSpec"].get("rolename") or r["RoleSpec"].get("roletype", "").removeprefix("ROLESPEC_").lower()
-        for r in node.get("roles", [])
-    ]
     details = {
         "command": node.get("cmd_name", "all"),
-        "roles": roles or ["public"],
         "permissive": node.get("permissive", False),
         "using": node.get("qual"),
         "with_check": node.get("with_check"),
-        "roles_given": bool(node.get("roles")),
+        **_policy_roles(node),
     }
     depends = [Reference(table, "table of the policy", node["table"].get("location"))]
     depends.extend(
@@ -414,8 +410,23 @@ def _called_functions(trees: list, reason: str) -> list[Reference]:
 
 @handles("AlterPolicyStmt")
 def _alter_policy(stmt: Statement, fx: Effects) -> None:
-    table = range_var(stmt.node["table"])
-    fx.alters.append(ObjectRef("policy", table.schema, stmt.node["policy_name"], table.name))
+    node = stmt.node
+    table = range_var(node["table"])
+    ref = ObjectRef("policy", table.schema, node["policy_name"], table.name)
+    fx.alters.append(ref)
+    changes = {
+        key: node[field] for key, field in (("using", "qual"), ("with_check", "with_check")) if field in node
+    }
+    if node.get("roles"):
+        changes.update(_policy_roles(node))
+    fx.changes.append((ref, changes))
+
+
+def _policy_roles(node: dict) -> dict:
+    """The TO list; libpg_query fills in PUBLIC (location -1) when TO is left out."""
+    specs = [r["RoleSpec"] for r in node.get("roles", []) if "RoleSpec" in r]
+    roles = [s.get("rolename") or s.get("roletype", "").removeprefix("ROLESPEC_").lower() for s in specs]
+    return {"roles": roles or ["public"], "roles_given": any(s.get("location", -1) >= 0 for s in specs)}
 
 
 @handles("ViewStmt")
@@ -584,9 +595,10 @@ def _rename(stmt: Statement, fx: Effects) -> None:
     kind = _OBJTYPE_KIND.get(node.get("renameType", ""), "object")
     if "relation" in node:
         schema, name = _schema_name(node["relation"])
+        member = kind in ("column", "policy", "trigger", "rule")
         target = (
-            ObjectRef("column", schema, node.get("subname", ""), name)
-            if kind == "column"
+            ObjectRef(kind, schema, node.get("subname", ""), name)
+            if member
             else ObjectRef(kind, schema, name)
         )
     else:

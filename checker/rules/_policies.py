@@ -79,24 +79,18 @@ class PolicyDef:
 
 
 def _policy(ref: ObjectRef, details: dict, statement: Statement | None, location: int | None) -> PolicyDef:
-    node = statement.node if statement is not None and statement.kind == "CreatePolicyStmt" else {}
     return PolicyDef(
         name=ref.name,
         table=ref.table_ref,  # type: ignore[arg-type]
         command=details.get("command", "all"),
         roles=tuple(r.lower() for r in details.get("roles", ["public"])),
-        roles_given=_roles_written(node) if node else bool(details.get("roles_given")),
+        roles_given=bool(details.get("roles_given")),
         permissive=bool(details.get("permissive")),
         using=details.get("using"),
         with_check=details.get("with_check"),
         statement=statement,
         location=location,
     )
-
-
-def _roles_written(node: dict) -> bool:
-    # libpg_query fills in PUBLIC (location -1) when TO is left out; a written role has a position.
-    return any(r.get("RoleSpec", {}).get("location", -1) >= 0 for r in node.get("roles", []))
 
 
 def from_created(created: Created, statement: Statement) -> PolicyDef:
