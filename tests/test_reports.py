@@ -223,3 +223,15 @@ def test_text_clean_run(isolated: Path) -> None:
     (isolated / "m.sql").write_text(CLEAN_SQL, encoding="utf-8")
     code, out, err = run_checker("lint", "m.sql", cwd=isolated)
     assert (code, out, err) == (0, "checked 1 file(s): no problems\n", "")
+
+
+def test_sarif_uri_for_an_absolute_path(project: Path) -> None:
+    """CI scripts often pass $GITHUB_WORKSPACE/...: code scanning needs a repository-relative uri
+    (or an absolute file:// URI), never a bare absolute path it cannot match to a file."""
+    folder = (project / "supabase" / "migrations").resolve()
+    code, out, err = run_checker("lint", folder, "--config", "policy.json", "--format", "sarif", cwd=project)
+    assert code == 1, err
+    (run,) = json.loads(out)["runs"]
+    uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in run["results"]}
+    (uri,) = uris
+    assert uri == "supabase/migrations/20240101000000_notes.sql" or uri.startswith("file:///"), uri

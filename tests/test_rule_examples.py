@@ -117,3 +117,17 @@ def test_rules_command_unknown_id() -> None:
     assert code == 2
     assert "no-such-rule" in err
     assert_no_traceback(out, err)
+
+
+EXAMPLES_WITH_CONTEXT = [rule for rule in RULES if any(e.baseline or e.policy for e in (rule.bad, rule.good))]
+
+
+@pytest.mark.parametrize("rule", EXAMPLES_WITH_CONTEXT, ids=lambda r: r.id)
+def test_rules_command_shows_what_an_example_runs_on(rule: Rule) -> None:
+    """An example whose baseline (or policy) is hidden cannot be understood from `checker rules ID`."""
+    _, out, _ = run_checker("rules", rule.id)
+    for example in (rule.bad, rule.good):
+        if example.baseline:
+            assert example.baseline.strip() in out, f"{rule.id}: baseline not shown"
+        for key in example.policy or {}:
+            assert key in out, f"{rule.id}: policy key {key} not shown"
