@@ -280,9 +280,8 @@ def owner_columns(catalog: Catalog, table: ObjectRef) -> set[str]:
     for policy in table_policies(catalog, table):
         for tree in (policy.using, policy.with_check):
             owners.update(column for column, _ in uid_comparisons(tree))
-    users = _user_tables(catalog)
     for fk in _foreign_keys(catalog, table):
-        if fk.get("table") in users:
+        if _is_user_table(catalog, fk.get("table", "")):
             owners.update(fk.get("columns", []))
     obj = catalog.find(table)
     declared = obj.details.get("columns") if obj else None
@@ -298,16 +297,17 @@ def _foreign_keys(catalog: Catalog, table: ObjectRef) -> list[dict]:
     return keys
 
 
-def _user_tables(catalog: Catalog) -> set[str]:
-    users = set(USER_TABLES)
-    for obj in catalog.tables():
-        primary = set(obj.details.get("primary_key", []))
-        if primary and any(
-            fk.get("table") == "auth.users" and set(fk.get("columns", [])) <= primary
-            for fk in _foreign_keys(catalog, obj.ref)
-        ):
-            users.add(obj.ref.qualified)
-    return users
+def _is_user_table(catalog: Catalog, qualified: str) -> bool:
+    """auth.users, a usual profile table, or any table whose primary key references auth.users."""
+    if qualified in USER_TABLES:
+        return True
+    schema, _, name = qualified.partition(".")
+    obj = catalog.find(ObjectRef("table", schema, name))
+    primary = set(obj.details.get("primary_key", [])) if obj else set()
+    return bool(primary) and any(
+        fk.get("table") == "auth.users" and set(fk.get("columns", [])) <= primary
+        for fk in _foreign_keys(catalog, obj.ref)  # type: ignore[union-attr]
+    )
 
 
 def holds_to_owner(tree: object, owners: set[str], catalog: Catalog) -> bool:

@@ -10,11 +10,8 @@ from checker.model import Catalog, CatalogObject, ObjectRef
 from checker.parse import Statement
 from checker.rules.base import Example, Issue, Rule
 
-Key = tuple[str, str]  # (schema, table)
-
 
 def check(ctx: RuleContext) -> Iterator[Issue]:
-    indexed = index_keys(ctx.after)
     for ref, (statement, _) in ctx.created_by_migration().items():
         if ref.kind not in ("table", "constraint", "column"):
             continue
@@ -23,19 +20,15 @@ def check(ctx: RuleContext) -> Iterator[Issue]:
             continue  # dropped again later in the migration
         table = ref if ref.kind == "table" else ref.table_ref
         for fk in holder.details.get("foreign_keys", []):
-            if not _covered(fk["columns"], indexed.get((table.schema, table.name), [])):
+            if not _covered(fk["columns"], index_keys(ctx.after, table)):
                 yield _issue(statement, table, fk)
 
 
-def index_keys(catalog: Catalog) -> dict[Key, list[list[str | None]]]:
-    """The column lists of every index per table: CREATE INDEX, primary keys and unique constraints."""
-    found: dict[Key, list[list[str | None]]] = {}
-    for obj in catalog:
-        table = obj.ref if obj.ref.kind == "table" else obj.ref.table_ref
-        if table is None:
-            continue
-        found.setdefault((table.schema, table.name), []).extend(_keys_of(obj))
-    return found
+def index_keys(catalog: Catalog, table: ObjectRef) -> list[list[str | None]]:
+    """The column lists of a table's indexes: CREATE INDEX, primary keys and unique constraints."""
+    owner = catalog.find(table)
+    objects = ([owner] if owner else []) + catalog.members_of(table)
+    return [key for obj in objects for key in _keys_of(obj)]
 
 
 def _keys_of(obj: CatalogObject) -> list[list[str | None]]:
