@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -47,24 +46,3 @@ def server_processes(pgdata: Path) -> set[int]:
 
 def still_alive(pids: set[int]) -> set[int]:
     return {pid for pid in pids if pid_alive(pid)}
-
-
-def temp_dirs() -> set[Path]:
-    """The engines' temp directories that currently exist (local: checker-pg-*, embedded: checker-epg-*)."""
-    root = Path(tempfile.gettempdir())
-    return set(root.glob("checker-pg-*")) | set(root.glob("checker-epg-*"))
-
-
-def engine_servers(excluding: set[Path]) -> set[int]:
-    """Live processes running on an engine temp directory, except those under `excluding`."""
-    skip = [str(path).encode() for path in excluding]
-    found = set()
-    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
-        try:
-            text = cmdline.read_bytes()
-        except OSError:
-            continue
-        on_engine_dir = b"/checker-pg-" in text or b"/checker-epg-" in text
-        if on_engine_dir and not any(path in text for path in skip):
-            found.add(int(cmdline.parent.name))
-    return still_alive(found)

