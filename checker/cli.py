@@ -211,21 +211,15 @@ def rules_command(rule_id: str | None) -> None:
 
 
 def _describe(rule) -> str:
-    parts = [
-        f"{rule.id} ({rule.severity.value})",
-        "",
-        rule.summary,
-        "",
-        rule.rationale,
-        "",
-        "Bad:",
-        rule.bad.migration,
-    ]
-    if rule.bad.rollback:
-        parts += ["Bad rollback:", rule.bad.rollback]
-    parts += ["Good:", rule.good.migration]
-    if rule.good.rollback:
-        parts += ["Good rollback:", rule.good.rollback]
+    parts = [f"{rule.id} ({rule.severity.value})", "", rule.summary, "", rule.rationale, ""]
+    for title, example in (("Bad", rule.bad), ("Good", rule.good)):
+        if example.policy:
+            parts += [f"{title} example runs under the policy: {example.policy}"]
+        if example.baseline:
+            parts += [f"{title} example's baseline (exists before):", example.baseline]
+        parts += [f"{title}:", example.migration]
+        if example.rollback:
+            parts += [f"{title} rollback:", example.rollback]
     return "\n".join(parts)
 
 
