@@ -289,6 +289,20 @@ def test_fk_unindexed_keys_are_indexes(tmp_path: Path, body: str) -> None:
     assert found == [], (found, report["findings"])
 
 
+def test_fk_unindexed_dropped_index_does_not_count(tmp_path: Path) -> None:
+    baseline = (
+        USERS
+        + "create table public.posts (id uuid primary key, author_id uuid);\n"
+        + "create index posts_author_idx on public.posts (author_id);\n"
+    )
+    body = (
+        "drop index public.posts_author_idx;\n"
+        "alter table public.posts add foreign key (author_id) references public.users;\n"
+    )
+    _, found, report = lint(tmp_path, tx(body), baseline=baseline)
+    assert found == [("fk-unindexed", "warning", 3, 30)], (found, report["findings"])
+
+
 def test_fk_unindexed_added_column(tmp_path: Path) -> None:
     body = "alter table public.users add column referrer uuid references public.users;\n"
     _, found, report = lint(tmp_path, tx(body), baseline=USERS)

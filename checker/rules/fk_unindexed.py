@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Set
 
 from checker.context import RuleContext
 from checker.findings import Severity
@@ -12,6 +12,7 @@ from checker.rules.base import Example, Issue, Rule
 
 
 def check(ctx: RuleContext) -> Iterator[Issue]:
+    dropped = _dropped_indexes(ctx)
     for ref, (statement, _) in ctx.created_by_migration().items():
         if ref.kind not in ("table", "constraint", "column"):
             continue
@@ -20,15 +21,34 @@ def check(ctx: RuleContext) -> Iterator[Issue]:
             continue  # dropped again later in the migration
         table = ref if ref.kind == "table" else ref.table_ref
         for fk in holder.details.get("foreign_keys", []):
-            if not _covered(fk["columns"], index_keys(ctx.after, table)):
+            if not _covered(fk["columns"], index_keys(ctx.after, table, dropped)):
                 yield _issue(statement, table, fk)
 
 
-def index_keys(catalog: Catalog, table: ObjectRef) -> list[list[str | None]]:
+def _dropped_indexes(ctx: RuleContext) -> set[tuple[str, str]]:
+    """(schema, name) of the indexes the migration drops and does not create again.
+
+    The catalog keeps an index under its table, and DROP INDEX names no table, so it stays there.
+    """
+    dropped: set[tuple[str, str]] = set()
+    for effects in ctx.migration_effects:
+        dropped |= {(d.ref.schema, d.ref.name) for d in effects.drops if d.ref.kind == "index"}
+        dropped -= {(c.ref.schema, c.ref.name) for c in effects.creates if c.ref.kind == "index"}
+    return dropped
+
+
+def index_keys(
+    catalog: Catalog, table: ObjectRef, dropped: Set[tuple[str, str]] = frozenset()
+) -> list[list[str | None]]:
     """The column lists of a table's indexes: CREATE INDEX, primary keys and unique constraints."""
     owner = catalog.find(table)
     objects = ([owner] if owner else []) + catalog.members_of(table)
-    return [key for obj in objects for key in _keys_of(obj)]
+    return [
+        key
+        for obj in objects
+        if not (obj.ref.kind == "index" and (obj.ref.schema, obj.ref.name) in dropped)
+        for key in _keys_of(obj)
+    ]
 
 
 def _keys_of(obj: CatalogObject) -> list[list[str | None]]:
