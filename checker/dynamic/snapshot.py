@@ -44,7 +44,7 @@ QUERIES: dict[str, str] = {
                c.relforcerowsecurity as force_row_security, c.relacl::text as grants
         from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace
         where c.relkind in ('r', 'p', 'f') and {USER_SCHEMA}
-          and {_not_extension_member('pg_class', 'c.oid')}""",
+          and {_not_extension_member("pg_class", "c.oid")}""",
     "column": f"""
         select {QUALIFIED} || '.' || quote_ident(a.attname) as identity, 'table ' || {QUALIFIED} as parent,
                format_type(a.atttypid, a.atttypmod) as type, a.attnotnull as not_null,
@@ -55,7 +55,7 @@ QUERIES: dict[str, str] = {
         join pg_catalog.pg_namespace n on n.oid = c.relnamespace
         left join pg_catalog.pg_attrdef ad on ad.adrelid = a.attrelid and ad.adnum = a.attnum
         where c.relkind in ('r', 'p', 'f') and a.attnum > 0 and not a.attisdropped and {USER_SCHEMA}
-          and {_not_extension_member('pg_class', 'c.oid')}""",
+          and {_not_extension_member("pg_class", "c.oid")}""",
     "type": f"""
         select {TYPE_NAME} as identity, null as parent,
                t.typtype::text as typtype, pg_get_userbyid(t.typowner) as owner,
@@ -76,7 +76,7 @@ QUERIES: dict[str, str] = {
         from pg_catalog.pg_type t join pg_catalog.pg_namespace n on n.oid = t.typnamespace
         where {USER_SCHEMA} and t.typcategory <> 'A' and t.typtype in ('b', 'c', 'd', 'e', 'r')
           and (t.typrelid = 0 or (select c.relkind from pg_catalog.pg_class c where c.oid = t.typrelid) = 'c')
-          and {_not_extension_member('pg_type', 't.oid')}""",
+          and {_not_extension_member("pg_type", "t.oid")}""",
     "constraint": f"""
         select quote_ident(co.conname) || ' on '
                  || coalesce({QUALIFIED}, 'domain ' || {TYPE_NAME}) as identity,
@@ -86,9 +86,9 @@ QUERIES: dict[str, str] = {
         join pg_catalog.pg_namespace n on n.oid = co.connamespace
         left join pg_catalog.pg_class c on c.oid = co.conrelid and co.conrelid <> 0
         left join pg_catalog.pg_type t on t.oid = co.contypid and co.contypid <> 0
-        where {USER_SCHEMA} and {_not_extension_member('pg_constraint', 'co.oid')}
-          and (c.oid is null or {_not_extension_member('pg_class', 'c.oid')})
-          and (t.oid is null or {_not_extension_member('pg_type', 't.oid')})""",
+        where {USER_SCHEMA} and {_not_extension_member("pg_constraint", "co.oid")}
+          and (c.oid is null or {_not_extension_member("pg_class", "c.oid")})
+          and (t.oid is null or {_not_extension_member("pg_type", "t.oid")})""",
     "index": f"""
         select quote_ident(n.nspname) || '.' || quote_ident(i.relname) as identity,
                'table ' || {QUALIFIED} as parent, pg_get_indexdef(x.indexrelid) as definition
@@ -96,7 +96,7 @@ QUERIES: dict[str, str] = {
         join pg_catalog.pg_class i on i.oid = x.indexrelid
         join pg_catalog.pg_class c on c.oid = x.indrelid
         join pg_catalog.pg_namespace n on n.oid = c.relnamespace
-        where {USER_SCHEMA} and {_not_extension_member('pg_class', 'c.oid')}""",
+        where {USER_SCHEMA} and {_not_extension_member("pg_class", "c.oid")}""",
     "function": f"""
         select quote_ident(n.nspname) || '.' || quote_ident(p.proname)
                  || '(' || pg_get_function_identity_arguments(p.oid) || ')' as identity, null as parent,
@@ -104,7 +104,7 @@ QUERIES: dict[str, str] = {
                pg_get_userbyid(p.proowner) as owner, p.proacl::text as grants,
                case when p.prokind in ('f', 'p') then pg_get_functiondef(p.oid) end as definition
         from pg_catalog.pg_proc p join pg_catalog.pg_namespace n on n.oid = p.pronamespace
-        where {USER_SCHEMA} and {_not_extension_member('pg_proc', 'p.oid')}""",
+        where {USER_SCHEMA} and {_not_extension_member("pg_proc", "p.oid")}""",
     "policy": f"""
         select quote_ident(p.polname) || ' on ' || {QUALIFIED} as identity, 'table ' || {QUALIFIED} as parent,
                case p.polcmd when 'r' then 'SELECT' when 'a' then 'INSERT' when 'w' then 'UPDATE'
@@ -130,7 +130,7 @@ QUERIES: dict[str, str] = {
                pg_get_userbyid(c.relowner) as owner, c.relacl::text as grants,
                pg_get_viewdef(c.oid) as definition
         from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace
-        where c.relkind in ('v', 'm') and {USER_SCHEMA} and {_not_extension_member('pg_class', 'c.oid')}""",
+        where c.relkind in ('v', 'm') and {USER_SCHEMA} and {_not_extension_member("pg_class", "c.oid")}""",
     "sequence": f"""
         select {QUALIFIED} as identity,
                (select 'table ' || quote_ident(tn.nspname) || '.' || quote_ident(t.relname)
@@ -146,7 +146,7 @@ QUERIES: dict[str, str] = {
         from pg_catalog.pg_class c
         join pg_catalog.pg_namespace n on n.oid = c.relnamespace
         join pg_catalog.pg_sequence s on s.seqrelid = c.oid
-        where {USER_SCHEMA} and {_not_extension_member('pg_class', 'c.oid')}""",
+        where {USER_SCHEMA} and {_not_extension_member("pg_class", "c.oid")}""",
     "default privileges": """
         select 'for role ' || pg_get_userbyid(da.defaclrole)
                  || coalesce(' in schema ' || quote_ident(n.nspname), '')
@@ -230,8 +230,11 @@ def _describe(name: str, before: str, after: str) -> str:
 
 def _changed(before: CatalogObject, after: CatalogObject) -> Difference | None:
     old, new = dict(before.attributes), dict(after.attributes)
-    changes = [_describe(name, old.get(name, "none"), new.get(name, "none"))
-               for name in sorted(old.keys() | new.keys()) if old.get(name) != new.get(name)]
+    changes = [
+        _describe(name, old.get(name, "none"), new.get(name, "none"))
+        for name in sorted(old.keys() | new.keys())
+        if old.get(name) != new.get(name)
+    ]
     if not changes:
         return None
     message = f"{before.label} changed: " + "; ".join(changes)

@@ -348,7 +348,10 @@ def test_auto_explains_why_nothing_fits(monkeypatch: pytest.MonkeyPatch) -> None
 def test_dsn_database_swap_keeps_the_rest_of_the_connection_string() -> None:
     from checker.dynamic.engines.dsn import with_dbname
 
-    assert with_dbname("postgresql://u@/postgres?host=/tmp/x", "checker_ab") == "postgresql://u@/checker_ab?host=/tmp/x"
+    assert (
+        with_dbname("postgresql://u@/postgres?host=/tmp/x", "checker_ab")
+        == "postgresql://u@/checker_ab?host=/tmp/x"
+    )
     swapped = with_dbname("host=/tmp/x user=u dbname=postgres", "checker_ab")
     expected = {"host": "/tmp/x", "user": "u", "dbname": "checker_ab"}
     assert psycopg.conninfo.conninfo_to_dict(swapped) == expected

@@ -72,8 +72,20 @@ def test_auth_uid_is_null_without_claims(conn: psycopg.Connection) -> None:
 def test_auth_users_has_the_common_columns(conn: psycopg.Connection) -> None:
     query = "select column_name from information_schema.columns where table_schema = %s and table_name = %s"
     columns = {row[0] for row in conn.execute(query, ["auth", "users"])}
-    expected = {"id", "aud", "role", "email", "encrypted_password", "email_confirmed_at", "raw_app_meta_data",
-                "raw_user_meta_data", "created_at", "updated_at", "phone", "is_anonymous"}
+    expected = {
+        "id",
+        "aud",
+        "role",
+        "email",
+        "encrypted_password",
+        "email_confirmed_at",
+        "raw_app_meta_data",
+        "raw_user_meta_data",
+        "created_at",
+        "updated_at",
+        "phone",
+        "is_anonymous",
+    }
     assert expected <= columns
 
 

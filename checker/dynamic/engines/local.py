@@ -89,7 +89,7 @@ def _pg_config_bindir() -> Path | None:
 
 
 def _binary_major(bindir: Path) -> str | None:
-    """"15" from `postgres (PostgreSQL) 15.8 (Debian ...)`."""
+    """The major version of the binaries: 15 for `postgres (PostgreSQL) 15.8 (Debian ...)`."""
     found = subprocess.run([str(bindir / "postgres"), "--version"], capture_output=True, text=True)
     match = re.search(r"\) (\d+)", found.stdout)
     return match.group(1) if match else None
@@ -171,7 +171,11 @@ class LocalEngine(Engine):
         with open(self.tempdir / "server.log", "wb") as log:
             # Own session: a Ctrl-C at the terminal reaches us, and we shut the server down in order.
             self.process = subprocess.Popen(
-                args, stdout=log, stderr=subprocess.STDOUT, cwd=self.tempdir, start_new_session=True,
+                args,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=self.tempdir,
+                start_new_session=True,
                 **run_as.subprocess_kwargs(),
             )
 
