@@ -41,3 +41,21 @@ class Finding:
 SYNTAX_ERROR = "syntax-error"
 UNUSED_SUPPRESSION = "unused-suppression"
 INVALID_SUPPRESSION = "invalid-suppression"
+
+# The dynamic stage's finding ids, with what each one means (SARIF rule metadata and policy checks).
+DYNAMIC_RULES = {
+    "dynamic-baseline": "The baseline does not apply on the Supabase-like database",
+    "dynamic-precheck": "Runbook pre-checks: baseline tables exist, the migration's objects do not yet",
+    "dynamic-apply": "The migration fails to apply",
+    "dynamic-validation": "What the SQL declares (tables, constraints, RLS, policies) is not in the catalog",
+    "dynamic-smoke": "The smoke test (insert and read back, rolled back) fails",
+    "rls-probe": "Row level security lets a user reach rows that are not theirs, or cannot be probed",
+    "rls-missing-policy": "An owner cannot act on their own rows: no policy grants the command",
+    "dynamic-rollback": "The rollback fails, leaves objects behind or drops objects that existed before",
+    "dynamic-reapply": "The migration does not apply again after its rollback",
+}
+PIPELINE_RULES = {
+    SYNTAX_ERROR: "SQL that PostgreSQL cannot parse",
+    UNUSED_SUPPRESSION: "A suppression comment that matched no finding",
+    INVALID_SUPPRESSION: "A suppression comment without rule ids or reason",
+}

@@ -34,7 +34,10 @@ class LintResult:
 
 def parse_file(path: Path, section: str | None = None) -> ParsedFile:
     source = read_source(path)
-    return parse_source(sections.section(source, section) if section else source)
+    parsed = parse_source(sections.section(source, section) if section else source)
+    if not parsed.statements and not parsed.syntax_error and section is None:
+        raise InputError("no SQL statements (the file holds only comments)", str(path))
+    return parsed
 
 
 def baseline_catalog(policy: Policy, files: Iterable[ParsedFile]) -> Catalog:

@@ -93,7 +93,8 @@ def _skip_space_and_comments(text: str, start: int, end: int) -> int:
 
 
 def _syntax_error(source: SourceFile, err: pg.ParseError) -> Finding:
-    offset = err.args[1] if len(err.args) > 1 and isinstance(err.args[1], int) else 0
+    # libpg_query gives no position for "syntax error at end of input": that is the end of the text.
+    offset = err.args[1] if len(err.args) > 1 and isinstance(err.args[1], int) else len(source.text.rstrip())
     line, column = source.position(offset)
     return Finding(
         rule=SYNTAX_ERROR,

@@ -127,6 +127,7 @@ def _read_toml(path: Path) -> dict:
 
 def _extend(base: Policy, overrides: dict, origin: str, root: Path) -> Policy:
     validate(overrides, origin)
+    _check_rule_ids(overrides, origin)
     root = _shown(root)
     merged = dict(base.data)
     for key, value in overrides.items():
@@ -163,3 +164,23 @@ def _shown(folder: Path) -> Path:
         return folder.relative_to(Path.cwd().resolve())
     except ValueError:
         return folder
+
+
+def known_rule_ids() -> set[str]:
+    from checker.findings import DYNAMIC_RULES, PIPELINE_RULES
+    from checker.rules import all_rules
+
+    ids = set(DYNAMIC_RULES) | set(PIPELINE_RULES)
+    for rule in all_rules():
+        ids.update((rule.id, *rule.extra_ids))
+    return ids
+
+
+def _check_rule_ids(data: dict, origin: str) -> None:
+    """A misspelt rule id would otherwise change nothing, silently."""
+    named = [(f"rules.{rule_id}", rule_id) for rule_id in data.get("rules", {})]
+    named += [(f"exemptions.{i}.rule", e["rule"]) for i, e in enumerate(data.get("exemptions", []))]
+    known = known_rule_ids()
+    for key, rule_id in named:
+        if rule_id not in known:
+            raise ConfigError(f"bad policy key {key}: no rule {rule_id!r} (see: checker rules)", origin)

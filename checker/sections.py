@@ -28,8 +28,7 @@ def _markers(source: SourceFile) -> list[tuple[str, int, int]]:
     for token in tokens:
         if token.name != "SQL_COMMENT":
             continue
-        start = source.char_offset(token.start)
-        end = source.char_offset(token.end + 1)
+        start, end = token.start, token.end + 1  # the scanner counts characters, not bytes
         body = source.text[start:end].lstrip("-").strip().split()
         if body and body[0] in (UP, DOWN):
             found.append((body[0], start, end))

@@ -72,8 +72,8 @@ def find_suppressions(parsed: ParsedFile) -> FileSuppressions:
     for token in pg.scan(text):
         if token.name not in ("SQL_COMMENT", "C_COMMENT"):
             continue
-        start = parsed.source.char_offset(token.start)  # the scanner counts UTF-8 bytes
-        comment = text[start : parsed.source.char_offset(token.end + 1)]
+        start = token.start  # the scanner counts characters (parse_sql_json counts bytes)
+        comment = text[start : token.end + 1]
         body = comment.lstrip("-/* \t").rstrip("*/ \t\r\n")
         if body.startswith(MARKER):
             _add(found, parsed, body, start, starts)

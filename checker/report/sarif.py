@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from checker.findings import Severity
 from checker.report import Report
@@ -12,7 +13,7 @@ _LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "
 
 
 def _rules_metadata() -> list[dict]:
-    from checker.findings import INVALID_SUPPRESSION, SYNTAX_ERROR, UNUSED_SUPPRESSION
+    from checker.findings import DYNAMIC_RULES, PIPELINE_RULES
     from checker.rules import all_rules
 
     described = []
@@ -28,11 +29,7 @@ def _rules_metadata() -> list[dict]:
                     "defaultConfiguration": {"level": _LEVEL[rule.severity]},
                 }
             )
-    for rule_id, text in (
-        (SYNTAX_ERROR, "SQL that PostgreSQL cannot parse"),
-        (UNUSED_SUPPRESSION, "A suppression comment that matched no finding"),
-        (INVALID_SUPPRESSION, "A suppression comment without rule ids or reason"),
-    ):
+    for rule_id, text in {**PIPELINE_RULES, **DYNAMIC_RULES}.items():
         described.append(
             {
                 "id": rule_id,
@@ -42,6 +39,17 @@ def _rules_metadata() -> list[dict]:
             }
         )
     return described
+
+
+def artifact_uri(file: str) -> str:
+    """Code scanning matches results to files by a repository-relative path (or a file:// URI)."""
+    path = Path(file)
+    if not path.is_absolute():
+        return path.as_posix().removeprefix("./")
+    try:
+        return path.relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return path.as_uri()
 
 
 def render_sarif(report: Report) -> str:
@@ -56,9 +64,7 @@ def render_sarif(report: Report) -> str:
             "locations": [
                 {
                     "physicalLocation": {
-                        "artifactLocation": {
-                            "uri": f.file.lstrip("./") if f.file.startswith("./") else f.file
-                        },
+                        "artifactLocation": {"uri": artifact_uri(f.file)},
                         "region": {"startLine": f.line, "startColumn": f.column},
                     }
                 }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from itertools import groupby
 
+from checker.findings import SYNTAX_ERROR
 from checker.report import Report
 
 
@@ -12,6 +13,9 @@ def render_text(report: Report) -> str:
     for path, findings in groupby(report.findings, key=lambda f: f.file):
         lines.append(path)
         for f in findings:
+            if f.rule == SYNTAX_ERROR:  # the compiler-style form editors and terminals turn into links
+                lines.append(f"{f.file}:{f.line}:{f.column}: {f.message}")
+                continue
             lines.append(f"  {f.line}:{f.column}  {f.severity.value:<7} {f.rule}  {f.message}")
             lines.append(f"      hint: {f.hint}")
         lines.append("")
