@@ -117,6 +117,11 @@ def _engine_options(command: Callable) -> Callable:
         ),
         click.option("--pg-version", help="PostgreSQL major version (local and docker engines)."),
         click.option("--image", help="Image for --engine docker (default postgres:<major>)."),
+        click.option(
+            "--timings",
+            type=click.Path(path_type=Path),
+            help="Write the seconds each phase took (start, seed, apply, probes, ...) to this JSON file.",
+        ),
     ]
     for option in reversed(options):
         command = option(command)
@@ -139,58 +144,34 @@ def lint(paths, rollback, baselines, config, fmt, output, changed_since) -> None
 @_common_options
 @_engine_options
 @one_line_errors
-def verify(
-    paths, rollback, baselines, config, fmt, output, changed_since, engine, dsn, pg_bin, pg_version, image
-) -> None:
+def verify(**options) -> None:
     """Dynamic stage: apply to a throwaway Supabase-like PostgreSQL, validate, probe RLS, roll back."""
-    from checker.run import run_verify
-
-    code, text = run_verify(
-        paths,
-        rollback,
-        baselines,
-        config,
-        fmt,
-        changed_since,
-        _engine_choice(engine, dsn, pg_bin, pg_version, image),
-        lint_first=False,
-    )
-    _emit(text, output)
-    sys.exit(code)
+    _dynamic_command(lint_first=False, **options)
 
 
 @cli.command(epilog=EXIT_CODES_HELP)
 @_common_options
 @_engine_options
 @one_line_errors
-def check(
-    paths, rollback, baselines, config, fmt, output, changed_since, engine, dsn, pg_bin, pg_version, image
-) -> None:
+def check(**options) -> None:
     """Both stages: lint, then verify (verify runs when lint found no syntax error)."""
-    from checker.run import run_verify
-
-    code, text = run_verify(
-        paths,
-        rollback,
-        baselines,
-        config,
-        fmt,
-        changed_since,
-        _engine_choice(engine, dsn, pg_bin, pg_version, image),
-        lint_first=True,
-    )
-    _emit(text, output)
-    sys.exit(code)
+    _dynamic_command(lint_first=True, **options)
 
 
-def _engine_choice(engine, dsn, pg_bin, pg_version, image):
+def _dynamic_command(
+    lint_first: bool, engine, dsn, pg_bin, pg_version, image, timings, output, **common
+) -> None:
     from checker.dynamic.engines import EngineOptions
+    from checker.run import DynamicRequest, run_verify
 
     if engine == "dsn" and not dsn:
         raise click.UsageError("--engine dsn needs --dsn URI")
-    return engine, EngineOptions(
+    options = EngineOptions(
         pg_bin=str(pg_bin) if pg_bin else None, pg_version=pg_version, image=image, dsn=dsn
     )
+    code, text = run_verify(DynamicRequest(engine, options, lint_first, timings), **common)
+    _emit(text, output)
+    sys.exit(code)
 
 
 @cli.command(name="rules")

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from checker import __version__
 from checker.errors import InputError
-from checker.findings import Finding
+from checker.findings import SYNTAX_ERROR, Finding
 from checker.lint import exit_code, lint_targets
 from checker.policy import Policy, load_policy
 from checker.report import Report, render
+
+if TYPE_CHECKING:
+    from checker.dynamic.engines import EngineOptions
 from checker.targets import Target, mark_changed_since, resolve_targets, version_key
 
 
@@ -55,16 +61,26 @@ def run_lint(paths, rollback, baselines, config, fmt, changed_since=None) -> tup
     return exit_code(result.findings), render_findings(result.findings, result.files, fmt)
 
 
+@dataclass
+class DynamicRequest:
+    engine: str
+    options: EngineOptions
+    lint_first: bool  # `check`: the static findings are part of the report
+    timings_file: Path | None = None
+
+
 def run_verify(
-    paths, rollback, baselines, config, fmt, changed_since, engine_choice, lint_first: bool
+    request: DynamicRequest, paths, rollback, baselines, config, fmt, changed_since
 ) -> tuple[int, str]:
     from checker.dynamic.stage import run_dynamic
 
     policy, _targets, baseline, result = lint_result(paths, rollback, baselines, config, changed_since)
-    findings = list(result.findings) if lint_first else []
+    findings = list(result.findings) if request.lint_first else []
+    timings: dict[str, float] = {}
     if not result.has_syntax_error:
-        engine_name, options = engine_choice
-        findings.extend(run_dynamic(result.units, baseline, policy, engine_name, options))
-    elif not lint_first:
-        findings.extend(f for f in result.findings if f.rule == "syntax-error")
+        findings.extend(run_dynamic(result.units, baseline, policy, request.engine, request.options, timings))
+    elif not request.lint_first:
+        findings.extend(f for f in result.findings if f.rule == SYNTAX_ERROR)
+    if request.timings_file:
+        request.timings_file.write_text(json.dumps(timings, indent=2) + "\n", encoding="utf-8")
     return exit_code(findings), render_findings(findings, result.files, fmt)
