@@ -68,10 +68,10 @@ pip_env_settings() {
 host_ca_files() { find /usr/local/share/ca-certificates -type f -name '*.crt' 2>/dev/null | sort; }
 
 base_tag() {
-    local inputs
-    # shellcheck disable=SC2046
+    local inputs ca_files
     inputs="$BASE_RECIPE $SUITE $BASE_PACKAGES $MIRROR $SECURITY_MIRROR $(pip_env_settings | tr '\n' ' ')"
-    inputs+=" $(hash_files /etc/pip.conf $(host_ca_files))"
+    mapfile -t ca_files < <(host_ca_files)
+    inputs+=" $(hash_files /etc/pip.conf "${ca_files[@]}")"
     echo "$PREFIX/base:$(hash_text "$inputs")"
 }
 

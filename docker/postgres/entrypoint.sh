@@ -38,6 +38,7 @@ run_init_scripts() {
         psql_init --dbname postgres -c "CREATE DATABASE \"$POSTGRES_DB\"" >/dev/null
     fi
     for f in /docker-entrypoint-initdb.d/*; do
+        # shellcheck disable=SC1090
         case $f in
             *.sh) log "running $f"; . "$f" ;;
             *.sql) log "running $f"; psql_init --dbname "$POSTGRES_DB" -f "$f" >/dev/null ;;
