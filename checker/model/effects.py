@@ -95,6 +95,21 @@ def statement_effects(statement: Statement) -> Effects:
     return effects
 
 
+@handles("DoStmt")
+def _do_block(stmt: Statement, fx: Effects) -> None:
+    from checker.model.do_blocks import embedded_statements
+
+    for inner in embedded_statements(stmt):
+        found = statement_effects(inner)
+        fx.creates += found.creates
+        fx.drops += found.drops
+        fx.references += found.references
+        fx.alters += found.alters
+        fx.rls += found.rls
+        fx.renames += found.renames
+        fx.changes += found.changes
+
+
 # --- tables -----------------------------------------------------------------------------------
 
 

@@ -16,16 +16,32 @@ def check(ctx: RuleContext) -> Iterator[Issue]:
     creators = _creators(ctx.migration_effects)
     catalog = ctx.before.copy()
     reported: set = set()  # one finding per missing object and file: the first reference
+    bodies_checked = True
     for effects in ctx.migration_effects:
+        bodies_checked = _function_bodies_checked(effects.statement, bodies_checked)
         own = {created.ref for created in effects.creates}
         for reference in effects.all_references():
             if reference.target in own or reference.target in reported or catalog.exists(reference.target):
                 continue
+            if not reference.lasting and not bodies_checked:
+                continue  # SET check_function_bodies = off: PostgreSQL does not look inside bodies
             issue = _missing(effects.statement, reference, creators, ctx)
             if issue:
                 reported.add(reference.target)
                 yield issue
         catalog.apply(effects)
+
+
+def _function_bodies_checked(statement: Statement, current: bool) -> bool:
+    """Follow `SET check_function_bodies` (pg_dump and the Supabase CLI's dumps turn it off)."""
+    node = statement.node
+    if statement.kind != "VariableSetStmt" or node.get("name") != "check_function_bodies":
+        return current
+    if node.get("kind") in ("VAR_RESET", "VAR_SET_DEFAULT"):
+        return True
+    constants = [a["A_Const"] for a in node.get("args", []) if "A_Const" in a]
+    values = [str(c.get("sval", {}).get("sval", c.get("boolval", {}).get("boolval", ""))) for c in constants]
+    return values[0].lower() not in ("off", "false", "0", "") if values else current
 
 
 def _creators(all_effects: list[Effects]) -> list[tuple[ObjectRef, Statement]]:
