@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import abc
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -60,3 +61,21 @@ def fetch_server_version(uri: str) -> str:
     with psycopg.connect(uri, autocommit=True, connect_timeout=10) as conn:
         row = conn.execute("SHOW server_version").fetchone()
     return str(row[0]) if row else "unknown"
+
+
+class ServerDirEngine(Engine):
+    """An engine that runs its own server from a data directory inside a temporary directory."""
+
+    def __init__(self, options: EngineOptions | None = None):
+        super().__init__(options)
+        self.tempdir: Path | None = None
+        self._version = ""
+
+    @property
+    def server_version(self) -> str:
+        return self._version
+
+    @property
+    def pgdata(self) -> Path:
+        assert self.tempdir is not None
+        return self.tempdir / "data"

@@ -15,7 +15,7 @@ from types import ModuleType
 from typing import Any
 
 from checker.dynamic.engines import cleanup
-from checker.dynamic.engines.base import Engine, EngineOptions, fetch_server_version
+from checker.dynamic.engines.base import EngineOptions, ServerDirEngine, fetch_server_version
 from checker.errors import EngineError
 
 
@@ -55,14 +55,12 @@ def _without_durability(uri: str) -> None:
         conn.execute("select pg_reload_conf()")
 
 
-class EmbeddedEngine(Engine):
+class EmbeddedEngine(ServerDirEngine):
     name = "embedded"
 
     def __init__(self, options: EngineOptions | None = None):
         super().__init__(options)
-        self.tempdir: Path | None = None
         self.server: Any = None
-        self._version = ""
 
     @classmethod
     def unavailable_reason(cls, options: EngineOptions) -> str | None:
@@ -76,15 +74,6 @@ class EmbeddedEngine(Engine):
         if options.pg_version and _major(bindir) != options.pg_version:
             return f"it ships PostgreSQL {_major(bindir)}, not {options.pg_version}"
         return None
-
-    @property
-    def server_version(self) -> str:
-        return self._version
-
-    @property
-    def pgdata(self) -> Path:
-        assert self.tempdir is not None
-        return self.tempdir / "data"
 
     def start(self) -> str:
         cleanup.track(self)

@@ -20,7 +20,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from checker.dynamic.engines import cleanup
-from checker.dynamic.engines.base import Engine, EngineOptions, fetch_server_version
+from checker.dynamic.engines.base import EngineOptions, ServerDirEngine, fetch_server_version
 from checker.errors import EngineError
 
 # The same unprivileged account the embedded engine's library creates, so a machine gains one user, not two.
@@ -115,14 +115,12 @@ def find_bindir(options: EngineOptions) -> Path:
     return candidates[0]
 
 
-class LocalEngine(Engine):
+class LocalEngine(ServerDirEngine):
     name = "local"
 
     def __init__(self, options: EngineOptions | None = None):
         super().__init__(options)
-        self.tempdir: Path | None = None
         self.process: subprocess.Popen[bytes] | None = None
-        self._version = ""
 
     @classmethod
     def unavailable_reason(cls, options: EngineOptions) -> str | None:
@@ -131,15 +129,6 @@ class LocalEngine(Engine):
         except EngineError as error:
             return error.message
         return None
-
-    @property
-    def server_version(self) -> str:
-        return self._version
-
-    @property
-    def pgdata(self) -> Path:
-        assert self.tempdir is not None
-        return self.tempdir / "data"
 
     def start(self) -> str:
         cleanup.track(self)
