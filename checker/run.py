@@ -74,13 +74,24 @@ def run_verify(
 ) -> tuple[int, str]:
     from checker.dynamic.stage import run_dynamic
 
-    policy, _targets, baseline, result = lint_result(paths, rollback, baselines, config, changed_since)
+    policy, targets, baseline, result = lint_result(paths, rollback, baselines, config, changed_since)
     findings = list(result.findings) if request.lint_first else []
     timings: dict[str, float] = {}
     if not result.has_syntax_error:
-        findings.extend(run_dynamic(result.units, baseline, policy, request.engine, request.options, timings))
+        dynamic = run_dynamic(result.units, baseline, policy, request.engine, request.options, timings)
+        findings.extend(_for_reported_targets(dynamic, targets))
     elif not request.lint_first:
         findings.extend(f for f in result.findings if f.rule == SYNTAX_ERROR)
     if request.timings_file:
         request.timings_file.write_text(json.dumps(timings, indent=2) + "\n", encoding="utf-8")
     return exit_code(findings), render_findings(findings, result.files, fmt)
+
+
+# An earlier, unchanged migration that no longer applies blocks the changed ones: always reported.
+_ALWAYS_REPORTED = frozenset({"dynamic-baseline", "dynamic-apply"})
+
+
+def _for_reported_targets(findings: list[Finding], targets: list[Target]) -> list[Finding]:
+    """With --changed-since, dynamic findings about unchanged migrations are left out, as lint's are."""
+    quiet = {str(path) for t in targets if not t.report for path in (t.migration, t.rollback) if path}
+    return [f for f in findings if f.file not in quiet or f.rule in _ALWAYS_REPORTED]

@@ -127,3 +127,37 @@ def test_changed_since_unknown_ref_is_a_one_line_input_error(tmp_path: Path) -> 
     assert code == 2
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1
     assert "--changed-since" in err
+
+
+LEAKY_OWNER_TABLE = (
+    "create table public.notes (id bigint primary key, user_id uuid not null references auth.users (id));\n"
+    "create index notes_user_id_idx on public.notes (user_id);\n"
+    "alter table public.notes enable row level security;\n"
+    "create policy notes_read on public.notes for select to authenticated using (true);\n"
+    "create policy notes_write on public.notes for insert to authenticated\n"
+    "  with check ((select auth.uid()) = user_id);\n"
+)
+
+
+@pytest.mark.postgres
+def test_changed_since_limits_dynamic_findings_to_changed_files(tmp_path: Path) -> None:
+    repo = tmp_path / "project"
+    folder = repo / "migrations"
+    policy = _write(folder, {"0001_notes.sql": LEAKY_OWNER_TABLE})
+    (policy.parent / "policy.toml").write_text('transaction = "runner"\n', encoding="utf-8")
+    _git(repo, "init", "-q")
+    _git(repo, "-c", "user.name=t", "-c", "user.email=t@example.invalid", "add", ".")
+    _git(repo, "-c", "user.name=t", "-c", "user.email=t@example.invalid", "commit", "-qm", "first")
+    (folder / "0002_tags.sql").write_text(
+        "create table public.tags (id bigint primary key);\n"
+        "alter table public.tags enable row level security;\n"
+        "create policy tags_read on public.tags for select to authenticated using (true);\n",
+        encoding="utf-8",
+    )
+    verify = ("verify", "--config", policy, folder, "--engine", "embedded")
+    _, everything, _ = run_json(*verify, cwd=tmp_path)
+    _, changed, err = run_json(*verify, "--changed-since", "HEAD", cwd=tmp_path)
+    leaks = [f for f in everything["findings"] if f["rule"] == "rls-probe" and f["severity"] == "error"]
+    assert [Path(f["file"]).name for f in leaks] == ["0001_notes.sql"], everything
+    assert all(Path(f["file"]).name == "0002_tags.sql" for f in changed["findings"]), changed
+    assert not [f for f in changed["findings"] if f["severity"] == "error"], err
