@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import tomllib
 
 import pytest
@@ -65,3 +66,16 @@ def test_project_sql_passes_with_its_own_policy() -> None:
     code, report, _ = run_json("lint", "sql/", cwd=REPO_ROOT)
     assert code == 0 and report["findings"] == []
     assert report["summary"]["files"] >= 4  # migrations, their rollbacks and the baseline
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c["name"])
+def test_broken_copy_differs_from_the_real_file_only_by_its_defect(case: dict) -> None:
+    """The copies must follow sql/: when a real file changes, its broken copies must be made again."""
+    real = (REPO_ROOT / case["copy_of"]).read_text(encoding="utf-8").splitlines()
+    copy = (REPO_ROOT / case["copy"]).read_text(encoding="utf-8").splitlines()
+    changed = [
+        line
+        for line in difflib.unified_diff(real, copy, lineterm="", n=0)
+        if line[:1] in "+-" and not line.startswith(("+++", "---"))
+    ]
+    assert len(changed) == case["changed_lines"], "\n".join(changed)

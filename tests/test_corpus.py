@@ -64,8 +64,8 @@ def _assert_syntax_errors_located(report: dict) -> None:
         path = Path(finding["file"])
         assert path.is_file(), finding
         lines = path.read_text(encoding="utf-8").split("\n")
-        assert 1 <= finding["line"] <= len(lines), finding
-        assert 1 <= finding["column"] <= len(lines[finding["line"] - 1]) + 1, finding
+        assert finding["line"] in range(1, len(lines) + 1), finding
+        assert finding["column"] in range(1, len(lines[finding["line"] - 1]) + 2), finding
 
 
 def test_manifest_matches_the_folders() -> None:
