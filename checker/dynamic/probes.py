@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import psycopg
 from psycopg import sql
@@ -28,9 +28,10 @@ from psycopg.rows import dict_row
 
 from checker.context import RuleContext
 from checker.dynamic.collect import Collector, Location, at
+from checker.dynamic.participants import parent_policies, participant_policies
 from checker.findings import Severity
 from checker.model import ObjectRef
-from checker.model.catalog import CatalogObject
+from checker.model.catalog import Catalog, CatalogObject
 from checker.rules._policies import uid_comparisons
 
 LEAK = "rls-probe"
@@ -244,13 +245,182 @@ def _one_line(err: psycopg.Error) -> str:
     return " ".join((err.diag.message_primary or str(err)).split())
 
 
+# --- the rows a table is probed with ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProbeRow:
+    """A row the probe inserted as service_role, and how findings about it read."""
+
+    where: sql.Composable  # picks this row out of its table
+    insert: sql.Composed  # the INSERT that made it; the insert probe runs it again as user A
+    mine: bool  # user A owns the row or takes part in it
+    part: str = ""  # A's rows: how A takes part (" as user_b"); empty for a plain owner
+    counted: str = ""  # other rows, after "user A sees 1": "row(s) of user B"
+    named: str = ""  # other rows, after "user A's update reached": "user B's row"
+    made: str = ""  # other rows, after "user A inserted": "a row owned by user B"
+
+
+Made = list[tuple[ProbeRow, dict]]  # the rows, each with the values the database returned
+
+
+def _matching(values: dict[str, object]) -> sql.Composable:
+    return sql.SQL(" and ").join(
+        sql.SQL("{} = {}").format(sql.Identifier(column), sql.Literal(value))
+        for column, value in values.items()
+    )
+
+
+@dataclass(frozen=True)
+class OwnerPlan:
+    """An owner table: a row owned by user A and one owned by user B (owner = auth.uid())."""
+
+    owner: str
+    writes = True  # owners usually update, delete and insert their own rows
+
+    @property
+    def key(self) -> str:
+        return self.owner
+
+    def make(self, filler: Filler, table: tuple[str, str]) -> Made:
+        if self.owner not in {c.name for c in filler.columns(table)}:
+            raise CannotFill(f"the owner column {self.owner} is not a column of {_name(table)}")
+        made = []
+        for user in (USER_A, USER_B):
+            values, insert = filler.insert(table, user, {self.owner: user})
+            row = ProbeRow(_matching({self.owner: user}), insert, user == USER_A)
+            if user == USER_B:
+                row = replace(
+                    row, counted="row(s) of user B", named="user B's row", made="a row owned by user B"
+                )
+            made.append((row, values))
+        return made
+
+    def missing(self, ref: ObjectRef, command: str, what: str) -> tuple[str, str]:
+        verb = command.lower()
+        return (
+            f"missing policy for {command} on {ref.qualified}: no policy lets an authenticated user "
+            f"{verb} their own rows ({self.owner} = auth.uid()); {what}",
+            f"if owners are meant to {verb} their rows, add `create policy ... on "
+            f"{ref.qualified} for {verb} to authenticated ...` comparing {self.owner} "
+            "with (select auth.uid()); if not, set this rule's severity in the policy",
+        )
+
+    def leak_hint(self, ref: ObjectRef, command: str) -> str:
+        verb = command.lower()
+        return (
+            f"restrict the {verb} policy to the owner, e.g. `using ((select auth.uid()) = "
+            f"{self.owner})`, so users cannot {verb} each other's rows"
+        )
+
+
+@dataclass(frozen=True)
+class ParticipantPlan:
+    """A participant table: several user columns, A in each of them in turn, and a row of B and C."""
+
+    columns: tuple[str, ...]  # the columns holding user ids, in table order
+    writes = False  # participants often only read (a match is written by the matching engine)
+
+    @property
+    def key(self) -> str:
+        return self.columns[0]
+
+    def make(self, filler: Filler, table: tuple[str, str]) -> Made:
+        made = []
+        for column in self.columns:
+            fixed = {c: USER_A if c == column else USER_C for c in self.columns}
+            values, insert = filler.insert(table, USER_A, fixed)
+            part = f" as {column}" if len(self.columns) > 1 else ""
+            made.append((ProbeRow(_matching(fixed), insert, True, part=part), values))
+        fixed = {c: USER_B if i == 0 else USER_C for i, c in enumerate(self.columns)}
+        values, insert = filler.insert(table, USER_B, fixed)
+        users = ", ".join(f"{c} is user {'B' if u == USER_B else 'C'}" for c, u in fixed.items())
+        outside = f"where user A takes no part ({users})"
+        row = ProbeRow(
+            _matching(fixed),
+            insert,
+            False,
+            counted=f"row(s) {outside}",
+            named=f"the row {outside}",
+            made=f"a row {outside}",
+        )
+        return [*made, (row, values)]
+
+    def missing(self, ref: ObjectRef, command: str, what: str) -> tuple[str, str]:
+        verb, columns = command.lower(), ", ".join(self.columns)
+        return (
+            f"missing policy for {command} on {ref.qualified}: a user named in one of {columns} "
+            f"cannot {verb} that row; {what}",
+            f"if every participant is meant to {verb} the row, make the {verb} policy admit each of "
+            f"them, e.g. `(select auth.uid()) in ({columns})`; if not, set this rule's severity in the "
+            "policy",
+        )
+
+    def leak_hint(self, ref: ObjectRef, command: str) -> str:
+        verb, columns = command.lower(), ", ".join(self.columns)
+        return (
+            f"restrict the {verb} policy to the row's participants, e.g. "
+            f"`(select auth.uid()) in ({columns})`, so users cannot {verb} rows they take no part in"
+        )
+
+
+@dataclass(frozen=True)
+class ChildPlan:
+    """A child table: the parent's rows for user A and for others, and one child row under each."""
+
+    key_columns: tuple[str, ...]  # the foreign key to the parent
+    parent_columns: tuple[str, ...]  # the parent's columns it references
+    parent: ObjectRef
+    parent_plan: Plan
+    writes = False
+
+    @property
+    def key(self) -> str:
+        return self.key_columns[0]
+
+    def make(self, filler: Filler, table: tuple[str, str]) -> Made:
+        made = []
+        parent_table = (self.parent.schema, self.parent.name)
+        for parent_row, parent_values in self.parent_plan.make(filler, parent_table):
+            fixed = {c: parent_values[p] for c, p in zip(self.key_columns, self.parent_columns, strict=True)}
+            values, insert = filler.insert(table, USER_A if parent_row.mine else USER_B, fixed)
+            row = ProbeRow(_matching(fixed), insert, parent_row.mine)
+            if parent_row.mine:
+                row = replace(row, part=f" (through their {self.parent.qualified} row{parent_row.part})")
+            else:
+                under = f"belonging to {parent_row.named} in {self.parent.qualified}"
+                row = replace(row, counted=f"row(s) {under}", named=f"the row {under}", made=f"a row {under}")
+            made.append((row, values))
+        return made
+
+    def missing(self, ref: ObjectRef, command: str, what: str) -> tuple[str, str]:
+        verb = command.lower()
+        return (
+            f"missing policy for {command} on {ref.qualified}: a user cannot {verb} the rows belonging to "
+            f"their own {self.parent.qualified} row; {what}",
+            f"if that is meant to work, let the {verb} policy admit rows whose {self.parent.qualified} row "
+            "the user owns or takes part in; if not, set this rule's severity in the policy",
+        )
+
+    def leak_hint(self, ref: ObjectRef, command: str) -> str:
+        verb, key = command.lower(), ", ".join(self.key_columns)
+        return (
+            f"make the {verb} policy check the {self.parent.qualified} row the row belongs to ({key}), "
+            f"e.g. `exists (select 1 from {self.parent.qualified} p where ... and <the user owns or takes "
+            "part in p>)`"
+        )
+
+
+Plan = OwnerPlan | ParticipantPlan | ChildPlan
+
+
 # --- probing one table ---------------------------------------------------------------------------
 
 
 @dataclass
 class ProbeTable:
     ref: ObjectRef
-    owner: str
+    plan: Plan
     where: Location  # the CREATE TABLE statement
     policy_statements: dict[str, Location]  # policy name -> where the migration creates it
 
@@ -276,12 +446,12 @@ def savepoint(conn: psycopg.Connection) -> Iterator[None]:
 
 
 class Prober:
-    """The checks on one table, with the rows of A and B in place (inside the caller's transaction)."""
+    """The checks on one table, with the probe's rows in place (inside the caller's transaction)."""
 
-    def __init__(self, conn: psycopg.Connection, table: ProbeTable, inserts: dict[str, sql.Composed]):
+    def __init__(self, conn: psycopg.Connection, table: ProbeTable, rows: list[ProbeRow]):
         self.conn = conn
         self.table = table
-        self.inserts = inserts
+        self.rows = rows
         self.leaks: list[tuple[str, str, str]] = []  # (role, command, what happened)
         self.missing: list[tuple[str, str]] = []  # (command, what happened)
 
@@ -289,41 +459,43 @@ class Prober:
     def _target(self) -> sql.Composable:
         return sql.Identifier(self.table.ref.schema, self.table.ref.name)
 
-    def _owned_by(self, user: str) -> sql.Composable:
-        return sql.SQL("{} = {}").format(sql.Identifier(self.table.owner), sql.Literal(user))
+    def _probed(self) -> list[ProbeRow]:
+        """The rows A's writes are tried on: all of them, or only the others' when A need not write."""
+        return [row for row in self.rows if self.table.plan.writes or not row.mine]
 
     def run(self) -> None:
         self._select()
         for command in ("UPDATE", "DELETE"):
-            self._modify(command, USER_B, leak=True)
-            self._modify(command, USER_A, leak=False)
-        self._insert(USER_B, leak=True)
-        self._insert(USER_A, leak=False)
+            for row in sorted(self._probed(), key=lambda r: r.mine):  # others' rows first
+                self._modify(command, row)
+        for row in sorted(self._probed(), key=lambda r: r.mine):
+            self._insert(row)
         self._anon()
 
     def _select(self) -> None:
-        query = sql.SQL("select count(*) filter (where {}), count(*) filter (where {}) from {}").format(
-            self._owned_by(USER_A), self._owned_by(USER_B), self._target
+        query = sql.SQL("select {} from {}").format(
+            sql.SQL(", ").join(sql.SQL("count(*) filter (where {})").format(row.where) for row in self.rows),
+            self._target,
         )
         try:
             with acting_as(self.conn, "authenticated", USER_A):
-                own, others = self.conn.execute(query).fetchone() or (0, 0)
+                seen = list(self.conn.execute(query).fetchone() or [0] * len(self.rows))
             refusal = "0 rows visible"
         except psycopg.Error as err:
-            own, others, refusal = 0, 0, _one_line(err)
-        if others:
-            self.leaks.append(("authenticated", "SELECT", f"user A sees {others} row(s) of user B"))
-        if not own:
-            self.missing.append(("SELECT", f"user A does not see their own row ({refusal})"))
+            seen, refusal = [0] * len(self.rows), _one_line(err)
+        for row, count in zip(self.rows, seen, strict=True):
+            if count and not row.mine:
+                self.leaks.append(("authenticated", "SELECT", f"user A sees {count} {row.counted}"))
+            elif not count and row.mine:
+                self.missing.append(("SELECT", f"user A{row.part} does not see their own row ({refusal})"))
 
-    def _modify(self, command: str, user: str, leak: bool) -> None:
-        owner = sql.Identifier(self.table.owner)
+    def _modify(self, command: str, row: ProbeRow) -> None:
+        key = sql.Identifier(self.table.plan.key)
         if command == "UPDATE":
-            query = sql.SQL("update {} set {} = {} where {}").format(
-                self._target, owner, owner, self._owned_by(user)
-            )
+            query = sql.SQL("update {} set {} = {} where {}").format(self._target, key, key, row.where)
         else:
-            query = sql.SQL("delete from {} where {}").format(self._target, self._owned_by(user))
+            query = sql.SQL("delete from {} where {}").format(self._target, row.where)
+        leak = not row.mine
         try:
             with acting_as(self.conn, "authenticated", USER_A):
                 reached = self.conn.execute(query).rowcount > 0
@@ -331,34 +503,35 @@ class Prober:
         except psycopg.Error as err:
             state, refusal = err.diag.sqlstate or "", _one_line(err)
             if _with_check_refusal(err):
-                reached = leak  # USING let B's row through, only WITH CHECK stopped this very change
+                reached = leak  # USING let the row through, only WITH CHECK stopped this very change
             elif state == RLS_VIOLATION:
                 reached = False  # no privilege on the table
             elif state.startswith("23"):
                 reached = True  # a constraint fired on the row: the statement reached it
             else:
                 return  # inconclusive
+        verb = command.lower()
         if leak and reached:
-            self.leaks.append(("authenticated", command, f"user A's {command.lower()} reached user B's row"))
+            self.leaks.append(("authenticated", command, f"user A's {verb} reached {row.named}"))
         elif not leak and not reached:
-            self.missing.append((command, f"user A cannot {command.lower()} their own row ({refusal})"))
+            self.missing.append((command, f"user A{row.part} cannot {verb} their own row ({refusal})"))
 
-    def _insert(self, user: str, leak: bool) -> None:
-        delete = sql.SQL("delete from {} where {}").format(self._target, self._owned_by(user))
+    def _insert(self, row: ProbeRow) -> None:
+        delete = sql.SQL("delete from {} where {}").format(self._target, row.where)
         with savepoint(self.conn):
             self.conn.execute(delete)  # as the superuser: frees unique keys for the same row again
             try:
                 with acting_as(self.conn, "authenticated", USER_A):
-                    self.conn.execute(self.inserts[user])
+                    self.conn.execute(row.insert)
                 refusal = ""
             except psycopg.Error as err:
                 if err.diag.sqlstate != RLS_VIOLATION:
                     return  # a constraint, not row level security or privileges, decided: inconclusive
                 refusal = _one_line(err)
-        if leak and not refusal:
-            self.leaks.append(("authenticated", "INSERT", "user A inserted a row owned by user B"))
-        elif not leak and refusal:
-            self.missing.append(("INSERT", f"user A cannot insert their own row ({refusal})"))
+        if not row.mine and not refusal:
+            self.leaks.append(("authenticated", "INSERT", f"user A inserted {row.made}"))
+        elif row.mine and refusal:
+            self.missing.append(("INSERT", f"user A{row.part} cannot insert their own row ({refusal})"))
 
     def _anon(self) -> None:
         query = sql.SQL("select count(*) from {}").format(self._target)
@@ -376,6 +549,47 @@ def _with_check_refusal(err: psycopg.Error) -> bool:
     return err.diag.sqlstate == RLS_VIOLATION and "row-level security" in message
 
 
+# --- choosing how to probe a table -----------------------------------------------------------------
+
+NO_OWNER = "no policy compares a column with auth.uid(): no owner to probe"
+NO_PARTICIPANTS = (
+    "no policy compares a column with auth.uid(), and the policies that go through a function or "
+    "sub-select have neither a column referencing a users table nor a foreign key to a table that can "
+    "be probed"
+)
+
+
+def plan_for(facts: Filler, catalog: Catalog, ref: ObjectRef, depth: int = 0) -> Plan | str:
+    """How to probe a table: as an owner, participant or child table; otherwise why it cannot be."""
+    owner = owner_column(catalog.policies_on(ref))
+    if owner is not None:
+        return OwnerPlan(owner)
+    table = (ref.schema, ref.name)
+    if participant_policies(catalog, ref):
+        users = user_columns(facts, table)
+        if users:
+            return ParticipantPlan(tuple(users))
+    if not parent_policies(catalog, ref):
+        return NO_OWNER
+    if depth < MAX_DEPTH:
+        for fk in facts.foreign_keys(table):
+            parent = ObjectRef("table", *fk.table)
+            parent_plan = plan_for(facts, catalog, parent, depth + 1) if fk.table != table else NO_OWNER
+            if not isinstance(parent_plan, str):
+                return ChildPlan(fk.columns, fk.ref_columns, parent, parent_plan)
+    return NO_PARTICIPANTS
+
+
+def user_columns(facts: Filler, table: tuple[str, str]) -> list[str]:
+    """The table's columns that hold a user id (a foreign key to auth.users or a users table), in order."""
+    keyed = {
+        fk.columns[0]
+        for fk in facts.foreign_keys(table)
+        if len(fk.columns) == 1 and facts.user_keyed(fk.table, fk.ref_columns[0])
+    }
+    return [column.name for column in facts.columns(table) if column.name in keyed]
+
+
 # --- the probe stage -----------------------------------------------------------------------------
 
 _GRANTING = """
@@ -389,25 +603,25 @@ where oid = to_regclass(format('%%I.%%I', %(schema)s::text, %(table)s::text))"""
 
 
 def probe_unit(conn: psycopg.Connection, context: RuleContext, out: Collector) -> None:
-    """Probe every exposed table the migration creates whose policies name an owner column."""
+    """Probe every exposed table the migration creates that has owners, participants or a parent."""
+    facts = Filler(conn)  # reads the live catalog only: which columns hold users, which keys exist
     for ref, (statement, location) in context.created_by_migration().items():
         if ref.kind != "table" or not context.is_exposed(ref):
             continue
         where = at(statement, location)
-        policies = context.after.policies_on(ref)
-        owner = owner_column(policies)
-        if owner is None:
-            _skipped(out, ref, where, "no policy compares a column with auth.uid(): no owner to probe")
+        plan = plan_for(facts, context.after, ref)
+        if isinstance(plan, str):
+            _skipped(out, ref, where, plan)
             continue
+        policies = context.after.policies_on(ref)
         statements = {p.ref.name: at(p.created_by) for p in policies if p.created_by is not None}
-        _probe_table(conn, ProbeTable(ref, owner, where, statements), out)
+        _probe_table(conn, ProbeTable(ref, plan, where, statements), out)
 
 
 def _probe_table(conn: psycopg.Connection, table: ProbeTable, out: Collector) -> None:
     try:
         with conn.transaction(force_rollback=True):
-            inserts = _setup(conn, table)
-            prober = Prober(conn, table, inserts)
+            prober = Prober(conn, table, _setup(conn, table))
             prober.run()
             leaks = [
                 (role, cmd, what, _granting(conn, table.ref, role, cmd)) for role, cmd, what in prober.leaks
@@ -424,30 +638,18 @@ def _probe_table(conn: psycopg.Connection, table: ProbeTable, out: Collector) ->
             continue  # a policy grants anon on purpose
         _leak(out, table, role, command, what, policies, rls_on)
     for command, what in prober.missing:
-        out.add(
-            MISSING,
-            Severity.WARNING,
-            table.where,
-            f"missing policy for {command} on {table.ref.qualified}: no policy lets an authenticated user "
-            f"{command.lower()} their own rows ({table.owner} = auth.uid()); {what}",
-            f"if owners are meant to {command.lower()} their rows, add `create policy ... on "
-            f"{table.ref.qualified} for {command.lower()} to authenticated ...` comparing {table.owner} "
-            "with (select auth.uid()); if not, set this rule's severity in the policy",
-            table.ref.qualified,
-        )
+        message, hint = table.plan.missing(table.ref, command, what)
+        out.add(MISSING, Severity.WARNING, table.where, message, hint, table.ref.qualified)
 
 
-def _setup(conn: psycopg.Connection, table: ProbeTable) -> dict[str, sql.Composed]:
+def _setup(conn: psycopg.Connection, table: ProbeTable) -> list[ProbeRow]:
     filler = Filler(conn)
     for user in (USER_A, USER_B, USER_C):
         filler.ensure_user_row(AUTH_USERS[:2], AUTH_USERS[2], user)
     conn.execute("set local role service_role")
-    target = (table.ref.schema, table.ref.name)
-    if table.owner not in {c.name for c in filler.columns(target)}:
-        raise CannotFill(f"the owner column {table.owner} is not a column of {table.ref.qualified}")
-    inserts = {user: filler.insert(target, user, {table.owner: user})[1] for user in USERS.values()}
+    made = table.plan.make(filler, (table.ref.schema, table.ref.name))
     conn.execute("reset role")
-    return inserts
+    return [row for row, _ in made]
 
 
 def _names(ref: ObjectRef) -> dict[str, str]:
@@ -474,8 +676,7 @@ def _leak(
         Severity.ERROR,
         where,
         f"row level security leak on {table.ref.qualified}: {command} as {role}: {what} ({cause})",
-        f"restrict the {command.lower()} policy to the owner, e.g. `using ((select auth.uid()) = "
-        f"{table.owner})`, so users cannot {command.lower()} each other's rows",
+        table.plan.leak_hint(table.ref, command),
         table.ref.qualified,
     )
 

@@ -1,0 +1,143 @@
+"""Row level security probes of participant and child tables, on real PostgreSQL."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from checker.findings import Finding, Severity
+
+from .helpers import require_engine
+from .test_stage import ROOT, line_of, only, run, write
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture(autouse=True)
+def embedded() -> None:
+    require_engine("embedded")
+
+
+# A participant table: user_a and user_b share a row; the policy asks a helper function.
+PAIRS = """
+begin;
+create table public.pairs (
+  id uuid primary key default gen_random_uuid(),
+  user_a uuid not null references public.users (id) on delete cascade,
+  user_b uuid not null references public.users (id) on delete cascade,
+  note text not null,
+  check (user_a <> user_b)
+);
+create function public.in_pair(p public.pairs, uid uuid)
+returns boolean language sql stable set search_path = ''
+as $$ select coalesce({members}, false) $$;
+alter table public.pairs enable row level security;
+create policy "pairs_select_participant" on public.pairs
+  for select to authenticated using (public.in_pair(pairs, (select auth.uid())));
+create policy "pairs_service_role_all" on public.pairs
+  for all to service_role using (true) with check (true);
+{extra}
+commit;
+"""
+BOTH = "uid = p.user_a or uid = p.user_b"
+PAIRS_ROLLBACK = """
+begin;
+drop table if exists public.pair_notes;
+-- the policies call the function, and the function takes the table's row type
+drop function if exists public.in_pair(public.pairs, uuid) cascade;
+drop table if exists public.pairs;
+commit;
+"""
+
+# A child table: its rows belong to a pair; the policy reaches the pair through a sub-select.
+PAIR_NOTES = """
+create table public.pair_notes (
+  id uuid primary key default gen_random_uuid(),
+  pair_id uuid not null references public.pairs (id) on delete cascade,
+  body text not null
+);
+alter table public.pair_notes enable row level security;
+create policy "pair_notes_select" on public.pair_notes
+  for select to authenticated using ({using});
+"""
+THROUGH_THE_PAIR = """exists (
+    select 1 from public.pairs as p
+    where p.id = pair_notes.pair_id and public.in_pair(p, (select auth.uid()))
+  )"""
+# Any signed-in user passes: the sub-select never looks at the note's pair.
+SIGNED_IN = "exists (select 1 from public.users as u where u.id = (select auth.uid()))"
+
+
+def pairs(tmp_path: Path, members: str = BOTH, extra: str = "") -> list[Finding]:
+    migration = write(tmp_path, "pairs.sql", PAIRS.replace("{members}", members).replace("{extra}", extra))
+    return run(migration, write(tmp_path, "pairs_rollback.sql", PAIRS_ROLLBACK))
+
+
+def probe_findings(findings: list[Finding]) -> list[str]:
+    return [f"{f.severity.value} {f.rule}: {f.message}" for f in findings if f.rule.startswith("rls-")]
+
+
+def test_participant_and_child_tables_that_hold_pass_and_are_probed(tmp_path: Path) -> None:
+    findings = pairs(tmp_path, extra=PAIR_NOTES.replace("{using}", THROUGH_THE_PAIR))
+    assert probe_findings(findings) == []  # nothing leaks, and neither table is skipped
+    assert not only(findings, "dynamic-rollback"), findings
+
+
+def test_participant_select_open_to_everyone_is_a_leak(tmp_path: Path) -> None:
+    extra = 'create policy "pairs_select_debug" on public.pairs for select to authenticated using (true);'
+    findings = pairs(tmp_path, extra=extra)
+    (leak,) = only(findings, "rls-probe", Severity.ERROR)
+    assert leak.message.startswith("row level security leak on public.pairs: SELECT as authenticated")
+    assert "where user A takes no part" in leak.message
+    assert 'policy "pairs_select_debug"' in leak.message
+    assert not only(findings, "rls-missing-policy")
+
+
+def test_participant_left_out_by_the_policy_is_missing(tmp_path: Path) -> None:
+    findings = pairs(tmp_path, members="uid = p.user_a")
+    (missing,) = only(findings, "rls-missing-policy")
+    assert missing.severity is Severity.WARNING
+    assert "SELECT on public.pairs" in missing.message
+    assert "user A as user_b does not see their own row" in missing.message
+    assert (missing.file, missing.line) == (str(tmp_path / "pairs.sql"), 3)  # create table public.pairs
+    assert not only(findings, "rls-probe")
+
+
+def test_child_policy_that_ignores_the_parent_is_a_leak(tmp_path: Path) -> None:
+    findings = pairs(tmp_path, extra=PAIR_NOTES.replace("{using}", SIGNED_IN))
+    (leak,) = only(findings, "rls-probe", Severity.ERROR)
+    assert leak.message.startswith("row level security leak on public.pair_notes: SELECT as authenticated")
+    assert "in public.pairs" in leak.message and 'policy "pair_notes_select"' in leak.message
+    path = tmp_path / "pairs.sql"
+    assert (leak.file, leak.line) == (str(path), line_of(path, 'create policy "pair_notes_select"'))
+
+
+def test_project_helper_opened_to_everyone_leaks_matches_and_chats(tmp_path: Path) -> None:
+    schema = (ROOT / "sql" / "connect_schema.sql").read_text()
+    participant_check = "select coalesce(uid = m.user_a or uid = m.user_b, false);"
+    assert participant_check in schema
+    migration = write(tmp_path, "connect_schema.sql", schema.replace(participant_check, "select true;"))
+    findings = run(migration, ROOT / "sql" / "connect_rollback.sql")
+    leaked = {f.message.split(":")[0] for f in only(findings, "rls-probe", Severity.ERROR)}
+    assert leaked == {
+        "row level security leak on public.matches",
+        "row level security leak on public.blind_chats",
+    }, probe_findings(findings)
+
+
+def test_check_of_the_project_sql_probes_every_table() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "checker", "check", "sql/", "--engine", "embedded"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "probe of public.matches skipped" not in result.stdout
+    assert "probe of public.blind_chats skipped" not in result.stdout
+    assert "skipped" not in result.stdout, result.stdout
+    assert "0 error(s)" in result.stdout or "no problems" in result.stdout, result.stdout
