@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from checker.model import Catalog, Effects, ObjectRef, statement_effects
+from checker.model.objects import follow_search_path, search_path_scope
 from checker.parse import ParsedFile, Statement
 from checker.policy import Policy
 
@@ -74,5 +75,9 @@ class RuleContext:
 def effects_of(parsed: ParsedFile) -> list[Effects]:
     """The effects of every statement, computed once per file (several contexts read them)."""
     if parsed.effects is None:
-        parsed.effects = [statement_effects(statement) for statement in parsed.statements]
+        parsed.effects = []
+        with search_path_scope():
+            for statement in parsed.statements:
+                parsed.effects.append(statement_effects(statement))
+                follow_search_path(statement.kind, statement.node)
     return parsed.effects

@@ -36,7 +36,7 @@ def parse_file(path: Path, section: str | None = None) -> ParsedFile:
     source = read_source(path)
     parsed = parse_source(sections.section(source, section) if section else source)
     if not parsed.statements and not parsed.syntax_error and section is None:
-        raise InputError("no SQL statements (the file holds only comments)", str(path))
+        raise InputError("no SQL statements (only comments or empty statements)", str(path))
     return parsed
 
 
@@ -143,8 +143,3 @@ def exit_code(findings: list[Finding]) -> int:
     if any(f.rule == SYNTAX_ERROR for f in findings):
         return 2
     return 1 if any(f.severity is Severity.ERROR for f in findings) else 0
-
-
-def require_file(path: Path) -> None:
-    if not path.exists():
-        raise InputError("no such file or directory", str(path))

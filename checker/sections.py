@@ -14,10 +14,6 @@ from checker.source import SourceFile
 UP, DOWN = "migrate:up", "migrate:down"
 
 
-def has_sections(source: SourceFile) -> bool:
-    return UP in source.text and bool(_markers(source))
-
-
 def _markers(source: SourceFile) -> list[tuple[str, int, int]]:
     """(marker, start, end) character offsets of each section comment, in file order."""
     found = []

@@ -50,10 +50,6 @@ class SourceFile:
         within = self._utf8[line_start:byte_offset].decode("utf-8", errors="ignore")
         return self._line_starts[line - 1] + len(within)
 
-    def location(self, offset: int) -> str:
-        line, column = self.position(offset)
-        return f"{self.path}:{line}:{column}"
-
 
 def _line_starts(text, newline) -> list[int]:
     starts = [0]

@@ -68,7 +68,6 @@ def find_suppressions(parsed: ParsedFile) -> FileSuppressions:
     text = parsed.source.text
     if MARKER not in text:  # the scanner is only run for files that can hold a suppression
         return found
-    starts = [s.start for s in parsed.statements]
     for token in pg.scan(text):
         if token.name not in ("SQL_COMMENT", "C_COMMENT"):
             continue
@@ -76,11 +75,11 @@ def find_suppressions(parsed: ParsedFile) -> FileSuppressions:
         comment = text[start : token.end + 1]
         body = comment.lstrip("-/* \t").rstrip("*/ \t\r\n")
         if body.startswith(MARKER):
-            _add(found, parsed, body, start, starts)
+            _add(found, parsed, body, start)
     return found
 
 
-def _add(found: FileSuppressions, parsed: ParsedFile, body: str, start: int, starts: list[int]) -> None:
+def _add(found: FileSuppressions, parsed: ParsedFile, body: str, start: int) -> None:
     line, column = parsed.source.position(start)
     whole_file = body.startswith(MARKER + "-file")
     spec = body.removeprefix(MARKER + "-file" if whole_file else MARKER).strip()
@@ -108,14 +107,20 @@ def _add(found: FileSuppressions, parsed: ParsedFile, body: str, start: int, sta
             column,
             start,
             whole_file,
-            None if whole_file else _statement_after(parsed, start, starts),
+            None if whole_file else _statement_after(parsed, start),
         )
     )
 
 
-def _statement_after(parsed: ParsedFile, offset: int, starts: list[int]) -> int | None:
-    """The statement that holds the comment, else the first one after it."""
+def _statement_after(parsed: ParsedFile, offset: int) -> int | None:
+    """The statement the comment belongs to: the one it sits in, the one it trails on the same line
+    (`create table ...; -- checker-ignore ...`), else the first one after it."""
+    text = parsed.source.text
     for statement in parsed.statements:
-        if statement.start <= offset < statement.end or statement.start >= offset:
+        if statement.start <= offset < statement.end:
+            return statement.index
+        if statement.end <= offset and "\n" not in text[statement.end : offset]:
+            return statement.index
+        if statement.start >= offset:
             return statement.index
     return None

@@ -101,3 +101,133 @@ def test_safe_order_hint_lists_the_creating_statements_in_dependency_order(tmp_p
     (finding,) = [f for f in report["findings"] if f["rule"] == "fk-order"]
     hint = finding["hint"]
     assert hint.index("table public.matches (line 3)") < hint.index("table public.chats (line 1)")
+
+
+def _lint_pair(tmp_path: Path, migration: str, rollback: str, baseline: str = "") -> tuple[int, dict]:
+    (tmp_path / "m.sql").write_text(migration, encoding="utf-8")
+    (tmp_path / "m_rollback.sql").write_text(rollback, encoding="utf-8")
+    (tmp_path / "policy.toml").write_text(RUNNER, encoding="utf-8")
+    args = ["lint", "--config", "policy.toml", "m.sql", "--rollback", "m_rollback.sql"]
+    if baseline:
+        (tmp_path / "base.sql").write_text(baseline, encoding="utf-8")
+        args += ["--baseline", "base.sql"]
+    code, report, _ = run_json(*args, cwd=tmp_path)
+    return code, report
+
+
+def _messages(report: dict, rule: str) -> list[str]:
+    return [f["message"] for f in report["findings"] if f["rule"] == rule]
+
+
+def test_quoted_names_keep_their_case_and_hints_quote_them(tmp_path: Path) -> None:
+    _, report = _lint(
+        tmp_path,
+        (
+            "create type public.\"Mood\" as enum ('calm');\n"
+            'create table public."Users" (id bigint primary key, mood "Mood");\n'
+            "create table public.users (id bigint primary key);\n"
+            "alter table public.users enable row level security;\n"
+        ),
+    )
+    assert _found(report, "fk-order") == []
+    (finding,) = [f for f in report["findings"] if f["rule"] == "rls-enabled"]
+    assert finding["line"] == 2
+    assert 'alter table public."Users" enable row level security;' in finding["hint"]
+
+
+def test_set_search_path_moves_unqualified_names(tmp_path: Path) -> None:
+    code, report = _lint_pair(
+        tmp_path,
+        "create schema app;\nset local search_path = app;\ncreate table t (id bigint primary key);\n",
+        "drop schema app cascade;\n",
+    )
+    assert report["findings"] == [], report
+    assert code == 0
+
+
+def test_domains_and_extension_types_exist_after_they_are_created(tmp_path: Path) -> None:
+    _, report = _lint(
+        tmp_path,
+        (
+            "create domain public.positive as integer check (value > 0);\n"
+            "create extension if not exists vector with schema extensions;\n"
+            "create table public.docs (id bigint primary key, n public.positive,\n"
+            "  embedding extensions.vector(3));\n"
+        ),
+    )
+    assert _found(report, "fk-order") == []
+
+
+def test_implicit_constraint_names_match_postgresql(tmp_path: Path) -> None:
+    baseline = "create table public.w (id int primary key, code text unique, n int);\n"
+    migration = (
+        "alter table public.w drop constraint w_pkey;\nalter table public.w add primary key (code);\n"
+        "alter table public.w add check (n > 0);\n"
+    )
+    rollback = (
+        "alter table public.w drop constraint w_n_check;\nalter table public.w drop constraint w_pkey;\n"
+        "alter table public.w add constraint w_pkey primary key (id);\n"
+    )
+    code, report = _lint_pair(tmp_path, migration, rollback, baseline)
+    assert _messages(report, "rollback-coverage") == []
+    assert code == 0
+
+
+def test_drop_index_and_set_schema_and_function_renames_are_followed(tmp_path: Path) -> None:
+    baseline = (
+        "create table public.t1 (id int primary key);\n"
+        "create function public.f(x int) returns int language sql as $$ select 1 $$;\n"
+    )
+    migration = (
+        "create schema app;\nalter table public.t1 set schema app;\n"
+        "create table app.child (id int primary key, t1_id int references app.t1 (id));\n"
+        "create index child_t1_id_idx on app.child (t1_id);\n"
+        "alter function public.f(int) rename to g;\n"
+        "create policy child_read on app.child for select to authenticated using (public.g(id) = 1);\n"
+    )
+    rollback = (
+        "drop index app.child_t1_id_idx;\ndrop table app.child;\nalter function public.g(int) rename to f;\n"
+        "alter table app.t1 set schema public;\ndrop schema app;\n"
+    )
+    code, report = _lint_pair(tmp_path, migration, rollback, baseline)
+    assert _found(report, "fk-order") == []
+    assert _messages(report, "rollback-coverage") == []
+    assert code == 0
+
+
+def test_drop_schema_without_cascade_fails_while_it_holds_objects(tmp_path: Path) -> None:
+    code, report = _lint_pair(
+        tmp_path, "create schema app;\ncreate table app.t (id int primary key);\n", "drop schema app;\n"
+    )
+    assert _messages(report, "rollback-coverage") == [
+        "dropping schema app fails here: table app.t still depends on it"
+    ]
+    assert code == 1
+
+
+def test_a_trailing_suppression_covers_the_statement_it_follows(tmp_path: Path) -> None:
+    _, report = _lint(
+        tmp_path,
+        (
+            "create table public.audit (id int primary key); -- checker-ignore rls-enabled: trigger-only\n"
+            "create table public.other (id int primary key);\n"
+        ),
+    )
+    assert _found(report, "rls-enabled") == [(2, 14)]
+
+
+def test_create_index_concurrently_belongs_outside_the_transaction(tmp_path: Path) -> None:
+    (tmp_path / "base.sql").write_text(
+        "create table public.a (id int primary key, x int);\n", encoding="utf-8"
+    )
+    (tmp_path / "alone.sql").write_text(
+        "create index concurrently a_x_idx on public.a (x);\n", encoding="utf-8"
+    )
+    (tmp_path / "wrapped.sql").write_text(
+        "begin;\ncreate index concurrently a_x_idx on public.a (x);\ncommit;\n", encoding="utf-8"
+    )
+    code, report, _ = run_json("lint", "alone.sql", "--baseline", "base.sql", cwd=tmp_path)
+    assert (code, report["findings"]) == (0, [])
+    code, report, _ = run_json("lint", "wrapped.sql", "--baseline", "base.sql", cwd=tmp_path)
+    assert _found(report, "transaction-wrapper") == [(2, 1)]
+    assert code == 1

@@ -6,7 +6,7 @@ The static stage replays effects statement by statement, so rules can ask "does 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 
 from checker.model.effects import Created, Drop, Effects
@@ -65,6 +65,15 @@ class Catalog:
                 return obj
         if ref.kind in ("function", "procedure"):
             return self._find_function(ref)
+        if ref.kind == "index" and ref.table is None:  # DROP INDEX / ALTER INDEX name no table
+            return next(
+                (
+                    o
+                    for o in self._objects.values()
+                    if o.ref.kind == "index" and (o.ref.schema, o.ref.name) == (ref.schema, ref.name)
+                ),
+                None,
+            )
         return None
 
     def _candidates(self, ref: ObjectRef) -> Iterable[ObjectRef]:
@@ -99,9 +108,6 @@ class Catalog:
             table = self.find(ref.table_ref)
             return bool(table and ref.name in table.details.get("columns", []))
         return False
-
-    def tables(self) -> list[CatalogObject]:
-        return [obj for obj in self._objects.values() if obj.ref.kind == "table"]
 
     def members_of(self, table: ObjectRef) -> list[CatalogObject]:
         refs = self._members.get((table.schema, table.name), ())
@@ -179,6 +185,8 @@ class Catalog:
         target = self.find(drop.ref)
         if drop.ref.kind == "column":
             self._set_column(drop.ref, present=False)
+        if drop.ref.kind == "constraint":
+            self._forget_constraint(drop.ref)
         if target is None:
             return []
         removed = [target]
@@ -197,11 +205,36 @@ class Catalog:
                         queue.append(dependent.ref)
         return removed
 
+    def _forget_constraint(self, constraint: ObjectRef) -> None:
+        """A dropped key declared in CREATE TABLE leaves the table's key lists too."""
+        table = self.find(constraint.table_ref) if constraint.table_ref else None
+        declared = table.details.get("constraints", {}).get(constraint.name) if table else None
+        if table is None or declared is None:
+            return
+        details = self._writable(table).details
+        details["constraints"] = {k: v for k, v in details["constraints"].items() if k != constraint.name}
+        columns = declared["columns"]
+        if declared["type"] == "CONSTR_PRIMARY" and details.get("primary_key") == columns:
+            details["primary_key"] = []
+        elif declared["type"] == "CONSTR_UNIQUE":
+            details["unique"] = [keys for keys in details.get("unique", []) if keys != columns]
+        elif declared["type"] == "CONSTR_FOREIGN":
+            details["foreign_keys"] = [
+                fk for fk in details.get("foreign_keys", []) if fk["name"] != constraint.name
+            ]
+
+    def contents_of_schema(self, schema: str) -> list[CatalogObject]:
+        return [
+            obj for obj in self._objects.values() if obj.ref.schema == schema and obj.ref.kind != "schema"
+        ]
+
     def _members_of_ref(self, ref: ObjectRef) -> list[CatalogObject]:
         if ref.kind in RELATION_KINDS | {"table"}:
             return self.members_of(ref)
         if ref.kind == "schema":
-            return [obj for obj in self._objects.values() if obj.ref.schema == ref.name]
+            return self.contents_of_schema(ref.name)
+        if ref.kind == "extension":  # the types an extension brought go with it
+            return [obj for obj in self._objects.values() if obj.details.get("extension") == ref.name]
         return []
 
     def apply(self, effects: Effects, origin: str = "migration") -> None:
@@ -214,19 +247,26 @@ class Catalog:
             if table and action in ("enable", "disable"):
                 self._writable(table).rls = action == "enable"
         for old, new_name in effects.renames:
-            self._rename(old, new_name)
+            self._relocate(old, lambda ref, new=new_name: ref._replace(name=new))
+        for old, new_schema in effects.moves:
+            self._relocate(old, lambda ref, new=new_schema: ref._replace(schema=new))
         for ref, changes in effects.changes:
             found = self.find(ref)
             if found:
                 self._writable(found).details.update(changes)
 
-    def _rename(self, old: ObjectRef, new_name: str) -> None:
+    def _relocate(self, old: ObjectRef, change: Callable[[ObjectRef], ObjectRef]) -> None:
+        """RENAME or SET SCHEMA: the object gets a new identity, and a relation's members follow it."""
         obj = self.find(old)
-        if not obj or not new_name:
+        if obj is None or not change(obj.ref).name:
             return
+        new_ref = change(obj.ref)
+        members = self.members_of(obj.ref) if obj.ref.kind in RELATION_KINDS | {"table"} else []
         self._discard(obj.ref)
-        new_ref = ObjectRef(obj.ref.kind, obj.ref.schema, new_name, obj.ref.table, obj.ref.args)
         self._store(replace(obj, ref=new_ref))
+        for member in members:
+            self._discard(member.ref)
+            self._store(replace(member, ref=member.ref._replace(schema=new_ref.schema, table=new_ref.name)))
 
 
 def _names(dependency: ObjectRef, target: ObjectRef) -> bool:

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from pglast import parser as pg
 
 from checker.model.objects import (
-    DEFAULT_SCHEMA,
     ObjectRef,
+    current_schema,
     function_ref,
     identity_args,
     range_var,
@@ -62,10 +62,15 @@ class Effects:
     creates: list[Created] = field(default_factory=list)
     drops: list[Drop] = field(default_factory=list)
     references: list[Reference] = field(default_factory=list)
-    alters: list[ObjectRef] = field(default_factory=list)
     rls: list[tuple[ObjectRef, str]] = field(default_factory=list)  # (table, "enable"|"disable"|"force")
-    renames: list[tuple[ObjectRef, str]] = field(default_factory=list)
+    renames: list[tuple[ObjectRef, str]] = field(default_factory=list)  # (object, new name)
+    moves: list[tuple[ObjectRef, str]] = field(default_factory=list)  # (object, new schema): SET SCHEMA
     changes: list[tuple[ObjectRef, dict]] = field(default_factory=list)  # new details (ALTER POLICY)
+
+    def merge(self, other: Effects) -> None:
+        """Add what another statement does (one run inside this one, e.g. in a DO block)."""
+        for name in ("creates", "drops", "references", "rls", "renames", "moves", "changes"):
+            getattr(self, name).extend(getattr(other, name))
 
     def all_references(self) -> list[Reference]:
         refs = list(self.references)
@@ -100,14 +105,7 @@ def _do_block(stmt: Statement, fx: Effects) -> None:
     from checker.model.do_blocks import embedded_statements
 
     for inner in embedded_statements(stmt):
-        found = statement_effects(inner)
-        fx.creates += found.creates
-        fx.drops += found.drops
-        fx.references += found.references
-        fx.alters += found.alters
-        fx.rls += found.rls
-        fx.renames += found.renames
-        fx.changes += found.changes
+        fx.merge(statement_effects(inner))
 
 
 # --- tables -----------------------------------------------------------------------------------
@@ -158,6 +156,10 @@ def _table_constraint(table: ObjectRef, con: dict, column: str | None, created: 
     contype = con.get("contype")
     keys = [column] if column else strings(con.get("keys"))
     details = created.details
+    if contype in _CONSTRAINT_SUFFIX:
+        name = constraint_name(table, con, column)
+        columns = [column] if column else strings(con.get("fk_attrs") or con.get("keys"))
+        details.setdefault("constraints", {})[name] = {"type": contype, "columns": columns}
     if contype == "CONSTR_PRIMARY":
         details["primary_key"] = keys
     elif contype == "CONSTR_UNIQUE":
@@ -170,7 +172,7 @@ def _table_constraint(table: ObjectRef, con: dict, column: str | None, created: 
                 "columns": fk_columns,
                 "table": target.qualified,
                 "location": con.get("location"),
-                "name": con.get("conname") or _implicit_constraint_name(table, fk_columns, "fkey"),
+                "name": constraint_name(table, con, column),
             }
         )
         created.depends_on.append(Reference(target, "foreign key", con["pktable"].get("location")))
@@ -178,7 +180,39 @@ def _table_constraint(table: ObjectRef, con: dict, column: str | None, created: 
         details.setdefault("checks", []).append(con.get("conname"))
 
 
-def _implicit_constraint_name(table: ObjectRef, columns: list[str], suffix: str) -> str:
+_CONSTRAINT_SUFFIX = {
+    "CONSTR_PRIMARY": "pkey",
+    "CONSTR_UNIQUE": "key",
+    "CONSTR_FOREIGN": "fkey",
+    "CONSTR_CHECK": "check",
+    "CONSTR_EXCLUSION": "excl",
+}
+
+
+def constraint_name(table: ObjectRef, con: dict, column: str | None) -> str:
+    """The constraint's name, or the one PostgreSQL chooses: t_pkey, t_a_b_key, t_a_fkey, t_a_check."""
+    if con.get("conname"):
+        return con["conname"]
+    contype = con.get("contype", "")
+    if contype == "CONSTR_PRIMARY":
+        return f"{table.name}_pkey"
+    if column:
+        columns = [column]
+    elif contype == "CONSTR_CHECK":
+        columns = _first_column(con.get("raw_expr"))
+    else:
+        columns = strings(con.get("fk_attrs") or con.get("keys"))
+    return _implicit_name(table, columns, _CONSTRAINT_SUFFIX.get(contype, "con"))
+
+
+def _first_column(expr: object) -> list[str]:
+    for ref in find_nodes(expr, "ColumnRef"):
+        names = strings(ref.get("fields"))
+        return names[-1:]
+    return []
+
+
+def _implicit_name(table: ObjectRef, columns: list[str], suffix: str) -> str:
     return "_".join([table.name, *columns, suffix])
 
 
@@ -194,17 +228,15 @@ _ALTER_RLS = {
 def _alter_table(stmt: Statement, fx: Effects) -> None:
     node = stmt.node
     if node.get("objtype") not in (None, "OBJECT_TABLE"):
-        fx.alters.append(
-            ObjectRef(_OBJTYPE_KIND.get(node.get("objtype"), "table"), *_schema_name(node["relation"]))
-        )
-        return
+        return  # ALTER INDEX / VIEW / SEQUENCE options: nothing the model tracks
     table = range_var(node["relation"])
     for item in node.get("cmds", []):
         _alter_table_cmd(table, item["AlterTableCmd"], fx)
 
 
 def _schema_name(relation: dict) -> tuple[str, str]:
-    return relation.get("schemaname") or DEFAULT_SCHEMA, relation.get("relname", "")
+    ref = range_var(relation)
+    return ref.schema, ref.name
 
 
 def _alter_table_cmd(table: ObjectRef, cmd: dict, fx: Effects) -> None:
@@ -237,23 +269,12 @@ def _alter_table_cmd(table: ObjectRef, cmd: dict, fx: Effects) -> None:
                 bool(cmd.get("missing_ok")),
             )
         )
-    else:
-        target = ObjectRef("column", table.schema, cmd["name"], table.name) if cmd.get("name") else table
-        fx.alters.append(target)
 
 
 def _add_constraint(table: ObjectRef, con: dict, fx: Effects) -> None:
     holder = Created(table, {})
     _table_constraint(table, con, None, holder, fx)
-    suffix = {
-        "CONSTR_FOREIGN": "fkey",
-        "CONSTR_PRIMARY": "pkey",
-        "CONSTR_UNIQUE": "key",
-        "CONSTR_CHECK": "check",
-    }.get(con.get("contype", ""), "con")
-    keys = strings(con.get("fk_attrs") or con.get("keys"))
-    name = con.get("conname") or _implicit_constraint_name(table, keys, suffix)
-    ref = ObjectRef("constraint", table.schema, name, table.name)
+    ref = ObjectRef("constraint", table.schema, constraint_name(table, con, None), table.name)
     details = {"contype": con.get("contype"), **holder.details}
     fx.creates.append(
         Created(
@@ -273,7 +294,7 @@ def _create_index(stmt: Statement, fx: Effects) -> None:
     node = stmt.node
     table = range_var(node["relation"])
     columns = [elem["IndexElem"].get("name") for elem in node.get("indexParams", []) if "IndexElem" in elem]
-    name = node.get("idxname") or _implicit_constraint_name(table, [c or "expr" for c in columns], "idx")
+    name = node.get("idxname") or _implicit_name(table, [c or "expr" for c in columns], "idx")
     ref = ObjectRef("index", table.schema, name, table.name)
     fx.creates.append(
         Created(
@@ -428,7 +449,6 @@ def _alter_policy(stmt: Statement, fx: Effects) -> None:
     node = stmt.node
     table = range_var(node["table"])
     ref = ObjectRef("policy", table.schema, node["policy_name"], table.name)
-    fx.alters.append(ref)
     changes = {
         key: node[field] for key, field in (("using", "qual"), ("with_check", "with_check")) if field in node
     }
@@ -504,7 +524,8 @@ def _create_type(stmt: Statement, fx: Effects) -> None:
     if "typevar" in node:
         schema, name = _schema_name(node["typevar"])
     else:
-        schema, name = split_name(strings(node.get("typeName") or node.get("domainname")))
+        # a domain's typeName is its base type; its own name is domainname
+        schema, name = split_name(strings(node.get("domainname") or node.get("typeName")))
     fx.creates.append(Created(ObjectRef("type", schema, name)))
 
 
@@ -535,13 +556,31 @@ def _create_extension(stmt: Statement, fx: Effects) -> None:
         for e in stmt.node.get("options", [])
         if "DefElem" in e
     }
+    name = stmt.node["extname"]
     fx.creates.append(
         Created(
-            ObjectRef("extension", "", stmt.node["extname"]),
+            ObjectRef("extension", "", name),
             {"schema": options.get("schema")},
             if_not_exists=bool(stmt.node.get("if_not_exists")),
         )
     )
+    schema = options.get("schema") or current_schema()
+    for type_ in EXTENSION_TYPES.get(name, ()):  # so `extensions.vector(1536)` columns resolve
+        fx.creates.append(Created(ObjectRef("type", schema, type_), {"extension": name}, if_not_exists=True))
+
+
+# The types that common extensions bring (the ones migrations use as column types).
+EXTENSION_TYPES = {
+    "vector": ("vector", "halfvec", "sparsevec"),
+    "postgis": ("geometry", "geography", "box2d", "box3d"),
+    "citext": ("citext",),
+    "hstore": ("hstore",),
+    "ltree": ("ltree", "lquery", "ltxtquery"),
+    "cube": ("cube",),
+    "isn": ("isbn", "isbn13", "issn", "ean13", "upc"),
+    "seg": ("seg",),
+    "pg_trgm": ("gtrgm",),
+}
 
 
 # --- drops and renames ---------------------------------------------------------------------------
@@ -564,6 +603,7 @@ _OBJTYPE_KIND = {
     "OBJECT_FOREIGN_TABLE": "foreign table",
     "OBJECT_COLUMN": "column",
     "OBJECT_RULE": "rule",
+    "OBJECT_TABCONSTRAINT": "constraint",
 }
 
 
@@ -607,21 +647,28 @@ def _dropped_ref(kind: str, obj: dict) -> ObjectRef | None:
 @handles("RenameStmt")
 def _rename(stmt: Statement, fx: Effects) -> None:
     node = stmt.node
-    kind = _OBJTYPE_KIND.get(node.get("renameType", ""), "object")
+    target = _named_object(_OBJTYPE_KIND.get(node.get("renameType", ""), "object"), node)
+    if target:
+        fx.renames.append((target, node.get("newname", "")))
+
+
+@handles("AlterObjectSchemaStmt")
+def _set_schema(stmt: Statement, fx: Effects) -> None:
+    node = stmt.node
+    target = _named_object(_OBJTYPE_KIND.get(node.get("objectType", ""), "object"), node)
+    if target and node.get("newschema"):
+        fx.moves.append((target, node["newschema"]))
+
+
+def _named_object(kind: str, node: dict) -> ObjectRef | None:
+    """The object an ALTER ... RENAME / SET SCHEMA names: on a relation, or by its own name."""
     if "relation" in node:
         schema, name = _schema_name(node["relation"])
-        member = kind in ("column", "policy", "trigger", "rule")
-        target = (
-            ObjectRef(kind, schema, node.get("subname", ""), name)
-            if member
-            else ObjectRef(kind, schema, name)
-        )
-    else:
-        target = ObjectRef(kind, "", str(node.get("subname") or ""))
-    fx.renames.append((target, node.get("newname", "")))
-
-
-@handles("TruncateStmt")
-def _truncate(stmt: Statement, fx: Effects) -> None:
-    for rel in stmt.node.get("relations", []):
-        fx.alters.append(range_var(rel["RangeVar"]))
+        if kind in ("column", "policy", "trigger", "rule", "constraint"):
+            return ObjectRef(kind, schema, node.get("subname", ""), name)
+        return ObjectRef(kind, schema, name)
+    if "object" in node:
+        return _dropped_ref(kind, node["object"])
+    if kind == "schema" and node.get("subname"):
+        return ObjectRef("schema", "", node["subname"])
+    return None

@@ -6,9 +6,54 @@ Function identities use PostgreSQL's rule: only IN, INOUT and VARIADIC argument 
 
 from __future__ import annotations
 
+import contextvars
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import NamedTuple
 
+from pglast.keywords import RESERVED_KEYWORDS, TYPE_FUNC_NAME_KEYWORDS
+
 DEFAULT_SCHEMA = "public"
+# Where unqualified names go: `public` unless the file ran SET search_path (see search_path_scope).
+_current_schema = contextvars.ContextVar("current_schema", default=DEFAULT_SCHEMA)
+
+
+def current_schema() -> str:
+    return _current_schema.get()
+
+
+@contextmanager
+def search_path_scope() -> Iterator[None]:
+    """Start a file at the default search_path; SET search_path inside it moves unqualified names."""
+    token = _current_schema.set(DEFAULT_SCHEMA)
+    try:
+        yield
+    finally:
+        _current_schema.reset(token)
+
+
+def follow_search_path(kind: str, node: dict) -> None:
+    """Track `SET [LOCAL] search_path = a, b` (the first schema takes new objects) and RESET."""
+    if kind != "VariableSetStmt" or node.get("name") != "search_path":
+        return
+    if node.get("kind") in ("VAR_RESET", "VAR_SET_DEFAULT"):
+        _current_schema.set(DEFAULT_SCHEMA)
+        return
+    schemas = [c["A_Const"].get("sval", {}).get("sval", "") for c in node.get("args", []) if "A_Const" in c]
+    schemas = [name for name in schemas if name and name != "$user"]
+    _current_schema.set(schemas[0] if schemas else DEFAULT_SCHEMA)
+
+
+_PLAIN_IDENTIFIER = re.compile(r"[a-z_][a-z0-9_$]*")  # an identifier, not SQL: what needs no quotes
+_NEEDS_QUOTES = frozenset(RESERVED_KEYWORDS) | frozenset(TYPE_FUNC_NAME_KEYWORDS)
+
+
+def quote_ident(name: str) -> str:
+    """An identifier as SQL must write it: PostgreSQL folds unquoted names to lower case."""
+    if _PLAIN_IDENTIFIER.fullmatch(name) and name not in _NEEDS_QUOTES:
+        return name
+    return '"' + name.replace('"', '""') + '"'
 
 # Kinds whose names share pg_class's namespace (a table and a view cannot share a name).
 RELATION_KINDS = frozenset({"table", "view", "materialized view", "sequence", "index", "foreign table"})
@@ -121,7 +166,8 @@ class ObjectRef(NamedTuple):
 
     @property
     def qualified(self) -> str:
-        return f"{self.schema}.{self.name}" if self.schema else self.name
+        name = quote_ident(self.name)
+        return f"{quote_ident(self.schema)}.{name}" if self.schema else name
 
     @property
     def table_ref(self) -> ObjectRef | None:
@@ -131,12 +177,13 @@ class ObjectRef(NamedTuple):
         if self.kind == "function" or self.kind == "procedure":
             args = "..." if self.args is None else ", ".join(self.args)
             return f"{self.kind} {self.qualified}({args})"
+        table = self.table_ref.qualified if self.table_ref else ""
         if self.kind == "column":
-            return f"column {self.schema}.{self.table}.{self.name}"
+            return f"column {table}.{quote_ident(self.name)}"
         if self.kind in ("policy", "trigger", "constraint", "rule"):
-            return f'{self.kind} "{self.name}" on {self.schema}.{self.table}'
+            return f'{self.kind} "{self.name}" on {table}'
         if self.kind in ("schema", "extension", "role"):
-            return f"{self.kind} {self.name}"
+            return f"{self.kind} {quote_ident(self.name)}"
         return f"{self.kind} {self.qualified}"
 
     def matches(self, other: ObjectRef) -> bool:
@@ -163,12 +210,12 @@ def split_name(parts: list[str]) -> tuple[str, str]:
     """(schema, name) of a possibly qualified name; the catalog part of a three-part name is dropped."""
     if len(parts) >= 2:
         return parts[-2], parts[-1]
-    return DEFAULT_SCHEMA, parts[-1] if parts else ""
+    return current_schema(), parts[-1] if parts else ""
 
 
 def range_var(node: dict) -> ObjectRef:
     """A table reference (RangeVar) as a table identity."""
-    return ObjectRef("table", node.get("schemaname") or DEFAULT_SCHEMA, node.get("relname", ""))
+    return ObjectRef("table", node.get("schemaname") or current_schema(), node.get("relname", ""))
 
 
 def type_name(node: dict) -> str:
@@ -180,10 +227,10 @@ def type_name(node: dict) -> str:
         parts = parts[1:]
     text = ".".join(parts)
     if len(parts) == 1:
-        base = parts[0].lower()
+        base = parts[0]  # already folded by the parser unless quoted: "Mood" is not mood
         text = _TYPE_ALIASES.get(base, base)
         if text not in BUILTIN_TYPES:
-            text = f"{DEFAULT_SCHEMA}.{base}"
+            text = f"{current_schema()}.{base}"
     suffix = "[]" * len(node.get("arrayBounds") or [])
     if node.get("setof"):
         return f"setof {text}{suffix}"

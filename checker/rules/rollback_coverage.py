@@ -40,7 +40,7 @@ def _drops(effects: Effects, catalog: Catalog) -> Iterator[Issue]:
         if not drop.cascade:
             blockers = [
                 d
-                for d in catalog.dependents(target.ref)
+                for d in _blockers(catalog, target.ref)
                 if d.ref not in dropped_here and not any(r.matches(d.ref) for r in dropped_here)
             ]
             if blockers:
@@ -56,6 +56,14 @@ def _drops(effects: Effects, catalog: Catalog) -> Iterator[Issue]:
         for removed in _cascade_preview(catalog, drop):
             if removed.origin in ("baseline", "known"):
                 yield _data_loss(effects, removed.ref, "drops (through CASCADE)")
+
+
+def _blockers(catalog: Catalog, ref: ObjectRef) -> list:
+    """What makes a DROP without CASCADE fail: dependents, and for a schema anything still in it."""
+    found = catalog.dependents(ref)
+    if ref.kind == "schema":
+        found += catalog.contents_of_schema(ref.name)
+    return found
 
 
 def _cascade_preview(catalog: Catalog, drop: Drop) -> list:
@@ -91,7 +99,7 @@ def _data_loss(effects: Effects, ref: ObjectRef, verb: str) -> Issue:
 def _left_behind(ctx: RuleContext, catalog: Catalog) -> Iterator[Issue]:
     rollback_name = ctx.rollback.path if ctx.rollback else "the rollback"
     for ref, (statement, location) in ctx.created_by_migration().items():
-        if catalog.has(ref) and not _goes_with_parent(ref, ctx):
+        if _survives(ref, catalog) and not _goes_with_parent(ref, ctx):
             yield Issue(
                 statement,
                 f"{ref.display()} is created here but {rollback_name} does not remove it",
@@ -99,6 +107,15 @@ def _left_behind(ctx: RuleContext, catalog: Catalog) -> Iterator[Issue]:
                 location,
                 _object_name(ref),
             )
+
+
+def _survives(ref: ObjectRef, catalog: Catalog) -> bool:
+    """Still there after the rollback, and not as the rollback's own re-creation of what was there before,
+    nor as part of an extension (dropped with it)."""
+    if not catalog.has(ref):
+        return False
+    found = catalog.find(ref)
+    return found is None or (found.origin != "rollback" and "extension" not in found.details)
 
 
 def _goes_with_parent(ref: ObjectRef, ctx: RuleContext) -> bool:

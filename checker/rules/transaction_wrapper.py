@@ -53,17 +53,19 @@ def non_transactional(statement: Statement) -> str | None:
 def check(ctx: RuleContext) -> Iterator[Issue]:
     for parsed in (ctx.migration, ctx.rollback):
         if parsed and parsed.statements:
-            yield from _non_transactional(parsed)
-            if ctx.policy.transaction == "explicit":
-                yield from _explicit(parsed)
-            else:
-                yield from _runner_wrapped(parsed)
+            explicit = ctx.policy.transaction == "explicit"
+            yield from _non_transactional(parsed, explicit)
+            yield from _explicit(parsed) if explicit else _runner_wrapped(parsed)
 
 
-def _non_transactional(parsed: ParsedFile) -> Iterator[Issue]:
+def _non_transactional(parsed: ParsedFile, explicit: bool) -> Iterator[Issue]:
+    """Runner-wrapped files run whole in a transaction; explicit ones only between BEGIN and COMMIT."""
+    depth = 0
     for statement in parsed.statements:
+        kind = transaction_kind(statement)
+        depth = depth + 1 if kind in _BEGIN else 0 if kind in _END else depth
         command = non_transactional(statement)
-        if command:
+        if command and (depth or not explicit):
             yield Issue(
                 statement,
                 f"{command} cannot run inside a transaction block",
@@ -80,7 +82,10 @@ def _wrapped_whole(parsed: ParsedFile) -> bool:
 
 
 def _explicit(parsed: ParsedFile) -> Iterator[Issue]:
-    statements = parsed.statements
+    # CREATE INDEX CONCURRENTLY and the like belong outside the transaction; the rest inside it.
+    statements = [s for s in parsed.statements if non_transactional(s) is None]
+    if not statements:
+        return
     first, last = statements[0], statements[-1]
     if transaction_kind(first) not in _BEGIN:
         yield Issue(
