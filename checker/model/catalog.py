@@ -122,7 +122,7 @@ class Catalog:
         for obj in self._objects.values():
             if obj.ref == ref or self._is_member(obj.ref, ref):
                 continue
-            if any(_names(dep, ref) for dep in obj.depends_on):
+            if any(same_object(ref, dep) for dep in obj.depends_on):
                 found.append(obj)
         return found
 
@@ -267,12 +267,6 @@ class Catalog:
         for member in members:
             self._discard(member.ref)
             self._store(replace(member, ref=member.ref._replace(schema=new_ref.schema, table=new_ref.name)))
-
-
-def _names(dependency: ObjectRef, target: ObjectRef) -> bool:
-    if dependency.kind == "type" and target.kind in TYPE_PROVIDERS:
-        return (dependency.schema, dependency.name) == (target.schema, target.name)
-    return dependency.matches(target) if dependency.kind == target.kind else False
 
 
 def same_object(created: ObjectRef, wanted: ObjectRef) -> bool:

@@ -17,6 +17,8 @@ from checker.model.objects import (
     current_schema,
     function_ref,
     identity_args,
+    object_with_args,
+    option_value,
     range_var,
     split_name,
     strings,
@@ -470,7 +472,7 @@ def _create_view(stmt: Statement, fx: Effects) -> None:
     view = node["view"]
     ref = ObjectRef("view", *_schema_name(view))
     options = {
-        elem["DefElem"]["defname"]: _defelem_value(elem["DefElem"])
+        elem["DefElem"]["defname"]: option_value(elem["DefElem"])
         for elem in node.get("options", [])
         if "DefElem" in elem
     }
@@ -490,15 +492,6 @@ def _create_view(stmt: Statement, fx: Effects) -> None:
             bool(node.get("replace")),
         )
     )
-
-
-def _defelem_value(elem: dict) -> str:
-    arg = elem.get("arg", {})
-    for key in ("String", "Boolean", "Integer"):
-        if key in arg:
-            value = next(iter(arg[key].values()), "")
-            return str(value).lower()
-    return "true" if not arg else ""
 
 
 @handles("CreateTableAsStmt")
@@ -552,7 +545,7 @@ def _create_schema(stmt: Statement, fx: Effects) -> None:
 @handles("CreateExtensionStmt")
 def _create_extension(stmt: Statement, fx: Effects) -> None:
     options = {
-        e["DefElem"]["defname"]: _defelem_value(e["DefElem"])
+        e["DefElem"]["defname"]: option_value(e["DefElem"])
         for e in stmt.node.get("options", [])
         if "DefElem" in e
     }
@@ -622,13 +615,7 @@ def _drop(stmt: Statement, fx: Effects) -> None:
 
 def _dropped_ref(kind: str, obj: dict) -> ObjectRef | None:
     if "ObjectWithArgs" in obj:
-        owa = obj["ObjectWithArgs"]
-        args = (
-            None
-            if owa.get("args_unspecified")
-            else tuple(type_name(t["TypeName"]) for t in owa.get("objargs", []))
-        )
-        return function_ref(strings(owa["objname"]), args, "procedure" if kind == "procedure" else "function")
+        return object_with_args(obj["ObjectWithArgs"], "procedure" if kind == "procedure" else "function")
     if "TypeName" in obj:
         schema, name = split_name(strings(obj["TypeName"]["names"]))
         return ObjectRef("type", schema, name)

@@ -55,6 +55,7 @@ def quote_ident(name: str) -> str:
         return name
     return '"' + name.replace('"', '""') + '"'
 
+
 # Kinds whose names share pg_class's namespace (a table and a view cannot share a name).
 RELATION_KINDS = frozenset({"table", "view", "materialized view", "sequence", "index", "foreign table"})
 # Kinds that live on a table and go away with it.
@@ -264,3 +265,29 @@ def identity_args(parameters: list[dict] | None) -> tuple[str, ...]:
         if param.get("mode", "FUNC_PARAM_DEFAULT") in IDENTITY_MODES and "argType" in param:
             args.append(type_name(param["argType"]))
     return tuple(args)
+
+
+def object_with_args(owa: dict, kind: str = "function") -> ObjectRef:
+    """The function an ObjectWithArgs names (DROP / ALTER FUNCTION); no argument list: any overload."""
+    args = (
+        None
+        if owa.get("args_unspecified")
+        else tuple(type_name(t["TypeName"]) for t in owa.get("objargs", []) if "TypeName" in t)
+    )
+    return function_ref(strings(owa["objname"]), args, kind)
+
+
+def option_value(elem: dict) -> str:
+    """The value of a DefElem as lower-case text; a bare option (`with (security_invoker)`) is true."""
+    arg = elem.get("arg")
+    if not arg:
+        return "true"
+    for key, field in (("String", "sval"), ("Boolean", "boolval"), ("Integer", "ival")):
+        if key in arg:
+            value = arg[key].get(field)
+            if key == "Boolean":
+                return "true" if value else "false"
+            return str(value if value is not None else 0).lower()
+    if "TypeName" in arg:  # a bare word such as `yes` parses as a type name
+        return ".".join(strings(arg["TypeName"].get("names"))).lower()
+    return ""

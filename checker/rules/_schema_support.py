@@ -6,31 +6,15 @@ from collections.abc import Iterator
 
 from checker.context import RuleContext
 from checker.model import CatalogObject, ObjectRef
-from checker.model.objects import function_ref, range_var, strings, type_name
+from checker.model.objects import object_with_args, option_value, range_var
 from checker.parse import Statement
 
 # The spellings PostgreSQL accepts for a true boolean reloption (unique prefixes aside).
 TRUE_WORDS = frozenset({"true", "on", "yes", "1", "t", "y"})
 
 
-def option_text(elem: dict) -> str:
-    """The value of a DefElem as lower-case text; a bare option (`with (security_invoker)`) is true."""
-    arg = elem.get("arg")
-    if not arg:
-        return "true"
-    for key, field in (("String", "sval"), ("Boolean", "boolval"), ("Integer", "ival")):
-        if key in arg:
-            value = arg[key].get(field)
-            if key == "Boolean":
-                return "true" if value else "false"
-            return str(value if value is not None else 0).lower()
-    if "TypeName" in arg:  # a bare word such as `yes` parses as a type name
-        return ".".join(strings(arg["TypeName"].get("names"))).lower()
-    return ""
-
-
 def is_true(elem: dict) -> bool:
-    return option_text(elem) in TRUE_WORDS
+    return option_value(elem) in TRUE_WORDS
 
 
 def def_elems(items: list | None) -> Iterator[dict]:
@@ -44,14 +28,8 @@ def def_elems(items: list | None) -> Iterator[dict]:
 
 def altered_function(node: dict) -> ObjectRef:
     """The function an ALTER FUNCTION names; without an argument list it names every overload."""
-    owa = node["func"]
-    args = (
-        None
-        if owa.get("args_unspecified")
-        else tuple(type_name(t["TypeName"]) for t in owa.get("objargs", []) if "TypeName" in t)
-    )
     kind = "procedure" if node.get("objtype") == "OBJECT_PROCEDURE" else "function"
-    return function_ref(strings(owa["objname"]), args, kind)
+    return object_with_args(node["func"], kind)
 
 
 def relation_of(statement: Statement) -> ObjectRef:

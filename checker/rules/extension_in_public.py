@@ -6,9 +6,9 @@ from collections.abc import Iterator
 
 from checker.context import RuleContext
 from checker.findings import Severity
-from checker.model.objects import DEFAULT_SCHEMA
+from checker.model.objects import DEFAULT_SCHEMA, option_value
 from checker.parse import Statement
-from checker.rules._schema_support import def_elems, option_text
+from checker.rules._schema_support import def_elems
 from checker.rules.base import Example, Issue, Rule
 
 # These come installed (in schema extensions, graphql or vault) on every Supabase project, so
@@ -47,7 +47,7 @@ def check(ctx: RuleContext) -> Iterator[Issue]:
 def _schema_option(node: dict) -> tuple[str | None, int | None]:
     for elem in def_elems(node.get("options")):
         if elem.get("defname") == "schema":
-            return option_text(elem), elem.get("location")
+            return option_value(elem), elem.get("location")
     return None, None
 
 
