@@ -106,3 +106,23 @@ def _syntax_error(source: SourceFile, err: pg.ParseError) -> Finding:
         message=str(err.args[0]),
         hint="fix the SQL so that PostgreSQL can parse it; no rule ran on this file",
     )
+
+
+@dataclass(frozen=True)
+class Comment:
+    start: int  # character offsets of the whole comment in the text
+    end: int
+    body: str  # the text without `--` or `/* */`, stripped
+
+
+def comments(text: str, kinds: tuple[str, ...] = ("SQL_COMMENT", "C_COMMENT")) -> list[Comment]:
+    """The comments of a text, found by libpg_query's scanner (its offsets count characters)."""
+    try:
+        tokens = pg.scan(text)
+    except pg.ParseError:
+        return []
+    return [
+        Comment(t.start, t.end + 1, text[t.start : t.end + 1].lstrip("-/* \t").rstrip("*/ \t\r\n"))
+        for t in tokens
+        if t.name in kinds
+    ]

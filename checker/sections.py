@@ -7,8 +7,7 @@ libpg_query's scanner.
 
 from __future__ import annotations
 
-from pglast import parser as pg
-
+from checker.parse import comments
 from checker.source import SourceFile
 
 UP, DOWN = "migrate:up", "migrate:down"
@@ -17,17 +16,10 @@ UP, DOWN = "migrate:up", "migrate:down"
 def _markers(source: SourceFile) -> list[tuple[str, int, int]]:
     """(marker, start, end) character offsets of each section comment, in file order."""
     found = []
-    try:
-        tokens = pg.scan(source.text)
-    except pg.ParseError:
-        return []
-    for token in tokens:
-        if token.name != "SQL_COMMENT":
-            continue
-        start, end = token.start, token.end + 1  # the scanner counts characters, not bytes
-        body = source.text[start:end].lstrip("-").strip().split()
-        if body and body[0] in (UP, DOWN):
-            found.append((body[0], start, end))
+    for comment in comments(source.text, ("SQL_COMMENT",)):
+        words = comment.body.split()
+        if words and words[0] in (UP, DOWN):
+            found.append((words[0], comment.start, comment.end))
     return found
 
 

@@ -13,10 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from pglast import parser as pg
-
 from checker.findings import INVALID_SUPPRESSION, UNUSED_SUPPRESSION, Finding, Severity
-from checker.parse import ParsedFile
+from checker.parse import ParsedFile, comments
 
 MARKER = "checker-ignore"
 
@@ -68,14 +66,9 @@ def find_suppressions(parsed: ParsedFile) -> FileSuppressions:
     text = parsed.source.text
     if MARKER not in text:  # the scanner is only run for files that can hold a suppression
         return found
-    for token in pg.scan(text):
-        if token.name not in ("SQL_COMMENT", "C_COMMENT"):
-            continue
-        start = token.start  # the scanner counts characters (parse_sql_json counts bytes)
-        comment = text[start : token.end + 1]
-        body = comment.lstrip("-/* \t").rstrip("*/ \t\r\n")
-        if body.startswith(MARKER):
-            _add(found, parsed, body, start)
+    for comment in comments(text):
+        if comment.body.startswith(MARKER):
+            _add(found, parsed, comment.body, comment.start)
     return found
 
 
