@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,6 +15,7 @@ from checker.policy import Policy, load_policy
 from checker.report import Report, render
 
 if TYPE_CHECKING:
+    from checker.context import MigrationUnit
     from checker.dynamic.engines import EngineOptions
 from checker.targets import Target, mark_changed_since, resolve_targets, version_key
 
@@ -77,14 +78,27 @@ def run_verify(
     policy, targets, baseline, result = lint_result(paths, rollback, baselines, config, changed_since)
     findings = list(result.findings) if request.lint_first else []
     timings: dict[str, float] = {}
-    if not result.has_syntax_error:
-        dynamic = run_dynamic(result.units, baseline, policy, request.engine, request.options, timings)
+    runnable = _runnable_units(result.units)
+    if runnable:
+        dynamic = run_dynamic(runnable, baseline, policy, request.engine, request.options, timings)
         findings.extend(_for_reported_targets(dynamic, targets))
-    elif not request.lint_first:
+    if not request.lint_first:
         findings.extend(f for f in result.findings if f.rule == SYNTAX_ERROR)
     if request.timings_file:
         request.timings_file.write_text(json.dumps(timings, indent=2) + "\n", encoding="utf-8")
     return exit_code(findings), render_findings(findings, result.files, fmt)
+
+
+def _runnable_units(units: list[MigrationUnit]) -> list[MigrationUnit]:
+    """What the dynamic stage can run despite syntax errors: the migrations before the first one that
+    does not parse (later ones need it), and without a rollback that does not parse."""
+    runnable = []
+    for unit in units:
+        if unit.migration.syntax_error:
+            break
+        broken_rollback = unit.rollback is not None and unit.rollback.syntax_error is not None
+        runnable.append(replace(unit, rollback=None) if broken_rollback else unit)
+    return runnable
 
 
 # An earlier, unchanged migration that no longer applies blocks the changed ones: always reported.
