@@ -3,48 +3,126 @@
 Statements go one by one over an autocommit connection, so a file's own BEGIN/COMMIT decide what
 is atomic, exactly as when psql runs the file; a failure is then known to the statement, and
 PostgreSQL's error position inside it maps back to the file's line and column.
+
+Hostile or odd files are contained:
+- every statement of the stage runs under a statement timeout of `STATEMENT_TIMEOUT_SECONDS`
+  (300 s); the environment variable `CHECKER_STATEMENT_TIMEOUT` (seconds) overrides it. It is the
+  session default of the connection, so a file's own `SET statement_timeout` lasts only until the
+  file ends;
+- the session is reset after each file (role, session authorization, settings such as
+  search_path), so one file's `SET ROLE` or `SET search_path` never reaches the next step;
+- statements that act on the whole server (CREATE/DROP/ALTER DATABASE, ALTER SYSTEM, tablespaces)
+  are not run: the engine may be a server the checker did not create; they are returned as skipped;
+- `COPY ... FROM STDIN` is not run (a migration file has no data stream; psql supplies one) and
+  `COPY ... TO STDOUT` output is read and discarded, as psql prints it;
+- a statement that ends the session (pg_terminate_backend of its own backend) is a failure with
+  `session_lost` set: nothing more can run on that connection.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 import psycopg
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg.pq import TransactionStatus
 
 from checker.dynamic.collect import Location, at, at_char
-from checker.errors import EngineError
+from checker.errors import ConfigError
 from checker.model.objects import strings
 from checker.model.walk import find_nodes
 from checker.parse import ParsedFile, Statement
 
 TRANSACTION_CONTROL = "TransactionStmt"
+STATEMENT_TIMEOUT_SECONDS = 300
+TIMEOUT_VARIABLE = "CHECKER_STATEMENT_TIMEOUT"
+QUERY_CANCELED = "57014"
+
+# Leaves the session as a new connection has it; RESET ALL returns to the connection's own options
+# (among them the statement timeout), not to the server defaults.
+RESET_SESSION = "reset session authorization; reset role; reset all"
+
+_SERVER_WIDE = {
+    "CreatedbStmt": "CREATE DATABASE",
+    "DropdbStmt": "DROP DATABASE",
+    "AlterDatabaseStmt": "ALTER DATABASE",
+    "AlterDatabaseSetStmt": "ALTER DATABASE",
+    "AlterDatabaseRefreshCollStmt": "ALTER DATABASE",
+    "AlterSystemStmt": "ALTER SYSTEM",
+    "CreateTableSpaceStmt": "CREATE TABLESPACE",
+    "DropTableSpaceStmt": "DROP TABLESPACE",
+    "AlterTableSpaceOptionsStmt": "ALTER TABLESPACE",
+}
+_SERVER_OBJECTS = {"OBJECT_DATABASE": "DATABASE", "OBJECT_TABLESPACE": "TABLESPACE"}
 
 
 @dataclass
 class Failure:
-    """A statement PostgreSQL rejected (or a file that ended inside an open transaction)."""
+    """A statement PostgreSQL rejected (or a file that ended inside an open transaction).
+
+    `session_lost`: the statement ended the connection, so the stage cannot go on.
+    """
 
     where: Location
     message: str
     hint: str
     sqlstate: str | None = None
+    session_lost: bool = False
 
 
-def run_file(conn: psycopg.Connection, parsed: ParsedFile, one_transaction: bool = False) -> Failure | None:
+def statement_timeout() -> float:
+    """Seconds a statement may run: CHECKER_STATEMENT_TIMEOUT, else STATEMENT_TIMEOUT_SECONDS."""
+    raw = os.environ.get(TIMEOUT_VARIABLE, "").strip()
+    if not raw:
+        return STATEMENT_TIMEOUT_SECONDS
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = 0
+    if not seconds > 0:
+        raise ConfigError(f"{TIMEOUT_VARIABLE}={raw!r} is not a positive number of seconds")
+    return seconds
+
+
+def with_statement_timeout(uri: str) -> str:
+    """The connection string with the statement timeout added to its own `options`."""
+    options = conninfo_to_dict(uri).get("options") or ""
+    milliseconds = max(1, round(statement_timeout() * 1000))
+    return make_conninfo(uri, options=f"{options} -c statement_timeout={milliseconds}".strip())
+
+
+def run_file(
+    conn: psycopg.Connection,
+    parsed: ParsedFile,
+    one_transaction: bool = False,
+    skipped: list[Failure] | None = None,
+) -> Failure | None:
     """Run a file; on failure roll back what is open and return where and why it failed.
 
     `one_transaction` wraps the whole file in a transaction, as the Supabase CLI does with
-    migrations (the file's own BEGIN then only draws a warning).
+    migrations (the file's own BEGIN then only draws a warning). Statements that were not run
+    because they act on the whole server are appended to `skipped`. The session is reset after.
     """
     if not parsed.statements:
         return None
+    try:
+        failure = _run_file(conn, parsed, one_transaction, skipped)
+    finally:
+        if not (conn.broken or conn.closed):
+            reset_session(conn)
+    return failure
+
+
+def _run_file(
+    conn: psycopg.Connection, parsed: ParsedFile, one_transaction: bool, skipped: list[Failure] | None
+) -> Failure | None:
     last = parsed.statements[-1]
     if one_transaction:
         conn.execute("begin")
-    failure = run_statements(conn, parsed.statements)
+    failure = run_statements(conn, parsed.statements, skipped)
     if failure is None and one_transaction and _in_transaction(conn):
         failure = _execute(conn, last, "commit")
     if failure is None and _in_transaction(conn):
@@ -58,24 +136,95 @@ def run_file(conn: psycopg.Connection, parsed: ParsedFile, one_transaction: bool
     return failure
 
 
-def run_statements(conn: psycopg.Connection, statements: Iterable[Statement]) -> Failure | None:
+def reset_session(conn: psycopg.Connection) -> None:
+    """Undo what a file left in the session (role, search_path, other settings) for the next step."""
+    rollback_open(conn)
+    conn.execute(RESET_SESSION)
+
+
+def run_statements(
+    conn: psycopg.Connection, statements: Iterable[Statement], skipped: list[Failure] | None = None
+) -> Failure | None:
     """Execute statements in order; stop at the first error (after rolling back what is open)."""
     for statement in statements:
+        server_wide = _server_wide(statement)
+        if server_wide:
+            if skipped is not None:
+                skipped.append(_not_run(statement, server_wide))
+            continue
+        if _copy_from_stdin(statement):
+            rollback_open(conn)
+            return Failure(
+                at(statement),
+                "COPY ... FROM STDIN needs the data stream psql supplies; a migration file has none, "
+                "so the statement cannot run from a migration",
+                "load the rows with INSERT ... VALUES, or from a file the server can read, or in a seed",
+            )
         failure = _execute(conn, statement, statement.text)
         if failure:
             return failure
     return None
 
 
+def _server_wide(statement: Statement) -> str | None:
+    """The command, when the statement acts on the server rather than on the current database."""
+    if statement.kind in _SERVER_WIDE:
+        return _SERVER_WIDE[statement.kind]
+    target = statement.node.get("renameType") or statement.node.get("objectType")
+    if statement.kind in ("RenameStmt", "AlterOwnerStmt") and target in _SERVER_OBJECTS:
+        return f"ALTER {_SERVER_OBJECTS[target]}"
+    return None
+
+
+def _not_run(statement: Statement, command: str) -> Failure:
+    return Failure(
+        at(statement),
+        f"not run: {command} acts on the whole server, not the throwaway database",
+        "keep server and database settings out of migrations (configure them on the project); "
+        "this statement was not checked",
+    )
+
+
+def _copy_from_stdin(statement: Statement) -> bool:
+    node = statement.node
+    return statement.kind == "CopyStmt" and bool(node.get("is_from")) and not node.get("filename")
+
+
+def _copy_to_stdout(statement: Statement) -> bool:
+    node = statement.node
+    return statement.kind == "CopyStmt" and not node.get("is_from") and not node.get("filename")
+
+
 def _execute(conn: psycopg.Connection, statement: Statement, text: str) -> Failure | None:
     try:
-        conn.execute(text)
+        if _copy_to_stdout(statement):
+            _discard_copy_out(conn, text)
+        else:
+            conn.execute(text)
     except psycopg.Error as err:
         if conn.broken or conn.closed:
-            raise EngineError(f"the database connection was lost: {' '.join(str(err).split())}") from None
+            return _session_ended(statement, err)
         rollback_open(conn)
         return failure_of(statement, err)
     return None
+
+
+def _discard_copy_out(conn: psycopg.Connection, text: str) -> None:
+    # psql prints what COPY TO STDOUT sends; the connection must read it all before the next query.
+    with conn.cursor() as cursor, cursor.copy(text) as copy:
+        for _ in copy:
+            pass
+
+
+def _session_ended(statement: Statement, err: psycopg.Error) -> Failure:
+    return Failure(
+        at(statement),
+        f"the statement ended the session ({' '.join(str(err).split())}); nothing after it could run, "
+        "so the dynamic stage stopped here",
+        "do not terminate backends or close the connection from a migration",
+        err.diag.sqlstate,
+        session_lost=True,
+    )
 
 
 def _in_transaction(conn: psycopg.Connection) -> bool:
@@ -92,6 +241,14 @@ def failure_of(statement: Statement, err: psycopg.Error) -> Failure:
     """PostgreSQL's message, detail and hint, located at the fault inside the statement."""
     diag = err.diag
     primary = diag.message_primary or " ".join(str(err).split())
+    if diag.sqlstate == QUERY_CANCELED and "statement timeout" in primary:
+        return Failure(
+            error_location(statement, err),
+            f"canceled after {statement_timeout():g} s: {primary}",
+            f"make the statement faster or split it up; the limit is {TIMEOUT_VARIABLE} "
+            f"(default {STATEMENT_TIMEOUT_SECONDS} s)",
+            diag.sqlstate,
+        )
     message = primary + (f" ({diag.message_detail})" if diag.message_detail else "")
     hint = diag.message_hint or "fix the statement so that PostgreSQL accepts it"
     return Failure(error_location(statement, err), message, hint, diag.sqlstate)

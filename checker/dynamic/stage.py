@@ -19,6 +19,10 @@ and the migrations rolled back are applied again, oldest first, proving each re-
 
 `run_dynamic(..., timings=d)` adds the seconds of each phase into `d` (start, seed, baseline,
 precheck, apply, validate, smoke, probes, rollback, reapply, stop).
+
+Odd files do not end the run (see apply.py): statements acting on the whole server are reported
+and not run; a statement that ends the session is reported where it is and the stage stops there,
+keeping the findings so far; the engine is removed in every case.
 """
 
 from __future__ import annotations
@@ -30,7 +34,15 @@ from pathlib import Path
 import psycopg
 
 from checker.context import MigrationUnit, RuleContext
-from checker.dynamic.apply import TRANSACTION_CONTROL, Failure, rollback_open, run_file, run_statements
+from checker.dynamic.apply import (
+    TRANSACTION_CONTROL,
+    Failure,
+    reset_session,
+    run_file,
+    run_statements,
+    statement_timeout,
+    with_statement_timeout,
+)
 from checker.dynamic.collect import Collector, Location, Timings, at, shown_path
 from checker.dynamic.engines import EngineOptions, open_engine
 from checker.dynamic.engines.cleanup import sigterm_as_interrupt
@@ -63,13 +75,20 @@ def run_dynamic(
     timings: dict[str, float] | None = None,
 ) -> list[Finding]:
     """Run the dynamic stage on a fresh database; the engine is removed whatever happens."""
+    statement_timeout()  # a bad CHECKER_STATEMENT_TIMEOUT is reported before a server starts
     clock = Timings(timings if timings is not None else {})
     out = Collector(policy)
     with sigterm_as_interrupt(), ExitStack() as stack:
         with clock.phase("start"):
             uri = stack.enter_context(open_engine(engine_name, options))
             conn = stack.enter_context(_connect(uri))
-        Run(conn, policy, out, clock).run(units, baseline)
+        try:
+            Run(conn, policy, out, clock).run(units, baseline)
+        except psycopg.Error as err:
+            error = _engine_error(conn, err)
+            if error is err:
+                raise
+            raise error from None
         with clock.phase("stop"):
             stack.close()
     return out.findings
@@ -77,9 +96,24 @@ def run_dynamic(
 
 def _connect(uri: str) -> psycopg.Connection:
     try:
-        return psycopg.connect(uri, autocommit=True, connect_timeout=30)
+        return psycopg.connect(with_statement_timeout(uri), autocommit=True, connect_timeout=30)
     except psycopg.Error as err:
         raise EngineError(f"cannot connect to the throwaway database: {' '.join(str(err).split())}") from None
+
+
+def _engine_error(conn: psycopg.Connection, err: psycopg.Error) -> Exception:
+    """A query of the checker's own (snapshot, validation, probe) the database did not answer; else a bug."""
+    text = " ".join(str(err).split())
+    if conn.broken or conn.closed:
+        return EngineError(f"the database connection was lost: {text}")
+    if isinstance(err, psycopg.errors.QueryCanceled):
+        limit = statement_timeout()
+        return EngineError(f"a check on the migrated database ran longer than {limit:g} s: {text}")
+    return err
+
+
+class _SessionLost(Exception):
+    """A file's statement ended the connection; it is reported, and nothing more can run."""
 
 
 @dataclass
@@ -96,12 +130,19 @@ class Run:
     out: Collector
     clock: Timings
     applied: list[Applied] = field(default_factory=list)
+    not_run: set[Location] = field(default_factory=set)
 
     @property
     def one_transaction(self) -> bool:
         return self.policy.transaction == "runner"
 
     def run(self, units: list[MigrationUnit], baseline: list[Path]) -> None:
+        try:
+            self._steps(units, baseline)
+        except _SessionLost:
+            return
+
+    def _steps(self, units: list[MigrationUnit], baseline: list[Path]) -> None:
         with self.clock.phase("seed"):
             self._seed()
         with self.clock.phase("baseline"):
@@ -135,9 +176,23 @@ class Run:
         return True
 
     def _run(self, parsed: ParsedFile) -> Failure | None:
-        return run_file(self.conn, parsed, self.one_transaction)
+        skipped: list[Failure] = []
+        failure = run_file(self.conn, parsed, self.one_transaction, skipped)
+        self._report_not_run(skipped)
+        return failure
+
+    def _report_not_run(self, skipped: list[Failure]) -> None:
+        # A migration applied again after its rollback skips the same statements: report them once.
+        for item in skipped:
+            if item.where not in self.not_run:
+                self.not_run.add(item.where)
+                self.out.add(APPLY, Severity.WARNING, item.where, item.message, item.hint)
 
     def _report(self, rule: str, failure: Failure, context: str = "") -> None:
+        """Report a failed file; when its statement ended the session, stop the stage here."""
+        if failure.session_lost:
+            self.out.add(rule, Severity.ERROR, failure.where, failure.message, failure.hint)
+            raise _SessionLost
         message = f"{failure.message}" + (f"; {context}" if context else "")
         self.out.add(rule, Severity.ERROR, failure.where, message, failure.hint)
 
@@ -153,8 +208,9 @@ class Run:
             with self.clock.phase("apply"):
                 failure = self._run(unit.migration)
             if failure:
-                self._report(APPLY, failure, "validation, probes and rollback of this migration were skipped")
+                # The later migrations are named first: a failure that ended the session stops the stage.
                 self._skip_rest(units[index + 1 :], unit)
+                self._report(APPLY, failure, "validation, probes and rollback of this migration were skipped")
                 return False
             with self.clock.phase("validate"):
                 validate_unit(self.conn, context, self.out)
@@ -209,11 +265,14 @@ class Run:
     def _smoke_file(self, parsed: ParsedFile) -> None:
         # The runner owns the transaction: the file's own BEGIN/COMMIT would end it early.
         statements = [s for s in parsed.statements if s.kind != TRANSACTION_CONTROL]
+        skipped: list[Failure] = []
         self.conn.execute("begin")
         try:
-            failure = run_statements(self.conn, statements)
+            failure = run_statements(self.conn, statements, skipped)
         finally:
-            rollback_open(self.conn)
+            if not (self.conn.broken or self.conn.closed):
+                reset_session(self.conn)
+        self._report_not_run(skipped)
         if failure:
             self._report(SMOKE, failure, "the smoke test failed on the migrated schema")
 

@@ -10,12 +10,13 @@ from __future__ import annotations
 from typing import Any
 
 import psycopg
+from psycopg import sql
 
 from checker.context import RuleContext
 from checker.dynamic.collect import Collector, Location, at
 from checker.findings import Severity
 from checker.model import Catalog, ObjectRef
-from checker.model.objects import TABLE_MEMBER_KINDS
+from checker.model.objects import TABLE_MEMBER_KINDS, user_type_ref
 
 PRECHECK = "dynamic-precheck"
 VALIDATION = "dynamic-validation"
@@ -62,7 +63,7 @@ def object_exists(conn: psycopg.Connection, ref: ObjectRef) -> bool | None:
         if ref.args is None:
             query = _FUNCTION_BY_NAME
         else:
-            query, params["args"] = _FUNCTION_BY_SIGNATURE, "(" + ", ".join(ref.args) + ")"
+            query, params["args"] = _FUNCTION_BY_SIGNATURE, argument_list(conn, ref.args)
     else:
         query = _EXISTS.get(ref.kind, "")
     if not query:
@@ -73,6 +74,22 @@ def object_exists(conn: psycopg.Connection, ref: ObjectRef) -> bool | None:
     except psycopg.errors.UndefinedObject:
         return False  # before PostgreSQL 16, to_regprocedure raises when an argument type is missing
     return bool(row and row[0])
+
+
+def argument_list(conn: psycopg.Connection, args: tuple[str, ...]) -> str:
+    """The model's argument types as regprocedure input: user types quoted, as in `"Mood"`."""
+    return "(" + ", ".join(_type_text(conn, arg) for arg in args) + ")"
+
+
+def _type_text(conn: psycopg.Connection, canonical: str) -> str:
+    # Builtins keep their SQL spelling (`character varying`); schema.name of user types is quoted,
+    # since the model keeps names as PostgreSQL stores them (case and all).
+    ref = user_type_ref(canonical)
+    if ref is None:
+        return canonical
+    base = canonical.removeprefix("setof ")
+    suffix = base[len(base.rstrip("[]")) :]
+    return sql.Identifier(ref.schema, ref.name).as_string(conn) + suffix
 
 
 # --- pre-checks ------------------------------------------------------------------------------------
