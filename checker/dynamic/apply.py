@@ -8,7 +8,7 @@ Hostile or odd files are contained:
 - every statement of the stage runs under a statement timeout of `STATEMENT_TIMEOUT_SECONDS`
   (300 s); the environment variable `CHECKER_STATEMENT_TIMEOUT` (seconds) overrides it. It is the
   session default of the connection, so a file's own `SET statement_timeout` lasts only until the
-  file ends;
+  file ends, and past the limit the checker cancels the statement itself;
 - the session is reset after each file (role, session authorization, settings such as
   search_path), so one file's `SET ROLE` or `SET search_path` never reaches the next step;
 - statements that act on the whole server (CREATE/DROP/ALTER DATABASE, ALTER SYSTEM, tablespaces)
@@ -21,8 +21,11 @@ Hostile or odd files are contained:
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Iterable
+import threading
+import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,6 +43,9 @@ TRANSACTION_CONTROL = "TransactionStmt"
 STATEMENT_TIMEOUT_SECONDS = 300
 TIMEOUT_VARIABLE = "CHECKER_STATEMENT_TIMEOUT"
 QUERY_CANCELED = "57014"
+# The client cancels a statement this long after the server's own timeout should have: a file may
+# have turned statement_timeout off (`SET statement_timeout = 0` is common before long index builds).
+WATCHDOG_GRACE_SECONDS = 1.0
 
 # Leaves the session as a new connection has it; RESET ALL returns to the connection's own options
 # (among them the statement timeout), not to the server defaults.
@@ -196,17 +202,70 @@ def _copy_to_stdout(statement: Statement) -> bool:
 
 
 def _execute(conn: psycopg.Connection, statement: Statement, text: str) -> Failure | None:
+    fired = threading.Event()
     try:
-        if _copy_to_stdout(statement):
-            _discard_copy_out(conn, text)
-        else:
-            conn.execute(text)
+        with _WATCHDOG.guard(conn, fired):
+            if _copy_to_stdout(statement):
+                _discard_copy_out(conn, text)
+            else:
+                conn.execute(text)
     except psycopg.Error as err:
         if conn.broken or conn.closed:
             return _session_ended(statement, err)
         rollback_open(conn)
-        return failure_of(statement, err)
+        return failure_of(statement, err, timed_out=fired.is_set())
     return None
+
+
+class _Watchdog:
+    """One daemon thread that cancels statements running past their deadline.
+
+    A thread, not a timer per statement: arming costs a lock and a dict entry, and the thread only
+    wakes when a deadline is due (or at the latest after one timeout, to look again).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Condition()
+        self._armed: dict[int, tuple[float, psycopg.Connection, threading.Event]] = {}
+        self._wake_at = 0.0
+        self._thread: threading.Thread | None = None
+
+    @contextlib.contextmanager
+    def guard(self, conn: psycopg.Connection, fired: threading.Event) -> Iterator[None]:
+        deadline = time.monotonic() + statement_timeout() + WATCHDOG_GRACE_SECONDS
+        with self._lock:
+            self._armed[id(fired)] = (deadline, conn, fired)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._loop, name="statement-watchdog", daemon=True)
+                self._thread.start()
+            elif deadline < self._wake_at:
+                self._lock.notify()
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._armed.pop(id(fired), None)
+
+    def _loop(self) -> None:
+        while True:
+            with self._lock:
+                now = time.monotonic()
+                due = [key for key, (deadline, _, _) in self._armed.items() if deadline <= now]
+                expired = [self._armed.pop(key) for key in due]
+                if not expired:
+                    self._wake_at = min(
+                        (deadline for deadline, _, _ in self._armed.values()),
+                        default=now + statement_timeout(),
+                    )
+                    self._lock.wait(self._wake_at - now)
+                    continue
+            for _, conn, fired in expired:
+                fired.set()
+                with contextlib.suppress(psycopg.Error, OSError):  # the statement may just have ended
+                    conn.cancel_safe()
+
+
+_WATCHDOG = _Watchdog()
 
 
 def _discard_copy_out(conn: psycopg.Connection, text: str) -> None:
@@ -237,11 +296,14 @@ def rollback_open(conn: psycopg.Connection) -> None:
         conn.execute("rollback")
 
 
-def failure_of(statement: Statement, err: psycopg.Error) -> Failure:
-    """PostgreSQL's message, detail and hint, located at the fault inside the statement."""
+def failure_of(statement: Statement, err: psycopg.Error, timed_out: bool = False) -> Failure:
+    """PostgreSQL's message, detail and hint, located at the fault inside the statement.
+
+    `timed_out`: the checker canceled the statement itself (the file had turned the timeout off).
+    """
     diag = err.diag
     primary = diag.message_primary or " ".join(str(err).split())
-    if diag.sqlstate == QUERY_CANCELED and "statement timeout" in primary:
+    if diag.sqlstate == QUERY_CANCELED and (timed_out or "statement timeout" in primary):
         return Failure(
             error_location(statement, err),
             f"canceled after {statement_timeout():g} s: {primary}",

@@ -109,13 +109,14 @@ def test_session_settings_of_a_migration_do_not_reach_probes_or_rollback(folder:
     assert [f for f in findings if f["severity"] == "error"] == []
 
 
-def test_a_statement_over_the_timeout_is_canceled_and_located(folder: Path) -> None:
+@pytest.mark.parametrize("setting", ["", "set statement_timeout = 0;\n"], ids=["default", "turned-off"])
+def test_a_statement_over_the_timeout_is_canceled_and_located(folder: Path, setting: str) -> None:
     migration = write(
-        folder, "slow.sql", "create table public.k (id int primary key);\nselect pg_sleep(30);\n"
+        folder, "slow.sql", f"create table public.k (id int primary key);\n{setting}select pg_sleep(30);\n"
     )
     code, findings, _ = verify(folder, migration, CHECKER_STATEMENT_TIMEOUT="2")
     assert code == 1
-    found(findings, "dynamic-apply", migration, 2, "canceled after 2 s")
+    found(findings, "dynamic-apply", migration, 2 + setting.count("\n"), "canceled after 2 s")
     no_leftover_server(folder)
 
 
