@@ -166,7 +166,7 @@ def run_statements(
                 "so the statement cannot run from a migration",
                 "load the rows with INSERT ... VALUES, or from a file the server can read, or in a seed",
             )
-        failure = _execute(conn, statement, statement.text)
+        failure = _execute(conn, statement)
         if failure:
             return failure
     return None
@@ -201,14 +201,15 @@ def _copy_to_stdout(statement: Statement) -> bool:
     return statement.kind == "CopyStmt" and not node.get("is_from") and not node.get("filename")
 
 
-def _execute(conn: psycopg.Connection, statement: Statement, text: str) -> Failure | None:
+def _execute(conn: psycopg.Connection, statement: Statement, text: str | None = None) -> Failure | None:
+    """Run the statement, or `text` on its behalf (a COMMIT the runner adds after it)."""
     fired = threading.Event()
     try:
         with _WATCHDOG.guard(conn, fired):
-            if _copy_to_stdout(statement):
-                _discard_copy_out(conn, text)
+            if text is None and _copy_to_stdout(statement):
+                _discard_copy_out(conn, statement.text)
             else:
-                conn.execute(text)
+                conn.execute(statement.text if text is None else text)
     except psycopg.Error as err:
         if conn.broken or conn.closed:
             return _session_ended(statement, err)
