@@ -11,7 +11,8 @@ Hostile or odd files are contained:
   file ends, and past the limit the checker cancels the statement itself;
 - the session is reset after each file (role, session authorization, settings such as
   search_path), so one file's `SET ROLE` or `SET search_path` never reaches the next step;
-- statements that act on the whole server (CREATE/DROP/ALTER DATABASE, ALTER SYSTEM, tablespaces)
+- statements that act on the whole server (CREATE/DROP/ALTER DATABASE, ALTER SYSTEM, tablespaces,
+  COPY to or from a server file or program)
   are not run: the engine may be a server the checker did not create; they are returned as skipped;
 - `COPY ... FROM STDIN` is not run (a migration file has no data stream; psql supplies one) and
   `COPY ... TO STDOUT` output is read and discarded, as psql prints it;
@@ -176,6 +177,9 @@ def _server_wide(statement: Statement) -> str | None:
     """The command, when the statement acts on the server rather than on the current database."""
     if statement.kind in _SERVER_WIDE:
         return _SERVER_WIDE[statement.kind]
+    if statement.kind == "CopyStmt" and statement.node.get("filename"):
+        # the server's shell or file system: a migration under check must not reach the host
+        return "COPY ... PROGRAM" if statement.node.get("is_program") else "COPY with a server file"
     target = statement.node.get("renameType") or statement.node.get("objectType")
     if statement.kind in ("RenameStmt", "AlterOwnerStmt") and target in _SERVER_OBJECTS:
         return f"ALTER {_SERVER_OBJECTS[target]}"

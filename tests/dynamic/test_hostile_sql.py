@@ -206,3 +206,22 @@ def test_function_of_a_quoted_type_is_found_after_the_migration(folder: Path) ->
     code, findings, _ = verify(folder, migration)
     assert code == 0, findings
     assert [f for f in findings if f["rule"] == "dynamic-validation"] == []
+
+
+def test_copy_with_a_program_or_a_server_file_is_not_run(folder: Path) -> None:
+    marker = folder / "tmp" / "program-ran"
+    migration = write(
+        folder,
+        "copy_program.sql",
+        OWNED_TABLE
+        + f"copy public.k (id, v) from program 'touch {marker}';\n"
+        + f"copy public.k to '{folder / 'tmp' / 'k.csv'}';\n",
+    )
+    code, findings, _ = verify(folder, migration)
+    assert code == 0, findings
+    found(findings, "dynamic-apply", migration, 5, "not run: COPY ... PROGRAM acts on the whole server")
+    found(
+        findings, "dynamic-apply", migration, 6, "not run: COPY with a server file acts on the whole server"
+    )
+    assert not marker.exists()
+    assert not (folder / "tmp" / "k.csv").exists()
