@@ -231,3 +231,19 @@ def test_create_index_concurrently_belongs_outside_the_transaction(tmp_path: Pat
     code, report, _ = run_json("lint", "wrapped.sql", "--baseline", "base.sql", cwd=tmp_path)
     assert _found(report, "transaction-wrapper") == [(2, 1)]
     assert code == 1
+
+
+def test_policy_rules_judge_a_policy_as_a_later_alter_policy_leaves_it(tmp_path: Path) -> None:
+    table = (
+        "create table public.notes (id bigint primary key,\n"
+        "  user_id uuid not null references auth.users (id));\n"
+        "create index notes_user_id_idx on public.notes (user_id);\n"
+        "alter table public.notes enable row level security;\n"
+        "create policy notes_read on public.notes for select using ((select auth.uid()) = user_id);\n"
+    )
+    _, report = _lint(tmp_path, table)
+    assert _found(report, "rls-policy-to-public") == [(5, 29)]
+    _, report = _lint(tmp_path, table + "alter policy notes_read on public.notes to authenticated;\n")
+    assert _found(report, "rls-policy-to-public") == []
+    _, report = _lint(tmp_path, table + "drop policy notes_read on public.notes;\n")
+    assert _found(report, "rls-policy-to-public") == []

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from checker.context import RuleContext
-from checker.model import Catalog, CatalogObject, Created, ObjectRef
+from checker.model import Catalog, CatalogObject, ObjectRef
 from checker.model.objects import function_ref, range_var, strings
 from checker.model.walk import find_nodes, first_location
 from checker.parse import Statement
@@ -93,10 +93,6 @@ def _policy(ref: ObjectRef, details: dict, statement: Statement | None, location
     )
 
 
-def from_created(created: Created, statement: Statement) -> PolicyDef:
-    return _policy(created.ref, created.details, statement, created.location)
-
-
 def from_catalog(obj: CatalogObject) -> PolicyDef:
     statement = obj.created_by
     location = statement.node.get("table", {}).get("location") if statement is not None else None
@@ -104,11 +100,13 @@ def from_catalog(obj: CatalogObject) -> PolicyDef:
 
 
 def migration_policies(ctx: RuleContext) -> Iterator[PolicyDef]:
-    """Every policy a CREATE POLICY of the migration creates, in statement order."""
+    """Every policy the migration creates, as it stands once the migration has run (a later ALTER
+    POLICY counts; one dropped again does not), located at its CREATE POLICY."""
     for effects in ctx.migration_effects:
         for created in effects.creates:
-            if created.ref.kind == "policy":
-                yield from_created(created, effects.statement)
+            final = ctx.after.find(created.ref) if created.ref.kind == "policy" else None
+            if final is not None and final.created_by is effects.statement:
+                yield _policy(created.ref, final.details, effects.statement, created.location)
 
 
 def table_policies(catalog: Catalog, table: ObjectRef) -> list[PolicyDef]:
