@@ -7,8 +7,11 @@ removes everything it started (server process, temp directory, container, databa
 from __future__ import annotations
 
 import abc
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from checker.dynamic.engines import cleanup
 
 
 @dataclass(frozen=True)
@@ -63,8 +66,13 @@ def fetch_server_version(uri: str) -> str:
     return str(row[0]) if row else "unknown"
 
 
+PGDATA_NAME = "data"
+
+
 class ServerDirEngine(Engine):
     """An engine that runs its own server from a data directory inside a temporary directory."""
+
+    tempdir_prefix = "checker-"  # one per engine kind: a run reaps only its own kind's leftovers
 
     def __init__(self, options: EngineOptions | None = None):
         super().__init__(options)
@@ -78,4 +86,12 @@ class ServerDirEngine(Engine):
     @property
     def pgdata(self) -> Path:
         assert self.tempdir is not None
-        return self.tempdir / "data"
+        return self.tempdir / PGDATA_NAME
+
+    def make_tempdir(self) -> Path:
+        """This run's temp directory, owner recorded, after reaping what killed runs of this kind left."""
+        root = Path(tempfile.gettempdir())
+        cleanup.reap_orphan_dirs(root, self.tempdir_prefix, PGDATA_NAME)
+        self.tempdir = Path(tempfile.mkdtemp(prefix=self.tempdir_prefix, dir=root))
+        cleanup.record_owner(self.tempdir)
+        return self.tempdir

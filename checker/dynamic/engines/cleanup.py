@@ -1,21 +1,40 @@
-"""Clean-up that survives failures, Ctrl-C, SIGTERM and interpreter exit.
+"""Clean-up that survives failures, Ctrl-C, SIGTERM, interpreter exit, and (on the next run) SIGKILL.
 
 A CI runner cancels a job with SIGTERM, which by default kills Python without running `finally`
 blocks or `__exit__`, leaving a postgres process, a temp directory or a container behind.
 `sigterm_as_interrupt()` turns SIGTERM into KeyboardInterrupt so `with engine:` blocks unwind, and
 every started engine is tracked so whatever is still open at interpreter exit is stopped too.
+
+SIGKILL (an OOM kill, a runner killing the process group hard) cannot be handled in-process, so each
+run records its owner where it creates its server: an `Owner` (pid, process start time from
+/proc/<pid>/stat, boot id, pid namespace) in the file OWNER_FILE of the run's temp directory, or in
+labels on its container. The next start of the same engine kind reaps leftovers whose owner is gone:
+- gone means another boot, or the same boot and pid namespace with no live process of that pid and
+  start time (a recycled pid has another start time, so it is not mistaken for the owner);
+- an owner in another pid namespace (a checker in another container) cannot be judged: left alone;
+- anything without a readable owner record (or recorded by another user) is never touched;
+- a temp directory is reaped by stopping its postmaster and whatever else runs on it, then removing
+  it (`reap_orphan_dirs`); a container is removed with force (the docker engine, which keeps a
+  *running* container from another boot: on a Docker host shared by several machines that owner
+  may well be alive elsewhere, while a reboot leaves this host's containers exited anyway).
+Reaping costs one directory listing (or one label-filtered container list) when nothing is left
+over, and it never fails a run: a leftover it cannot remove stays for a person to look at.
+Without /proc (macOS) nothing is recorded and nothing is reaped.
 """
 
 from __future__ import annotations
 
 import atexit
 import contextlib
+import json
 import os
 import shutil
 import signal
+import stat
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from types import FrameType
 from typing import Protocol
@@ -198,3 +217,99 @@ def clear_server_dir(tempdir: Path | None, pgdata: Path) -> None:
     kill_stray_postmaster(pgdata)
     kill_processes_on(tempdir)
     remove_tree(tempdir)
+
+
+# --- reaping the leftovers of a killed run ------------------------------------------------------
+
+OWNER_FILE = "checker-owner.json"
+
+
+def _read(path: str) -> str:
+    try:
+        return Path(path).read_text().strip()
+    except OSError:
+        return ""
+
+
+def process_start_time(pid: int) -> str | None:
+    """Start time of a live, non-zombie `pid` (clock ticks since boot, field 22 of /proc/<pid>/stat)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1].split()
+    except OSError:
+        return None
+    return fields[19] if len(fields) > 19 and fields[0] != "Z" else None
+
+
+@dataclass(frozen=True)
+class Owner:
+    """The process a run belongs to, precise enough to tell whether it still lives."""
+
+    pid: int
+    start: str
+    boot_id: str
+    pid_ns: str
+
+    @classmethod
+    def current(cls) -> Owner | None:
+        """This process; None without /proc, where liveness cannot be proven (nothing is then reaped)."""
+        start = process_start_time(os.getpid())
+        if start is None:
+            return None
+        try:
+            pid_ns = os.readlink("/proc/self/ns/pid")
+        except OSError:
+            pid_ns = ""
+        return cls(os.getpid(), start, _read("/proc/sys/kernel/random/boot_id"), pid_ns)
+
+    @classmethod
+    def from_fields(cls, fields: dict[str, str]) -> Owner | None:
+        """The owner in `fields` (as `fields()` wrote them); None when it is incomplete or malformed."""
+        try:
+            owner = cls(int(fields["pid"]), fields["start"], fields["boot_id"], fields["pid_ns"])
+        except (KeyError, TypeError, ValueError):
+            return None
+        return owner if owner.start and owner.boot_id else None
+
+    def fields(self) -> dict[str, str]:
+        return {key: str(value) for key, value in asdict(self).items()}
+
+    def gone(self, here: Owner) -> bool:
+        """Whether this owner is certainly dead, judged from `here` (the current process)."""
+        if self.boot_id != here.boot_id:
+            return True
+        if self.pid_ns != here.pid_ns:
+            return False  # its pids are not ours to look up
+        return process_start_time(self.pid) != self.start
+
+
+def record_owner(tempdir: Path, owner: Owner | None = None) -> None:
+    """Mark `tempdir` as the run of `owner` (default: this process), to be reaped once it is gone."""
+    owner = owner or Owner.current()
+    if owner is not None:
+        (tempdir / OWNER_FILE).write_text(json.dumps(owner.fields()))
+
+
+def _recorded_owner(tempdir: Path) -> Owner | None:
+    """The owner recorded in `tempdir`, only if this user wrote it (so only this user's runs are reaped)."""
+    path = tempdir / OWNER_FILE
+    try:
+        info = path.lstat()
+        if info.st_uid != os.geteuid() or not stat.S_ISREG(info.st_mode):
+            return None
+        fields = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return Owner.from_fields(fields) if isinstance(fields, dict) else None
+
+
+def reap_orphan_dirs(root: Path, prefix: str, pgdata_name: str) -> None:
+    """Stop and remove the server directories `root/prefix*` of runs whose owner is gone."""
+    here = Owner.current()
+    if here is None:
+        return
+    with contextlib.suppress(OSError):
+        for tempdir in root.glob(f"{prefix}*"):
+            owner = _recorded_owner(tempdir)
+            if owner is not None and owner.gone(here):
+                with contextlib.suppress(OSError):
+                    clear_server_dir(tempdir, tempdir / pgdata_name)

@@ -2,7 +2,8 @@
 
 The checker never pulls: a missing image is an error naming it. The container publishes 5432 on
 127.0.0.1 only (random host port), trusts local connections, and carries a label with this run's id
-so `stop()` — or a person, after a hard kill — can find and remove it.
+so `stop()` — or a person, after a hard kill — can find and remove it. Further labels name the run's
+owner (see cleanup.Owner), so the next docker run removes the container of a run that was killed.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from checker.dynamic.engines.base import Engine, EngineOptions, fetch_server_ver
 from checker.errors import EngineError
 
 LABEL = "io.supabase-migration-gate.run"
+OWNER_LABEL = "io.supabase-migration-gate.owner."  # + pid, start, boot_id, pid_ns
 DEFAULT_MAJOR = "15"
 READY_TIMEOUT = 60.0
 
@@ -73,12 +75,13 @@ class DockerEngine(Engine):
     def start(self) -> str:
         cleanup.track(self)
         self.client = docker_client()
+        reap_orphan_containers(self.client)
         self._require_image()
         self.container = self.client.containers.run(
             self.image,
             detach=True,
             name=f"checker-pg-{self.run_id[:12]}",
-            labels={LABEL: self.run_id},
+            labels={LABEL: self.run_id, **owner_labels()},
             environment={"POSTGRES_HOST_AUTH_METHOD": "trust"},
             ports={"5432/tcp": ("127.0.0.1", None)},
         )
@@ -148,3 +151,45 @@ class DockerEngine(Engine):
         for container in found:
             with contextlib.suppress(docker.errors.NotFound):
                 container.remove(force=True, v=True)  # v: the image's anonymous data volume too
+
+
+def owner_labels() -> dict[str, str]:
+    """Labels naming this process as the container's owner (none without /proc: never reaped)."""
+    owner = cleanup.Owner.current()
+    return {OWNER_LABEL + key: value for key, value in owner.fields().items()} if owner else {}
+
+
+def _recorded_owner(labels: dict[str, str]) -> cleanup.Owner | None:
+    fields = {key.removeprefix(OWNER_LABEL): value for key, value in labels.items()}
+    return cleanup.Owner.from_fields(fields)
+
+
+def _orphaned(summary: dict[str, Any], here: cleanup.Owner) -> bool:
+    """A container whose recorded owner is gone.
+
+    A *running* container from another boot is kept: after a reboot this host's containers are
+    exited (the engine sets no restart policy), so its owner may be alive on another machine that
+    shares this Docker host.
+    """
+    owner = _recorded_owner(summary.get("Labels") or {})
+    if owner is None or not owner.gone(here):
+        return False
+    return owner.boot_id == here.boot_id or summary.get("State") != "running"
+
+
+def reap_orphan_containers(client: Any) -> None:
+    """Remove the containers of killed runs: one label-filtered list; never fails the run."""
+    import docker
+
+    here = cleanup.Owner.current()
+    if here is None:
+        return
+    wanted = [LABEL, OWNER_LABEL + "pid"]  # both labels: a container without an owner is never touched
+    try:
+        found = client.containers.list(all=True, sparse=True, filters={"label": wanted})
+    except docker.errors.DockerException:
+        return
+    for container in found:
+        if _orphaned(container.attrs, here):
+            with contextlib.suppress(docker.errors.DockerException):
+                container.remove(force=True, v=True)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import subprocess
-import tempfile
 import warnings
 from pathlib import Path
 from types import ModuleType
@@ -57,6 +56,7 @@ def _without_durability(uri: str) -> None:
 
 class EmbeddedEngine(ServerDirEngine):
     name = "embedded"
+    tempdir_prefix = "checker-epg-"
 
     def __init__(self, options: EngineOptions | None = None):
         super().__init__(options)
@@ -80,7 +80,7 @@ class EmbeddedEngine(ServerDirEngine):
         reason = self.unavailable_reason(self.options)
         if reason:
             raise EngineError(reason)
-        self.tempdir = Path(tempfile.mkdtemp(prefix="checker-epg-"))
+        self.make_tempdir()
         try:
             self.server = _library().get_server(self.pgdata, cleanup_mode="delete")
         except Exception as error:  # the library raises CalledProcessError, TimeoutExpired, AssertionError

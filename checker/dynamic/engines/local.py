@@ -13,7 +13,6 @@ import re
 import shutil
 import signal
 import subprocess
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -117,6 +116,7 @@ def find_bindir(options: EngineOptions) -> Path:
 
 class LocalEngine(ServerDirEngine):
     name = "local"
+    tempdir_prefix = "checker-pg-"
 
     def __init__(self, options: EngineOptions | None = None):
         super().__init__(options)
@@ -134,8 +134,7 @@ class LocalEngine(ServerDirEngine):
         cleanup.track(self)
         bindir = find_bindir(self.options)
         run_as = unprivileged_user()
-        self.tempdir = Path(tempfile.mkdtemp(prefix="checker-pg-"))
-        run_as.own(self.tempdir)
+        run_as.own(self.make_tempdir())
         self._initdb(bindir, run_as)
         self._launch(bindir, run_as)
         self._wait_ready()
