@@ -7,20 +7,27 @@ from collections.abc import Iterator
 
 def find_nodes(tree: object, *kinds: str) -> Iterator[dict]:
     """Every node of the given kinds inside `tree`, in document order (depth first)."""
-    wanted = set(kinds)
+    wanted = frozenset(kinds)
     stack: list[object] = [tree]
+    pop, push = stack.pop, stack.append
     while stack:
-        item = stack.pop()
-        if isinstance(item, dict):
-            children = []
+        item = pop()
+        if type(item) is dict:  # exact types: libpg_query JSON has only dict, list and scalars
+            found = []
             for key, value in item.items():
-                if key in wanted and isinstance(value, dict):
-                    yield value
-                if isinstance(value, (dict, list)):
-                    children.append(value)
-            stack.extend(reversed(children))
-        elif isinstance(item, list):
-            stack.extend(reversed(item))
+                kind = type(value)
+                if kind is dict:
+                    if key in wanted:
+                        yield value
+                    found.append(value)
+                elif kind is list:
+                    found.append(value)
+            for value in reversed(found):
+                push(value)
+        elif type(item) is list:
+            for value in reversed(item):
+                if type(value) is dict or type(value) is list:
+                    push(value)
 
 
 def first_location(tree: object) -> int | None:
