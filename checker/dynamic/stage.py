@@ -55,8 +55,7 @@ from checker.errors import EngineError
 from checker.findings import Finding, Severity
 from checker.lint import parse_file
 from checker.model import ObjectRef
-from checker.model.effects import range_var
-from checker.model.walk import find_nodes
+from checker.model.objects import tables_named
 from checker.parse import ParsedFile
 from checker.policy import Policy
 
@@ -333,9 +332,6 @@ def _tables_touched(parsed: ParsedFile) -> set[ObjectRef]:
     """Tables a file names outside of PL/pgSQL bodies (common table expressions excluded)."""
     touched = set()
     for statement in parsed.statements:
-        ctes = {cte.get("ctename") for cte in find_nodes(statement.node, "CommonTableExpr")}
         # INSERT/UPDATE/DELETE hold their target as a bare `relation`, FROM clauses as RangeVar nodes.
-        for node in find_nodes(statement.node, "RangeVar", "relation"):
-            if node.get("schemaname") or node.get("relname") not in ctes:
-                touched.add(range_var(node))
+        touched.update(tables_named(statement.node, "RangeVar", "relation"))
     return touched

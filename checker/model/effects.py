@@ -22,6 +22,7 @@ from checker.model.objects import (
     range_var,
     split_name,
     strings,
+    tables_named,
     type_name,
     user_type_ref,
 )
@@ -476,12 +477,7 @@ def _create_view(stmt: Statement, fx: Effects) -> None:
         for elem in node.get("options", [])
         if "DefElem" in elem
     }
-    ctes = {cte["ctename"] for cte in find_nodes(node["query"], "CommonTableExpr")}
-    sources = [
-        range_var(rv)
-        for rv in find_nodes(node["query"], "RangeVar")
-        if rv.get("schemaname") or rv.get("relname") not in ctes
-    ]
+    sources = tables_named(node["query"])
     depends = [Reference(src, "table read by the view") for src in sources]
     fx.creates.append(
         Created(

@@ -14,6 +14,8 @@ from typing import NamedTuple
 
 from pglast.keywords import RESERVED_KEYWORDS, TYPE_FUNC_NAME_KEYWORDS
 
+from checker.model.walk import find_nodes
+
 DEFAULT_SCHEMA = "public"
 # Where unqualified names go: `public` unless the file ran SET search_path (see search_path_scope).
 _current_schema = contextvars.ContextVar("current_schema", default=DEFAULT_SCHEMA)
@@ -291,3 +293,13 @@ def option_value(elem: dict) -> str:
     if "TypeName" in arg:  # a bare word such as `yes` parses as a type name
         return ".".join(strings(arg["TypeName"].get("names"))).lower()
     return ""
+
+
+def tables_named(tree: object, *kinds: str) -> list[ObjectRef]:
+    """The tables a query names, without its common table expressions (`with x as (...) ... from x`)."""
+    ctes = {cte.get("ctename") for cte in find_nodes(tree, "CommonTableExpr")}
+    return [
+        range_var(node)
+        for node in find_nodes(tree, *(kinds or ("RangeVar",)))
+        if node.get("schemaname") or node.get("relname") not in ctes
+    ]
