@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from conftest import run_json
 
 RUNNER = 'transaction = "runner"\n'
@@ -247,3 +248,24 @@ def test_policy_rules_judge_a_policy_as_a_later_alter_policy_leaves_it(tmp_path:
     assert _found(report, "rls-policy-to-public") == []
     _, report = _lint(tmp_path, table + "drop policy notes_read on public.notes;\n")
     assert _found(report, "rls-policy-to-public") == []
+
+
+@pytest.mark.postgres
+def test_quote_ident_agrees_with_postgresql() -> None:
+    """Hints and the dynamic stage's snapshot identities must spell names the same way."""
+    import psycopg
+    from pglast import keywords
+
+    from checker.dynamic.engines import EngineOptions, open_engine
+    from checker.model.objects import quote_ident
+
+    every_keyword = {
+        *keywords.RESERVED_KEYWORDS,
+        *keywords.TYPE_FUNC_NAME_KEYWORDS,
+        *keywords.COL_NAME_KEYWORDS,
+        *keywords.UNRESERVED_KEYWORDS,
+    }
+    names = [*sorted(every_keyword), "Users", "a b", "x$1", "_ok", "1abc", 'q"t', "été"]
+    with open_engine("embedded", EngineOptions()) as uri, psycopg.connect(uri) as conn:
+        theirs = [conn.execute("select quote_ident(%s)", (name,)).fetchone()[0] for name in names]
+    assert [quote_ident(name) for name in names] == theirs

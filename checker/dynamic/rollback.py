@@ -6,6 +6,8 @@ from checker.context import RuleContext
 from checker.dynamic.collect import Collector, at
 from checker.dynamic.snapshot import Difference
 from checker.findings import Severity
+from checker.model import ObjectRef
+from checker.model.objects import quote_ident
 from checker.parse import Statement
 
 ROLLBACK = "dynamic-rollback"
@@ -44,18 +46,18 @@ def _responsible(context: RuleContext, difference: Difference) -> Statement | No
     cascading = None
     for effects in context.rollback_effects:
         for drop in effects.drops:
-            if _names(drop.ref.qualified, drop.ref.table, drop.ref.kind, difference):
+            if _names(drop.ref, difference):
                 return effects.statement
             if drop.cascade and cascading is None:
                 cascading = effects.statement
     return cascading
 
 
-def _names(qualified: str, table: str | None, kind: str, difference: Difference) -> bool:
-    identity = difference.identity.replace('"', "")
-    if kind == "column" and table:
-        schema, _, name = qualified.partition(".")
-        return identity == f"{schema}.{table}.{name}"
-    if kind in ("function", "procedure"):
-        return identity.startswith(qualified + "(")
-    return identity == qualified and (difference.kind == kind or kind == "table")
+def _names(ref: ObjectRef, difference: Difference) -> bool:
+    """Whether a dropped object is the one a snapshot difference names (both quote as quote_ident does)."""
+    identity = difference.identity
+    if ref.kind == "column" and ref.table_ref:
+        return identity == f"{ref.table_ref.qualified}.{quote_ident(ref.name)}"
+    if ref.kind in ("function", "procedure"):
+        return identity.startswith(ref.qualified + "(")
+    return identity == ref.qualified and (difference.kind == ref.kind or ref.kind == "table")

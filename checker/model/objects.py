@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import NamedTuple
 
-from pglast.keywords import RESERVED_KEYWORDS, TYPE_FUNC_NAME_KEYWORDS
+from pglast.keywords import COL_NAME_KEYWORDS, RESERVED_KEYWORDS, TYPE_FUNC_NAME_KEYWORDS
 
 from checker.model.walk import find_nodes
 
@@ -47,8 +47,11 @@ def follow_search_path(kind: str, node: dict) -> None:
     _current_schema.set(schemas[0] if schemas else DEFAULT_SCHEMA)
 
 
-_PLAIN_IDENTIFIER = re.compile(r"[a-z_][a-z0-9_$]*")  # an identifier, not SQL: what needs no quotes
-_NEEDS_QUOTES = frozenset(RESERVED_KEYWORDS) | frozenset(TYPE_FUNC_NAME_KEYWORDS)
+_PLAIN_IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")  # an identifier, not SQL: what needs no quotes
+# As PostgreSQL's quote_ident: every keyword that is not unreserved needs quotes.
+_NEEDS_QUOTES = (
+    frozenset(RESERVED_KEYWORDS) | frozenset(TYPE_FUNC_NAME_KEYWORDS) | frozenset(COL_NAME_KEYWORDS)
+)
 
 
 def quote_ident(name: str) -> str:
