@@ -55,15 +55,12 @@ class RuleContext:
     def is_exposed(self, ref: ObjectRef) -> bool:
         return ref.schema in self.policy.exposed_schemas
 
-    @cached_property
-    def _created(self) -> dict[ObjectRef, tuple[Statement, int | None]]:
-        return self._find_created()
-
     def created_by_migration(self) -> dict[ObjectRef, tuple[Statement, int | None]]:
+        """Every object the migration creates, with the statement and clause that create it."""
         return self._created
 
-    def _find_created(self) -> dict[ObjectRef, tuple[Statement, int | None]]:
-        """Every object the migration creates, with the statement and clause that create it."""
+    @cached_property
+    def _created(self) -> dict[ObjectRef, tuple[Statement, int | None]]:
         found: dict[ObjectRef, tuple[Statement, int | None]] = {}
         for effects in self.migration_effects:
             for created in effects.creates:

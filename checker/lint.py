@@ -75,10 +75,11 @@ def _lint_targets(
     for position, (target, (migration, rollback)) in enumerate(zip(targets, parsed, strict=True)):
         unit = MigrationUnit(migration, rollback, catalog, migrations[position + 1 :])
         result.units.append(unit)
+        context = RuleContext(unit, policy)
         if target.report:
-            result.findings.extend(lint_unit(unit, policy, rules, target))
+            result.findings.extend(lint_unit(context, rules))
         if not migration.syntax_error:
-            catalog = RuleContext(unit, policy).after
+            catalog = context.after  # the next migration starts where this one left the schema
     result.findings.sort(key=lambda f: f.sort_key)
     return result
 
@@ -99,13 +100,11 @@ def _parse_counted(path: Path, result: LintResult, section: str | None = None) -
     return parsed
 
 
-def lint_unit(
-    unit: MigrationUnit, policy: Policy, rules: list[Rule], target: Target | None = None
-) -> list[Finding]:
-    files = [f for f in (unit.migration, unit.rollback) if f]
+def lint_unit(context: RuleContext, rules: list[Rule]) -> list[Finding]:
+    policy = context.policy
+    files = [f for f in (context.migration, context.rollback) if f]
     if any(f.syntax_error for f in files):
         return []  # the syntax error itself is the finding; rules need a complete model
-    context = RuleContext(unit, policy)
     suppressions = {f.path: find_suppressions(f) for f in files}
     findings: list[Finding] = []
     for rule in rules:
