@@ -1,23 +1,28 @@
-"""Seeding a fresh database so it behaves like a Supabase project (see supabase_seed.sql's header)."""
+"""Seeding a fresh database so it behaves like a Supabase project.
+
+The seed is the SQL files of `seed_sql/`, run in name order as the superuser in one transaction.
+They are written from the supabase/postgres repository's facts (its init scripts, migrations and
+the schema dump of a fresh project) and are idempotent: each skips what exists, so a second run
+changes nothing and the seed also runs on top of a real supabase/postgres image.
+"""
 
 from __future__ import annotations
 
 from importlib import resources
+from importlib.abc import Traversable
 from typing import Any
 
-SEED_FILE = "supabase_seed.sql"
+SEED_PACKAGE = "checker.dynamic.seed_sql"
 
-SEED_FACTS = """\
-Reproduced: roles anon, authenticated, service_role (BYPASSRLS), authenticator, supabase_admin,
-supabase_auth_admin; schemas auth and extensions; auth.users; auth.uid(), auth.role(), auth.email(),
-auth.jwt() reading request.jwt.claim(s); uuid-ossp and pgcrypto in schema extensions when available
-(else a stand-in extensions.uuid_generate_v4()); usage on public and default privileges granting new
-tables, sequences and functions in public to anon, authenticated, service_role; publication
-supabase_realtime. Not reproduced: GoTrue, storage, realtime, pg_graphql, PostgREST, pg_net, vault."""
+
+def seed_files() -> list[Traversable]:
+    """The seed's SQL files in the order they run."""
+    folder = resources.files(SEED_PACKAGE)
+    return sorted((item for item in folder.iterdir() if item.name.endswith(".sql")), key=lambda f: f.name)
 
 
 def seed_sql() -> str:
-    return resources.files("checker.dynamic").joinpath(SEED_FILE).read_text(encoding="utf-8")
+    return "\n".join(item.read_text(encoding="utf-8") for item in seed_files())
 
 
 def apply_seed(conn: Any) -> None:
