@@ -11,9 +11,15 @@ Hostile or odd files are contained:
   file ends, and past the limit the checker cancels the statement itself;
 - the session is reset after each file (role, session authorization, settings such as
   search_path), so one file's `SET ROLE` or `SET search_path` never reaches the next step;
-- statements that act on the whole server (CREATE/DROP/ALTER DATABASE, ALTER SYSTEM, tablespaces,
-  COPY to or from a server file or program)
-  are not run: the engine may be a server the checker did not create; they are returned as skipped;
+- statements that act on the whole server (CREATE/DROP/ALTER DATABASE, tablespaces) are not run:
+  the engine may be a server the checker did not create; they are returned as skipped. What needs
+  a superuser (ALTER SYSTEM, COPY to or from a server file or program, server-side large objects,
+  C functions, pg_read_file ...) simply fails: the project's SQL runs as the non-superuser
+  `postgres`, as on Supabase (see privileges.py), and the failure says so;
+- on that connection, extension statements Supabase allows run through supautils' stand-in, and
+  statements on Supabase's reserved roles are refused as there;
+- a value quoted from the database in a message is cut to `EXCERPT_CHARACTERS`: a report must not
+  carry what a statement managed to read;
 - `COPY ... FROM STDIN` is not run (a migration file has no data stream; psql supplies one) and
   `COPY ... TO STDOUT` output is read and discarded, as psql prints it;
 - a statement that ends the session (pg_terminate_backend of its own backend) is a failure with
@@ -35,6 +41,7 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg.pq import TransactionStatus
 
 from checker.dynamic.collect import Location, at, at_char
+from checker.dynamic.privileges import NEEDS_SUPERUSER_HINT, privileged_call, reserved_refusal
 from checker.errors import ConfigError
 from checker.model.objects import strings
 from checker.model.walk import find_nodes
@@ -44,6 +51,9 @@ TRANSACTION_CONTROL = "TransactionStmt"
 STATEMENT_TIMEOUT_SECONDS = 300
 TIMEOUT_VARIABLE = "CHECKER_STATEMENT_TIMEOUT"
 QUERY_CANCELED = "57014"
+INSUFFICIENT_PRIVILEGE = "42501"
+EXCERPT_CHARACTERS = 300
+QUOTED_CHARACTERS = 63  # the longest identifier PostgreSQL keeps
 # The client cancels a statement this long after the server's own timeout should have: a file may
 # have turned statement_timeout off (`SET statement_timeout = 0` is common before long index builds).
 WATCHDOG_GRACE_SECONDS = 1.0
@@ -58,7 +68,6 @@ _SERVER_WIDE = {
     "AlterDatabaseStmt": "ALTER DATABASE",
     "AlterDatabaseSetStmt": "ALTER DATABASE",
     "AlterDatabaseRefreshCollStmt": "ALTER DATABASE",
-    "AlterSystemStmt": "ALTER SYSTEM",
     "CreateTableSpaceStmt": "CREATE TABLESPACE",
     "DropTableSpaceStmt": "DROP TABLESPACE",
     "AlterTableSpaceOptionsStmt": "ALTER TABLESPACE",
@@ -177,9 +186,6 @@ def _server_wide(statement: Statement) -> str | None:
     """The command, when the statement acts on the server rather than on the current database."""
     if statement.kind in _SERVER_WIDE:
         return _SERVER_WIDE[statement.kind]
-    if statement.kind == "CopyStmt" and statement.node.get("filename"):
-        # the server's shell or file system: a migration under check must not reach the host
-        return "COPY ... PROGRAM" if statement.node.get("is_program") else "COPY with a server file"
     target = statement.node.get("renameType") or statement.node.get("objectType")
     if statement.kind in ("RenameStmt", "AlterOwnerStmt") and target in _SERVER_OBJECTS:
         return f"ALTER {_SERVER_OBJECTS[target]}"
@@ -207,10 +213,19 @@ def _copy_to_stdout(statement: Statement) -> bool:
 
 def _execute(conn: psycopg.Connection, statement: Statement, text: str | None = None) -> Failure | None:
     """Run the statement, or `text` on its behalf (a COMMIT the runner adds after it)."""
+    supautils = text is None and not _superuser(conn)
+    refusal = reserved_refusal(statement.kind, statement.node) if supautils else None
+    if refusal:
+        rollback_open(conn)
+        return Failure(at(statement), refusal, NEEDS_SUPERUSER_HINT, INSUFFICIENT_PRIVILEGE)
+    calls = privileged_call(statement.kind, statement.node) if supautils else None
     fired = threading.Event()
     try:
         with _WATCHDOG.guard(conn, fired):
-            if text is None and _copy_to_stdout(statement):
+            if calls:
+                for call, arguments in calls:
+                    conn.execute(call, arguments)
+            elif text is None and _copy_to_stdout(statement):
                 _discard_copy_out(conn, statement.text)
             else:
                 conn.execute(statement.text if text is None else text)
@@ -220,6 +235,11 @@ def _execute(conn: psycopg.Connection, statement: Statement, text: str | None = 
         rollback_open(conn)
         return failure_of(statement, err, timed_out=fired.is_set())
     return None
+
+
+def _superuser(conn: psycopg.Connection) -> bool:
+    """Whether the session acts as a superuser now (PostgreSQL reports it on login and on SET ROLE)."""
+    return conn.info.parameter_status("is_superuser") == "on"
 
 
 class _Watchdog:
@@ -283,7 +303,7 @@ def _discard_copy_out(conn: psycopg.Connection, text: str) -> None:
 def _session_ended(statement: Statement, err: psycopg.Error) -> Failure:
     return Failure(
         at(statement),
-        f"the statement ended the session ({' '.join(str(err).split())}); nothing after it could run, "
+        f"the statement ended the session ({excerpt(str(err))}); nothing after it could run, "
         "so the dynamic stage stopped here",
         "do not terminate backends or close the connection from a migration",
         err.diag.sqlstate,
@@ -307,7 +327,7 @@ def failure_of(statement: Statement, err: psycopg.Error, timed_out: bool = False
     `timed_out`: the checker canceled the statement itself (the file had turned the timeout off).
     """
     diag = err.diag
-    primary = diag.message_primary or " ".join(str(err).split())
+    primary = excerpt(diag.message_primary or " ".join(str(err).split()))
     if diag.sqlstate == QUERY_CANCELED and (timed_out or "statement timeout" in primary):
         return Failure(
             error_location(statement, err),
@@ -316,9 +336,26 @@ def failure_of(statement: Statement, err: psycopg.Error, timed_out: bool = False
             f"(default {STATEMENT_TIMEOUT_SECONDS} s)",
             diag.sqlstate,
         )
-    message = primary + (f" ({diag.message_detail})" if diag.message_detail else "")
-    hint = diag.message_hint or "fix the statement so that PostgreSQL accepts it"
+    message = primary + (f" ({excerpt(diag.message_detail)})" if diag.message_detail else "")
+    if diag.sqlstate == INSUFFICIENT_PRIVILEGE or "must be superuser" in primary:
+        hint = NEEDS_SUPERUSER_HINT
+    else:
+        hint = excerpt(diag.message_hint or "fix the statement so that PostgreSQL accepts it")
     return Failure(error_location(statement, err), message, hint, diag.sqlstate)
+
+
+def excerpt(text: str) -> str:
+    """`text` on one line and cut to EXCERPT_CHARACTERS; each quoted value in it to QUOTED_CHARACTERS.
+
+    PostgreSQL quotes the offending value in many messages ("invalid input syntax for type
+    integer: \"...\""): whatever a statement read ends up there, so only its start is kept.
+    """
+    parts = " ".join(text.split()).split('"')
+    for index in range(1, len(parts) - 1, 2):
+        if len(parts[index]) > QUOTED_CHARACTERS:
+            parts[index] = parts[index][:QUOTED_CHARACTERS] + "..."
+    line = '"'.join(parts)
+    return line if len(line) <= EXCERPT_CHARACTERS else line[:EXCERPT_CHARACTERS] + "..."
 
 
 def error_location(statement: Statement, err: psycopg.Error) -> Location:

@@ -1,12 +1,16 @@
 """The dynamic stage: the runbook's steps on a throwaway Supabase-like PostgreSQL.
 
+Who runs what (privileges.py): the superuser runs the seed and the checker's own catalog queries;
+the baseline, migrations, rollbacks, smoke files and RLS probes run on a connection logged in as
+Supabase's non-superuser `postgres`, so a pull request's SQL cannot read the machine.
+
 1. Start the engine, apply the Supabase seed and the baseline files, then the pre-checks: the
    baseline's tables exist, and nothing a migration will create exists yet.
 2. Snapshot the catalog, then apply each migration statement by statement (its own BEGIN/COMMIT
    govern; with `transaction = "runner"` the whole file runs in one transaction, as the Supabase
    CLI does). A failure stops that migration, and the ones after it, which build on it.
 3. Validate what the SQL declares: objects, keys, row level security, policies.
-4. Run the policy's smoke files as the superuser in a transaction that is rolled back.
+4. Run the policy's smoke files in a transaction that is rolled back.
 5. Probe row level security with two synthetic users (see probes.py).
 6. Roll back and compare snapshots, then apply again.
 
@@ -46,6 +50,7 @@ from checker.dynamic.apply import (
 from checker.dynamic.collect import Collector, Location, Timings, at, shown_path
 from checker.dynamic.engines import EngineOptions, open_engine
 from checker.dynamic.engines.cleanup import sigterm_as_interrupt
+from checker.dynamic.privileges import prepare_migrating_session
 from checker.dynamic.probes import probe_unit
 from checker.dynamic.rollback import ROLLBACK, report_differences
 from checker.dynamic.seed import apply_seed
@@ -80,17 +85,30 @@ def run_dynamic(
     with sigterm_as_interrupt(), ExitStack() as stack:
         with clock.phase("start"):
             uri = stack.enter_context(open_engine(engine_name, options))
-            conn = stack.enter_context(_connect(uri))
+            admin = stack.enter_context(_connect(uri))
         try:
-            Run(conn, policy, out, clock).run(units, baseline)
+            with clock.phase("seed"):
+                conn = _seed(admin, uri, stack)
+            Run(admin, conn, policy, out, clock).run(units, baseline)
         except psycopg.Error as err:
-            error = _engine_error(conn, err)
+            error = _engine_error(admin, err)
             if error is err:
                 raise
             raise error from None
         with clock.phase("stop"):
             stack.close()
     return out.findings
+
+
+def _seed(admin: psycopg.Connection, uri: str, stack: ExitStack) -> psycopg.Connection:
+    """Seed as the superuser, then log in as the non-superuser that runs the project's SQL."""
+    try:
+        apply_seed(admin)
+    except psycopg.Error as err:
+        raise EngineError(f"the Supabase seed failed: {' '.join(str(err).split())}") from None
+    session = prepare_migrating_session(admin, uri)
+    stack.callback(session.drop, admin)
+    return stack.enter_context(session.connect(with_statement_timeout(session.uri)))
 
 
 def _connect(uri: str) -> psycopg.Connection:
@@ -124,6 +142,10 @@ class Applied:
 
 @dataclass
 class Run:
+    """One run of the stage. `admin` is the superuser: the checker's own catalog queries only.
+    `conn` logged in as the non-superuser `postgres`: everything the project wrote, and the probes."""
+
+    admin: psycopg.Connection
     conn: psycopg.Connection
     policy: Policy
     out: Collector
@@ -142,14 +164,12 @@ class Run:
             return
 
     def _steps(self, units: list[MigrationUnit], baseline: list[Path]) -> None:
-        with self.clock.phase("seed"):
-            self._seed()
         with self.clock.phase("baseline"):
             if not self._baseline(baseline):
                 return
         if units:
             with self.clock.phase("precheck"):
-                precheck_baseline(self.conn, units[0].before, self.out)
+                precheck_baseline(self.admin, units[0].before, self.out)
         complete = self._apply_all(units)
         if complete:
             with self.clock.phase("smoke"):
@@ -157,12 +177,6 @@ class Run:
         self._rollback_chain()
 
     # --- setup ---------------------------------------------------------------------------------
-
-    def _seed(self) -> None:
-        try:
-            apply_seed(self.conn)
-        except psycopg.Error as err:
-            raise EngineError(f"the Supabase seed failed: {' '.join(str(err).split())}") from None
 
     def _baseline(self, files: list[Path]) -> bool:
         for path in files:
@@ -201,9 +215,9 @@ class Run:
         for index, unit in enumerate(units):
             context = RuleContext(unit, self.policy)
             with self.clock.phase("precheck"):
-                precheck_unit(self.conn, context, self.out)
+                precheck_unit(self.admin, context, self.out)
             with self.clock.phase("rollback"):
-                before = take_snapshot(self.conn)
+                before = take_snapshot(self.admin)
             with self.clock.phase("apply"):
                 failure = self._run(unit.migration)
             if failure:
@@ -212,7 +226,7 @@ class Run:
                 self._report(APPLY, failure, "validation, probes and rollback of this migration were skipped")
                 return False
             with self.clock.phase("validate"):
-                validate_unit(self.conn, context, self.out)
+                validate_unit(self.admin, context, self.out)
             with self.clock.phase("probes"):
                 probe_unit(self.conn, context, self.out)
             self.applied.append(Applied(unit, context, before))
@@ -244,7 +258,7 @@ class Run:
                 self.out.findings.append(parsed.syntax_error)
                 continue
             touched = _tables_touched(parsed)
-            missing = sorted(ref.qualified for ref in touched if object_exists(self.conn, ref) is False)
+            missing = sorted(ref.qualified for ref in touched if object_exists(self.admin, ref) is False)
             if missing or not touched & created:
                 why = (
                     f"it uses {', '.join(missing)}, which the database does not have"
@@ -286,7 +300,7 @@ class Run:
                 break
             with self.clock.phase("rollback"):
                 failure = self._run(rollback)
-                differences = [] if failure else diff_snapshots(applied.before, take_snapshot(self.conn))
+                differences = [] if failure else diff_snapshots(applied.before, take_snapshot(self.admin))
             if failure:
                 self._report(
                     ROLLBACK, failure, "the rollback does not run, so the migration cannot be undone"

@@ -68,6 +68,22 @@ def fetch_server_version(uri: str) -> str:
 
 PGDATA_NAME = "data"
 
+# The superuser an engine's server is initialised with, as on Supabase; `postgres` is made by the seed.
+BOOTSTRAP_SUPERUSER = "supabase_admin"
+
+# All a PostgreSQL server process needs from its environment; nothing of the checker's (CI tokens).
+_SERVER_ENVIRONMENT = {
+    "PATH": "/usr/local/bin:/usr/bin:/bin",
+    "LANG": "C.UTF-8",
+    "LC_ALL": "C.UTF-8",
+    "TZ": "UTC",
+}
+
+
+def server_environment() -> dict[str, str]:
+    """The environment a server process (initdb, postgres) is started with."""
+    return dict(_SERVER_ENVIRONMENT)
+
 
 class ServerDirEngine(Engine):
     """An engine that runs its own server from a data directory inside a temporary directory."""

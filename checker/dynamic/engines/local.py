@@ -1,8 +1,13 @@
 """The `local` engine: PostgreSQL binaries already installed on this machine (e.g. Debian's postgresql-15).
 
-The server lives in a temp directory (data + Unix socket, no TCP), runs with fsync off (the data is
-thrown away anyway), and `stop()` is an immediate shutdown followed by removing the directory.
-PostgreSQL refuses to run as root, so under root initdb/postgres run as a dedicated system user.
+The server lives in a temp directory only this run can reach (mode 0700: data + Unix socket, no TCP),
+runs with fsync off (the data is thrown away anyway), and `stop()` is an immediate shutdown followed
+by removing the directory. PostgreSQL refuses to run as root, so under root initdb/postgres run as a
+dedicated system user. The server gets a minimal environment, never the checker's own: a CI job's
+tokens must not be readable through the server's /proc/<pid>/environ.
+
+Its bootstrap superuser is `supabase_admin`, as on Supabase; the seed then creates `postgres` as the
+non-superuser that runs migrations (see checker/dynamic/privileges.py).
 """
 
 from __future__ import annotations
@@ -19,7 +24,13 @@ from pathlib import Path
 from urllib.parse import quote
 
 from checker.dynamic.engines import cleanup
-from checker.dynamic.engines.base import EngineOptions, ServerDirEngine, fetch_server_version
+from checker.dynamic.engines.base import (
+    BOOTSTRAP_SUPERUSER,
+    EngineOptions,
+    ServerDirEngine,
+    fetch_server_version,
+    server_environment,
+)
 from checker.errors import EngineError
 
 # The same unprivileged account the embedded engine's library creates, so a machine gains one user, not two.
@@ -130,23 +141,30 @@ class LocalEngine(ServerDirEngine):
             return error.message
         return None
 
+    def bindir(self) -> Path:
+        return find_bindir(self.options)
+
     def start(self) -> str:
         cleanup.track(self)
-        bindir = find_bindir(self.options)
+        bindir = self.bindir()
         run_as = unprivileged_user()
-        run_as.own(self.make_tempdir())
+        tempdir = self.make_tempdir()
+        tempdir.chmod(0o700)  # data and socket: reachable by this run's user (and root) only
+        run_as.own(tempdir)
         self._initdb(bindir, run_as)
         self._launch(bindir, run_as)
         self._wait_ready()
-        uri = f"postgresql://postgres@/postgres?host={quote(str(self.tempdir), safe='/')}"
+        uri = f"postgresql://{BOOTSTRAP_SUPERUSER}@/postgres?host={quote(str(self.tempdir), safe='/')}"
         self._version = fetch_server_version(uri)
         return uri
 
     def _initdb(self, bindir: Path, run_as: RunAs) -> None:
-        args = [str(bindir / "initdb"), "-D", str(self.pgdata), "-A", "trust", "-U", "postgres"]
+        args = [str(bindir / "initdb"), "-D", str(self.pgdata), "-A", "trust", "-U", BOOTSTRAP_SUPERUSER]
         args += ["-E", "UTF8", "--locale=C", "--no-sync", "--no-instructions"]
         kwargs = run_as.subprocess_kwargs()
-        done = subprocess.run(args, capture_output=True, text=True, cwd=self.tempdir, **kwargs)
+        done = subprocess.run(
+            args, capture_output=True, text=True, cwd=self.tempdir, env=server_environment(), **kwargs
+        )
         if done.returncode != 0:
             last = (done.stderr.strip().splitlines() or ["no output"])[-1]
             raise EngineError(f"initdb failed ({bindir}): {last}")
@@ -163,6 +181,7 @@ class LocalEngine(ServerDirEngine):
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 cwd=self.tempdir,
+                env=server_environment(),
                 start_new_session=True,
                 **run_as.subprocess_kwargs(),
             )

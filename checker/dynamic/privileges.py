@@ -1,0 +1,299 @@
+"""Who runs what in the dynamic stage, as on a hosted Supabase project.
+
+On Supabase, migrations run as `postgres`, which is not a superuser; the supautils extension lets it
+create the extensions Supabase offers (running just that statement as `supabase_admin`) and reserves
+Supabase's own roles, memberships and most server settings. Here:
+
+- the superuser (`supabase_admin`, or the role of `--dsn`) runs only the seed and the checker's own
+  catalog queries (pre-checks, snapshots, validation);
+- everything a project wrote — baseline, migrations, rollbacks, smoke files — and the RLS probes run
+  on a connection that logged in as `postgres` (or, on a `--dsn` server whose `postgres` is a
+  superuser, as a role made for the run with postgres's attributes). Logging in as that role, not
+  `SET ROLE`, is what matters: a session that started as a superuser can always become one again;
+- `create extension`, `alter extension ... update` and `drop extension` of an extension in
+  `PRIVILEGED_EXTENSIONS` run through SECURITY DEFINER functions of the schema `PRIVATE_SCHEMA`,
+  inside the migration's own transaction, as supautils does. Those functions accept nothing else;
+- statements on `RESERVED_ROLES` and grants of `RESERVED_MEMBERSHIPS` are refused as on Supabase.
+
+The facts are supabase/postgres's supautils configuration (ansible/files/postgresql_config/
+supautils.conf.j2) and its extension scripts (postgresql_extension_custom_scripts/).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import secrets
+from dataclasses import dataclass
+
+import psycopg
+from psycopg import sql
+from psycopg.conninfo import make_conninfo
+
+from checker.errors import EngineError
+from checker.model.objects import option_value
+
+MIGRATING_ROLE = "postgres"
+PRIVATE_SCHEMA = "checker_supautils"
+
+# supautils.privileged_extensions
+PRIVILEGED_EXTENSIONS = frozenset(
+    {
+        "address_standardizer", "address_standardizer_data_us", "autoinc", "bloom", "btree_gin",
+        "btree_gist", "citext", "cube", "dblink", "dict_int", "dict_xsyn", "earthdistance",
+        "fuzzystrmatch", "hstore", "http", "hypopg", "index_advisor", "insert_username", "intarray",
+        "isn", "ltree", "moddatetime", "orioledb", "pg_cron", "pg_graphql", "pg_hashids",
+        "pg_jsonschema", "pg_net", "pg_partman", "pg_repack", "pg_stat_monitor", "pg_stat_statements",
+        "pg_tle", "pg_trgm", "pg_walinspect", "pgaudit", "pgcrypto", "pgjwt", "pg_prewarm", "pgmq",
+        "pgroonga", "pgroonga_database", "pgrouting", "pgrowlocks", "pgstattuple", "pgsodium", "pgtap",
+        "plcoffee", "pljava", "plls", "plpgsql", "plpgsql_check", "plv8", "postgis", "postgis_raster",
+        "postgis_sfcgal", "postgis_tiger_geocoder", "postgis_topology", "postgres_fdw", "refint", "rum",
+        "seg", "sslinfo", "supabase_vault", "supautils", "tablefunc", "tcn", "timescaledb",
+        "tsm_system_rows", "tsm_system_time", "unaccent", "uuid-ossp", "vector", "wrappers"
+    }
+)
+# supautils.extensions_parameter_overrides: pg_cron always lands in pg_catalog
+EXTENSION_SCHEMA_OVERRIDES = {"pg_cron": "pg_catalog"}
+# supautils.reserved_roles ("*": the role's settings may be changed, nothing else)
+RESERVED_ROLES = (
+    "supabase_admin", "supabase_auth_admin", "supabase_storage_admin", "supabase_read_only_user",
+    "supabase_replication_admin", "dashboard_user", "pgbouncer", "service_role*", "authenticator*",
+    "authenticated*", "anon*",
+)
+# supautils.reserved_memberships
+RESERVED_MEMBERSHIPS = frozenset(
+    {"pg_read_server_files", "pg_write_server_files", "pg_execute_server_program", "authenticator"}
+)
+
+NEEDS_SUPERUSER_HINT = (
+    "on Supabase, migrations run as the non-superuser postgres, which lacks this privilege: "
+    "this statement needs superuser (or a grant Supabase does not give); it would fail there too"
+)
+
+# What supautils runs after creating these (extension-custom-scripts/<name>/after-create.sql).
+_AFTER_CREATE = {
+    "pg_cron": """
+        grant usage on schema cron to {role} with grant option;
+        grant all on all functions in schema cron to {role} with grant option;
+        grant all privileges on all tables in schema cron to {role} with grant option;
+        revoke all on table cron.job from {role};
+        grant select on table cron.job to {role} with grant option;""",
+}
+
+
+def reserved_role(name: str, settings_only: bool = False) -> bool:
+    """Whether supautils reserves the role; `settings_only`: an ALTER ROLE ... SET, allowed on `name*`."""
+    for pattern in RESERVED_ROLES:
+        if pattern.endswith("*"):
+            if fnmatch.fnmatchcase(name, pattern) and not settings_only:
+                return True
+        elif name == pattern:
+            return True
+    return False
+
+
+def _function_sql(role: str) -> str:
+    """The privileged functions; `role` (already quoted) alone may execute them."""
+    allowed = ", ".join(f"'{name}'" for name in sorted(PRIVILEGED_EXTENSIONS))
+    overrides = " ".join(
+        f"when '{name}' then '{schema}'" for name, schema in EXTENSION_SCHEMA_OVERRIDES.items()
+    )
+    after = " ".join(
+        f"when '{name}' then execute $after${script.format(role=role)}$after$;"
+        for name, script in _AFTER_CREATE.items()
+    )
+    return f"""
+create schema if not exists {PRIVATE_SCHEMA};
+revoke all on schema {PRIVATE_SCHEMA} from public;
+grant usage on schema {PRIVATE_SCHEMA} to {role};
+
+create or replace function {PRIVATE_SCHEMA}.require_privileged(name text) returns void
+language plpgsql set search_path = pg_catalog as $fn$
+begin
+  if name is null or name <> all (array[{allowed}]) then
+    raise exception insufficient_privilege using
+      message = format('permission denied to manage extension %s', name),
+      hint = 'Supabase lets postgres manage only the extensions it offers';
+  end if;
+end $fn$;
+
+create or replace function {PRIVATE_SCHEMA}.create_extension(
+  name text, in_schema text, version text, with_cascade boolean, if_not_exists boolean
+) returns void
+language plpgsql security definer set search_path = pg_catalog as $fn$
+begin
+  perform {PRIVATE_SCHEMA}.require_privileged(name);
+  if exists (select from pg_extension where extname = name) and if_not_exists then
+    raise notice 'extension "%" already exists, skipping', name;
+    return;
+  end if;
+  in_schema := case name {overrides} else in_schema end;
+  execute format('create extension %I', name)
+    || case when in_schema is null then '' else format(' schema %I', in_schema) end
+    || case when version is null then '' else format(' version %L', version) end
+    || case when with_cascade then ' cascade' else '' end;
+  case name {after} else null; end case;
+end $fn$;
+
+create or replace function {PRIVATE_SCHEMA}.alter_extension_update(name text, version text) returns void
+language plpgsql security definer set search_path = pg_catalog as $fn$
+begin
+  perform {PRIVATE_SCHEMA}.require_privileged(name);
+  execute format('alter extension %I update', name)
+    || case when version is null then '' else format(' to %L', version) end;
+end $fn$;
+
+create or replace function {PRIVATE_SCHEMA}.drop_extension(
+  name text, if_exists boolean, with_cascade boolean
+) returns void
+language plpgsql security definer set search_path = pg_catalog as $fn$
+begin
+  perform {PRIVATE_SCHEMA}.require_privileged(name);
+  execute format('drop extension %s %I', case when if_exists then 'if exists' else '' end, name)
+    || case when with_cascade then ' cascade' else '' end;
+end $fn$;
+
+revoke all on all functions in schema {PRIVATE_SCHEMA} from public;
+grant execute on function {PRIVATE_SCHEMA}.create_extension(text, text, text, boolean, boolean) to {role};
+grant execute on function {PRIVATE_SCHEMA}.alter_extension_update(text, text) to {role};
+grant execute on function {PRIVATE_SCHEMA}.drop_extension(text, boolean, boolean) to {role};
+"""
+
+
+# --- statements supautils takes over ------------------------------------------------------------
+
+
+def _sval(node: dict | None) -> str | None:
+    return (node or {}).get("String", {}).get("sval")
+
+
+def _options(node: dict) -> dict[str, dict]:
+    return {item["DefElem"]["defname"]: item["DefElem"] for item in node.get("options") or []}
+
+
+def privileged_call(kind: str, node: dict) -> list[tuple[str, list[object]]] | None:
+    """The privileged-function calls standing for an extension statement, or None for other statements.
+
+    Extensions Supabase does not offer get no call: the statement runs as it is and PostgreSQL refuses
+    it to the non-superuser, as Supabase does.
+    """
+    if kind == "CreateExtensionStmt" and node.get("extname") in PRIVILEGED_EXTENSIONS:
+        options = _options(node)
+        cascade = "cascade" in options and option_value(options["cascade"]) == "true"
+        arguments = [
+            node["extname"],
+            _sval(options.get("schema", {}).get("arg")),
+            _sval(options.get("new_version", {}).get("arg")),
+            cascade,
+            bool(node.get("if_not_exists")),
+        ]
+        return [(f"select {PRIVATE_SCHEMA}.create_extension(%s, %s, %s, %s, %s)", arguments)]
+    if kind == "AlterExtensionStmt" and node.get("extname") in PRIVILEGED_EXTENSIONS:
+        version = _sval(_options(node).get("new_version", {}).get("arg"))
+        return [(f"select {PRIVATE_SCHEMA}.alter_extension_update(%s, %s)", [node["extname"], version])]
+    if kind == "DropStmt" and node.get("removeType") == "OBJECT_EXTENSION":
+        names = [_sval(item) for item in node.get("objects") or []]
+        if names and all(name in PRIVILEGED_EXTENSIONS for name in names):
+            cascade = node.get("behavior") == "DROP_CASCADE"
+            missing_ok = bool(node.get("missing_ok"))
+            call = f"select {PRIVATE_SCHEMA}.drop_extension(%s, %s, %s)"
+            return [(call, [name, missing_ok, cascade]) for name in names]
+    return None
+
+
+def reserved_refusal(kind: str, node: dict) -> str | None:
+    """Why supautils refuses the statement on Supabase (reserved roles and memberships), or None."""
+    if kind == "GrantRoleStmt" and node.get("is_grant", False):
+        granted = [item.get("AccessPriv", {}).get("priv_name") for item in node.get("granted_roles") or []]
+        reserved = sorted(name for name in granted if name in RESERVED_MEMBERSHIPS)
+        if reserved:
+            return f"permission denied to grant role {reserved[0]}: Supabase reserves that membership"
+    names: list[str | None] = []
+    settings_only = kind == "AlterRoleSetStmt"
+    if kind in ("AlterRoleStmt", "AlterRoleSetStmt"):
+        names = [(node.get("role") or {}).get("rolename")]
+    elif kind == "DropRoleStmt":
+        names = [item.get("RoleSpec", {}).get("rolename") for item in node.get("roles") or []]
+    elif kind == "RenameStmt" and node.get("renameType") == "OBJECT_ROLE":
+        names = [node.get("subname")]
+    for name in names:
+        if name and reserved_role(name, settings_only):
+            return f'permission denied to alter role "{name}": Supabase reserves that role'
+    return None
+
+
+@dataclass
+class MigratingSession:
+    """How the migrating connection logs in, and what the run made for it (removed by `drop`)."""
+
+    uri: str
+    login_role: str
+    created_role: str | None = None
+    member_of_postgres: bool = False
+
+    @property
+    def acts_as(self) -> str:
+        """The role the project's SQL runs as: postgres, or the run's own role standing in for it."""
+        return MIGRATING_ROLE if self.created_role is None or self.member_of_postgres else self.login_role
+
+    def connect(self, timeout_uri: str) -> psycopg.Connection:
+        try:
+            return psycopg.connect(timeout_uri, autocommit=True, connect_timeout=30)
+        except psycopg.Error as err:
+            raise EngineError(
+                f"cannot log in as {self.login_role}, the non-superuser that runs migrations: "
+                f"{' '.join(str(err).split())}"
+            ) from None
+
+    def drop(self, admin: psycopg.Connection) -> None:
+        """Remove the run's own role (its objects in this database first; it has none elsewhere)."""
+        if self.created_role is not None and not (admin.closed or admin.broken):
+            role = sql.Identifier(self.created_role)
+            admin.execute(sql.SQL("drop owned by {} cascade").format(role))
+            admin.execute(sql.SQL("drop role if exists {}").format(role))
+            self.created_role = None
+
+
+def prepare_migrating_session(admin: psycopg.Connection, superuser_uri: str) -> MigratingSession:
+    """After the seed: the role that runs the project's SQL, and the privileged functions it may call.
+
+    `postgres` when it is a non-superuser that may log in (every server the checker starts). On a
+    `--dsn` server whose `postgres` is a superuser, a role of the run's own, with postgres's Supabase
+    attributes and a random password, dropped at the end; where that cannot be made, the run stops.
+    """
+    row = admin.execute(
+        "select rolsuper, rolcanlogin from pg_catalog.pg_roles where rolname = %s", [MIGRATING_ROLE]
+    ).fetchone()
+    if row is not None and not row[0] and row[1]:
+        session = MigratingSession(make_conninfo(superuser_uri, user=MIGRATING_ROLE), MIGRATING_ROLE)
+    else:
+        session = _run_role(admin, superuser_uri, member_of_postgres=row is not None and not row[0])
+    role = sql.Identifier(session.acts_as).as_string(admin)
+    admin.execute(_function_sql(role))
+    return session
+
+
+def _run_role(admin: psycopg.Connection, superuser_uri: str, member_of_postgres: bool) -> MigratingSession:
+    name = f"checker_postgres_{secrets.token_hex(6)}"
+    password = secrets.token_urlsafe(24)
+    create_role = "createrole" if admin.info.server_version >= 160000 else "nocreaterole"
+    try:
+        admin.execute(
+            sql.SQL("create role {} login nosuperuser createdb replication bypassrls {} password {}").format(
+                sql.Identifier(name), sql.SQL(create_role), sql.Literal(password)
+            )
+        )
+    except psycopg.Error as err:
+        raise EngineError(
+            "refusing to run: the migrations must run as a non-superuser, and no such role can be made "
+            f"on this server ({' '.join(str(err).split())})"
+        ) from None
+    uri = make_conninfo(superuser_uri, user=name, password=password)
+    session = MigratingSession(uri, name, created_role=name, member_of_postgres=member_of_postgres)
+    granted = ["anon", "authenticated", "service_role"] + ([MIGRATING_ROLE] if member_of_postgres else [])
+    for role in granted:
+        admin.execute(sql.SQL("grant {} to {}").format(sql.Identifier(role), sql.Identifier(name)))
+    if member_of_postgres:
+        # The project's SQL runs as postgres (owners, default privileges), from a non-superuser login.
+        setting = sql.SQL("alter role {} set role = {}")
+        admin.execute(setting.format(sql.Identifier(name), sql.Literal(MIGRATING_ROLE)))
+    return session
