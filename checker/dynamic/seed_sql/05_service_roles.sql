@@ -38,3 +38,6 @@ grant anon, authenticated, service_role to supabase_realtime_admin;
 -- Owner rights for `postgres` (20220609081115 and the webhooks script): policies, triggers, ALTER on the
 -- services' tables, and bypassing their RLS as an owner would.
 grant supabase_auth_admin, supabase_storage_admin, supabase_functions_admin to postgres;
+-- On Supabase, supautils.policy_grants (supautils.conf) lets `postgres` create policies on realtime.messages
+-- without owning it; without supautils, membership in the owner is the nearest plain-PostgreSQL equivalent.
+grant supabase_realtime_admin to postgres;
