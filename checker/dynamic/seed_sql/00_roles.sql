@@ -24,7 +24,10 @@ begin
     create role supabase_admin login superuser createdb createrole replication bypassrls;
   end if;
   if not exists (select from pg_catalog.pg_roles where rolname = 'supabase_auth_admin') then
-    create role supabase_auth_admin login noinherit createrole noreplication;
+    create role supabase_auth_admin login noinherit noreplication;
+    if current_setting('server_version_num')::int >= 160000 then  -- see above: CREATEROLE before 16
+      alter role supabase_auth_admin createrole;
+    end if;
   end if;
   if not exists (select from pg_catalog.pg_roles where rolname = 'authenticator') then
     create role authenticator login noinherit;
@@ -38,4 +41,6 @@ begin
 end
 $seed$;
 
-grant anon, authenticated, service_role, supabase_admin to authenticator;
+-- Supabase also grants supabase_admin to authenticator; not here: with the memberships below
+-- (postgres -> supabase_storage_admin -> authenticator) it would let a migration SET ROLE to a superuser.
+grant anon, authenticated, service_role to authenticator;

@@ -7,10 +7,16 @@ do $seed$
 begin
   -- GoTrue, storage-api and the webhooks log in as their admin role (NOINHERIT: only their own objects).
   if not exists (select from pg_catalog.pg_roles where rolname = 'supabase_storage_admin') then
-    create role supabase_storage_admin login noinherit createrole noreplication;
+    create role supabase_storage_admin login noinherit noreplication;
+    if current_setting('server_version_num')::int >= 160000 then  -- CREATEROLE: see 00_roles.sql
+      alter role supabase_storage_admin createrole;
+    end if;
   end if;
   if not exists (select from pg_catalog.pg_roles where rolname = 'supabase_functions_admin') then
-    create role supabase_functions_admin login noinherit createrole noreplication;
+    create role supabase_functions_admin login noinherit noreplication;
+    if current_setting('server_version_num')::int >= 160000 then  -- CREATEROLE: see 00_roles.sql
+      alter role supabase_functions_admin createrole;
+    end if;
   end if;
   -- Realtime creates its objects with SET ROLE; it never logs in.
   if not exists (select from pg_catalog.pg_roles where rolname = 'supabase_realtime_admin') then
@@ -35,9 +41,4 @@ grant pg_read_all_data to supabase_read_only_user;
 -- storage-api switches to the API roles through authenticator; realtime runs policies as them.
 grant authenticator to supabase_storage_admin;
 grant anon, authenticated, service_role to supabase_realtime_admin;
--- Owner rights for `postgres` (20220609081115 and the webhooks script): policies, triggers, ALTER on the
--- services' tables, and bypassing their RLS as an owner would.
-grant supabase_auth_admin, supabase_storage_admin, supabase_functions_admin to postgres;
--- On Supabase, supautils.policy_grants (supautils.conf) lets `postgres` create policies on realtime.messages
--- without owning it; without supautils, membership in the owner is the nearest plain-PostgreSQL equivalent.
-grant supabase_realtime_admin to postgres;
+-- postgres's memberships in these roles are granted in 99_postgres.sql, with the other rights it gets.
