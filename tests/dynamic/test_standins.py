@@ -1,0 +1,342 @@
+"""The extension stand-ins on the embedded PostgreSQL 18, checked against the real pgcrypto and uuid-ossp of
+the local PostgreSQL 15 where the two can be compared."""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+
+from checker.dynamic.standins import STANDIN_COMMENT, STANDINS, install_standins, standins_used
+
+from .helpers import require_engine
+
+pytestmark = pytest.mark.postgres
+
+_database_names = (f"standins_{n}" for n in itertools.count())
+
+# What Supabase projects and their migrations commonly call; every one must be there.
+SUPABASE_FUNCTIONS = {
+    "pgcrypto": {
+        "digest",
+        "hmac",
+        "gen_random_bytes",
+        "gen_random_uuid",
+        "crypt",
+        "gen_salt",
+        "pgp_sym_encrypt",
+        "pgp_sym_decrypt",
+        "pgp_sym_encrypt_bytea",
+        "pgp_sym_decrypt_bytea",
+    },
+    "uuid-ossp": {
+        "uuid_generate_v1",
+        "uuid_generate_v1mc",
+        "uuid_generate_v3",
+        "uuid_generate_v4",
+        "uuid_generate_v5",
+        "uuid_nil",
+        "uuid_ns_dns",
+        "uuid_ns_url",
+        "uuid_ns_oid",
+        "uuid_ns_x500",
+    },
+}
+# Control files that name a schema, as the real pg_cron's and Vault's do.
+PINNED_SCHEMA = {"pg_cron": ("pg_catalog",), "supabase_vault": ("vault",)}
+HASHES = ("md5", "sha1", "sha224", "sha256", "sha384", "sha512")
+INPUTS = ("", "abc", "grüße, 世界 🙂", "x" * 999 + "y")
+
+SIGNATURES = """
+select p.proname, pg_get_function_identity_arguments(p.oid), pg_get_function_result(p.oid),
+       p.provolatile, p.proisstrict
+from pg_depend d join pg_proc p on p.oid = d.objid
+where d.classid = 'pg_proc'::regclass and d.deptype = 'e'
+  and d.refobjid = (select oid from pg_extension where extname = %s)
+"""
+
+
+@pytest.fixture(scope="module")
+def standin_server() -> Iterator[str]:
+    """The embedded PostgreSQL 18 with the stand-ins on its extension_control_path."""
+    engine = require_engine("embedded")
+    with engine as uri:
+        assert engine.tempdir is not None
+        value = install_standins(engine.tempdir / "standins")
+        with psycopg.connect(uri, autocommit=True) as conn:
+            conn.execute(f"alter system set extension_control_path = '{value}'")
+            conn.execute("select pg_reload_conf()")
+        yield uri
+
+
+@pytest.fixture(scope="module")
+def real_server() -> Iterator[psycopg.Connection]:
+    """The local PostgreSQL 15, which has the real pgcrypto and uuid-ossp."""
+    with require_engine("local") as uri, psycopg.connect(uri, autocommit=True) as conn:
+        conn.execute('create extension pgcrypto; create extension "uuid-ossp"')
+        yield conn
+
+
+@pytest.fixture
+def conn(standin_server: str) -> Iterator[psycopg.Connection]:
+    """A connection to a fresh database on the stand-in server, with Supabase's `extensions` schema."""
+    name = next(_database_names)
+    with psycopg.connect(standin_server, autocommit=True) as admin:
+        admin.execute(f"create database {name}")
+    uri = standin_server.replace("/postgres?", f"/{name}?")
+    with psycopg.connect(uri, autocommit=True) as connection:
+        connection.execute("create schema extensions")
+        yield connection
+
+
+@pytest.fixture
+def crypto(conn: psycopg.Connection) -> psycopg.Connection:
+    conn.execute('create extension pgcrypto; create extension "uuid-ossp"')
+    return conn
+
+
+def one(conn: psycopg.Connection, query: str, params: list[object] | None = None) -> object:
+    row = conn.execute(query, params).fetchone()
+    assert row is not None
+    return row[0]
+
+
+def error_of(conn: psycopg.Connection, query: str) -> str:
+    with pytest.raises(psycopg.Error) as raised:
+        conn.execute(query)
+    return raised.value.diag.message_primary or ""
+
+
+def test_the_setting_keeps_the_servers_own_extensions_first(tmp_path) -> None:
+    value = install_standins(tmp_path)
+    assert value == f"$system:{tmp_path}"
+    assert {path.name for path in (tmp_path / "extension").glob("*.control")} == {
+        f"{name}.control" for name in STANDINS
+    }
+    assert "@include" not in (tmp_path / "extension" / "pgcrypto--1.3.sql").read_text()
+
+
+@pytest.mark.parametrize("name", sorted(STANDINS))
+def test_each_standin_creates_and_drops_cleanly(conn: psycopg.Connection, name: str) -> None:
+    for schema in PINNED_SCHEMA.get(name, ("extensions", "public")):
+        if schema == "vault":
+            conn.execute("create schema if not exists vault")  # WITH SCHEMA never creates one
+        conn.execute(f'create extension "{name}" with schema {schema} cascade')
+        assert name in {standin.name for standin in standins_used(conn)}
+        comment = "select obj_description(oid, 'pg_extension') from pg_extension where extname = %s"
+        assert str(one(conn, comment, [name])).startswith(STANDIN_COMMENT)
+        conn.execute(f'drop extension "{name}" cascade')
+        conn.execute("drop extension if exists pgcrypto")  # brought in by pgjwt's cascade
+    conn.execute(f'create extension "{name}" cascade')
+    conn.execute(f'drop extension "{name}" cascade')
+    conn.execute("drop extension if exists pgcrypto")
+    assert standins_used(conn) == []
+    leftover = conn.execute("select nspname from pg_namespace where nspname in ('net', 'cron')").fetchall()
+    assert leftover == []
+
+
+@pytest.mark.parametrize("name", sorted(PINNED_SCHEMA))
+def test_pinned_standins_refuse_other_schemas_like_the_real_ones(conn: psycopg.Connection, name: str) -> None:
+    message = error_of(conn, f"create extension {name} with schema extensions")
+    assert message == f'extension "{name}" must be installed in schema "{PINNED_SCHEMA[name][0]}"'
+
+
+@pytest.mark.parametrize("extension", sorted(SUPABASE_FUNCTIONS))
+def test_signatures_are_the_real_extensions(
+    crypto: psycopg.Connection, real_server: psycopg.Connection, extension: str
+) -> None:
+    standin = set(crypto.execute(SIGNATURES, [extension]).fetchall())
+    real = set(real_server.execute(SIGNATURES, [extension]).fetchall())
+    assert standin <= real, standin - real
+    assert SUPABASE_FUNCTIONS[extension] <= {row[0] for row in standin}
+
+
+def test_relocation_keeps_the_functions_working(crypto: psycopg.Connection) -> None:
+    crypto.execute("alter extension pgcrypto set schema extensions")
+    crypto.execute("set search_path = pg_catalog")
+    assert one(crypto, "select encode(extensions.hmac('m', 'k', 'sha1'), 'hex')") is not None
+    assert one(crypto, "select extensions.pgp_sym_decrypt(extensions.pgp_sym_encrypt('s', 'k'), 'k')") == "s"
+
+
+@pytest.mark.parametrize("algorithm", HASHES)
+def test_digest_equals_the_real_pgcrypto(
+    crypto: psycopg.Connection, real_server: psycopg.Connection, algorithm: str
+) -> None:
+    for text in INPUTS:
+        for query in ("select digest(%s::text, %s)", "select digest(convert_to(%s, 'UTF8'), %s)"):
+            assert one(crypto, query, [text, algorithm]) == one(real_server, query, [text, algorithm]), text
+
+
+@pytest.mark.parametrize("algorithm", HASHES)
+def test_hmac_equals_the_real_pgcrypto(
+    crypto: psycopg.Connection, real_server: psycopg.Connection, algorithm: str
+) -> None:
+    keys = ("", "key", "ключ", "k" * 200)  # 200 bytes: longer than every block, so the key is hashed first
+    for text, key in itertools.product(INPUTS, keys):
+        for query in ("select hmac(%s::text, %s::text, %s)", "select hmac(%s::bytea, %s::bytea, %s)"):
+            params = [text, key, algorithm]
+            assert one(crypto, query, params) == one(real_server, query, params), (text, key)
+
+
+def test_errors_read_like_the_real_pgcrypto(
+    crypto: psycopg.Connection, real_server: psycopg.Connection
+) -> None:
+    for query in (
+        "select gen_random_bytes(1025)",
+        "select digest('x', 'sha3')",
+        "select pgp_sym_decrypt(pgp_sym_encrypt('secret', 'right'), 'wrong')",
+        "select crypt('x', '')",
+    ):
+        assert error_of(crypto, query) == error_of(real_server, query), query
+
+
+def test_name_based_uuids_equal_the_real_uuid_ossp(
+    crypto: psycopg.Connection, real_server: psycopg.Connection
+) -> None:
+    namespaces = (
+        "uuid_ns_dns()",
+        "uuid_ns_url()",
+        "uuid_ns_oid()",
+        "uuid_ns_x500()",
+        "uuid_nil()",
+        "'9b1deb4d-3b7d-4bad-9bdd-2b0d7b3dcb6d'::uuid",
+    )
+    for namespace, name, version in itertools.product(namespaces, INPUTS, ("v3", "v5")):
+        query = f"select uuid_generate_{version}({namespace}, %s)"
+        assert one(crypto, query, [name]) == one(real_server, query, [name]), (namespace, name, version)
+    assert one(crypto, "select uuid_generate_v5(uuid_ns_dns(), 'www.example.com')") == uuid.uuid5(
+        uuid.NAMESPACE_DNS, "www.example.com"
+    )
+
+
+@pytest.mark.parametrize("function, version", [("v1", 1), ("v1mc", 1), ("v4", 4)])
+def test_generated_uuids_carry_version_and_variant(
+    crypto: psycopg.Connection, function: str, version: int
+) -> None:
+    made = [
+        row[0] for row in crypto.execute(f"select uuid_generate_{function}() from generate_series(1, 50)")
+    ]
+    assert len(set(made)) == 50
+    assert {(value.version, value.variant) for value in made} == {(version, uuid.RFC_4122)}
+    if version == 1:
+        assert all(value.node & (1 << 40) for value in made)  # the multicast bit of a random node
+
+
+def test_gen_random_bytes_gives_the_length_asked(crypto: psycopg.Connection) -> None:
+    lengths = crypto.execute(
+        "select length(gen_random_bytes(n)) from unnest(array[1, 14, 15, 1024]) n"
+    ).fetchall()
+    assert [row[0] for row in lengths] == [1, 14, 15, 1024]
+    assert one(crypto, "select gen_random_bytes(32) <> gen_random_bytes(32)") is True
+
+
+@pytest.mark.parametrize("kind", ["bf", "md5", "xdes", "des"])
+def test_crypt_verifies_its_own_hashes(crypto: psycopg.Connection, kind: str) -> None:
+    hashed = one(crypto, "select crypt('correct horse', gen_salt(%s))", [kind])
+    assert one(crypto, "select crypt('correct horse', %s) = %s", [hashed, hashed]) is True
+    assert one(crypto, "select crypt('wrong horse', %s) = %s", [hashed, hashed]) is False
+    assert one(crypto, "select crypt('correct horse', gen_salt(%s)) <> %s", [kind, hashed]) is True
+
+
+def test_crypt_hashes_have_the_real_shape(
+    crypto: psycopg.Connection, real_server: psycopg.Connection
+) -> None:
+    # Each hash with its salt and hash characters masked: "$x$xxxxxxxx$xxxxxxxxxxxxxxxxxxxxxx" for md5.
+    query = "select regexp_replace(crypt('pw', gen_salt(%s)), '[./A-Za-z0-9]', 'x', 'g')"
+    for kind in ("bf", "md5", "xdes", "des"):
+        assert one(crypto, query, [kind]) == one(real_server, query, [kind]), kind
+
+
+def test_pgp_sym_round_trips_and_refuses_a_wrong_key(crypto: psycopg.Connection) -> None:
+    for text in INPUTS:
+        assert one(crypto, "select pgp_sym_decrypt(pgp_sym_encrypt(%s, 'k'), 'k')", [text]) == text
+        assert (
+            one(
+                crypto,
+                "select pgp_sym_decrypt(pgp_sym_encrypt(%s, 'k', 'cipher-algo=aes256'), 'k', '')",
+                [text],
+            )
+            == text
+        )
+    data = bytes(range(256))
+    assert one(crypto, "select pgp_sym_decrypt_bytea(pgp_sym_encrypt_bytea(%s, 'k'), 'k')", [data]) == data
+    assert one(crypto, "select pgp_sym_encrypt('same', 'k') <> pgp_sym_encrypt('same', 'k')") is True
+    message = error_of(crypto, "select pgp_sym_decrypt(pgp_sym_encrypt('secret', 'k'), 'K')")
+    assert message == "Wrong key or corrupt data"
+
+
+def test_pgjwt_signs_and_verifies(conn: psycopg.Connection) -> None:
+    conn.execute("create extension pgjwt with schema extensions cascade")
+    conn.execute("set search_path = public, extensions")
+    claims = '{"sub":"1234567890","name":"John Doe","iat":1516239022}'
+    # The example token of RFC 7519's companion site jwt.io, signed with HS256 and the secret "secret".
+    assert one(conn, "select sign(%s::json, 'secret')", [claims]) == (
+        "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ"
+        ".XbPfbIHMI6arZ3Y922BhjWgQzWXcXNrz0ogtVhfEd2o"
+    )
+    token = one(conn, "select sign('{\"a\": 1, \"exp\": 4102444800}'::json, 'k', 'HS512')")
+    assert conn.execute(
+        "select payload ->> 'a', valid from verify(%s, 'k', 'HS512')", [token]
+    ).fetchone() == ("1", True)
+    assert one(conn, "select valid from verify(%s, 'other', 'HS512')", [token]) is False
+    expired = one(conn, "select sign('{\"exp\": 1}'::json, 'k')")
+    assert one(conn, "select valid from verify(%s, 'k')", [expired]) is False
+
+
+def test_pg_net_records_requests_without_sending_them(conn: psycopg.Connection) -> None:
+    conn.execute("create extension pg_net with schema extensions")
+    first = one(conn, "select net.http_get('https://example.com/a', '{\"q\": \"ä b\"}')")
+    second = one(conn, "select net.http_post('https://example.com/hook', '{\"id\": 1}'::jsonb)")
+    third = one(conn, "select net.http_delete(url := 'https://example.com/r/1', timeout_milliseconds := 100)")
+    assert isinstance(first, int) and first < second < third
+    queued = conn.execute(
+        "select id, method, url, headers, convert_from(body, 'UTF8') from net.http_request_queue order by id"
+    ).fetchall()
+    assert queued == [
+        (first, "GET", "https://example.com/a?q=%C3%A4%20b", {}, None),
+        (second, "POST", "https://example.com/hook", {"Content-Type": "application/json"}, '{"id": 1}'),
+        (third, "DELETE", "https://example.com/r/1", {}, None),
+    ]
+    assert one(conn, "select count(*) from net._http_response") == 0
+    # Supabase's post-setup names the functions by their full signatures.
+    conn.execute(
+        "alter function net.http_post(url text, body jsonb, params jsonb, headers jsonb, "
+        "timeout_milliseconds integer) security definer"
+    )
+
+
+def test_cron_schedule_records_jobs(conn: psycopg.Connection) -> None:
+    conn.execute("create extension pg_cron with schema pg_catalog")
+    unnamed = one(conn, "select cron.schedule('*/5 * * * *', 'select 1')")
+    named = one(conn, "select cron.schedule('nightly', '0 3 * * *', 'vacuum')")
+    assert one(conn, "select cron.schedule('nightly', '0 4 * * *', 'vacuum analyze')") == named
+    conn.execute("select cron.alter_job(%s, active := false)", [unnamed])
+    jobs = conn.execute(
+        "select jobid, jobname, schedule, command, active from cron.job order by jobid"
+    ).fetchall()
+    assert jobs == [
+        (unnamed, None, "*/5 * * * *", "select 1", False),
+        (named, "nightly", "0 4 * * *", "vacuum analyze", True),
+    ]
+    assert one(conn, "select cron.unschedule('nightly')") is True
+    assert one(conn, "select cron.unschedule(%s::bigint)", [unnamed]) is True
+    assert one(conn, "select count(*) from cron.job") == 0
+    assert error_of(conn, "select cron.schedule('every day', 'select 1')") == "invalid schedule: every day"
+
+
+def test_vault_keeps_secrets(conn: psycopg.Connection) -> None:
+    conn.execute("create schema vault; create extension supabase_vault with schema vault cascade")
+    secret_id = one(conn, "select vault.create_secret('s3kre3t', 'api_key', 'the API key')")
+    one(conn, "select vault.create_secret('other')")
+    rows = conn.execute(
+        "select id, name, description, decrypted_secret from vault.decrypted_secrets where name = 'api_key'"
+    ).fetchall()
+    assert rows == [(secret_id, "api_key", "the API key", "s3kre3t")]
+    conn.execute("select vault.update_secret(%s, 'rotated')", [secret_id])
+    assert (
+        one(conn, "select decrypted_secret from vault.decrypted_secrets where id = %s", [secret_id])
+        == "rotated"
+    )
