@@ -21,7 +21,8 @@ from checker.errors import EXIT_USAGE, CheckerError
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 no error-level finding; 1 error-level findings; 2 bad usage or bad input "
-    "(missing file, unparseable SQL, bad policy, unusable engine); 3 internal error; 130 interrupted."
+    "(missing file, unparseable SQL, bad policy, unusable engine, a migration not verified because no "
+    "engine here has an extension it creates); 3 internal error; 130 interrupted."
 )
 EXIT_INTERNAL = 3
 EXIT_INTERRUPTED = 130
@@ -118,6 +119,11 @@ def _engine_options(command: Callable) -> Callable:
         click.option("--pg-version", help="PostgreSQL major version (local and docker engines)."),
         click.option("--image", help="Image for --engine docker (default postgres:<major>)."),
         click.option(
+            "--accept-unverified",
+            is_flag=True,
+            help="A migration that cannot be run here (an extension no engine has) is a warning, not exit 2.",
+        ),
+        click.option(
             "--timings",
             type=click.Path(path_type=Path),
             help="Write the seconds each phase took (start, seed, apply, probes, ...) to this JSON file.",
@@ -159,7 +165,7 @@ def check(**options) -> None:
 
 
 def _dynamic_command(
-    lint_first: bool, engine, dsn, pg_bin, pg_version, image, timings, output, **common
+    lint_first: bool, engine, dsn, pg_bin, pg_version, image, accept_unverified, timings, output, **common
 ) -> None:
     from checker.dynamic.engines import EngineOptions
     from checker.run import DynamicRequest, run_verify
@@ -169,7 +175,8 @@ def _dynamic_command(
     options = EngineOptions(
         pg_bin=str(pg_bin) if pg_bin else None, pg_version=pg_version, image=image, dsn=dsn
     )
-    code, text = run_verify(DynamicRequest(engine, options, lint_first, timings), **common)
+    request = DynamicRequest(engine, options, lint_first, timings, accept_unverified)
+    code, text = run_verify(request, **common)
     _emit(text, output)
     sys.exit(code)
 

@@ -39,6 +39,8 @@ class Finding:
 
 # Findings that do not come from a rule module but from the pipeline itself.
 SYNTAX_ERROR = "syntax-error"
+# A migration the dynamic stage could not run on this machine's engines: exit 2, as bad input is.
+NOT_VERIFIED = "dynamic-not-verified"
 UNUSED_SUPPRESSION = "unused-suppression"
 INVALID_SUPPRESSION = "invalid-suppression"
 
@@ -53,6 +55,8 @@ DYNAMIC_RULES = {
     "rls-missing-policy": "An owner cannot act on their own rows: no policy grants the command",
     "dynamic-rollback": "The rollback fails, leaves objects behind or drops objects that existed before",
     "dynamic-reapply": "The migration does not apply again after its rollback",
+    "dynamic-stand-in": "An extension the migration created is the checker's stand-in on this server",
+    NOT_VERIFIED: "A migration was not run: it creates an extension no engine of this machine offers",
 }
 PIPELINE_RULES = {
     SYNTAX_ERROR: "SQL that PostgreSQL cannot parse",

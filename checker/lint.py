@@ -10,7 +10,7 @@ from pathlib import Path
 from checker import sections
 from checker.context import MigrationUnit, RuleContext, effects_of
 from checker.errors import InputError
-from checker.findings import SYNTAX_ERROR, Finding, Severity
+from checker.findings import NOT_VERIFIED, SYNTAX_ERROR, Finding, Severity
 from checker.model import Catalog
 from checker.parse import ParsedFile, parse_source
 from checker.policy import Policy
@@ -139,6 +139,7 @@ def _suppressed(finding: Finding, issue: Issue, suppressions: dict[str, FileSupp
 
 
 def exit_code(findings: list[Finding]) -> int:
-    if any(f.rule == SYNTAX_ERROR for f in findings):
+    unusable = (SYNTAX_ERROR, NOT_VERIFIED)
+    if any(f.rule in unusable and f.severity is Severity.ERROR for f in findings):
         return 2
     return 1 if any(f.severity is Severity.ERROR for f in findings) else 0

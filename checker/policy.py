@@ -38,6 +38,10 @@ class Policy:
         return self.data.get("rollback") == "required"
 
     @property
+    def accept_unverified(self) -> bool:
+        return self.data.get("unverified") == "warn"
+
+    @property
     def baseline(self) -> list[Path]:
         return [self.root / p for p in self.data.get("baseline", [])]
 

@@ -68,6 +68,7 @@ class DynamicRequest:
     options: EngineOptions
     lint_first: bool  # `check`: the static findings are part of the report
     timings_file: Path | None = None
+    accept_unverified: bool = False  # --accept-unverified: the policy's `unverified = "warn"`
 
 
 def run_verify(
@@ -76,6 +77,8 @@ def run_verify(
     from checker.dynamic.stage import run_dynamic
 
     policy, targets, baseline, result = lint_result(paths, rollback, baselines, config, changed_since)
+    if request.accept_unverified:
+        policy.data["unverified"] = "warn"
     findings = list(result.findings) if request.lint_first else []
     timings: dict[str, float] = {}
     runnable = _runnable_units(result.units)

@@ -55,9 +55,10 @@ from checker.dynamic.probes import probe_unit
 from checker.dynamic.rollback import ROLLBACK, report_differences
 from checker.dynamic.seed import apply_seed
 from checker.dynamic.snapshot import Snapshot, diff_snapshots, take_snapshot
+from checker.dynamic.standins import standins_used
 from checker.dynamic.validate import object_exists, precheck_baseline, precheck_unit, validate_unit
 from checker.errors import EngineError
-from checker.findings import Finding, Severity
+from checker.findings import NOT_VERIFIED, Finding, Severity
 from checker.lint import parse_file
 from checker.model import ObjectRef
 from checker.model.objects import tables_named
@@ -68,6 +69,7 @@ BASELINE = "dynamic-baseline"
 APPLY = "dynamic-apply"
 SMOKE = "dynamic-smoke"
 REAPPLY = "dynamic-reapply"
+STANDIN = "dynamic-stand-in"
 
 
 def run_dynamic(
@@ -84,7 +86,7 @@ def run_dynamic(
     out = Collector(policy)
     with sigterm_as_interrupt(), ExitStack() as stack:
         with clock.phase("start"):
-            uri = stack.enter_context(open_engine(engine_name, options))
+            uri = stack.enter_context(open_engine(engine_name, options, created_extensions(units)))
             admin = stack.enter_context(_connect(uri))
         try:
             with clock.phase("seed"):
@@ -152,6 +154,7 @@ class Run:
     clock: Timings
     applied: list[Applied] = field(default_factory=list)
     not_run: set[Location] = field(default_factory=set)
+    standins_reported: set[str] = field(default_factory=set)
 
     @property
     def one_transaction(self) -> bool:
@@ -212,7 +215,13 @@ class Run:
     # --- migrations ----------------------------------------------------------------------------
 
     def _apply_all(self, units: list[MigrationUnit]) -> bool:
+        offered = {row[0] for row in self.admin.execute("select name from pg_available_extensions")}
         for index, unit in enumerate(units):
+            statements = _extension_statements(unit.migration)
+            missing = [(name, where) for name, where in statements if name not in offered]
+            if missing:
+                self._not_verified(units[index:], missing)
+                return False
             context = RuleContext(unit, self.policy)
             with self.clock.phase("precheck"):
                 precheck_unit(self.admin, context, self.out)
@@ -225,12 +234,53 @@ class Run:
                 self._skip_rest(units[index + 1 :], unit)
                 self._report(APPLY, failure, "validation, probes and rollback of this migration were skipped")
                 return False
+            self._report_standins(statements)
             with self.clock.phase("validate"):
                 validate_unit(self.admin, context, self.out)
             with self.clock.phase("probes"):
                 probe_unit(self.conn, context, self.out)
             self.applied.append(Applied(unit, context, before))
         return True
+
+    def _report_standins(self, statements: list[tuple[str, Location]]) -> None:
+        """Report each stand-in extension a migration created, once a run, and where the real one is."""
+        used = {standin.name: standin for standin in standins_used(self.admin)}
+        for name, where in statements:
+            if name in used and name not in self.standins_reported:
+                self.standins_reported.add(name)
+                standin = used[name]
+                self.out.add(
+                    STANDIN,
+                    Severity.INFO,
+                    where,
+                    f"extension {name} is the checker's stand-in on this server: {standin.approximates}; "
+                    f"not reproduced: {standin.differs}",
+                    f"{standin.real_one}; verify there for the real behaviour",
+                )
+
+    def _not_verified(self, rest: list[MigrationUnit], missing: list[tuple[str, Location]]) -> None:
+        """Extensions this server lacks: the migration and those after it were not run (never blamed)."""
+        severity = Severity.WARNING if self.policy.accept_unverified else Severity.ERROR
+        version = self.admin.info.server_version // 10000
+        for name, where in missing:
+            self.out.add(
+                NOT_VERIFIED,
+                severity,
+                where,
+                f"not verified: extension {name} is not available on this PostgreSQL {version} server, so "
+                "this migration and the ones after it were not run",
+                f"{extension_provider(name)}; or accept unverified migrations as warnings "
+                '(policy `unverified = "warn"`, --accept-unverified)',
+            )
+        for unit in rest[1:]:
+            self.out.add(
+                NOT_VERIFIED,
+                Severity.INFO,
+                _file_start(unit.migration),
+                f"not verified: it runs after {rest[0].migration.path}, which needs an extension "
+                "this server lacks",
+                "see the finding on that migration",
+            )
 
     def _skip_rest(self, rest: list[MigrationUnit], failed: MigrationUnit) -> None:
         for unit in rest:
@@ -334,6 +384,49 @@ class Run:
             if failure:
                 self._report(REAPPLY, failure, "the migration does not apply again after its rollback")
                 return
+
+
+def _extension_statements(parsed: ParsedFile) -> list[tuple[str, Location]]:
+    return [
+        (statement.node["extname"], at(statement))
+        for statement in parsed.statements
+        if statement.kind == "CreateExtensionStmt"
+    ]
+
+
+def created_extensions(units: list[MigrationUnit]) -> frozenset[str]:
+    """Every extension the migrations create: what the engine must offer to verify them all."""
+    return frozenset(name for unit in units for name, _ in _extension_statements(unit.migration))
+
+
+SUPABASE_MAJOR = 15
+# Debian packages (for the local engine's PostgreSQL) of extensions Supabase offers that core lacks.
+_DEBIAN_PACKAGES = {
+    "postgis": "postgis-3",
+    "postgis_raster": "postgis-3",
+    "postgis_topology": "postgis-3",
+    "postgis_tiger_geocoder": "postgis-3",
+    "address_standardizer": "postgis-3",
+    "pg_cron": "cron",
+    "pgtap": "pgtap",
+    "hypopg": "hypopg",
+    "rum": "rum",
+    "plpgsql_check": "plpgsql-check",
+    "pgaudit": "pgaudit",
+    "pg_repack": "repack",
+    "pgrouting": "pgrouting",
+    "pg_partman": "partman",
+    "http": "http",
+}
+
+
+def extension_provider(name: str, major: int = SUPABASE_MAJOR) -> str:
+    """Where the real extension can be had, for the report (for the major Supabase runs by default)."""
+    image = "--engine docker --image supabase/postgres:<tag> (Supabase's own image has it)"
+    package = _DEBIAN_PACKAGES.get(name)
+    if package:
+        return f"install Debian's postgresql-{major}-{package} and use --engine local, or {image}"
+    return f"no Debian package provides it: use {image}"
 
 
 def _file_start(parsed: ParsedFile) -> Location:

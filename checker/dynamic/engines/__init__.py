@@ -22,10 +22,13 @@ ENGINES: dict[str, type[Engine]] = {
 AUTO_ORDER = ("embedded", "local", "docker")
 
 
-def open_engine(name: str, options: EngineOptions) -> Engine:
-    """An engine ready to `start()` (or use as `with engine as uri:`); EngineError if it cannot run here."""
+def open_engine(name: str, options: EngineOptions, extensions: frozenset[str] = frozenset()) -> Engine:
+    """An engine ready to `start()` (or use as `with engine as uri:`); EngineError if it cannot run here.
+
+    `extensions`: what the migrations create; `auto` prefers the first engine that has them all.
+    """
     if name == "auto":
-        return _pick_auto(options)
+        return _pick_auto(options, extensions)
     engine_class = ENGINES.get(name)
     if engine_class is None:
         raise EngineError(f"unknown engine {name!r}; choose one of {', '.join(ENGINE_NAMES)}")
@@ -44,14 +47,22 @@ def _auto_candidates(options: EngineOptions) -> tuple[str, ...]:
     return AUTO_ORDER
 
 
-def _pick_auto(options: EngineOptions) -> Engine:
-    reasons = []
+def _pick_auto(options: EngineOptions, extensions: frozenset[str]) -> Engine:
+    reasons, usable = [], []
     for name in _auto_candidates(options):
         reason = ENGINES[name].unavailable_reason(options)
         if reason is None:
-            return ENGINES[name](options)
-        reasons.append(f"{name}: {reason}")
-    raise EngineError("no database engine available (" + "; ".join(reasons) + ")")
+            usable.append(ENGINES[name])
+        else:
+            reasons.append(f"{name}: {reason}")
+    if not usable:
+        raise EngineError("no database engine available (" + "; ".join(reasons) + ")")
+    for engine_class in usable:
+        offered = engine_class.available_extensions(options)
+        if offered is not None and extensions <= offered:
+            return engine_class(options)
+    # None is known to have them all: the first runs what it can and reports the rest as not verified.
+    return usable[0](options)
 
 
 __all__ = ["ENGINES", "ENGINE_NAMES", "Engine", "EngineError", "EngineOptions", "open_engine"]

@@ -33,6 +33,11 @@ class Engine(abc.ABC):
         """Why this engine cannot run here (one line), or None when it looks usable. Cheap: no start."""
         return None
 
+    @classmethod
+    def available_extensions(cls, options: EngineOptions) -> frozenset[str] | None:
+        """The extensions this engine's server can create, without starting it; None when unknown."""
+        return None
+
     @abc.abstractmethod
     def start(self) -> str:
         """Start (or reach) a server and create a fresh database; return its libpq URI (superuser)."""

@@ -31,7 +31,7 @@ from checker.dynamic.engines.base import (
     fetch_server_version,
     server_environment,
 )
-from checker.dynamic.standins import install_standins
+from checker.dynamic.standins import STANDINS, install_standins
 from checker.errors import EngineError
 
 # The same unprivileged account the embedded engine's library creates, so a machine gains one user, not two.
@@ -146,6 +146,14 @@ class LocalEngine(ServerDirEngine):
     def bindir(self) -> Path:
         return find_bindir(self.options)
 
+    @classmethod
+    def available_extensions(cls, options: EngineOptions) -> frozenset[str] | None:
+        try:
+            bindir = cls(options).bindir()
+        except EngineError:
+            return None
+        return extensions_of(bindir)
+
     def start(self) -> str:
         cleanup.track(self)
         bindir = self.bindir()
@@ -236,6 +244,16 @@ class LocalEngine(ServerDirEngine):
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def extensions_of(bindir: Path) -> frozenset[str]:
+    """The extensions a server's installation offers (its control files), stand-ins included from 18 on."""
+    major = _binary_major(bindir) or ""
+    folders = (bindir.parent / "share" / "extension", Path("/usr/share/postgresql") / major / "extension")
+    names = {control.stem for folder in folders for control in folder.glob("*.control")}
+    if major.isdigit() and int(major) >= STANDINS_FROM_MAJOR:
+        names |= set(STANDINS)
+    return frozenset(names)
 
 
 def _postmaster_status(pgdata: Path) -> str | None:

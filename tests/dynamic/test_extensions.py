@@ -1,0 +1,113 @@
+"""`create extension` as on Supabase: the real one, else a stand-in, else "not verified" (exit 2).
+
+Runs the real CLI on real servers: the embedded PostgreSQL 18 (no postgis; pgcrypto as a stand-in)
+and Debian's PostgreSQL 15 with postgis (installed by .ci/run).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from checker.dynamic.engines import EngineOptions
+from checker.dynamic.engines.local import LocalEngine
+
+from .helpers import require_engine
+
+pytestmark = pytest.mark.postgres
+
+ROOT = Path(__file__).resolve().parents[2]
+
+POSTGIS_MIGRATION = """\
+create extension if not exists postgis with schema extensions;
+create table public.places (id bigint primary key, spot extensions.geometry(point, 4326));
+alter table public.places enable row level security;
+"""
+
+
+def verify(folder: Path, *args: str) -> tuple[int, list[dict]]:
+    done = subprocess.run(
+        [sys.executable, "-m", "checker", "verify", "m.sql", "--format", "json", *args],
+        cwd=folder,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert "Traceback" not in done.stdout + done.stderr, done.stderr
+    return done.returncode, json.loads(done.stdout)["findings"] if done.stdout.strip() else []
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'scratch'\n", encoding="utf-8")
+    return tmp_path
+
+
+def require_local_postgis() -> None:
+    require_engine("local")
+    if "postgis" not in (LocalEngine.available_extensions(EngineOptions()) or frozenset()):
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI=true but the local PostgreSQL has no postgis (.ci/run installs it)")
+        pytest.skip("the local PostgreSQL has no postgis (Debian: postgresql-15-postgis-3)")
+
+
+def test_an_extension_no_engine_has_is_not_verified_and_exits_2(folder: Path) -> None:
+    require_engine("embedded")
+    (folder / "m.sql").write_text(POSTGIS_MIGRATION, encoding="utf-8")
+    code, findings = verify(folder, "--engine", "embedded")
+    assert code == 2, findings
+    (finding,) = [f for f in findings if f["rule"] == "dynamic-not-verified"]
+    assert finding["severity"] == "error" and finding["line"] == 1
+    assert "extension postgis" in finding["message"] and "not verified" in finding["message"]
+    assert "postgresql-15-postgis-3" in finding["hint"] and "supabase/postgres" in finding["hint"]
+    assert [f for f in findings if f["rule"] == "dynamic-apply"] == []  # never blamed on the migration
+
+
+@pytest.mark.parametrize("accept", [("--accept-unverified",), ()])
+def test_unverified_migrations_can_be_accepted_as_warnings(folder: Path, accept: tuple[str, ...]) -> None:
+    require_engine("embedded")
+    (folder / "m.sql").write_text(POSTGIS_MIGRATION, encoding="utf-8")
+    if not accept:
+        (folder / "pyproject.toml").write_text('[tool.checker]\nunverified = "warn"\n', encoding="utf-8")
+    code, findings = verify(folder, "--engine", "embedded", *accept)
+    assert code == 0, findings
+    assert [f["severity"] for f in findings if f["rule"] == "dynamic-not-verified"] == ["warning"]
+
+
+def test_the_local_engine_with_postgis_applies_it_as_postgres(folder: Path) -> None:
+    require_local_postgis()
+    (folder / "m.sql").write_text(POSTGIS_MIGRATION, encoding="utf-8")
+    code, findings = verify(folder, "--engine", "local")
+    assert code == 0, findings
+
+
+def test_auto_picks_the_engine_that_has_every_extension(folder: Path) -> None:
+    require_local_postgis()
+    require_engine("embedded")  # first in auto's order, but without postgis
+    (folder / "m.sql").write_text(POSTGIS_MIGRATION, encoding="utf-8")
+    code, findings = verify(folder, "--engine", "auto")
+    assert code == 0, findings
+    assert not [f for f in findings if f["rule"] == "dynamic-not-verified"]
+
+
+def test_a_stand_in_is_reported_once_with_what_it_approximates(folder: Path) -> None:
+    require_engine("embedded")
+    (folder / "m.sql").write_text(
+        "drop extension if exists pgcrypto cascade;\n"
+        "create extension pgcrypto with schema extensions;\n"
+        "create table public.t (id bigint primary key, h bytea default extensions.digest('x', 'sha1'));\n"
+        "alter table public.t enable row level security;\n",
+        encoding="utf-8",
+    )
+    code, findings = verify(folder, "--engine", "embedded")
+    assert code == 0, findings
+    (standin,) = [f for f in findings if f["rule"] == "dynamic-stand-in"]
+    assert standin["severity"] == "info" and standin["line"] == 2
+    assert "pgcrypto" in standin["message"] and "not bcrypt" in standin["message"]
+    assert "postgresql-15" in standin["hint"]
