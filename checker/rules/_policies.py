@@ -8,6 +8,7 @@ once per row, and whether a write is held to the row's owner.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -29,6 +30,12 @@ PER_ROW_FUNCTIONS = frozenset(
 AUTH_USERS = ObjectRef("table", "auth", "users")
 USER_TABLES = frozenset(
     {AUTH_USERS, ObjectRef("table", "public", "users"), ObjectRef("table", "public", "profiles")}
+)
+# Who wrote or last touched a row (created_by, updatedBy, last_modified_by_id): an audit trail, not
+# ownership; a project's rows often reference their author while the whole team may edit them.
+_AUDIT_COLUMN = re.compile(
+    r"(last_?)?(created|updated|modified|deleted|inserted|changed|edited|archived|approved|reviewed)_?by"
+    r"(_?(id|user|user_?id))?"
 )
 _BUILTIN_SCHEMAS = frozenset({"pg_catalog", "auth", "extensions"})
 # Schemas Supabase owns: storage.objects carries one set of policies per bucket by design.
@@ -276,17 +283,22 @@ def _own_table_nodes(tree: object, kind: str) -> Iterator[dict]:
 
 def owner_columns(catalog: Catalog, table: ObjectRef) -> set[str]:
     """Columns that say whose row it is: compared with auth.uid() in a policy of the table, or a
-    foreign key to a table of users (auth.users, or a profile table keyed by auth.users)."""
+    foreign key to a table of users (auth.users, or a profile table keyed by auth.users) other than
+    an audit column such as created_by (a policy comparing one with auth.uid() still counts)."""
     owners: set[str] = set()
     for policy in table_policies(catalog, table):
         for tree in (policy.using, policy.with_check):
             owners.update(column for column, _ in uid_comparisons(tree))
     for fk in _foreign_keys(catalog, table):
         if _is_user_table(catalog, fk["target"]):
-            owners.update(fk.get("columns", []))
+            owners.update(column for column in fk["columns"] if not is_audit_column(column))
     obj = catalog.find(table)
     declared = obj.details.get("columns") if obj else None
     return {c for c in owners if c in declared} if declared else owners
+
+
+def is_audit_column(name: str) -> bool:
+    return _AUDIT_COLUMN.fullmatch(name.lower()) is not None
 
 
 def _foreign_keys(catalog: Catalog, table: ObjectRef) -> list[dict]:
