@@ -200,7 +200,8 @@ def test_to_public_true_write_for_authenticated_on_an_owned_table_is_an_error(
     tmp_path: Path, command: str
 ) -> None:
     clause = "with check" if command == "insert" else "using"
-    sql = NOTES + f"create policy notes_w on public.notes for {command} to authenticated\n  {clause} (true);\n"
+    policy = f"create policy notes_w on public.notes for {command} to authenticated\n  {clause} (true);\n"
+    sql = NOTES + policy
     findings = lint(tmp_path, sql)
     assert where(findings, TO_PUBLIC) == [at(sql, "true")]
     finding = only(findings, TO_PUBLIC)
