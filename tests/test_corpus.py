@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import csv
 import json
+import tomllib
+from collections import Counter
 from pathlib import Path
 
 import pytest
 from conftest import REPO_ROOT, assert_no_traceback, run_checker
 
 CORPUS = REPO_ROOT.parent / "shared" / "corpus"
+EXPECTATIONS = Path(__file__).with_name("corpus_expectations.toml")
+VERDICTS = ("true positive", "false positive")
 SAMPLE_SIZE = 30
 BAD_LINE = "selec 1;\n"
 
@@ -43,7 +47,7 @@ def _sample() -> list[Path]:
 def runner_policy(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """These projects use the Supabase CLI, which wraps each migration file in a transaction."""
     path = tmp_path_factory.mktemp("policy") / "supabase.toml"
-    path.write_text('transaction = "runner"\n', encoding="utf-8")
+    path.write_text('transaction = "runner"\nrollback = "optional"\n', encoding="utf-8")
     return path
 
 
@@ -86,6 +90,32 @@ def test_folder(row: dict, runner_policy: Path, tmp_path: Path) -> None:
     for finding in report["findings"]:
         assert Path(finding["file"]).parent == folder, finding
         assert finding["line"] >= 1 and finding["column"] >= 1
+    _assert_expected(row["dir"], report)
+
+
+def _expectations() -> dict:
+    with EXPECTATIONS.open("rb") as fh:
+        return tomllib.load(fh)["folders"]
+
+
+def _assert_expected(folder: str, report: dict) -> None:
+    """Precision is measured: every finding count per rule, and each error with its judged verdict."""
+    expected = _expectations()[folder]
+    counts = Counter(finding["rule"] for finding in report["findings"])
+    assert dict(sorted(counts.items())) == expected["counts"], folder
+    errors = sorted(
+        (Path(f["file"]).name, f["line"], f["rule"]) for f in report["findings"] if f["severity"] == "error"
+    )
+    listed = expected.get("errors", [])
+    assert errors == sorted((e["file"], e["line"], e["rule"]) for e in listed), folder
+
+
+def test_every_expected_error_has_a_verdict() -> None:
+    folders = _expectations()
+    assert set(folders) == {row["dir"] for row in _folders()}
+    for folder, expected in folders.items():
+        for error in expected.get("errors", []):
+            assert error["verdict"] in VERDICTS and error["why"].strip(), (folder, error)
 
 
 @pytest.mark.parametrize("path", _sample(), ids=lambda p: f"{p.parent.name}/{p.name}")

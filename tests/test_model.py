@@ -234,6 +234,26 @@ def test_create_index_concurrently_belongs_outside_the_transaction(tmp_path: Pat
     assert code == 1
 
 
+@pytest.mark.parametrize(
+    ("sql", "expected"),
+    [
+        # joot-app's shape: a statement, then the rest in BEGIN ... COMMIT; the COMMIT ends the
+        # runner's transaction with everything applied, as the runner's own commit would
+        ("alter type public.kind add value if not exists 'b';\nbegin;\nselect 1;\ncommit;\n", []),
+        ("begin;\nselect 1;\ncommit;\n", []),
+        # what follows a COMMIT runs outside any transaction
+        ("begin;\nselect 1;\ncommit;\nselect 2;\n", [(3, 1)]),
+        ("select 1;\ncommit;\nbegin;\nselect 2;\ncommit;\n", [(2, 1), (5, 1)]),
+    ],
+)
+def test_runner_files_may_end_the_runners_transaction_last(
+    tmp_path: Path, sql: str, expected: list[tuple[int, int]]
+) -> None:
+    _, report = _lint(tmp_path, "create type public.kind as enum ('a');\n" + sql)
+    errors = [(f["line"] - 1, f["column"]) for f in report["findings"] if f["severity"] == "error"]
+    assert errors == expected, report["findings"]
+
+
 def test_policy_rules_judge_a_policy_as_a_later_alter_policy_leaves_it(tmp_path: Path) -> None:
     table = (
         "create table public.notes (id bigint primary key,\n"

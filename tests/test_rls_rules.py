@@ -195,13 +195,68 @@ def test_to_public_deliberately_public_read_is_fine(tmp_path: Path) -> None:
     assert where(lint(tmp_path, sql), TO_PUBLIC) == []
 
 
-def test_to_public_true_for_authenticated_on_an_owned_table_is_an_error(tmp_path: Path) -> None:
-    sql = NOTES + "create policy notes_all on public.notes for select to authenticated\n  using (true);\n"
+@pytest.mark.parametrize("command", ["insert", "update", "delete", "all"])
+def test_to_public_true_write_for_authenticated_on_an_owned_table_is_an_error(
+    tmp_path: Path, command: str
+) -> None:
+    clause = "with check" if command == "insert" else "using"
+    policy = f"create policy notes_w on public.notes for {command} to authenticated\n  {clause} (true);\n"
+    sql = NOTES + policy
     findings = lint(tmp_path, sql)
     assert where(findings, TO_PUBLIC) == [at(sql, "true")]
     finding = only(findings, TO_PUBLIC)
     assert finding["severity"] == "error"
     assert "user_id" in finding["message"] and "every user's rows" in finding["message"]
+
+
+def test_to_public_true_read_of_an_owned_table_is_a_warning(tmp_path: Path) -> None:
+    sql = NOTES + "create policy notes_all on public.notes for select to authenticated\n  using (true);\n"
+    findings = lint(tmp_path, sql)
+    assert where(findings, TO_PUBLIC) == [at(sql, "true")]
+    finding = only(findings, TO_PUBLIC)
+    assert finding["severity"] == "warning"
+    assert "read every user's rows" in finding["message"] and "on purpose" in finding["message"]
+
+
+def test_to_public_supabase_quick_start_profiles_are_not_an_error(tmp_path: Path) -> None:
+    # Supabase's user-management quick-start, as its docs write it.
+    sql = (
+        "create table profiles (\n"
+        "  id uuid references auth.users not null primary key,\n"
+        "  updated_at timestamp with time zone,\n"
+        "  username text unique\n"
+        ");\n"
+        "alter table profiles enable row level security;\n"
+        'create policy "Public profiles are viewable by everyone." on profiles\n'
+        "  for select using (true);\n"
+        'create policy "Users can insert their own profile." on profiles\n'
+        "  for insert with check ((select auth.uid()) = id);\n"
+    )
+    findings = [f for f in lint(tmp_path, sql) if f["rule"] == TO_PUBLIC]
+    assert findings and all(f["severity"] == "warning" for f in findings), findings
+
+
+@pytest.mark.parametrize("column", ["created_by", "updated_by", "modified_by", "deletedBy", "inserted_by_id"])
+def test_to_public_audit_columns_do_not_make_rows_owned(tmp_path: Path, column: str) -> None:
+    sql = (
+        f"create table public.pages (id bigint primary key, {column} uuid references auth.users (id));\n"
+        "alter table public.pages enable row level security;\n"
+        "create policy pages_edit on public.pages for update to authenticated using (true);\n"
+    )
+    assert where(lint(tmp_path, sql), TO_PUBLIC) == []
+
+
+def test_to_public_audit_column_compared_with_the_user_still_owns(tmp_path: Path) -> None:
+    sql = (
+        "create table public.pages (id bigint primary key, created_by uuid references auth.users (id));\n"
+        "alter table public.pages enable row level security;\n"
+        "create policy pages_own on public.pages for delete to authenticated\n"
+        "  using ((select auth.uid()) = created_by);\n"
+        "create policy pages_edit on public.pages for update to authenticated using (true);\n"
+    )
+    findings = lint(tmp_path, sql)
+    assert where(findings, TO_PUBLIC) == [at(sql, "true")]
+    assert only(findings, TO_PUBLIC)["severity"] == "error"
 
 
 def test_to_public_true_on_a_lookup_table_is_fine(tmp_path: Path) -> None:
@@ -444,7 +499,7 @@ def test_policy_changes_a_rule_severity(tmp_path: Path) -> None:
 
 
 def test_policy_changes_the_error_variant_of_to_public(tmp_path: Path) -> None:
-    sql = NOTES + "create policy notes_all on public.notes for select to authenticated using (true);\n"
+    sql = NOTES + "create policy notes_all on public.notes for update to authenticated using (true);\n"
     lowered = lint(tmp_path, sql, policy='[tool.checker.rules.rls-policy-to-public]\nseverity = "warning"\n')
     assert only(lowered, TO_PUBLIC)["severity"] == "warning"
 

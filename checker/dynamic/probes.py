@@ -32,6 +32,7 @@ from checker.dynamic.participants import parent_policies, participant_policies
 from checker.findings import Severity
 from checker.model import ObjectRef
 from checker.model.catalog import Catalog, CatalogObject
+from checker.model.objects import quote_ident
 from checker.rules._policies import uid_comparisons
 
 LEAK = "rls-probe"
@@ -227,7 +228,7 @@ def _regclass(conn: psycopg.Connection, table: tuple[str, str]) -> str:
 
 
 def _name(table: tuple[str, str]) -> str:
-    return ".".join(table)
+    return ".".join(quote_ident(part) for part in table)
 
 
 def _value_for(table: tuple[str, str], column: Column, number: int) -> sql.Composable:
@@ -236,7 +237,8 @@ def _value_for(table: tuple[str, str], column: Column, number: int) -> sql.Compo
     else:
         literal = _VALUE_BY_TYPE.get(column.base_type) or _VALUE_BY_CATEGORY.get(column.category)
         if literal is None:
-            raise CannotFill(f"no automatic value for {_name(table)}.{column.name} of type {column.type}")
+            column_name = f"{_name(table)}.{quote_ident(column.name)}"
+            raise CannotFill(f"no automatic value for {column_name} of type {column.type}")
         expression = f"{literal.replace('{n}', str(number))}::{column.type}"
     return sql.SQL(expression)
 
@@ -592,8 +594,10 @@ def user_columns(facts: Filler, table: tuple[str, str]) -> list[str]:
 
 # --- the probe stage -----------------------------------------------------------------------------
 
+# Each permissive policy that lets the role run the command, and whether it is a deliberate public
+# read: FOR SELECT with USING (true) written as such (pg_policies deparses it as `true`).
 _GRANTING = """
-select policyname::text from pg_catalog.pg_policies
+select policyname::text, cmd = 'SELECT' and qual = 'true' from pg_catalog.pg_policies
 where schemaname = %(schema)s and tablename = %(table)s and permissive = 'PERMISSIVE'
   and cmd in (%(command)s, 'ALL') and roles && %(roles)s::name[]
 order by policyname"""
@@ -633,10 +637,13 @@ def _probe_table(conn: psycopg.Connection, table: ProbeTable, out: Collector) ->
     except psycopg.Error as err:
         _skipped(out, table.ref, table.where, f"the probe failed: {_one_line(err)}")
         return
-    for role, command, what, policies in leaks:
-        if role == "anon" and policies and rls_on:
+    for role, command, what, granting in leaks:
+        if role == "anon" and granting.policies and rls_on:
             continue  # a policy grants anon on purpose
-        _leak(out, table, role, command, what, policies, rls_on)
+        if granting.public_reads and rls_on:
+            _public_read(out, table, role, command, what, granting.public_reads)
+            continue  # the table's own policies say every row is readable: not a leak
+        _leak(out, table, role, command, what, granting.policies, rls_on)
     for command, what in prober.missing:
         message, hint = table.plan.missing(table.ref, command, what)
         out.add(MISSING, Severity.WARNING, table.where, message, hint, table.ref.qualified)
@@ -656,9 +663,18 @@ def _names(ref: ObjectRef) -> dict[str, str]:
     return {"schema": ref.schema, "table": ref.name}
 
 
-def _granting(conn: psycopg.Connection, ref: ObjectRef, role: str, command: str) -> list[str]:
+@dataclass(frozen=True)
+class Granting:
+    """The permissive policies that let a role run a command, and which of them are public reads."""
+
+    policies: list[str]
+    public_reads: list[str]
+
+
+def _granting(conn: psycopg.Connection, ref: ObjectRef, role: str, command: str) -> Granting:
     params = {**_names(ref), "command": command, "roles": [role, "public"]}
-    return [row[0] for row in conn.execute(_GRANTING, params).fetchall()]
+    rows = conn.execute(_GRANTING, params).fetchall()
+    return Granting([name for name, _ in rows], [name for name, public in rows if public])
 
 
 def _leak(
@@ -670,15 +686,34 @@ def _leak(
         cause = "allowed by " + ", ".join(f'policy "{p}"' for p in policies)
     else:
         cause = "no permissive policy for the command matches; check BYPASSRLS and table ownership"
-    where = next((table.policy_statements[p] for p in policies if p in table.policy_statements), table.where)
     out.add(
         LEAK,
         Severity.ERROR,
-        where,
+        _where(table, policies),
         f"row level security leak on {table.ref.qualified}: {command} as {role}: {what} ({cause})",
         table.plan.leak_hint(table.ref, command),
         table.ref.qualified,
     )
+
+
+def _public_read(
+    out: Collector, table: ProbeTable, role: str, command: str, what: str, policies: list[str]
+) -> None:
+    named = ", ".join(f'policy "{p}"' for p in policies)
+    out.add(
+        LEAK,
+        Severity.INFO,
+        _where(table, policies),
+        f"public read of {table.ref.qualified} through {named}: {command} as {role}: {what}",
+        "USING (true) on a select policy reads every row on purpose; if some rows are private, "
+        "make the policy check the owner instead",
+        table.ref.qualified,
+    )
+
+
+def _where(table: ProbeTable, policies: list[str]) -> Location:
+    """The first of the policies the migration creates, or the table's CREATE TABLE."""
+    return next((table.policy_statements[p] for p in policies if p in table.policy_statements), table.where)
 
 
 def _skipped(out: Collector, ref: ObjectRef, where: Location, reason: str) -> None:

@@ -16,7 +16,7 @@ from checker.context import RuleContext
 from checker.dynamic.collect import Collector, Location, at
 from checker.findings import Severity
 from checker.model import Catalog, ObjectRef
-from checker.model.objects import TABLE_MEMBER_KINDS, user_type_ref
+from checker.model.objects import TABLE_MEMBER_KINDS, quote_ident, user_type_ref
 
 PRECHECK = "dynamic-precheck"
 VALIDATION = "dynamic-validation"
@@ -114,8 +114,9 @@ def precheck_baseline(conn: psycopg.Connection, baseline: Catalog, out: Collecto
 def precheck_unit(conn: psycopg.Connection, context: RuleContext, out: Collector) -> None:
     """Runbook 2.2: nothing the migration creates exists yet (a half-applied earlier run, a clash)."""
     created = context.created_by_migration()
+    replaced = _replaced(context)
     for ref, (statement, location) in created.items():
-        if _inside_created_table(ref, created) or object_exists(conn, ref) is not True:
+        if ref in replaced or _inside_created_table(ref, created) or object_exists(conn, ref) is not True:
             continue
         out.add(
             PRECHECK,
@@ -126,6 +127,18 @@ def precheck_unit(conn: psycopg.Connection, context: RuleContext, out: Collector
             "find out where it came from (a partial earlier run?) before migrating",
             ref.qualified,
         )
+
+
+def _replaced(context: RuleContext) -> set[ObjectRef]:
+    """Objects the migration means to replace: CREATE OR REPLACE, or a DROP before the CREATE."""
+    replaced: set[ObjectRef] = set()
+    dropped: list[ObjectRef] = []
+    for effects in context.migration_effects:
+        dropped.extend(drop.ref for drop in effects.drops)
+        for created in effects.creates:
+            if effects.statement.node.get("replace") or any(created.ref.matches(ref) for ref in dropped):
+                replaced.add(created.ref)
+    return replaced
 
 
 def _inside_created_table(ref: ObjectRef, created: dict[ObjectRef, Any]) -> bool:
@@ -139,7 +152,7 @@ _CONSTRAINTS = """
 select co.contype::text,
        array(select a.attname::text from unnest(co.conkey) k
              join pg_catalog.pg_attribute a on a.attrelid = co.conrelid and a.attnum = k),
-       rn.nspname || '.' || rc.relname
+       rn.nspname::text, rc.relname::text
 from pg_catalog.pg_constraint co
 left join pg_catalog.pg_class rc on rc.oid = co.confrelid
 left join pg_catalog.pg_namespace rn on rn.oid = rc.relnamespace
@@ -186,24 +199,30 @@ def _invalid(out: Collector, where: Location, message: str, ref: ObjectRef, hint
 def _check_keys(
     conn: psycopg.Connection, table: ObjectRef, details: dict, where: Location, out: Collector
 ) -> None:
+    # Names on both sides as PostgreSQL stores them (case kept, no quotes): `user`, `userId`.
     rows = conn.execute(_CONSTRAINTS, {"schema": table.schema, "name": table.name}).fetchall()
-    present = {(contype, frozenset(columns), target) for contype, columns, target in rows}
+    present = {(contype, frozenset(columns), (schema, name)) for contype, columns, schema, name in rows}
     present_keys = {(contype, columns) for contype, columns, _ in present}
     wanted_pk = details.get("primary_key") or []
     if wanted_pk and ("p", frozenset(wanted_pk)) not in present_keys:
-        _invalid(out, where, f"primary key ({', '.join(wanted_pk)}) missing on {table.qualified}", table)
+        _invalid(out, where, f"primary key ({_columns(wanted_pk)}) missing on {table.qualified}", table)
     for columns in details.get("unique") or []:
         # CREATE TABLE keeps one index per column set: a UNIQUE on the primary key's columns is merged into it
         if not {("u", frozenset(columns)), ("p", frozenset(columns))} & present_keys:
-            _invalid(out, where, f"unique ({', '.join(columns)}) missing on {table.qualified}", table)
+            _invalid(out, where, f"unique ({_columns(columns)}) missing on {table.qualified}", table)
     for fk in details.get("foreign_keys") or []:
-        if ("f", frozenset(fk["columns"]), fk["table"]) not in present:
+        target: ObjectRef = fk["target"]
+        if ("f", frozenset(fk["columns"]), (target.schema, target.name)) not in present:
             _invalid(
                 out,
                 where,
-                f"foreign key ({', '.join(fk['columns'])}) -> {fk['table']} missing on {table.qualified}",
+                f"foreign key ({_columns(fk['columns'])}) -> {target.qualified} missing on {table.qualified}",
                 table,
             )
+
+
+def _columns(names: list[str]) -> str:
+    return ", ".join(quote_ident(name) for name in names)
 
 
 def _check_rls(conn: psycopg.Connection, table: ObjectRef, where: Location, out: Collector) -> None:

@@ -173,7 +173,7 @@ def _table_constraint(table: ObjectRef, con: dict, column: str | None, created: 
         details.setdefault("foreign_keys", []).append(
             {
                 "columns": fk_columns,
-                "table": target.qualified,
+                "target": target,  # the identity, names as stored; `.qualified` is for messages only
                 "location": con.get("location"),
                 "name": constraint_name(table, con, column),
             }

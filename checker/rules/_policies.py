@@ -8,6 +8,7 @@ once per row, and whether a write is held to the row's owner.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -26,7 +27,16 @@ PER_ROW_FUNCTIONS = frozenset(
     {("auth", "uid"), ("auth", "jwt"), ("auth", "role"), ("auth", "email"), ("", "current_setting")}
 )
 # Tables whose rows are users: a column referencing one of them names the owner of a row.
-USER_TABLES = frozenset({"auth.users", "public.users", "public.profiles"})
+AUTH_USERS = ObjectRef("table", "auth", "users")
+USER_TABLES = frozenset(
+    {AUTH_USERS, ObjectRef("table", "public", "users"), ObjectRef("table", "public", "profiles")}
+)
+# Who wrote or last touched a row (created_by, updatedBy, last_modified_by_id): an audit trail, not
+# ownership; a project's rows often reference their author while the whole team may edit them.
+_AUDIT_COLUMN = re.compile(
+    r"(last_?)?(created|updated|modified|deleted|inserted|changed|edited|archived|approved|reviewed)_?by"
+    r"(_?(id|user|user_?id))?"
+)
 _BUILTIN_SCHEMAS = frozenset({"pg_catalog", "auth", "extensions"})
 # Schemas Supabase owns: storage.objects carries one set of policies per bucket by design.
 SUPABASE_SCHEMAS = frozenset(
@@ -51,7 +61,7 @@ class PolicyDef:
     name: str
     table: ObjectRef
     command: str  # all | select | insert | update | delete
-    roles: tuple[str, ...]  # lower case; "public" when the policy has no TO clause or says TO public
+    roles: tuple[str, ...]  # "public" when the policy has no TO clause or says TO public
     roles_given: bool  # False: no TO clause at all
     permissive: bool
     using: dict | None
@@ -83,7 +93,7 @@ def _policy(ref: ObjectRef, details: dict, statement: Statement | None, location
         name=ref.name,
         table=ref.table_ref,  # type: ignore[arg-type]
         command=details.get("command", "all"),
-        roles=tuple(r.lower() for r in details.get("roles", ["public"])),
+        roles=tuple(details.get("roles", ["public"])),  # as stored: the parser folded unquoted names
         roles_given=bool(details.get("roles_given")),
         permissive=bool(details.get("permissive")),
         using=details.get("using"),
@@ -273,17 +283,22 @@ def _own_table_nodes(tree: object, kind: str) -> Iterator[dict]:
 
 def owner_columns(catalog: Catalog, table: ObjectRef) -> set[str]:
     """Columns that say whose row it is: compared with auth.uid() in a policy of the table, or a
-    foreign key to a table of users (auth.users, or a profile table keyed by auth.users)."""
+    foreign key to a table of users (auth.users, or a profile table keyed by auth.users) other than
+    an audit column such as created_by (a policy comparing one with auth.uid() still counts)."""
     owners: set[str] = set()
     for policy in table_policies(catalog, table):
         for tree in (policy.using, policy.with_check):
             owners.update(column for column, _ in uid_comparisons(tree))
     for fk in _foreign_keys(catalog, table):
-        if _is_user_table(catalog, fk.get("table", "")):
-            owners.update(fk.get("columns", []))
+        if _is_user_table(catalog, fk["target"]):
+            owners.update(column for column in fk["columns"] if not is_audit_column(column))
     obj = catalog.find(table)
     declared = obj.details.get("columns") if obj else None
     return {c for c in owners if c in declared} if declared else owners
+
+
+def is_audit_column(name: str) -> bool:
+    return _AUDIT_COLUMN.fullmatch(name.lower()) is not None
 
 
 def _foreign_keys(catalog: Catalog, table: ObjectRef) -> list[dict]:
@@ -295,16 +310,14 @@ def _foreign_keys(catalog: Catalog, table: ObjectRef) -> list[dict]:
     return keys
 
 
-def _is_user_table(catalog: Catalog, qualified: str) -> bool:
+def _is_user_table(catalog: Catalog, table: ObjectRef) -> bool:
     """auth.users, a usual profile table, or any table whose primary key references auth.users."""
-    if qualified in USER_TABLES:
+    if table in USER_TABLES:
         return True
-    schema, _, name = qualified.partition(".")
-    obj = catalog.find(ObjectRef("table", schema, name))
+    obj = catalog.find(table)
     primary = set(obj.details.get("primary_key", [])) if obj else set()
     return bool(primary) and any(
-        fk.get("table") == "auth.users" and set(fk.get("columns", [])) <= primary
-        for fk in _foreign_keys(catalog, obj.ref)  # type: ignore[union-attr]
+        fk["target"] == AUTH_USERS and set(fk["columns"]) <= primary for fk in _foreign_keys(catalog, table)
     )
 
 

@@ -70,11 +70,11 @@ def _covered(columns: list[str], keys: list[list[str | None]]) -> bool:
 
 
 def _issue(statement: Statement, table: ObjectRef, fk: dict) -> Issue:
-    columns = ", ".join(fk["columns"])
+    columns, target = ", ".join(fk["columns"]), fk["target"].qualified
     return Issue(
         statement,
-        f"foreign key {fk['name']} on {table.qualified} ({columns}) → {fk['table']} has no index "
-        f"starting with ({columns}): every delete or key update in {fk['table']} scans "
+        f"foreign key {fk['name']} on {table.qualified} ({columns}) → {target} has no index "
+        f"starting with ({columns}): every delete or key update in {target} scans "
         f"{table.qualified}, and so do joins along the key",
         f"create index on {table.qualified} ({columns});",
         fk.get("location"),

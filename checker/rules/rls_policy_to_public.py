@@ -1,4 +1,4 @@
-"""rls-policy-to-public: policies name the roles they are for, and never open an owned table wholesale."""
+"""rls-policy-to-public: policies name the roles they are for, and never open an owned table to writes."""
 
 from __future__ import annotations
 
@@ -69,22 +69,31 @@ def _always_true(policy: PolicyDef, ctx: RuleContext) -> Issue | None:
     if not owners:
         return None  # a lookup table nobody owns rows of: true is a deliberate open door
     roles = ", ".join(sorted(policy.client_roles))
-    verb = _VERBS[policy.command]
+    owner = sorted(owners)[0]
+    message = (
+        f"{policy.display()} ({policy.command}) is {clause.upper()} (true) for {roles} on a table whose "
+        f"rows have owners ({', '.join(sorted(owners))}): every caller can {_VERBS[policy.command]} "
+        "every user's rows"
+    )
+    hint = f"restrict it to the owner, e.g. {clause} ((select auth.uid()) = {owner})"
+    if policy.command == "select":
+        # A public read is a common, deliberate choice (public profiles); it only exposes data.
+        message += "; fine if the table is public on purpose"
+        hint = "if some rows are private, " + hint
     return Issue(
         policy.statement,  # type: ignore[arg-type]
-        f"{policy.display()} ({policy.command}) is {clause.upper()} (true) for {roles} on a table whose "
-        f"rows have owners ({', '.join(sorted(owners))}): every caller can {verb} every user's rows",
-        f"restrict it to the owner, e.g. {clause} ((select auth.uid()) = {sorted(owners)[0]})",
+        message,
+        hint,
         tree["A_Const"].get("location", policy.location),
         policy.table.qualified,
-        severity=Severity.ERROR,
+        severity=None if policy.command == "select" else Severity.ERROR,
     )
 
 
 RULE = Rule(
     id="rls-policy-to-public",
     severity=Severity.WARNING,
-    summary="Policies name their roles (TO ...); USING / WITH CHECK (true) never opens owned rows",
+    summary="Policies name their roles (TO ...); USING / WITH CHECK (true) never opens owned rows to writes",
     rationale=(
         "A policy without TO applies to PUBLIC, which on Supabase includes anon: every request made "
         "with the public API key. Writing TO authenticated says who the policy is for and keeps "
@@ -92,23 +101,28 @@ RULE = Rule(
         "asks for roles in every policy. Reads without TO are accepted when they are "
         "deliberately public, which this rule takes to mean that USING does not ask who is reading "
         "(no auth.uid(), auth.jwt(), auth.role() or current_setting()); a read that does, and every "
-        "insert, update, delete or all policy without TO, is a warning. Worse is USING (true) or WITH "
-        "CHECK (true) for anon, authenticated or public on a table whose rows belong to users (a "
-        "column compared with auth.uid() in a policy of the table, or a foreign key to auth.users, "
-        "public.users, public.profiles or another table keyed by auth.users): any client then reads or "
-        "writes every user's rows, which is an error. On lookup tables without such a column, true is "
-        "a deliberate open door and is not reported; a public read of owned rows that is really meant "
-        "(say, public profiles) is documented with a suppression comment giving the reason. "
-        "Restrictive policies only narrow access and are not checked."
+        "insert, update, delete or all policy without TO, is a warning. USING (true) or WITH CHECK "
+        "(true) for anon, authenticated or public on a table whose rows belong to users (a column "
+        "compared with auth.uid() in a policy of the table, or a foreign key to auth.users, "
+        "public.users, public.profiles or another table keyed by auth.users) is an error for insert, "
+        "update, delete and all: any client can then write, change or delete every user's rows. For "
+        "select it is a warning: a public read is often meant (Supabase's own quick-start makes "
+        "profiles viewable by everyone) and only exposes data, so it is called out for review rather "
+        "than failing the gate. Audit columns (created_by, updated_by, modified_by, deleted_by, "
+        "inserted_by, ...) record who touched a row, not who owns it, and do not make a table owned "
+        "unless a policy compares them with auth.uid(). On lookup tables without an owner column, "
+        "true is a deliberate open door and is not reported. Restrictive policies only narrow access "
+        "and are not checked."
     ),
     bad=Example(
         "begin;\n"
         "create table public.notes (id uuid primary key, user_id uuid not null references auth.users (id));\n"
         "create index notes_user_id_idx on public.notes (user_id);\n"
         "alter table public.notes enable row level security;\n"
-        "create policy notes_select on public.notes for select to authenticated using (true);\n"
-        "create policy notes_insert on public.notes for insert\n"
-        "  with check ((select auth.uid()) = user_id);\n"
+        "create policy notes_select on public.notes for select to authenticated\n"
+        "  using ((select auth.uid()) = user_id);\n"
+        "-- any signed-in user can rewrite anyone's notes\n"
+        "create policy notes_update on public.notes for update to authenticated using (true);\n"
         "commit;\n"
     ),
     good=Example(
@@ -118,8 +132,12 @@ RULE = Rule(
         "alter table public.notes enable row level security;\n"
         "create policy notes_select on public.notes for select to authenticated\n"
         "  using ((select auth.uid()) = user_id);\n"
-        "create policy notes_insert on public.notes for insert to authenticated\n"
-        "  with check ((select auth.uid()) = user_id);\n"
+        "create policy notes_update on public.notes for update to authenticated\n"
+        "  using ((select auth.uid()) = user_id) with check ((select auth.uid()) = user_id);\n"
+        "create table public.countries (code text primary key, name text not null);\n"
+        "alter table public.countries enable row level security;\n"
+        "-- nobody owns a country: reading them all is the point\n"
+        "create policy countries_read on public.countries for select to anon, authenticated using (true);\n"
         "commit;\n"
     ),
     check=check,

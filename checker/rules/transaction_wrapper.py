@@ -73,12 +73,13 @@ def _non_transactional(parsed: ParsedFile, explicit: bool) -> Iterator[Issue]:
             )
 
 
-def _wrapped_whole(parsed: ParsedFile) -> bool:
+def _commits_whole(parsed: ParsedFile) -> bool:
+    """One BEGIN and a COMMIT as the last statement: under the runner the BEGIN does nothing, and the
+    COMMIT ends the runner's transaction with the whole file applied (statements before the BEGIN
+    included), just as the runner's own commit would."""
     kinds = [transaction_kind(s) for s in parsed.statements]
     control = [k for k in kinds if k in _BEGIN or k in _END]
-    return (
-        len(control) == 2 and kinds[0] in _BEGIN and kinds[-1] == "TRANS_STMT_COMMIT" and len(kinds) > 2
-    )
+    return len(control) == 2 and control[0] in _BEGIN and kinds[-1] == "TRANS_STMT_COMMIT" and len(kinds) > 2
 
 
 def _explicit(parsed: ParsedFile) -> Iterator[Issue]:
@@ -127,8 +128,8 @@ def _explicit(parsed: ParsedFile) -> Iterator[Issue]:
 
 
 def _runner_wrapped(parsed: ParsedFile) -> Iterator[Issue]:
-    if _wrapped_whole(parsed):
-        return  # BEGIN first, COMMIT last, nothing between: the same single transaction
+    if _commits_whole(parsed):
+        return  # one BEGIN, COMMIT last: still a single transaction
     for statement in parsed.statements:
         kind = transaction_kind(statement)
         if kind in _END:
@@ -156,8 +157,9 @@ RULE = Rule(
         "one BEGIN ... COMMIT. Statements before BEGIN or after COMMIT, a COMMIT in the middle, or a "
         "nested BEGIN break that guarantee, and statements such as CREATE INDEX CONCURRENTLY or VACUUM "
         "cannot run in a transaction at all. Projects whose runner wraps each file (Supabase CLI, dbmate, "
-        'golang-migrate) set transaction = "runner" in the policy: there a file wrapped whole in BEGIN ... '
-        "COMMIT is harmless, but a COMMIT or ROLLBACK anywhere else ends the runner's transaction early."
+        'golang-migrate) set transaction = "runner" in the policy: there a file whose one BEGIN ... '
+        "COMMIT ends it (even after statements that come before the BEGIN) is harmless, but a COMMIT "
+        "or ROLLBACK anywhere else ends the runner's transaction early."
     ),
     bad=Example(
         "create table public.tags (id bigint primary key);\n"

@@ -86,14 +86,35 @@ def test_participant_and_child_tables_that_hold_pass_and_are_probed(tmp_path: Pa
     assert not only(findings, "dynamic-rollback"), findings
 
 
-def test_participant_select_open_to_everyone_is_a_leak(tmp_path: Path) -> None:
-    extra = 'create policy "pairs_select_debug" on public.pairs for select to authenticated using (true);'
+def test_participant_select_open_to_every_signed_in_user_is_a_leak(tmp_path: Path) -> None:
+    extra = (
+        'create policy "pairs_select_debug" on public.pairs for select to authenticated\n'
+        "  using ((select auth.uid()) is not null);"
+    )
     findings = pairs(tmp_path, extra=extra)
     (leak,) = only(findings, "rls-probe", Severity.ERROR)
     assert leak.message.startswith("row level security leak on public.pairs: SELECT as authenticated")
     assert "where user A takes no part" in leak.message
     assert 'policy "pairs_select_debug"' in leak.message
     assert not only(findings, "rls-missing-policy")
+
+
+def test_select_using_true_is_a_public_read_not_a_leak(tmp_path: Path) -> None:
+    extra = 'create policy "pairs_public" on public.pairs for select to authenticated using (true);'
+    findings = pairs(tmp_path, extra=extra)
+    assert not [f for f in findings if f.severity is Severity.ERROR], probe_findings(findings)
+    (public,) = only(findings, "rls-probe", Severity.INFO)
+    assert public.message.startswith('public read of public.pairs through policy "pairs_public": SELECT')
+    path = tmp_path / "pairs.sql"
+    assert (public.file, public.line) == (str(path), line_of(path, 'create policy "pairs_public"'))
+
+
+def test_all_using_true_is_still_a_leak(tmp_path: Path) -> None:
+    # USING (true) on FOR ALL opens updates and deletes too: not a read-only public door
+    extra = 'create policy "pairs_open" on public.pairs for all to authenticated using (true);'
+    leaks = [f.message for f in only(pairs(tmp_path, extra=extra), "rls-probe", Severity.ERROR)]
+    assert any("SELECT as authenticated" in m and 'policy "pairs_open"' in m for m in leaks), leaks
+    assert any("UPDATE as authenticated" in m for m in leaks), leaks
 
 
 def test_participant_left_out_by_the_policy_is_missing(tmp_path: Path) -> None:

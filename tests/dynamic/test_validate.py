@@ -1,0 +1,120 @@
+"""Pre-checks and validation on real PostgreSQL: names as PostgreSQL stores them (quoted, mixed-case,
+reserved words), and objects a migration means to replace."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from checker.findings import Finding, Severity
+
+from .helpers import require_engine
+from .test_stage import line_of, only, run, write
+
+pytestmark = pytest.mark.postgres
+
+# As `supabase db dump` writes a schema: everything quoted, a table named after a reserved word,
+# camel-case columns and constraint names, keys added by ALTER TABLE after the tables.
+QUOTED = """
+begin;
+create table "public"."user" ("id" "uuid" not null, "email" "text");
+create table "public"."Repo" (
+  "projectId" "text" not null,
+  "userId" "uuid" not null,
+  "Code" "text" not null,
+  "select" "text"
+);
+alter table only "public"."user" add constraint "user_pkey" primary key ("id");
+alter table only "public"."Repo" add constraint "Repo_pkey" primary key ("projectId");
+alter table only "public"."Repo" add constraint "Repo_Code_key" unique ("Code");
+alter table only "public"."Repo"
+  add constraint "repo_userId_fkey" foreign key ("userId") references "public"."user"("id") on delete cascade;
+alter table only "public"."Repo"
+  add constraint "Repo_self_fkey" foreign key ("select") references "public"."Repo"("projectId");
+create index "Repo_userId_idx" on "public"."Repo" ("userId");
+create index "Repo_select_idx" on "public"."Repo" ("select");
+alter table "public"."user" enable row level security;
+alter table "public"."Repo" enable row level security;
+create policy "Users manage themselves" on "public"."user" to "authenticated"
+  using ((select "auth"."uid"()) = "id");
+create policy "Owners read their repos" on "public"."Repo" for select to "authenticated"
+  using ((select "auth"."uid"()) = "userId");
+{extra}
+commit;
+"""
+ROLLBACK = 'begin;\ndrop table if exists "public"."Repo";\ndrop table if exists "public"."user";\ncommit;\n'
+
+
+@pytest.fixture(autouse=True)
+def embedded() -> None:
+    require_engine("embedded")
+
+
+def quoted(tmp_path: Path, extra: str = "") -> tuple[Path, list[Finding]]:
+    migration = write(tmp_path, "quoted.sql", QUOTED.replace("{extra}", extra))
+    return migration, run(migration, write(tmp_path, "quoted_rollback.sql", ROLLBACK), baseline=[])
+
+
+def test_quoted_names_that_exist_pass_validation(tmp_path: Path) -> None:
+    _, findings = quoted(tmp_path)
+    assert not only(findings, "dynamic-validation"), findings
+    assert not only(findings, "dynamic-rollback"), findings
+
+
+def test_missing_keys_are_named_as_sql_writes_them(tmp_path: Path) -> None:
+    # PL/pgSQL bodies are opaque to the model: the SQL declares what the DO block then undoes.
+    undo = (
+        "do $$ begin\n"
+        """  execute 'alter table "public"."Repo" drop constraint "repo_userId_fkey"';\n"""
+        """  execute 'alter table "public"."Repo" drop constraint "Repo_self_fkey"';\n"""
+        """  execute 'alter table "public"."Repo" drop constraint "Repo_Code_key"';\n"""
+        "end $$;"
+    )
+    migration, findings = quoted(tmp_path, undo)
+    errors = only(findings, "dynamic-validation", Severity.ERROR)
+    messages = sorted(f.message for f in errors)
+    assert messages == [
+        'constraint "Repo_Code_key" on public."Repo" does not exist after the migration',
+        'constraint "Repo_self_fkey" on public."Repo" does not exist after the migration',
+        'constraint "repo_userId_fkey" on public."Repo" does not exist after the migration',
+    ], messages
+    fkey = next(f for f in errors if "repo_userId_fkey" in f.message)
+    assert fkey.line == line_of(migration, 'add constraint "repo_userId_fkey"')
+
+
+def test_a_foreign_key_to_another_table_of_the_same_name_is_missing(tmp_path: Path) -> None:
+    # "User" is not "user": the model's target must match the stored name exactly, case included.
+    extra = (
+        'create table "public"."User" ("id" uuid primary key);\n'
+        'alter table "public"."User" enable row level security;\n'
+        """do $$ begin execute 'alter table "public"."Repo" drop constraint "repo_userId_fkey"'; """
+        """execute 'alter table "public"."Repo" add constraint "repo_userId_fkey" """
+        """foreign key ("userId") references "public"."User"("id") not valid'; end $$;"""
+    )
+    _, findings = quoted(tmp_path, extra)
+    messages = [f.message for f in only(findings, "dynamic-validation", Severity.ERROR)]
+    assert messages == ['foreign key ("userId") -> public."user" missing on public."Repo"'], messages
+
+
+def test_objects_the_migration_replaces_are_not_reported_as_already_there(tmp_path: Path) -> None:
+    baseline = write(
+        tmp_path,
+        "baseline.sql",
+        'create function public."getRepo"(code text) returns text language sql as $$ select code $$;\n'
+        "create table public.notes (id int primary key);\n"
+        'create policy "Notes are readable" on public.notes for select to authenticated using (true);\n',
+    )
+    migration = write(
+        tmp_path,
+        "replace.sql",
+        "begin;\n"
+        'create or replace function public."getRepo"(code text) returns text language sql\n'
+        "  set search_path = '' as $$ select upper(code) $$;\n"
+        'drop policy if exists "Notes are readable" on public.notes;\n'
+        'create policy "Notes are readable" on public.notes for select to authenticated using (id > 0);\n'
+        "create table if not exists public.notes (id int primary key);\n"
+        "commit;\n",
+    )
+    findings = run(migration, None, baseline=[baseline])
+    assert not only(findings, "dynamic-precheck"), findings
