@@ -29,10 +29,12 @@ import psycopg
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
+from checker.dynamic.seed import seed_file
 from checker.errors import EngineError
 from checker.model.objects import option_value
 
 MIGRATING_ROLE = "postgres"
+POSTGRES_SEED_FILE = "99_postgres.sql"  # what the seed gives postgres
 PRIVATE_SCHEMA = "checker_supautils"
 
 # supautils.privileged_extensions
@@ -248,6 +250,8 @@ class MigratingSession:
         """Remove the run's own role (its objects in this database first; it has none elsewhere)."""
         if self.created_role is not None and not (admin.closed or admin.broken):
             role = sql.Identifier(self.created_role)
+            database = sql.Identifier(admin.info.dbname)
+            admin.execute(sql.SQL("alter database {} owner to current_user").format(database))
             admin.execute(sql.SQL("drop owned by {} cascade").format(role))
             admin.execute(sql.SQL("drop role if exists {}").format(role))
             self.created_role = None
@@ -289,9 +293,13 @@ def _run_role(admin: psycopg.Connection, superuser_uri: str, member_of_postgres:
         ) from None
     uri = make_conninfo(superuser_uri, user=name, password=password)
     session = MigratingSession(uri, name, created_role=name, member_of_postgres=member_of_postgres)
-    granted = ["anon", "authenticated", "service_role"] + ([MIGRATING_ROLE] if member_of_postgres else [])
-    for role in granted:
-        admin.execute(sql.SQL("grant {} to {}").format(sql.Identifier(role), sql.Identifier(name)))
+    if member_of_postgres:
+        admin.execute(sql.SQL("grant {} to {}").format(sql.Identifier(MIGRATING_ROLE), sql.Identifier(name)))
+    else:
+        # The grants and memberships the seed gives postgres, given to the run's role instead.
+        with admin.transaction():
+            admin.execute("select set_config('checker.migrating_role', %s, true)", [name])
+            admin.execute(seed_file(POSTGRES_SEED_FILE))
     if member_of_postgres:
         # The project's SQL runs as postgres (owners, default privileges), from a non-superuser login.
         setting = sql.SQL("alter role {} set role = {}")

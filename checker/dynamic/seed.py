@@ -21,6 +21,11 @@ def seed_files() -> list[Traversable]:
     return sorted((item for item in folder.iterdir() if item.name.endswith(".sql")), key=lambda f: f.name)
 
 
+def seed_file(name: str) -> str:
+    """One seed file's SQL."""
+    return resources.files(SEED_PACKAGE).joinpath(name).read_text(encoding="utf-8")
+
+
 def seed_sql() -> str:
     return "\n".join(item.read_text(encoding="utf-8") for item in seed_files())
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from psycopg.conninfo import make_conninfo
 
 from checker.dynamic.engines.cleanup import postmaster_pid
 from checker.dynamic.seed import apply_seed
@@ -82,6 +83,7 @@ READS = {
     "c_function": "create function public.sys(text) returns int language c "
     "as '/lib/x86_64-linux-gnu/libc.so.6', 'system';",
     "copy_from_file": "create table public.t (v text);\ncopy public.t from '{path}';",
+    "server_environ": "select pg_read_file('/proc/' || pg_backend_pid() || '/environ')::int;",
 }
 
 
@@ -180,3 +182,30 @@ def test_the_server_process_never_sees_the_checkers_environment(
                 "where m.member = 'postgres'::regrole and r.rolname like 'pg\\_%server%'"
             ).fetchall()
             assert readers == []
+
+
+def test_a_dsn_server_whose_postgres_is_a_superuser_gets_a_run_role_dropped_after(folder: Path) -> None:
+    """Such a server (the official image) keeps its postgres; the run logs in as a role of its own."""
+    with require_engine("local") as uri, psycopg.connect(uri, autocommit=True) as conn:
+        conn.execute("create role postgres superuser login")
+        dsn = make_conninfo(uri, user="postgres")
+        (folder / "m.sql").write_text(
+            "begin;\ncreate table public.t (id uuid primary key references auth.users);\n"
+            "alter table public.t enable row level security;\n"
+            "select pg_read_file('/etc/hostname')::int;\ncommit;\n",
+            encoding="utf-8",
+        )
+        done = subprocess.run(
+            [sys.executable, "-m", "checker", "verify", "m.sql", "--engine", "dsn", "--dsn", dsn],
+            cwd=folder,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        output = done.stdout + done.stderr
+        assert done.returncode == 1 and "4:1" in output and "needs superuser" in output, output
+        assert "relation" not in output and "permission denied for table" not in output, output
+        left = conn.execute("select rolname from pg_roles where rolname like 'checker\\_postgres\\_%'")
+        assert left.fetchall() == []
+        assert conn.execute("select rolsuper from pg_roles where rolname = 'postgres'").fetchone() == (True,)

@@ -2,27 +2,34 @@
 -- roles), applied only while postgres is the non-superuser that runs migrations. Runs last: some of
 -- these roles and schemas come from earlier files. None of the server-file roles
 -- (pg_read_server_files, pg_write_server_files, pg_execute_server_program) is ever granted:
--- supautils reserves them.
+-- supautils reserves them. On a --dsn server whose postgres is a superuser, the run's own role stands
+-- in for it: this file runs again with `checker.migrating_role` set to that role.
 do $seed$
 declare
   granted text;
+  migrator text := coalesce(nullif(current_setting('checker.migrating_role', true), ''), 'postgres');
 begin
-  if not exists (select from pg_catalog.pg_roles where rolname = 'postgres' and not rolsuper) then
+  if not exists (select from pg_catalog.pg_roles where rolname = migrator and not rolsuper) then
     return;
   end if;
   -- On Supabase postgres owns the database, hence (PostgreSQL 15+) the schema public, whose owner is
   -- pg_database_owner: dumps' `alter schema public owner to postgres` and `comment on schema public` work.
   if (select datdba from pg_catalog.pg_database where datname = current_database())
-     <> 'postgres'::regrole then
-    execute format('alter database %I owner to postgres', current_database());
+     <> migrator::regrole then
+    execute format('alter database %I owner to %I', current_database(), migrator);
   end if;
+  -- initial-schema: what it creates in public is open to the API roles until RLS stops them.
+  foreach granted in array array['tables', 'functions', 'sequences'] loop
+    execute format('alter default privileges for role %I in schema public grant all on %s to anon, authenticated, '
+      'service_role', migrator, granted);
+  end loop;
   -- demote-postgres: what postgres keeps of its former superuser reach (triggers on auth.users ...).
   foreach granted in array array['auth', 'extensions', 'storage'] loop
     if exists (select from pg_catalog.pg_namespace where nspname = granted) then
-      execute format('grant all on schema %1$I to postgres;'
-        'grant all on all tables in schema %1$I to postgres;'
-        'grant all on all sequences in schema %1$I to postgres;'
-        'grant all on all routines in schema %1$I to postgres', granted);
+      execute format('grant all on schema %1$I to %2$I;'
+        'grant all on all tables in schema %1$I to %2$I;'
+        'grant all on all sequences in schema %1$I to %2$I;'
+        'grant all on all routines in schema %1$I to %2$I', granted, migrator);
     end if;
   end loop;
   -- supabase_realtime_admin stands in for supautils.policy_grants (policies on realtime.messages).
@@ -30,7 +37,7 @@ begin
     'anon', 'authenticated', 'service_role', 'pg_monitor', 'pg_read_all_data', 'pg_signal_backend',
     'supabase_realtime_admin'
   ] loop
-    execute format('grant %I to postgres', granted);
+    execute format('grant %I to %I', granted, migrator);
   end loop;
   -- Owner rights on auth, storage and webhooks (policies, triggers, ALTER on their tables). Before
   -- PostgreSQL 16 a role with CREATEROLE reaches pg_read_server_files, so postgres never joins one there.
@@ -39,7 +46,7 @@ begin
       select from pg_catalog.pg_roles where rolname = granted
         and (not rolcreaterole or current_setting('server_version_num')::int >= 160000)
     ) then
-      execute format('grant %I to postgres', granted);
+      execute format('grant %I to %I', granted, migrator);
     end if;
   end loop;
 end
