@@ -133,7 +133,8 @@ LEAKY_OWNER_TABLE = (
     "create table public.notes (id bigint primary key, user_id uuid not null references auth.users (id));\n"
     "create index notes_user_id_idx on public.notes (user_id);\n"
     "alter table public.notes enable row level security;\n"
-    "create policy notes_read on public.notes for select to authenticated using (true);\n"
+    "create policy notes_read on public.notes for select to authenticated\n"
+    "  using ((select auth.uid()) is not null);\n"  # any signed-in user reads every note
     "create policy notes_write on public.notes for insert to authenticated\n"
     "  with check ((select auth.uid()) = user_id);\n"
 )
