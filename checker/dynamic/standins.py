@@ -80,6 +80,13 @@ STANDINS: dict[str, StandIn] = {
             "Supabase has the real pg_cron (it needs shared_preload_libraries)",
         ),
         StandIn(
+            "pg_hashids",
+            "id_encode, id_decode and id_decode_once with pg_hashids 1.3's signatures; the hashids 1.0 "
+            "algorithm, so ids equal the real extension's for the same salt, minimum length and alphabet",
+            "slower (PL/pgSQL); installs into one schema (not relocatable)",
+            "Supabase has the real pg_hashids",
+        ),
+        StandIn(
             "supabase_vault",
             "schema vault, vault.secrets, vault.decrypted_secrets, create_secret and update_secret "
             "with Supabase Vault 0.3's signatures",

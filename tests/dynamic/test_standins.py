@@ -340,3 +340,39 @@ def test_vault_keeps_secrets(conn: psycopg.Connection) -> None:
         one(conn, "select decrypted_secret from vault.decrypted_secrets where id = %s", [secret_id])
         == "rotated"
     )
+
+
+HASHIDS_CASES = [
+    ((12345,), "this is my salt", 0, None),
+    ((1, 2, 3), "this is my salt", 0, None),
+    ((0,), "", 0, None),
+    ((1, 23, 456), "arbitrary salt", 16, "abcdefghijkl0123456"),
+    ((7,), "x", 25, None),
+    ((2**40, 99, 0), "", 8, None),
+    ((987654321,), "ünïcode salt", 3, "0123456789abcdefABCDEF"),
+]
+
+
+@pytest.mark.parametrize(("numbers", "salt", "min_length", "alphabet"), HASHIDS_CASES)
+def test_hashids_equal_the_reference_implementation(
+    conn: psycopg.Connection, numbers: tuple[int, ...], salt: str, min_length: int, alphabet: str | None
+) -> None:
+    """pg_hashids implements hashids 1.0; the `hashids` package on PyPI is that algorithm's reference."""
+    hashids = pytest.importorskip("hashids")
+    reference = hashids.Hashids(salt, min_length, alphabet) if alphabet else hashids.Hashids(salt, min_length)
+    conn.execute("create extension pg_hashids with schema extensions")
+    arguments = [salt, min_length, *([alphabet] if alphabet else [])]
+    rest = ", %s" * len(arguments)
+    encoded = one(conn, f"select extensions.id_encode(%s::bigint[]{rest})", [list(numbers), *arguments])
+    assert encoded == reference.encode(*numbers)
+    assert tuple(one(conn, f"select extensions.id_decode(%s{rest})", [encoded, *arguments])) == numbers
+    if len(numbers) == 1:
+        single = one(conn, f"select extensions.id_encode(%s::bigint{rest})", [numbers[0], *arguments])
+        assert single == encoded
+        assert one(conn, f"select extensions.id_decode_once(%s{rest})", [encoded, *arguments]) == numbers[0]
+
+
+def test_hashids_decode_rejects_what_it_did_not_make(conn: psycopg.Connection) -> None:
+    conn.execute("create extension pg_hashids with schema extensions")
+    assert one(conn, "select extensions.id_decode('NkK9', 'another salt')") == []
+    assert one(conn, "select extensions.id_decode('!!!')") == []
