@@ -87,6 +87,15 @@ STANDINS: dict[str, StandIn] = {
             "Supabase has the real pg_hashids",
         ),
         StandIn(
+            "pg_jsonschema",
+            "json_matches_schema, jsonb_matches_schema and jsonschema_is_valid with pg_jsonschema 0.3's "
+            "signatures; type, enum, const, properties, required, additionalProperties, patternProperties, "
+            "items, length, range, pattern, allOf/anyOf/oneOf/not and local $ref decide as JSON Schema does",
+            "format, if/then/else, dependencies and remote $ref are not checked (an instance passes them); "
+            "patterns are PostgreSQL regular expressions",
+            "Supabase has the real pg_jsonschema",
+        ),
+        StandIn(
             "supabase_vault",
             "schema vault, vault.secrets, vault.decrypted_secrets, create_secret and update_secret "
             "with Supabase Vault 0.3's signatures",

@@ -376,3 +376,60 @@ def test_hashids_decode_rejects_what_it_did_not_make(conn: psycopg.Connection) -
     conn.execute("create extension pg_hashids with schema extensions")
     assert one(conn, "select extensions.id_decode('NkK9', 'another salt')") == []
     assert one(conn, "select extensions.id_decode('!!!')") == []
+
+
+ADDRESS = {
+    "type": "object",
+    "properties": {
+        "street": {"type": "string", "minLength": 1, "maxLength": 40},
+        "zip": {"type": "string", "pattern": "^[0-9]{5}$"},
+        "tags": {"type": "array", "items": {"enum": ["home", "work"]}, "uniqueItems": True, "maxItems": 2},
+        "floor": {"type": ["integer", "null"], "minimum": 0, "exclusiveMaximum": 200},
+        "kind": {"$ref": "#/definitions/kind"},
+    },
+    "required": ["street"],
+    "additionalProperties": False,
+    "definitions": {"kind": {"oneOf": [{"const": "flat"}, {"const": "house"}]}},
+}
+PREFIXED = {"patternProperties": {"^x_": {"type": "integer"}}, "additionalProperties": {"type": "string"}}
+JSON_SCHEMA_CASES = [
+    (ADDRESS, {"street": "Main 1"}),
+    (ADDRESS, {"street": "Main 1", "zip": "12345", "tags": ["home"], "floor": 3, "kind": "flat"}),
+    (ADDRESS, {"zip": "12345"}),
+    (ADDRESS, {"street": ""}),
+    (ADDRESS, {"street": "Main 1", "zip": "1234a"}),
+    (ADDRESS, {"street": "Main 1", "tags": ["home", "home"]}),
+    (ADDRESS, {"street": "Main 1", "tags": ["garage"]}),
+    (ADDRESS, {"street": "Main 1", "floor": 2.5}),
+    (ADDRESS, {"street": "Main 1", "floor": 200}),
+    (ADDRESS, {"street": "Main 1", "floor": None}),
+    (ADDRESS, {"street": "Main 1", "kind": "castle"}),
+    (ADDRESS, {"street": "Main 1", "extra": 1}),
+    (ADDRESS, ["not", "an", "object"]),
+    ({"anyOf": [{"type": "string"}, {"type": "number", "multipleOf": 0.5}]}, 1.5),
+    ({"anyOf": [{"type": "string"}, {"type": "number", "multipleOf": 0.5}]}, 1.25),
+    ({"not": {"type": "null"}, "minProperties": 1}, {}),
+    ({"items": [{"type": "integer"}, {"type": "string"}], "minItems": 1}, [1, "a", True]),
+    ({"items": [{"type": "integer"}, {"type": "string"}]}, ["a"]),
+    (PREFIXED, {"x_a": 1, "b": "c"}),
+    (PREFIXED, {"x_a": "1"}),
+    (True, 42),
+    (False, 42),
+]
+
+
+@pytest.mark.parametrize(("schema", "instance"), JSON_SCHEMA_CASES)
+def test_jsonschema_agrees_with_the_reference_validator(
+    conn: psycopg.Connection, schema: object, instance: object
+) -> None:
+    """For the keywords the stand-in checks, it decides as the jsonschema package's Draft 7 validator."""
+    import json
+
+    import jsonschema
+
+    conn.execute("create extension pg_jsonschema with schema extensions")
+    expected = jsonschema.Draft7Validator(schema).is_valid(instance)
+    arguments = [json.dumps(schema), json.dumps(instance)]
+    assert one(conn, "select extensions.json_matches_schema(%s::json, %s::json)", arguments) is expected
+    assert one(conn, "select extensions.jsonb_matches_schema(%s::json, %s::jsonb)", arguments) is expected
+    assert one(conn, "select extensions.jsonschema_is_valid(%s::json)", arguments[:1]) is True
