@@ -279,3 +279,30 @@ def test_new_public_table_is_open_to_anon_until_rls_and_service_role_bypasses_rl
     assert rows_seen_as(conn, "authenticated", "notes") == 0
     assert rows_seen_as(conn, "service_role", "notes") == 1
     conn.execute("drop table public.notes")
+
+
+PLATFORM_ALREADY_THERE = """
+create role postgres login nosuperuser;
+create schema auth;
+create table auth.users (instance_id uuid, id uuid primary key, email text, kept_column text);
+create function auth.uid() returns uuid language sql stable
+  as $$ select '00000000-0000-0000-0000-0000000000aa'::uuid $$;
+create schema storage;
+create table storage.buckets (id text primary key, name text, public boolean);
+create schema extensions;
+"""
+
+
+def test_seed_runs_on_a_server_that_already_has_the_platform_objects() -> None:
+    """As on a real supabase/postgres image: what exists is kept as it is, and the rest is added."""
+    with require_engine("local") as uri, psycopg.connect(uri, autocommit=True) as conn:
+        conn.execute(PLATFORM_ALREADY_THERE)
+        apply_seed(conn)
+        apply_seed(conn)
+        assert conn.execute("select auth.uid()::text").fetchone() == ("00000000-0000-0000-0000-0000000000aa",)
+        columns = {row[0] for row in conn.execute(
+            "select attname from pg_attribute where attrelid = 'auth.users'::regclass and attnum > 0"
+        )}
+        assert "kept_column" in columns
+        assert conn.execute("select to_regclass('storage.objects') is not null").fetchone() == (True,)
+        assert conn.execute("select to_regclass('auth.identities') is not null").fetchone() == (True,)

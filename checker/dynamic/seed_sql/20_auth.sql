@@ -68,7 +68,14 @@ create table if not exists auth.users (
 );
 comment on table auth.users is 'Auth: Stores user login data within a secure schema.';
 -- SSO users may share an e-mail address with a password user; nobody else may.
-create unique index if not exists users_email_partial_key on auth.users (email) where is_sso_user = false;
+-- An auth.users from a GoTrue older than SSO (2022) has no is_sso_user: kept as it is, without this index.
+do $seed$
+begin
+  if exists (select from pg_catalog.pg_attribute where attrelid = 'auth.users'::regclass and attname = 'is_sso_user') then
+    create unique index if not exists users_email_partial_key on auth.users (email) where is_sso_user = false;
+  end if;
+end
+$seed$;
 create index if not exists users_instance_id_idx on auth.users (instance_id);
 
 create table if not exists auth.sessions (
