@@ -27,6 +27,7 @@ create function vault.create_secret(new_secret text, new_name text = null, new_d
                                     new_key_id uuid = null)
 returns uuid
 language sql
+security definer  -- as the real Vault's: callers write secrets only through these functions
 set search_path = ''
 begin atomic
   insert into vault.secrets (secret, name, description) values (new_secret, new_name, new_description)
@@ -37,6 +38,7 @@ create function vault.update_secret(secret_id uuid, new_secret text = null, new_
                                     new_description text = null, new_key_id uuid = null)
 returns void
 language sql
+security definer
 set search_path = ''
 begin atomic
   update vault.secrets as s
