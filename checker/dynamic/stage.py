@@ -62,8 +62,10 @@ from checker.findings import NOT_VERIFIED, Finding, Severity
 from checker.lint import parse_file
 from checker.model import ObjectRef
 from checker.model.objects import tables_named
+from checker.model.walk import find_nodes
 from checker.parse import ParsedFile
 from checker.policy import Policy
+from checker.rules._policies import call_name
 
 BASELINE = "dynamic-baseline"
 APPLY = "dynamic-apply"
@@ -234,7 +236,7 @@ class Run:
                 self._skip_rest(units[index + 1 :], unit)
                 self._report(APPLY, failure, "validation, probes and rollback of this migration were skipped")
                 return False
-            self._report_standins(statements)
+            self._report_standins(statements + self._standin_calls(unit.migration))
             with self.clock.phase("validate"):
                 validate_unit(self.admin, context, self.out)
             with self.clock.phase("probes"):
@@ -243,7 +245,7 @@ class Run:
         return True
 
     def _report_standins(self, statements: list[tuple[str, Location]]) -> None:
-        """Report each stand-in extension a migration created, once a run, and where the real one is."""
+        """Each stand-in a migration created or called, once a run: what it approximates, and the real one."""
         used = {standin.name: standin for standin in standins_used(self.admin)}
         for name, where in statements:
             if name in used and name not in self.standins_reported:
@@ -257,6 +259,19 @@ class Run:
                     f"not reproduced: {standin.differs}",
                     f"{standin.real_one}; verify there for the real behaviour",
                 )
+
+    def _standin_calls(self, parsed: ParsedFile) -> list[tuple[str, Location]]:
+        """Calls the file makes to a stand-in's functions (pre-installed by the seed, like pgcrypto's)."""
+        installed = [standin.name for standin in standins_used(self.admin)]
+        if not installed:
+            return []
+        provided = dict(self.admin.execute(_STANDIN_FUNCTIONS, [installed]).fetchall())
+        return [
+            (provided[call_name(call)[1]], at(statement, call.get("location")))
+            for statement in parsed.statements
+            for call in find_nodes(statement.node, "FuncCall")
+            if call_name(call)[1] in provided
+        ]
 
     def _not_verified(self, rest: list[MigrationUnit], missing: list[tuple[str, Location]]) -> None:
         """Extensions this server lacks: the migration and those after it were not run (never blamed)."""
@@ -384,6 +399,18 @@ class Run:
             if failure:
                 self._report(REAPPLY, failure, "the migration does not apply again after its rollback")
                 return
+
+
+# The functions of the given extensions, except names pg_catalog also has (a call resolves to those first).
+_STANDIN_FUNCTIONS = """
+select p.proname::text, e.extname::text
+from pg_catalog.pg_depend d
+join pg_catalog.pg_extension e on e.oid = d.refobjid
+join pg_catalog.pg_proc p on p.oid = d.objid
+where d.classid = 'pg_catalog.pg_proc'::regclass and d.refclassid = 'pg_catalog.pg_extension'::regclass
+  and d.deptype = 'e' and e.extname = any(%s) and p.proname !~ '^_'
+  and not exists (select from pg_catalog.pg_proc q
+                  where q.pronamespace = 'pg_catalog'::regnamespace and q.proname = p.proname)"""
 
 
 def _extension_statements(parsed: ParsedFile) -> list[tuple[str, Location]]:

@@ -111,3 +111,18 @@ def test_a_stand_in_is_reported_once_with_what_it_approximates(folder: Path) -> 
     assert standin["severity"] == "info" and standin["line"] == 2
     assert "pgcrypto" in standin["message"] and "not bcrypt" in standin["message"]
     assert "postgresql-15" in standin["hint"]
+
+
+def test_a_pre_installed_stand_in_is_reported_where_the_migration_calls_it(folder: Path) -> None:
+    """The seed pre-installs pgcrypto in extensions, as Supabase does; on PostgreSQL 18 it is the stand-in."""
+    require_engine("embedded")
+    (folder / "m.sql").write_text(
+        "create table public.accounts (id bigint primary key, pin text);\n"
+        "alter table public.accounts enable row level security;\n"
+        "insert into public.accounts values (1, extensions.crypt('1234', extensions.gen_salt('bf')));\n",
+        encoding="utf-8",
+    )
+    code, findings = verify(folder, "--engine", "embedded")
+    assert code == 0, findings
+    (standin,) = [f for f in findings if f["rule"] == "dynamic-stand-in"]
+    assert standin["line"] == 3 and "pgcrypto" in standin["message"]
