@@ -74,8 +74,14 @@ def test_progress_on_a_terminal_and_never_on_stdout(project: Path) -> None:
     primary, secondary = pty.openpty()
     try:
         done = checker(
-            "check", "--engine", "embedded", "--format", "json",
-            cwd=project, stdout=subprocess.PIPE, stderr=secondary,
+            "check",
+            "--engine",
+            "embedded",
+            "--format",
+            "json",
+            cwd=project,
+            stdout=subprocess.PIPE,
+            stderr=secondary,
         )
         os.close(secondary)
         secondary = -1
