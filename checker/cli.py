@@ -85,7 +85,7 @@ def _common_options(command: Callable) -> Callable:
             "fmt",
             default="text",
             show_default=True,
-            type=click.Choice(["text", "json", "sarif", "github"]),
+            type=click.Choice(["text", "json", "sarif", "github", "markdown", "junit"]),
         ),
         click.option("-o", "--output", type=click.Path(path_type=Path), help="Write the report to a file."),
         click.option(
@@ -128,6 +128,11 @@ def _engine_options(command: Callable) -> Callable:
             type=click.Path(path_type=Path),
             help="Write the seconds each phase took (start, seed, apply, probes, ...) to this JSON file.",
         ),
+        click.option(
+            "--progress/--no-progress",
+            default=None,
+            help="A line on stderr per phase and migration (default: when stderr is a terminal).",
+        ),
     ]
     for option in reversed(options):
         command = option(command)
@@ -165,7 +170,17 @@ def check(**options) -> None:
 
 
 def _dynamic_command(
-    lint_first: bool, engine, dsn, pg_bin, pg_version, image, accept_unverified, timings, output, **common
+    lint_first: bool,
+    engine,
+    dsn,
+    pg_bin,
+    pg_version,
+    image,
+    accept_unverified,
+    timings,
+    progress,
+    output,
+    **common,
 ) -> None:
     from checker.dynamic.engines import EngineOptions
     from checker.run import DynamicRequest, run_verify
@@ -175,10 +190,29 @@ def _dynamic_command(
     options = EngineOptions(
         pg_bin=str(pg_bin) if pg_bin else None, pg_version=pg_version, image=image, dsn=dsn
     )
-    request = DynamicRequest(engine, options, lint_first, timings, accept_unverified)
+    request = DynamicRequest(engine, options, lint_first, timings, accept_unverified, _progress(progress))
     code, text = run_verify(request, **common)
     _emit(text, output)
     sys.exit(code)
+
+
+def _progress(wanted: bool | None) -> Callable[[str], None]:
+    """Progress goes to stderr only, so a machine format on stdout stays clean."""
+    from checker.dynamic.record import stderr_progress
+
+    if wanted is None:
+        wanted = sys.stderr.isatty()
+    return stderr_progress if wanted else (lambda _: None)
+
+
+@cli.command(epilog=EXIT_CODES_HELP)
+@one_line_errors
+def init() -> None:
+    """Write a commented policy and a GitHub workflow for the layout here (never overwrites)."""
+    from checker.init import init_project
+
+    for line in init_project(Path.cwd()):
+        click.echo(line)
 
 
 @cli.command(name="rules")

@@ -24,6 +24,12 @@ class Policy:
     data: dict
     origin: str = "default policy"
     root: Path = field(default_factory=Path.cwd)  # where relative paths in the policy start
+    chosen: frozenset[str] = frozenset()  # the keys the project's own policy sets
+
+    def default(self, key: str, value: object) -> None:
+        """A layout's default (a Supabase CLI project's `transaction`), unless the project chose one."""
+        if key not in self.chosen:
+            self.data[key] = value
 
     @property
     def exposed_schemas(self) -> list[str]:
@@ -89,12 +95,15 @@ def default_policy() -> Policy:
 
 
 def load_policy(config: str | None, start: Path | None = None) -> Policy:
-    """The default policy extended by --config FILE, else by the nearest pyproject's [tool.checker]."""
+    """The default policy extended by --config FILE, else by the nearest checker.toml or pyproject's
+    [tool.checker] (in the same folder, checker.toml wins)."""
     base = default_policy()
     if config:
         path = Path(config)
         return _extend(base, _read_config_file(path), str(path), path.resolve().parent)
-    found = _find_pyproject(start or Path.cwd())
+    found = _find_policy_file(start or Path.cwd())
+    if found and found.name == POLICY_FILE:
+        return _extend(base, _read_toml(found), str(found), found.resolve().parent)
     if found:
         table = _read_toml(found).get("tool", {}).get("checker")
         if table is not None:
@@ -102,11 +111,14 @@ def load_policy(config: str | None, start: Path | None = None) -> Policy:
     return base
 
 
-def _find_pyproject(start: Path) -> Path | None:
+POLICY_FILE = "checker.toml"  # a project's policy where there is no pyproject.toml
+
+
+def _find_policy_file(start: Path) -> Path | None:
     for folder in [start.resolve(), *start.resolve().parents]:
-        candidate = folder / "pyproject.toml"
-        if candidate.is_file():
-            return candidate
+        for name in (POLICY_FILE, "pyproject.toml"):
+            if (folder / name).is_file():
+                return folder / name
     return None
 
 
@@ -141,7 +153,7 @@ def _extend(base: Policy, overrides: dict, origin: str, root: Path) -> Policy:
             merged[key] = {**merged[key], **value}
         else:
             merged[key] = value
-    return Policy(merged, origin, root)
+    return Policy(merged, origin, root, frozenset(overrides))
 
 
 def validate(data: dict, origin: str) -> None:

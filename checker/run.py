@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -13,6 +14,7 @@ from checker.findings import SYNTAX_ERROR, Finding
 from checker.lint import exit_code, lint_targets
 from checker.policy import Policy, load_policy
 from checker.report import Report, render
+from checker.supabase_project import find_supabase_project, looked_for
 
 if TYPE_CHECKING:
     from checker.context import MigrationUnit
@@ -29,7 +31,7 @@ def prepare(
 ) -> tuple[Policy, list[Target], list[Path]]:
     policy = load_policy(config)
     if not paths:
-        raise InputError("no migration given: name SQL files or a directory (e.g. checker lint sql/)")
+        paths = _supabase_paths(policy)
     targets = resolve_targets(list(paths), policy, rollback)
     if not targets:
         raise InputError("no migration files found", ", ".join(str(p) for p in paths))
@@ -37,6 +39,15 @@ def prepare(
         mark_changed_since(targets, changed_since)
     baseline = _baseline_files(baselines, policy)
     return policy, targets, baseline
+
+
+def _supabase_paths(policy: Policy) -> tuple[Path, ...]:
+    """No PATH: the migrations of the Supabase CLI project here or above, with the CLI's defaults."""
+    project = find_supabase_project(Path.cwd())
+    if project is None:
+        raise InputError(f"{looked_for(Path.cwd())}; name SQL files or a directory (e.g. checker lint sql/)")
+    project.apply_defaults(policy)
+    return (project.migrations,)
 
 
 def _baseline_files(baselines: tuple[Path, ...], policy: Policy) -> list[Path]:
@@ -53,11 +64,16 @@ def lint_result(paths, rollback, baselines, config, changed_since=None):
     return policy, targets, baseline, lint_targets(targets, baseline, policy)
 
 
-def render_findings(findings: list[Finding], files: list[str], fmt: str) -> str:
-    return render(Report(sorted(findings, key=lambda f: f.sort_key), files, __version__), fmt)
+def render_findings(
+    findings: list[Finding], files: list[str], fmt: str, verification: dict | None = None
+) -> str:
+    report = Report(sorted(findings, key=lambda f: f.sort_key), files, __version__, verification)
+    return render(report, fmt)
 
 
-def run_lint(paths, rollback, baselines, config, fmt, changed_since=None) -> tuple[int, str]:
+def run_lint(paths, rollback, baselines, config, fmt, changed_since=None, say=None) -> tuple[int, str]:
+    if say:
+        say("linting")
     _, _, _, result = lint_result(paths, rollback, baselines, config, changed_since)
     return exit_code(result.findings), render_findings(result.findings, result.files, fmt)
 
@@ -69,27 +85,46 @@ class DynamicRequest:
     lint_first: bool  # `check`: the static findings are part of the report
     timings_file: Path | None = None
     accept_unverified: bool = False  # --accept-unverified: the policy's `unverified = "warn"`
+    say: Callable[[str], None] = field(default=lambda _: None)  # progress lines (stderr), if wanted
 
 
 def run_verify(
     request: DynamicRequest, paths, rollback, baselines, config, fmt, changed_since
 ) -> tuple[int, str]:
+    from checker.dynamic.record import Record
     from checker.dynamic.stage import run_dynamic
 
+    request.say("linting")
     policy, targets, baseline, result = lint_result(paths, rollback, baselines, config, changed_since)
+    if not paths:
+        _supabase_major(request)
     if request.accept_unverified:
         policy.data["unverified"] = "warn"
     findings = list(result.findings) if request.lint_first else []
     timings: dict[str, float] = {}
     runnable = _runnable_units(result.units)
+    record = Record(say=request.say)
     if runnable:
-        dynamic = run_dynamic(runnable, baseline, policy, request.engine, request.options, timings)
+        dynamic = run_dynamic(runnable, baseline, policy, request.engine, request.options, timings, record)
         findings.extend(_for_reported_targets(dynamic, targets))
     if not request.lint_first:
         findings.extend(f for f in result.findings if f.rule == SYNTAX_ERROR)
     if request.timings_file:
         request.timings_file.write_text(json.dumps(timings, indent=2) + "\n", encoding="utf-8")
-    return exit_code(findings), render_findings(findings, result.files, fmt)
+    verification = record.to_dict() if runnable else None
+    return exit_code(findings), render_findings(findings, result.files, fmt, verification)
+
+
+def _supabase_major(request: DynamicRequest) -> None:
+    """The PostgreSQL major of the Supabase project's config.toml, when the engine can run it."""
+    from checker.dynamic.engines import supports
+
+    project = find_supabase_project(Path.cwd())
+    major = project.major_version if project else None
+    if major and not request.options.pg_version:
+        wanted = replace(request.options, pg_version=major)
+        if supports(request.engine, wanted):
+            request.options = wanted
 
 
 def _runnable_units(units: list[MigrationUnit]) -> list[MigrationUnit]:

@@ -70,7 +70,7 @@ def test_action_is_composite_and_installs_itself() -> None:
     scripts = "\n".join(step.get("run", "") for step in action["runs"]["steps"])
     assert "GITHUB_ACTION_PATH" in scripts
     assert "--format sarif" in scripts
-    assert "checker verify" in scripts
+    assert "checker check" in scripts and "--format markdown" in scripts
 
 
 def test_gate_workflow_stages() -> None:

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from checker.dynamic.record import Record
 from checker.findings import Finding, Severity
 from checker.parse import Statement
 from checker.policy import Policy
@@ -44,6 +45,7 @@ class Collector:
 
     policy: Policy
     findings: list[Finding] = field(default_factory=list)
+    record: Record = field(default_factory=Record)  # what the run did, for the verification record
 
     def add(
         self,
@@ -61,6 +63,11 @@ class Collector:
             return
         file, line, column = where
         self.findings.append(Finding(rule, chosen, "dynamic", file, line, column, message, hint))
+
+    def check(self, kind: str, passed: bool) -> bool:
+        """Count a validation check of the current migration; returns `passed` for the caller's `if`."""
+        self.record.check(kind, passed)
+        return passed
 
 
 @dataclass

@@ -29,6 +29,7 @@ from psycopg.rows import dict_row
 from checker.context import RuleContext
 from checker.dynamic.collect import Collector, Location, at
 from checker.dynamic.participants import parent_policies, participant_policies
+from checker.dynamic.record import Probe
 from checker.findings import Severity
 from checker.model import ObjectRef
 from checker.model.catalog import Catalog, CatalogObject
@@ -456,6 +457,11 @@ class Prober:
         self.rows = rows
         self.leaks: list[tuple[str, str, str]] = []  # (role, command, what happened)
         self.missing: list[tuple[str, str]] = []  # (command, what happened)
+        self.observed: dict[tuple[str, str, str], bool] = {}  # (role, command, whose rows) -> allowed
+
+    def _observe(self, role: str, command: str, mine: bool | None, allowed: bool) -> None:
+        key = (role, command, "any" if mine is None else "own" if mine else "others'")
+        self.observed[key] = self.observed.get(key, False) or allowed
 
     @property
     def _target(self) -> sql.Composable:
@@ -486,6 +492,7 @@ class Prober:
         except psycopg.Error as err:
             seen, refusal = [0] * len(self.rows), _one_line(err)
         for row, count in zip(self.rows, seen, strict=True):
+            self._observe("authenticated", "SELECT", row.mine, bool(count))
             if count and not row.mine:
                 self.leaks.append(("authenticated", "SELECT", f"user A sees {count} {row.counted}"))
             elif not count and row.mine:
@@ -513,6 +520,7 @@ class Prober:
             else:
                 return  # inconclusive
         verb = command.lower()
+        self._observe("authenticated", command, row.mine, reached)
         if leak and reached:
             self.leaks.append(("authenticated", command, f"user A's {verb} reached {row.named}"))
         elif not leak and not reached:
@@ -530,6 +538,7 @@ class Prober:
                 if err.diag.sqlstate != RLS_VIOLATION:
                     return  # a constraint, not row level security or privileges, decided: inconclusive
                 refusal = _one_line(err)
+        self._observe("authenticated", "INSERT", row.mine, not refusal)
         if not row.mine and not refusal:
             self.leaks.append(("authenticated", "INSERT", f"user A inserted {row.made}"))
         elif row.mine and refusal:
@@ -541,7 +550,8 @@ class Prober:
             with acting_as(self.conn, "anon", None):
                 seen = (self.conn.execute(query).fetchone() or (0,))[0]
         except psycopg.Error:
-            return  # anon may not even read the table: nothing leaks
+            seen = 0  # anon may not even read the table: nothing leaks
+        self._observe("anon", "SELECT", None, bool(seen))
         if seen:
             self.leaks.append(("anon", "SELECT", f"anon (not signed in) sees {seen} row(s)"))
 
@@ -631,22 +641,52 @@ def _probe_table(conn: psycopg.Connection, table: ProbeTable, out: Collector) ->
                 (role, cmd, what, _granting(conn, table.ref, role, cmd)) for role, cmd, what in prober.leaks
             ]
             rls_on = bool((conn.execute(_RLS_ON, _names(table.ref)).fetchone() or (False,))[0])
+            commands = {cmd for _, cmd, _ in prober.observed}
+            # the commands a permissive policy grants the signed-in users
+            owners_may = {c for c in commands if _granting(conn, table.ref, "authenticated", c).policies}
     except CannotFill as reason:
         _skipped(out, table.ref, table.where, str(reason))
         return
     except psycopg.Error as err:
         _skipped(out, table.ref, table.where, f"the probe failed: {_one_line(err)}")
         return
+    intended: set[tuple[str, str]] = set()  # what the policies grant on purpose
     for role, command, what, granting in leaks:
         if role == "anon" and granting.policies and rls_on:
+            intended.add((role, command))
             continue  # a policy grants anon on purpose
         if granting.public_reads and rls_on:
+            intended.add((role, command))
             _public_read(out, table, role, command, what, granting.public_reads)
             continue  # the table's own policies say every row is readable: not a leak
         _leak(out, table, role, command, what, granting.policies, rls_on)
+    if out.policy.exemption(MISSING, table.ref.qualified):
+        owners_may = set()  # the project says owners deliberately cannot act on some rows
+    _record_matrix(out, table.ref, prober.observed, intended, owners_may)
     for command, what in prober.missing:
         message, hint = table.plan.missing(table.ref, command, what)
         out.add(MISSING, Severity.WARNING, table.where, message, hint, table.ref.qualified)
+
+
+def _record_matrix(
+    out: Collector,
+    ref: ObjectRef,
+    observed: dict[tuple[str, str, str], bool],
+    intended: set[tuple[str, str]],
+    owners_may: set[str],
+) -> None:
+    """The probes as matrix cells: own rows reachable where a policy grants the command (denied is as
+    expected where none does), others' rows only where a policy means it (a public read, anon's grant)."""
+    record = out.record.current
+    if record is None:
+        return
+    for (role, command, rows), allowed in observed.items():
+        if rows == "own":
+            expected = allowed or command not in owners_may
+        else:
+            expected = not allowed or (role, command) in intended
+        actor = "authenticated (user A)" if role == "authenticated" else role
+        record.probes.append(Probe(ref.qualified, actor, command, rows, allowed, expected))
 
 
 def _setup(conn: psycopg.Connection, table: ProbeTable) -> list[ProbeRow]:
@@ -717,6 +757,8 @@ def _where(table: ProbeTable, policies: list[str]) -> Location:
 
 
 def _skipped(out: Collector, ref: ObjectRef, where: Location, reason: str) -> None:
+    if out.record.current is not None:
+        out.record.current.probes_skipped.append(f"{ref.qualified}: {reason}")
     out.add(
         LEAK,
         Severity.INFO,

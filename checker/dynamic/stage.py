@@ -31,6 +31,7 @@ keeping the findings so far; the engine is removed in every case.
 
 from __future__ import annotations
 
+import time
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,6 +53,7 @@ from checker.dynamic.engines import EngineOptions, open_engine
 from checker.dynamic.engines.cleanup import sigterm_as_interrupt
 from checker.dynamic.privileges import prepare_migrating_session
 from checker.dynamic.probes import probe_unit
+from checker.dynamic.record import Record, seed_identity
 from checker.dynamic.rollback import ROLLBACK, report_differences
 from checker.dynamic.seed import apply_seed
 from checker.dynamic.snapshot import Snapshot, diff_snapshots, take_snapshot
@@ -81,25 +83,36 @@ def run_dynamic(
     engine_name: str,
     options: EngineOptions,
     timings: dict[str, float] | None = None,
+    record: Record | None = None,
 ) -> list[Finding]:
-    """Run the dynamic stage on a fresh database; the engine is removed whatever happens."""
+    """Run the dynamic stage on a fresh database; the engine is removed whatever happens.
+    `record`, when given, is filled with what the run did (the verification record)."""
     statement_timeout()  # a bad CHECKER_STATEMENT_TIMEOUT is reported before a server starts
     clock = Timings(timings if timings is not None else {})
-    out = Collector(policy)
+    out = Collector(policy, record=record if record is not None else Record())
+    say = out.record.say
     with sigterm_as_interrupt(), ExitStack() as stack:
         with clock.phase("start"):
-            uri = stack.enter_context(open_engine(engine_name, options, created_extensions(units)))
+            engine = open_engine(engine_name, options, created_extensions(units))
+            say(f"starting a throwaway PostgreSQL ({engine.name} engine)")
+            uri = stack.enter_context(engine)
             admin = stack.enter_context(_connect(uri))
+        out.record.engine = engine.name
+        out.record.server_version = admin.info.parameter_status("server_version") or ""
         try:
             with clock.phase("seed"):
+                say("seeding it like a Supabase project")
+                out.record.seed = seed_identity()
                 conn = _seed(admin, uri, stack)
             Run(admin, conn, policy, out, clock).run(units, baseline)
+            out.record.standins = [standin.name for standin in standins_used(admin)]
         except psycopg.Error as err:
             error = _engine_error(admin, err)
             if error is err:
                 raise
             raise error from None
         with clock.phase("stop"):
+            say("stopping and removing the server")
             stack.close()
     return out.findings
 
@@ -170,6 +183,8 @@ class Run:
 
     def _steps(self, units: list[MigrationUnit], baseline: list[Path]) -> None:
         with self.clock.phase("baseline"):
+            if baseline:
+                self.out.record.say(f"applying the baseline ({len(baseline)} file(s))")
             if not self._baseline(baseline):
                 return
         if units:
@@ -225,18 +240,26 @@ class Run:
                 self._not_verified(units[index:], missing)
                 return False
             context = RuleContext(unit, self.policy)
+            record = self.out.record.migration(unit.migration.path)
+            record.statements = len(unit.migration.statements)
+            record.rollback_file = unit.rollback.path if unit.rollback else None
+            self.out.record.say(f"applying {unit.migration.path} ({index + 1}/{len(units)})")
             with self.clock.phase("precheck"):
                 precheck_unit(self.admin, context, self.out)
             with self.clock.phase("rollback"):
                 before = take_snapshot(self.admin)
             with self.clock.phase("apply"):
+                started = time.perf_counter()
                 failure = self._run(unit.migration)
+                record.seconds = time.perf_counter() - started
+            record.status = "failed" if failure else "applied"
             if failure:
                 # The later migrations are named first: a failure that ended the session stops the stage.
                 self._skip_rest(units[index + 1 :], unit)
                 self._report(APPLY, failure, "validation, probes and rollback of this migration were skipped")
                 return False
             self._report_standins(statements + self._standin_calls(unit.migration))
+            self.out.record.say(f"validating and probing {unit.migration.path}")
             with self.clock.phase("validate"):
                 validate_unit(self.admin, context, self.out)
             with self.clock.phase("probes"):
@@ -276,6 +299,8 @@ class Run:
     def _not_verified(self, rest: list[MigrationUnit], missing: list[tuple[str, Location]]) -> None:
         """Extensions this server lacks: the migration and those after it were not run (never blamed)."""
         severity = Severity.WARNING if self.policy.accept_unverified else Severity.ERROR
+        for unit in rest:
+            self.out.record.migration(unit.migration.path).status = "not verified"
         version = self.admin.info.server_version // 10000
         for name, where in missing:
             self.out.add(
@@ -299,6 +324,7 @@ class Run:
 
     def _skip_rest(self, rest: list[MigrationUnit], failed: MigrationUnit) -> None:
         for unit in rest:
+            self.out.record.migration(unit.migration.path)
             self.out.add(
                 APPLY,
                 Severity.INFO,
@@ -321,6 +347,7 @@ class Run:
             parsed.source.path = shown_path(path)
             if parsed.syntax_error:
                 self.out.findings.append(parsed.syntax_error)
+                self.out.record.smoke_result(parsed.path, "not run", "syntax error")
                 continue
             touched = _tables_touched(parsed)
             missing = sorted(ref.qualified for ref in touched if object_exists(self.admin, ref) is False)
@@ -337,10 +364,13 @@ class Run:
                     f"smoke test not run: {why}",
                     "smoke files run when they exercise the migrations being checked",
                 )
+                self.out.record.smoke_result(parsed.path, "not run", why)
                 continue
-            self._smoke_file(parsed)
+            self.out.record.say(f"running the smoke test {parsed.path}")
+            passed = self._smoke_file(parsed)
+            self.out.record.smoke_result(parsed.path, "passed" if passed else "failed")
 
-    def _smoke_file(self, parsed: ParsedFile) -> None:
+    def _smoke_file(self, parsed: ParsedFile) -> bool:
         # The runner owns the transaction: the file's own BEGIN/COMMIT would end it early.
         statements = [s for s in parsed.statements if s.kind != TRANSACTION_CONTROL]
         skipped: list[Failure] = []
@@ -353,6 +383,7 @@ class Run:
         self._report_not_run(skipped)
         if failure:
             self._report(SMOKE, failure, "the smoke test failed on the migrated schema")
+        return failure is None
 
     # --- rollback and re-apply ---------------------------------------------------------------
 
@@ -360,12 +391,17 @@ class Run:
         rolled_back: list[Applied] = []
         for applied in reversed(self.applied):
             rollback = applied.unit.rollback
+            record = self.out.record.migration(applied.unit.migration.path)
             if rollback is None:
+                record.rollback = "no rollback file"
                 self._stop_chain(applied, "it has no rollback file")
                 break
+            self.out.record.say(f"rolling back {applied.unit.migration.path} ({rollback.path})")
             with self.clock.phase("rollback"):
                 failure = self._run(rollback)
                 differences = [] if failure else diff_snapshots(applied.before, take_snapshot(self.admin))
+            record.rollback = "failed" if failure else "differences" if differences else "restored"
+            record.differences = [difference.message for difference in differences]
             if failure:
                 self._report(
                     ROLLBACK, failure, "the rollback does not run, so the migration cannot be undone"
@@ -383,6 +419,7 @@ class Run:
     def _stop_chain(self, applied: Applied, why: str) -> None:
         older = self.applied[: self.applied.index(applied)]
         for earlier in older:
+            self.out.record.migration(earlier.unit.migration.path).rollback = "not checked"
             if earlier.unit.rollback is not None:
                 self.out.add(
                     ROLLBACK,
@@ -395,7 +432,10 @@ class Run:
 
     def _reapply(self, units: list[Applied]) -> None:
         for applied in units:
+            self.out.record.say(f"applying {applied.unit.migration.path} again")
             failure = self._run(applied.unit.migration)
+            record = self.out.record.migration(applied.unit.migration.path)
+            record.reapply = "failed" if failure else "applied"
             if failure:
                 self._report(REAPPLY, failure, "the migration does not apply again after its rollback")
                 return

@@ -174,7 +174,10 @@ def validate_unit(conn: psycopg.Connection, context: RuleContext, out: Collector
         if ref.kind == "policy":
             _check_policy(conn, ref, details, where, out)
             continue
-        if object_exists(conn, ref) is False:
+        exists = object_exists(conn, ref)
+        if exists is not None:
+            out.check("tables" if ref.kind == "table" else "objects", exists)
+        if exists is False:
             _invalid(out, where, f"{ref.display()} does not exist after the migration", ref)
             continue
         if ref.kind == "table":
@@ -204,15 +207,15 @@ def _check_keys(
     present = {(contype, frozenset(columns), (schema, name)) for contype, columns, schema, name in rows}
     present_keys = {(contype, columns) for contype, columns, _ in present}
     wanted_pk = details.get("primary_key") or []
-    if wanted_pk and ("p", frozenset(wanted_pk)) not in present_keys:
+    if wanted_pk and not out.check("keys", ("p", frozenset(wanted_pk)) in present_keys):
         _invalid(out, where, f"primary key ({_columns(wanted_pk)}) missing on {table.qualified}", table)
     for columns in details.get("unique") or []:
         # CREATE TABLE keeps one index per column set: a UNIQUE on the primary key's columns is merged into it
-        if not {("u", frozenset(columns)), ("p", frozenset(columns))} & present_keys:
+        if not out.check("keys", bool({("u", frozenset(columns)), ("p", frozenset(columns))} & present_keys)):
             _invalid(out, where, f"unique ({_columns(columns)}) missing on {table.qualified}", table)
     for fk in details.get("foreign_keys") or []:
         target: ObjectRef = fk["target"]
-        if ("f", frozenset(fk["columns"]), (target.schema, target.name)) not in present:
+        if not out.check("keys", ("f", frozenset(fk["columns"]), (target.schema, target.name)) in present):
             _invalid(
                 out,
                 where,
@@ -227,7 +230,7 @@ def _columns(names: list[str]) -> str:
 
 def _check_rls(conn: psycopg.Connection, table: ObjectRef, where: Location, out: Collector) -> None:
     row = conn.execute(_RLS, {"schema": table.schema, "name": table.name}).fetchone()
-    if row and not row[0]:
+    if row and not out.check("rls", bool(row[0])):
         _invalid(
             out,
             where,
@@ -243,22 +246,30 @@ def _check_policy(
 ) -> None:
     row = conn.execute(_POLICY, {"schema": ref.schema, "table": ref.table, "name": ref.name}).fetchone()
     if row is None:
+        out.check("policies", False)
         _invalid(out, where, f"{ref.display()} does not exist in pg_policies after the migration", ref)
         return
+    problems = _policy_problems(ref, details, row)
+    out.check("policies", not problems)
+    for problem in problems:
+        _invalid(out, where, problem, ref)
+
+
+def _policy_problems(ref: ObjectRef, details: dict, row: tuple) -> list[str]:
+    """How the policy in pg_policies differs from what the SQL declares."""
+    problems = []
     command, roles, permissive = row
     wanted_command = str(details.get("command", "all")).upper()
     if command != wanted_command:
-        _invalid(out, where, f"{ref.display()} is for {command}, the SQL declares {wanted_command}", ref)
+        problems.append(f"{ref.display()} is for {command}, the SQL declares {wanted_command}")
     wanted_roles = set(details.get("roles") or ["public"])
     symbolic = not wanted_roles.isdisjoint({"current_user", "session_user", "current_role"})
     if not symbolic and set(roles) != wanted_roles:
-        _invalid(
-            out,
-            where,
+        problems.append(
             f"{ref.display()} applies to {', '.join(sorted(roles))}, "
-            f"the SQL declares {', '.join(sorted(wanted_roles))}",
-            ref,
+            f"the SQL declares {', '.join(sorted(wanted_roles))}"
         )
     wanted_permissive = "PERMISSIVE" if details.get("permissive", True) else "RESTRICTIVE"
     if permissive != wanted_permissive:
-        _invalid(out, where, f"{ref.display()} is {permissive}, the SQL declares {wanted_permissive}", ref)
+        problems.append(f"{ref.display()} is {permissive}, the SQL declares {wanted_permissive}")
+    return problems

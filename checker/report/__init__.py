@@ -1,4 +1,5 @@
-"""Report formats: text (default), json, sarif, github. Each renders the same list of findings."""
+"""Report formats: text (default), json, sarif, github, markdown, junit. Each renders the same list of
+findings and, after a dynamic run, its verification record (checker/dynamic/record.py's `to_dict()`)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from dataclasses import dataclass, field
 
 from checker.findings import Finding, Severity
 
-REPORT_VERSION = "1.0"
+REPORT_VERSION = "1.1"  # 1.1: the optional `verification` record
 
 
 @dataclass
@@ -15,6 +16,7 @@ class Report:
     findings: list[Finding]
     files: list[str] = field(default_factory=list)
     tool_version: str = ""
+    verification: dict | None = None  # what the dynamic stage did; None when it did not run
 
     @property
     def summary(self) -> dict:
@@ -22,6 +24,13 @@ class Report:
         for finding in self.findings:
             counts[finding.severity.value] += 1
         return {"files": len(self.files), "findings": len(self.findings), **counts}
+
+    @property
+    def verdict(self) -> str:
+        s = self.summary
+        if not self.findings:
+            return "no problems"
+        return f"{s['error']} error(s), {s['warning']} warning(s), {s['info']} info"
 
 
 def render(report: Report, fmt: str) -> str:
@@ -52,10 +61,24 @@ def _github(report: Report) -> str:
     return render_github(report)
 
 
+def _markdown(report: Report) -> str:
+    from checker.report.markdown import render_markdown
+
+    return render_markdown(report)
+
+
+def _junit(report: Report) -> str:
+    from checker.report.junit import render_junit
+
+    return render_junit(report)
+
+
 _FORMATS: dict[str, Callable[[Report], str]] = {
     "text": _text,
     "json": _json,
     "sarif": _sarif,
     "github": _github,
+    "markdown": _markdown,
+    "junit": _junit,
 }
 FORMATS = tuple(_FORMATS)

@@ -87,4 +87,6 @@ def render_sarif(report: Report) -> str:
             }
         ],
     }
+    if report.verification is not None:  # what the dynamic stage did: a property bag of the run
+        document["runs"][0]["properties"] = {"verification": report.verification}
     return json.dumps(document, indent=2) + "\n"

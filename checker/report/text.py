@@ -1,4 +1,5 @@
-"""Readable text: grouped by file, one line per finding and its hint, then a summary line."""
+"""Readable text: grouped by file, one line per finding and its hint, the verification record of a
+dynamic run, then a summary line."""
 
 from __future__ import annotations
 
@@ -6,6 +7,15 @@ from itertools import groupby
 
 from checker.findings import SYNTAX_ERROR
 from checker.report import Report
+from checker.report.verification import (
+    applied_phrase,
+    checks_phrase,
+    probes_phrase,
+    rollback_phrase,
+    run_line,
+    smoke_phrase,
+    unexpected,
+)
 
 
 def render_text(report: Report) -> str:
@@ -19,11 +29,22 @@ def render_text(report: Report) -> str:
             lines.append(f"  {f.line}:{f.column}  {f.severity.value:<7} {f.rule}  {f.message}")
             lines.append(f"      hint: {f.hint}")
         lines.append("")
-    s = report.summary
-    verdict = (
-        "no problems"
-        if not report.findings
-        else (f"{s['error']} error(s), {s['warning']} warning(s), {s['info']} info")
-    )
-    lines.append(f"checked {s['files']} file(s): {verdict}")
+    if report.verification is not None:
+        lines += [*verification_lines(report.verification), ""]
+    lines.append(f"checked {report.summary['files']} file(s): {report.verdict}")
     return "\n".join(lines) + "\n"
+
+
+def verification_lines(verification: dict) -> list[str]:
+    lines = [f"verified on {run_line(verification)}"]
+    for migration in verification["migrations"]:
+        lines.append(f"  {migration['file']}: {applied_phrase(migration)}")
+        if migration["status"] != "applied":
+            continue
+        lines.append(f"    checks: {checks_phrase(migration['checks'])}")
+        lines.append(f"    rls probes: {probes_phrase(migration)}")
+        lines += [f"      {cell}" for cell in unexpected(migration["probes"])]
+        lines.append(f"    rollback: {rollback_phrase(migration)}")
+    for smoke in verification["smoke"]:
+        lines.append(f"  smoke: {smoke_phrase(smoke)}")
+    return lines

@@ -37,6 +37,12 @@ def open_engine(name: str, options: EngineOptions, extensions: frozenset[str] = 
     return engine_class(options)
 
 
+def supports(name: str, options: EngineOptions) -> bool:
+    """Whether the engine (or, for auto, one of its candidates) can run here with these options."""
+    names = _auto_candidates(options) if name == "auto" else (name,)
+    return any(n in ENGINES and ENGINES[n].unavailable_reason(options) is None for n in names)
+
+
 def _auto_candidates(options: EngineOptions) -> tuple[str, ...]:
     """An option that only one engine reads says which engine the user means."""
     if options.image:
@@ -64,4 +70,4 @@ def _pick_auto(options: EngineOptions, extensions: frozenset[str]) -> Engine:
     return usable[0](options)
 
 
-__all__ = ["ENGINES", "ENGINE_NAMES", "Engine", "EngineError", "EngineOptions", "open_engine"]
+__all__ = ["ENGINES", "ENGINE_NAMES", "Engine", "EngineError", "EngineOptions", "open_engine", "supports"]

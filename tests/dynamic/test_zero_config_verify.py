@@ -1,0 +1,120 @@
+"""`checker check` with no argument in a Supabase CLI project verifies supabase/migrations in runner
+mode, from the project root and from a subfolder, on the PostgreSQL major of config.toml when an
+engine here has it; and progress lines reach a terminal, never stdout."""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import select
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from checker.dynamic.engines import ENGINES, EngineOptions
+
+from .helpers import require_engine
+
+pytestmark = pytest.mark.postgres
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURE = ROOT / "tests" / "fixtures" / "supabase_project"
+
+
+def checker(*args: str, cwd: Path, **kwargs) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run(
+        [sys.executable, "-m", "checker", *args], cwd=cwd, env=env, text=True, timeout=600, **kwargs
+    )
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    root = tmp_path / "app"
+    shutil.copytree(FIXTURE, root)
+    return root
+
+
+@pytest.mark.parametrize("where", [".", "supabase/functions/hello"])
+def test_check_without_path_verifies_the_migrations(project: Path, where: str) -> None:
+    require_engine("embedded")
+    done = checker("check", "--format", "json", cwd=project / where, capture_output=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    report = json.loads(done.stdout)
+    assert report["findings"] == []
+    migrations = report["verification"]["migrations"]
+    files = [Path(m["file"]).name for m in migrations]
+    assert files == ["20240101000000_profiles.sql", "20240102000000_avatars.sql"]
+    assert all(m["status"] == "applied" for m in migrations)
+    assert migrations[0]["checks"]["policies"] == {"passed": 4, "failed": 0}
+    # Rollbacks are optional here: the newest has none, so the older one's is not checked either.
+    assert [m["rollback"]["status"] for m in migrations] == ["not checked", "no rollback file"]
+    # [db] major_version = 15: the local PostgreSQL 15 when it is installed, else the embedded server.
+    local_15 = ENGINES["local"].unavailable_reason(EngineOptions(pg_version="15")) is None
+    version = report["verification"]["server_version"]
+    assert version.startswith("15.") if local_15 else report["verification"]["engine"] == "embedded"
+
+
+def test_a_file_that_brackets_itself_fails_in_runner_mode(project: Path) -> None:
+    """Runner mode is real: the CLI's transaction around the file, as `supabase db reset` has it."""
+    require_engine("embedded")
+    migration = project / "supabase" / "migrations" / "20240103000000_index.sql"
+    migration.write_text("create index concurrently profiles_name_idx on public.profiles (display_name);\n")
+    done = checker("verify", "--engine", "embedded", "--format", "json", cwd=project, capture_output=True)
+    rules = {f["rule"] for f in json.loads(done.stdout)["findings"]}
+    assert "dynamic-apply" in rules, done.stdout
+
+
+def test_progress_on_a_terminal_and_never_on_stdout(project: Path) -> None:
+    require_engine("embedded")
+    primary, secondary = pty.openpty()
+    try:
+        done = checker(
+            "check",
+            "--engine",
+            "embedded",
+            "--format",
+            "json",
+            cwd=project,
+            stdout=subprocess.PIPE,
+            stderr=secondary,
+        )
+        os.close(secondary)
+        secondary = -1
+        terminal = _read_all(primary)
+    finally:
+        os.close(primary)
+        if secondary >= 0:
+            os.close(secondary)
+    assert done.returncode == 0
+    json.loads(done.stdout)  # stdout holds the report alone
+    assert "checker:" not in done.stdout
+    lines = [line for line in terminal.splitlines() if line.startswith("checker: ")]
+    assert lines[0] == "checker: linting"
+    assert any("applying supabase/migrations/20240101000000_profiles.sql (1/2)" in line for line in lines)
+    assert lines[-1] == "checker: stopping and removing the server"
+
+
+def test_no_progress_when_stderr_is_not_a_terminal(project: Path) -> None:
+    require_engine("embedded")
+    done = checker("check", "--engine", "embedded", cwd=project, capture_output=True)
+    assert done.returncode == 0 and done.stderr == ""
+    forced = checker("check", "--engine", "embedded", "--progress", cwd=project, capture_output=True)
+    assert "checker: applying" in forced.stderr and "checker: applying" not in forced.stdout
+
+
+def _read_all(fd: int) -> str:
+    chunks = []
+    while select.select([fd], [], [], 5)[0]:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:  # the other end closed
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    return b"".join(chunks).decode("utf-8", "replace").replace("\r\n", "\n")

@@ -1,0 +1,88 @@
+"""Zero configuration: with no PATH the checker finds a Supabase CLI project (supabase/config.toml)
+here or above and checks supabase/migrations in runner mode; elsewhere no PATH is a usage error.
+`checker init` writes a commented policy and a workflow, and never overwrites either."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import REPO_ROOT, one_error_line, run_checker, run_json
+from test_workflows import load_yaml, schema_errors
+
+FIXTURE = REPO_ROOT / "tests" / "fixtures" / "supabase_project"
+
+
+@pytest.fixture
+def supabase_project(tmp_path: Path) -> Path:
+    """A copy outside the repository, so the repository's own policy does not apply."""
+    root = tmp_path / "app"
+    shutil.copytree(FIXTURE, root)
+    return root
+
+
+@pytest.mark.parametrize("where", [".", "supabase/functions/hello"])
+def test_lint_without_path_checks_the_supabase_migrations(supabase_project: Path, where: str) -> None:
+    code, report, err = run_json("lint", cwd=supabase_project / where)
+    assert code == 0, (report, err)
+    assert report["summary"]["files"] == 2
+    # The files have no BEGIN/COMMIT: runner mode, so no transaction-wrapper finding.
+    assert report["findings"] == []
+
+
+def test_policy_of_the_project_still_decides(supabase_project: Path) -> None:
+    (supabase_project / "checker.toml").write_text('transaction = "explicit"\n', encoding="utf-8")
+    code, report, _ = run_json("lint", cwd=supabase_project / "supabase")
+    assert code == 1
+    assert {f["rule"] for f in report["findings"]} == {"transaction-wrapper"}
+
+
+def test_no_path_elsewhere_is_a_usage_error(isolated: Path) -> None:
+    code, out, err = run_checker("lint", cwd=isolated)
+    assert code == 2
+    line = one_error_line(out, err)
+    assert "supabase/config.toml" in line and str(isolated) in line and "checker lint sql/" in line
+
+
+def test_init_in_a_supabase_project_writes_policy_and_workflow(supabase_project: Path) -> None:
+    code, _, err = run_checker("init", cwd=supabase_project / "supabase")
+    assert code == 0, err
+    policy = (supabase_project / "checker.toml").read_text(encoding="utf-8")
+    assert 'transaction = "runner"' in policy and policy.startswith("# ")
+    workflow_path = supabase_project / ".github" / "workflows" / "checker.yml"
+    workflow = load_yaml(workflow_path)
+    assert schema_errors(workflow, "github-workflows.json") == []
+    step = workflow["jobs"]["check"]["steps"][1]
+    assert step["with"]["paths"] == "supabase/migrations"
+    # The written policy is the one the checker then reads, and it is valid.
+    code, report, _ = run_json("lint", cwd=supabase_project)
+    assert code == 0 and report["findings"] == []
+
+
+def test_init_writes_tool_checker_into_pyproject(isolated: Path) -> None:
+    (isolated / "migrations").mkdir()
+    (isolated / "migrations" / "0001_t.sql").write_text("begin;\nselect 1;\ncommit;\n", encoding="utf-8")
+    code, _, err = run_checker("init", cwd=isolated)
+    assert code == 0, err
+    text = (isolated / "pyproject.toml").read_text(encoding="utf-8")
+    assert text.startswith("[project]") and "\n[tool.checker]\n" in text
+    assert 'transaction = "explicit"' in text
+    assert "paths: migrations" in (isolated / ".github/workflows/checker.yml").read_text(encoding="utf-8")
+    code, report, _ = run_json("lint", "migrations", cwd=isolated)
+    assert code == 0, report
+
+
+def test_init_refuses_to_overwrite(supabase_project: Path) -> None:
+    workflow = supabase_project / ".github" / "workflows" / "checker.yml"
+    workflow.parent.mkdir(parents=True)
+    workflow.write_text("name: mine\n", encoding="utf-8")
+    code, out, err = run_checker("init", cwd=supabase_project)
+    assert code == 2
+    assert "not overwriting" in one_error_line(out, err)
+    assert workflow.read_text(encoding="utf-8") == "name: mine\n"
+    assert not (supabase_project / "checker.toml").exists()
+    workflow.unlink()
+    assert run_checker("init", cwd=supabase_project)[0] == 0
+    code, out, err = run_checker("init", cwd=supabase_project)
+    assert code == 2 and "checker.toml" in one_error_line(out, err)
