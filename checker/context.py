@@ -23,6 +23,7 @@ class MigrationUnit:
 class RuleContext:
     unit: MigrationUnit
     policy: Policy
+    memo: dict = field(default_factory=dict)  # what rule helpers derive once per migration
 
     @property
     def migration(self) -> ParsedFile:
