@@ -41,6 +41,7 @@ from checker.context import MigrationUnit, RuleContext
 from checker.dynamic.apply import (
     TRANSACTION_CONTROL,
     Failure,
+    Observer,
     reset_session,
     run_file,
     run_statements,
@@ -50,6 +51,7 @@ from checker.dynamic.apply import (
 from checker.dynamic.collect import Collector, Location, Timings, at, shown_path
 from checker.dynamic.engines import EngineOptions, open_engine
 from checker.dynamic.engines.cleanup import sigterm_as_interrupt
+from checker.dynamic.locks import LockTrace
 from checker.dynamic.privileges import prepare_migrating_session
 from checker.dynamic.probes import probe_unit
 from checker.dynamic.rollback import ROLLBACK, report_differences
@@ -191,9 +193,9 @@ class Run:
                 return False
         return True
 
-    def _run(self, parsed: ParsedFile) -> Failure | None:
+    def _run(self, parsed: ParsedFile, observe: Observer | None = None) -> Failure | None:
         skipped: list[Failure] = []
-        failure = run_file(self.conn, parsed, self.one_transaction, skipped)
+        failure = run_file(self.conn, parsed, self.one_transaction, skipped, observe)
         self._report_not_run(skipped)
         return failure
 
@@ -228,13 +230,15 @@ class Run:
             with self.clock.phase("rollback"):
                 before = take_snapshot(self.admin)
             with self.clock.phase("apply"):
-                failure = self._run(unit.migration)
+                trace = LockTrace.start(self.admin, self.conn)
+                failure = self._run(unit.migration, trace.observe)
             if failure:
                 # The later migrations are named first: a failure that ended the session stops the stage.
                 self._skip_rest(units[index + 1 :], unit)
                 self._report(APPLY, failure, "validation, probes and rollback of this migration were skipped")
                 return False
             self._report_standins(statements)
+            trace.report(unit.migration, self.one_transaction, self.out)
             with self.clock.phase("validate"):
                 validate_unit(self.admin, context, self.out)
             with self.clock.phase("probes"):

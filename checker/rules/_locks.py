@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 
 from checker.context import RuleContext
-from checker.model import Catalog, Effects, ObjectRef
+from checker.model import Effects, ObjectRef
 from checker.model.effects import type_modifiers
 from checker.model.objects import option_value, range_var, strings, type_name
 from checker.model.walk import find_nodes
@@ -49,10 +49,22 @@ class Mode(IntEnum):
         return "blocks schema changes only"
 
     @classmethod
-    def from_pg(cls, name: str) -> Mode:
-        """`AccessExclusiveLock` -> ACCESS_EXCLUSIVE."""
+    def from_pg(cls, name: str) -> Mode | None:
+        """`AccessExclusiveLock` -> ACCESS_EXCLUSIVE; None for predicate locks (SIReadLock)."""
         words = "".join(f"_{c}" if c.isupper() else c for c in name.removesuffix("Lock")).strip("_")
-        return cls[words.upper()]
+        return cls.__members__.get(words.upper())
+
+
+# The static rules that predict a lock (a suppression of one also covers the measured lock).
+LOCK_RULE_IDS = (
+    "index-concurrently",
+    "constraint-not-valid",
+    "set-not-null",
+    "add-column-volatile-default",
+    "column-type-rewrite",
+    "unique-without-index",
+    "lock-timeout",
+)
 
 
 # ALTER TABLE forms that take less than ACCESS EXCLUSIVE (AlterTableGetLockLevel; the rest take it).
@@ -227,12 +239,12 @@ def predicted_locks(ctx: RuleContext, effects: Effects) -> dict[ObjectRef, Lock]
     elif kind == "CreateTrigStmt":
         take(range_var(node["relation"]), Lock(Mode.SHARE_ROW_EXCLUSIVE))
     elif kind == "TruncateStmt":
-        for item in node.get("relations", []):
-            take(range_var(item["RangeVar"]), Lock(Mode.ACCESS_EXCLUSIVE))
+        for item in node.get("relations", []):  # new, empty storage: a rewrite to the trace
+            take(range_var(item["RangeVar"]), Lock(Mode.ACCESS_EXCLUSIVE, rewrite=True))
     elif kind == "RenameStmt" and node.get("relationType", node.get("renameType")) == "OBJECT_TABLE":
         take(range_var(node["relation"]), Lock(Mode.ACCESS_EXCLUSIVE))
     elif kind == "DropStmt":
-        for table, mode in _dropped_from(ctx.before, effects):
+        for table, mode in _dropped_from(ctx, effects):
             take(table, Lock(mode))
     return found
 
@@ -258,16 +270,26 @@ def _fk_targets(cmd: dict) -> list[ObjectRef]:
     ]
 
 
-def _dropped_from(before: Catalog, effects: Effects) -> Iterator[tuple[ObjectRef, Mode]]:
+def _dropped_from(ctx: RuleContext, effects: Effects) -> Iterator[tuple[ObjectRef, Mode]]:
     concurrent = bool(effects.statement.node.get("concurrent"))
     for ref in (drop.ref for drop in effects.drops):
         if ref.kind in ("table", "policy", "trigger", "rule") and (ref.table or ref.kind == "table"):
             yield (ref.table_ref if ref.table else ref), Mode.ACCESS_EXCLUSIVE  # type: ignore[misc]
         elif ref.kind == "index":
-            index = before.find(ObjectRef("index", ref.schema or "public", ref.name))
-            if index is not None and index.ref.table:
-                mode = Mode.SHARE_UPDATE_EXCLUSIVE if concurrent else Mode.ACCESS_EXCLUSIVE
-                yield ObjectRef("table", index.ref.schema, index.ref.table), mode
+            table = _table_of_index(ctx, ref.schema or "public", ref.name)
+            if table is not None:
+                yield table, Mode.SHARE_UPDATE_EXCLUSIVE if concurrent else Mode.ACCESS_EXCLUSIVE
+
+
+def _table_of_index(ctx: RuleContext, schema: str, name: str) -> ObjectRef | None:
+    """DROP INDEX names no table: the one the index is on, from before or from this migration."""
+    index = ctx.before.find(ObjectRef("index", schema, name))
+    if index is not None and index.ref.table:
+        return ObjectRef("table", index.ref.schema, index.ref.table)
+    for ref in ctx.created_by_migration():
+        if ref.kind == "index" and (ref.schema, ref.name) == (schema, name) and ref.table:
+            return ObjectRef("table", ref.schema, ref.table)
+    return None
 
 
 def form_rewrites(ctx: RuleContext, table: ObjectRef, cmd: dict) -> bool:
