@@ -53,13 +53,25 @@ def lint_result(paths, rollback, baselines, config, changed_since=None):
     return policy, targets, baseline, lint_targets(targets, baseline, policy)
 
 
-def render_findings(findings: list[Finding], files: list[str], fmt: str) -> str:
-    return render(Report(sorted(findings, key=lambda f: f.sort_key), files, __version__), fmt)
+def render_findings(findings: list[Finding], files: list[str], fmt: str, locks: list | None = None) -> str:
+    report = Report(sorted(findings, key=lambda f: f.sort_key), files, __version__, locks or [])
+    return render(report, fmt)
+
+
+def lock_table(units: list[MigrationUnit], policy: Policy, fmt: str) -> list:
+    """The text report's table of locks on existing tables, per migration that parses."""
+    if fmt != "text":
+        return []
+    from checker.context import RuleContext
+    from checker.rules._locks import lock_holds
+
+    return [hold for unit in _runnable_units(units) for hold in lock_holds(RuleContext(unit, policy))]
 
 
 def run_lint(paths, rollback, baselines, config, fmt, changed_since=None) -> tuple[int, str]:
-    _, _, _, result = lint_result(paths, rollback, baselines, config, changed_since)
-    return exit_code(result.findings), render_findings(result.findings, result.files, fmt)
+    policy, _, _, result = lint_result(paths, rollback, baselines, config, changed_since)
+    locks = lock_table(result.units, policy, fmt)
+    return exit_code(result.findings), render_findings(result.findings, result.files, fmt, locks)
 
 
 @dataclass
@@ -89,7 +101,8 @@ def run_verify(
         findings.extend(f for f in result.findings if f.rule == SYNTAX_ERROR)
     if request.timings_file:
         request.timings_file.write_text(json.dumps(timings, indent=2) + "\n", encoding="utf-8")
-    return exit_code(findings), render_findings(findings, result.files, fmt)
+    locks = lock_table(result.units, policy, fmt)
+    return exit_code(findings), render_findings(findings, result.files, fmt, locks)
 
 
 def _runnable_units(units: list[MigrationUnit]) -> list[MigrationUnit]:

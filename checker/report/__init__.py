@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from checker.findings import Finding, Severity
+
+if TYPE_CHECKING:
+    from checker.rules._locks import LockHold
 
 REPORT_VERSION = "1.0"
 
@@ -15,6 +19,7 @@ class Report:
     findings: list[Finding]
     files: list[str] = field(default_factory=list)
     tool_version: str = ""
+    locks: list[LockHold] = field(default_factory=list)  # per migration and existing table (text only)
 
     @property
     def summary(self) -> dict:

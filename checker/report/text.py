@@ -19,6 +19,7 @@ def render_text(report: Report) -> str:
             lines.append(f"  {f.line}:{f.column}  {f.severity.value:<7} {f.rule}  {f.message}")
             lines.append(f"      hint: {f.hint}")
         lines.append("")
+    lines.extend(_lock_table(report))
     s = report.summary
     verdict = (
         "no problems"
@@ -27,3 +28,24 @@ def render_text(report: Report) -> str:
     )
     lines.append(f"checked {s['files']} file(s): {verdict}")
     return "\n".join(lines) + "\n"
+
+
+def _lock_table(report: Report) -> list[str]:
+    """The strongest lock each migration takes on each table that existed before it, as predicted."""
+    if not report.locks:
+        return []
+    lines = ["locks on tables that existed before each migration (predicted; checker verify measures them):"]
+    for path, holds in groupby(report.locks, key=lambda h: h.file):
+        lines.append(f"  {path}")
+        rows = [("table", "strongest lock", "line", "statements", "rewrite")]
+        rows += [(h.table, h.mode.label, str(h.line), str(h.statements), _yes(h.rewrite)) for h in holds]
+        widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+        for row in rows:
+            cells = (cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+            lines.append(("    " + "  ".join(cells)).rstrip())
+    lines.append("")
+    return lines
+
+
+def _yes(flag: bool) -> str:
+    return "yes" if flag else "no"

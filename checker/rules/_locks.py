@@ -249,6 +249,54 @@ def predicted_locks(ctx: RuleContext, effects: Effects) -> dict[ObjectRef, Lock]
     return found
 
 
+@dataclass(frozen=True)
+class LockHold:
+    """The strongest lock a migration takes on one existing table, and how long it keeps it."""
+
+    file: str
+    table: str
+    mode: Mode
+    line: int  # the statement that takes it
+    statements: int  # statements it spans, that one included, until its transaction ends
+    rewrite: bool
+
+
+def lock_holds(ctx: RuleContext) -> list[LockHold]:
+    """Per existing table the migration locks (SHARE UPDATE EXCLUSIVE or stronger): the strongest lock."""
+    steps = lock_steps(ctx)
+    strongest: dict[ObjectRef, tuple[int, Lock]] = {}
+    for index, step in enumerate(steps):
+        for table, lock in step.locks.items():
+            known = strongest.get(table)
+            if lock.mode >= Mode.SHARE_UPDATE_EXCLUSIVE and (known is None or lock.mode > known[1].mode):
+                strongest[table] = (
+                    index,
+                    lock if known is None else Lock(lock.mode, lock.rewrite or known[1].rewrite),
+                )
+            elif known is not None and lock.rewrite:
+                strongest[table] = (known[0], Lock(known[1].mode, True))
+    return [
+        LockHold(
+            ctx.migration.path,
+            table.qualified,
+            lock.mode,
+            steps[index].statement.line,
+            _span(steps, index),
+            lock.rewrite,
+        )
+        for table, (index, lock) in strongest.items()
+    ]
+
+
+def _span(steps: list[Step], index: int) -> int:
+    """Statements from steps[index] to the end of its transaction (its COMMIT not counted)."""
+    first = steps[index]
+    if not first.in_block:
+        return 1
+    same = [s for s in steps[index:] if s.transaction == first.transaction and s.in_block]
+    return len([s for s in same if transaction_kind(s.statement) not in _END])
+
+
 def form_mode(cmd: dict) -> Mode:
     """The lock one ALTER TABLE form takes on its table."""
     subtype = cmd.get("subtype", "")
