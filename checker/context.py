@@ -17,13 +17,13 @@ class MigrationUnit:
     rollback: ParsedFile | None = None
     before: Catalog = field(default_factory=Catalog)  # baseline + earlier migrations + known objects
     later: list[ParsedFile] = field(default_factory=list)  # the migrations that run after this one
+    memo: dict = field(default_factory=dict)  # what rule helpers derive once per migration
 
 
 @dataclass
 class RuleContext:
     unit: MigrationUnit
     policy: Policy
-    memo: dict = field(default_factory=dict)  # what rule helpers derive once per migration
 
     @property
     def migration(self) -> ParsedFile:

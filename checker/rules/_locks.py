@@ -139,9 +139,10 @@ class Step:
 
 def lock_steps(ctx: RuleContext) -> list[Step]:
     """Every statement of the migration with its predicted locks, computed once per migration."""
-    if "lock_steps" not in ctx.memo:
-        ctx.memo["lock_steps"] = list(_steps(ctx))
-    return ctx.memo["lock_steps"]
+    key = ("lock_steps", ctx.policy.transaction)  # kept on the unit: the report asks again
+    if key not in ctx.unit.memo:
+        ctx.unit.memo[key] = list(_steps(ctx))
+    return ctx.unit.memo[key]
 
 
 def _steps(ctx: RuleContext) -> Iterator[Step]:
@@ -189,6 +190,8 @@ def _timeout_after(statement: Statement, session: bool, local: bool, in_block: b
         if node.get("is_local"):
             return session, limited and in_block
         return limited, False
+    if "set_config" not in statement.text.lower():  # the tree walk below is for the rare statement
+        return session, local
     for call in find_nodes(node, "FuncCall"):
         args = call.get("args") or []
         named = strings(call.get("funcname"))[-1:] == ["set_config"] and len(args) == 3
@@ -230,10 +233,11 @@ def predicted_locks(ctx: RuleContext, effects: Effects) -> dict[ObjectRef, Lock]
     elif kind == "IndexStmt":
         mode = Mode.SHARE_UPDATE_EXCLUSIVE if node.get("concurrent") else Mode.SHARE
         take(range_var(node["relation"]), Lock(mode))
-    elif kind == "CreateStmt":
-        for con in find_nodes(node, "Constraint"):
-            if con.get("contype") == "CONSTR_FOREIGN" and "pktable" in con:
-                take(range_var(con["pktable"]), Lock(Mode.SHARE_ROW_EXCLUSIVE))
+    elif kind == "CreateStmt":  # a new table's foreign keys lock the tables they reference
+        for created in effects.creates[:1]:
+            for fk in created.details.get("foreign_keys", []):
+                target = ObjectRef("table", fk["target"].schema, fk["target"].name)
+                take(target, Lock(Mode.SHARE_ROW_EXCLUSIVE))
     elif kind in ("CreatePolicyStmt", "AlterPolicyStmt"):
         take(range_var(node["table"]), Lock(Mode.ACCESS_EXCLUSIVE))
     elif kind == "CreateTrigStmt":

@@ -74,6 +74,7 @@ drop index concurrently public.users_score_idx;
 alter table public.users rename column note to remark;
 alter table public.users drop column b;
 truncate public.logs;
+create table public.notes (id uuid primary key, user_id uuid references public.users (id));
 """
 
 
