@@ -17,6 +17,7 @@ class MigrationUnit:
     rollback: ParsedFile | None = None
     before: Catalog = field(default_factory=Catalog)  # baseline + earlier migrations + known objects
     later: list[ParsedFile] = field(default_factory=list)  # the migrations that run after this one
+    memo: dict = field(default_factory=dict)  # what rule helpers derive once per migration
 
 
 @dataclass

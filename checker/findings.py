@@ -56,6 +56,7 @@ DYNAMIC_RULES = {
     "dynamic-rollback": "The rollback fails, leaves objects behind or drops objects that existed before",
     "dynamic-reapply": "The migration does not apply again after its rollback",
     "dynamic-stand-in": "An extension the migration created is the checker's stand-in on this server",
+    "dynamic-lock": "A statement took a lock that blocks writes, or rewrote a table that existed before it",
     NOT_VERIFIED: "A migration was not run: it creates an extension no engine of this machine offers",
 }
 PIPELINE_RULES = {

@@ -65,17 +65,32 @@ def lint_result(paths, rollback, baselines, config, changed_since=None):
 
 
 def render_findings(
-    findings: list[Finding], files: list[str], fmt: str, verification: dict | None = None
+    findings: list[Finding],
+    files: list[str],
+    fmt: str,
+    verification: dict | None = None,
+    locks: list | None = None,
 ) -> str:
-    report = Report(sorted(findings, key=lambda f: f.sort_key), files, __version__, verification)
+    report = Report(sorted(findings, key=lambda f: f.sort_key), files, __version__, verification, locks or [])
     return render(report, fmt)
+
+
+def lock_table(units: list[MigrationUnit], policy: Policy, fmt: str) -> list:
+    """The text report's table of locks on existing tables, per migration that parses."""
+    if fmt != "text":
+        return []
+    from checker.context import RuleContext
+    from checker.rules._locks import lock_holds
+
+    return [hold for unit in _runnable_units(units) for hold in lock_holds(RuleContext(unit, policy))]
 
 
 def run_lint(paths, rollback, baselines, config, fmt, changed_since=None, say=None) -> tuple[int, str]:
     if say:
         say("linting")
-    _, _, _, result = lint_result(paths, rollback, baselines, config, changed_since)
-    return exit_code(result.findings), render_findings(result.findings, result.files, fmt)
+    policy, _, _, result = lint_result(paths, rollback, baselines, config, changed_since)
+    locks = lock_table(result.units, policy, fmt)
+    return exit_code(result.findings), render_findings(result.findings, result.files, fmt, locks=locks)
 
 
 @dataclass
@@ -112,7 +127,8 @@ def run_verify(
     if request.timings_file:
         request.timings_file.write_text(json.dumps(timings, indent=2) + "\n", encoding="utf-8")
     verification = record.to_dict() if runnable else None
-    return exit_code(findings), render_findings(findings, result.files, fmt, verification)
+    locks = lock_table(result.units, policy, fmt)
+    return exit_code(findings), render_findings(findings, result.files, fmt, verification, locks)
 
 
 def _supabase_major(request: DynamicRequest) -> None:

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from checker.findings import INVALID_SUPPRESSION, UNUSED_SUPPRESSION, Finding, Severity
+from checker.findings import DYNAMIC_RULES, INVALID_SUPPRESSION, UNUSED_SUPPRESSION, Finding, Severity
 from checker.parse import ParsedFile, comments
 
 MARKER = "checker-ignore"
+DYNAMIC_IDS = frozenset(DYNAMIC_RULES)
 
 
 @dataclass
@@ -57,7 +58,7 @@ class FileSuppressions:
                 "remove the comment, or fix the rule id / move it before the statement it is for",
             )
             for item in self.items
-            if not item.used
+            if not item.used and not set(item.rules) <= DYNAMIC_IDS  # the dynamic stage applies those
         ]
 
 

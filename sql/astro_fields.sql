@@ -1,7 +1,9 @@
 -- Astrology and human design fields on the existing profile table.
 -- "if not exists" keeps a rerun harmless; every column is nullable or defaulted,
--- so existing rows need no backfill.
+-- so existing rows need no backfill. lock_timeout: waiting behind a long query on users
+-- must fail the migration, not queue every API request behind it.
 begin;
+set local lock_timeout = '5s';
 
 alter table public.users
   add column if not exists birth_time_known boolean default false,

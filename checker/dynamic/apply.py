@@ -32,7 +32,7 @@ import contextlib
 import os
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -75,6 +75,10 @@ _SERVER_WIDE = {
 _SERVER_OBJECTS = {"OBJECT_DATABASE": "DATABASE", "OBJECT_TABLESPACE": "TABLESPACE"}
 
 
+# Wraps each statement of a file the stage traces (checker/dynamic/locks.py reads its locks after it).
+Observer = Callable[[Statement], contextlib.AbstractContextManager[None]]
+
+
 @dataclass
 class Failure:
     """A statement PostgreSQL rejected (or a file that ended inside an open transaction).
@@ -115,6 +119,7 @@ def run_file(
     parsed: ParsedFile,
     one_transaction: bool = False,
     skipped: list[Failure] | None = None,
+    observe: Observer | None = None,
 ) -> Failure | None:
     """Run a file; on failure roll back what is open and return where and why it failed.
 
@@ -125,7 +130,7 @@ def run_file(
     if not parsed.statements:
         return None
     try:
-        failure = _run_file(conn, parsed, one_transaction, skipped)
+        failure = _run_file(conn, parsed, one_transaction, skipped, observe)
     finally:
         if not (conn.broken or conn.closed):
             reset_session(conn)
@@ -133,12 +138,16 @@ def run_file(
 
 
 def _run_file(
-    conn: psycopg.Connection, parsed: ParsedFile, one_transaction: bool, skipped: list[Failure] | None
+    conn: psycopg.Connection,
+    parsed: ParsedFile,
+    one_transaction: bool,
+    skipped: list[Failure] | None,
+    observe: Observer | None,
 ) -> Failure | None:
     last = parsed.statements[-1]
     if one_transaction:
         conn.execute("begin")
-    failure = run_statements(conn, parsed.statements, skipped)
+    failure = run_statements(conn, parsed.statements, skipped, observe)
     if failure is None and one_transaction and _in_transaction(conn):
         failure = _execute(conn, last, "commit")
     if failure is None and _in_transaction(conn):
@@ -159,7 +168,10 @@ def reset_session(conn: psycopg.Connection) -> None:
 
 
 def run_statements(
-    conn: psycopg.Connection, statements: Iterable[Statement], skipped: list[Failure] | None = None
+    conn: psycopg.Connection,
+    statements: Iterable[Statement],
+    skipped: list[Failure] | None = None,
+    observe: Observer | None = None,
 ) -> Failure | None:
     """Execute statements in order; stop at the first error (after rolling back what is open)."""
     for statement in statements:
@@ -176,7 +188,8 @@ def run_statements(
                 "so the statement cannot run from a migration",
                 "load the rows with INSERT ... VALUES, or from a file the server can read, or in a seed",
             )
-        failure = _execute(conn, statement)
+        with observe(statement) if observe else contextlib.nullcontext():
+            failure = _execute(conn, statement)
         if failure:
             return failure
     return None

@@ -42,6 +42,7 @@ from checker.context import MigrationUnit, RuleContext
 from checker.dynamic.apply import (
     TRANSACTION_CONTROL,
     Failure,
+    Observer,
     reset_session,
     run_file,
     run_statements,
@@ -51,6 +52,7 @@ from checker.dynamic.apply import (
 from checker.dynamic.collect import Collector, Location, Timings, at, shown_path
 from checker.dynamic.engines import EngineOptions, open_engine
 from checker.dynamic.engines.cleanup import sigterm_as_interrupt
+from checker.dynamic.locks import LockTrace
 from checker.dynamic.privileges import prepare_migrating_session
 from checker.dynamic.probes import probe_unit
 from checker.dynamic.record import Record, seed_identity
@@ -208,9 +210,9 @@ class Run:
                 return False
         return True
 
-    def _run(self, parsed: ParsedFile) -> Failure | None:
+    def _run(self, parsed: ParsedFile, observe: Observer | None = None) -> Failure | None:
         skipped: list[Failure] = []
-        failure = run_file(self.conn, parsed, self.one_transaction, skipped)
+        failure = run_file(self.conn, parsed, self.one_transaction, skipped, observe)
         self._report_not_run(skipped)
         return failure
 
@@ -250,7 +252,8 @@ class Run:
                 before = take_snapshot(self.admin)
             with self.clock.phase("apply"):
                 started = time.perf_counter()
-                failure = self._run(unit.migration)
+                trace = LockTrace.start(self.admin, self.conn)
+                failure = self._run(unit.migration, trace.observe)
                 record.seconds = time.perf_counter() - started
             record.status = "failed" if failure else "applied"
             if failure:
@@ -259,6 +262,7 @@ class Run:
                 self._report(APPLY, failure, "validation, probes and rollback of this migration were skipped")
                 return False
             self._report_standins(statements + self._standin_calls(unit.migration))
+            trace.report(unit.migration, self.one_transaction, self.out)
             self.out.record.say(f"validating and probing {unit.migration.path}")
             with self.clock.phase("validate"):
                 validate_unit(self.admin, context, self.out)

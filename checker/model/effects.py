@@ -147,12 +147,23 @@ def _column(table: ObjectRef, coldef: dict, created: Created, fx: Effects) -> Cr
     col_type = type_name(coldef["typeName"]) if "typeName" in coldef else ""
     created.details.setdefault("columns", []).append(name)
     created.details.setdefault("column_types", {})[name] = col_type
+    typmods = type_modifiers(coldef.get("typeName", {}))
+    created.details.setdefault("column_typmods", {})[name] = typmods
     needed = user_type_ref(col_type)
     if needed:
         created.depends_on.append(Reference(needed, "column type", coldef["typeName"].get("location")))
     for item in coldef.get("constraints", []):
         _table_constraint(table, item["Constraint"], name, created, fx)
-    return Created(column, {"type": col_type}, location=coldef.get("location"))
+    return Created(column, {"type": col_type, "typmods": typmods}, location=coldef.get("location"))
+
+
+def type_modifiers(type_node: dict) -> tuple[int, ...]:
+    """The integer modifiers of a TypeName: varchar(20) -> (20,), numeric(10, 2) -> (10, 2)."""
+    return tuple(
+        item["A_Const"]["ival"].get("ival", 0)
+        for item in type_node.get("typmods") or ()
+        if "ival" in item.get("A_Const", {})
+    )
 
 
 def _table_constraint(table: ObjectRef, con: dict, column: str | None, created: Created, fx: Effects) -> None:

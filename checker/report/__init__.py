@@ -5,8 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from checker.findings import Finding, Severity
+
+if TYPE_CHECKING:
+    from checker.rules._locks import LockHold
 
 REPORT_VERSION = "1.1"  # 1.1: the optional `verification` record
 
@@ -17,6 +21,7 @@ class Report:
     files: list[str] = field(default_factory=list)
     tool_version: str = ""
     verification: dict | None = None  # what the dynamic stage did; None when it did not run
+    locks: list[LockHold] = field(default_factory=list)  # per migration and existing table (text only)
 
     @property
     def summary(self) -> dict:

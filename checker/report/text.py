@@ -29,6 +29,7 @@ def render_text(report: Report) -> str:
             lines.append(f"  {f.line}:{f.column}  {f.severity.value:<7} {f.rule}  {f.message}")
             lines.append(f"      hint: {f.hint}")
         lines.append("")
+    lines.extend(_lock_table(report))
     if report.verification is not None:
         lines += [*verification_lines(report.verification), ""]
     lines.append(f"checked {report.summary['files']} file(s): {report.verdict}")
@@ -48,3 +49,24 @@ def verification_lines(verification: dict) -> list[str]:
     for smoke in verification["smoke"]:
         lines.append(f"  smoke: {smoke_phrase(smoke)}")
     return lines
+
+
+def _lock_table(report: Report) -> list[str]:
+    """The strongest lock each migration takes on each table that existed before it, as predicted."""
+    if not report.locks:
+        return []
+    lines = ["locks on tables that existed before each migration (predicted; checker verify measures them):"]
+    for path, holds in groupby(report.locks, key=lambda h: h.file):
+        lines.append(f"  {path}")
+        rows = [("table", "strongest lock", "line", "statements", "rewrite")]
+        rows += [(h.table, h.mode.label, str(h.line), str(h.statements), _yes(h.rewrite)) for h in holds]
+        widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+        for row in rows:
+            cells = (cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+            lines.append(("    " + "  ".join(cells)).rstrip())
+    lines.append("")
+    return lines
+
+
+def _yes(flag: bool) -> str:
+    return "yes" if flag else "no"

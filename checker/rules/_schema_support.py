@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 
 from checker.context import RuleContext
-from checker.model import CatalogObject, ObjectRef
+from checker.model import Catalog, CatalogObject, Effects, ObjectRef
 from checker.model.objects import object_with_args, option_value, range_var
 from checker.parse import Statement
 
@@ -54,3 +55,50 @@ def created_tables(ctx: RuleContext) -> Iterator[tuple[CatalogObject, Statement,
         table = ctx.after.find(ref)
         if table is not None and table.ref.kind == "table":
             yield table, statement, location
+
+
+@dataclass
+class OwnObjects:
+    """Tables and columns this migration has created so far: changing those destroys nothing and
+    locks nobody out (the table is empty and no one else can see it yet)."""
+
+    refs: set[ObjectRef] = field(default_factory=set)
+
+    def has(self, ref: ObjectRef) -> bool:
+        key = _key(ref)
+        return key in self.refs or (ref.table is not None and _key(ref.table_ref) in self.refs)
+
+    def add(self, ref: ObjectRef) -> None:
+        self.refs.add(_key(ref))
+
+
+def _key(ref: ObjectRef | None) -> ObjectRef:
+    assert ref is not None
+    kind = "column" if ref.kind == "column" else "table"
+    return ObjectRef(kind, ref.schema, ref.name, ref.table)
+
+
+def may_exist(before: Catalog, target: ObjectRef, statement: Statement, effects: Effects) -> bool:
+    """Whether the target can hold data when the statement runs.
+
+    Without IF EXISTS it must exist, or the migration fails. With IF EXISTS, a table nobody is known
+    to have created is taken as absent; a column only when its table's columns are known, since
+    IF EXISTS on a column is mostly written for re-runs, not because the column may be missing.
+    """
+    if before.has(target):
+        return True
+    if not (statement.node.get("missing_ok") or any(d.missing_ok for d in effects.drops)):
+        return True
+    if target.kind != "column":
+        return False
+    table = before.find(target.table_ref)  # type: ignore[arg-type]
+    return table is None or not table.details.get("columns")
+
+
+def remember_own(effects: Effects, created: dict, own: OwnObjects) -> None:
+    for item in effects.creates:
+        if item.ref.kind in ("table", "column", "materialized view") and item.ref in created:
+            own.add(item.ref)
+    for old, new_name in effects.renames:
+        if own.has(old) and new_name:
+            own.add(ObjectRef(old.kind, old.schema, new_name, old.table))

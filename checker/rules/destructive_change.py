@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 
 from checker.context import RuleContext
 from checker.findings import Severity
-from checker.model import Catalog, Effects, ObjectRef
+from checker.model import Effects, ObjectRef
 from checker.model.objects import range_var
-from checker.parse import Statement
-from checker.rules._schema_support import relation_of, table_commands
+from checker.rules._locks import form_rewrites
+from checker.rules._schema_support import OwnObjects, may_exist, relation_of, remember_own, table_commands
 from checker.rules.base import Example, Issue, Rule
 
 _HINT = (
@@ -19,66 +18,20 @@ _HINT = (
 )
 
 
-@dataclass
-class _Own:
-    """Tables and columns this migration has created so far: changing those destroys nothing."""
-
-    refs: set[ObjectRef] = field(default_factory=set)
-
-    def has(self, ref: ObjectRef) -> bool:
-        key = _key(ref)
-        return key in self.refs or (ref.table is not None and _key(ref.table_ref) in self.refs)
-
-    def add(self, ref: ObjectRef) -> None:
-        self.refs.add(_key(ref))
-
-
-def _key(ref: ObjectRef | None) -> ObjectRef:
-    assert ref is not None
-    kind = "column" if ref.kind == "column" else "table"
-    return ObjectRef(kind, ref.schema, ref.name, ref.table)
-
-
 def check(ctx: RuleContext) -> Iterator[Issue]:
-    own = _Own()
+    own = OwnObjects()
     created = ctx.created_by_migration()
     for effects in ctx.migration_effects:
         statement = effects.statement
         found = _FINDERS.get(statement.kind)
         if found:
-            for target, issue in found(effects):
-                if not own.has(target) and _may_exist(ctx.before, target, statement, effects):
+            for target, issue in found(ctx, effects):
+                if not own.has(target) and may_exist(ctx.before, target, statement, effects):
                     yield issue
-        _remember(effects, created, own)
+        remember_own(effects, created, own)
 
 
-def _may_exist(before: Catalog, target: ObjectRef, statement: Statement, effects: Effects) -> bool:
-    """Whether the target can hold data when the statement runs.
-
-    Without IF EXISTS it must exist, or the migration fails. With IF EXISTS, a table nobody is known
-    to have created is taken as absent; a column only when its table's columns are known, since
-    IF EXISTS on a column is mostly written for re-runs, not because the column may be missing.
-    """
-    if before.has(target):
-        return True
-    if not (statement.node.get("missing_ok") or any(d.missing_ok for d in effects.drops)):
-        return True
-    if target.kind != "column":
-        return False
-    table = before.find(target.table_ref)  # type: ignore[arg-type]
-    return table is None or not table.details.get("columns")
-
-
-def _remember(effects: Effects, created: dict, own: _Own) -> None:
-    for item in effects.creates:
-        if item.ref.kind in ("table", "column") and item.ref in created:
-            own.add(item.ref)
-    for old, new_name in effects.renames:
-        if own.has(old) and new_name:
-            own.add(ObjectRef(old.kind, old.schema, new_name, old.table))
-
-
-def _drops(effects: Effects) -> Iterator[tuple[ObjectRef, Issue]]:
+def _drops(ctx: RuleContext, effects: Effects) -> Iterator[tuple[ObjectRef, Issue]]:
     if effects.statement.node.get("removeType") != "OBJECT_TABLE":
         return
     for drop in effects.drops:
@@ -95,7 +48,7 @@ def _drops(effects: Effects) -> Iterator[tuple[ObjectRef, Issue]]:
         )
 
 
-def _alter_table(effects: Effects) -> Iterator[tuple[ObjectRef, Issue]]:
+def _alter_table(ctx: RuleContext, effects: Effects) -> Iterator[tuple[ObjectRef, Issue]]:
     statement = effects.statement
     if statement.node.get("objtype") not in (None, "OBJECT_TABLE"):
         return
@@ -109,9 +62,11 @@ def _alter_table(effects: Effects) -> Iterator[tuple[ObjectRef, Issue]]:
             )
             location = statement.node["relation"].get("location")
         elif cmd.get("subtype") == "AT_AlterColumnType":
+            if form_rewrites(ctx, table, cmd):
+                continue  # column-type-rewrite reports it, with the lock and the rewrite
             message = (
-                f"changes the type of column {shown}: the table is rewritten under an exclusive lock, "
-                "existing values can fail to convert or lose precision, and API clients see a new type"
+                f"changes the type of column {shown}: no rewrite is needed, but existing values are "
+                "checked against the new type and API clients see it"
             )
             location = cmd.get("def", {}).get("ColumnDef", {}).get("location")
         else:
@@ -119,7 +74,7 @@ def _alter_table(effects: Effects) -> Iterator[tuple[ObjectRef, Issue]]:
         yield column, Issue(statement, message, _HINT, location, table.qualified)
 
 
-def _rename(effects: Effects) -> Iterator[tuple[ObjectRef, Issue]]:
+def _rename(ctx: RuleContext, effects: Effects) -> Iterator[tuple[ObjectRef, Issue]]:
     statement = effects.statement
     node = statement.node
     kind = node.get("renameType")
@@ -145,7 +100,7 @@ def _rename(effects: Effects) -> Iterator[tuple[ObjectRef, Issue]]:
     )
 
 
-def _truncate(effects: Effects) -> Iterator[tuple[ObjectRef, Issue]]:
+def _truncate(ctx: RuleContext, effects: Effects) -> Iterator[tuple[ObjectRef, Issue]]:
     for item in effects.statement.node.get("relations", []):
         rv = item.get("RangeVar", {})
         table = range_var(rv)

@@ -28,6 +28,10 @@ _NEVER_IN_TRANSACTION = {
 }
 
 
+# CONCURRENTLY index builds and drops in a transaction block are reported by index-concurrently.
+_INDEX_RULE = frozenset({"CREATE INDEX CONCURRENTLY", "DROP INDEX CONCURRENTLY"})
+
+
 def transaction_kind(statement: Statement) -> str | None:
     return statement.node.get("kind") if statement.kind == "TransactionStmt" else None
 
@@ -65,6 +69,8 @@ def _non_transactional(parsed: ParsedFile, explicit: bool) -> Iterator[Issue]:
         kind = transaction_kind(statement)
         depth = depth + 1 if kind in _BEGIN else 0 if kind in _END else depth
         command = non_transactional(statement)
+        if command in _INDEX_RULE:
+            continue  # index-concurrently reports it, with how to split it out
         if command and (depth or not explicit):
             yield Issue(
                 statement,
@@ -155,9 +161,11 @@ RULE = Rule(
     rationale=(
         "A migration that fails half-way must leave nothing behind, so the runbook wraps every file in "
         "one BEGIN ... COMMIT. Statements before BEGIN or after COMMIT, a COMMIT in the middle, or a "
-        "nested BEGIN break that guarantee, and statements such as CREATE INDEX CONCURRENTLY or VACUUM "
-        "cannot run in a transaction at all. Projects whose runner wraps each file (Supabase CLI, dbmate, "
-        'golang-migrate) set transaction = "runner" in the policy: there a file whose one BEGIN ... '
+        "nested BEGIN break that guarantee, and statements such as VACUUM or REINDEX CONCURRENTLY "
+        "cannot run in a transaction at all (CREATE and DROP INDEX CONCURRENTLY there are reported by "
+        "index-concurrently, which says how to split them out). Projects whose runner wraps each "
+        'file (Supabase CLI, dbmate, golang-migrate) set transaction = "runner" in the policy: there a '
+        "file whose one BEGIN ... "
         "COMMIT ends it (even after statements that come before the BEGIN) is harmless, but a COMMIT "
         "or ROLLBACK anywhere else ends the runner's transaction early."
     ),

@@ -1,0 +1,84 @@
+"""index-concurrently: indexes on live tables are built and dropped CONCURRENTLY, outside transactions."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from checker.context import RuleContext
+from checker.findings import Severity
+from checker.rules._locks import Step, in_own_transaction_hint, lock_steps
+from checker.rules.base import Example, Issue, Rule
+
+_INDEX_KEYWORD = re.compile(r"\bindex\b", re.IGNORECASE)
+
+
+def check(ctx: RuleContext) -> Iterator[Issue]:
+    explicit = ctx.policy.transaction == "explicit"
+    for step in lock_steps(ctx):
+        statement = step.statement
+        dropping = statement.kind == "DropStmt" and statement.node.get("removeType") == "OBJECT_INDEX"
+        if statement.kind != "IndexStmt" and not dropping:
+            continue
+        if statement.node.get("concurrent"):
+            if step.in_block:
+                yield _refused(step, dropping, explicit)
+            continue
+        for table, lock in step.locks.items():
+            yield _blocking(step, table.qualified, lock.mode.label, dropping, explicit)
+
+
+def _blocking(step: Step, table: str, mode: str, dropping: bool, explicit: bool) -> Issue:
+    what = "drop index" if dropping else "create index"
+    waits = (
+        "every read and write of it waits until the drop is done"
+        if dropping
+        else "every insert, update and delete waits until the whole index is built"
+    )
+    safe = _INDEX_KEYWORD.sub("index concurrently", step.statement.text.strip(), count=1)
+    return Issue(
+        step.statement,
+        f"{what} without CONCURRENTLY takes {mode} on {table}, which existed before this migration: {waits}",
+        f"{safe}; — {in_own_transaction_hint('it', explicit)}",
+        None,
+        table,
+    )
+
+
+def _refused(step: Step, dropping: bool, explicit: bool) -> Issue:
+    command = "DROP INDEX CONCURRENTLY" if dropping else "CREATE INDEX CONCURRENTLY"
+    block = "BEGIN ... COMMIT block" if explicit else "transaction the runner wraps the file in"
+    return Issue(
+        step.statement,
+        f"{command} cannot run inside a transaction block, and this one runs in the {block}: "
+        "PostgreSQL refuses it and the migration fails",
+        in_own_transaction_hint(command, explicit)
+        + "; if a concurrent build fails it leaves an invalid index: drop it and run the build again",
+    )
+
+
+RULE = Rule(
+    id="index-concurrently",
+    severity=Severity.ERROR,
+    summary="Indexes on existing tables are created and dropped CONCURRENTLY, outside a transaction block",
+    rationale=(
+        "CREATE INDEX takes a SHARE lock on its table for the whole build: reads go on, but every "
+        "insert, update and delete waits, and on a table of millions of rows the build takes "
+        "minutes. DROP INDEX takes ACCESS EXCLUSIVE, which also queues every read. CONCURRENTLY "
+        "builds (or drops) the index under SHARE UPDATE EXCLUSIVE, which blocks no reads or writes, "
+        "at the cost of two table scans. PostgreSQL refuses CONCURRENTLY inside a transaction "
+        "block, so such a statement goes after the file's COMMIT (explicit mode) or into a "
+        "migration file the runner does not wrap (runner mode); that case is reported here too, "
+        "for any table, since the migration fails. Tables the migration itself created are empty "
+        "and need no CONCURRENTLY."
+    ),
+    bad=Example(
+        "begin;\ncreate index users_email_idx on public.users (email);\ncommit;\n",
+        baseline="create table public.users (id uuid primary key, email text);\n",
+    ),
+    good=Example(
+        "create index concurrently users_email_idx on public.users (email);\n",
+        baseline="create table public.users (id uuid primary key, email text);\n",
+    ),
+    check=check,
+)

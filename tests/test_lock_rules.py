@@ -1,0 +1,168 @@
+"""The lock rules through the CLI: what takes a dangerous lock on an existing table, and the safe forms."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import assert_no_traceback, run_json
+
+LOCK_RULES = {
+    "index-concurrently",
+    "constraint-not-valid",
+    "set-not-null",
+    "add-column-volatile-default",
+    "column-type-rewrite",
+    "unique-without-index",
+    "lock-timeout",
+    "destructive-change",
+    "transaction-wrapper",
+}
+USERS = "create table public.users (id uuid primary key, email text, name varchar(40), score int);\n"
+ORGS = "create table public.orgs (id uuid primary key);\n"
+VOLATILE, REWRITE, UNIQUE = "add-column-volatile-default", "column-type-rewrite", "unique-without-index"
+
+
+def lint(
+    folder: Path, migration: str, baseline: str | None = USERS, policy: str | None = None
+) -> tuple[int, list[tuple[str, str, int]], dict]:
+    (folder / "pyproject.toml").write_text("[project]\nname = 'scratch'\n", encoding="utf-8")
+    (folder / "migration.sql").write_text(migration, encoding="utf-8")
+    args: list[str | Path] = ["lint", folder / "migration.sql"]
+    if baseline is not None:
+        (folder / "baseline.sql").write_text(baseline, encoding="utf-8")
+        args += ["--baseline", folder / "baseline.sql"]
+    if policy is not None:
+        (folder / "policy.toml").write_text(policy, encoding="utf-8")
+        args += ["--config", folder / "policy.toml"]
+    code, report, err = run_json(*args, cwd=folder)
+    assert_no_traceback(str(report), err)
+    found = [(f["rule"], f["severity"], f["line"]) for f in report["findings"] if f["rule"] in LOCK_RULES]
+    found.sort()
+    return code, found, report
+
+
+ISSUE_EXAMPLE = (
+    "begin;\ncreate index users_email_idx on public.users (email);\n"
+    "alter table public.users alter column email set not null;\ncommit;\n"
+)
+SAFE_REWRITE = (
+    "set lock_timeout = '5s';\n"
+    "create index concurrently users_email_idx on public.users (email);\n"
+    "begin;\nalter table public.users add constraint users_email_not_null\n"
+    "  check (email is not null) not valid;\ncommit;\n"
+    "begin;\nalter table public.users validate constraint users_email_not_null;\n"
+    "alter table public.users alter column email set not null;\n"
+    "alter table public.users drop constraint users_email_not_null;\ncommit;\n"
+)
+
+
+def test_issue_example_two_errors_with_safe_hints(tmp_path: Path) -> None:
+    code, _, report = lint(tmp_path, ISSUE_EXAMPLE)
+    errors = [f for f in report["findings"] if f["severity"] == "error"]
+    assert [(f["rule"], f["line"]) for f in errors] == [("index-concurrently", 2), ("set-not-null", 3)]
+    assert code == 1
+    hints = {f["rule"]: f["hint"] for f in errors}
+    assert "create index concurrently users_email_idx on public.users (email);" in hints["index-concurrently"]
+    assert "check (email is not null) not valid" in hints["set-not-null"]
+    assert "validate constraint" in hints["set-not-null"]
+
+
+def test_issue_example_safe_rewrite_passes(tmp_path: Path) -> None:
+    code, found, _ = lint(tmp_path, SAFE_REWRITE)
+    assert [f for f in found if f[0] != "transaction-wrapper"] == []
+    assert code in (0, 1)
+
+
+def test_issue_example_on_a_table_created_in_the_migration_passes(tmp_path: Path) -> None:
+    migration = ISSUE_EXAMPLE.replace("begin;\n", "begin;\n" + USERS, 1)
+    _, found, report = lint(tmp_path, migration, baseline=None)
+    assert found == [], report["findings"]
+
+
+@pytest.mark.parametrize(
+    ("body", "rule", "line"),
+    [
+        ("drop index public.users_email_idx;\n", "index-concurrently", 2),
+        ("create unique index users_email_key on public.users (email);\n", "index-concurrently", 2),
+        ("create index concurrently users_name_idx on public.users (name);\n", "index-concurrently", 2),
+        (
+            "alter table public.users add constraint users_score_check check (score >= 0);\n",
+            "constraint-not-valid",
+            2,
+        ),
+        ("alter table public.users add column token uuid default gen_random_uuid();\n", VOLATILE, 2),
+        ("alter table public.users add column seq bigserial;\n", VOLATILE, 2),
+        ("alter table public.users add column n bigint generated always as identity;\n", VOLATILE, 2),
+        ("alter table public.users alter column score type bigint;\n", REWRITE, 2),
+        ("alter table public.users alter column name type varchar(20);\n", REWRITE, 2),
+        ("alter table public.users alter column email type jsonb using email::jsonb;\n", REWRITE, 2),
+        ("alter table public.users add constraint users_email_key unique (email);\n", UNIQUE, 2),
+        ("alter table public.users add column handle text unique;\n", UNIQUE, 2),
+    ],
+)
+def test_dangerous_forms_are_errors(tmp_path: Path, body: str, rule: str, line: int) -> None:
+    baseline = USERS + "create index users_email_idx on public.users (email);\n"
+    code, found, report = lint(tmp_path, f"begin;\nset local lock_timeout = '5s';\n{body}commit;\n", baseline)
+    errors = [f for f in found if f[1] == "error"]
+    assert errors == [(rule, "error", line + 1)], report["findings"]
+    assert code == 1
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "alter table public.users add column bio text default 'none';\n",
+        "alter table public.users add column seen_at timestamptz not null default now();\n",
+        "alter table public.users alter column name type varchar(80);\n",
+        "alter table public.users alter column name type text;\n",
+        "alter table public.users alter column email type varchar;\n",
+        "alter table public.users add constraint users_score_check check (score >= 0) not valid;\n",
+        "alter table public.users enable row level security;\n",
+        "alter table public.users alter column score set statistics 500;\n",
+        "create table public.notes (id uuid primary key, user_id uuid references public.users (id));\n"
+        "create index notes_user_id_idx on public.notes (user_id);\n"
+        "alter table public.notes alter column user_id set not null;\n",
+    ],
+)
+def test_safe_forms_pass(tmp_path: Path, body: str) -> None:
+    code, found, report = lint(tmp_path, f"begin;\nset local lock_timeout = '5s';\n{body}commit;\n")
+    assert [f for f in found if f[1] == "error"] == [], report["findings"]
+    assert code == 0 or body.startswith("create table")  # a new public table needs RLS (rls-enabled)
+
+
+def test_validate_in_the_same_transaction_gains_nothing(tmp_path: Path) -> None:
+    body = (
+        "begin;\nset local lock_timeout = '5s';\n"
+        "alter table public.projects add constraint projects_org_fkey foreign key (org_id)\n"
+        "  references public.orgs (id) not valid;\n"
+        "alter table public.projects validate constraint projects_org_fkey;\ncommit;\n"
+    )
+    baseline = ORGS + "create table public.projects (id uuid primary key, org_id uuid);\n"
+    _, found, _ = lint(tmp_path, body, baseline)
+    assert found == [("constraint-not-valid", "error", 5)]
+
+
+def test_concurrently_in_a_runner_file_says_how_to_split_it(tmp_path: Path) -> None:
+    body = "create index concurrently users_name_idx on public.users (name);\n"
+    _, found, report = lint(tmp_path, body, policy='transaction = "runner"\n')
+    assert found == [("index-concurrently", "error", 1)]
+    assert "transaction:false" in report["findings"][0]["hint"]
+
+
+def test_lock_timeout_once_per_migration_and_set_before(tmp_path: Path) -> None:
+    body = "alter table public.users add column a text;\nalter table public.users add column b text;\n"
+    _, found, _ = lint(tmp_path, f"begin;\n{body}commit;\n")
+    assert found == [("lock-timeout", "warning", 2)]
+    _, found, _ = lint(tmp_path, f"begin;\nselect set_config('lock_timeout', '3s', true);\n{body}commit;\n")
+    assert found == []
+    _, found, _ = lint(tmp_path, f"begin;\n{body}set local lock_timeout = '3s';\ncommit;\n")
+    assert found == [("lock-timeout", "warning", 2)]
+
+
+def test_set_not_null_on_a_column_added_by_the_migration_is_not_set_not_null(tmp_path: Path) -> None:
+    body = "begin;\nset local lock_timeout = '5s';\nalter table public.users add column nick text;\n"
+    body += "update public.users set nick = name;\n"
+    body += "alter table public.users alter column nick set not null;\ncommit;\n"
+    _, found, _ = lint(tmp_path, body)
+    assert found == []
