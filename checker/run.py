@@ -84,12 +84,18 @@ def run_verify(
     runnable = _runnable_units(result.units)
     if runnable:
         dynamic = run_dynamic(runnable, baseline, policy, request.engine, request.options, timings)
-        findings.extend(_for_reported_targets(dynamic, targets))
+        findings.extend(_once(_for_reported_targets(dynamic, targets), findings))
     if not request.lint_first:
         findings.extend(f for f in result.findings if f.rule == SYNTAX_ERROR)
     if request.timings_file:
         request.timings_file.write_text(json.dumps(timings, indent=2) + "\n", encoding="utf-8")
     return exit_code(findings), render_findings(findings, result.files, fmt)
+
+
+def _once(dynamic: list[Finding], static: list[Finding]) -> list[Finding]:
+    """The advisor step reports a condition a static rule also found at that rule's location: once."""
+    reported = {(f.rule, f.file, f.line, f.column) for f in static}
+    return [f for f in dynamic if (f.rule, f.file, f.line, f.column) not in reported]
 
 
 def _runnable_units(units: list[MigrationUnit]) -> list[MigrationUnit]:

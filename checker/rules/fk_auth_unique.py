@@ -43,13 +43,13 @@ RULE = Rule(
     rationale=(
         "The auth schema belongs to Supabase Auth (GoTrue), which changes its own tables in its "
         "migrations. A foreign key from a project's table onto one of Auth's unique constraints "
-        "(auth.users(email), auth.users(phone)) depends on an index Auth may replace or drop: its "
+        "(auth.users(phone)) depends on an index Auth may replace or drop: its "
         "migration then fails or the project's key stops meaning what it meant. Only the primary "
         "key `id` is a stable target."
     ),
     bad=Example(
         "begin;\ncreate table public.invites (\n  id bigint primary key,\n"
-        "  email text references auth.users (email)\n);\ncommit;\n"
+        "  phone text references auth.users (phone)\n);\ncommit;\n"
     ),
     good=Example(
         "begin;\ncreate table public.invites (\n  id bigint primary key,\n"

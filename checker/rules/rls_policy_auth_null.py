@@ -44,17 +44,15 @@ def _const(node: dict) -> Value:
 
 
 def _call(node: dict) -> Value:
-    name = call_name(node)
-    args = node.get("args", [])
-    if name in NULL_WITHOUT_USER:
-        return Value.NULL
-    if name == ("", "coalesce"):
-        for arg in args:  # the first argument that is not null
-            found = value(arg)
-            if found is not Value.NULL:
-                return found
-        return Value.NULL
-    return Value.UNKNOWN
+    return Value.NULL if call_name(node) in NULL_WITHOUT_USER else Value.UNKNOWN
+
+
+def _coalesce(node: dict) -> Value:
+    for arg in node.get("args", []):  # the first argument that is not null
+        found = value(arg)
+        if found is not Value.NULL:
+            return found
+    return Value.NULL
 
 
 def _bool(node: dict) -> Value:
@@ -119,6 +117,7 @@ def _sublink(node: dict) -> Value:
 _HANDLERS = {
     "A_Const": _const,
     "FuncCall": _call,
+    "CoalesceExpr": _coalesce,
     "BoolExpr": _bool,
     "NullTest": _null_test,
     "BooleanTest": _boolean_test,
