@@ -27,7 +27,7 @@ from checker.policy import Policy
 from checker.rules import rule_by_id
 from checker.rules._policies import SUPABASE_SCHEMAS, is_true
 from checker.rules.column_reg_type import UNSUPPORTED
-from checker.rules.rls_policy_auth_null import Value, value
+from checker.rules.rls_policy_auth_null import true_without_user
 from checker.rules.sensitive_columns_exposed import SENSITIVE_NAMES
 from checker.suppress import FileSuppressions, find_suppressions
 
@@ -343,12 +343,12 @@ def _null_auth_policies(conn: psycopg.Connection, exposed: list[str]) -> Iterato
         select n.nspname, c.relname, p.polname, p.polcmd, pg_get_expr(p.polqual, p.polrelid),
                pg_get_expr(p.polwithcheck, p.polrelid)
         from pg_policy p join pg_class c on c.oid = p.polrelid join pg_namespace n on n.oid = c.relnamespace
-        where p.polpermissive and n.nspname = any(%(exposed)s)
+        where p.polpermissive and (n.nspname = any(%(exposed)s) or n.nspname = 'storage')
           and p.polroles && array[0, 'anon'::regrole]::oid[]"""
     for schema, table, policy, command, qual, check in _rows(conn, query, {"exposed": exposed}):
         using = _expression(qual) if qual and command != "a" else None
         with_check = _expression(check) if check and command in ("a", "w", "*") else None
-        if any(tree is not None and value(tree) is Value.TRUE for tree in (using, with_check)):
+        if any(tree is not None and true_without_user(tree) for tree in (using, with_check)):
             name = _qualified(schema, table)
             yield Condition(
                 "rls-policy-auth-null",

@@ -27,7 +27,9 @@ def _reads_is_anonymous(tree: object) -> bool:
 
 def check(ctx: RuleContext) -> Iterator[Issue]:
     for policy in migration_policies(ctx):
-        if policy.statement is None or not policy.permissive or policy.roles != ("authenticated",):
+        if not (policy.statement and policy.permissive and ctx.is_exposed(policy.table)):
+            continue
+        if policy.roles != ("authenticated",):
             continue
         trees = [t for t in (policy.using, policy.with_check) if t is not None]
         if not trees or not all(_any_user(t) for t in trees) or any(_reads_is_anonymous(t) for t in trees):

@@ -7,6 +7,7 @@ from enum import Enum
 
 from checker.context import RuleContext
 from checker.findings import Severity
+from checker.model import ObjectRef
 from checker.model.objects import strings
 from checker.rules._policies import call_name, clause_location, migration_policies
 from checker.rules.base import Example, Issue, Rule
@@ -27,15 +28,21 @@ class Value(Enum):
     UNKNOWN = "unknown"  # depends on the row
 
 
-def value(tree: object) -> Value:
+def value(tree: object, nulls: frozenset[tuple[str, str]] = NULL_WITHOUT_USER) -> Value:
+    """`nulls`: the calls taken as null (none: what the expression gives whatever the user)."""
     if not isinstance(tree, dict) or len(tree) != 1:
         return Value.UNKNOWN
     kind, node = next(iter(tree.items()))
     handler = _HANDLERS.get(kind)
-    return handler(node) if handler else Value.UNKNOWN
+    return handler(node, nulls) if handler else Value.UNKNOWN
 
 
-def _const(node: dict) -> Value:
+def true_without_user(tree: object) -> bool:
+    """True when auth.uid() is null, and only then: `using (true)` is another rule's business."""
+    return value(tree) is Value.TRUE and value(tree, frozenset()) is not Value.TRUE
+
+
+def _const(node: dict, nulls: frozenset) -> Value:
     if node.get("isnull"):
         return Value.NULL
     if "boolval" in node:
@@ -43,20 +50,20 @@ def _const(node: dict) -> Value:
     return Value.KNOWN
 
 
-def _call(node: dict) -> Value:
-    return Value.NULL if call_name(node) in NULL_WITHOUT_USER else Value.UNKNOWN
+def _call(node: dict, nulls: frozenset) -> Value:
+    return Value.NULL if call_name(node) in nulls else Value.UNKNOWN
 
 
-def _coalesce(node: dict) -> Value:
+def _coalesce(node: dict, nulls: frozenset) -> Value:
     for arg in node.get("args", []):  # the first argument that is not null
-        found = value(arg)
+        found = value(arg, nulls)
         if found is not Value.NULL:
             return found
     return Value.NULL
 
 
-def _bool(node: dict) -> Value:
-    values = [value(arg) for arg in node.get("args", [])]
+def _bool(node: dict, nulls: frozenset) -> Value:
+    values = [value(arg, nulls) for arg in node.get("args", [])]
     op = node.get("boolop")
     if op == "NOT_EXPR":
         return {Value.TRUE: Value.FALSE, Value.FALSE: Value.TRUE, Value.NULL: Value.NULL}.get(
@@ -70,16 +77,16 @@ def _bool(node: dict) -> Value:
     return Value.NULL if all(v in (lose, Value.NULL) for v in values) else Value.UNKNOWN
 
 
-def _null_test(node: dict) -> Value:
-    found = value(node.get("arg"))
+def _null_test(node: dict, nulls: frozenset) -> Value:
+    found = value(node.get("arg"), nulls)
     if found is Value.UNKNOWN:
         return Value.UNKNOWN
     is_null = found is Value.NULL
     return Value.TRUE if is_null == (node.get("nulltesttype") == "IS_NULL") else Value.FALSE
 
 
-def _boolean_test(node: dict) -> Value:
-    found = value(node.get("arg"))
+def _boolean_test(node: dict, nulls: frozenset) -> Value:
+    found = value(node.get("arg"), nulls)
     if found not in (Value.TRUE, Value.FALSE, Value.NULL):
         return Value.UNKNOWN
     test = node.get("booltesttype", "")
@@ -94,7 +101,7 @@ def _boolean_test(node: dict) -> Value:
     return Value.UNKNOWN if holds is None else Value.TRUE if holds else Value.FALSE
 
 
-def _operator(node: dict) -> Value:
+def _operator(node: dict, nulls: frozenset) -> Value:
     """Comparisons and other operators are strict: a null operand makes the result null."""
     if node.get("kind") not in ("AEXPR_OP", "AEXPR_IN", "AEXPR_LIKE", "AEXPR_ILIKE") or not strings(
         node.get("name")
@@ -102,16 +109,20 @@ def _operator(node: dict) -> Value:
         return Value.UNKNOWN
     right = node.get("rexpr")
     operands = [node.get("lexpr")] if node.get("kind") == "AEXPR_IN" else [node.get("lexpr"), right]
-    return Value.NULL if any(value(op) is Value.NULL for op in operands if op is not None) else Value.UNKNOWN
+    return (
+        Value.NULL
+        if any(value(op, nulls) is Value.NULL for op in operands if op is not None)
+        else Value.UNKNOWN
+    )
 
 
-def _sublink(node: dict) -> Value:
+def _sublink(node: dict, nulls: frozenset) -> Value:
     """(select auth.uid()): a FROM-less scalar sub-select is its one value."""
     select = node.get("subselect", {}).get("SelectStmt", {})
     targets = select.get("targetList", [])
     if node.get("subLinkType") != "EXPR_SUBLINK" or select.get("fromClause") or len(targets) != 1:
         return Value.UNKNOWN
-    return value(targets[0].get("ResTarget", {}).get("val"))
+    return value(targets[0].get("ResTarget", {}).get("val"), nulls)
 
 
 _HANDLERS = {
@@ -123,13 +134,13 @@ _HANDLERS = {
     "BooleanTest": _boolean_test,
     "A_Expr": _operator,
     "SubLink": _sublink,
-    "TypeCast": lambda node: value(node.get("arg")),
+    "TypeCast": lambda node, nulls: value(node.get("arg"), nulls),
 }
 
 
 def check(ctx: RuleContext) -> Iterator[Issue]:
     for policy in migration_policies(ctx):
-        if policy.statement is None or not policy.permissive:
+        if policy.statement is None or not policy.permissive or not _reachable(ctx, policy.table):
             continue
         roles = sorted(policy.client_roles & {"anon", "public"})
         if not roles:
@@ -138,7 +149,7 @@ def check(ctx: RuleContext) -> Iterator[Issue]:
             ("using", policy.using, _READS),
             ("with check", policy.with_check, _WRITES),
         ):
-            if tree is not None and policy.command in commands and value(tree) is Value.TRUE:
+            if tree is not None and policy.command in commands and true_without_user(tree):
                 yield Issue(
                     policy.statement,
                     f"{policy.display()} ({policy.command}, to {', '.join(policy.roles)}): its {name} "
@@ -149,6 +160,11 @@ def check(ctx: RuleContext) -> Iterator[Issue]:
                     f"{policy.table.qualified}.{policy.name}",
                 )
                 break
+
+
+def _reachable(ctx: RuleContext, table: ObjectRef) -> bool:
+    """Through the API: an exposed schema, or storage (Supabase's storage API reads storage.objects)."""
+    return ctx.is_exposed(table) or table.schema == "storage"
 
 
 RULE = Rule(
