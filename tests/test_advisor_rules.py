@@ -176,6 +176,9 @@ def test_fk_auth_unique(reference: str, caught: bool, tmp_path: Path) -> None:
         ("create index b on public.posts (author_id) where author_id is not null;", False),
         ("create index b on public.posts using hash (author_id);", False),
         ("drop index public.a;\ncreate index b on public.posts (author_id);", False),
+        ("create unique index b on public.posts (id);", True),
+        ("create unique index b on public.posts (id desc);", False),
+        ("create unique index b on public.posts (id) where author_id is not null;", False),
     ],
 )
 def test_duplicate_index(second: str, caught: bool, tmp_path: Path) -> None:
