@@ -60,7 +60,6 @@ DYNAMIC_RULES = {
     # The advisor step's catalog conditions that no static rule mirrors (checker/dynamic/advisor.py).
     "index-invalid": "An index left invalid by a failed concurrent build: never used, still written",
     "queue-exposed-in-api": "pgmq queue tables without row level security are readable through pgmq_public",
-    "storage-bucket-listing": "A public storage bucket has a SELECT policy that lets clients list its files",
     "graphql-table-exposed": "Relations anon or authenticated can read are listed in the GraphQL schema",
 }
 PIPELINE_RULES = {

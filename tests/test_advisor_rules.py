@@ -238,3 +238,31 @@ def test_rules_command_names_the_lint() -> None:
     assert (
         "https://supabase.com/docs/guides/database/database-linter?lint=0016_materialized_view_in_api" in out
     )
+
+
+def _bucket(public: str, using: str, roles: str = "public") -> str:
+    return (
+        f"insert into storage.buckets (id, name, public) values ('avatars', 'avatars', {public});\n"
+        f'create policy "list" on storage.objects for select to {roles} using ({using});\n'
+    )
+
+
+@pytest.mark.parametrize(
+    ("sql", "caught"),
+    [
+        (_bucket("true", "bucket_id = 'avatars'"), True),
+        (_bucket("true", "(bucket_id)::text = ('avatars'::character varying)::text"), True),
+        (_bucket("true", "true", roles="anon"), True),
+        (_bucket("true", "bucket_id = 'avatars' and auth.role() = 'authenticated'"), True),
+        (_bucket("true", "bucket_id = 'avatars' and auth.role() = 'service_role'"), False),
+        (_bucket("false", "bucket_id = 'avatars'"), False),
+        (_bucket("true", "bucket_id = 'other'"), False),
+        (_bucket("true", "bucket_id = 'avatars' and owner_id = (select auth.uid())::text"), False),
+        (_bucket("true", "bucket_id = 'avatars'", roles="service_role"), False),
+    ],
+)
+def test_public_bucket_listing(sql: str, caught: bool, tmp_path: Path) -> None:
+    found = [f for f in lint(tmp_path, sql) if f["rule"] == "storage-bucket-listing"]
+    assert bool(found) is caught, found
+    if caught:
+        assert found[0]["line"] == 2 and "avatars" in found[0]["message"]

@@ -22,25 +22,19 @@ from checker.context import RuleContext
 from checker.dynamic.collect import Collector, Location, at
 from checker.findings import Finding, Severity
 from checker.model.objects import quote_ident
-from checker.model.walk import find_nodes
 from checker.policy import Policy
 from checker.rules import rule_by_id
-from checker.rules._policies import SUPABASE_SCHEMAS, is_true
+from checker.rules._policies import CLIENT_ROLES, SUPABASE_SCHEMAS, role_guard
 from checker.rules.column_reg_type import UNSUPPORTED
 from checker.rules.rls_policy_auth_null import true_without_user
 from checker.rules.sensitive_columns_exposed import SENSITIVE_NAMES
+from checker.rules.storage_bucket_listing import EVERY_BUCKET, listed_bucket
 from checker.suppress import FileSuppressions, find_suppressions
 
 # Conditions only the catalog shows, with no static rule (described in checker/findings.py).
 INDEX_INVALID = "index-invalid"
 QUEUE_EXPOSED = "queue-exposed-in-api"
-BUCKET_LISTING = "storage-bucket-listing"
 GRAPHQL_EXPOSED = "graphql-table-exposed"
-ADVISOR_MIRRORS = {
-    QUEUE_EXPOSED: ("0019_insecure_queue_exposed_in_api",),
-    BUCKET_LISTING: ("0025_public_bucket_allows_listing",),
-    GRAPHQL_EXPOSED: ("0026_pg_graphql_anon_table_exposed", "0027_pg_graphql_authenticated_table_exposed"),
-}
 _SKIPPED = sorted(
     SUPABASE_SCHEMAS | {"pg_catalog", "information_schema", "pg_toast", "pgmq", "supabase_migrations"}
 )
@@ -252,9 +246,9 @@ def _public_buckets(conn: psycopg.Connection, exposed: list[str]) -> Iterator[Co
         where b.public and p.polpermissive and p.polcmd in ('r', '*')
           and (p.polroles && array[0, 'anon'::regrole, 'authenticated'::regrole]::oid[])"""
     for bucket, policy, qual in _rows(conn, query, {}):
-        if qual is None or _lists_bucket(qual, bucket):
+        if _lists_bucket(qual, bucket):
             yield Condition(
-                BUCKET_LISTING,
+                "storage-bucket-listing",
                 Severity.WARNING,
                 f"storage.objects.{policy}",
                 f'public bucket {bucket} has the select policy "{policy}" on storage.objects, which lets '
@@ -274,18 +268,12 @@ def _expression(text: str) -> dict | None:
     return target["ResTarget"]["val"]
 
 
-def _lists_bucket(qual: str, bucket: str) -> bool:
-    """`true`, or nothing but `bucket_id = '<this bucket>'` (any casts): every file of the bucket."""
-    tree = _expression(qual)
-    if tree is None or is_true(tree):
-        return tree is not None
-    expr = tree.get("A_Expr", {})
-    if expr.get("kind") != "AEXPR_OP":
-        return False
-    columns = [c for c in find_nodes(expr, "ColumnRef")]
-    constants = [c["sval"]["sval"] for c in find_nodes(expr, "A_Const") if "sval" in c]
-    named = [f.get("String", {}).get("sval") for c in columns for f in c.get("fields", [])]
-    return len(columns) == 1 and named[-1:] == ["bucket_id"] and constants == [bucket]
+def _lists_bucket(qual: str | None, bucket: str) -> bool:
+    tree = _expression(qual) if qual is not None else None
+    guard = role_guard(tree) if tree is not None else None
+    if guard is not None and not guard & CLIENT_ROLES:
+        return False  # auth.role() = 'service_role': no API request lists anything
+    return listed_bucket(tree) in (EVERY_BUCKET, bucket)
 
 
 def _graphql_relations(conn: psycopg.Connection, exposed: list[str]) -> Iterator[Condition]:
