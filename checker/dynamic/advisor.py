@@ -301,7 +301,8 @@ def _graphql_relations(conn: psycopg.Connection, exposed: list[str]) -> Iterator
 
 def _definer_functions(conn: psycopg.Connection, exposed: list[str]) -> Iterator[Condition]:
     query = """
-        select n.nspname, p.proname, pg_get_function_identity_arguments(p.oid),
+        select n.nspname, p.proname,
+               array_to_string(array(select format_type(t, null) from unnest(p.proargtypes) t), ', '),
                array_remove(array[
                    case when has_function_privilege('anon', p.oid, 'EXECUTE') then 'anon' end,
                    case when has_function_privilege('authenticated', p.oid, 'EXECUTE')

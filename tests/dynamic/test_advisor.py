@@ -136,3 +136,26 @@ def test_graphql_lists_what_the_api_roles_can_read(seeded: psycopg.Connection) -
     found = conditions(seeded, default_policy())
     assert "anon and authenticated" in found["graphql-table-exposed", "public.listed"].message
     assert "for authenticated:" in found["graphql-table-exposed", "public.hidden"].message
+
+
+def test_foreign_table_in_an_exposed_schema(seeded: psycopg.Connection) -> None:
+    offered = seeded.execute("select 1 from pg_available_extensions where name = 'postgres_fdw'").fetchone()
+    if offered is None:
+        pytest.skip("postgres_fdw is not available on this server")
+    seeded.execute("create extension postgres_fdw; create server elsewhere foreign data wrapper postgres_fdw")
+    seeded.execute("create foreign table public.remote (id int) server elsewhere")
+    seeded.execute("create foreign table public.hidden (id int) server elsewhere")
+    seeded.execute("revoke all on public.hidden from anon, authenticated")
+    found = conditions(seeded, default_policy())
+    assert ("foreign-table-in-api", "public.remote") in found
+    assert ("foreign-table-in-api", "public.hidden") not in found
+
+
+def test_definer_function_named_by_its_argument_types(seeded: psycopg.Connection) -> None:
+    """As the static rule names it, so that an exemption covers both stages."""
+    seeded.execute(
+        "create function public.purge(target uuid, reason varchar) returns void language sql "
+        "security definer set search_path = '' as 'select 1'"
+    )
+    found = conditions(seeded, default_policy())["function-definer-exposed", "public.purge"]
+    assert found.object_name == "public.purge(uuid, character varying)"
