@@ -28,6 +28,7 @@ PHASES = (
     "validate",
     "smoke",
     "probes",
+    "advisor",
     "rollback",
     "reapply",
     "stop",

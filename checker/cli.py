@@ -234,6 +234,10 @@ def rules_command(rule_id: str | None) -> None:
 
 def _describe(rule) -> str:
     parts = [f"{rule.id} ({rule.severity.value})", "", rule.summary, "", rule.rationale, ""]
+    for lint, url in zip(rule.mirrors, rule.remediation, strict=True):
+        parts += [f"Mirrors Supabase's database advisor lint {lint}: {url}"]
+    if rule.mirrors:
+        parts += [""]
     for title, example in (("Bad", rule.bad), ("Good", rule.good)):
         if example.policy:
             parts += [f"{title} example runs under the policy: {example.policy}"]

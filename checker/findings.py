@@ -58,6 +58,10 @@ DYNAMIC_RULES = {
     "dynamic-stand-in": "An extension the migration created is the checker's stand-in on this server",
     "dynamic-lock": "A statement took a lock that blocks writes, or rewrote a table that existed before it",
     NOT_VERIFIED: "A migration was not run: it creates an extension no engine of this machine offers",
+    # The advisor step's catalog conditions that no static rule mirrors (checker/dynamic/advisor.py).
+    "index-invalid": "An index left invalid by a failed concurrent build: never used, still written",
+    "queue-exposed-in-api": "pgmq queue tables without row level security are readable through pgmq_public",
+    "graphql-table-exposed": "Relations anon or authenticated can read are listed in the GraphQL schema",
 }
 PIPELINE_RULES = {
     SYNTAX_ERROR: "SQL that PostgreSQL cannot parse",

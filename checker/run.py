@@ -121,7 +121,7 @@ def run_verify(
     record = Record(say=request.say)
     if runnable:
         dynamic = run_dynamic(runnable, baseline, policy, request.engine, request.options, timings, record)
-        findings.extend(_for_reported_targets(dynamic, targets))
+        findings.extend(_once(_for_reported_targets(dynamic, targets), findings))
     if not request.lint_first:
         findings.extend(f for f in result.findings if f.rule == SYNTAX_ERROR)
     if request.timings_file:
@@ -141,6 +141,12 @@ def _supabase_major(request: DynamicRequest) -> None:
         wanted = replace(request.options, pg_version=major)
         if supports(request.engine, wanted):
             request.options = wanted
+
+
+def _once(dynamic: list[Finding], static: list[Finding]) -> list[Finding]:
+    """The advisor step reports a condition a static rule also found at that rule's location: once."""
+    reported = {(f.rule, f.file, f.line, f.column) for f in static}
+    return [f for f in dynamic if (f.rule, f.file, f.line, f.column) not in reported]
 
 
 def _runnable_units(units: list[MigrationUnit]) -> list[MigrationUnit]:

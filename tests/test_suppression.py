@@ -114,7 +114,7 @@ def test_suppression_that_matches_nothing_is_reported(isolated: Path) -> None:
         "-- checker-ignore fk-order: nothing here refers to anything\n",
         "create table public.notes (id bigint primary key);\n",
         "alter table public.notes enable row level security;\n",
-        "create policy notes_read on public.notes for select to authenticated using (true);\n",
+        "create policy notes_read on public.notes for select to anon, authenticated using (true);\n",
     )
     code, findings = _lint(sql, isolated)
     assert code == 0
@@ -167,7 +167,7 @@ def test_suppression_in_a_rollback(isolated: Path) -> None:
         _wrap(
             "create table public.notes (id bigint primary key);\n",
             "alter table public.notes enable row level security;\n",
-            "create policy notes_read on public.notes for select to authenticated using (true);\n",
+            "create policy notes_read on public.notes for select to anon, authenticated using (true);\n",
         ),
         encoding="utf-8",
     )

@@ -11,7 +11,8 @@ Supabase's non-superuser `postgres`, so a pull request's SQL cannot read the mac
    CLI does). A failure stops that migration, and the ones after it, which build on it.
 3. Validate what the SQL declares: objects, keys, row level security, policies.
 4. Run the policy's smoke files in a transaction that is rolled back.
-5. Probe row level security with two synthetic users (see probes.py).
+5. Probe row level security with two synthetic users (see probes.py), then look in the catalog for
+   what Supabase's database advisor would report (see advisor.py).
 6. Roll back and compare snapshots, then apply again.
 
 Several migrations are applied in order, each validated and probed right after it ran. Rollbacks
@@ -39,6 +40,7 @@ from pathlib import Path
 import psycopg
 
 from checker.context import MigrationUnit, RuleContext
+from checker.dynamic.advisor import Advisor
 from checker.dynamic.apply import (
     TRANSACTION_CONTROL,
     Failure,
@@ -172,6 +174,7 @@ class Run:
     applied: list[Applied] = field(default_factory=list)
     not_run: set[Location] = field(default_factory=set)
     standins_reported: set[str] = field(default_factory=set)
+    advisor: Advisor | None = None
 
     @property
     def one_transaction(self) -> bool:
@@ -192,6 +195,9 @@ class Run:
         if units:
             with self.clock.phase("precheck"):
                 precheck_baseline(self.admin, units[0].before, self.out)
+            with self.clock.phase("advisor"):
+                self.advisor = Advisor(self.policy)
+                self.advisor.start(self.admin)
         complete = self._apply_all(units)
         if complete:
             with self.clock.phase("smoke"):
@@ -268,6 +274,9 @@ class Run:
                 validate_unit(self.admin, context, self.out)
             with self.clock.phase("probes"):
                 probe_unit(self.conn, context, self.out)
+            if self.advisor is not None:
+                with self.clock.phase("advisor"):
+                    self.advisor.advise(self.admin, context, self.out)
             self.applied.append(Applied(unit, context, before))
         return True
 

@@ -515,6 +515,19 @@ def _create_table_as(stmt: Statement, fx: Effects) -> None:
     )
 
 
+@handles("CreateForeignTableStmt")
+def _create_foreign_table(stmt: Statement, fx: Effects) -> None:
+    relation = stmt.node["base"]["relation"]
+    fx.creates.append(
+        Created(
+            ObjectRef("foreign table", *_schema_name(relation)),
+            {"columns": [], "server": stmt.node.get("servername")},
+            location=relation.get("location"),
+            if_not_exists=bool(stmt.node["base"].get("if_not_exists")),
+        )
+    )
+
+
 # --- types, sequences, schemas, extensions ---------------------------------------------------------
 
 

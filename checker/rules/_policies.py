@@ -199,16 +199,16 @@ def is_user_function(call: dict, catalog: Catalog) -> bool:
     return found is not None and found.origin != "known"
 
 
-def _conjuncts(tree: object) -> list[object]:
+def conjuncts(tree: object) -> list[object]:
     """The parts of an expression joined by AND: each one must hold on its own."""
     if isinstance(tree, dict) and tree.get("BoolExpr", {}).get("boolop") == "AND_EXPR":
-        return [part for arg in tree["BoolExpr"].get("args", []) for part in _conjuncts(arg)]
+        return [part for arg in tree["BoolExpr"].get("args", []) for part in conjuncts(arg)]
     return [tree]
 
 
 def role_guard(tree: object) -> frozenset[str] | None:
     """The roles an AND-ed `auth.role() = 'x'` (or `in ('x', 'y')`) admits; None without one."""
-    for part in _conjuncts(tree):
+    for part in conjuncts(tree):
         expr = part.get("A_Expr") if isinstance(part, dict) else None
         if not expr or expr.get("kind") not in ("AEXPR_OP", "AEXPR_IN") or strings(expr.get("name")) != ["="]:
             continue

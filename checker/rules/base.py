@@ -46,7 +46,22 @@ class Rule:
     good: Example
     check: Callable[[RuleContext], Iterable[Issue]]
     extra_ids: tuple[str, ...] = ()  # related ids this module reports, e.g. rls-no-policy
+    # The lints of Supabase's database advisor (splinter) the rule reports before merge, e.g.
+    # "0010_security_definer_view"; Supabase documents each one's remediation at remediation_url.
+    mirrors: tuple[str, ...] = ()
+
+    @property
+    def remediation(self) -> tuple[str, ...]:
+        return tuple(remediation_url(lint) for lint in self.mirrors)
 
     @property
     def family(self) -> str:
         return self.id.split("-", 1)[0]
+
+
+SPLINTER_DOCS = "https://supabase.com/docs/guides/database/database-linter?lint="
+
+
+def remediation_url(lint: str) -> str:
+    """Supabase's page for a splinter lint ("0016_materialized_view_in_api")."""
+    return SPLINTER_DOCS + lint

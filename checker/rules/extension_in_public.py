@@ -85,4 +85,5 @@ RULE = Rule(
     bad=Example("begin;\ncreate extension if not exists pg_trgm;\ncommit;\n"),
     good=Example("begin;\ncreate extension if not exists pg_trgm with schema extensions;\ncommit;\n"),
     check=check,
+    mirrors=("0014_extension_in_public",),
 )

@@ -109,4 +109,5 @@ RULE = Rule(
         "create index notes_author_id_idx on public.notes (author_id);\ncommit;\n"
     ),
     check=check,
+    mirrors=("0001_unindexed_foreign_keys",),
 )

@@ -143,4 +143,5 @@ RULE = Rule(
         "revoke execute on function public.user_email(uuid) from public, anon;\ncommit;\n"
     ),
     check=check,
+    mirrors=("0011_function_search_path_mutable",),
 )

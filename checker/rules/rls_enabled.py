@@ -75,4 +75,5 @@ RULE = Rule(
     ),
     check=check,
     extra_ids=(NO_POLICY_ID,),
+    mirrors=("0013_rls_disabled_in_public", "0007_policy_exists_rls_disabled", "0008_rls_enabled_no_policy"),
 )

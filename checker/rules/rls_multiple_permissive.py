@@ -105,4 +105,5 @@ RULE = Rule(
         "commit;\n"
     ),
     check=check,
+    mirrors=("0006_multiple_permissive_policies",),
 )

@@ -65,4 +65,5 @@ RULE = Rule(
         "commit;\n"
     ),
     check=check,
+    mirrors=("0003_auth_rls_initplan",),
 )

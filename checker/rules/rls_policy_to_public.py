@@ -141,4 +141,5 @@ RULE = Rule(
         "commit;\n"
     ),
     check=check,
+    mirrors=("0024_permissive_rls_policy",),
 )

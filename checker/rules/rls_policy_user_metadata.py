@@ -83,4 +83,5 @@ RULE = Rule(
         "commit;\n"
     ),
     check=check,
+    mirrors=("0015_rls_references_user_metadata",),
 )

@@ -76,4 +76,5 @@ RULE = Rule(
         "  path text not null,\n  seen_at timestamptz\n);\ncommit;\n"
     ),
     check=check,
+    mirrors=("0004_no_primary_key",),
 )

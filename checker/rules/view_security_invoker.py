@@ -129,4 +129,5 @@ RULE = Rule(
     ),
     check=check,
     extra_ids=(AUTH_USERS_ID,),
+    mirrors=("0010_security_definer_view", "0002_auth_users_exposed"),
 )

@@ -1,0 +1,60 @@
+"""What the API roles can reach once a migration has run: Supabase's default privileges grant every
+table, view and function in an exposed schema to anon and authenticated, so only a REVOKE in the
+migration takes that away. Shared by the rules mirroring the advisor's exposure lints."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from checker.context import RuleContext
+from checker.model import ObjectRef
+from checker.model.objects import object_with_args, range_var
+from checker.parse import Statement
+
+API_ROLES = ("anon", "authenticated")
+_RELATION_KINDS = frozenset({"table", "view", "materialized view", "foreign table"})
+
+
+def api_roles_left(ctx: RuleContext, ref: ObjectRef, privilege: str) -> list[str]:
+    """The API roles still holding `privilege` on `ref` at the migration's end (GRANT and REVOKE in
+    order). Revoking from PUBLIC alone is not enough on Supabase: the roles hold direct grants."""
+    holders = set(API_ROLES)
+    for statement in ctx.migration.statements:
+        for roles, is_grant in _privilege_changes(statement, ref, privilege):
+            holders = holders | roles if is_grant else holders - roles
+    return [role for role in API_ROLES if role in holders]
+
+
+def _privilege_changes(
+    statement: Statement, ref: ObjectRef, privilege: str
+) -> Iterator[tuple[set[str], bool]]:
+    node = statement.node
+    if statement.kind != "GrantStmt" or node.get("targtype") != "ACL_TARGET_OBJECT":
+        return
+    privileges = {p["AccessPriv"].get("priv_name") for p in node.get("privileges", []) if "AccessPriv" in p}
+    if privileges and privilege not in privileges:
+        return  # no list means ALL PRIVILEGES
+    if not any(_names(obj, node.get("objtype"), ref) for obj in node.get("objects", [])):
+        return
+    roles = {_role(item.get("RoleSpec", {})) for item in node.get("grantees", [])}
+    yield roles & set(API_ROLES), bool(node.get("is_grant"))
+
+
+def _names(obj: dict, objtype: str | None, ref: ObjectRef) -> bool:
+    if objtype in ("OBJECT_FUNCTION", "OBJECT_ROUTINE") and "ObjectWithArgs" in obj:
+        return object_with_args(obj["ObjectWithArgs"], ref.kind).matches(ref)
+    if objtype == "OBJECT_TABLE" and "RangeVar" in obj and ref.kind in _RELATION_KINDS:
+        found = range_var(obj["RangeVar"])
+        return (found.schema, found.name) == (ref.schema, ref.name)
+    return False
+
+
+def _role(spec: dict) -> str:
+    return spec.get("rolename", "public") if spec.get("roletype") == "ROLESPEC_CSTRING" else "public"
+
+
+def created_exposed(ctx: RuleContext, kind: str) -> Iterator[tuple[ObjectRef, Statement, int | None]]:
+    """Objects of a kind the migration creates in an exposed schema and leaves in place."""
+    for ref, (statement, location) in ctx.created_by_migration().items():
+        if ref.kind == kind and ctx.is_exposed(ref) and ctx.after.find(ref) is not None:
+            yield ref, statement, location
