@@ -368,3 +368,19 @@ def test_auto_follows_options_only_one_engine_reads(monkeypatch: pytest.MonkeyPa
     assert open_engine("auto", EngineOptions(pg_bin=bindir)).name == "local"
     monkeypatch.setattr(DockerEngine, "unavailable_reason", classmethod(lambda cls, options: None))
     assert open_engine("auto", EngineOptions(image="any:tag")).name == "docker"
+
+
+@pytest.mark.parametrize("name", SERVER_ENGINES)
+def test_a_long_temp_dir_gets_a_short_socket_dir_removed_after(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Unix socket's path holds 107 bytes: a deep TMPDIR must not stop the server from starting."""
+    deep = tmp_path / ("d" * 60) / ("e" * 60)
+    deep.mkdir(parents=True)
+    monkeypatch.setattr(tempfile, "tempdir", str(deep))
+    engine = require_engine(name)
+    with engine as uri:
+        assert_usable(uri)
+        socket_dir = engine.socket_dir
+        assert socket_dir is not None and socket_dir != engine.tempdir and socket_dir.is_dir()
+    assert not socket_dir.exists()

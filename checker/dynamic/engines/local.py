@@ -19,6 +19,7 @@ import re
 import shutil
 import signal
 import subprocess
+import tempfile
 import time
 import warnings
 from dataclasses import dataclass
@@ -42,6 +43,8 @@ SYSTEM_USER = "embedded_postgres"
 DEBIAN_ROOT = Path("/usr/lib/postgresql")
 START_TIMEOUT = 30.0
 STANDINS_FROM_MAJOR = 18  # the first PostgreSQL with extension_control_path
+SOCKET_NAME = ".s.PGSQL.5432"
+SOCKET_PATH_LIMIT = 107  # a Unix socket's path: 108 bytes with the terminating NUL
 SERVER_SETTINGS = {
     "listen_addresses": "",  # Unix socket only: nothing reachable from the network
     "fsync": "off",
@@ -149,6 +152,7 @@ class LocalEngine(ServerDirEngine):
     def __init__(self, options: EngineOptions | None = None):
         super().__init__(options)
         self.process: subprocess.Popen[bytes] | None = None
+        self.socket_dir: Path | None = None
 
     @classmethod
     def unavailable_reason(cls, options: EngineOptions) -> str | None:
@@ -177,12 +181,22 @@ class LocalEngine(ServerDirEngine):
         tempdir.chmod(0o700)  # data and socket: reachable by this run's user (and root) only
         run_as.own(tempdir)
         run_as.may_enter(tempdir)
+        self.socket_dir = self._socket_dir(tempdir, run_as)
         self._initdb(bindir, run_as)
         self._launch(bindir, run_as)
         self._wait_ready()
-        uri = f"postgresql://{BOOTSTRAP_SUPERUSER}@/postgres?host={quote(str(self.tempdir), safe='/')}"
+        uri = f"postgresql://{BOOTSTRAP_SUPERUSER}@/postgres?host={quote(str(self.socket_dir), safe='/')}"
         self._version = fetch_server_version(uri)
         return uri
+
+    @staticmethod
+    def _socket_dir(tempdir: Path, run_as: RunAs) -> Path:
+        """The temp directory, unless the socket path in it would be too long: then a short one in /tmp."""
+        if len(os.fsencode(tempdir / SOCKET_NAME)) <= SOCKET_PATH_LIMIT:
+            return tempdir
+        short = Path(tempfile.mkdtemp(prefix="checker-s-", dir="/tmp"))  # mode 0700, like the temp directory
+        run_as.own(short)
+        return short
 
     def _initdb(self, bindir: Path, run_as: RunAs) -> None:
         args = [str(bindir / "initdb"), "-D", str(self.pgdata), "-A", "trust", "-U", BOOTSTRAP_SUPERUSER]
@@ -197,7 +211,7 @@ class LocalEngine(ServerDirEngine):
 
     def _launch(self, bindir: Path, run_as: RunAs) -> None:
         assert self.tempdir is not None
-        args = [str(bindir / "postgres"), "-D", str(self.pgdata), "-k", str(self.tempdir)]
+        args = [str(bindir / "postgres"), "-D", str(self.pgdata), "-k", str(self.socket_dir)]
         for key, value in {**SERVER_SETTINGS, **self._standin_settings(bindir)}.items():
             args += ["-c", f"{key}={value}"]
         with open(self.tempdir / "server.log", "wb") as log:
@@ -246,7 +260,9 @@ class LocalEngine(ServerDirEngine):
             self._stop_server()
             if self.tempdir is not None:
                 cleanup.clear_server_dir(self.tempdir, self.pgdata)
-            self.tempdir = None
+            if self.socket_dir not in (None, self.tempdir):
+                cleanup.remove_tree(self.socket_dir)
+            self.tempdir = self.socket_dir = None
             cleanup.untrack(self)
 
     def _stop_server(self) -> None:
