@@ -164,8 +164,27 @@ def check(**options) -> None:
     _dynamic_command(lint_first=True, **options)
 
 
+@cli.command(epilog=EXIT_CODES_HELP)
+@_common_options
+@_engine_options
+@one_line_errors
+def tenancy(**options) -> None:
+    """Whose rows each table holds, as the RLS probes use it (applies the migrations to find out)."""
+    _dynamic_command(lint_first=False, tenancy_only=True, **options)
+
+
 def _dynamic_command(
-    lint_first: bool, engine, dsn, pg_bin, pg_version, image, accept_unverified, timings, output, **common
+    lint_first: bool,
+    engine,
+    dsn,
+    pg_bin,
+    pg_version,
+    image,
+    accept_unverified,
+    timings,
+    output,
+    tenancy_only: bool = False,
+    **common,
 ) -> None:
     from checker.dynamic.engines import EngineOptions
     from checker.run import DynamicRequest, run_verify
@@ -175,7 +194,7 @@ def _dynamic_command(
     options = EngineOptions(
         pg_bin=str(pg_bin) if pg_bin else None, pg_version=pg_version, image=image, dsn=dsn
     )
-    request = DynamicRequest(engine, options, lint_first, timings, accept_unverified)
+    request = DynamicRequest(engine, options, lint_first, timings, accept_unverified, tenancy_only)
     code, text = run_verify(request, **common)
     _emit(text, output)
     sys.exit(code)

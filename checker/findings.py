@@ -53,6 +53,7 @@ DYNAMIC_RULES = {
     "dynamic-smoke": "The smoke test (insert and read back, rolled back) fails",
     "rls-probe": "Row level security lets a user reach rows that are not theirs, or cannot be probed",
     "rls-missing-policy": "An owner cannot act on their own rows: no policy grants the command",
+    "rls-tenancy": "Whose rows each probed table holds, as the probes used it (off unless asked for)",
     "dynamic-rollback": "The rollback fails, leaves objects behind or drops objects that existed before",
     "dynamic-reapply": "The migration does not apply again after its rollback",
     "dynamic-stand-in": "An extension the migration created is the checker's stand-in on this server",

@@ -69,6 +69,11 @@ class DynamicRequest:
     lint_first: bool  # `check`: the static findings are part of the report
     timings_file: Path | None = None
     accept_unverified: bool = False  # --accept-unverified: the policy's `unverified = "warn"`
+    tenancy_only: bool = False  # `checker tenancy`: only the tenancy model (and what stopped the run)
+
+
+# What `checker tenancy` shows besides the model: why a table's model is missing.
+_TENANCY_CONTEXT = frozenset({"rls-tenancy", "dynamic-baseline", "dynamic-apply", "dynamic-not-verified"})
 
 
 def run_verify(
@@ -79,6 +84,8 @@ def run_verify(
     policy, targets, baseline, result = lint_result(paths, rollback, baselines, config, changed_since)
     if request.accept_unverified:
         policy.data["unverified"] = "warn"
+    if request.tenancy_only:
+        policy.data["rules"] = {**policy.data.get("rules", {}), "rls-tenancy": {"severity": "info"}}
     findings = list(result.findings) if request.lint_first else []
     timings: dict[str, float] = {}
     runnable = _runnable_units(result.units)
@@ -87,6 +94,8 @@ def run_verify(
         findings.extend(_for_reported_targets(dynamic, targets))
     if not request.lint_first:
         findings.extend(f for f in result.findings if f.rule == SYNTAX_ERROR)
+    if request.tenancy_only:
+        findings = [f for f in findings if f.rule in _TENANCY_CONTEXT or f.rule == SYNTAX_ERROR]
     if request.timings_file:
         request.timings_file.write_text(json.dumps(timings, indent=2) + "\n", encoding="utf-8")
     return exit_code(findings), render_findings(findings, result.files, fmt)
