@@ -21,8 +21,8 @@ from checker.lint import lint_targets
 from checker.policy import Policy, default_policy
 from checker.targets import resolve_targets
 
+from .helpers import require_engine
 from .test_stage import ENGINES, ROOT, only
-from .test_stage import engine as engine_fixture  # noqa: F401  (the `engine` fixture: both servers)
 
 pytestmark = pytest.mark.postgres
 
@@ -34,6 +34,7 @@ MISTAKES = tomllib.loads((FIXTURES / "mistakes.toml").read_text())["mistake"]
 
 def check(migration: Path, engine: str, policy: Policy | None = None) -> list[Finding]:
     """Both stages, as `checker check` runs them, with the default policy and no baseline."""
+    require_engine(engine, ENGINES[engine])
     policy = policy or default_policy()
     result = lint_targets(resolve_targets([migration], policy, ROLLBACK), [], policy)
     assert not result.has_syntax_error
@@ -50,12 +51,14 @@ def shown(findings: list[Finding]) -> list[str]:
     return [f"{f.severity.value} {f.rule}: {f.message}" for f in findings if f.severity is not Severity.INFO]
 
 
+@pytest.mark.parametrize("engine", list(ENGINES))
 def test_the_correct_workspace_passes_without_warnings(tmp_path: Path, engine: str) -> None:
     findings = check(write(tmp_path, WORKSPACE), engine)
     assert shown(findings) == []
     assert not [f for f in findings if "skipped" in f.message], findings  # every table was probed
 
 
+@pytest.mark.parametrize("engine", list(ENGINES))
 @pytest.mark.parametrize("mistake", MISTAKES, ids=[m["name"] for m in MISTAKES])
 def test_each_mistake_is_an_error(tmp_path: Path, engine: str, mistake: dict) -> None:
     assert WORKSPACE.count(mistake["replace"]) == 1, "the mistake must change exactly one place"
