@@ -28,14 +28,26 @@ from psycopg import sql
 from checker.context import RuleContext
 from checker.dynamic.collect import Collector, Location, at
 from checker.dynamic.tenancy import Model, Schema, Tenancy, dotted
-from checker.dynamic.world import USER_A, USER_B, USER_C, USER_D, CannotFill, Filler, matching, one_line
+from checker.dynamic.world import (
+    USER_A,
+    USER_B,
+    USER_C,
+    USER_D,
+    CannotFill,
+    Filler,
+    jwt_claims,
+    matching,
+    one_line,
+)
 from checker.findings import Severity
 from checker.model import ObjectRef
+from checker.rules._policies import table_policies
 
 LEAK = "rls-probe"
 MISSING = "rls-missing-policy"
 TENANCY = "rls-tenancy"
 RLS_VIOLATION = "42501"
+_SIGNED_IN = frozenset({"authenticated", "public"})
 
 
 # --- the rows a table is probed with ---------------------------------------------------------------
@@ -67,6 +79,9 @@ class OwnerPlan:
     """A user's table: a row owned by user A and one owned by user B."""
 
     owner: str
+    # False when the rows also belong under an owned parent (a study's subjects): whoever manages the
+    # parent may hand a row to another user, so a changed owner is no leak there
+    moves: bool = True
     new_groups = False
 
     @property
@@ -76,8 +91,11 @@ class OwnerPlan:
     def make(self, filler: Filler, table: tuple[str, str]) -> Made:
         made = []
         for user in (USER_A, USER_B):
-            values, insert = filler.insert(table, user, {self.owner: user})
-            row = ProbeRow(matching({self.owner: user}), insert, user == USER_A, {self.owner: user})
+            keyed = {self.owner} in filler.schema.keys(table)  # one row per user: a trigger may have made it
+            found = filler.existing(table, {self.owner: user}) if keyed else None
+            values, insert = found or filler.insert(table, user, {self.owner: user})
+            owned_by: dict[str, object] = {self.owner: user} if self.moves else {}
+            row = ProbeRow(matching({self.owner: user}), insert, user == USER_A, owned_by)
             if user == USER_B:
                 row = _others(row, "row(s) of user B", "user B's row", "a row owned by user B")
             made.append((row, values))
@@ -294,16 +312,17 @@ Plan = OwnerPlan | ParticipantPlan | GroupPlan | ChildPlan | ServicePlan
 # --- plans from the tenancy model ----------------------------------------------------------------
 
 
-def plan_for(tenancy: Tenancy, schema: Schema) -> Plan | str:
+def plan_for(tenancy: Tenancy, model: Model) -> Plan | str:
     """How to probe a table of this tenancy; otherwise why it cannot be."""
+    schema = model.schema
+    if tenancy.kind == "user" and len(tenancy.columns) == 1:
+        return OwnerPlan(tenancy.columns[0], moves=not model.under_owned_parent(tenancy.table))
     if tenancy.kind == "user":
-        return (
-            OwnerPlan(tenancy.columns[0]) if len(tenancy.columns) == 1 else ParticipantPlan(tenancy.columns)
-        )
+        return ParticipantPlan(tenancy.columns)
     if tenancy.kind == "group":
         return GroupPlan(tenancy.group_key, tenancy)
     if tenancy.kind == "via" and tenancy.parent is not None:
-        parent = plan_for(tenancy.parent, schema)
+        parent = plan_for(tenancy.parent, model)
         if isinstance(parent, str):
             return parent
         member = None
@@ -335,13 +354,13 @@ class ProbeTable:
     tenancy: Tenancy
     where: Location  # the CREATE TABLE statement
     policy_statements: dict[str, Location]  # policy name -> where the migration creates it
+    user_commands: frozenset[str] = frozenset()  # commands some permissive policy grants signed-in users
 
 
 @contextmanager
-def acting_as(conn: psycopg.Connection, role: str, user: str | None) -> Iterator[None]:
+def acting_as(conn: psycopg.Connection, role: str, user: str | None, claims: dict) -> Iterator[None]:
     """A savepoint in which the session is `role` with PostgREST's JWT claims; undone afterwards."""
     with conn.transaction(force_rollback=True):
-        claims = {"role": role, **({"sub": user} if user else {})}
         conn.execute(sql.SQL("set local role {}").format(sql.Identifier(role)))
         conn.execute(
             "select set_config('request.jwt.claims', %s, true),"
@@ -366,6 +385,14 @@ class Prober:
         self.rows = rows
         self.leaks: list[tuple[str, str, str]] = []  # (role, command, what happened)
         self.missing: list[tuple[str, str]] = []  # (command, what happened)
+        self._claims: dict[tuple[str, str | None], dict] = {}
+
+    @contextmanager
+    def _acting(self, user: str | None, role: str = "authenticated") -> Iterator[None]:
+        if (role, user) not in self._claims:  # read once the world exists: a token hook reads it
+            self._claims[(role, user)] = jwt_claims(self.conn, role, user)
+        with acting_as(self.conn, role, user, self._claims[(role, user)]):
+            yield
 
     @property
     def _target(self) -> sql.Composable:
@@ -391,7 +418,7 @@ class Prober:
             self._target,
         )
         try:
-            with acting_as(self.conn, "authenticated", USER_A):
+            with self._acting(USER_A):
                 seen = list(self.conn.execute(query).fetchone() or [0] * len(self.rows))
             refusal = "0 rows visible"
         except psycopg.Error as err:
@@ -405,7 +432,7 @@ class Prober:
     def _attempt(self, query: sql.Composable, leak: bool) -> tuple[bool, str] | None:
         """Run a write as user A: whether it reached a row, and PostgreSQL's refusal; None: inconclusive."""
         try:
-            with acting_as(self.conn, "authenticated", USER_A):
+            with self._acting(USER_A):
                 reached = self.conn.execute(query).rowcount > 0
             return reached, "0 rows affected"
         except psycopg.Error as err:
@@ -448,7 +475,7 @@ class Prober:
             return False  # a row that exists only to be inserted
         with savepoint(self.conn):
             try:
-                with acting_as(self.conn, "authenticated", USER_A):
+                with self._acting(USER_A):
                     self.conn.execute(self._statement(command, None))
                     self.conn.execute("reset role")
                     after = self.conn.execute(version).fetchone()
@@ -479,7 +506,7 @@ class Prober:
         left = sql.SQL("select count(*) from {} where {}").format(self._target, mine.where)
         with savepoint(self.conn):
             try:
-                with acting_as(self.conn, "authenticated", USER_A):
+                with self._acting(USER_A):
                     self.conn.execute(update)
                     self.conn.execute("reset role")
                     return (self.conn.execute(left).fetchone() or (1,))[0] == 0
@@ -491,7 +518,7 @@ class Prober:
         with savepoint(self.conn):
             self.conn.execute(delete)  # as the probe's own session: frees unique keys for the same row again
             try:
-                with acting_as(self.conn, "authenticated", USER_A):
+                with self._acting(USER_A):
                     self.conn.execute(row.insert)
                 refusal = ""
             except psycopg.Error as err:
@@ -511,7 +538,7 @@ class Prober:
             ("anon", None, "anon (not signed in)"),
         ):
             try:
-                with acting_as(self.conn, role, user):
+                with self._acting(user, role):
                     seen = (self.conn.execute(query).fetchone() or (0,))[0]
             except psycopg.Error:
                 continue  # the role may not even read the table: nothing leaks
@@ -548,13 +575,25 @@ def probe_unit(conn: psycopg.Connection, context: RuleContext, out: Collector) -
         where = at(statement, location)
         tenancy = model.of((ref.schema, ref.name))
         _show(out, ref, where, tenancy)
-        plan = plan_for(tenancy, schema)
+        plan = plan_for(tenancy, model)
         if isinstance(plan, str):
             _skipped(out, ref, where, plan)
             continue
         policies = context.after.policies_on(ref)
         statements = {p.ref.name: at(p.created_by) for p in policies if p.created_by is not None}
-        _probe_table(schema, ProbeTable(ref, plan, tenancy, where, statements), out)
+        commands = _user_commands(context, ref)
+        _probe_table(schema, ProbeTable(ref, plan, tenancy, where, statements, commands), out)
+
+
+def _user_commands(context: RuleContext, ref: ObjectRef) -> frozenset[str]:
+    """What some permissive policy lets signed-in users do (a guard such as auth.role() =
+    'service_role' narrows a policy without TO to the service)."""
+    granted = (
+        policy.commands
+        for policy in table_policies(context.after, ref)
+        if policy.permissive and policy.client_roles & _SIGNED_IN
+    )
+    return frozenset(command.upper() for commands in granted for command in commands)
 
 
 def _show(out: Collector, ref: ObjectRef, where: Location, tenancy: Tenancy) -> None:
@@ -579,11 +618,7 @@ def _probe_table(schema: Schema, table: ProbeTable, out: Collector) -> None:
             leaks = [
                 (role, cmd, what, _granting(conn, table.ref, role, cmd)) for role, cmd, what in prober.leaks
             ]
-            missing = [
-                (cmd, what)
-                for cmd, what in prober.missing
-                if _granting(conn, table.ref, "authenticated", cmd).policies
-            ]
+            missing = [(cmd, what) for cmd, what in prober.missing if cmd in table.user_commands]
             rls_on = bool((conn.execute(_RLS_ON, _names(table.ref)).fetchone() or (False,))[0])
     except CannotFill as reason:
         _skipped(out, table.ref, table.where, str(reason))

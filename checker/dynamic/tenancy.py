@@ -37,6 +37,7 @@ from checker.rules._policies import is_audit_column
 Table = tuple[str, str]
 MAX_DEPTH = 6
 AUTH_USERS = ("auth", "users", "id")
+USER_TABLE_NAMES = frozenset({("public", "users"), ("public", "user"), ("public", "profiles")})
 
 _MEMBERSHIP_NAME = re.compile(r"(member|membership|users?|participant|collaborator)s?$")
 _ROLE_COLUMN = re.compile(r"(^|_)role$")
@@ -124,6 +125,11 @@ class Tenancy:
         return self.kind in {"user", "group", "via"}
 
     @property
+    def depth(self) -> int:
+        """How many foreign keys lead from this table to its owner."""
+        return 1 + self.parent.depth if self.kind == "via" and self.parent else 0
+
+    @property
     def root(self) -> Tenancy:
         return self.parent.root if self.kind == "via" and self.parent else self
 
@@ -201,8 +207,12 @@ class Schema:
         return [column.name for column in self.column_info(table)]
 
     def user_keyed(self, table: Table, column: str, depth: int = 0) -> bool:
-        """Whether the column holds a user id: auth.users.id, or a key that references one."""
+        """Whether the column holds a user id: auth.users.id, a key that references one, or the key of a
+        table named as users are (public.users, public.user, public.profiles; a trigger on auth.users
+        often fills one without a foreign key)."""
         if (*table, column) == AUTH_USERS:
+            return True
+        if table in USER_TABLE_NAMES and {column} in self.keys(table):
             return True
         return depth < MAX_DEPTH and any(
             fk.columns == (column,) and self.user_keyed(fk.table, fk.ref_columns[0], depth + 1)
@@ -310,10 +320,18 @@ class Model:
             for fk in self.schema.foreign_keys(table)
             if fk.table != table and depth < MAX_DEPTH and not self._is_user_reference(fk)
         ]
-        shared = next((fk for fk, parent in parents if parent.owned and parent.shared), None)
+        # the shortest way to a shared owner: a row that names its team directly is the team's,
+        # whatever else it references
+        shared = min(
+            (fk for fk, parent in parents if parent.owned and parent.shared),
+            key=lambda fk: self.of(fk.table, depth + 1).depth,
+            default=None,
+        )
         if shared:
             return self._via(table, shared.columns, depth=depth)
         users = self.schema.user_columns(table)
+        if table in USER_TABLE_NAMES:
+            users = [c for c in self.schema.columns(table) if {c} in self.schema.keys(table)][:1] or users
         if any(len(key) == 1 and key <= set(users) for key in self.schema.keys(table)):
             keyed = next(c for c in users if any(key == {c} for key in self.schema.keys(table)))
             return Tenancy(table, "user", (keyed,))
@@ -323,6 +341,13 @@ class Model:
         if owned:
             return self._via(table, owned.columns, depth=depth)
         return Tenancy(table, "public")
+
+    def under_owned_parent(self, table: Table) -> bool:
+        """Whether a foreign key other than a user reference leads to a table whose rows are owned."""
+        return any(
+            fk.table != table and not self._is_user_reference(fk) and self.of(fk.table).owned
+            for fk in self.schema.foreign_keys(table)
+        )
 
     def _is_user_reference(self, fk: ForeignKey) -> bool:
         return len(fk.columns) == 1 and self.schema.user_keyed(fk.table, fk.ref_columns[0])

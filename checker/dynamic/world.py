@@ -11,6 +11,7 @@ created. A row that cannot be made this way raises CannotFill, which the probes 
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 
@@ -27,7 +28,8 @@ USER_C = "c0000000-0000-4000-8000-00000000000c"  # the counterpart in rows that 
 USER_D = "d0000000-0000-4000-8000-00000000000d"  # signed in, owns nothing, member of nothing
 EVERY_USER = (USER_A, USER_B, USER_C, USER_D)
 
-# Roles tried, in order, for a text role column without a default (a CHECK decides which pass).
+# Roles tried, in order, for a text role column (its CHECK decides which pass); an enum's labels are
+# tried in their order, which projects write highest first (basejump: 'owner', 'member').
 _TEXT_ROLES = ("owner", "admin", "member")
 
 # A value for a NOT NULL column without default, by type category (pg_type.typcategory).
@@ -171,27 +173,28 @@ class Filler:
     def join(self, members: Membership, group: object, user: str) -> tuple[dict, sql.Composed]:
         """Make `user` a member of the group row `group` (kept when a trigger already did)."""
         fixed: dict[str, object] = {members.group_column: group, members.user_column: user}
-        query = sql.SQL("select * from {} where {}").format(sql.Identifier(*members.table), matching(fixed))
-        with self.conn.cursor(row_factory=dict_row) as cursor:
-            existing = cursor.execute(query).fetchone()
-        roles = self._roles(members)
-        if existing is not None or not roles:
-            if existing is not None:
-                return existing, self.insert_statement(members.table, existing)
-            return self.insert(members.table, user, fixed)
-        for number, role in enumerate(roles):
+        existing = self.existing(members.table, fixed)
+        if existing is not None:
+            return existing
+        for role in self._roles(members):
             try:
                 with self.conn.transaction():
-                    return self.insert(members.table, user, {**fixed, members.role_column: role})  # type: ignore[dict-item]
+                    return self.insert(members.table, user, {**fixed, str(members.role_column): role})
             except CannotFill:
-                if number == len(roles) - 1:
-                    raise
-        raise AssertionError("unreachable")
+                continue  # not a role this table knows: the next one
+        return self.insert(members.table, user, fixed)  # the column's default, or the insert's own error
+
+    def existing(self, table: Table, fixed: dict[str, object]) -> tuple[dict, sql.Composed] | None:
+        """The row a trigger already made (a profile for a new user, the owner's membership), if any."""
+        query = sql.SQL("select * from {} where {}").format(sql.Identifier(*table), matching(fixed))
+        with self.conn.cursor(row_factory=dict_row) as cursor:
+            row = cursor.execute(query).fetchone()
+        return None if row is None else (row, self.insert_statement(table, row))
 
     def _roles(self, members: Membership) -> list[object]:
-        """The role values to try for a new member; none when the column fills itself."""
+        """The roles to try, highest first: whoever the probe makes a member owns the group."""
         column = next((c for c in self.columns(members.table) if c.name == members.role_column), None)
-        if column is None or column.has_default:
+        if column is None:
             return []
         if column.category == "E":
             labels = self.conn.execute(f"select unnest(enum_range(null::{column.type}))::text").fetchall()
@@ -209,6 +212,42 @@ class Filler:
                 v if isinstance(v, sql.Composable) else sql.Literal(v) for v in values.values()
             ),
         )
+
+
+# Supabase's custom access token hook: a function of (event jsonb) returning jsonb that the project
+# grants to supabase_auth_admin, as Supabase's guide asks; GoTrue calls it for every token it issues.
+_TOKEN_HOOKS = """
+select p.oid::regprocedure::text from pg_catalog.pg_proc p
+where p.pronargs = 1 and p.proargtypes[0] = 'jsonb'::regtype and p.prorettype = 'jsonb'::regtype
+  and exists (select from aclexplode(p.proacl) a
+              where a.grantee = 'supabase_auth_admin'::regrole and a.privilege_type = 'EXECUTE')
+order by 1"""
+
+
+def jwt_claims(conn: psycopg.Connection, role: str, user: str | None) -> dict:
+    """The claims PostgREST would set for a token GoTrue issued: sub, role, app_metadata from
+    auth.users, then whatever a custom access token hook of the project adds (an organization id)."""
+    if user is None:
+        return {"role": role}
+    found = conn.execute("select raw_app_meta_data from auth.users where id = %s", (user,)).fetchone()
+    claims = {
+        "sub": user,
+        "role": role,
+        "aud": role,
+        "app_metadata": (found[0] if found else None) or {"provider": "email", "providers": ["email"]},
+        "user_metadata": {},
+    }
+    for (hook,) in conn.execute(_TOKEN_HOOKS).fetchall():
+        event = {"user_id": user, "claims": claims, "authentication_method": "password"}
+        try:
+            with conn.transaction():
+                call = f"select {hook.split('(')[0]}(%s::jsonb)"  # regprocedure text, quoted as needed
+                result = conn.execute(call, (json.dumps(event),)).fetchone()
+        except psycopg.Error:
+            continue  # a hook that fails here would fail the sign-in too: the token keeps its claims
+        if result and isinstance(result[0], dict) and isinstance(result[0].get("claims"), dict):
+            claims = result[0]["claims"]
+    return claims
 
 
 def matching(values: dict[str, object]) -> sql.Composable:

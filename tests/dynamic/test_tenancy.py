@@ -95,19 +95,18 @@ def stated(tenancy: dict[str, str]) -> Policy:
     return policy
 
 
-def test_a_stated_owner_replaces_the_inferred_one(tmp_path: Path) -> None:
-    # the assignee stated as the owner: any member may hand a task to anyone, which the probe now calls a leak
+def test_stated_tenancy_replaces_the_inferred_one(tmp_path: Path) -> None:
     policy = stated({"public.tasks": "user:assignee_id"})
     policy.data["rules"] = {**policy.data["rules"], "rls-tenancy": {"severity": "info"}}
     findings = check(write(tmp_path, WORKSPACE), "embedded", policy)
-    (model,) = [f for f in only(findings, "rls-tenancy") if "public.tasks" in f.message]
-    assert model.message == "tenancy of public.tasks: a user's assignee_id (stated in [rls.tenancy])"
-    (leak,) = only(findings, "rls-probe", Severity.ERROR)
-    assert leak.message.startswith(
-        "row level security leak on public.tasks: UPDATE as authenticated: user A's update set assignee_id "
-        "of their own row to that of user B's row"
-    ), leak.message
-    assert leak.message.endswith("whose rows: a user's assignee_id")
+    models = {f.message.split(":")[0]: f.message for f in only(findings, "rls-tenancy")}
+    assert models["tenancy of public.tasks"] == (
+        "tenancy of public.tasks: a user's assignee_id (stated in [rls.tenancy])"
+    )
+    # probed as the assignee's rows; a task also sits under its team's project, whose members may
+    # reassign it, so handing a task to another user is not probed as a leak
+    assert shown(findings) == []
+    assert not [f for f in only(findings, "rls-probe") if "skipped" in f.message]
 
 
 AUDIT_LOG = """
