@@ -52,7 +52,7 @@ DYNAMIC_RULES = {
     "dynamic-validation": "What the SQL declares (tables, constraints, RLS, policies) is not in the catalog",
     "dynamic-smoke": "The smoke test (insert and read back, rolled back) fails",
     "rls-probe": "Row level security lets a user reach rows that are not theirs, or cannot be probed",
-    "rls-missing-policy": "An owner cannot act on their own rows: no policy grants the command",
+    "rls-missing-policy": "An owner cannot act on their own rows though a policy grants the command",
     "rls-tenancy": "Whose rows each probed table holds, as the probes used it (off unless asked for)",
     "dynamic-rollback": "The rollback fails, leaves objects behind or drops objects that existed before",
     "dynamic-reapply": "The migration does not apply again after its rollback",
