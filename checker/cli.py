@@ -169,6 +169,15 @@ def check(**options) -> None:
     _dynamic_command(lint_first=True, **options)
 
 
+@cli.command(epilog=EXIT_CODES_HELP)
+@_common_options
+@_engine_options
+@one_line_errors
+def tenancy(**options) -> None:
+    """Whose rows each table holds, as the RLS probes use it (applies the migrations to find out)."""
+    _dynamic_command(lint_first=False, tenancy_only=True, **options)
+
+
 def _dynamic_command(
     lint_first: bool,
     engine,
@@ -180,6 +189,7 @@ def _dynamic_command(
     timings,
     progress,
     output,
+    tenancy_only: bool = False,
     **common,
 ) -> None:
     from checker.dynamic.engines import EngineOptions
@@ -190,7 +200,15 @@ def _dynamic_command(
     options = EngineOptions(
         pg_bin=str(pg_bin) if pg_bin else None, pg_version=pg_version, image=image, dsn=dsn
     )
-    request = DynamicRequest(engine, options, lint_first, timings, accept_unverified, _progress(progress))
+    request = DynamicRequest(
+        engine,
+        options,
+        lint_first,
+        timings,
+        accept_unverified,
+        say=_progress(progress),
+        tenancy_only=tenancy_only,
+    )
     code, text = run_verify(request, **common)
     _emit(text, output)
     sys.exit(code)

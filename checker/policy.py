@@ -62,6 +62,11 @@ class Policy:
     def smoke(self) -> list[Path]:
         return [self.root / p for p in self.data.get("smoke", [])]
 
+    @property
+    def tenancy(self) -> dict[str, str]:
+        """[rls.tenancy]: table -> whose rows it holds, where the schema cannot tell (dynamic/tenancy.py)."""
+        return self.data.get("rls", {}).get("tenancy", {})
+
     def severity(self, rule_id: str, default: Severity) -> Severity | None:
         """The severity the policy gives a rule; None when the rule is off."""
         chosen = self.data.get("rules", {}).get(rule_id, {}).get("severity")

@@ -101,6 +101,11 @@ class DynamicRequest:
     timings_file: Path | None = None
     accept_unverified: bool = False  # --accept-unverified: the policy's `unverified = "warn"`
     say: Callable[[str], None] = field(default=lambda _: None)  # progress lines (stderr), if wanted
+    tenancy_only: bool = False  # `checker tenancy`: only the tenancy model (and what stopped the run)
+
+
+# What `checker tenancy` shows besides the model: why a table's model is missing.
+_TENANCY_CONTEXT = frozenset({"rls-tenancy", "dynamic-baseline", "dynamic-apply", "dynamic-not-verified"})
 
 
 def run_verify(
@@ -115,6 +120,8 @@ def run_verify(
         _supabase_major(request)
     if request.accept_unverified:
         policy.data["unverified"] = "warn"
+    if request.tenancy_only:
+        policy.data["rules"] = {**policy.data.get("rules", {}), "rls-tenancy": {"severity": "info"}}
     findings = list(result.findings) if request.lint_first else []
     timings: dict[str, float] = {}
     runnable = _runnable_units(result.units)
@@ -124,6 +131,8 @@ def run_verify(
         findings.extend(_once(_for_reported_targets(dynamic, targets), findings))
     if not request.lint_first:
         findings.extend(f for f in result.findings if f.rule == SYNTAX_ERROR)
+    if request.tenancy_only:
+        findings = [f for f in findings if f.rule in _TENANCY_CONTEXT or f.rule == SYNTAX_ERROR]
     if request.timings_file:
         request.timings_file.write_text(json.dumps(timings, indent=2) + "\n", encoding="utf-8")
     verification = record.to_dict() if runnable else None

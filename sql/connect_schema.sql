@@ -209,7 +209,15 @@ create policy "match_feedback_insert_own" on public.match_feedback
   );
 create policy "match_feedback_update_own" on public.match_feedback
   for update to authenticated
-  using ((select auth.uid()) = user_id) with check ((select auth.uid()) = user_id);
+  using ((select auth.uid()) = user_id)
+  with check (
+    (select auth.uid()) = user_id
+    and exists (
+      select 1 from public.matches as m
+      where m.id = match_feedback.match_id
+        and public.is_match_participant(m, (select auth.uid()))
+    )
+  );
 create policy "match_feedback_service_role_all" on public.match_feedback
   for all to service_role using (true) with check (true);
 

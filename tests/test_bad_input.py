@@ -162,6 +162,13 @@ def test_rollback_with_two_migrations(isolated: Path) -> None:
             "exemptions.0",
             "'reason' is a required property",
         ),
+        (
+            "tenancy.toml",
+            '[rls.tenancy]\n"public.tasks" = "owner:assignee_id"\n',
+            "rls.tenancy.public.tasks",
+            "does not match",
+        ),
+        ("tenancy_table.toml", '[rls.tenancy]\ntasks = "public"\n', "rls.tenancy", "does not match"),
         ("syntax.toml", "x = \n", "syntax.toml", "not valid TOML"),
         ("syntax.json", "{bad", "syntax.json", "not valid JSON"),
     ],

@@ -188,3 +188,20 @@ def test_repository_policy_pairs_rollbacks_and_baseline(repo_root: Path) -> None
     )
     assert code == 1 and report["summary"]["files"] == 1
     assert {f["rule"] for f in report["findings"]} == {"fk-order"}
+
+
+def test_rls_tenancy_statements_are_read(isolated: Path) -> None:
+    from checker.policy import load_policy
+
+    (isolated / "policy.toml").write_text(
+        '[rls.tenancy]\n"public.tasks" = "via:project_id"\n"public.audit" = "service_only"\n'
+        '"public.teams" = "group:public.team_members"\n"public.notes" = "user:owner_id,editor_id"\n',
+        encoding="utf-8",
+    )
+    policy = load_policy(str(isolated / "policy.toml"))
+    assert policy.tenancy == {
+        "public.tasks": "via:project_id",
+        "public.audit": "service_only",
+        "public.teams": "group:public.team_members",
+        "public.notes": "user:owner_id,editor_id",
+    }

@@ -11,8 +11,9 @@ Supabase's non-superuser `postgres`, so a pull request's SQL cannot read the mac
    CLI does). A failure stops that migration, and the ones after it, which build on it.
 3. Validate what the SQL declares: objects, keys, row level security, policies.
 4. Run the policy's smoke files in a transaction that is rolled back.
-5. Probe row level security with two synthetic users (see probes.py), then look in the catalog for
-   what Supabase's database advisor would report (see advisor.py).
+5. Probe row level security: users and groups of a synthetic world, by the tenancy model of the schema
+   (see tenancy.py, world.py, probes.py), then look in the catalog for what Supabase's database
+   advisor would report (see advisor.py).
 6. Roll back and compare snapshots, then apply again.
 
 Several migrations are applied in order, each validated and probed right after it ran. Rollbacks

@@ -1,0 +1,353 @@
+"""Whose rows a table holds, read from the schema (foreign keys and keys), never from its policies.
+
+The row level security probes need to know which rows a user may reach before they can tell a
+leak from a grant. Deriving that from the policies under test would switch the probe off exactly
+when a policy stops tying rows to the caller, so the model is built from the live catalog:
+
+1. A **group** table is one a membership table points at. A membership table pairs a user (a
+   column referencing auth.users or a user-keyed table) with a row of another table, under a
+   primary key or unique constraint on that pair, and is named like one (`*_members`,
+   `*_memberships`, `*_users`, `*_participants`, `*_collaborators`) or has a role column. The
+   group table must not itself be shared by two users (a match between user_a and user_b is not a
+   group).
+2. A table with a foreign key to a group table, or to a table that belongs to one (tasks ->
+   projects -> teams), belongs to that group **through** the key; so does the membership table.
+   A foreign key to a table shared by several users (a chat of a match) counts the same way. Either
+   wins over the table's own user columns: a task's assignee is not its owner.
+3. A table keyed by a user (public.users, profiles) or with one user column is a **user's**; with
+   several user columns it is **shared** by those users. Audit columns (created_by, updated_by,
+   ...) say who wrote a row, not whose it is.
+4. Otherwise a foreign key to a table that is a user's makes it that user's through the key.
+5. Anything else is **nobody's**: a lookup or public table, not probed.
+
+A project states what inference cannot in its policy, `[rls.tenancy]`, table -> `public`,
+`service_only`, `user:COLUMN[,COLUMN]`, `via:COLUMN[,COLUMN]` or `group[:MEMBERSHIP_TABLE]`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import psycopg
+from psycopg import sql
+
+from checker.rules._policies import is_audit_column
+
+Table = tuple[str, str]
+MAX_DEPTH = 6
+AUTH_USERS = ("auth", "users", "id")
+USER_TABLE_NAMES = frozenset({("public", "users"), ("public", "user"), ("public", "profiles")})
+
+_MEMBERSHIP_NAME = re.compile(r"(member|membership|users?|participant|collaborator)s?$")
+_ROLE_COLUMN = re.compile(r"(^|_)role$")
+
+_TABLES = """
+select n.nspname::text, c.relname::text from pg_catalog.pg_class c
+join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+where c.relkind in ('r', 'p') and n.nspname = any(%s)"""
+
+_KEYS = """
+select array(select a.attname::text from unnest(co.conkey) k(n)
+             join pg_catalog.pg_attribute a on a.attrelid = co.conrelid and a.attnum = k.n)
+from pg_catalog.pg_constraint co where co.conrelid = %s::regclass and co.contype in ('p', 'u')"""
+
+_COLUMNS = """
+select a.attname::text, format_type(a.atttypid, a.atttypmod), a.attnotnull,
+       a.atthasdef or a.attidentity <> '' or a.attgenerated <> '',
+       coalesce(b.typcategory, t.typcategory)::text, coalesce(b.typname, t.typname)::text
+from pg_catalog.pg_attribute a
+join pg_catalog.pg_type t on t.oid = a.atttypid
+left join pg_catalog.pg_type b on t.typtype = 'd' and b.oid = t.typbasetype
+where a.attrelid = %s::regclass and a.attnum > 0 and not a.attisdropped
+order by a.attnum"""
+
+_FOREIGN_KEYS = """
+select array(select a.attname::text from unnest(co.conkey) with ordinality k(n, i)
+             join pg_catalog.pg_attribute a on a.attrelid = co.conrelid and a.attnum = k.n order by k.i),
+       rn.nspname::text, rc.relname::text,
+       array(select a.attname::text from unnest(co.confkey) with ordinality k(n, i)
+             join pg_catalog.pg_attribute a on a.attrelid = co.confrelid and a.attnum = k.n order by k.i)
+from pg_catalog.pg_constraint co
+join pg_catalog.pg_class rc on rc.oid = co.confrelid
+join pg_catalog.pg_namespace rn on rn.oid = rc.relnamespace
+where co.conrelid = %s::regclass and co.contype = 'f'
+order by co.conname"""
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str  # format_type(): what a value is cast to
+    not_null: bool
+    has_default: bool
+    category: str  # pg_type.typcategory, of the domain's base type
+    base_type: str
+
+
+@dataclass(frozen=True)
+class ForeignKey:
+    columns: tuple[str, ...]
+    table: Table
+    ref_columns: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Membership:
+    """The table that makes users members of a group: (group column, user column, role column)."""
+
+    table: Table
+    group_column: str
+    user_column: str
+    role_column: str | None
+
+    def describe(self) -> str:
+        role = f", role {self.role_column}" if self.role_column else ""
+        return f"members in {dotted(self.table)} ({self.user_column}{role})"
+
+
+@dataclass(frozen=True)
+class Tenancy:
+    """Whose rows a table holds. kind: user, group, via, public, service_only, unknown."""
+
+    table: Table
+    kind: str
+    columns: tuple[str, ...] = ()  # user: the user columns; via: the foreign key's columns
+    parent: Tenancy | None = None  # via: whose rows the referenced table holds
+    parent_columns: tuple[str, ...] = ()  # via: the referenced columns
+    group_key: str = ""  # group: the column the membership table references
+    members: Membership | None = None  # group
+    stated: bool = False  # from the policy's [rls.tenancy]
+    why: str = ""  # unknown: why a stated path cannot be used
+
+    @property
+    def owned(self) -> bool:
+        return self.kind in {"user", "group", "via"}
+
+    @property
+    def depth(self) -> int:
+        """How many foreign keys lead from this table to its owner."""
+        return 1 + self.parent.depth if self.kind == "via" and self.parent else 0
+
+    @property
+    def root(self) -> Tenancy:
+        return self.parent.root if self.kind == "via" and self.parent else self
+
+    @property
+    def shared(self) -> bool:
+        """Rows several users reach: a group's, or a row naming several users."""
+        root = self.root
+        return root.kind == "group" or (root.kind == "user" and len(root.columns) > 1)
+
+    def path(self) -> str:
+        """The ownership path as printed for review, e.g. `project_id -> public.projects: team_id -> ...`."""
+        if self.kind == "user":
+            verb = "a user's" if len(self.columns) == 1 else "shared by the users in"
+            return f"{verb} {', '.join(self.columns)}"
+        if self.kind == "group" and self.members:
+            return f"a group ({self.members.describe()})"
+        if self.kind == "via" and self.parent:
+            return f"{', '.join(self.columns)} -> {dotted(self.parent.table)}: {self.parent.path()}"
+        if self.kind == "public":
+            return "nobody's (public or lookup rows)"
+        if self.kind == "service_only":
+            return "nobody's (service_role only)"
+        return f"unknown ({self.why})"
+
+    def stated_as(self) -> str:
+        """The same path in the policy's [rls.tenancy] syntax, to copy and correct."""
+        if self.kind == "user":
+            return "user:" + ",".join(self.columns)
+        if self.kind == "via":
+            return "via:" + ",".join(self.columns)
+        if self.kind == "group" and self.members:
+            return f"group:{dotted(self.members.table)}"
+        return self.kind
+
+
+def dotted(table: Table) -> str:
+    return ".".join(table)
+
+
+class Schema:
+    """The live catalog as the tenancy model reads it, cached per table."""
+
+    def __init__(self, conn: psycopg.Connection, exposed: list[str]):
+        self.conn = conn
+        self.exposed = exposed
+        self._fks: dict[Table, list[ForeignKey]] = {}
+        self._keys: dict[Table, list[set[str]]] = {}
+        self._columns: dict[Table, list[Column]] = {}
+
+    def _regclass(self, table: Table) -> str:
+        return sql.Identifier(*table).as_string(self.conn)
+
+    def tables(self) -> list[Table]:
+        return [(s, t) for s, t in self.conn.execute(_TABLES, (self.exposed,)).fetchall()]
+
+    def foreign_keys(self, table: Table) -> list[ForeignKey]:
+        if table not in self._fks:
+            rows = self.conn.execute(_FOREIGN_KEYS, (self._regclass(table),)).fetchall()
+            self._fks[table] = [ForeignKey(tuple(c), (s, t), tuple(r)) for c, s, t, r in rows]
+        return self._fks[table]
+
+    def keys(self, table: Table) -> list[set[str]]:
+        if table not in self._keys:
+            rows = self.conn.execute(_KEYS, (self._regclass(table),)).fetchall()
+            self._keys[table] = [set(columns) for (columns,) in rows]
+        return self._keys[table]
+
+    def column_info(self, table: Table) -> list[Column]:
+        if table not in self._columns:
+            rows = self.conn.execute(_COLUMNS, (self._regclass(table),)).fetchall()
+            self._columns[table] = [Column(*row) for row in rows]
+        return self._columns[table]
+
+    def columns(self, table: Table) -> list[str]:
+        return [column.name for column in self.column_info(table)]
+
+    def user_keyed(self, table: Table, column: str, depth: int = 0) -> bool:
+        """Whether the column holds a user id: auth.users.id, a key that references one, or the key of a
+        table named as users are (public.users, public.user, public.profiles; a trigger on auth.users
+        often fills one without a foreign key)."""
+        if (*table, column) == AUTH_USERS:
+            return True
+        if table in USER_TABLE_NAMES and {column} in self.keys(table):
+            return True
+        return depth < MAX_DEPTH and any(
+            fk.columns == (column,) and self.user_keyed(fk.table, fk.ref_columns[0], depth + 1)
+            for fk in self.foreign_keys(table)
+        )
+
+    def user_columns(self, table: Table, audit: bool = False) -> list[str]:
+        """The columns that reference a user, in table order; audit columns only when asked."""
+        keyed = {
+            fk.columns[0]
+            for fk in self.foreign_keys(table)
+            if len(fk.columns) == 1 and self.user_keyed(fk.table, fk.ref_columns[0])
+        }
+        return [c for c in self.columns(table) if c in keyed and (audit or not is_audit_column(c))]
+
+
+class Model:
+    """The tenancy of every table the probes ask about, with the policy's statements first."""
+
+    def __init__(self, schema: Schema, stated: dict[str, str]):
+        self.schema = schema
+        self.stated = stated
+        self._memberships: dict[Table, Membership] | None = None
+        self._cache: dict[Table, Tenancy] = {}
+
+    def memberships(self) -> dict[Table, Membership]:
+        """Group table -> the membership table that makes users its members."""
+        if self._memberships is None:
+            self._memberships = {}
+            for table in self.schema.tables():
+                found = self._membership(table)
+                if found and found[0] not in self._memberships:
+                    self._memberships[found[0]] = found[1]
+        return self._memberships
+
+    def _membership(self, table: Table) -> tuple[Table, Membership] | None:
+        users = self.schema.user_columns(table)
+        roles = [c for c in self.schema.columns(table) if _ROLE_COLUMN.search(c)]
+        if len(users) != 1 or not (_MEMBERSHIP_NAME.search(table[1]) or roles):
+            return None
+        for fk in self.schema.foreign_keys(table):
+            if len(fk.columns) != 1 or fk.columns[0] in users or fk.table == table:
+                continue
+            if (
+                self.schema.user_keyed(fk.table, fk.ref_columns[0])
+                or len(self.schema.user_columns(fk.table)) > 1
+            ):
+                continue  # a user table, or a row shared by users: not a group
+            if any({fk.columns[0], users[0]} <= key for key in self.schema.keys(table)):
+                role = next((c for c in roles if c != fk.columns[0]), None)
+                return fk.table, Membership(table, fk.columns[0], users[0], role)
+        return None
+
+    def of(self, table: Table, depth: int = 0) -> Tenancy:
+        if table not in self._cache:
+            self._cache[table] = self._stated(table) or self._inferred(table, depth)
+        return self._cache[table]
+
+    def _stated(self, table: Table) -> Tenancy | None:
+        value = self.stated.get(dotted(table))
+        if value is None:
+            return None
+        kind, _, argument = value.partition(":")
+        columns = tuple(c.strip() for c in argument.split(",") if c.strip())
+        missing = [c for c in columns if c not in self.schema.columns(table)]
+        if missing:
+            return Tenancy(table, "unknown", stated=True, why=f"[rls.tenancy] names no column {missing[0]}")
+        if kind in {"public", "service_only"}:
+            return Tenancy(table, kind, stated=True)
+        if kind == "user":
+            return Tenancy(table, "user", columns, stated=True)
+        if kind == "via":
+            return self._via(table, columns, stated=True)
+        return self._group(table, argument, stated=True)
+
+    def _via(self, table: Table, columns: tuple[str, ...], stated: bool = False, depth: int = 0) -> Tenancy:
+        fk = next((fk for fk in self.schema.foreign_keys(table) if fk.columns == columns), None)
+        if fk is None or fk.table == table or depth >= MAX_DEPTH:
+            why = f"no foreign key on ({', '.join(columns)}) to another table"
+            return Tenancy(table, "unknown", stated=stated, why=why)
+        parent = self.of(fk.table, depth + 1)
+        return Tenancy(table, "via", columns, parent, fk.ref_columns, stated=stated)
+
+    def _group(self, table: Table, membership: str, stated: bool = False) -> Tenancy:
+        members = self.memberships().get(table)
+        if membership and (members is None or dotted(members.table) != membership):
+            schema, _, base = membership.partition(".")
+            found = self._membership((schema, base)) if base else None
+            members = found[1] if found and found[0] == table else None
+        if members is None:
+            why = "no membership table pairs a user with its rows"
+            return Tenancy(table, "unknown", stated=stated, why=why)
+        key = next(
+            fk.ref_columns[0]
+            for fk in self.schema.foreign_keys(members.table)
+            if fk.columns == (members.group_column,)
+        )
+        return Tenancy(table, "group", group_key=key, members=members, stated=stated)
+
+    def _inferred(self, table: Table, depth: int) -> Tenancy:
+        if table in self.memberships():
+            return self._group(table, "")
+        parents = [
+            (fk, self.of(fk.table, depth + 1))
+            for fk in self.schema.foreign_keys(table)
+            if fk.table != table and depth < MAX_DEPTH and not self._is_user_reference(fk)
+        ]
+        # the shortest way to a shared owner: a row that names its team directly is the team's,
+        # whatever else it references
+        shared = min(
+            (fk for fk, parent in parents if parent.owned and parent.shared),
+            key=lambda fk: self.of(fk.table, depth + 1).depth,
+            default=None,
+        )
+        if shared:
+            return self._via(table, shared.columns, depth=depth)
+        users = self.schema.user_columns(table)
+        if table in USER_TABLE_NAMES:
+            users = [c for c in self.schema.columns(table) if {c} in self.schema.keys(table)][:1] or users
+        if any(len(key) == 1 and key <= set(users) for key in self.schema.keys(table)):
+            keyed = next(c for c in users if any(key == {c} for key in self.schema.keys(table)))
+            return Tenancy(table, "user", (keyed,))
+        if users:
+            return Tenancy(table, "user", tuple(users))
+        owned = next((fk for fk, parent in parents if parent.owned), None)
+        if owned:
+            return self._via(table, owned.columns, depth=depth)
+        return Tenancy(table, "public")
+
+    def under_owned_parent(self, table: Table) -> bool:
+        """Whether a foreign key other than a user reference leads to a table whose rows are owned."""
+        return any(
+            fk.table != table and not self._is_user_reference(fk) and self.of(fk.table).owned
+            for fk in self.schema.foreign_keys(table)
+        )
+
+    def _is_user_reference(self, fk: ForeignKey) -> bool:
+        return len(fk.columns) == 1 and self.schema.user_keyed(fk.table, fk.ref_columns[0])

@@ -1,0 +1,277 @@
+"""The probes' synthetic world: users, groups and the rows each owns, inserted as service_role.
+
+User A is a member of group G1, user B of G2; user C is the counterpart in rows that need a second
+user (the other side of a match); user D is signed in but owns nothing and belongs to nothing.
+Rows are filled from the live catalog (the tables a migration references may come from the
+baseline, the seed or earlier migrations): foreign keys are followed, user references get the
+row's owner, NOT NULL columns without a default get a value of their type (enums their first
+label). Whoever owns a group row is also made a member of it, as applications do when a team is
+created. A row that cannot be made this way raises CannotFill, which the probes report.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+
+import psycopg
+from psycopg import sql
+from psycopg.rows import dict_row
+
+from checker.dynamic.tenancy import AUTH_USERS, MAX_DEPTH, Column, ForeignKey, Membership, Schema, Table
+from checker.model.objects import quote_ident
+
+USER_A = "a0000000-0000-4000-8000-00000000000a"
+USER_B = "b0000000-0000-4000-8000-00000000000b"
+USER_C = "c0000000-0000-4000-8000-00000000000c"  # the counterpart in rows that need a second user
+USER_D = "d0000000-0000-4000-8000-00000000000d"  # signed in, owns nothing, member of nothing
+EVERY_USER = (USER_A, USER_B, USER_C, USER_D)
+
+# Roles tried, in order, for a text role column (its CHECK decides which pass); an enum's labels are
+# tried in their order, which projects write highest first (basejump: 'owner', 'member').
+_TEXT_ROLES = ("owner", "admin", "member")
+
+# A value for a NOT NULL column without default, by type category (pg_type.typcategory).
+_VALUE_BY_CATEGORY = {
+    "S": "'probe {n}'",  # numbered, so two rows do not collide on a unique key
+    "N": "{n}",
+    "B": "false",
+    "D": "now()",
+    "T": "'1 hour'",
+    "A": "'{}'",
+    "I": "'127.0.0.1'",
+}
+_VALUE_BY_TYPE = {"uuid": "gen_random_uuid()", "json": "'{}'", "jsonb": "'{}'"}
+
+
+_CHECK_RETRIES = 4
+_CHECK = """
+select pg_get_constraintdef(co.oid), array(select a.attname::text from unnest(co.conkey) k(n)
+       join pg_catalog.pg_attribute a on a.attrelid = co.conrelid and a.attnum = k.n)
+from pg_catalog.pg_constraint co where co.conrelid = %s::regclass and co.conname = %s"""
+_TEXT_LITERAL = re.compile(r"'(?:[^']|'')*'")
+_NUMBER_LITERAL = re.compile(r"(?<![\w.'])-?\d+(?:\.\d+)?(?![\w.'])")
+
+
+class CannotFill(Exception):
+    """A row the probe needs cannot be made automatically; the message says why."""
+
+
+@dataclass
+class Filler:
+    """Inserts rows (and the rows they reference) into any table, remembering the statements."""
+
+    schema: Schema
+    _users: set[tuple[str, str, str, str]] = field(default_factory=set)  # user rows known to exist
+    _made: int = 0  # values made so far
+
+    @property
+    def conn(self) -> psycopg.Connection:
+        return self.schema.conn
+
+    def columns(self, table: Table) -> list[Column]:
+        return self.schema.column_info(table)
+
+    def insert(
+        self, table: Table, owner: str, fixed: dict[str, object], depth: int = 0
+    ) -> tuple[dict, sql.Composed]:
+        """Insert one row owned by `owner` with `fixed` values; returns the row and its INSERT."""
+        if depth > MAX_DEPTH:
+            raise CannotFill(f"foreign keys nest deeper than {MAX_DEPTH} tables from {name(table)}")
+        values: dict[str, object] = dict(fixed)  # plain values, or SQL expressions
+        owner_placed = owner in fixed.values()
+        for fk in self.schema.foreign_keys(table):
+            owner_placed = self._fill_reference(table, fk, owner, owner_placed, values, depth)
+        made = set()
+        for column in self.columns(table):
+            if column.name not in values and column.not_null and not column.has_default:
+                self._made += 1
+                values[column.name] = _value_for(table, column, self._made)
+                made.add(column.name)
+        for _ in range(_CHECK_RETRIES):
+            statement = self.insert_statement(table, values)
+            try:
+                with self.conn.transaction(), self.conn.cursor(row_factory=dict_row) as cursor:
+                    row = cursor.execute(statement + sql.SQL(" returning *")).fetchone()
+                return row or {}, statement
+            except psycopg.errors.CheckViolation as err:
+                if not self._satisfy(table, err.diag.constraint_name or "", made, values):
+                    raise CannotFill(
+                        f"inserting a test row into {name(table)} failed: {one_line(err)}"
+                    ) from None
+            except psycopg.Error as err:
+                raise CannotFill(f"inserting a test row into {name(table)} failed: {one_line(err)}") from None
+        raise CannotFill(f"no test row of {name(table)} passes its check constraints")
+
+    def _satisfy(self, table: Table, constraint: str, made: set[str], values: dict[str, object]) -> bool:
+        """Give the made columns a CHECK constrains a literal the check itself names (`rating between
+        1 and 5` -> 1, `status in ('open', ...)` -> 'open'); False when there is none to try."""
+        found = self.conn.execute(
+            _CHECK, (sql.Identifier(*table).as_string(self.conn), constraint)
+        ).fetchone()
+        if found is None:
+            return False
+        definition, columns = found
+        by_name = {c.name: c for c in self.columns(table)}
+        changed = False
+        for column in (c for c in columns if c in made):
+            pattern = _TEXT_LITERAL if by_name[column].category == "S" else _NUMBER_LITERAL
+            literal = next((m.group(0) for m in pattern.finditer(definition)), None)
+            if literal is not None:
+                values[column] = sql.SQL(f"{literal}::{by_name[column].type}")
+                made.discard(column)  # one try per column
+                changed = True
+        return changed
+
+    def _fill_reference(
+        self,
+        table: Table,
+        fk: ForeignKey,
+        owner: str,
+        owner_placed: bool,
+        values: dict[str, object],
+        depth: int,
+    ) -> bool:
+        by_name = {c.name: c for c in self.columns(table)}
+        if len(fk.columns) == 1 and self.schema.user_keyed(fk.table, fk.ref_columns[0]):
+            column = fk.columns[0]
+            if column in values:
+                user = str(values[column])
+            elif by_name[column].not_null:
+                user = USER_C if owner_placed else owner
+                values[column] = user
+            else:
+                return owner_placed
+            self.ensure_user_row(fk.table, fk.ref_columns[0], user, depth)
+            return owner_placed or user == owner
+        if any(c in values for c in fk.columns) or not any(by_name[c].not_null for c in fk.columns):
+            return owner_placed  # set by the caller, or optional: left null
+        row, _ = self.insert(fk.table, owner, {}, depth + 1)
+        for column, ref_column in zip(fk.columns, fk.ref_columns, strict=True):
+            values[column] = row[ref_column]
+        return owner_placed
+
+    def ensure_user_row(self, table: Table, column: str, user: str, depth: int = 0) -> None:
+        """The row of a user-keyed table (public.users, a profile table) for `user`, made if missing."""
+        key = (*table, column, user)
+        if key in self._users:
+            return
+        query = sql.SQL("select from {} where {} = %s").format(sql.Identifier(*table), sql.Identifier(column))
+        try:
+            missing = self.conn.execute(query, (user,)).fetchone() is None
+        except psycopg.Error as err:
+            raise CannotFill(f"reading {name(table)} failed: {one_line(err)}") from None
+        if missing:
+            self.insert(table, user, {column: user}, depth + 1)
+        self._users.add(key)
+
+    def ensure_users(self) -> None:
+        for user in EVERY_USER:
+            self.ensure_user_row(AUTH_USERS[:2], AUTH_USERS[2], user)
+
+    def join(self, members: Membership, group: object, user: str) -> tuple[dict, sql.Composed]:
+        """Make `user` a member of the group row `group` (kept when a trigger already did)."""
+        fixed: dict[str, object] = {members.group_column: group, members.user_column: user}
+        existing = self.existing(members.table, fixed)
+        if existing is not None:
+            return existing
+        for role in self._roles(members):
+            try:
+                with self.conn.transaction():
+                    return self.insert(members.table, user, {**fixed, str(members.role_column): role})
+            except CannotFill:
+                continue  # not a role this table knows: the next one
+        return self.insert(members.table, user, fixed)  # the column's default, or the insert's own error
+
+    def existing(self, table: Table, fixed: dict[str, object]) -> tuple[dict, sql.Composed] | None:
+        """The row a trigger already made (a profile for a new user, the owner's membership), if any."""
+        query = sql.SQL("select * from {} where {}").format(sql.Identifier(*table), matching(fixed))
+        with self.conn.cursor(row_factory=dict_row) as cursor:
+            row = cursor.execute(query).fetchone()
+        return None if row is None else (row, self.insert_statement(table, row))
+
+    def _roles(self, members: Membership) -> list[object]:
+        """The roles to try, highest first: whoever the probe makes a member owns the group."""
+        column = next((c for c in self.columns(members.table) if c.name == members.role_column), None)
+        if column is None:
+            return []
+        if column.category == "E":
+            labels = self.conn.execute(f"select unnest(enum_range(null::{column.type}))::text").fetchall()
+            return [label for (label,) in labels]
+        return list(_TEXT_ROLES) if column.category == "S" else []
+
+    @staticmethod
+    def insert_statement(table: Table, values: dict[str, object]) -> sql.Composed:
+        """The INSERT of one row, without RETURNING: as a client writing with return=minimal, so only
+        the insert policies decide (RETURNING would add the select policies)."""
+        return sql.SQL("insert into {} ({}) values ({})").format(
+            sql.Identifier(*table),
+            sql.SQL(", ").join(sql.Identifier(column) for column in values),
+            sql.SQL(", ").join(
+                v if isinstance(v, sql.Composable) else sql.Literal(v) for v in values.values()
+            ),
+        )
+
+
+# Supabase's custom access token hook: a function of (event jsonb) returning jsonb that the project
+# grants to supabase_auth_admin, as Supabase's guide asks; GoTrue calls it for every token it issues.
+_TOKEN_HOOKS = """
+select p.oid::regprocedure::text from pg_catalog.pg_proc p
+where p.pronargs = 1 and p.proargtypes[0] = 'jsonb'::regtype and p.prorettype = 'jsonb'::regtype
+  and exists (select from aclexplode(p.proacl) a
+              where a.grantee = 'supabase_auth_admin'::regrole and a.privilege_type = 'EXECUTE')
+order by 1"""
+
+
+def jwt_claims(conn: psycopg.Connection, role: str, user: str | None) -> dict:
+    """The claims PostgREST would set for a token GoTrue issued: sub, role, app_metadata from
+    auth.users, then whatever a custom access token hook of the project adds (an organization id)."""
+    if user is None:
+        return {"role": role}
+    found = conn.execute("select raw_app_meta_data from auth.users where id = %s", (user,)).fetchone()
+    claims = {
+        "sub": user,
+        "role": role,
+        "aud": role,
+        "app_metadata": (found[0] if found else None) or {"provider": "email", "providers": ["email"]},
+        "user_metadata": {},
+    }
+    for (hook,) in conn.execute(_TOKEN_HOOKS).fetchall():
+        event = {"user_id": user, "claims": claims, "authentication_method": "password"}
+        try:
+            with conn.transaction():
+                call = f"select {hook.split('(')[0]}(%s::jsonb)"  # regprocedure text, quoted as needed
+                result = conn.execute(call, (json.dumps(event),)).fetchone()
+        except psycopg.Error:
+            continue  # a hook that fails here would fail the sign-in too: the token keeps its claims
+        if result and isinstance(result[0], dict) and isinstance(result[0].get("claims"), dict):
+            claims = result[0]["claims"]
+    return claims
+
+
+def matching(values: dict[str, object]) -> sql.Composable:
+    return sql.SQL(" and ").join(
+        sql.SQL("{} = {}").format(sql.Identifier(column), sql.Literal(value))
+        for column, value in values.items()
+    )
+
+
+def name(table: Table) -> str:
+    return ".".join(quote_ident(part) for part in table)
+
+
+def _value_for(table: Table, column: Column, number: int) -> sql.Composable:
+    if column.category == "E":
+        expression = f"(enum_range(null::{column.type}))[1]"
+    else:
+        literal = _VALUE_BY_TYPE.get(column.base_type) or _VALUE_BY_CATEGORY.get(column.category)
+        if literal is None:
+            column_name = f"{name(table)}.{quote_ident(column.name)}"
+            raise CannotFill(f"no automatic value for {column_name} of type {column.type}")
+        expression = f"{literal.replace('{n}', str(number))}::{column.type}"
+    return sql.SQL(expression)
+
+
+def one_line(err: psycopg.Error) -> str:
+    return " ".join((err.diag.message_primary or str(err)).split())

@@ -1,0 +1,143 @@
+"""The tenancy model and the isolation probes on a team workspace, with real-world policy mistakes.
+
+tests/fixtures/tenancy/workspace.sql is a correct schema (teams, team_members, projects, tasks, a
+security definer helper); mistakes.toml lists mistakes from public write-ups and Supabase's RLS
+guide, each one text replaced in it. Every mistake must be an error of `checker check`, the
+correct schema must pass without a warning, on the embedded server and on PostgreSQL 15.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from checker.dynamic.stage import run_dynamic
+from checker.findings import Finding, Severity
+from checker.lint import lint_targets
+from checker.policy import Policy, default_policy
+from checker.targets import resolve_targets
+
+from .helpers import require_engine
+from .test_stage import ENGINES, ROOT, only
+
+pytestmark = pytest.mark.postgres
+
+FIXTURES = ROOT / "tests" / "fixtures" / "tenancy"
+WORKSPACE = (FIXTURES / "workspace.sql").read_text()
+ROLLBACK = FIXTURES / "workspace_rollback.sql"
+MISTAKES = tomllib.loads((FIXTURES / "mistakes.toml").read_text())["mistake"]
+
+
+def check(migration: Path, engine: str, policy: Policy | None = None) -> list[Finding]:
+    """Both stages, as `checker check` runs them, with the default policy and no baseline."""
+    require_engine(engine, ENGINES[engine])
+    policy = policy or default_policy()
+    result = lint_targets(resolve_targets([migration], policy, ROLLBACK), [], policy)
+    assert not result.has_syntax_error
+    return [*result.findings, *run_dynamic(result.units, [], policy, engine, ENGINES[engine])]
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "workspace.sql"
+    path.write_text(text)
+    return path
+
+
+def shown(findings: list[Finding]) -> list[str]:
+    return [f"{f.severity.value} {f.rule}: {f.message}" for f in findings if f.severity is not Severity.INFO]
+
+
+@pytest.mark.parametrize("engine", list(ENGINES))
+def test_the_correct_workspace_passes_without_warnings(tmp_path: Path, engine: str) -> None:
+    findings = check(write(tmp_path, WORKSPACE), engine)
+    assert shown(findings) == []
+    assert not [f for f in findings if "skipped" in f.message], findings  # every table was probed
+
+
+@pytest.mark.parametrize("engine", list(ENGINES))
+@pytest.mark.parametrize("mistake", MISTAKES, ids=[m["name"] for m in MISTAKES])
+def test_each_mistake_is_an_error(tmp_path: Path, engine: str, mistake: dict) -> None:
+    assert WORKSPACE.count(mistake["replace"]) == 1, "the mistake must change exactly one place"
+    findings = check(write(tmp_path, WORKSPACE.replace(mistake["replace"], mistake["with"])), engine)
+    leaks = [
+        f.message
+        for f in only(findings, "rls-probe", Severity.ERROR)
+        if f.message.startswith(f"row level security leak on {mistake['table']}: {mistake['command']} as ")
+    ]
+    assert leaks, shown(findings)
+    assert all("whose rows: " in leak and "allowed by policy" in leak for leak in leaks), leaks
+
+
+def test_the_model_is_shown_per_table(tmp_path: Path) -> None:
+    migration = write(tmp_path, WORKSPACE)
+    command = [sys.executable, "-m", "checker", "tenancy", str(migration), "--rollback", str(ROLLBACK)]
+    done = subprocess.run([*command, "--engine", "embedded"], capture_output=True, text=True, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    lines = [line.split("rls-tenancy  ", 1)[1] for line in done.stdout.splitlines() if "rls-tenancy" in line]
+    members = "a group (members in public.team_members (user_id, role role))"
+    assert lines == [
+        f"tenancy of public.teams: {members} (inferred from the schema)",
+        f"tenancy of public.team_members: team_id -> public.teams: {members} (inferred from the schema)",
+        f"tenancy of public.projects: team_id -> public.teams: {members} (inferred from the schema)",
+        "tenancy of public.tasks: project_id -> public.projects: team_id -> public.teams: "
+        f"{members} (inferred from the schema)",
+    ]
+    assert '[rls.tenancy] "public.tasks" = "via:project_id"' in done.stdout
+
+
+def stated(tenancy: dict[str, str]) -> Policy:
+    policy = default_policy()
+    policy.data["rls"] = {"tenancy": tenancy}
+    return policy
+
+
+def test_stated_tenancy_replaces_the_inferred_one(tmp_path: Path) -> None:
+    policy = stated({"public.tasks": "user:assignee_id"})
+    policy.data["rules"] = {**policy.data["rules"], "rls-tenancy": {"severity": "info"}}
+    findings = check(write(tmp_path, WORKSPACE), "embedded", policy)
+    models = {f.message.split(":")[0]: f.message for f in only(findings, "rls-tenancy")}
+    assert models["tenancy of public.tasks"] == (
+        "tenancy of public.tasks: a user's assignee_id (stated in [rls.tenancy])"
+    )
+    # probed as the assignee's rows; a task also sits under its team's project, whose members may
+    # reassign it, so handing a task to another user is not probed as a leak
+    assert shown(findings) == []
+    assert not [f for f in only(findings, "rls-probe") if "skipped" in f.message]
+
+
+AUDIT_LOG = """
+begin;
+create table public.audit_events (
+  id bigint generated always as identity primary key,
+  action text not null
+);
+alter table public.audit_events enable row level security;
+create policy "audit_events_select" on public.audit_events
+  for select to authenticated using ((select auth.uid()) is not null);
+commit;
+"""
+AUDIT_ROLLBACK = "begin;\ndrop table if exists public.audit_events;\ncommit;\n"
+
+
+def test_service_only_and_public_tables_as_stated(tmp_path: Path) -> None:
+    migration = tmp_path / "audit.sql"
+    migration.write_text(AUDIT_LOG)
+    (tmp_path / "audit_rollback.sql").write_text(AUDIT_ROLLBACK)
+
+    def probes(policy: Policy) -> list[Finding]:
+        targets = resolve_targets([migration], policy, tmp_path / "audit_rollback.sql")
+        result = lint_targets(targets, [], policy)
+        return only(run_dynamic(result.units, [], policy, "embedded", ENGINES["embedded"]), "rls-probe")
+
+    (inferred,) = probes(default_policy())  # nobody's rows by the schema: not probed, said so
+    assert inferred.severity is Severity.INFO and "nobody's rows by the schema" in inferred.message
+    leaks = probes(stated({"public.audit_events": "service_only"}))
+    assert [f.severity for f in leaks] == [Severity.ERROR, Severity.ERROR], leaks
+    assert "user A sees 1 row(s) only service_role may reach" in leaks[0].message
+    assert "user D (signed in, owning nothing, in no group) sees 1" in leaks[1].message
+    (public,) = probes(stated({"public.audit_events": "public"}))
+    assert "stated public in [rls.tenancy]" in public.message
