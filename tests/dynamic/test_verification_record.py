@@ -112,7 +112,15 @@ def test_failing_record_says_what_happened() -> None:
             "rows": "others'",
             "outcome": "allowed",
             "expected": False,
-        }
+        },
+        {  # a signed-in user owning nothing reads them too
+            "table": "public.notes",
+            "actor": "authenticated (user D)",
+            "command": "SELECT",
+            "rows": "any",
+            "outcome": "allowed",
+            "expected": False,
+        },
     ]
     assert tags["status"] == "failed" and tags["statements"] == 4
     assert archive["status"] == "not applied"
