@@ -76,8 +76,8 @@ def render_findings(
 
 
 def lock_table(units: list[MigrationUnit], policy: Policy, fmt: str) -> list:
-    """The text report's table of locks on existing tables, per migration that parses."""
-    if fmt != "text":
+    """The text and Markdown reports' table of locks on existing tables, per migration that parses."""
+    if fmt not in ("text", "markdown"):
         return []
     from checker.context import RuleContext
     from checker.rules._locks import lock_holds

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import assert_no_traceback, run_json
+from conftest import assert_no_traceback, run_checker, run_json
 
 LOCK_RULES = {
     "index-concurrently",
@@ -166,3 +166,19 @@ def test_set_not_null_on_a_column_added_by_the_migration_is_not_set_not_null(tmp
     body += "alter table public.users alter column nick set not null;\ncommit;\n"
     _, found, _ = lint(tmp_path, body)
     assert found == []
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown"])
+def test_the_report_tabulates_the_strongest_lock_per_existing_table(tmp_path: Path, fmt: str) -> None:
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'scratch'\n", encoding="utf-8")
+    (tmp_path / "migration.sql").write_text(ISSUE_EXAMPLE, encoding="utf-8")
+    (tmp_path / "baseline.sql").write_text(USERS, encoding="utf-8")
+    code, out, err = run_checker(
+        "lint", "migration.sql", "--baseline", "baseline.sql", "--format", fmt, cwd=tmp_path
+    )
+    assert_no_traceback(out, err)
+    assert code == 1
+    if fmt == "markdown":
+        assert "| `migration.sql` | `public.users` | ACCESS EXCLUSIVE | 3 | 1 | no |" in out, out
+    else:
+        assert "public.users  ACCESS EXCLUSIVE  3     1           no" in out, out

@@ -31,9 +31,28 @@ def render_markdown(report: Report) -> str:
             severity = f"**{f.severity.value}**" if f.severity.value == "error" else f.severity.value
             lines.append(f"| {severity} | `{f.rule}` | {where} | {finding} |")
         lines.append("")
+    lines += _lock_table(report)
     if report.verification is not None:
         lines += verification_markdown(report.verification)
     return "\n".join(lines) + "\n"
+
+
+def _lock_table(report: Report) -> list[str]:
+    """The strongest lock each migration takes on each table that existed before it, as predicted."""
+    if not report.locks:
+        return []
+    lines = [
+        "### Locks on existing tables",
+        "",
+        "| migration | table | strongest lock | at line | held for statements | rewrite |",
+        "| --- | --- | --- | ---: | ---: | --- |",
+    ]
+    for hold in report.locks:
+        rewrite = "**yes**" if hold.rewrite else "no"
+        cells = (f"`{_cell(hold.file)}`", f"`{hold.table}`", hold.mode.label, hold.line, hold.statements)
+        cells += (rewrite,)
+        lines.append("| " + " | ".join(str(cell) for cell in cells) + " |")
+    return [*lines, ""]
 
 
 def verification_markdown(verification: dict) -> list[str]:
