@@ -45,7 +45,8 @@ def test_check_without_path_verifies_the_migrations(project: Path, where: str) -
     done = checker("check", "--format", "json", cwd=project / where, capture_output=True)
     assert done.returncode == 0, done.stdout + done.stderr
     report = json.loads(done.stdout)
-    assert report["findings"] == []
+    # info only: the lock trace and the advisor's GraphQL note describe what a correct project does
+    assert [f for f in report["findings"] if f["severity"] != "info"] == []
     migrations = report["verification"]["migrations"]
     files = [Path(m["file"]).name for m in migrations]
     assert files == ["20240101000000_profiles.sql", "20240102000000_avatars.sql"]
