@@ -237,25 +237,43 @@ def init() -> None:
 @click.argument("rule_id", required=False)
 def rules_command(rule_id: str | None) -> None:
     """List the rules, or show one rule's rationale and examples."""
+    from checker.findings import DYNAMIC_RULES
     from checker.rules import all_rules, rule_by_id
 
     if rule_id is None:
         for rule in all_rules():
             ids = ", ".join((rule.id, *rule.extra_ids))
             click.echo(f"{ids:<40} {rule.severity.value:<8} {rule.summary}")
+        for finding_id, meaning in DYNAMIC_RULES.items():
+            click.echo(f"{finding_id:<40} {'dynamic':<8} {meaning}")
         return
     rule = rule_by_id(rule_id)
-    if rule is None:
+    if rule is not None:
+        click.echo(_describe(rule))
+    elif rule_id in DYNAMIC_RULES:
+        click.echo(_describe_dynamic(rule_id, DYNAMIC_RULES[rule_id]))
+    else:
         _fail(f"error: no rule {rule_id!r}; `checker rules` lists them", EXIT_USAGE)
-    click.echo(_describe(rule))
+
+
+def _mirrored(lints: tuple[str, ...]) -> list[str]:
+    from checker.rules.base import remediation_url
+
+    lines = [f"Mirrors Supabase's database advisor lint {lint}: {remediation_url(lint)}" for lint in lints]
+    return [*lines, ""] if lines else []
+
+
+def _describe_dynamic(finding_id: str, meaning: str) -> str:
+    """A dynamic-stage finding: what it means and the lints it mirrors (measured, so no SQL examples)."""
+    from checker.findings import ADVISOR_MIRRORS
+
+    parts = [f"{finding_id} (dynamic stage)", "", meaning, ""]
+    return "\n".join(parts + _mirrored(ADVISOR_MIRRORS.get(finding_id, ()))).rstrip("\n")
 
 
 def _describe(rule) -> str:
     parts = [f"{rule.id} ({rule.severity.value})", "", rule.summary, "", rule.rationale, ""]
-    for lint, url in zip(rule.mirrors, rule.remediation, strict=True):
-        parts += [f"Mirrors Supabase's database advisor lint {lint}: {url}"]
-    if rule.mirrors:
-        parts += [""]
+    parts += _mirrored(rule.mirrors)
     for title, example in (("Bad", rule.bad), ("Good", rule.good)):
         if example.policy:
             parts += [f"{title} example runs under the policy: {example.policy}"]

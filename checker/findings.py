@@ -64,6 +64,14 @@ DYNAMIC_RULES = {
     "queue-exposed-in-api": "pgmq queue tables without row level security are readable through pgmq_public",
     "graphql-table-exposed": "Relations anon or authenticated can read are listed in the GraphQL schema",
 }
+# The splinter lints the advisor-only findings mirror (the static rules carry theirs as Rule.mirrors).
+ADVISOR_MIRRORS = {
+    "queue-exposed-in-api": ("0019_insecure_queue_exposed_in_api",),
+    "graphql-table-exposed": (
+        "0026_pg_graphql_anon_table_exposed",
+        "0027_pg_graphql_authenticated_table_exposed",
+    ),
+}
 PIPELINE_RULES = {
     SYNTAX_ERROR: "SQL that PostgreSQL cannot parse",
     UNUSED_SUPPRESSION: "A suppression comment that matched no finding",

@@ -240,6 +240,23 @@ def test_rules_command_names_the_lint() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("finding", "lint"),
+    [
+        ("graphql-table-exposed", "0027_pg_graphql_authenticated_table_exposed"),
+        ("queue-exposed-in-api", "0019"),
+    ],
+)
+def test_rules_command_describes_the_advisor_only_findings(finding: str, lint: str) -> None:
+    from conftest import run_checker
+
+    code, out, _ = run_checker("rules", finding)
+    assert code == 0 and out.startswith(f"{finding} (dynamic stage)")
+    assert lint in out and "database-linter?lint=" in out
+    code, listing, _ = run_checker("rules")
+    assert code == 0 and any(line.startswith(finding) for line in listing.splitlines())
+
+
 def _bucket(public: str, using: str, roles: str = "public") -> str:
     return (
         f"insert into storage.buckets (id, name, public) values ('avatars', 'avatars', {public});\n"
