@@ -268,7 +268,7 @@ class Run:
                 self._skip_rest(units[index + 1 :], unit)
                 self._report(APPLY, failure, "validation, probes and rollback of this migration were skipped")
                 return False
-            self._report_standins(statements + self._standin_calls(unit.migration))
+            self._report_standins(unit.migration, statements)
             trace.report(unit.migration, self.one_transaction, self.out)
             self.out.record.say(f"validating and probing {unit.migration.path}")
             with self.clock.phase("validate"):
@@ -281,10 +281,12 @@ class Run:
             self.applied.append(Applied(unit, context, before))
         return True
 
-    def _report_standins(self, statements: list[tuple[str, Location]]) -> None:
+    def _report_standins(self, parsed: ParsedFile, created: list[tuple[str, Location]]) -> None:
         """Each stand-in a migration created or called, once a run: what it approximates, and the real one."""
         used = {standin.name: standin for standin in standins_used(self.admin)}
-        for name, where in statements:
+        if not used:
+            return
+        for name, where in created + self._standin_calls(parsed, list(used)):
             if name in used and name not in self.standins_reported:
                 self.standins_reported.add(name)
                 standin = used[name]
@@ -297,11 +299,8 @@ class Run:
                     f"{standin.real_one}; verify there for the real behaviour",
                 )
 
-    def _standin_calls(self, parsed: ParsedFile) -> list[tuple[str, Location]]:
+    def _standin_calls(self, parsed: ParsedFile, installed: list[str]) -> list[tuple[str, Location]]:
         """Calls the file makes to a stand-in's functions (pre-installed by the seed, like pgcrypto's)."""
-        installed = [standin.name for standin in standins_used(self.admin)]
-        if not installed:
-            return []
         provided = dict(self.admin.execute(_STANDIN_FUNCTIONS, [installed]).fetchall())
         return [
             (provided[call_name(call)[1]], at(statement, call.get("location")))
