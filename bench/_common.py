@@ -21,10 +21,17 @@ class Sample:
     exit_code: int
 
 
-def run_once(command: list[str], cwd: Path | None = None) -> Sample:
-    """Wall time and peak RSS of one child process (os.wait4 gives that child's own rusage)."""
+def run_once(command: list[str], cwd: Path | None = None, env: dict[str, str] | None = None) -> Sample:
+    """Wall time and peak RSS of one child process (os.wait4 gives that child's own rusage).
+    `env`: variables added to this process's environment for the child."""
     start = time.perf_counter()
-    child = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    child = subprocess.Popen(
+        command,
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env={**os.environ, **env} if env else None,
+    )
     _, status, usage = os.wait4(child.pid, 0)
     seconds = time.perf_counter() - start
     child.returncode = os.waitstatus_to_exitcode(status)
@@ -33,8 +40,10 @@ def run_once(command: list[str], cwd: Path | None = None) -> Sample:
     return Sample(seconds, usage.ru_maxrss, child.returncode)
 
 
-def median_of(command: list[str], runs: int, cwd: Path | None = None) -> Sample:
-    samples = [run_once(command, cwd) for _ in range(runs)]
+def median_of(
+    command: list[str], runs: int, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> Sample:
+    samples = [run_once(command, cwd, env) for _ in range(runs)]
     return Sample(
         statistics.median(s.seconds for s in samples),
         max(s.max_rss_kb for s in samples),

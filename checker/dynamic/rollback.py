@@ -1,10 +1,26 @@
-"""What a rollback did not undo: catalog differences as findings at the rollback file."""
+"""What a rollback did not undo: catalog differences as findings at the rollback file.
+
+The snapshots cover what the migration and its rollback can touch (scope.py), plus a fingerprint of
+what exists outside that, so a check costs what the migration is, not what the database holds."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+import psycopg
+
 from checker.context import RuleContext
 from checker.dynamic.collect import Collector, at
-from checker.dynamic.snapshot import Difference
+from checker.dynamic.scope import Scope, unit_scope
+from checker.dynamic.snapshot import (
+    Difference,
+    Fingerprint,
+    Snapshot,
+    diff_fingerprints,
+    diff_snapshots,
+    take_fingerprint,
+    take_snapshot,
+)
 from checker.findings import Severity
 from checker.model import ObjectRef
 from checker.model.objects import quote_ident
@@ -18,6 +34,27 @@ _HINTS = {
     "migration made, and avoid CASCADE on shared objects",
     "changed": "restore its previous definition in the rollback",
 }
+
+
+@dataclass
+class Before:
+    """What the rollback check compares with: the scope's snapshot, and what exists outside it."""
+
+    scope: Scope
+    snapshot: Snapshot
+    outside: Fingerprint | None  # None: the snapshot is of the whole catalog
+
+    @classmethod
+    def take(cls, admin: psycopg.Connection, context: RuleContext) -> Before:
+        scope = unit_scope(admin, context)
+        outside = None if scope.whole else take_fingerprint(admin, scope)
+        return cls(scope, take_snapshot(admin, scope), outside)
+
+    def differences(self, admin: psycopg.Connection) -> list[Difference]:
+        found = diff_snapshots(self.snapshot, take_snapshot(admin, self.scope))
+        if self.outside is not None:
+            found += diff_fingerprints(admin, self.outside, take_fingerprint(admin, self.scope))
+        return found
 
 
 def report_differences(context: RuleContext, differences: list[Difference], out: Collector) -> None:

@@ -11,6 +11,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from checker.dynamic.scope import Scope
+
 EXCLUDED_SCHEMAS = ["pg_catalog", "information_schema", "pg_toast"]
 
 # A schema we look at: not a system one, and not a session's temp schema.
@@ -160,6 +162,28 @@ QUERIES: dict[str, str] = {
 
 KIND_ORDER = {kind: position for position, kind in enumerate(QUERIES)}
 
+_IN_SCHEMAS = "n.nspname = any(%(schemas)s)"
+_OWNED_BY_NAMED = """exists (
+    select from pg_catalog.pg_depend d join pg_catalog.pg_class o on o.oid = d.refobjid
+    where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = c.oid and d.refclassid = d.classid
+      and d.deptype in ('a', 'i') and o.relname = any(%(names)s))"""
+
+# A scoped snapshot (scope.py) keeps the objects named in the files, or on a table they name, or in a
+# schema they take whole. Extensions and default privileges are few: always read whole.
+SCOPE_FILTERS: dict[str, str] = {
+    "schema": "n.nspname = any(%(names)s)",
+    "table": "c.relname = any(%(names)s)",
+    "column": "c.relname = any(%(names)s)",
+    "type": "t.typname = any(%(names)s)",
+    "constraint": "co.conname = any(%(names)s) or c.relname = any(%(names)s) or t.typname = any(%(names)s)",
+    "index": "i.relname = any(%(names)s) or c.relname = any(%(names)s)",
+    "function": "p.proname = any(%(names)s)",
+    "policy": "p.polname = any(%(names)s) or c.relname = any(%(names)s)",
+    "trigger": "tg.tgname = any(%(names)s) or c.relname = any(%(names)s)",
+    "view": "c.relname = any(%(names)s)",
+    "sequence": f"c.relname = any(%(names)s) or {_OWNED_BY_NAMED}",
+}
+
 
 @dataclass(frozen=True)
 class CatalogObject:
@@ -204,19 +228,24 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def _objects(conn: Any, kind: str, query: str) -> Iterable[CatalogObject]:
-    cursor = conn.execute(query, {"excluded": EXCLUDED_SCHEMAS})
+def _objects(conn: Any, kind: str, query: str, scope: Scope | None) -> Iterable[CatalogObject]:
+    params: dict[str, Any] = {"excluded": EXCLUDED_SCHEMAS}
+    if scope is not None and not scope.whole and kind in SCOPE_FILTERS:
+        query += f" and ({_IN_SCHEMAS} or {SCOPE_FILTERS[kind]})"
+        params.update(scope.params())
+    cursor = conn.execute(query, params)
     names = [column.name for column in cursor.description]
     for row in cursor.fetchall():
         attributes = tuple((name, _text(value)) for name, value in zip(names[2:], row[2:], strict=True))
         yield CatalogObject(kind, row[0], row[1], attributes)
 
 
-def take_snapshot(conn: Any) -> Snapshot:
-    """Read the catalog of the database `conn` is connected to (runs read-only queries only)."""
+def take_snapshot(conn: Any, scope: Scope | None = None) -> Snapshot:
+    """Read the catalog of the database `conn` is connected to (runs read-only queries only);
+    with a scope, only the objects in it."""
     objects: dict[tuple[str, str], CatalogObject] = {}
     for kind, query in QUERIES.items():
-        for obj in _objects(conn, kind, query):
+        for obj in _objects(conn, kind, query, scope):
             objects[obj.key] = obj
     return Snapshot(objects)
 
@@ -261,3 +290,111 @@ def diff_snapshots(before: Snapshot, after: Snapshot) -> list[Difference]:
         if changed:
             differences.append(changed)
     return sorted(differences, key=lambda d: (KIND_ORDER.get(d.kind, len(KIND_ORDER)), d.identity, d.change))
+
+
+# --- a fingerprint of what exists outside a scope ---------------------------------------------------
+
+# Per catalog: its rows (joined to their namespace `n`), which of them to count, and which are in a scope.
+_NAMED_TABLE = "c.relname = any(%(names)s)"
+_FINGERPRINTED: dict[str, tuple[str, str, str]] = {
+    "pg_namespace": (
+        "pg_catalog.pg_namespace x join pg_catalog.pg_namespace n on n.oid = x.oid",
+        "true",
+        "x.nspname = any(%(names)s)",
+    ),
+    "pg_class": (
+        "pg_catalog.pg_class x join pg_catalog.pg_namespace n on n.oid = x.relnamespace",
+        "x.relkind <> 't'",
+        "x.relname = any(%(names)s) or (x.relkind in ('i', 'I', 'S') and "
+        + _OWNED_BY_NAMED.replace("c.oid", "x.oid")
+        + ")",
+    ),
+    "pg_type": (
+        "pg_catalog.pg_type x join pg_catalog.pg_namespace n on n.oid = x.typnamespace",
+        "x.typrelid = 0 and x.typcategory <> 'A'",  # row types count as their relation
+        "x.typname = any(%(names)s)",
+    ),
+    "pg_proc": (
+        "pg_catalog.pg_proc x join pg_catalog.pg_namespace n on n.oid = x.pronamespace",
+        "true",
+        "x.proname = any(%(names)s)",
+    ),
+    "pg_constraint": (
+        "pg_catalog.pg_constraint x join pg_catalog.pg_namespace n on n.oid = x.connamespace"
+        " left join pg_catalog.pg_class c on c.oid = x.conrelid"
+        " left join pg_catalog.pg_type t on t.oid = x.contypid",
+        "true",
+        f"x.conname = any(%(names)s) or {_NAMED_TABLE} or t.typname = any(%(names)s)",
+    ),
+    "pg_policy": (
+        "pg_catalog.pg_policy x join pg_catalog.pg_class c on c.oid = x.polrelid"
+        " join pg_catalog.pg_namespace n on n.oid = c.relnamespace",
+        "true",
+        f"x.polname = any(%(names)s) or {_NAMED_TABLE}",
+    ),
+    "pg_trigger": (
+        "pg_catalog.pg_trigger x join pg_catalog.pg_class c on c.oid = x.tgrelid"
+        " join pg_catalog.pg_namespace n on n.oid = c.relnamespace",
+        "not x.tgisinternal",
+        f"x.tgname = any(%(names)s) or {_NAMED_TABLE}",
+    ),
+    "pg_attrdef": (
+        "pg_catalog.pg_attrdef x join pg_catalog.pg_class c on c.oid = x.adrelid"
+        " join pg_catalog.pg_namespace n on n.oid = c.relnamespace",
+        "true",
+        _NAMED_TABLE,
+    ),
+}
+
+
+def _outside(catalog: str, select: str) -> str:
+    rows, counted, in_scope = _FINGERPRINTED[catalog]
+    return (
+        f"select {select} from {rows} where {USER_SCHEMA} and {counted}"
+        f" and not coalesce({_IN_SCHEMAS} or {in_scope}, false)"
+    )
+
+
+_FINGERPRINT = " union all ".join(
+    _outside(catalog, f"'{catalog}', count(*), coalesce(sum(x.oid::int8), 0), coalesce(max(x.oid::int8), 0)")
+    for catalog in _FINGERPRINTED
+)
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """Which objects exist outside a scope: per catalog, their count, oid sum and largest oid. Objects
+    created and dropped again leave it unchanged; one left behind or dropped changes it (oids are never
+    reused within a run). Attribute changes outside the scope are not seen: code the model cannot
+    read makes the scope whole instead."""
+
+    scope: Scope
+    counts: Mapping[str, tuple[int, int, int]]
+
+
+def take_fingerprint(conn: Any, scope: Scope) -> Fingerprint:
+    params = {"excluded": EXCLUDED_SCHEMAS, **scope.params()}
+    rows = conn.execute(_FINGERPRINT, params).fetchall()
+    return Fingerprint(scope, {catalog: (count, total, top) for catalog, count, total, top in rows})
+
+
+def diff_fingerprints(conn: Any, before: Fingerprint, after: Fingerprint) -> list[Difference]:
+    """Objects outside the scope created or dropped between the two: new ones named, dropped ones counted."""
+    differences = []
+    params = {"excluded": EXCLUDED_SCHEMAS, **before.scope.params()}
+    for catalog, (count, total, top) in before.counts.items():
+        now = after.counts.get(catalog, (0, 0, 0))
+        if (count, total) == now[:2]:
+            continue
+        describe = f"pg_catalog.pg_describe_object('pg_catalog.{catalog}'::regclass, x.oid, 0)"
+        query = _outside(catalog, describe)
+        new = [row[0] for row in conn.execute(f"{query} and x.oid::int8 > %(top)s", {**params, "top": top})]
+        for described in sorted(new):
+            message = f"{described} left behind (outside the objects the migration and its rollback name)"
+            differences.append(Difference("object", described, "left behind", message))
+        dropped = count - (now[0] - len(new))
+        if dropped > 0:
+            what = f"{dropped} object(s) of {catalog}"
+            message = f"{what} dropped (outside the objects the migration and its rollback name)"
+            differences.append(Difference("object", what, "dropped", message))
+    return differences

@@ -59,9 +59,8 @@ from checker.dynamic.locks import LockTrace
 from checker.dynamic.privileges import prepare_migrating_session
 from checker.dynamic.probes import probe_unit
 from checker.dynamic.record import Record, seed_identity
-from checker.dynamic.rollback import ROLLBACK, report_differences
+from checker.dynamic.rollback import ROLLBACK, Before, report_differences
 from checker.dynamic.seed import apply_seed
-from checker.dynamic.snapshot import Snapshot, diff_snapshots, take_snapshot
 from checker.dynamic.standins import standins_used
 from checker.dynamic.validate import object_exists, precheck_baseline, precheck_unit, validate_unit
 from checker.errors import EngineError
@@ -159,7 +158,7 @@ class _SessionLost(Exception):
 class Applied:
     unit: MigrationUnit
     context: RuleContext
-    before: Snapshot
+    before: Before | None  # None: no rollback of it will be checked
 
 
 @dataclass
@@ -242,6 +241,8 @@ class Run:
 
     def _apply_all(self, units: list[MigrationUnit]) -> bool:
         offered = {row[0] for row in self.admin.execute("select name from pg_available_extensions")}
+        # Rollbacks are checked newest first, up to the first migration without one: older ones never are.
+        checked_from = max((i + 1 for i, unit in enumerate(units) if unit.rollback is None), default=0)
         for index, unit in enumerate(units):
             statements = _extension_statements(unit.migration)
             missing = [(name, where) for name, where in statements if name not in offered]
@@ -256,7 +257,7 @@ class Run:
             with self.clock.phase("precheck"):
                 precheck_unit(self.admin, context, self.out)
             with self.clock.phase("rollback"):
-                before = take_snapshot(self.admin)
+                before = Before.take(self.admin, context) if index >= checked_from else None
             with self.clock.phase("apply"):
                 started = time.perf_counter()
                 trace = LockTrace.start(self.admin, self.conn)
@@ -412,7 +413,8 @@ class Run:
             self.out.record.say(f"rolling back {applied.unit.migration.path} ({rollback.path})")
             with self.clock.phase("rollback"):
                 failure = self._run(rollback)
-                differences = [] if failure else diff_snapshots(applied.before, take_snapshot(self.admin))
+                assert applied.before is not None  # taken for every migration whose rollback is checked
+                differences = [] if failure else applied.before.differences(self.admin)
             record.rollback = "failed" if failure else "differences" if differences else "restored"
             record.differences = [difference.message for difference in differences]
             if failure:

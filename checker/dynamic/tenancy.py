@@ -42,10 +42,18 @@ USER_TABLE_NAMES = frozenset({("public", "users"), ("public", "user"), ("public"
 _MEMBERSHIP_NAME = re.compile(r"(member|membership|users?|participant|collaborator)s?$")
 _ROLE_COLUMN = re.compile(r"(^|_)role$")
 
-_TABLES = """
-select n.nspname::text, c.relname::text from pg_catalog.pg_class c
+# Tables that may pair a user with a group (see Model._membership): two single-column foreign keys at
+# least, with their columns' names. One query: reading every table's keys on each migration was
+# what made the probes grow with the size of the database.
+_MEMBERSHIP_CANDIDATES = """
+select n.nspname::text, c.relname::text,
+       array(select a.attname::text from pg_catalog.pg_attribute a
+             where a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped)
+from pg_catalog.pg_class c
 join pg_catalog.pg_namespace n on n.oid = c.relnamespace
-where c.relkind in ('r', 'p') and n.nspname = any(%s)"""
+where c.relkind in ('r', 'p') and n.nspname = any(%s)
+  and (select count(*) from pg_catalog.pg_constraint co
+       where co.conrelid = c.oid and co.contype = 'f' and cardinality(co.conkey) = 1) >= 2"""
 
 _KEYS = """
 select array(select a.attname::text from unnest(co.conkey) k(n)
@@ -182,8 +190,14 @@ class Schema:
     def _regclass(self, table: Table) -> str:
         return sql.Identifier(*table).as_string(self.conn)
 
-    def tables(self) -> list[Table]:
-        return [(s, t) for s, t in self.conn.execute(_TABLES, (self.exposed,)).fetchall()]
+    def membership_candidates(self) -> list[Table]:
+        """The tables `Model._membership` could accept: named like a membership table or with a role
+        column, and two single-column foreign keys (the user's and the group's)."""
+        return [
+            (schema, table)
+            for schema, table, columns in self.conn.execute(_MEMBERSHIP_CANDIDATES, (self.exposed,))
+            if _MEMBERSHIP_NAME.search(table) or any(_ROLE_COLUMN.search(column) for column in columns)
+        ]
 
     def foreign_keys(self, table: Table) -> list[ForeignKey]:
         if table not in self._fks:
@@ -242,7 +256,7 @@ class Model:
         """Group table -> the membership table that makes users its members."""
         if self._memberships is None:
             self._memberships = {}
-            for table in self.schema.tables():
+            for table in self.schema.membership_candidates():
                 found = self._membership(table)
                 if found and found[0] not in self._memberships:
                     self._memberships[found[0]] = found[1]
