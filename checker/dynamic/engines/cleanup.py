@@ -302,6 +302,12 @@ def _recorded_owner(tempdir: Path) -> Owner | None:
     return Owner.from_fields(fields) if isinstance(fields, dict) else None
 
 
+def owner_gone(tempdir: Path, here: Owner | None) -> bool:
+    """Whether `tempdir` records an owner of this user that is certainly dead (judged from `here`)."""
+    owner = _recorded_owner(tempdir)
+    return here is not None and owner is not None and owner.gone(here)
+
+
 def reap_orphan_dirs(root: Path, prefix: str, pgdata_name: str) -> None:
     """Stop and remove the server directories `root/prefix*` of runs whose owner is gone."""
     here = Owner.current()
@@ -309,7 +315,6 @@ def reap_orphan_dirs(root: Path, prefix: str, pgdata_name: str) -> None:
         return
     with contextlib.suppress(OSError):
         for tempdir in root.glob(f"{prefix}*"):
-            owner = _recorded_owner(tempdir)
-            if owner is not None and owner.gone(here):
+            if owner_gone(tempdir, here):
                 with contextlib.suppress(OSError):
                     clear_server_dir(tempdir, tempdir / pgdata_name)

@@ -1,0 +1,209 @@
+"""A per-user cache of cleanly shut down PostgreSQL data directories, keyed by a hash.
+
+The dynamic stage spends most of a small check on initdb and the Supabase seed, which give the same
+cluster every time for one server binary and one seed. The engines store that cluster here once and
+start each later run from a copy of it (see engines/local.py).
+
+Layout, under `cache_root()` (mode 0700, owned by this user, else the cache is not used):
+
+    <key>/data            the data directory (as the server left it after a clean shutdown)
+    <key>/manifest.json   every file's relative path and size, written last
+    .staging-<key>-*      an entry being written; renamed to <key> in one step when complete
+
+Entries never change once renamed into place, so readers need no lock. Two runs storing the same
+key race on the rename: one wins, the other discards its copy. A killed run leaves at most a staging
+directory (with its owner recorded, reaped once that process is gone); an entry whose manifest is
+missing or does not match its files (a disk filled up, someone deleted a file) is removed on lookup
+and rebuilt by the caller.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from checker.dynamic.engines import cleanup
+
+APP_NAME = "supabase-migration-gate"
+DATA_NAME = "data"
+MANIFEST_NAME = "manifest.json"
+MANIFEST_FORMAT = 1
+STAGING_PREFIX = ".staging-"
+TRASH_PREFIX = ".trash-"
+
+
+class CacheUnusable(Exception):
+    """The cache directory cannot be trusted (another owner, writable by others) or made."""
+
+
+def cache_root() -> Path:
+    """$CHECKER_CACHE_DIR, else $XDG_CACHE_HOME/<app>/clusters, else ~/.cache/<app>/clusters.
+
+    Created with mode 0700. Raises CacheUnusable when it is not owned by this user or is writable by
+    others: a cluster another user could have written would run their SQL as our superuser.
+    """
+    explicit = os.environ.get("CHECKER_CACHE_DIR")
+    if explicit:
+        root = Path(explicit)
+    else:
+        base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+        root = Path(base) / APP_NAME / "clusters"
+    try:
+        root.mkdir(mode=0o700, parents=True, exist_ok=True)
+        info = root.lstat()
+    except OSError as error:
+        raise CacheUnusable(f"cannot create {root}: {error.strerror or error}") from None
+    if not stat.S_ISDIR(info.st_mode):
+        raise CacheUnusable(f"{root} is not a directory")
+    if info.st_uid != os.geteuid():
+        raise CacheUnusable(f"{root} belongs to another user")
+    if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        raise CacheUnusable(f"{root} is writable by other users")
+    return root
+
+
+def cache_key(*parts: str | bytes) -> str:
+    """sha256 hex of the parts, each length-prefixed so ("ab", "c") and ("a", "bc") differ."""
+    digest = hashlib.sha256()
+    for part in parts:
+        raw = part.encode() if isinstance(part, str) else part
+        digest.update(len(raw).to_bytes(8, "big"))
+        digest.update(raw)
+    return digest.hexdigest()
+
+
+def caching_disabled() -> bool:
+    """CHECKER_NO_CACHE=1 (or any value but empty/0) turns the cache off."""
+    return os.environ.get("CHECKER_NO_CACHE", "") not in ("", "0")
+
+
+def default_cache(note=lambda line: print(f"checker: {line}", file=sys.stderr)) -> ClusterCache | None:
+    """The user's cache, or None when disabled or refused (then `note` gets one line; never an error)."""
+    if caching_disabled():
+        return None
+    try:
+        return ClusterCache(cache_root())
+    except CacheUnusable as why:
+        note(f"not caching clusters: {why}")
+        return None
+
+
+def copy_cluster(source: Path, dest: Path) -> None:
+    """Copy a data directory, keeping modes, owners and times (`dest` must not exist).
+
+    `cp -a` measured fastest here (bench/dynamic_phases.py prints its time); hardlinks are not an
+    option: the server rewrites files in place.
+    """
+    done = subprocess.run(
+        ["cp", "-a", "--reflink=auto", "--", str(source), str(dest)], capture_output=True, text=True
+    )
+    if done.returncode != 0:
+        raise OSError(f"cp -a {source} {dest}: {done.stderr.strip() or done.returncode}")
+
+
+def _manifest(data_dir: Path) -> dict[str, int]:
+    """Relative path → size of every regular file under `data_dir` (directories are implied)."""
+    found: dict[str, int] = {}
+    for folder, _dirs, files in os.walk(data_dir):
+        for name in files:
+            path = os.path.join(folder, name)
+            found[os.path.relpath(path, data_dir)] = os.lstat(path).st_size
+    return found
+
+
+class ClusterCache:
+    def __init__(self, root: Path):
+        self.root = root
+
+    def entry(self, key: str) -> Path:
+        return self.root / key
+
+    def lookup(self, key: str) -> Path | None:
+        """The data dir of a complete entry; a corrupt or half-written one is removed (→ None)."""
+        entry = self.entry(key)
+        if not entry.exists():
+            return None
+        if self._valid(entry, key):
+            return entry / DATA_NAME
+        self._discard(entry)
+        return None
+
+    def store(self, key: str, data_dir: Path) -> Path:
+        """Copy a cleanly shut down data directory in under `key`; return the entry's data dir.
+
+        Two runs storing the same key both succeed: the second rename fails and that copy is dropped.
+        """
+        self._reap_staging()
+        staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{key[:16]}-", dir=self.root))
+        try:
+            cleanup.record_owner(staging)
+            copy_cluster(data_dir, staging / DATA_NAME)
+            self._write_manifest(staging, key)
+            (staging / cleanup.OWNER_FILE).unlink(missing_ok=True)
+            try:
+                os.rename(staging, self.entry(key))
+            except OSError:
+                if self.lookup(key) is None:  # not a complete rival entry: a real failure
+                    raise
+        finally:
+            if staging.exists():
+                self._discard(staging)
+        return self.entry(key) / DATA_NAME
+
+    # --- integrity ---------------------------------------------------------------------------------
+
+    @staticmethod
+    def _write_manifest(staging: Path, key: str) -> None:
+        files = _manifest(staging / DATA_NAME)
+        path = staging / MANIFEST_NAME
+        with open(path, "w", encoding="utf-8") as out:
+            json.dump({"format": MANIFEST_FORMAT, "key": key, "files": files}, out)
+            out.flush()
+            os.fsync(out.fileno())
+
+    @staticmethod
+    def _valid(entry: Path, key: str) -> bool:
+        try:
+            recorded = json.loads((entry / MANIFEST_NAME).read_text(encoding="utf-8"))
+            data_dir = entry / DATA_NAME
+            return (
+                isinstance(recorded, dict)
+                and recorded.get("format") == MANIFEST_FORMAT
+                and recorded.get("key") == key
+                and data_dir.is_dir()
+                and recorded.get("files") == _manifest(data_dir)
+            )
+        except (OSError, ValueError):
+            return False
+
+    def _discard(self, path: Path) -> None:
+        """Move aside in one step (so no reader sees half of it), then delete."""
+        trash = self.root / f"{TRASH_PREFIX}{path.name}-{os.getpid()}"
+        try:
+            os.rename(path, trash)
+        except OSError:
+            trash = path
+        shutil.rmtree(trash, ignore_errors=True)
+
+    def _reap_staging(self) -> None:
+        """Remove staging and trash directories left by runs that were killed."""
+        here = cleanup.Owner.current()
+        with contextlib.suppress(OSError):
+            for leftover in self.root.iterdir():
+                if _abandoned(leftover, here):
+                    shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _abandoned(path: Path, here: cleanup.Owner | None) -> bool:
+    """A trash directory (always), or a staging directory whose run is certainly gone."""
+    if path.name.startswith(TRASH_PREFIX):
+        return True
+    return path.name.startswith(STAGING_PREFIX) and cleanup.owner_gone(path, here)
