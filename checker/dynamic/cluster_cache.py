@@ -28,6 +28,7 @@ import stat
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from checker.dynamic.engines import cleanup
@@ -37,6 +38,8 @@ DATA_NAME = "data"
 MANIFEST_NAME = "manifest.json"
 MANIFEST_FORMAT = 1
 STAGING_PREFIX = ".staging-"
+SPARES_NAME = "spares"
+MAX_SPARES = 1
 TRASH_PREFIX = ".trash-"
 
 
@@ -85,7 +88,16 @@ def caching_disabled() -> bool:
     return os.environ.get("CHECKER_NO_CACHE", "") not in ("", "0")
 
 
-def default_cache(note=lambda line: print(f"checker: {line}", file=sys.stderr)) -> ClusterCache | None:
+_noted: set[str] = set()
+
+
+def _note_once(line: str) -> None:
+    if line not in _noted:
+        _noted.add(line)
+        print(f"checker: {line}", file=sys.stderr)
+
+
+def default_cache(note: Callable[[str], None] = _note_once) -> ClusterCache | None:
     """The user's cache, or None when disabled or refused (then `note` gets one line; never an error)."""
     if caching_disabled():
         return None
@@ -110,13 +122,20 @@ def copy_cluster(source: Path, dest: Path) -> None:
 
 
 def _manifest(data_dir: Path) -> dict[str, int]:
-    """Relative path → size of every regular file under `data_dir` (directories are implied)."""
+    """Relative path → size of every file under `data_dir` (directories are implied). About 6 ms
+    for a seeded cluster's 1,100 files: scandir's entries carry what a walk would stat again."""
     found: dict[str, int] = {}
-    for folder, _dirs, files in os.walk(data_dir):
-        for name in files:
-            path = os.path.join(folder, name)
-            found[os.path.relpath(path, data_dir)] = os.lstat(path).st_size
+    _scan(str(data_dir), "", found)
     return found
+
+
+def _scan(folder: str, prefix: str, found: dict[str, int]) -> None:
+    with os.scandir(folder) as entries:
+        for item in entries:
+            if item.is_dir(follow_symlinks=False):
+                _scan(item.path, f"{prefix}{item.name}/", found)
+            else:
+                found[prefix + item.name] = item.stat(follow_symlinks=False).st_size
 
 
 class ClusterCache:
@@ -157,6 +176,67 @@ class ClusterCache:
             if staging.exists():
                 self._discard(staging)
         return self.entry(key) / DATA_NAME
+
+    # --- copies made ahead ------------------------------------------------------------------------
+
+    def copy_out(self, data_dir: Path, dest: Path) -> str:
+        """Put a copy of the entry `data_dir` at `dest`; return how ("spare" or "copy").
+
+        Creating files is what a copy costs (about 0.6 ms per inode on this machine's ext4, so a seeded
+        cluster's 1,100 files take 0.7 s), while a rename is free: a run takes a spare copy made ahead
+        when there is one (see `replenish`), else copies.
+        """
+        if self._take_spare(data_dir.parent / SPARES_NAME, dest):
+            return "spare"
+        copy_cluster(data_dir, dest)
+        return "copy"
+
+    def replenish(self, data_dir: Path, near: Path) -> None:
+        """Start making a spare copy of the entry `data_dir` for a later run, in a detached process with
+        low priority; only when spares can be renamed to `near` (the same file system)."""
+        spares = data_dir.parent / SPARES_NAME
+        if _same_device(data_dir, near) and _count(spares) < MAX_SPARES:
+            self._make_spare_later(data_dir)
+
+    @staticmethod
+    def _take_spare(spares: Path, dest: Path) -> bool:
+        with contextlib.suppress(OSError):
+            for spare in sorted(spares.iterdir()):
+                try:
+                    os.rename(spare, dest)  # atomic: two runs never get the same spare
+                    return True
+                except OSError:
+                    continue
+        return False
+
+    def _make_spare_later(self, data_dir: Path) -> None:
+        """A detached, low-priority process copies the entry into its spares (it outlives this run)."""
+        subprocess.Popen(
+            [sys.executable, "-m", __name__, str(self.root), data_dir.parent.name],
+            cwd=self.root,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+            preexec_fn=lambda: os.nice(10),
+        )
+
+    def make_spare(self, key: str) -> None:
+        """Copy entry `key` into its spares, unless it has enough; staged and renamed like an entry."""
+        entry = self.entry(key)
+        spares = entry / SPARES_NAME
+        with contextlib.suppress(FileExistsError):
+            spares.mkdir(mode=0o700)
+        if _count(spares) >= MAX_SPARES:
+            return
+        self._reap_staging()
+        staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{key[:16]}-spare-", dir=self.root))
+        try:
+            cleanup.record_owner(staging)
+            copy_cluster(entry / DATA_NAME, staging / DATA_NAME)
+            os.rename(staging / DATA_NAME, spares / f"{os.getpid()}-{os.urandom(4).hex()}")
+        finally:
+            self._discard(staging)
 
     # --- integrity ---------------------------------------------------------------------------------
 
@@ -207,3 +287,22 @@ def _abandoned(path: Path, here: cleanup.Owner | None) -> bool:
     if path.name.startswith(TRASH_PREFIX):
         return True
     return path.name.startswith(STAGING_PREFIX) and cleanup.owner_gone(path, here)
+
+
+def _count(folder: Path) -> int:
+    try:
+        return len(os.listdir(folder))
+    except OSError:
+        return 0
+
+
+def _same_device(one: Path, other: Path) -> bool:
+    try:
+        return one.stat().st_dev == other.stat().st_dev
+    except OSError:
+        return False
+
+
+if __name__ == "__main__":  # the background spare maker: python -m checker.dynamic.cluster_cache ROOT KEY
+    with contextlib.suppress(OSError):
+        ClusterCache(Path(sys.argv[1])).make_spare(sys.argv[2])
