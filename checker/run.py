@@ -127,7 +127,10 @@ def run_verify(
     runnable = _runnable_units(result.units)
     record = Record(say=request.say)
     if runnable:
-        dynamic = run_dynamic(runnable, baseline, policy, request.engine, request.options, timings, record)
+        unchecked = _unchanged_before_first_change(runnable, targets)
+        dynamic = run_dynamic(
+            runnable, baseline, policy, request.engine, request.options, timings, record, unchecked
+        )
         findings.extend(_once(_for_reported_targets(dynamic, targets), findings))
     if not request.lint_first:
         findings.extend(f for f in result.findings if f.rule == SYNTAX_ERROR)
@@ -168,6 +171,12 @@ def _runnable_units(units: list[MigrationUnit]) -> list[MigrationUnit]:
         broken_rollback = unit.rollback is not None and unit.rollback.syntax_error is not None
         runnable.append(replace(unit, rollback=None) if broken_rollback else unit)
     return runnable
+
+
+def _unchanged_before_first_change(units: list[MigrationUnit], targets: list[Target]) -> int:
+    """With --changed-since: how many migrations come before the first changed one (history.py)."""
+    unchanged = {str(t.migration) for t in targets if not t.report}
+    return next((i for i, unit in enumerate(units) if unit.migration.path not in unchanged), len(units))
 
 
 # An earlier, unchanged migration that no longer applies blocks the changed ones: always reported.

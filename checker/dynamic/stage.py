@@ -56,10 +56,11 @@ from checker.dynamic.apply import (
 from checker.dynamic.collect import Collector, Location, Timings, at, shown_path
 from checker.dynamic.engines import Engine, EngineOptions, open_engine
 from checker.dynamic.engines.cleanup import sigterm_as_interrupt
+from checker.dynamic.history import APPLIED_UNCHECKED, RESTORED, History
 from checker.dynamic.locks import LockTrace
 from checker.dynamic.privileges import prepare_migrating_session
 from checker.dynamic.probes import probe_unit
-from checker.dynamic.record import Record, seed_identity
+from checker.dynamic.record import MigrationRecord, Record, seed_identity
 from checker.dynamic.rollback import ROLLBACK, Before, report_differences
 from checker.dynamic.seed import apply_seed
 from checker.dynamic.standins import standins_used
@@ -89,9 +90,11 @@ def run_dynamic(
     options: EngineOptions,
     timings: dict[str, float] | None = None,
     record: Record | None = None,
+    unchecked: int = 0,
 ) -> list[Finding]:
     """Run the dynamic stage on a fresh database; the engine is removed whatever happens.
-    `record`, when given, is filled with what the run did (the verification record)."""
+    `record`, when given, is filled with what the run did (the verification record).
+    `unchecked`: how many of the first migrations are history, applied without checks (history.py)."""
     statement_timeout()  # a bad CHECKER_STATEMENT_TIMEOUT is reported before a server starts
     clock = Timings(timings if timings is not None else {})
     out = Collector(policy, record=record if record is not None else Record())
@@ -100,8 +103,9 @@ def run_dynamic(
         with clock.phase("start"):
             engine = open_engine(engine_name, options, created_extensions(units))
             say(f"starting a throwaway PostgreSQL ({engine.name} engine)")
+            history = History(units[:unchecked], baseline, policy)
             if engine.cache is not None:
-                engine.start_from = engine.cache.lookup(engine.seeded_key)
+                engine.start_from = history.restore(engine) or engine.cache.lookup(engine.seeded_key)
             uri = stack.enter_context(engine)
         out.record.engine = engine.name
         with clock.phase("seed"):
@@ -111,13 +115,16 @@ def run_dynamic(
                 _seed(engine, uri, say)
             admin = stack.enter_context(_connect(uri))
         out.record.server_version = admin.info.parameter_status("server_version") or ""
+        run = None
         try:
             with clock.phase("seed"):
                 conn = _migrating_session(admin, uri, stack)
-            Run(admin, conn, policy, out, clock).run(units, baseline)
-            out.record.standins = [standin.name for standin in standins_used(admin)]
+            run = Run(admin, conn, policy, out, clock, history)
+            run.save = lambda: _save_history(engine, history, uri, stack, say)
+            run.run(units, baseline)
+            out.record.standins = [standin.name for standin in standins_used(run.admin)]
         except psycopg.Error as err:
-            error = _engine_error(admin, err)
+            error = _engine_error(run.admin if run else admin, err)
             if error is err:
                 raise
             raise error from None
@@ -139,6 +146,19 @@ def _seed(engine: Engine, uri: str, say: Callable[[str], None]) -> None:
             engine.save_to_cache(engine.seeded_key)
         except OSError as err:  # a full disk costs the next run its head start, not this run
             say(f"the seeded cluster was not cached: {err}")
+
+
+def _save_history(
+    engine: Engine, history: History, uri: str, stack: ExitStack, say: Callable[[str], None]
+) -> tuple[psycopg.Connection, psycopg.Connection]:
+    """Store the history's state (the server restarts), then connect again: superuser, migrating session."""
+    assert history.key is not None
+    try:
+        engine.save_to_cache(history.key)
+    except OSError as err:  # a full disk costs the next run its head start, not this run
+        say(f"the unchanged migrations' database was not cached: {err}")
+    admin = stack.enter_context(_connect(uri))
+    return admin, _migrating_session(admin, uri, stack)
 
 
 def _migrating_session(admin: psycopg.Connection, uri: str, stack: ExitStack) -> psycopg.Connection:
@@ -187,6 +207,8 @@ class Run:
     policy: Policy
     out: Collector
     clock: Timings
+    history: History | None = None  # --changed-since: the unchanged migrations first (history.py)
+    save: Callable[[], tuple[psycopg.Connection, psycopg.Connection]] | None = None  # cache it, reconnect
     applied: list[Applied] = field(default_factory=list)
     not_run: set[Location] = field(default_factory=set)
     standins_reported: set[str] = field(default_factory=set)
@@ -203,10 +225,17 @@ class Run:
             return
 
     def _steps(self, units: list[MigrationUnit], baseline: list[Path]) -> None:
-        with self.clock.phase("baseline"):
-            if baseline:
-                self.out.record.say(f"applying the baseline ({len(baseline)} file(s))")
-            if not self._baseline(baseline):
+        history = self.history or History([], baseline, self.policy)
+        units = units[len(history.units) :]
+        if history.restored:
+            self._restored(history)
+        else:
+            with self.clock.phase("baseline"):
+                if baseline:
+                    self.out.record.say(f"applying the baseline ({len(baseline)} file(s))")
+                if not self._baseline(baseline):
+                    return
+            if not self._history(history, units):
                 return
         if units:
             with self.clock.phase("precheck"):
@@ -253,22 +282,70 @@ class Run:
         message = f"{failure.message}" + (f"; {context}" if context else "")
         self.out.add(rule, Severity.ERROR, failure.where, message, failure.hint)
 
+    # --- the history: unchanged migrations before the first changed one (history.py) ------------
+
+    def _restored(self, history: History) -> None:
+        count = len(history.units)
+        self.out.record.say(f"restored the database of {count} unchanged migration(s) from the cache")
+        for unit in history.units:
+            self._record(unit).status = RESTORED
+
+    def _history(self, history: History, rest: list[MigrationUnit]) -> bool:
+        """Apply the unchanged migrations without their checks, then cache the database they leave."""
+        if not history.units:
+            return True
+        with self.clock.phase("history"):
+            applied = self._apply_unchecked(history.units, rest)
+        if applied and history.key is not None and self.save is not None:
+            with self.clock.phase("save"):
+                self.out.record.say("caching the database the unchanged migrations leave")
+                self.admin.close()
+                self.conn.close()
+                self.admin, self.conn = self.save()
+        return applied
+
+    def _apply_unchecked(self, units: list[MigrationUnit], rest: list[MigrationUnit]) -> bool:
+        offered = self._offered()
+        for index, unit in enumerate(units):
+            missing = _missing_extensions(unit, offered)
+            if missing:
+                self._not_verified(units[index:] + rest, missing)
+                return False
+            record = self._record(unit)
+            self.out.record.say(f"applying {unit.migration.path} unchecked ({index + 1}/{len(units)})")
+            started = time.perf_counter()
+            failure = self._run(unit.migration)
+            record.seconds = time.perf_counter() - started
+            record.status = "failed" if failure else APPLIED_UNCHECKED
+            if failure:
+                self._skip_rest(units[index + 1 :] + rest, unit)
+                self._report(APPLY, failure, "it is unchanged; the changed migrations after it build on it")
+                return False
+        return True
+
+    def _record(self, unit: MigrationUnit) -> MigrationRecord:
+        record = self.out.record.migration(unit.migration.path)
+        record.statements = len(unit.migration.statements)
+        record.rollback_file = unit.rollback.path if unit.rollback else None
+        return record
+
+    def _offered(self) -> set[str]:
+        return {row[0] for row in self.admin.execute("select name from pg_available_extensions")}
+
     # --- migrations ----------------------------------------------------------------------------
 
     def _apply_all(self, units: list[MigrationUnit]) -> bool:
-        offered = {row[0] for row in self.admin.execute("select name from pg_available_extensions")}
+        offered = self._offered()
         # Rollbacks are checked newest first, up to the first migration without one: older ones never are.
         checked_from = max((i + 1 for i, unit in enumerate(units) if unit.rollback is None), default=0)
         for index, unit in enumerate(units):
             statements = _extension_statements(unit.migration)
-            missing = [(name, where) for name, where in statements if name not in offered]
+            missing = _missing_extensions(unit, offered)
             if missing:
                 self._not_verified(units[index:], missing)
                 return False
             context = RuleContext(unit, self.policy)
-            record = self.out.record.migration(unit.migration.path)
-            record.statements = len(unit.migration.statements)
-            record.rollback_file = unit.rollback.path if unit.rollback else None
+            record = self._record(unit)
             self.out.record.say(f"applying {unit.migration.path} ({index + 1}/{len(units)})")
             with self.clock.phase("precheck"):
                 precheck_unit(self.admin, context, self.out)
@@ -490,6 +567,10 @@ def _extension_statements(parsed: ParsedFile) -> list[tuple[str, Location]]:
         for statement in parsed.statements
         if statement.kind == "CreateExtensionStmt"
     ]
+
+
+def _missing_extensions(unit: MigrationUnit, offered: set[str]) -> list[tuple[str, Location]]:
+    return [(name, where) for name, where in _extension_statements(unit.migration) if name not in offered]
 
 
 def created_extensions(units: list[MigrationUnit]) -> frozenset[str]:
