@@ -7,8 +7,8 @@ Each migration creates one table with a foreign key to the previous migration's 
 level security and a policy; its rollback drops the table. Per N:
 - full: `checker verify migrations` (no REF): seconds, seconds per migration (target: flat as N
   grows) and the phases of `--timings`.
-- pull request: the folder in a git repository, N-1 migrations committed and one added (it references
-  auth.users only, so it also runs alone); `checker verify --changed-since HEAD` once cold (no cached
+- pull request: the folder in a git repository, N-1 migrations committed and one added (its only
+  foreign key is to auth.users, so it also runs alone); `checker verify --changed-since HEAD` once cold (no cached
   state for this history) and then warm (median of --runs), beside `checker verify` on a folder
   holding that one migration alone, run alternately with the warm runs. Target: warm / alone <= 2.
 Every run is a child process of this script, with its caches in a private temporary directory
@@ -33,13 +33,14 @@ SHOWN_PHASES = ("apply", "validate", "probes", "advisor", "rollback", "reapply",
 
 
 def migration(i: int, standalone: bool = False) -> str:
-    parent = "auth.users" if standalone or i == 0 else f"public.entry_{i - 1}"
+    """Table i references table i-1, except the first and a standalone one (it runs alone)."""
+    parent = "" if standalone or i == 0 else f" references public.entry_{i - 1} (id)"
     return "\n".join(
         [
             f"create table public.entry_{i} (",
             "  id uuid primary key default gen_random_uuid(),",
             "  user_id uuid not null references auth.users (id) on delete cascade,",
-            f"  parent_id uuid references {parent} (id),",
+            f"  parent_id uuid{parent},",
             "  body text not null",
             ");",
             f"create index entry_{i}_user_id_idx on public.entry_{i} (user_id);",

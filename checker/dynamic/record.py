@@ -42,7 +42,8 @@ class Probe:
 class MigrationRecord:
     file: str
     rollback_file: str | None = None
-    status: str = "not applied"  # applied, failed, not applied, not verified
+    status: str = "not applied"  # applied, failed, not applied, not verified, and (history.py)
+    # applied unchecked, restored from cache
     statements: int = 0
     seconds: float = 0.0
     checks: dict[str, dict[str, int]] = field(

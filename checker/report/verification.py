@@ -16,7 +16,7 @@ def run_line(verification: dict) -> str:
 
 def applied_phrase(migration: dict) -> str:
     status = migration["status"]
-    if status in ("applied", "failed"):
+    if status in ("applied", "failed", "applied unchecked"):
         return f"{status}: {migration['statements']} statement(s) in {migration['seconds']:.3f} s"
     return status
 
