@@ -8,9 +8,9 @@ level security and a policy; its rollback drops the table. Per N:
 - full: `checker verify migrations` (no REF): seconds, seconds per migration (target: flat as N
   grows) and the phases of `--timings`.
 - pull request: the folder in a git repository, N-1 migrations committed and one added (its only
-  foreign key is to auth.users, so it also runs alone); `checker verify --changed-since HEAD` once cold (no cached
-  state for this history) and then warm (median of --runs), beside `checker verify` on a folder
-  holding that one migration alone, run alternately with the warm runs. Target: warm / alone <= 2.
+  foreign key is to auth.users, so it also runs alone); `checker verify --changed-since HEAD` once
+  cold (no cached state for this history) and then warm (median of --runs), beside `checker verify`
+  on a folder holding that one migration alone, run alternately with the warm runs. Target: warm / alone <= 2.
 Every run is a child process of this script, with its caches in a private temporary directory
 (CHECKER_CACHE_DIR), warmed by one single-migration run before anything is measured.
 """

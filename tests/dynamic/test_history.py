@@ -25,9 +25,10 @@ PROFILES = (
     "  using ((select auth.uid()) = id) with check ((select auth.uid()) = id);\n"
 )
 PROFILES_ROLLBACK = "drop table public.profiles;\n"
-# The changed migration: a leak the probes find, and a rollback that leaves an index behind.
+# The changed migration: a public read the probes find, and a rollback that leaves a table behind.
 LEAKY = (
-    "create table public.notes (id bigint primary key, user_id uuid not null references public.profiles (id));\n"
+    "create table public.notes (\n"
+    "  id bigint primary key, user_id uuid not null references public.profiles (id));\n"
     "create index notes_user_id_idx on public.notes (user_id);\n"
     "alter table public.notes enable row level security;\n"
     "create policy notes_read on public.notes for select to authenticated using (true);\n"
