@@ -386,7 +386,8 @@ def diff_fingerprints(conn: Any, before: Fingerprint, after: Fingerprint) -> lis
         now = after.counts.get(catalog, (0, 0, 0))
         if (count, total) == now[:2]:
             continue
-        describe = f"pg_catalog.pg_describe_object('pg_catalog.{catalog}'::regclass, x.oid, 0)"
+        identify = f"pg_catalog.pg_identify_object('pg_catalog.{catalog}'::regclass, x.oid, 0)"
+        describe = f"({identify}).type || ' ' || ({identify}).identity"
         query = _outside(catalog, describe)
         new = [row[0] for row in conn.execute(f"{query} and x.oid::int8 > %(top)s", {**params, "top": top})]
         for described in sorted(new):
