@@ -23,8 +23,12 @@ migration left, and it checks that the whole chain unwinds to the baseline. The 
 the first rollback that fails or leaves differences (the older ones would only see its mess),
 and the migrations rolled back are applied again, oldest first, proving each re-applies cleanly.
 
+With --changed-since, the migrations before the first changed one are applied first, without their
+checks, and the database they leave is cached for the next run (history.py); the chain of rollbacks
+then ends at the first changed migration.
+
 `run_dynamic(..., timings=d)` adds the seconds of each phase into `d` (start, seed, baseline,
-precheck, apply, validate, smoke, probes, rollback, reapply, stop).
+precheck, apply, validate, smoke, probes, rollback, reapply, stop; history and save with --changed-since).
 
 Odd files do not end the run (see apply.py): statements acting on the whole server are reported
 and not run; a statement that ends the session is reported where it is and the stage stops there,
@@ -194,7 +198,7 @@ class _SessionLost(Exception):
 class Applied:
     unit: MigrationUnit
     context: RuleContext
-    before: Before | None  # None: no rollback of it will be checked
+    before: Before | None  # None: it has no rollback to check
 
 
 @dataclass
@@ -336,8 +340,6 @@ class Run:
 
     def _apply_all(self, units: list[MigrationUnit]) -> bool:
         offered = self._offered()
-        # Rollbacks are checked newest first, up to the first migration without one: older ones never are.
-        checked_from = max((i + 1 for i, unit in enumerate(units) if unit.rollback is None), default=0)
         for index, unit in enumerate(units):
             statements = _extension_statements(unit.migration)
             missing = _missing_extensions(unit, offered)
@@ -350,7 +352,7 @@ class Run:
             with self.clock.phase("precheck"):
                 precheck_unit(self.admin, context, self.out)
             with self.clock.phase("rollback"):
-                before = Before.take(self.admin, context) if index >= checked_from else None
+                before = Before.take(self.admin, context) if unit.rollback else None
             with self.clock.phase("apply"):
                 started = time.perf_counter()
                 trace = LockTrace.start(self.admin, self.conn)
