@@ -3,10 +3,12 @@ catalog snapshots of these objects only, so its cost follows the migration, not 
 
 The scope is every object whose name (or whose table's name) the two files mention anywhere, and
 every object of a schema they create, drop, rename or grant on as a whole. Where the SQL runs code
-the model cannot see into — dynamic SQL and calls in DO blocks, functions it executes (anything
-pg_catalog does not provide), CASCADE, extensions, DROP/REASSIGN OWNED — the whole catalog is
-compared, as before. What slips past both (a trigger fired by the file's DML doing DDL) is caught
-by a fingerprint of which objects exist outside the scope (snapshot.py `Fingerprint`).
+the model cannot see into — EXECUTE, PERFORM and CALL in DO blocks, functions a statement executes
+(anything pg_catalog does not provide), CALL, CASCADE, extensions, DROP/REASSIGN OWNED — the whole
+catalog is compared, as before. What slips past both (a trigger fired by the file's DML doing DDL, a
+function called in a DO block's IF condition) is caught by a fingerprint of which objects exist
+outside the scope (snapshot.py `Fingerprint`); a change to an existing object's attributes outside
+the scope made that way is not seen.
 """
 
 from __future__ import annotations
