@@ -123,23 +123,24 @@ def measure(size: int, scratch: Path, cache: Path, runs: int, full_runs: int) ->
     return {"full": full, "cold": cold, "warm": warm, "alone": by_itself}
 
 
-def median_run(runs: list[tuple[Sample, dict[str, float]]]) -> tuple[float, dict[str, float]]:
-    """The median wall time, with the timings of the run that took it (or the nearest)."""
+def median_run(runs: list[tuple[Sample, dict[str, float]]]) -> tuple[float, dict[str, float], float]:
+    """The median wall time, with the timings of the run that took it (or the nearest), and the
+    largest peak RSS in MiB."""
     seconds = statistics.median(sample.seconds for sample, _ in runs)
     _, timings = min(runs, key=lambda run: abs(run[0].seconds - seconds))
-    return seconds, timings
+    return seconds, timings, max(sample.max_rss_kb for sample, _ in runs) / 1024
 
 
 def report(results: dict[int, dict], runs: int) -> None:
     print("full history: checker verify migrations (embedded engine), seconds")
     phases = "".join(f"{name:>9}" for name in SHOWN_PHASES)
-    print(f"{'N':>5}{'total':>9}{'per mig':>9}{'checks':>9}{phases}{'other':>9}")
+    print(f"{'N':>5}{'total':>9}{'per mig':>9}{'checks':>9}{phases}{'other':>9}{'RSS MiB':>9}")
     per_migration = []
     for size, result in results.items():
-        seconds, timings = median_run(result["full"])
+        seconds, timings, rss = median_run(result["full"])
         checks = sum(timings.get(name, 0.0) for name in SHOWN_PHASES) / size
         per_migration.append(checks)
-        print(f"{size:>5}{seconds:>9.2f}{seconds / size:>9.3f}{checks:>9.3f}{phase_line(timings)}")
+        print(f"{size:>5}{seconds:>9.2f}{seconds / size:>9.3f}{checks:>9.3f}{phase_line(timings)}{rss:>9.0f}")
     growth = per_migration[-1] / per_migration[0] if len(per_migration) > 1 else 1.0
     print("per mig: total / N; checks: the per-migration phases / N (start, seed and stop excluded)")
     print(f"checks per migration, largest N / smallest N: {growth:.2f} (target: flat, about 1)")
@@ -148,8 +149,8 @@ def report(results: dict[int, dict], runs: int) -> None:
     print(f"{'N':>5}{'cold':>9}{'warm':>9}{'alone':>9}{'ratio':>9}  warm phases:{phases}{'other':>9}")
     for size, result in results.items():
         cold = result["cold"][0].seconds
-        warm, timings = median_run(result["warm"])
-        by_itself, _ = median_run(result["alone"])
+        warm, timings, _ = median_run(result["warm"])
+        by_itself, _, _ = median_run(result["alone"])
         ratio = warm / by_itself
         verdict = "met" if ratio <= 2.0 else "NOT met"
         print(
