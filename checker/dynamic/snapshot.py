@@ -163,10 +163,12 @@ QUERIES: dict[str, str] = {
 KIND_ORDER = {kind: position for position, kind in enumerate(QUERIES)}
 
 _IN_SCHEMAS = "n.nspname = any(%(schemas)s)"
-_OWNED_BY_NAMED = """exists (
-    select from pg_catalog.pg_depend d join pg_catalog.pg_class o on o.oid = d.refobjid
-    where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = c.oid and d.refclassid = d.classid
-      and d.deptype in ('a', 'i') and o.relname = any(%(names)s))"""
+# Relations that belong to a named one (its indexes, serial and identity sequences): one lookup per
+# query through pg_depend's index, not one per catalog row.
+_OWNED_BY_NAMED = """c.oid = any (array(
+    select d.objid from pg_catalog.pg_depend d join pg_catalog.pg_class o on o.oid = d.refobjid
+    where d.refclassid = 'pg_catalog.pg_class'::regclass and d.classid = d.refclassid
+      and d.deptype in ('a', 'i') and o.relname = any(%(names)s)))"""
 
 # A scoped snapshot (scope.py) keeps the objects named in the files, or on a table they name, or in a
 # schema they take whole. Extensions and default privileges are few: always read whole.

@@ -42,16 +42,17 @@ USER_TABLE_NAMES = frozenset({("public", "users"), ("public", "user"), ("public"
 _MEMBERSHIP_NAME = re.compile(r"(member|membership|users?|participant|collaborator)s?$")
 _ROLE_COLUMN = re.compile(r"(^|_)role$")
 
-# Tables that may pair a user with a group (see Model._membership): two single-column foreign keys at
-# least, with their columns' names. One query: reading every table's keys on each migration was
-# what made the probes grow with the size of the database.
+# Tables that may pair a user with a group (see Model._membership): named like a membership table or
+# with a role column (the patterns below, which PostgreSQL reads alike), and two single-column foreign
+# keys at least. One query: reading every table's keys on each migration made the probes grow with
+# the size of the database.
 _MEMBERSHIP_CANDIDATES = """
-select n.nspname::text, c.relname::text,
-       array(select a.attname::text from pg_catalog.pg_attribute a
-             where a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped)
+select n.nspname::text, c.relname::text
 from pg_catalog.pg_class c
 join pg_catalog.pg_namespace n on n.oid = c.relnamespace
-where c.relkind in ('r', 'p') and n.nspname = any(%s)
+where c.relkind in ('r', 'p') and n.nspname = any(%(exposed)s)
+  and (c.relname ~ %(name)s or exists (select from pg_catalog.pg_attribute a
+       where a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped and a.attname ~ %(role)s))
   and (select count(*) from pg_catalog.pg_constraint co
        where co.conrelid = c.oid and co.contype = 'f' and cardinality(co.conkey) = 1) >= 2"""
 
@@ -193,11 +194,9 @@ class Schema:
     def membership_candidates(self) -> list[Table]:
         """The tables `Model._membership` could accept: named like a membership table or with a role
         column, and two single-column foreign keys (the user's and the group's)."""
-        return [
-            (schema, table)
-            for schema, table, columns in self.conn.execute(_MEMBERSHIP_CANDIDATES, (self.exposed,))
-            if _MEMBERSHIP_NAME.search(table) or any(_ROLE_COLUMN.search(column) for column in columns)
-        ]
+        patterns = {"name": _MEMBERSHIP_NAME.pattern, "role": _ROLE_COLUMN.pattern}
+        rows = self.conn.execute(_MEMBERSHIP_CANDIDATES, {"exposed": self.exposed, **patterns})
+        return [(schema, table) for schema, table in rows]
 
     def foreign_keys(self, table: Table) -> list[ForeignKey]:
         if table not in self._fks:
