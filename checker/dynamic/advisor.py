@@ -79,7 +79,11 @@ def _duplicate_indexes(conn: psycopg.Connection, exposed: list[str]) -> Iterator
                    quote_ident(i.relname), '') order by i.oid)
         from pg_index x join pg_class i on i.oid = x.indexrelid join pg_class c on c.oid = x.indrelid
         join pg_namespace n on n.oid = c.relnamespace
-        where n.nspname <> all(%(skipped)s) and c.relkind in ('r', 'm') and {_NOT_EXTENSION_MEMBER}"""
+        where n.nspname <> all(%(skipped)s) and c.relkind in ('r', 'm') and {_NOT_EXTENSION_MEMBER}
+          and (x.indrelid, x.indkey::text) in (select indrelid, indkey::text from pg_index
+                                               group by 1, 2 having count(*) > 1)"""
+    # Only indexes sharing their table and columns with another can be identical: deparsing every
+    # index of the database after each migration made this query grow with its size.
     for schema, table, index, first in _rows(conn, query, {"skipped": _SKIPPED}):
         if index != first:
             name = _qualified(schema, table)
