@@ -9,6 +9,7 @@ import pwd
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,8 @@ import pytest
 from checker.dynamic import cluster_cache
 from checker.dynamic.cluster_cache import (
     MANIFEST_NAME,
+    NEW_AGE,
+    NEW_PREFIX,
     STAGING_PREFIX,
     CacheUnusable,
     ClusterCache,
@@ -237,3 +240,16 @@ def test_the_manifest_lists_every_file_with_its_size(cache: ClusterCache, cluste
     stored = cache.store(cache_key("manifest"), cluster)
     files = json.loads((stored.parent / MANIFEST_NAME).read_text())["files"]
     assert files == {str(p.relative_to(stored)): p.stat().st_size for p in stored.rglob("*") if p.is_file()}
+
+
+def test_a_new_staging_dir_killed_before_its_owner_was_recorded_is_reaped_once_old(
+    cache: ClusterCache, cluster: Path
+) -> None:
+    old, fresh = cache.root / f"{NEW_PREFIX}old", cache.root / f"{NEW_PREFIX}fresh"
+    old.mkdir()
+    fresh.mkdir()
+    long_ago = time.time() - NEW_AGE - 1
+    os.utime(old, (long_ago, long_ago))
+    cache.store(cache_key("after a kill"), cluster)
+    assert not old.exists()
+    assert fresh.exists(), "a run that is recording its owner right now lost its staging dir"
