@@ -88,9 +88,10 @@ def _entries(cache: Path) -> list[Path]:
 
 
 def _settled(cache: Path) -> list[Path]:
-    """The cache's entries once the spare maker a run leaves behind is done (it outlives the run)."""
+    """The cache's entries once the tidier a run leaves behind is done (it outlives the run): its
+    staging and trash directories are gone."""
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and any(p.name.startswith(STAGING_PREFIX) for p in _entries(cache)):
+    while time.monotonic() < deadline and any(p.name.startswith(".") for p in _entries(cache)):
         time.sleep(0.05)
     return _entries(cache)
 

@@ -279,10 +279,11 @@ class LocalEngine(ServerDirEngine):
         self._spare_of = stored
         return stored
 
-    def _replenish_cache(self, near: Path) -> None:
-        """After the server stopped (so the copy does not compete with this run): a spare for the next."""
+    def _tidy_cache(self, near: Path) -> None:
+        """After the server stopped (so it does not compete with this run): a spare for the next run,
+        and the removal of this run's data directory, in the background."""
         source, self._spare_of = self._spare_of, None
-        if self.cache is not None and source is not None:
+        if self.cache is not None:
             with contextlib.suppress(OSError):
                 self.cache.replenish(source, near)
 
@@ -360,8 +361,9 @@ class LocalEngine(ServerDirEngine):
         with cleanup.signals_deferred():
             self._stop_server()
             if self.tempdir is not None:
-                self._replenish_cache(self.tempdir.parent)
-                cleanup.clear_server_dir(self.tempdir, self.pgdata)
+                set_aside = self.cache.set_aside if self.cache is not None else None
+                cleanup.clear_server_dir(self.tempdir, self.pgdata, set_aside)
+                self._tidy_cache(self.tempdir.parent)
             if self.socket_dir not in (None, self.tempdir):
                 cleanup.remove_tree(self.socket_dir)
             self.tempdir = self.socket_dir = None
