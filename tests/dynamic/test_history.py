@@ -70,9 +70,8 @@ def project(root: Path, committed: dict[str, str], added: dict[str, str]) -> Pat
 
 
 def verify(root: Path, *extra: str) -> tuple[int, dict]:
-    code, report, err = run_json(
-        "verify", "migrations", "--config", "policy.toml", "--engine", "embedded", *extra, cwd=root
-    )
+    engine = () if "--engine" in extra else ("--engine", "embedded")
+    code, report, err = run_json("verify", "migrations", "--config", "policy.toml", *engine, *extra, cwd=root)
     assert "Traceback" not in err, err
     return code, report
 
@@ -181,3 +180,21 @@ def test_an_unchanged_migration_that_fails_is_reported_and_nothing_is_cached(
         assert ("dynamic-apply", "003_notes.sql") in rules  # not applied: it builds on the failure
     # only the seeded cluster: no state after a failure
     assert len(entries(private_cache)) == 1
+
+
+def test_a_dsn_server_applies_the_history_unchecked_and_caches_nothing(
+    tmp_path: Path, private_cache: Path
+) -> None:
+    root = project(tmp_path / "p", HISTORY_FILES, {"003_show.sql": SHOW_STAMP})
+    with require_engine("embedded") as uri:
+        reports = [
+            verify(root, "--changed-since", "HEAD", "--engine", "dsn", "--dsn", uri)[1] for _ in range(2)
+        ]
+    for report in reports:
+        assert statuses(report) == {
+            "001_stamps.sql": "applied unchecked",
+            "002_profiles.sql": "applied unchecked",
+            "003_show.sql": "failed",
+        }
+    assert stamp(reports[0]) != stamp(reports[1])
+    assert not private_cache.exists() or not entries(private_cache)
