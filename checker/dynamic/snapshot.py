@@ -170,6 +170,11 @@ _OWNED_BY_NAMED = """c.oid = any (array(
     where d.refclassid = 'pg_catalog.pg_class'::regclass and d.classid = d.refclassid
       and d.deptype in ('a', 'i') and o.relname = any(%(names)s)))"""
 
+# Indexes on a named table (a constraint's index depends on the constraint, not on the table).
+_INDEX_OF_NAMED = """x.oid = any (array(
+    select i.indexrelid from pg_catalog.pg_index i join pg_catalog.pg_class t on t.oid = i.indrelid
+    where t.relname = any(%(names)s)))"""
+
 # A scoped snapshot (scope.py) keeps the objects named in the files, or on a table they name, or in a
 # schema they take whole. Extensions and default privileges are few: always read whole.
 SCOPE_FILTERS: dict[str, str] = {
@@ -307,9 +312,11 @@ _FINGERPRINTED: dict[str, tuple[str, str, str]] = {
     "pg_class": (
         "pg_catalog.pg_class x join pg_catalog.pg_namespace n on n.oid = x.relnamespace",
         "x.relkind <> 't'",
-        "x.relname = any(%(names)s) or (x.relkind in ('i', 'I', 'S') and "
+        "x.relname = any(%(names)s) or (x.relkind in ('i', 'I', 'S') and ("
         + _OWNED_BY_NAMED.replace("c.oid", "x.oid")
-        + ")",
+        + " or "
+        + _INDEX_OF_NAMED
+        + "))",
     ),
     "pg_type": (
         "pg_catalog.pg_type x join pg_catalog.pg_namespace n on n.oid = x.typnamespace",

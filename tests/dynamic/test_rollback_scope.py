@@ -101,6 +101,17 @@ def test_the_fingerprint_sees_objects_created_and_dropped_outside_the_scope(conn
     assert any("of pg_class dropped" in m for m in messages), messages
 
 
+def test_a_named_table_made_again_is_no_difference_outside_the_scope(conn: psycopg.Connection) -> None:
+    drop = "drop table public.bystander;\n"
+    migration = drop + "create table public.bystander (id int primary key, extra int);\n"
+    rollback = drop + "create table public.bystander (id int primary key);\n"
+    scope = unit_scope(conn, context(migration, rollback))
+    before = take_fingerprint(conn, scope)
+    conn.execute(migration)
+    conn.execute(rollback)
+    assert diff_fingerprints(conn, before, take_fingerprint(conn, scope)) == []
+
+
 # --- the whole run ------------------------------------------------------------------------------------
 
 # Made before the migration under test, with no rollback (so its own is not checked): a bystander
