@@ -21,6 +21,7 @@ import psycopg
 from pglast import parser as pg
 
 from checker.context import RuleContext
+from checker.model.do_blocks import _body as do_body  # the model's reading of a DO block's body
 from checker.model.do_blocks import embedded_statements
 from checker.model.objects import strings
 from checker.model.walk import find_nodes
@@ -62,9 +63,6 @@ class Scope:
         return {"names": sorted(self.names), "schemas": sorted(self.schemas)}
 
 
-WHOLE = Scope(whole="asked for")
-
-
 def unit_scope(conn: psycopg.Connection, context: RuleContext) -> Scope:
     """The scope of a migration and its rollback; `conn` tells pg_catalog's functions from the project's."""
     files = [context.migration] + ([context.rollback] if context.rollback else [])
@@ -103,12 +101,7 @@ def _opaque(statement: Statement) -> str:
 
 
 def _opaque_do_block(node: dict) -> str:
-    body, language = "", "plpgsql"
-    for item in node.get("args", []):
-        elem = item.get("DefElem", {})
-        value = elem.get("arg", {}).get("String", {}).get("sval", "")
-        body = value if elem.get("defname") == "as" else body
-        language = value.lower() if elem.get("defname") == "language" else language
+    body, language = do_body(node)
     if language != "plpgsql":
         return f"a DO block in {language}"
     try:
