@@ -45,6 +45,8 @@ SPARES_NAME = "spares"
 MAX_SPARES = 1
 TRASH_PREFIX = ".trash-"
 PR_SET_PDEATHSIG = 1  # prctl option: the signal a child gets when its parent dies
+# Nothing of the run's environment (its TMPDIR, a CI job's tokens) goes to the process outliving it.
+_TIDIER_ENVIRONMENT = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8"}
 NEW_PREFIX = ".new-"  # a staging dir for the moment before its owner is recorded
 NEW_AGE = 60.0  # seconds after which a NEW_PREFIX dir (empty: it never holds data) was abandoned
 
@@ -236,6 +238,7 @@ class ClusterCache:
         subprocess.Popen(
             [sys.executable, "-m", __name__, str(self.root), *([key] if key else [])],
             cwd=self.root,
+            env=_tidier_environment(),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -325,6 +328,11 @@ def _abandoned(path: Path, here: cleanup.Owner | None) -> bool:
         with contextlib.suppress(OSError):
             return time.time() - path.stat().st_mtime > NEW_AGE
     return path.name.startswith(STAGING_PREFIX) and cleanup.owner_gone(path, here)
+
+
+def _tidier_environment() -> dict[str, str]:
+    path = os.environ.get("PYTHONPATH")
+    return _TIDIER_ENVIRONMENT | ({"PYTHONPATH": path} if path else {})
 
 
 def _count(folder: Path) -> int:
