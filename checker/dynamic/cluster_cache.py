@@ -48,6 +48,7 @@ PR_SET_PDEATHSIG = 1  # prctl option: the signal a child gets when its parent di
 # Nothing of the run's environment (its TMPDIR, a CI job's tokens) goes to the process outliving it.
 _TIDIER_ENVIRONMENT = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8"}
 NEW_PREFIX = ".new-"  # a staging dir for the moment before its owner is recorded
+UNUSED_AGE = 30 * 24 * 3600.0  # seconds after which an entry nobody looked up is removed
 NEW_AGE = 60.0  # seconds after which a NEW_PREFIX dir (empty: it never holds data) was abandoned
 
 
@@ -168,6 +169,8 @@ class ClusterCache:
         if not entry.exists():
             return None
         if self._valid(entry, key):
+            with contextlib.suppress(OSError):
+                os.utime(entry / MANIFEST_NAME)  # last used: entries unused for UNUSED_AGE are pruned
             return entry / DATA_NAME
         self._discard(entry)
         return None
@@ -312,18 +315,23 @@ class ClusterCache:
         shutil.rmtree(trash, ignore_errors=True)
 
     def _reap_staging(self) -> None:
-        """Remove staging and trash directories left by runs that were killed."""
+        """Remove staging and trash directories left by runs that were killed, and unused entries."""
         here = cleanup.Owner.current()
         with contextlib.suppress(OSError):
             for leftover in self.root.iterdir():
                 if _abandoned(leftover, here):
-                    shutil.rmtree(leftover, ignore_errors=True)
+                    self._discard(leftover)
 
 
 def _abandoned(path: Path, here: cleanup.Owner | None) -> bool:
-    """A trash directory (always), or a staging directory whose run is certainly gone."""
+    """A trash directory (always), a staging directory whose run is certainly gone, or an entry
+    nobody looked up for UNUSED_AGE (servers and seeds change: old entries would pile up)."""
     if path.name.startswith(TRASH_PREFIX):
         return True
+    if not path.name.startswith("."):
+        with contextlib.suppress(OSError):
+            return time.time() - (path / MANIFEST_NAME).stat().st_mtime > UNUSED_AGE
+        return False
     if path.name.startswith(NEW_PREFIX):
         with contextlib.suppress(OSError):
             return time.time() - path.stat().st_mtime > NEW_AGE

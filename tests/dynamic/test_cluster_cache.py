@@ -22,6 +22,7 @@ from checker.dynamic.cluster_cache import (
     SPARES_NAME,
     STAGING_PREFIX,
     TRASH_PREFIX,
+    UNUSED_AGE,
     CacheUnusable,
     ClusterCache,
     cache_key,
@@ -280,3 +281,16 @@ def test_the_tidier_makes_a_spare_that_a_run_takes_by_renaming(cache: ClusterCac
     assert not spare.exists() and _files(dest) == _files(cluster)
     assert cache.copy_out(stored, cache.root.parent / "second") == "copy"
     assert cache.lookup(key) == stored, "spares are not part of the entry's manifest"
+
+
+def test_an_entry_unused_for_a_month_is_pruned_at_the_next_store(cache: ClusterCache, cluster: Path) -> None:
+    unused, used = cache_key("old server"), cache_key("current server")
+    cache.store(unused, cluster)
+    cache.store(used, cluster)
+    long_ago = time.time() - UNUSED_AGE - 1
+    for key in (unused, used):
+        os.utime(cache.entry(key) / MANIFEST_NAME, (long_ago, long_ago))
+    assert cache.lookup(used) is not None  # a lookup marks it used
+    cache.store(cache_key("new seed"), cluster)
+    assert not cache.entry(unused).exists()
+    assert cache.lookup(used) is not None

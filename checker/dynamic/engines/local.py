@@ -239,30 +239,34 @@ class LocalEngine(ServerDirEngine):
         run_as.own(tempdir)
         run_as.may_enter(tempdir)
         self.socket_dir = self._socket_dir(tempdir, run_as)
-        if self.start_from is not None:
-            self._copy_cluster(self.start_from, run_as)
-        else:
+        self.seeded = self.start_from is not None and self._copy_cluster(self.start_from, run_as)
+        if not self.seeded:
             self._initdb(bindir, run_as)
         self._launch(bindir, run_as)
         self._wait_ready()
-        self.seeded = self.start_from is not None
         uri = f"postgresql://{BOOTSTRAP_SUPERUSER}@/postgres?host={quote(str(self.socket_dir), safe='/')}"
         # As `SHOW server_version` says it ("15.8 (Debian 15.8-1.pgdg120+1)"), without a connection.
         self._version = _version_of(bindir).split(") ", 1)[-1]
         return uri
 
-    def _copy_cluster(self, source: Path, run_as: RunAs) -> None:
-        """This run's data directory: a copy of a cached one, owned by the server's user."""
-        if self.cache is not None:
-            self.cache.copy_out(source, self.pgdata)
-            self._spare_of = source
-        else:
-            cluster_cache.copy_cluster(source, self.pgdata)
+    def _copy_cluster(self, source: Path, run_as: RunAs) -> bool:
+        """This run's data directory: a copy of a cached one, owned by the server's user. False when
+        it cannot be copied (e.g. removed meanwhile as corrupt): the run then starts from initdb."""
+        try:
+            if self.cache is not None:
+                self.cache.copy_out(source, self.pgdata)
+                self._spare_of = source
+            else:
+                cluster_cache.copy_cluster(source, self.pgdata)
+        except OSError:
+            cleanup.remove_tree(self.pgdata)
+            return False
         if run_as.uid is not None and self.pgdata.stat().st_uid != run_as.uid:
             for folder, dirs, files in os.walk(self.pgdata):
                 for name in [folder, *(os.path.join(folder, item) for item in dirs + files)]:
                     run_as.own(Path(name))
         self.pgdata.chmod(0o700)
+        return True
 
     def save_to_cache(self, key: str) -> Path:
         """Stop the server cleanly, store its data directory under `key`, start it again (same URI).
