@@ -55,7 +55,11 @@ SERVER_SETTINGS = {
     "fsync": "off",
     "full_page_writes": "off",
     "synchronous_commit": "off",
-    "min_wal_size": "2MB",  # a clean shutdown removes old segments instead of keeping them for reuse
+    # A clean shutdown removes old WAL segments instead of keeping them for reuse (a cached cluster
+    # would carry them into every copy), and new ones are not zero-filled first (nothing is fsynced).
+    "min_wal_size": "2MB",
+    "wal_recycle": "off",
+    "wal_init_zero": "off",
 }
 CACHE_FORMAT = "seeded cluster 2"  # bump when what goes into a cached cluster changes
 
