@@ -34,6 +34,8 @@ from checker.dynamic.engines.local import unprivileged_user
 
 from .helpers import require_engine
 
+pytestmark = pytest.mark.postgres  # real data directories, made by initdb
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
