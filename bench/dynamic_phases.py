@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -95,14 +96,18 @@ COPY_METHODS = {
 
 
 def compare_copy_methods(cache_dir: Path, scratch: Path, runs: int) -> None:
-    """Each way to copy the seeded cluster, alternated, median seconds (as child processes)."""
+    """Each way to copy the seeded cluster as a child process, median seconds; the order rotates each
+    round and every copy is removed before the next (the first copy of a round, or a fuller
+    directory, would otherwise look slower)."""
     entry = next(cache_dir.glob("*/data"))
-    seconds: dict[str, list[float]] = {name: [] for name in COPY_METHODS}
+    names = list(COPY_METHODS)
+    seconds: dict[str, list[float]] = {name: [] for name in names}
+    dest = scratch / "method-copy"
     for index in range(runs):
-        for position, (name, template) in enumerate(COPY_METHODS.items()):
-            dest = scratch / f"method-{index}-{position}"
-            command = [part.format(src=entry, dest=dest) for part in template]
+        for name in names[index % len(names) :] + names[: index % len(names)]:
+            command = [part.format(src=entry, dest=dest) for part in COPY_METHODS[name]]
             seconds[name].append(run_once(command).seconds)
+            shutil.rmtree(dest)
     for name, samples in seconds.items():
         print(f"  {name:<34}{statistics.median(samples):>8.3f} s")
 
@@ -133,8 +138,8 @@ def main() -> None:
         copying = copy_methods(warm_cache, scratch)
         report(bare, cold, warm, copying)
         if args.copy_methods:
-            print("copying the seeded cluster, by method (median of 5, child processes):")
-            compare_copy_methods(warm_cache, scratch, 5)
+            print("copying the seeded cluster, by method (median of 8, child processes):")
+            compare_copy_methods(warm_cache, scratch, 8)
 
 
 def report(bare: list[float], cold: list, warm: list, copying: dict[str, float]) -> None:
