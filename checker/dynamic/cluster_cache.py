@@ -21,7 +21,7 @@ and rebuilt by the caller; an entry unused for 30 days is pruned.
 Copying costs what creating its files costs: here (ext4 in a VM) about 0.6 ms per inode, so a
 seeded cluster's 1,100 files take 0.5-0.9 s whichever tool copies them (bench/dynamic_phases.py
 --copy-methods), while the data itself (29 MB) copies in 10 ms. So a run takes a spare copy made
-ahead by a detached, low-priority process started when the previous run stopped (`replenish`),
+ahead by a detached, low-priority process started when the previous run stopped (`tidy_later`),
 and hands its own data directory to that process to delete (`set_aside`).
 """
 
@@ -215,24 +215,20 @@ class ClusterCache:
 
         Creating files is what a copy costs (about 0.6 ms per inode on this machine's ext4, so a seeded
         cluster's 1,100 files take 0.7 s), while a rename is free: a run takes a spare copy made ahead
-        when there is one (see `replenish`), else copies.
+        when there is one (see `tidy_later`), else copies.
         """
         if self._take_spare(data_dir.parent / SPARES_NAME, dest):
             return "spare"
         copy_cluster(data_dir, dest)
         return "copy"
 
-    def replenish(self, data_dir: Path | None, near: Path) -> None:
-        """Start a detached, low-priority process that empties the trash (see `set_aside`) and makes a
-        spare copy of the entry `data_dir` for a later run, when spares can be renamed to `near` (the
-        same file system) and there are too few."""
-        spare = data_dir is not None and _same_device(data_dir, near)
-        spare = spare and _count(data_dir.parent / SPARES_NAME) < MAX_SPARES
-        if spare or any(p.name.startswith(TRASH_PREFIX) for p in self.root.iterdir()):
-            self._tidy_later(data_dir.parent.name if spare and data_dir else None)
+    def needs_spare(self, data_dir: Path, near: Path) -> bool:
+        """Whether entry `data_dir` has too few spares, and they could be renamed to `near` (the same
+        file system): then a run's stop calls `set_aside` and `tidy_later`."""
+        return _same_device(data_dir, near) and _count(data_dir.parent / SPARES_NAME) < MAX_SPARES
 
     def set_aside(self, data_dir: Path) -> None:
-        """Move a finished run's data directory into the trash, for `replenish`'s process to remove: a
+        """Move a finished run's data directory into the trash, for `tidy_later`'s process to remove: a
         rename, where removing 1,100 files costs a run 20-90 ms. Left in place on another file system."""
         with contextlib.suppress(OSError):
             os.rename(data_dir, self.root / f"{TRASH_PREFIX}run-{os.getpid()}-{os.urandom(4).hex()}")
@@ -248,7 +244,7 @@ class ClusterCache:
                     continue
         return False
 
-    def _tidy_later(self, key: str | None) -> None:
+    def tidy_later(self, key: str | None) -> None:
         """A detached, low-priority process (it outlives this run) runs `tidy(key)`."""
         subprocess.Popen(
             [sys.executable, "-m", __name__, str(self.root), *([key] if key else [])],

@@ -265,11 +265,13 @@ def test_a_finished_runs_data_dir_set_aside_is_removed_by_the_tidier(
 ) -> None:
     run_dir = cache.root.parent / "run-data"
     subprocess.run(["cp", "-a", str(cluster), str(run_dir)], check=True)
+    assert cache.needs_spare(cache.store(cache_key("kept"), cluster), run_dir.parent)
     cache.set_aside(run_dir)
     assert not run_dir.exists()
-    assert [p.name.startswith(TRASH_PREFIX) for p in cache.root.iterdir()] == [True]
-    cache.tidy(None)
-    assert list(cache.root.iterdir()) == []
+    assert sorted(p.name.startswith(TRASH_PREFIX) for p in cache.root.iterdir()) == [False, True]
+    cache.tidy(cache_key("kept"))
+    assert [p.name for p in cache.root.iterdir()] == [cache_key("kept")]
+    assert not cache.needs_spare(cache.lookup(cache_key("kept")), run_dir.parent)
 
 
 def test_the_tidier_makes_a_spare_that_a_run_takes_by_renaming(cache: ClusterCache, cluster: Path) -> None:

@@ -288,13 +288,18 @@ class LocalEngine(ServerDirEngine):
         self._spare_of = stored
         return stored
 
-    def _tidy_cache(self, near: Path) -> None:
-        """After the server stopped (so it does not compete with this run): a spare for the next run,
-        and the removal of this run's data directory, in the background."""
+    def _clear_tempdir(self, tempdir: Path) -> None:
+        """Remove the temp directory. A run from the cache instead hands its data directory to a
+        detached process that also makes the next run's spare copy (after the server stopped, so that
+        it does not compete with this run)."""
         source, self._spare_of = self._spare_of, None
-        if self.cache is not None:
-            with contextlib.suppress(OSError):
-                self.cache.replenish(source, near)
+        cache = self.cache
+        if cache is None or source is None or not cache.needs_spare(source, tempdir.parent):
+            cleanup.clear_server_dir(tempdir, self.pgdata)
+            return
+        cleanup.clear_server_dir(tempdir, self.pgdata, cache.set_aside)
+        with contextlib.suppress(OSError):
+            cache.tidy_later(source.parent.name)
 
     def _relaunch(self) -> None:
         self._launch(self.bindir(), unprivileged_user())
@@ -373,9 +378,7 @@ class LocalEngine(ServerDirEngine):
         with cleanup.signals_deferred():
             self._stop_server()
             if self.tempdir is not None:
-                set_aside = self.cache.set_aside if self.cache is not None else None
-                cleanup.clear_server_dir(self.tempdir, self.pgdata, set_aside)
-                self._tidy_cache(self.tempdir.parent)
+                self._clear_tempdir(self.tempdir)
             if self.socket_dir not in (None, self.tempdir):
                 cleanup.remove_tree(self.socket_dir)
             self.tempdir = self.socket_dir = None
