@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -85,6 +86,32 @@ def copy_methods(cache_dir: Path, scratch: Path, runs: int = 3) -> dict[str, flo
     return {"copy": statistics.median(copies), "rename": statistics.median(renames), "files": files}
 
 
+COPYTREE = "import shutil, sys; shutil.copytree(*sys.argv[1:])"
+COPY_METHODS = {
+    "cp -a --reflink=auto (used)": ["cp", "-a", "--reflink=auto", "{src}", "{dest}"],
+    "cp -a": ["cp", "-a", "{src}", "{dest}"],
+    "tar pipe": ["sh", "-c", "mkdir {dest} && tar -C {src} -cf - . | tar -C {dest} -xpf -"],
+    "shutil.copytree (+ python start)": [sys.executable, "-c", COPYTREE, "{src}", "{dest}"],
+}
+
+
+def compare_copy_methods(cache_dir: Path, scratch: Path, runs: int) -> None:
+    """Each way to copy the seeded cluster as a child process, median seconds; the order rotates each
+    round and every copy is removed before the next (the first copy of a round, or a fuller
+    directory, would otherwise look slower)."""
+    entry = next(cache_dir.glob("*/data"))
+    names = list(COPY_METHODS)
+    seconds: dict[str, list[float]] = {name: [] for name in names}
+    dest = scratch / "method-copy"
+    for index in range(runs):
+        for name in names[index % len(names) :] + names[: index % len(names)]:
+            command = [part.format(src=entry, dest=dest) for part in COPY_METHODS[name]]
+            seconds[name].append(run_once(command).seconds)
+            shutil.rmtree(dest)
+    for name, samples in seconds.items():
+        print(f"  {name:<34}{statistics.median(samples):>8.3f} s")
+
+
 def median_phases(runs: list[tuple[float, dict[str, float]]]) -> dict[str, float]:
     return {phase: statistics.median(t.get(phase, 0.0) for _, t in runs) for phase in PHASES}
 
@@ -93,6 +120,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7, help="warm runs (each beside a bare start-up)")
     parser.add_argument("--cold-runs", type=int, default=2, help="cold runs (each with an empty cache)")
+    parser.add_argument("--copy-methods", action="store_true", help="also compare ways to copy the cluster")
     args = parser.parse_args()
     bare_command = [sys.executable, "-c", BARE_START]
     with tempfile.TemporaryDirectory(prefix="bench-dyn-") as scratch_name:
@@ -108,7 +136,10 @@ def main() -> None:
             warm.append(check_once(scratch, warm_cache))
             bare.append(run_once(bare_command).seconds)
         copying = copy_methods(warm_cache, scratch)
-    report(bare, cold, warm, copying)
+        report(bare, cold, warm, copying)
+        if args.copy_methods:
+            print("copying the seeded cluster, by method (median of 8, child processes):")
+            compare_copy_methods(warm_cache, scratch, 8)
 
 
 def report(bare: list[float], cold: list, warm: list, copying: dict[str, float]) -> None:

@@ -7,14 +7,22 @@ start each later run from a copy of it (see engines/local.py).
 Layout, under `cache_root()` (mode 0700, owned by this user, else the cache is not used):
 
     <key>/data            the data directory (as the server left it after a clean shutdown)
-    <key>/manifest.json   every file's relative path and size, written last
-    .staging-<key>-*      an entry being written; renamed to <key> in one step when complete
+    <key>/manifest.json   every file's relative path and size, written last; its mtime: last used
+    <key>/spares/*        copies of data made ahead, each taken by one run with a rename
+    .staging-<label>-*    an entry or spare being written, its owner recorded; renamed when complete
+    .trash-*              directories on their way out (corrupt entries, finished runs' data)
 
 Entries never change once renamed into place, so readers need no lock. Two runs storing the same
 key race on the rename: one wins, the other discards its copy. A killed run leaves at most a staging
 directory (with its owner recorded, reaped once that process is gone); an entry whose manifest is
 missing or does not match its files (a disk filled up, someone deleted a file) is removed on lookup
-and rebuilt by the caller.
+and rebuilt by the caller; an entry unused for 30 days is pruned.
+
+Copying costs what creating its files costs: here (ext4 in a VM) about 0.6 ms per inode, so a
+seeded cluster's 1,100 files take 0.5-0.9 s whichever tool copies them (bench/dynamic_phases.py
+--copy-methods), while the data itself (29 MB) copies in 10 ms. So a run takes a spare copy made
+ahead by a detached, low-priority process started when the previous run stopped (`tidy_later`),
+and hands its own data directory to that process to delete (`set_aside`).
 """
 
 from __future__ import annotations
@@ -45,7 +53,10 @@ SPARES_NAME = "spares"
 MAX_SPARES = 1
 TRASH_PREFIX = ".trash-"
 PR_SET_PDEATHSIG = 1  # prctl option: the signal a child gets when its parent dies
+# Nothing of the run's environment (its TMPDIR, a CI job's tokens) goes to the process outliving it.
+_TIDIER_ENVIRONMENT = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8"}
 NEW_PREFIX = ".new-"  # a staging dir for the moment before its owner is recorded
+UNUSED_AGE = 30 * 24 * 3600.0  # seconds after which an entry nobody looked up is removed
 NEW_AGE = 60.0  # seconds after which a NEW_PREFIX dir (empty: it never holds data) was abandoned
 
 
@@ -60,11 +71,13 @@ def cache_root() -> Path:
     others: a cluster another user could have written would run their SQL as our superuser.
     """
     explicit = os.environ.get("CHECKER_CACHE_DIR")
-    if explicit:
-        root = Path(explicit)
-    else:
+    try:
         base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-        root = Path(base) / APP_NAME / "clusters"
+    except RuntimeError:  # no HOME and no home directory in the password database
+        base = ""
+    if not (explicit or base):
+        raise CacheUnusable("no home directory to keep a cache in")
+    root = Path(explicit) if explicit else Path(base) / APP_NAME / "clusters"
     try:
         root.mkdir(mode=0o700, parents=True, exist_ok=True)
         info = root.lstat()
@@ -117,11 +130,13 @@ def default_cache(note: Callable[[str], None] = _note_once) -> ClusterCache | No
 def copy_cluster(source: Path, dest: Path) -> None:
     """Copy a data directory, keeping modes, owners and times (`dest` must not exist).
 
-    `cp -a` measured fastest here (bench/dynamic_phases.py prints its time); hardlinks are not an
-    option: the server rewrites files in place.
+    `cp -a`: as fast as any other copy measured here, and on a file system that shares blocks
+    (btrfs, XFS) `--reflink=auto` makes it nearly free. Hardlinks are not an option: the server
+    rewrites files in place.
     """
+    reflink = ["--reflink=auto"] if sys.platform.startswith("linux") else []  # GNU cp's option
     done = subprocess.run(
-        ["cp", "-a", "--reflink=auto", "--", str(source), str(dest)],
+        ["cp", "-a", *reflink, "--", str(source), str(dest)],
         capture_output=True,
         text=True,
         preexec_fn=_die_with_parent,
@@ -166,6 +181,8 @@ class ClusterCache:
         if not entry.exists():
             return None
         if self._valid(entry, key):
+            with contextlib.suppress(OSError):
+                os.utime(entry / MANIFEST_NAME)  # last used: entries unused for UNUSED_AGE are pruned
             return entry / DATA_NAME
         self._discard(entry)
         return None
@@ -198,24 +215,20 @@ class ClusterCache:
 
         Creating files is what a copy costs (about 0.6 ms per inode on this machine's ext4, so a seeded
         cluster's 1,100 files take 0.7 s), while a rename is free: a run takes a spare copy made ahead
-        when there is one (see `replenish`), else copies.
+        when there is one (see `tidy_later`), else copies.
         """
         if self._take_spare(data_dir.parent / SPARES_NAME, dest):
             return "spare"
         copy_cluster(data_dir, dest)
         return "copy"
 
-    def replenish(self, data_dir: Path | None, near: Path) -> None:
-        """Start a detached, low-priority process that empties the trash (see `set_aside`) and makes a
-        spare copy of the entry `data_dir` for a later run, when spares can be renamed to `near` (the
-        same file system) and there are too few."""
-        spare = data_dir is not None and _same_device(data_dir, near)
-        spare = spare and _count(data_dir.parent / SPARES_NAME) < MAX_SPARES
-        if spare or any(p.name.startswith(TRASH_PREFIX) for p in self.root.iterdir()):
-            self._tidy_later(data_dir.parent.name if spare and data_dir else None)
+    def needs_spare(self, data_dir: Path, near: Path) -> bool:
+        """Whether entry `data_dir` has too few spares, and they could be renamed to `near` (the same
+        file system): then a run's stop calls `set_aside` and `tidy_later`."""
+        return _same_device(data_dir, near) and _count(data_dir.parent / SPARES_NAME) < MAX_SPARES
 
     def set_aside(self, data_dir: Path) -> None:
-        """Move a finished run's data directory into the trash, for `replenish`'s process to remove: a
+        """Move a finished run's data directory into the trash, for `tidy_later`'s process to remove: a
         rename, where removing 1,100 files costs a run 20-90 ms. Left in place on another file system."""
         with contextlib.suppress(OSError):
             os.rename(data_dir, self.root / f"{TRASH_PREFIX}run-{os.getpid()}-{os.urandom(4).hex()}")
@@ -231,11 +244,12 @@ class ClusterCache:
                     continue
         return False
 
-    def _tidy_later(self, key: str | None) -> None:
+    def tidy_later(self, key: str | None) -> None:
         """A detached, low-priority process (it outlives this run) runs `tidy(key)`."""
         subprocess.Popen(
             [sys.executable, "-m", __name__, str(self.root), *([key] if key else [])],
             cwd=self.root,
+            env=_tidier_environment(),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -309,22 +323,32 @@ class ClusterCache:
         shutil.rmtree(trash, ignore_errors=True)
 
     def _reap_staging(self) -> None:
-        """Remove staging and trash directories left by runs that were killed."""
+        """Remove staging and trash directories left by runs that were killed, and unused entries."""
         here = cleanup.Owner.current()
         with contextlib.suppress(OSError):
             for leftover in self.root.iterdir():
                 if _abandoned(leftover, here):
-                    shutil.rmtree(leftover, ignore_errors=True)
+                    self._discard(leftover)
 
 
 def _abandoned(path: Path, here: cleanup.Owner | None) -> bool:
-    """A trash directory (always), or a staging directory whose run is certainly gone."""
+    """A trash directory (always), a staging directory whose run is certainly gone, or an entry
+    nobody looked up for UNUSED_AGE (servers and seeds change: old entries would pile up)."""
     if path.name.startswith(TRASH_PREFIX):
         return True
+    if not path.name.startswith("."):
+        with contextlib.suppress(OSError):
+            return time.time() - (path / MANIFEST_NAME).stat().st_mtime > UNUSED_AGE
+        return False
     if path.name.startswith(NEW_PREFIX):
         with contextlib.suppress(OSError):
             return time.time() - path.stat().st_mtime > NEW_AGE
     return path.name.startswith(STAGING_PREFIX) and cleanup.owner_gone(path, here)
+
+
+def _tidier_environment() -> dict[str, str]:
+    path = os.environ.get("PYTHONPATH")
+    return _TIDIER_ENVIRONMENT | ({"PYTHONPATH": path} if path else {})
 
 
 def _count(folder: Path) -> int:

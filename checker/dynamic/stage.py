@@ -5,7 +5,9 @@ the baseline, migrations, rollbacks, smoke files and RLS probes run on a connect
 Supabase's non-superuser `postgres`, so a pull request's SQL cannot read the machine.
 
 1. Start the engine, apply the Supabase seed and the baseline files, then the pre-checks: the
-   baseline's tables exist, and nothing a migration will create exists yet.
+   baseline's tables exist, and nothing a migration will create exists yet. Engines that run their
+   own server (local, embedded) keep the seeded cluster in the user's cache (cluster_cache.py): the
+   first run seeds and stores it, later runs start from a copy of it and skip initdb and the seed.
 2. Snapshot the catalog, then apply each migration statement by statement (its own BEGIN/COMMIT
    govern; with `transaction = "runner"` the whole file runs in one transaction, as the Supabase
    CLI does). A failure stops that migration, and the ones after it, which build on it.

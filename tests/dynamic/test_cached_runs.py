@@ -194,3 +194,15 @@ def test_an_engine_started_from_a_cached_cluster_holds_the_seed_and_leaves_nothi
     assert tempdir is not None and not tempdir.exists()
     assert not still_alive(processes)
     assert warm.cache.lookup(warm.seeded_key) == stored, "the run wrote into the cached cluster"
+
+
+def test_a_cached_cluster_that_cannot_be_copied_falls_back_to_initdb(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CHECKER_CACHE_DIR", str(tmp_path / "cache"))
+    engine = require_engine("embedded")
+    engine.start_from = tmp_path / "removed meanwhile"
+    with engine as uri:
+        assert not engine.seeded
+        with psycopg.connect(uri, autocommit=True) as conn:
+            assert conn.execute("select to_regclass('auth.users')").fetchone() == (None,)

@@ -22,6 +22,7 @@ from checker.dynamic.cluster_cache import (
     SPARES_NAME,
     STAGING_PREFIX,
     TRASH_PREFIX,
+    UNUSED_AGE,
     CacheUnusable,
     ClusterCache,
     cache_key,
@@ -32,6 +33,8 @@ from checker.dynamic.engines.base import BOOTSTRAP_SUPERUSER, server_environment
 from checker.dynamic.engines.local import unprivileged_user
 
 from .helpers import require_engine
+
+pytestmark = pytest.mark.postgres  # real data directories, made by initdb
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -262,11 +265,13 @@ def test_a_finished_runs_data_dir_set_aside_is_removed_by_the_tidier(
 ) -> None:
     run_dir = cache.root.parent / "run-data"
     subprocess.run(["cp", "-a", str(cluster), str(run_dir)], check=True)
+    assert cache.needs_spare(cache.store(cache_key("kept"), cluster), run_dir.parent)
     cache.set_aside(run_dir)
     assert not run_dir.exists()
-    assert [p.name.startswith(TRASH_PREFIX) for p in cache.root.iterdir()] == [True]
-    cache.tidy(None)
-    assert list(cache.root.iterdir()) == []
+    assert sorted(p.name.startswith(TRASH_PREFIX) for p in cache.root.iterdir()) == [False, True]
+    cache.tidy(cache_key("kept"))
+    assert [p.name for p in cache.root.iterdir()] == [cache_key("kept")]
+    assert not cache.needs_spare(cache.lookup(cache_key("kept")), run_dir.parent)
 
 
 def test_the_tidier_makes_a_spare_that_a_run_takes_by_renaming(cache: ClusterCache, cluster: Path) -> None:
@@ -280,3 +285,16 @@ def test_the_tidier_makes_a_spare_that_a_run_takes_by_renaming(cache: ClusterCac
     assert not spare.exists() and _files(dest) == _files(cluster)
     assert cache.copy_out(stored, cache.root.parent / "second") == "copy"
     assert cache.lookup(key) == stored, "spares are not part of the entry's manifest"
+
+
+def test_an_entry_unused_for_a_month_is_pruned_at_the_next_store(cache: ClusterCache, cluster: Path) -> None:
+    unused, used = cache_key("old server"), cache_key("current server")
+    cache.store(unused, cluster)
+    cache.store(used, cluster)
+    long_ago = time.time() - UNUSED_AGE - 1
+    for key in (unused, used):
+        os.utime(cache.entry(key) / MANIFEST_NAME, (long_ago, long_ago))
+    assert cache.lookup(used) is not None  # a lookup marks it used
+    cache.store(cache_key("new seed"), cluster)
+    assert not cache.entry(unused).exists()
+    assert cache.lookup(used) is not None

@@ -39,7 +39,9 @@ class Engine(abc.ABC):
         self.options = options or EngineOptions()
         self.cache: ClusterCache | None = None
         self.start_from: Path | None = None  # set before start(): copy this cached data dir, skip initdb
-        self.seeded = False  # after start(): the database already holds the Supabase seed
+        # After start(): the server runs on a copy of start_from (False: it could not be copied, or was
+        # not set, and the server runs on a fresh initdb without the seed).
+        self.seeded = False
 
     def save_to_cache(self, key: str) -> Path:
         """Stop the server cleanly, store its data directory under `key`, start it again (same URI)."""

