@@ -49,3 +49,46 @@ def tool(name: str) -> str:
     if not found:
         raise SystemExit(f"{name} is not installed: pip install -e '.[test]'")
     return found
+
+
+def alternated(commands: dict[str, list[str]], runs: int, cwd: Path | None = None) -> dict[str, Sample]:
+    """Medians of commands run in turn (a, b, a, b, ...), so a noisy moment hits every one of them."""
+    samples: dict[str, list[Sample]] = {label: [] for label in commands}
+    for _ in range(runs):
+        for label, command in commands.items():
+            samples[label].append(run_once(command, cwd))
+    return {
+        label: Sample(
+            statistics.median(s.seconds for s in taken),
+            statistics.median(s.max_rss_kb for s in taken),
+            taken[-1].exit_code,
+        )
+        for label, taken in samples.items()
+    }
+
+
+def print_samples(samples: dict[str, Sample]) -> None:
+    print(f"{'command':<24}{'seconds':>10}{'peak RSS MiB':>14}")
+    for label, sample in samples.items():
+        print(f"{label:<24}{sample.seconds:>10.3f}{sample.max_rss_kb / 1024:>14.1f}")
+
+
+def verdict(name: str, value: float, target: float) -> str:
+    return f"{name}: {value:.2f} (target <= {target:.2f}: {'met' if value <= target else 'NOT met'})"
+
+
+def compare_with_squawk(migration: Path, runs: int) -> dict[str, Sample]:
+    """`checker lint` and squawk on one file, alternated; prints both and the time and RSS ratios."""
+    samples = alternated(
+        {
+            "checker lint": [tool("checker"), "lint", str(migration)],
+            "squawk": [tool("squawk"), str(migration)],
+        },
+        runs,
+        cwd=migration.parent,
+    )
+    print_samples(samples)
+    ours, peer = samples["checker lint"], samples["squawk"]
+    print(verdict("time ratio checker/squawk", ours.seconds / peer.seconds, 1.0))
+    print(verdict("peak RSS ratio checker/squawk", ours.max_rss_kb / peer.max_rss_kb, 2.0))
+    return samples
