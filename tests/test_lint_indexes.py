@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from checker.context import effects_of
+from checker.context import MigrationUnit, RuleContext, effects_of
 from checker.model import Effects, ObjectRef
 from checker.parse import Statement, parse_source
+from checker.policy import default_policy
+from checker.rules._api_access import _grants_by_name, _privilege_changes, api_roles_left
 from checker.rules.fk_order import Creators, _provides, safe_order
 from checker.source import read_source
 
@@ -79,3 +81,50 @@ def test_safe_order_is_the_scan_order_with_the_cycle_left_over(tmp_path: Path) -
     assert [s.index for s in order] == expected_order
     assert [[s.index for s in cycle] for cycle in cycles] == [left_over]
     assert left_over == [3, 4, 5]  # a and b need each other; c waits for a
+
+
+GRANTS = """
+create function public.f(integer) returns integer language sql as $$ select 1 $$;
+create table public.t (id bigint primary key);
+do $$ begin create table public.inner_t (id bigint primary key); end $$;
+grant execute on function public.f(integer), public.f(text) to authenticated;
+revoke execute on function f(integer) from anon, public;
+revoke all on table public.t, t, public.other from anon;
+grant select on public.t to anon;
+grant usage on schema public to anon;
+revoke execute on all functions in schema public from anon;
+"""
+
+
+def _context(tmp_path: Path, sql: str) -> RuleContext:
+    path = tmp_path / "m.sql"
+    path.write_text(sql, encoding="utf-8")
+    return RuleContext(MigrationUnit(parse_source(read_source(path))), default_policy())
+
+
+def test_effects_for_a_statement_are_that_statements_own(tmp_path: Path) -> None:
+    ctx = _context(tmp_path, GRANTS)
+    for statement in ctx.migration.statements:
+        assert ctx.effects_for(statement).statement is statement
+
+
+def test_grants_by_name_hold_every_grant_a_scan_finds(tmp_path: Path) -> None:
+    ctx = _context(tmp_path, GRANTS)
+    refs = [
+        ObjectRef("function", "public", "f", None, ("integer",)),
+        ObjectRef("function", "public", "f", None, ("text",)),
+        ObjectRef("function", "public", "f"),
+        ObjectRef("table", "public", "t"),
+        ObjectRef("view", "public", "other"),
+        ObjectRef("table", "public", "inner_t"),
+    ]
+    found = 0
+    for ref in refs:
+        for privilege in ("execute", "select"):
+            scanned = [s for s in ctx.migration.statements if list(_privilege_changes(s, ref, privilege))]
+            indexed = _grants_by_name(ctx).get((ref.schema, ref.name), [])
+            assert [s for s in indexed if list(_privilege_changes(s, ref, privilege))] == scanned
+            found += len(scanned)
+    assert found >= 8
+    assert api_roles_left(ctx, refs[0], "execute") == ["authenticated"]
+    assert api_roles_left(ctx, refs[3], "select") == ["anon", "authenticated"]
