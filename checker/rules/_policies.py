@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 
 from checker.context import RuleContext
 from checker.model import Catalog, CatalogObject, ObjectRef
@@ -73,7 +74,7 @@ class PolicyDef:
     def commands(self) -> frozenset[str]:
         return frozenset(COMMANDS) if self.command == "all" else frozenset({self.command})
 
-    @property
+    @cached_property  # several rules ask, and the definition does not change (a frozen dataclass)
     def client_roles(self) -> frozenset[str]:
         """The API roles the policy lets in: its TO list, narrowed by a guard such as
         auth.role() = 'service_role' that every row must pass."""
@@ -111,7 +112,15 @@ def from_catalog(obj: CatalogObject) -> PolicyDef:
 
 def migration_policies(ctx: RuleContext) -> Iterator[PolicyDef]:
     """Every policy the migration creates, as it stands once the migration has run (a later ALTER
-    POLICY counts; one dropped again does not), located at its CREATE POLICY."""
+    POLICY counts; one dropped again does not), located at its CREATE POLICY. Read once per
+    migration: six rules ask."""
+    key = "policies: created by the migration"
+    if key not in ctx.unit.memo:
+        ctx.unit.memo[key] = list(_migration_policies(ctx))
+    yield from ctx.unit.memo[key]
+
+
+def _migration_policies(ctx: RuleContext) -> Iterator[PolicyDef]:
     for effects in ctx.migration_effects:
         for created in effects.creates:
             final = ctx.after.find(created.ref) if created.ref.kind == "policy" else None
