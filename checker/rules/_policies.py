@@ -9,7 +9,7 @@ once per row, and whether a write is held to the row's owner.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Set
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -306,6 +306,14 @@ def owner_columns(catalog: Catalog, table: ObjectRef) -> set[str]:
     return {c for c in owners if c in declared} if declared else owners
 
 
+def owners_after(ctx: RuleContext, table: ObjectRef) -> frozenset[str]:
+    """owner_columns once the migration has run, worked out once per table (each policy asks)."""
+    key = ("policies: owners after", table)
+    if key not in ctx.unit.memo:
+        ctx.unit.memo[key] = frozenset(owner_columns(ctx.after, table))
+    return ctx.unit.memo[key]
+
+
 def is_audit_column(name: str) -> bool:
     return _AUDIT_COLUMN.fullmatch(name.lower()) is not None
 
@@ -330,7 +338,7 @@ def _is_user_table(catalog: Catalog, table: ObjectRef) -> bool:
     )
 
 
-def holds_to_owner(tree: object, owners: set[str], catalog: Catalog) -> bool:
+def holds_to_owner(tree: object, owners: Set[str], catalog: Catalog) -> bool:
     """Whether an expression ties the row to the requesting user: it compares an owner column with
     auth.uid(), or hands the check to a sub-select or to a helper function of the project (which
     this static check cannot read, so it trusts them)."""

@@ -13,7 +13,7 @@ from checker.rules._policies import (
     call_name,
     is_true,
     migration_policies,
-    owner_columns,
+    owners_after,
 )
 from checker.rules.base import Example, Issue, Rule
 
@@ -65,7 +65,7 @@ def _always_true(policy: PolicyDef, ctx: RuleContext) -> Issue | None:
     if found is None:
         return None
     clause, tree = found
-    owners = owner_columns(ctx.after, policy.table)
+    owners = owners_after(ctx, policy.table)
     if not owners:
         return None  # a lookup table nobody owns rows of: true is a deliberate open door
     roles = ", ".join(sorted(policy.client_roles))
