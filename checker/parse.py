@@ -23,6 +23,16 @@ class Statement:
     node: dict
     start: int  # character offsets into source.text
     end: int
+    _nodes: dict[str, list[dict]] | None = field(default=None, repr=False, compare=False)
+
+    def nodes(self, kind: str) -> list[dict]:
+        """The statement's nodes of one kind, as find_nodes(self.node, kind) gives them: one walk of
+        the tree serves every kind several rules ask for. The tree must not change afterwards."""
+        if self._nodes is None:
+            from checker.model.walk import nodes_by_kind  # checker.model imports this module
+
+            self._nodes = nodes_by_kind(self.node)
+        return self._nodes.get(kind, [])
 
     @property
     def text(self) -> str:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from checker.context import MigrationUnit, RuleContext, effects_of
 from checker.model import Effects, ObjectRef
+from checker.model.walk import find_nodes, nodes_by_kind
 from checker.parse import Statement, parse_source
 from checker.policy import default_policy
 from checker.rules._api_access import _grants_by_name, _privilege_changes, api_roles_left
@@ -128,3 +129,34 @@ def test_grants_by_name_hold_every_grant_a_scan_finds(tmp_path: Path) -> None:
     assert found >= 8
     assert api_roles_left(ctx, refs[0], "execute") == ["authenticated"]
     assert api_roles_left(ctx, refs[3], "select") == ["anon", "authenticated"]
+
+
+def _every_kind(tree: object) -> set[str]:
+    kinds: set[str] = set()
+    stack = [tree]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            kinds.update(k for k, v in item.items() if isinstance(v, dict))
+            stack.extend(v for v in item.values() if isinstance(v, (dict, list)))
+        elif isinstance(item, list):
+            stack.extend(item)
+    return kinds
+
+
+def test_a_statements_nodes_of_a_kind_are_what_find_nodes_walks_to() -> None:
+    fixtures = sorted((Path(__file__).parent / "fixtures").rglob("*.sql"))
+    checked = 0
+    for path in fixtures:
+        parsed = parse_source(read_source(path))
+        for statement in parsed.statements:
+            for kind in _every_kind(statement.node) | {"NoSuchNode"}:
+                assert statement.nodes(kind) == list(find_nodes(statement.node, kind)), (path, kind)
+                checked += 1
+    assert checked > 1000
+
+
+def test_nodes_by_kind_keeps_document_order_across_trees() -> None:
+    trees = [{"A": {"B": {"x": 1}, "C": [{"B": {"y": 2}}]}}, None, {"B": {"z": 3}}]
+    assert nodes_by_kind(trees, frozenset({"B"})) == {"B": list(find_nodes(trees, "B"))}
+    assert nodes_by_kind(trees)["B"] == [{"x": 1}, {"y": 2}, {"z": 3}]
