@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,6 +10,7 @@ from checker import sections
 from checker.context import MigrationUnit, RuleContext, effects_of
 from checker.errors import InputError
 from checker.findings import NOT_VERIFIED, SYNTAX_ERROR, Finding, Severity
+from checker.gc_pause import gc_paused
 from checker.model import Catalog
 from checker.parse import ParsedFile, parse_source
 from checker.policy import Policy
@@ -53,13 +53,8 @@ def baseline_catalog(policy: Policy, files: Iterable[ParsedFile]) -> Catalog:
 def lint_targets(*args, **kwargs) -> LintResult:
     """Lint with the cyclic garbage collector paused: the model allocates millions of small,
     acyclic objects, and collections triggered by them would dominate the run time."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with gc_paused():
         return _lint_targets(*args, **kwargs)
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _lint_targets(
