@@ -12,6 +12,7 @@ from checker.errors import InputError
 from checker.findings import NOT_VERIFIED, SYNTAX_ERROR, Finding, Severity
 from checker.gc_pause import gc_paused
 from checker.model import Catalog
+from checker.model.walk import CLAUSES
 from checker.parse import ParsedFile, parse_source
 from checker.policy import Policy
 from checker.rules import Rule, all_rules
@@ -54,7 +55,10 @@ def lint_targets(*args, **kwargs) -> LintResult:
     """Lint with the cyclic garbage collector paused: the model allocates millions of small,
     acyclic objects, and collections triggered by them would dominate the run time."""
     with gc_paused():
-        return _lint_targets(*args, **kwargs)
+        try:
+            return _lint_targets(*args, **kwargs)
+        finally:
+            CLAUSES.clear()
 
 
 def _lint_targets(

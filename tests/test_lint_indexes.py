@@ -6,12 +6,12 @@ from pathlib import Path
 
 from checker.context import MigrationUnit, RuleContext, effects_of
 from checker.model import Effects, ObjectRef
-from checker.model.walk import find_nodes, nodes_by_kind
+from checker.model.walk import TreeIndex, find_nodes, nodes_by_kind
 from checker.parse import Statement, parse_source
 from checker.policy import default_policy
 from checker.rules._api_access import _grants_by_name, _privilege_changes, api_roles_left
 from checker.rules.fk_order import Creators, _provides, safe_order
-from checker.source import read_source
+from checker.source import decode_source, read_source
 
 # Unqualified and qualified functions, overloads, a type a table provides, a view read as a table,
 # a cycle (a <-> b) and a statement blocked behind it (c).
@@ -160,3 +160,23 @@ def test_nodes_by_kind_keeps_document_order_across_trees() -> None:
     trees = [{"A": {"B": {"x": 1}, "C": [{"B": {"y": 2}}]}}, None, {"B": {"z": 3}}]
     assert nodes_by_kind(trees, frozenset({"B"})) == {"B": list(find_nodes(trees, "B"))}
     assert nodes_by_kind(trees)["B"] == [{"x": 1}, {"y": 2}, {"z": 3}]
+
+
+def test_a_tree_index_answers_as_find_nodes_and_keeps_its_trees() -> None:
+    policy = _first_statement(
+        "create policy p on public.t for all using ((select auth.uid()) = owner_id and "
+        "exists (select 1 from public.m where m.user_id = auth.uid() and m.role = 'admin'));"
+    )
+    clause = policy.node["qual"]
+    index = TreeIndex(frozenset({"FuncCall", "A_Const"}))
+    for tree in (clause, clause["BoolExpr"]["args"][0], clause["BoolExpr"]["args"], None):
+        for kind in ("FuncCall", "A_Const", "ColumnRef", "SubLink"):
+            assert index.nodes(tree, kind) == list(find_nodes(tree, kind))
+    assert len(index.nodes(clause, "FuncCall")) == 2
+    assert index.nodes(clause, "FuncCall") is index.nodes(clause, "FuncCall")  # walked once
+    index.clear()
+    assert index.nodes({"FuncCall": {"x": 1}}, "FuncCall") == [{"x": 1}]
+
+
+def _first_statement(sql: str) -> Statement:
+    return parse_source(decode_source("m.sql", sql.encode())).statements[0]

@@ -16,7 +16,7 @@ from functools import cached_property
 from checker.context import RuleContext
 from checker.model import Catalog, CatalogObject, ObjectRef
 from checker.model.objects import function_ref, range_var, strings
-from checker.model.walk import find_nodes, first_location
+from checker.model.walk import clause_nodes, first_location
 from checker.parse import Statement
 
 COMMANDS = ("select", "insert", "update", "delete")
@@ -196,7 +196,7 @@ def _collect_per_row(item: object, wrapped: bool, found: list[dict]) -> None:
 
 
 def _is_uid_call(tree: object) -> bool:
-    return any(call_name(call) == ("auth", "uid") for call in find_nodes(tree, "FuncCall"))
+    return any(call_name(call) == ("auth", "uid") for call in clause_nodes(tree, "FuncCall"))
 
 
 def is_user_function(call: dict, catalog: Catalog) -> bool:
@@ -222,10 +222,13 @@ def role_guard(tree: object) -> frozenset[str] | None:
         if not expr or expr.get("kind") not in ("AEXPR_OP", "AEXPR_IN") or strings(expr.get("name")) != ["="]:
             continue
         operands = _operands(expr)
-        calls = [call_name(c) for op in operands for c in find_nodes(op, "FuncCall")]
+        calls = [call_name(c) for op in operands for c in clause_nodes(op, "FuncCall")]
         if ("auth", "role") in calls:
             return frozenset(
-                c["sval"]["sval"].lower() for op in operands for c in find_nodes(op, "A_Const") if "sval" in c
+                c["sval"]["sval"].lower()
+                for op in operands
+                for c in clause_nodes(op, "A_Const")
+                if "sval" in c
             )
     return None
 
@@ -346,11 +349,11 @@ def holds_to_owner(tree: object, owners: Set[str], catalog: Catalog) -> bool:
         return False
     if any(column in owners for column, _ in uid_comparisons(tree)):
         return True
-    if any(is_user_function(call, catalog) for call in find_nodes(tree, "FuncCall")):
+    if any(is_user_function(call, catalog) for call in clause_nodes(tree, "FuncCall")):
         return True
     return any(
         sub.get("subselect", {}).get("SelectStmt", {}).get("fromClause")
-        for sub in find_nodes(tree, "SubLink")
+        for sub in clause_nodes(tree, "SubLink")
     )
 
 

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from checker.context import RuleContext
 from checker.findings import Severity
-from checker.model.walk import find_nodes
+from checker.model.walk import clause_nodes
 from checker.rules._policies import (
     PER_ROW_FUNCTIONS,
     PolicyDef,
@@ -41,7 +41,7 @@ def _meant_for_users(policy: PolicyDef) -> bool:
     """Writes are for signed-in users; a read is deliberately public unless it asks who is reading."""
     if policy.command != "select":
         return True
-    return any(call_name(call) in PER_ROW_FUNCTIONS for call in find_nodes(policy.using, "FuncCall"))
+    return any(call_name(call) in PER_ROW_FUNCTIONS for call in clause_nodes(policy.using, "FuncCall"))
 
 
 _VERBS = {
