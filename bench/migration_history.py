@@ -27,7 +27,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import Sample, run_once, tool
+from _common import WITH_BYTECODE, Sample, run_once, tool
 
 POLICY = 'transaction = "runner"\n'
 SHOWN_PHASES = ("apply", "validate", "probes", "advisor", "rollback", "reapply", "precheck")
@@ -87,7 +87,7 @@ class Verify:
     def __init__(self, root: Path, cache: Path, *extra: str) -> None:
         self.root = root
         self.timings = root / "timings.json"
-        self.env = {"CHECKER_CACHE_DIR": str(cache)}
+        self.env = {**WITH_BYTECODE, "CHECKER_CACHE_DIR": str(cache)}
         self.command = [
             tool("checker"),
             "verify",

@@ -18,6 +18,7 @@ import click
 
 from checker import __version__
 from checker.errors import EXIT_USAGE, CheckerError
+from checker.gc_pause import gc_paused
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 no error-level finding; 1 error-level findings; 2 bad usage or bad input "
@@ -144,9 +145,10 @@ def _engine_options(command: Callable) -> Callable:
 @one_line_errors
 def lint(paths, rollback, baselines, config, fmt, output, changed_since) -> None:
     """Static stage: parse and check migrations offline (no database, no network)."""
-    from checker.run import run_lint
+    with gc_paused():  # from the imports on: a small file's lint is mostly imports
+        from checker.run import run_lint
 
-    code, text = run_lint(paths, rollback, baselines, config, fmt, changed_since)
+        code, text = run_lint(paths, rollback, baselines, config, fmt, changed_since)
     _emit(text, output)
     sys.exit(code)
 

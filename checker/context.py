@@ -41,6 +41,10 @@ class RuleContext:
     def migration_effects(self) -> list[Effects]:
         return effects_of(self.migration)
 
+    def effects_for(self, statement: Statement) -> Effects:
+        """The effects of one of the migration's statements: effects_of keeps one per statement, in order."""
+        return self.migration_effects[statement.index]
+
     @cached_property
     def rollback_effects(self) -> list[Effects]:
         return effects_of(self.rollback) if self.rollback else []

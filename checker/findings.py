@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from enum import StrEnum
 
 
@@ -28,7 +28,9 @@ class Finding:
     hint: str
 
     def to_dict(self) -> dict:
-        data = asdict(self)
+        """The fields in declaration order (as asdict gives them, without its deep copy: all are
+        plain values), the severity as its text."""
+        data = {name: getattr(self, name) for name in _FINDING_FIELDS}
         data["severity"] = self.severity.value
         return data
 
@@ -36,6 +38,8 @@ class Finding:
     def sort_key(self) -> tuple:
         return (self.file, self.line, self.column, self.rule, self.message)
 
+
+_FINDING_FIELDS = tuple(f.name for f in fields(Finding))
 
 # Findings that do not come from a rule module but from the pipeline itself.
 SYNTAX_ERROR = "syntax-error"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,7 +10,9 @@ from checker import sections
 from checker.context import MigrationUnit, RuleContext, effects_of
 from checker.errors import InputError
 from checker.findings import NOT_VERIFIED, SYNTAX_ERROR, Finding, Severity
+from checker.gc_pause import gc_paused
 from checker.model import Catalog
+from checker.model.walk import CLAUSES
 from checker.parse import ParsedFile, parse_source
 from checker.policy import Policy
 from checker.rules import Rule, all_rules
@@ -53,13 +54,11 @@ def baseline_catalog(policy: Policy, files: Iterable[ParsedFile]) -> Catalog:
 def lint_targets(*args, **kwargs) -> LintResult:
     """Lint with the cyclic garbage collector paused: the model allocates millions of small,
     acyclic objects, and collections triggered by them would dominate the run time."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        return _lint_targets(*args, **kwargs)
-    finally:
-        if was_enabled:
-            gc.enable()
+    with gc_paused():
+        try:
+            return _lint_targets(*args, **kwargs)
+        finally:
+            CLAUSES.clear()
 
 
 def _lint_targets(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import tomllib
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 
 from checker.errors import ConfigError
@@ -90,13 +89,20 @@ class Policy:
         return refs
 
 
+def _policy_file(name: str) -> str:
+    """A file of the built-in policy package (installed as files: importlib.resources is not needed,
+    and importing it would cost every run)."""
+    import checker.default_policy
+
+    return (Path(checker.default_policy.__file__).parent / name).read_text(encoding="utf-8")
+
+
 def _schema() -> dict:
-    return json.loads(resources.files("checker.default_policy").joinpath("policy.schema.json").read_text())
+    return json.loads(_policy_file("policy.schema.json"))
 
 
 def default_policy() -> Policy:
-    text = resources.files("checker.default_policy").joinpath("default.toml").read_text()
-    return Policy(tomllib.loads(text))
+    return Policy(tomllib.loads(_policy_file("default.toml")))
 
 
 def load_policy(config: str | None, start: Path | None = None) -> Policy:

@@ -26,7 +26,7 @@ from checker.model.objects import (
     type_name,
     user_type_ref,
 )
-from checker.model.walk import find_nodes
+from checker.model.walk import find_nodes, nodes_by_kind
 from checker.parse import Statement
 
 
@@ -439,9 +439,13 @@ def _create_policy(stmt: Statement, fx: Effects) -> None:
     fx.creates.append(Created(ref, details, depends, node["table"].get("location")))
 
 
+_CALLS_AND_TABLES = frozenset({"FuncCall", "RangeVar"})
+
+
 def _called_functions(trees: list, reason: str) -> list[Reference]:
     refs = []
-    for call in find_nodes(trees, "FuncCall"):
+    found = nodes_by_kind(trees, _CALLS_AND_TABLES)
+    for call in found.get("FuncCall", []):
         parts = strings(call.get("funcname"))
         if parts and parts[0] != "pg_catalog":
             ref = function_ref(parts, None)
@@ -452,7 +456,7 @@ def _called_functions(trees: list, reason: str) -> list[Reference]:
                     call.get("location"),
                 )
             )
-    for rv in find_nodes(trees, "RangeVar"):
+    for rv in found.get("RangeVar", []):
         if _is_real_table(rv):
             refs.append(Reference(range_var(rv), "table read by the policy", rv.get("location")))
     return refs

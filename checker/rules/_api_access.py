@@ -4,6 +4,7 @@ migration takes that away. Shared by the rules mirroring the advisor's exposure 
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterator
 
 from checker.context import RuleContext
@@ -19,10 +20,33 @@ def api_roles_left(ctx: RuleContext, ref: ObjectRef, privilege: str) -> list[str
     """The API roles still holding `privilege` on `ref` at the migration's end (GRANT and REVOKE in
     order). Revoking from PUBLIC alone is not enough on Supabase: the roles hold direct grants."""
     holders = set(API_ROLES)
-    for statement in ctx.migration.statements:
+    for statement in _grants_by_name(ctx).get((ref.schema, ref.name), ()):
         for roles, is_grant in _privilege_changes(statement, ref, privilege):
             holders = holders | roles if is_grant else holders - roles
     return [role for role in API_ROLES if role in holders]
+
+
+def _grants_by_name(ctx: RuleContext) -> dict[tuple[str, str], list[Statement]]:
+    """The migration's GRANT and REVOKE statements, in order, under each (schema, name) they name:
+    `_names` matches only an object of that schema and name, so the others need not be read."""
+    key = "api access: grants by name"
+    if key not in ctx.unit.memo:
+        found: dict[tuple[str, str], list[Statement]] = defaultdict(list)
+        for statement in ctx.migration.statements:
+            if statement.kind == "GrantStmt" and statement.node.get("targtype") == "ACL_TARGET_OBJECT":
+                for name in dict.fromkeys(_named(statement.node)):  # each statement once per name
+                    found[name].append(statement)
+        ctx.unit.memo[key] = found
+    return ctx.unit.memo[key]
+
+
+def _named(node: dict) -> Iterator[tuple[str, str]]:
+    objtype = node.get("objtype")
+    for obj in node.get("objects", []):
+        if objtype in ("OBJECT_FUNCTION", "OBJECT_ROUTINE") and "ObjectWithArgs" in obj:
+            yield object_with_args(obj["ObjectWithArgs"])[1:3]
+        elif objtype == "OBJECT_TABLE" and "RangeVar" in obj:
+            yield range_var(obj["RangeVar"])[1:3]
 
 
 def _privilege_changes(

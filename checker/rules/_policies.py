@@ -9,13 +9,14 @@ once per row, and whether a write is held to the row's owner.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Set
 from dataclasses import dataclass
+from functools import cached_property
 
 from checker.context import RuleContext
 from checker.model import Catalog, CatalogObject, ObjectRef
 from checker.model.objects import function_ref, range_var, strings
-from checker.model.walk import find_nodes, first_location
+from checker.model.walk import clause_nodes, first_location
 from checker.parse import Statement
 
 COMMANDS = ("select", "insert", "update", "delete")
@@ -73,7 +74,7 @@ class PolicyDef:
     def commands(self) -> frozenset[str]:
         return frozenset(COMMANDS) if self.command == "all" else frozenset({self.command})
 
-    @property
+    @cached_property  # several rules ask, and the definition does not change (a frozen dataclass)
     def client_roles(self) -> frozenset[str]:
         """The API roles the policy lets in: its TO list, narrowed by a guard such as
         auth.role() = 'service_role' that every row must pass."""
@@ -111,7 +112,15 @@ def from_catalog(obj: CatalogObject) -> PolicyDef:
 
 def migration_policies(ctx: RuleContext) -> Iterator[PolicyDef]:
     """Every policy the migration creates, as it stands once the migration has run (a later ALTER
-    POLICY counts; one dropped again does not), located at its CREATE POLICY."""
+    POLICY counts; one dropped again does not), located at its CREATE POLICY. Read once per
+    migration: six rules ask."""
+    key = "policies: created by the migration"
+    if key not in ctx.unit.memo:
+        ctx.unit.memo[key] = list(_migration_policies(ctx))
+    yield from ctx.unit.memo[key]
+
+
+def _migration_policies(ctx: RuleContext) -> Iterator[PolicyDef]:
     for effects in ctx.migration_effects:
         for created in effects.creates:
             final = ctx.after.find(created.ref) if created.ref.kind == "policy" else None
@@ -187,7 +196,7 @@ def _collect_per_row(item: object, wrapped: bool, found: list[dict]) -> None:
 
 
 def _is_uid_call(tree: object) -> bool:
-    return any(call_name(call) == ("auth", "uid") for call in find_nodes(tree, "FuncCall"))
+    return any(call_name(call) == ("auth", "uid") for call in clause_nodes(tree, "FuncCall"))
 
 
 def is_user_function(call: dict, catalog: Catalog) -> bool:
@@ -213,10 +222,13 @@ def role_guard(tree: object) -> frozenset[str] | None:
         if not expr or expr.get("kind") not in ("AEXPR_OP", "AEXPR_IN") or strings(expr.get("name")) != ["="]:
             continue
         operands = _operands(expr)
-        calls = [call_name(c) for op in operands for c in find_nodes(op, "FuncCall")]
+        calls = [call_name(c) for op in operands for c in clause_nodes(op, "FuncCall")]
         if ("auth", "role") in calls:
             return frozenset(
-                c["sval"]["sval"].lower() for op in operands for c in find_nodes(op, "A_Const") if "sval" in c
+                c["sval"]["sval"].lower()
+                for op in operands
+                for c in clause_nodes(op, "A_Const")
+                if "sval" in c
             )
     return None
 
@@ -297,6 +309,14 @@ def owner_columns(catalog: Catalog, table: ObjectRef) -> set[str]:
     return {c for c in owners if c in declared} if declared else owners
 
 
+def owners_after(ctx: RuleContext, table: ObjectRef) -> frozenset[str]:
+    """owner_columns once the migration has run, worked out once per table (each policy asks)."""
+    key = ("policies: owners after", table)
+    if key not in ctx.unit.memo:
+        ctx.unit.memo[key] = frozenset(owner_columns(ctx.after, table))
+    return ctx.unit.memo[key]
+
+
 def is_audit_column(name: str) -> bool:
     return _AUDIT_COLUMN.fullmatch(name.lower()) is not None
 
@@ -321,7 +341,7 @@ def _is_user_table(catalog: Catalog, table: ObjectRef) -> bool:
     )
 
 
-def holds_to_owner(tree: object, owners: set[str], catalog: Catalog) -> bool:
+def holds_to_owner(tree: object, owners: Set[str], catalog: Catalog) -> bool:
     """Whether an expression ties the row to the requesting user: it compares an owner column with
     auth.uid(), or hands the check to a sub-select or to a helper function of the project (which
     this static check cannot read, so it trusts them)."""
@@ -329,11 +349,11 @@ def holds_to_owner(tree: object, owners: set[str], catalog: Catalog) -> bool:
         return False
     if any(column in owners for column, _ in uid_comparisons(tree)):
         return True
-    if any(is_user_function(call, catalog) for call in find_nodes(tree, "FuncCall")):
+    if any(is_user_function(call, catalog) for call in clause_nodes(tree, "FuncCall")):
         return True
     return any(
         sub.get("subselect", {}).get("SelectStmt", {}).get("fromClause")
-        for sub in find_nodes(tree, "SubLink")
+        for sub in clause_nodes(tree, "SubLink")
     )
 
 

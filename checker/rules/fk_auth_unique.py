@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from checker.context import RuleContext
 from checker.findings import Severity
 from checker.model.objects import range_var, strings
-from checker.model.walk import find_nodes
 from checker.rules.base import Example, Issue, Rule
 
 # Every table of GoTrue's auth schema is keyed by its `id` column.
@@ -19,7 +18,7 @@ def check(ctx: RuleContext) -> Iterator[Issue]:
         if statement.kind not in ("CreateStmt", "AlterTableStmt"):
             continue
         table = range_var(statement.node["relation"]).qualified
-        for con in find_nodes(statement.node, "Constraint"):
+        for con in statement.nodes("Constraint"):
             if con.get("contype") != "CONSTR_FOREIGN":
                 continue
             target = range_var(con["pktable"])

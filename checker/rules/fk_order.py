@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import heapq
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
 
 from checker.context import RuleContext, effects_of
 from checker.findings import Severity
@@ -13,7 +15,7 @@ from checker.rules.base import Example, Issue, Rule
 
 
 def check(ctx: RuleContext) -> Iterator[Issue]:
-    creators = _creators(ctx.migration_effects)
+    creators = Creators(ctx.migration_effects)
     catalog = ctx.before.copy()
     reported: set = set()  # one finding per missing object and file: the first reference
     bodies_checked = True
@@ -44,17 +46,25 @@ def _function_bodies_checked(statement: Statement, current: bool) -> bool:
     return values[0].lower() not in ("off", "false", "0", "") if values else current
 
 
-def _creators(all_effects: list[Effects]) -> list[tuple[ObjectRef, Statement]]:
-    return [(created.ref, effects.statement) for effects in all_effects for created in effects.creates]
+class Creators:
+    """The objects some effects create, in statement order and indexed by name: every way of
+    providing a reference (`_provides`) needs the same name, so a lookup reads only that name's list."""
+
+    def __init__(self, all_effects: Iterable[Effects]) -> None:
+        self._by_name: dict[str, list[tuple[ObjectRef, Statement]]] = defaultdict(list)
+        for effects in all_effects:
+            for created in effects.creates:
+                self._by_name[created.ref.name].append((created.ref, effects.statement))
+
+    def providers(self, wanted: ObjectRef) -> Iterator[Statement]:
+        """The statements that create what `wanted` names, in order."""
+        for ref, creator in self._by_name.get(wanted.name, ()):
+            if _provides(ref, wanted):
+                yield creator
 
 
-def _created_later(
-    target: ObjectRef, statement: Statement, creators: list[tuple[ObjectRef, Statement]]
-) -> Statement | None:
-    for ref, creator in creators:
-        if creator.index > statement.index and _provides(ref, target):
-            return creator
-    return None
+def _created_later(target: ObjectRef, statement: Statement, creators: Creators) -> Statement | None:
+    return next((c for c in creators.providers(target) if c.index > statement.index), None)
 
 
 def _provides(created: ObjectRef, wanted: ObjectRef) -> bool:
@@ -64,7 +74,7 @@ def _provides(created: ObjectRef, wanted: ObjectRef) -> bool:
 
 
 def _missing(
-    statement: Statement, reference: Reference, creators: list[tuple[ObjectRef, Statement]], ctx: RuleContext
+    statement: Statement, reference: Reference, creators: Creators, ctx: RuleContext
 ) -> Issue | None:
     target = reference.target
     later = _created_later(target, statement, creators)
@@ -100,41 +110,53 @@ def _missing(
 
 
 def _created_in_later_file(target: ObjectRef, ctx: RuleContext) -> Statement | None:
-    for parsed in ctx.unit.later:
-        for effects in effects_of(parsed):
-            if any(_provides(created.ref, target) for created in effects.creates):
-                return effects.statement
-    return None
+    key = "fk-order: creators in later files"
+    if key not in ctx.unit.memo:  # indexed once per migration, on its first missing reference
+        ctx.unit.memo[key] = Creators(e for parsed in ctx.unit.later for e in effects_of(parsed))
+    return next(ctx.unit.memo[key].providers(target), None)
 
 
 def safe_order(all_effects: list[Effects]) -> tuple[list[Statement], list[list[Statement]]]:
-    """The creating statements in an order where each comes after what it needs, and any cycles."""
-    creators = _creators(all_effects)
-    needs: dict[int, set[int]] = {}
+    """The creating statements in an order where each comes after what it needs, and any cycles.
+
+    Of the statements whose needs are met, the earliest in the file comes first (a heap of them)."""
+    creators = Creators(all_effects)
     by_index = {e.statement.index: e.statement for e in all_effects if e.creates}
+    needs: dict[int, set[int]] = {index: set() for index in by_index}
     for effects in all_effects:
-        if not effects.creates:
-            continue
-        wanted = needs.setdefault(effects.statement.index, set())
-        for reference in effects.all_references():
-            for ref, creator in creators:
-                if creator.index != effects.statement.index and _provides(ref, reference.target):
-                    wanted.add(creator.index)
+        if effects.creates:
+            own = effects.statement.index
+            for reference in effects.all_references():
+                needs[own].update(c.index for c in creators.providers(reference.target) if c.index != own)
+    needed_by: dict[int, list[int]] = defaultdict(list)
+    for index, wanted in needs.items():
+        for need in wanted:
+            needed_by[need].append(index)
+    unmet = {index: len(wanted) for index, wanted in needs.items()}
+    ready = [index for index, count in unmet.items() if count == 0]
+    heapq.heapify(ready)
     order: list[Statement] = []
-    done: set[int] = set()
-    pending = sorted(needs)
-    while pending:
-        ready = [i for i in pending if needs[i] <= done]
-        if not ready:
-            break
-        done.add(ready[0])
-        order.append(by_index[ready[0]])
-        pending.remove(ready[0])
-    cycles = [[by_index[i] for i in pending]] if pending else []
+    while ready:
+        index = heapq.heappop(ready)
+        order.append(by_index[index])
+        for dependent in needed_by[index]:
+            unmet[dependent] -= 1
+            if unmet[dependent] == 0:
+                heapq.heappush(ready, dependent)
+    placed = {s.index for s in order}
+    cycles = [[by_index[i] for i in sorted(needs) if i not in placed]] if len(placed) < len(needs) else []
     return order, cycles
 
 
 def _order_hint(ctx: RuleContext) -> str:
+    """The same for every finding of a migration: worked out once, on the first one."""
+    key = "fk-order: hint"
+    if key not in ctx.unit.memo:
+        ctx.unit.memo[key] = _safe_order_hint(ctx)
+    return ctx.unit.memo[key]
+
+
+def _safe_order_hint(ctx: RuleContext) -> str:
     order, cycles = safe_order(ctx.migration_effects)
     if cycles:
         names = ", ".join(f"line {s.line}" for s in cycles[0])
@@ -142,8 +164,8 @@ def _order_hint(ctx: RuleContext) -> str:
             f"the statements at {names} need each other: create the tables without the foreign keys, "
             "then add them with ALTER TABLE ... ADD CONSTRAINT ... FOREIGN KEY once all exist"
         )
-    summary = [f"{_first_created(s, ctx)} (line {s.line})" for s in order]
-    shown = ", ".join(summary[:12]) + (", ..." if len(summary) > 12 else "")
+    summary = [f"{_first_created(s, ctx)} (line {s.line})" for s in order[:12]]
+    shown = ", ".join(summary) + (", ..." if len(order) > 12 else "")
     return f"reorder the creating statements; a safe order is: {shown}"
 
 

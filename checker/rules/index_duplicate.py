@@ -83,12 +83,8 @@ def _plain_column(param: dict) -> bool:
 
 
 def _created_index(ctx: RuleContext, statement: Statement) -> ObjectRef | None:
-    for effects in ctx.migration_effects:
-        if effects.statement is statement:
-            return next(
-                (c.ref for c in effects.creates if c.ref.kind == "index" and not c.if_not_exists), None
-            )
-    return None
+    effects = ctx.effects_for(statement)
+    return next((c.ref for c in effects.creates if c.ref.kind == "index" and not c.if_not_exists), None)
 
 
 RULE = Rule(

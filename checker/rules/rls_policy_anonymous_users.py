@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from checker.context import RuleContext
 from checker.findings import Severity
-from checker.model.walk import find_nodes
+from checker.model.walk import clause_nodes
 from checker.rules._policies import clause_location, is_true, migration_policies, role_guard
 from checker.rules.base import Example, Issue, Rule
 from checker.rules.rls_policy_auth_null import Value, value
@@ -22,7 +22,7 @@ def _any_user(tree: object) -> bool:
 
 
 def _reads_is_anonymous(tree: object) -> bool:
-    return any(c.get("sval", {}).get("sval") == "is_anonymous" for c in find_nodes(tree, "A_Const"))
+    return any(c.get("sval", {}).get("sval") == "is_anonymous" for c in clause_nodes(tree, "A_Const"))
 
 
 def check(ctx: RuleContext) -> Iterator[Issue]:

@@ -6,14 +6,14 @@ from collections.abc import Iterator
 
 from checker.context import RuleContext
 from checker.findings import Severity
-from checker.model.walk import find_nodes
+from checker.model.walk import clause_nodes
 from checker.rules._policies import (
     PER_ROW_FUNCTIONS,
     PolicyDef,
     call_name,
     is_true,
     migration_policies,
-    owner_columns,
+    owners_after,
 )
 from checker.rules.base import Example, Issue, Rule
 
@@ -41,7 +41,7 @@ def _meant_for_users(policy: PolicyDef) -> bool:
     """Writes are for signed-in users; a read is deliberately public unless it asks who is reading."""
     if policy.command != "select":
         return True
-    return any(call_name(call) in PER_ROW_FUNCTIONS for call in find_nodes(policy.using, "FuncCall"))
+    return any(call_name(call) in PER_ROW_FUNCTIONS for call in clause_nodes(policy.using, "FuncCall"))
 
 
 _VERBS = {
@@ -65,7 +65,7 @@ def _always_true(policy: PolicyDef, ctx: RuleContext) -> Issue | None:
     if found is None:
         return None
     clause, tree = found
-    owners = owner_columns(ctx.after, policy.table)
+    owners = owners_after(ctx, policy.table)
     if not owners:
         return None  # a lookup table nobody owns rows of: true is a deliberate open door
     roles = ", ".join(sorted(policy.client_roles))

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from checker.context import RuleContext
 from checker.findings import Severity
 from checker.model.objects import strings
-from checker.model.walk import find_nodes
+from checker.model.walk import clause_nodes
 from checker.rules._policies import policy_clauses
 from checker.rules.base import Example, Issue, Rule
 
@@ -33,10 +33,10 @@ def check(ctx: RuleContext) -> Iterator[Issue]:
 
 def _first_use(tree: object) -> int | None:
     """Where the expression first names user_metadata: a JSON key, a path or a column."""
-    found = [c.get("location", -1) for c in find_nodes(tree, "A_Const") if _names_metadata(c)]
+    found = [c.get("location", -1) for c in clause_nodes(tree, "A_Const") if _names_metadata(c)]
     found += [
         ref.get("location", -1)
-        for ref in find_nodes(tree, "ColumnRef")
+        for ref in clause_nodes(tree, "ColumnRef")
         if any(f.lower() == USERS_COLUMN for f in strings(ref.get("fields")))
     ]
     return min(found) if found else None

@@ -11,7 +11,7 @@ from checker.rules._policies import (
     clause_location,
     holds_to_owner,
     migration_policies,
-    owner_columns,
+    owners_after,
 )
 from checker.rules.base import Example, Issue, Rule
 
@@ -27,7 +27,7 @@ def check(ctx: RuleContext) -> Iterator[Issue]:
             or policy.statement is None
         ):
             continue
-        owners = owner_columns(ctx.after, policy.table)
+        owners = owners_after(ctx, policy.table)
         if not owners:
             continue
         clause, tree = _write_side(policy)

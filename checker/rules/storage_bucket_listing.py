@@ -8,7 +8,7 @@ from checker.context import RuleContext
 from checker.findings import Severity
 from checker.model import ObjectRef
 from checker.model.objects import range_var, strings
-from checker.model.walk import find_nodes
+from checker.model.walk import clause_nodes
 from checker.parse import Statement
 from checker.rules._policies import clause_location, conjuncts, is_true, migration_policies, role_guard
 from checker.rules.base import Example, Issue, Rule
@@ -30,9 +30,9 @@ def listed_bucket(tree: object) -> str | None:
     expr = parts[0].get("A_Expr", {}) if isinstance(parts[0], dict) else {}
     if expr.get("kind") != "AEXPR_OP" or strings(expr.get("name")) != ["="]:
         return None
-    columns = [strings(c.get("fields"))[-1:] for c in find_nodes(expr, "ColumnRef")]
-    constants = [c["sval"]["sval"] for c in find_nodes(expr, "A_Const") if "sval" in c]
-    if columns == [["bucket_id"]] and len(constants) == 1 and not list(find_nodes(expr, "FuncCall")):
+    columns = [strings(c.get("fields"))[-1:] for c in clause_nodes(expr, "ColumnRef")]
+    constants = [c["sval"]["sval"] for c in clause_nodes(expr, "A_Const") if "sval" in c]
+    if columns == [["bucket_id"]] and len(constants) == 1 and not list(clause_nodes(expr, "FuncCall")):
         return constants[0]
     return None
 
