@@ -88,8 +88,8 @@ def lock_table(units: list[MigrationUnit], policy: Policy, fmt: str) -> list:
 def run_lint(paths, rollback, baselines, config, fmt, changed_since=None, say=None) -> tuple[int, str]:
     if say:
         say("linting")
-    policy, _, _, result = lint_result(paths, rollback, baselines, config, changed_since)
-    locks = lock_table(result.units, policy, fmt)
+    policy, targets, _, result = lint_result(paths, rollback, baselines, config, changed_since)
+    locks = lock_table(_reported_units(result.units, targets), policy, fmt)
     return exit_code(result.findings), render_findings(result.findings, result.files, fmt, locks=locks)
 
 
@@ -139,7 +139,7 @@ def run_verify(
     if request.timings_file:
         request.timings_file.write_text(json.dumps(timings, indent=2) + "\n", encoding="utf-8")
     verification = record.to_dict() if runnable else None
-    locks = lock_table(result.units, policy, fmt)
+    locks = lock_table(_reported_units(result.units, targets), policy, fmt)
     return exit_code(findings), render_findings(findings, result.files, fmt, verification, locks)
 
 
@@ -173,10 +173,21 @@ def _runnable_units(units: list[MigrationUnit]) -> list[MigrationUnit]:
     return runnable
 
 
+def _unchanged(targets: list[Target]) -> set[str]:
+    """With --changed-since: the migrations unchanged since the ref (their rollbacks too)."""
+    return {str(t.migration) for t in targets if not t.report}
+
+
 def _unchanged_before_first_change(units: list[MigrationUnit], targets: list[Target]) -> int:
     """With --changed-since: how many migrations come before the first changed one (history.py)."""
-    unchanged = {str(t.migration) for t in targets if not t.report}
+    unchanged = _unchanged(targets)
     return next((i for i, unit in enumerate(units) if unit.migration.path not in unchanged), len(units))
+
+
+def _reported_units(units: list[MigrationUnit], targets: list[Target]) -> list[MigrationUnit]:
+    """The migrations the report is about: with --changed-since, the changed ones (as lint's findings)."""
+    unchanged = _unchanged(targets)
+    return [unit for unit in units if unit.migration.path not in unchanged]
 
 
 # An earlier, unchanged migration that no longer applies blocks the changed ones: always reported.

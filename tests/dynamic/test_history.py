@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_json
+from tests.conftest import run_checker, run_json
 from tests.dynamic.helpers import require_engine
 
 POLICY = 'transaction = "runner"\n'
@@ -198,3 +198,12 @@ def test_a_dsn_server_applies_the_history_unchecked_and_caches_nothing(
         }
     assert stamp(reports[0]) != stamp(reports[1])
     assert not private_cache.exists() or not entries(private_cache)
+
+
+def test_the_lock_table_is_about_the_changed_migrations(tmp_path: Path) -> None:
+    root = project(tmp_path / "p", HISTORY_FILES, {"003_notes.sql": LEAKY})
+    _, out, err = run_checker(
+        "lint", "migrations", "--config", "policy.toml", "--changed-since", "HEAD", cwd=root
+    )
+    assert "locks on tables that existed before each migration" in out, out + err
+    assert "003_notes.sql" in out and "002_profiles.sql" not in out, out
