@@ -5,7 +5,9 @@ the baseline, migrations, rollbacks, smoke files and RLS probes run on a connect
 Supabase's non-superuser `postgres`, so a pull request's SQL cannot read the machine.
 
 1. Start the engine, apply the Supabase seed and the baseline files, then the pre-checks: the
-   baseline's tables exist, and nothing a migration will create exists yet.
+   baseline's tables exist, and nothing a migration will create exists yet. Engines that run their
+   own server (local, embedded) keep the seeded cluster in the user's cache (cluster_cache.py): the
+   first run seeds and stores it, later runs start from a copy of it and skip initdb and the seed.
 2. Snapshot the catalog, then apply each migration statement by statement (its own BEGIN/COMMIT
    govern; with `transaction = "runner"` the whole file runs in one transaction, as the Supabase
    CLI does). A failure stops that migration, and the ones after it, which build on it.
@@ -34,6 +36,7 @@ keeping the findings so far; the engine is removed in every case.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,7 +56,7 @@ from checker.dynamic.apply import (
     with_statement_timeout,
 )
 from checker.dynamic.collect import Collector, Location, Timings, at, shown_path
-from checker.dynamic.engines import EngineOptions, open_engine
+from checker.dynamic.engines import Engine, EngineOptions, open_engine
 from checker.dynamic.engines.cleanup import sigterm_as_interrupt
 from checker.dynamic.locks import LockTrace
 from checker.dynamic.privileges import prepare_migrating_session
@@ -100,15 +103,22 @@ def run_dynamic(
         with clock.phase("start"):
             engine = open_engine(engine_name, options, created_extensions(units))
             say(f"starting a throwaway PostgreSQL ({engine.name} engine)")
+            if engine.cache is not None:
+                engine.start_from = engine.cache.lookup(engine.seeded_key)
             uri = stack.enter_context(engine)
-            admin = stack.enter_context(_connect(uri))
         out.record.engine = engine.name
+        with clock.phase("seed"):
+            out.record.seed = seed_identity()
+            if engine.seeded:
+                say("started from a cached copy of the seeded cluster")
+            else:
+                say("seeding it like a Supabase project")
+                _seed(engine, uri, say)
+            admin = stack.enter_context(_connect(uri))
         out.record.server_version = admin.info.parameter_status("server_version") or ""
         try:
             with clock.phase("seed"):
-                say("seeding it like a Supabase project")
-                out.record.seed = seed_identity()
-                conn = _seed(admin, uri, stack)
+                conn = _migrating_session(admin, uri, stack)
             Run(admin, conn, policy, out, clock).run(units, baseline)
             out.record.standins = [standin.name for standin in standins_used(admin)]
         except psycopg.Error as err:
@@ -122,12 +132,22 @@ def run_dynamic(
     return out.findings
 
 
-def _seed(admin: psycopg.Connection, uri: str, stack: ExitStack) -> psycopg.Connection:
-    """Seed as the superuser, then log in as the non-superuser that runs the project's SQL."""
-    try:
-        apply_seed(admin)
-    except psycopg.Error as err:
-        raise EngineError(f"the Supabase seed failed: {' '.join(str(err).split())}") from None
+def _seed(engine: Engine, uri: str, say: Callable[[str], None]) -> None:
+    """Seed as the superuser; then keep the seeded cluster for the next runs, when the engine caches."""
+    with _connect(uri) as admin:
+        try:
+            apply_seed(admin)
+        except psycopg.Error as err:
+            raise EngineError(f"the Supabase seed failed: {' '.join(str(err).split())}") from None
+    if engine.cache is not None:
+        try:
+            engine.save_to_cache(engine.seeded_key)
+        except OSError as err:  # a full disk costs the next run its head start, not this run
+            say(f"the seeded cluster was not cached: {err}")
+
+
+def _migrating_session(admin: psycopg.Connection, uri: str, stack: ExitStack) -> psycopg.Connection:
+    """Log in as the non-superuser that runs the project's SQL."""
     session = prepare_migrating_session(admin, uri)
     stack.callback(session.drop, admin)
     return stack.enter_context(session.connect(with_statement_timeout(session.uri)))

@@ -123,6 +123,11 @@ def install_standins(target: Path) -> str:
         written = extension_dir / source.name
         written.write_text(_render(source.read_text()))
         written.chmod(0o644)
+    return control_path(target)
+
+
+def control_path(target: Path) -> str:
+    """The `extension_control_path` for stand-ins installed under `target`."""
     return f"$system{os.pathsep}{target}"
 
 

@@ -10,8 +10,13 @@ import abc
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from checker.dynamic.engines import cleanup
+from checker.errors import EngineError
+
+if TYPE_CHECKING:
+    from checker.dynamic.cluster_cache import ClusterCache
 
 
 @dataclass(frozen=True)
@@ -23,10 +28,24 @@ class EngineOptions:
 
 
 class Engine(abc.ABC):
+    """`cache`, `start_from`, `seeded`, `seeded_key` and `save_to_cache`: see dynamic/cluster_cache.py.
+    Only engines that run their own server from a data directory (local, embedded) cache; the others
+    keep `cache` None."""
+
     name: str = "engine"
+    seeded_key: str = ""  # the key of this server's seeded cluster (server identity + seed identity)
 
     def __init__(self, options: EngineOptions | None = None):
         self.options = options or EngineOptions()
+        self.cache: ClusterCache | None = None
+        self.start_from: Path | None = None  # set before start(): copy this cached data dir, skip initdb
+        # After start(): the server runs on a copy of start_from (False: it could not be copied, or was
+        # not set, and the server runs on a fresh initdb without the seed).
+        self.seeded = False
+
+    def save_to_cache(self, key: str) -> Path:
+        """Stop the server cleanly, store its data directory under `key`, start it again (same URI)."""
+        raise EngineError(f"the {self.name} engine does not cache clusters")
 
     @classmethod
     def unavailable_reason(cls, options: EngineOptions) -> str | None:

@@ -33,7 +33,7 @@ import signal
 import stat
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from types import FrameType
@@ -206,16 +206,21 @@ def remove_tree(path: Path | None, timeout: float = 5.0) -> None:
         time.sleep(0.05)
 
 
-def clear_server_dir(tempdir: Path | None, pgdata: Path) -> None:
+def clear_server_dir(
+    tempdir: Path | None, pgdata: Path, set_aside: Callable[[Path], None] | None = None
+) -> None:
     """Last step of a local server's stop: nothing may run on, or remain in, its temp directory.
 
     Handles a start a signal interrupted: a postmaster nobody recorded (stopped in order, so its
-    children go too), initdb's orphans, then the directory itself.
+    children go too), initdb's orphans, then the directory itself. `set_aside`, once nothing runs on
+    it, may move the data directory out, to be removed later (the cluster cache's trash).
     """
     if tempdir is None:
         return
     kill_stray_postmaster(pgdata)
     kill_processes_on(tempdir)
+    if set_aside is not None and pgdata.is_dir():
+        set_aside(pgdata)
     remove_tree(tempdir)
 
 
@@ -302,6 +307,12 @@ def _recorded_owner(tempdir: Path) -> Owner | None:
     return Owner.from_fields(fields) if isinstance(fields, dict) else None
 
 
+def owner_gone(tempdir: Path, here: Owner | None) -> bool:
+    """Whether `tempdir` records an owner of this user that is certainly dead (judged from `here`)."""
+    owner = _recorded_owner(tempdir)
+    return here is not None and owner is not None and owner.gone(here)
+
+
 def reap_orphan_dirs(root: Path, prefix: str, pgdata_name: str) -> None:
     """Stop and remove the server directories `root/prefix*` of runs whose owner is gone."""
     here = Owner.current()
@@ -309,7 +320,6 @@ def reap_orphan_dirs(root: Path, prefix: str, pgdata_name: str) -> None:
         return
     with contextlib.suppress(OSError):
         for tempdir in root.glob(f"{prefix}*"):
-            owner = _recorded_owner(tempdir)
-            if owner is not None and owner.gone(here):
+            if owner_gone(tempdir, here):
                 with contextlib.suppress(OSError):
                     clear_server_dir(tempdir, tempdir / pgdata_name)

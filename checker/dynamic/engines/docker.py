@@ -4,6 +4,9 @@ The checker never pulls: a missing image is an error naming it. The container pu
 127.0.0.1 only (random host port), trusts local connections, and carries a label with this run's id
 so `stop()` — or a person, after a hard kill — can find and remove it. Further labels name the run's
 owner (see cleanup.Owner), so the next docker run removes the container of a run that was killed.
+
+No cluster cache (cluster_cache.py): the image's own initialisation runs every time and the seed
+is applied on each run; `cache` stays None.
 """
 
 from __future__ import annotations

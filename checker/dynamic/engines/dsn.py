@@ -3,6 +3,8 @@
 It creates a fresh database `checker_<hex>` for the run and drops it on stop. When the role may not
 create databases it falls back to the DSN's own database, but only if that database holds no user
 tables, so a mistyped DSN can never run a migration against real data. No other database is touched.
+
+Never cached (cluster_cache.py): the server is not ours to copy; `cache` stays None.
 """
 
 from __future__ import annotations

