@@ -26,7 +26,7 @@ from checker.model.objects import (
     type_name,
     user_type_ref,
 )
-from checker.model.walk import find_nodes, nodes_by_kind
+from checker.model.walk import clause_facts, find_nodes
 from checker.parse import Statement
 
 
@@ -439,13 +439,12 @@ def _create_policy(stmt: Statement, fx: Effects) -> None:
     fx.creates.append(Created(ref, details, depends, node["table"].get("location")))
 
 
-_CALLS_AND_TABLES = frozenset({"FuncCall", "RangeVar"})
-
-
 def _called_functions(trees: list, reason: str) -> list[Reference]:
+    """The functions the clauses call, then the tables they read, each in document order (one walk
+    of each clause, which the policy rules read again)."""
     refs = []
-    found = nodes_by_kind(trees, _CALLS_AND_TABLES)
-    for call in found.get("FuncCall", []):
+    found = [clause_facts(tree) for tree in trees if tree is not None]
+    for call in (call for facts in found for call in facts.nodes("FuncCall")):
         parts = strings(call.get("funcname"))
         if parts and parts[0] != "pg_catalog":
             ref = function_ref(parts, None)
@@ -456,7 +455,7 @@ def _called_functions(trees: list, reason: str) -> list[Reference]:
                     call.get("location"),
                 )
             )
-    for rv in found.get("RangeVar", []):
+    for rv in (rv for facts in found for rv in facts.nodes("RangeVar")):
         if _is_real_table(rv):
             refs.append(Reference(range_var(rv), "table read by the policy", rv.get("location")))
     return refs
