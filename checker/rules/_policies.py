@@ -199,6 +199,8 @@ def conjuncts(tree: object) -> list[object]:
 
 def role_guard(tree: object) -> frozenset[str] | None:
     """The roles an AND-ed `auth.role() = 'x'` (or `in ('x', 'y')`) admits; None without one."""
+    if not any(call_name(call) == ("auth", "role") for call in clause_nodes(tree, "FuncCall")):
+        return None  # the usual case, answered by the clause's one walk
     for part in conjuncts(tree):
         expr = part.get("A_Expr") if isinstance(part, dict) else None
         if not expr or expr.get("kind") not in ("AEXPR_OP", "AEXPR_IN") or strings(expr.get("name")) != ["="]:
