@@ -78,10 +78,11 @@ class TreeFacts:
     tree's own row) and the ones not inside a FROM-less sub-select (per_row: such a sub-select is
     planned as an InitPlan and run once; one that reads a table runs for each of its rows)."""
 
-    __slots__ = ("_found",)
+    __slots__ = ("_found", "uid_comparisons")
 
     def __init__(self, tree: object, kinds: dict[str, tuple[str | None, str | None]]) -> None:
         self._found: dict[str, list[dict]] = {}  # one dict for the three views: trees are many
+        self.uid_comparisons: list | None = None  # kept here by the policy rules' helper of that name
         self._walk(tree, kinds)
 
     def nodes(self, kind: str) -> list[dict]:

@@ -16,7 +16,7 @@ from functools import cached_property
 from checker.context import RuleContext
 from checker.model import Catalog, CatalogObject, ObjectRef
 from checker.model.objects import function_ref, range_var, strings
-from checker.model.walk import clause_facts, clause_nodes, first_location
+from checker.model.walk import TreeFacts, clause_facts, clause_nodes, find_nodes, first_location
 from checker.parse import Statement
 
 COMMANDS = ("select", "insert", "update", "delete")
@@ -178,7 +178,8 @@ def per_row_calls(tree: object) -> list[dict]:
 
 
 def _is_uid_call(tree: object) -> bool:
-    return any(call_name(call) == ("auth", "uid") for call in clause_nodes(tree, "FuncCall"))
+    # Operands are small and asked about once: a lazy walk that stops at the first call found.
+    return any(call_name(call) == ("auth", "uid") for call in find_nodes(tree, "FuncCall"))
 
 
 def is_user_function(call: dict, catalog: Catalog) -> bool:
@@ -246,10 +247,18 @@ def _operands(expr: dict) -> list[object]:
     return [expr.get("lexpr"), *items]
 
 
-def uid_comparisons(tree: object) -> Iterator[tuple[str, dict]]:
+def uid_comparisons(tree: object) -> list[tuple[str, dict]]:
     """(column, comparison) for each `column = auth.uid()` / `auth.uid() in (a, b)` of the policy's
-    own table: comparisons inside a sub-select that reads a table are about that other table."""
-    for expr in clause_facts(tree).own("A_Expr"):
+    own table: comparisons inside a sub-select that reads a table are about that other table.
+    Worked out once per clause: each policy of a table asks about all the table's policies."""
+    facts = clause_facts(tree)
+    if facts.uid_comparisons is None:
+        facts.uid_comparisons = list(_uid_comparisons(facts))
+    return facts.uid_comparisons
+
+
+def _uid_comparisons(facts: TreeFacts) -> Iterator[tuple[str, dict]]:
+    for expr in facts.own("A_Expr"):
         if expr.get("kind") not in ("AEXPR_OP", "AEXPR_IN") or strings(expr.get("name")) != ["="]:
             continue
         operands = _operands(expr)
