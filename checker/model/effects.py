@@ -30,7 +30,7 @@ from checker.model.walk import clause_facts, find_nodes
 from checker.parse import Statement
 
 
-@dataclass
+@dataclass(slots=True)
 class Reference:
     """An object a statement needs to exist when it runs."""
 
@@ -42,7 +42,7 @@ class Reference:
     lasting: bool = True
 
 
-@dataclass
+@dataclass(slots=True)
 class Created:
     ref: ObjectRef
     details: dict = field(default_factory=dict)
@@ -51,7 +51,7 @@ class Created:
     if_not_exists: bool = False
 
 
-@dataclass
+@dataclass(slots=True)
 class Drop:
     ref: ObjectRef
     cascade: bool = False
@@ -59,7 +59,7 @@ class Drop:
     location: int | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class Effects:
     statement: Statement
     creates: list[Created] = field(default_factory=list)

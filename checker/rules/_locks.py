@@ -110,7 +110,7 @@ _BEGIN = {"TRANS_STMT_BEGIN", "TRANS_STMT_START"}
 _END = {"TRANS_STMT_COMMIT", "TRANS_STMT_ROLLBACK", "TRANS_STMT_COMMIT_PREPARED", "TRANS_STMT_PREPARE"}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Lock:
     mode: Mode
     rewrite: bool = False
@@ -121,7 +121,7 @@ class Lock:
         return Lock(max(self.mode, other.mode), self.rewrite or other.rewrite)
 
 
-@dataclass
+@dataclass(slots=True)
 class Step:
     """One statement of the migration, with the locks it takes on tables that existed before it."""
 
