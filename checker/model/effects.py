@@ -70,9 +70,16 @@ class Effects:
     moves: list[tuple[ObjectRef, str]] = field(default_factory=list)  # (object, new schema): SET SCHEMA
     changes: list[tuple[ObjectRef, dict]] = field(default_factory=list)  # new details (ALTER POLICY)
 
+    def compact(self) -> None:
+        """Once its handler ran: the empty lists (most of them: a statement does one or two kinds of
+        thing) become one shared empty tuple, as a migration holds an Effects per statement."""
+        for name in _LISTS:
+            if not getattr(self, name):
+                setattr(self, name, ())
+
     def merge(self, other: Effects) -> None:
         """Add what another statement does (one run inside this one, e.g. in a DO block)."""
-        for name in ("creates", "drops", "references", "rls", "renames", "moves", "changes"):
+        for name in _LISTS:
             getattr(self, name).extend(getattr(other, name))
 
     def all_references(self) -> list[Reference]:
@@ -81,6 +88,8 @@ class Effects:
             refs.extend(created.depends_on)
         return refs
 
+
+_LISTS = ("creates", "drops", "references", "rls", "renames", "moves", "changes")
 
 Handler = Callable[[Statement, Effects], None]
 _HANDLERS: dict[str, Handler] = {}
@@ -100,6 +109,7 @@ def statement_effects(statement: Statement) -> Effects:
     handler = _HANDLERS.get(statement.kind)
     if handler:
         handler(statement, effects)
+    effects.compact()
     return effects
 
 
