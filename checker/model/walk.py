@@ -137,7 +137,9 @@ class TreeIndex:
     read each USING and WITH CHECK), gathered in one walk per tree. An entry keeps its tree alive,
     so the id it is keyed by cannot be reused by another tree; clear() ends a run."""
 
-    def __init__(self, kinds: frozenset[str], own: frozenset[str], per_row: frozenset[str]) -> None:
+    def __init__(
+        self, kinds: frozenset[str], own: frozenset[str] = frozenset(), per_row: frozenset[str] = frozenset()
+    ) -> None:
         # Only these kinds: lists of every kind would cost memory nobody reads.
         self._kinds = {
             kind: (kind + OWN if kind in own else None, kind + PER_ROW if kind in per_row else None)
