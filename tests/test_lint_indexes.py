@@ -203,3 +203,11 @@ def test_tree_facts_tell_the_own_row_and_the_per_row_calls_apart() -> None:
     per_row = sorted(call["funcname"][-1]["String"]["sval"] for call in facts.per_row("FuncCall"))
     assert per_row == ["jwt", "role"]  # auth.uid() is wrapped in (select ...), auth.jwt() reads public.m
     assert index.facts(clause) is facts
+
+
+def test_byte_offset_is_the_inverse_of_char_offset() -> None:
+    text = "-- é\nselect '日本' as x;\n\nselect 1;\n"
+    source = decode_source("m.sql", text.encode())
+    for offset in range(len(text)):
+        assert source.byte_offset(offset) == len(text[:offset].encode())
+        assert source.char_offset(source.byte_offset(offset)) == offset
