@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,9 +16,9 @@ class SourceFile:
 
     path: str
     text: str
-    _line_starts: list[int] = field(default_factory=list, repr=False)
+    _line_starts: array[int] = field(default_factory=lambda: array("q"), repr=False)
     _utf8: bytes | None = field(default=None, repr=False)
-    _byte_line_starts: list[int] = field(default_factory=list, repr=False)
+    _byte_line_starts: array[int] = field(default_factory=lambda: array("q"), repr=False)
 
     @classmethod
     def from_text(cls, path: str, text: str) -> SourceFile:
@@ -64,8 +65,8 @@ class SourceFile:
         return self._line_starts[line - 1] + len(within)
 
 
-def _line_starts(text, newline) -> list[int]:
-    starts = [0]
+def _line_starts(text, newline) -> array[int]:
+    starts = array("q", [0])  # 8 bytes a line instead of an int object's 36: large files have many
     find = text.find
     at = find(newline)
     while at != -1:
