@@ -291,8 +291,10 @@ def _describe(rule) -> str:
 def _exit_without_teardown(code: int) -> None:
     """Exit once the report is out, without freeing the parse trees and the model one object at a
     time (a tenth of a large migration's lint): the lint path holds no resource that needs closing.
-    Under a profiler or a tracer (coverage), a normal exit, so that they can write what they found."""
-    if sys.getprofile() is not None or sys.gettrace() is not None:
+    Only from the console script (`main`): a caller that invokes the click command in its own process
+    (click's CliRunner, an embedding tool) gets a normal exit. Under a profiler or a tracer (coverage),
+    a normal exit too, so that they can write what they found."""
+    if not _FAST_EXIT or sys.getprofile() is not None or sys.gettrace() is not None:
         sys.exit(code)
     try:
         sys.stdout.flush()
@@ -309,5 +311,10 @@ def _emit(text: str, output: Path | None) -> None:
         click.echo(text, nl=False)
 
 
+_FAST_EXIT = False  # set by the console script only: this process is the checker's own
+
+
 def main() -> None:
+    global _FAST_EXIT
+    _FAST_EXIT = True
     cli(prog_name="checker")
