@@ -10,6 +10,8 @@ from checker.model.objects import follow_search_path, search_path_scope
 from checker.parse import ParsedFile, Statement
 from checker.policy import Policy
 
+NOTHING: frozenset[ObjectRef] = frozenset()
+
 
 @dataclass
 class MigrationUnit:
@@ -49,13 +51,25 @@ class RuleContext:
     def rollback_effects(self) -> list[Effects]:
         return effects_of(self.rollback) if self.rollback else []
 
-    @cached_property
+    @property
     def after(self) -> Catalog:
         """The catalog once the migration has run."""
+        return self._replay[0]
+
+    def missing_when_run(self, statement: Statement) -> frozenset[ObjectRef]:
+        """What one of the migration's statements refers to that does not exist when it runs (its own
+        creations not applied yet), from the same replay as `after`: fk-order needs no replay of its own."""
+        return self._replay[1][statement.index]
+
+    @cached_property
+    def _replay(self) -> tuple[Catalog, list[frozenset[ObjectRef]]]:
         catalog = self.before.copy()
+        missing: list[frozenset[ObjectRef]] = []
         for effects in self.migration_effects:
+            found = [r.target for r in effects.all_references() if not catalog.exists(r.target)]
+            missing.append(frozenset(found) if found else NOTHING)  # mostly nothing: one shared set
             catalog.apply(effects)
-        return catalog
+        return catalog, missing
 
     def is_exposed(self, ref: ObjectRef) -> bool:
         return ref.schema in self.policy.exposed_schemas

@@ -19,7 +19,7 @@ from checker.source import SourceFile
 INDEXED_KINDS = frozenset({"ColumnDef", "Constraint"})
 
 
-@dataclass
+@dataclass(slots=True)
 class Statement:
     source: SourceFile
     index: int

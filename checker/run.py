@@ -85,10 +85,15 @@ def lock_table(units: list[MigrationUnit], policy: Policy, fmt: str) -> list:
     return [hold for unit in _runnable_units(units) for hold in lock_holds(RuleContext(unit, policy))]
 
 
-def run_lint(paths, rollback, baselines, config, fmt, changed_since=None, say=None) -> tuple[int, str]:
+def run_lint(
+    paths, rollback, baselines, config, fmt, changed_since=None, say=None, keep: list | None = None
+) -> tuple[int, str]:
+    """`keep` receives the lint result, for a caller that exits without freeing it."""
     if say:
         say("linting")
     policy, targets, _, result = lint_result(paths, rollback, baselines, config, changed_since)
+    if keep is not None:
+        keep.append(result)
     locks = lock_table(_reported_units(result.units, targets), policy, fmt)
     return exit_code(result.findings), render_findings(result.findings, result.files, fmt, locks=locks)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,9 +16,9 @@ class SourceFile:
 
     path: str
     text: str
-    _line_starts: list[int] = field(default_factory=list, repr=False)
+    _line_starts: array[int] = field(default_factory=lambda: array("q"), repr=False)
     _utf8: bytes | None = field(default=None, repr=False)
-    _byte_line_starts: list[int] = field(default_factory=list, repr=False)
+    _byte_line_starts: array[int] = field(default_factory=lambda: array("q"), repr=False)
 
     @classmethod
     def from_text(cls, path: str, text: str) -> SourceFile:
@@ -35,15 +36,28 @@ class SourceFile:
         line = bisect.bisect_right(self._line_starts, offset)
         return line, offset - self._line_starts[line - 1] + 1
 
-    def char_offset(self, byte_offset: int) -> int:
-        """Character offset of a UTF-8 byte offset (libpg_query's JSON output counts bytes)."""
+    def byte_offset(self, char_offset: int) -> int:
+        """UTF-8 byte offset of a character offset: the inverse of char_offset."""
         if self.is_ascii:
-            return byte_offset
+            return char_offset
+        self._index_bytes()
+        # Encode only the line holding the offset, so a large non-ASCII file stays linear.
+        line = bisect.bisect_right(self._line_starts, char_offset)
+        line_start = self._line_starts[line - 1]
+        return self._byte_line_starts[line - 1] + len(self.text[line_start:char_offset].encode("utf-8"))
+
+    def _index_bytes(self) -> None:
         if self._utf8 is None:
             self._utf8 = self.text.encode("utf-8")
             self._byte_line_starts = _line_starts(self._utf8, b"\n")
             if not self._line_starts:
                 self._line_starts = _line_starts(self.text, "\n")
+
+    def char_offset(self, byte_offset: int) -> int:
+        """Character offset of a UTF-8 byte offset (libpg_query's JSON output counts bytes)."""
+        if self.is_ascii:
+            return byte_offset
+        self._index_bytes()
         # Decode only the line holding the offset, so a large non-ASCII file stays linear.
         line = bisect.bisect_right(self._byte_line_starts, byte_offset)
         line_start = self._byte_line_starts[line - 1]
@@ -51,8 +65,8 @@ class SourceFile:
         return self._line_starts[line - 1] + len(within)
 
 
-def _line_starts(text, newline) -> list[int]:
-    starts = [0]
+def _line_starts(text, newline) -> array[int]:
+    starts = array("q", [0])  # 8 bytes a line instead of an int object's 36: large files have many
     find = text.find
     at = find(newline)
     while at != -1:

@@ -126,3 +126,15 @@ def test_lint_imports_nothing_of_the_dynamic_stage(isolated: Path) -> None:
     # Only for --changed-since (git) and not for the built-in policy's files, either.
     heavy |= {"subprocess", "importlib.resources"}
     assert not heavy & imported
+
+
+def test_lint_invoked_in_process_returns_to_its_caller() -> None:
+    """The console script exits without tearing down the lint result; a caller running the click
+    command in its own process (click's CliRunner, an embedding tool) must get control back."""
+    from click.testing import CliRunner
+
+    from checker.cli import cli
+
+    result = CliRunner().invoke(cli, ["lint", str(REPO_ROOT / "sql" / "connect_schema.sql")])
+    assert result.exit_code == 0, result.output
+    assert "no problems" in result.output

@@ -184,3 +184,30 @@ def test_a_tree_index_answers_as_find_nodes_and_keeps_its_trees() -> None:
 
 def _first_statement(sql: str) -> Statement:
     return parse_source(decode_source("m.sql", sql.encode())).statements[0]
+
+
+def test_tree_facts_tell_the_own_row_and_the_per_row_calls_apart() -> None:
+    """One walk of a policy clause: comparisons outside sub-selects that read a table are about the
+    policy's own row; calls inside a FROM-less sub-select run once (an InitPlan), others per row."""
+    policy = _first_statement(
+        "create policy p on public.t for all using (owner_id = (select auth.uid()) and auth.role() = 'x' "
+        "and exists (select 1 from public.m where m.user_id = auth.jwt() and m.team = team_id));"
+    )
+    clause = policy.node["qual"]
+    index = TreeIndex(frozenset({"FuncCall"}), own=frozenset({"A_Expr"}), per_row=frozenset({"FuncCall"}))
+    facts = index.facts(clause)
+    assert facts.nodes("FuncCall") == list(find_nodes(clause, "FuncCall"))
+    own = [expr["lexpr"] for expr in facts.own("A_Expr")]  # not m.user_id = ..., m.team = team_id
+    assert [next(iter(operand)) for operand in own] == ["ColumnRef", "FuncCall"]  # owner_id, auth.role()
+    assert len(list(find_nodes(clause, "A_Expr"))) == 4
+    per_row = sorted(call["funcname"][-1]["String"]["sval"] for call in facts.per_row("FuncCall"))
+    assert per_row == ["jwt", "role"]  # auth.uid() is wrapped in (select ...), auth.jwt() reads public.m
+    assert index.facts(clause) is facts
+
+
+def test_byte_offset_is_the_inverse_of_char_offset() -> None:
+    text = "-- é\nselect '日本' as x;\n\nselect 1;\n"
+    source = decode_source("m.sql", text.encode())
+    for offset in range(len(text)):
+        assert source.byte_offset(offset) == len(text[:offset].encode())
+        assert source.char_offset(source.byte_offset(offset)) == offset

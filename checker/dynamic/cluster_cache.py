@@ -50,7 +50,7 @@ MANIFEST_NAME = "manifest.json"
 MANIFEST_FORMAT = 1
 STAGING_PREFIX = ".staging-"
 SPARES_NAME = "spares"
-MAX_SPARES = 1
+MAX_SPARES = 2  # back-to-back runs (a test suite) each find one ready
 TRASH_PREFIX = ".trash-"
 PR_SET_PDEATHSIG = 1  # prctl option: the signal a child gets when its parent dies
 # Nothing of the run's environment (its TMPDIR, a CI job's tokens) goes to the process outliving it.
@@ -264,19 +264,20 @@ class ClusterCache:
             self.make_spare(key)
 
     def make_spare(self, key: str) -> None:
-        """Copy entry `key` into its spares, unless it has enough; staged and renamed like an entry."""
+        """Copy entry `key` into its spares until it has MAX_SPARES (counting copies other processes
+        are making); each staged and renamed like an entry."""
         entry = self.entry(key)
         spares = entry / SPARES_NAME
         with contextlib.suppress(FileExistsError):
             spares.mkdir(mode=0o700)
-        if _count(spares) >= MAX_SPARES:
-            return
-        staging = self._staging(f"{key[:16]}-spare")
-        try:
-            copy_cluster(entry / DATA_NAME, staging / DATA_NAME)
-            os.rename(staging / DATA_NAME, spares / f"{os.getpid()}-{os.urandom(4).hex()}")
-        finally:
-            self._discard(staging)
+        label = f"{key[:16]}-spare"
+        while _count(spares) + len(list(self.root.glob(f"{STAGING_PREFIX}{label}-*"))) < MAX_SPARES:
+            staging = self._staging(label)
+            try:
+                copy_cluster(entry / DATA_NAME, staging / DATA_NAME)
+                os.rename(staging / DATA_NAME, spares / f"{os.getpid()}-{os.urandom(4).hex()}")
+            finally:
+                self._discard(staging)
 
     # --- integrity ---------------------------------------------------------------------------------
 

@@ -16,7 +16,7 @@ from checker.parse import Statement
 TYPE_PROVIDERS = ("type", "table", "view", "materialized view", "foreign table")
 
 
-@dataclass
+@dataclass(slots=True)
 class CatalogObject:
     ref: ObjectRef
     details: dict = field(default_factory=dict)

@@ -36,7 +36,7 @@ def embedded_statements(do: Statement) -> Iterator[Statement]:
             continue
         if found >= 0:
             cursor = found + len(query)
-        shift = len(do.source.text[:found].encode("utf-8")) if found >= 0 else None
+        shift = do.source.byte_offset(found) if found >= 0 else None
         for raw in parsed.get("stmts", []):
             ((kind, node),) = raw["stmt"].items()
             _relocate(node, shift)

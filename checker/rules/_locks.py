@@ -10,9 +10,10 @@ on the server (checker/dynamic/locks.py), and a test holds the two to agreement.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import IntEnum
+from types import MappingProxyType
 
 from checker.context import RuleContext
 from checker.model import Effects, ObjectRef
@@ -110,7 +111,7 @@ _BEGIN = {"TRANS_STMT_BEGIN", "TRANS_STMT_START"}
 _END = {"TRANS_STMT_COMMIT", "TRANS_STMT_ROLLBACK", "TRANS_STMT_COMMIT_PREPARED", "TRANS_STMT_PREPARE"}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Lock:
     mode: Mode
     rewrite: bool = False
@@ -121,7 +122,7 @@ class Lock:
         return Lock(max(self.mode, other.mode), self.rewrite or other.rewrite)
 
 
-@dataclass
+@dataclass(slots=True)
 class Step:
     """One statement of the migration, with the locks it takes on tables that existed before it."""
 
@@ -129,12 +130,16 @@ class Step:
     transaction: int  # statements with the same number commit together
     in_block: bool  # runs inside a transaction block (the file's BEGIN, or the runner's)
     lock_timeout: bool  # lock_timeout was set (to a limit) before this statement
-    locks: dict[ObjectRef, Lock] = field(default_factory=dict)
+    locks: Mapping[ObjectRef, Lock] = field(default_factory=dict)
     new_columns: frozenset[ObjectRef] = frozenset()  # columns it names that this migration added
 
     @property
     def statement(self) -> Statement:
         return self.effects.statement
+
+
+_NO_LOCKS: Mapping[ObjectRef, Lock] = MappingProxyType({})
+_NO_COLUMNS: frozenset[ObjectRef] = frozenset()
 
 
 def lock_steps(ctx: RuleContext) -> list[Step]:
@@ -158,12 +163,14 @@ def _steps(ctx: RuleContext) -> Iterator[Step]:
             number += 1
         timeout, local_timeout = _timeout_after(statement, timeout, local_timeout, in_block)
         step = Step(effects, number, in_block, timeout or local_timeout)
-        step.locks = {
+        locks = {
             table: lock
             for table, lock in predicted_locks(ctx, effects).items()
             if not own.has(table) and may_exist(ctx.before, table, statement, effects)
         }
-        step.new_columns = frozenset(c for c in _named_columns(statement) if own.has(c))
+        # Most statements lock no existing table: one shared, read-only empty answer for them all.
+        step.locks = locks or _NO_LOCKS
+        step.new_columns = frozenset(c for c in _named_columns(statement) if own.has(c)) or _NO_COLUMNS
         yield step
         if kind in _END:
             in_block, local_timeout = False, False

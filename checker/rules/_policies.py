@@ -16,7 +16,7 @@ from functools import cached_property
 from checker.context import RuleContext
 from checker.model import Catalog, CatalogObject, ObjectRef
 from checker.model.objects import function_ref, range_var, strings
-from checker.model.walk import clause_nodes, first_location
+from checker.model.walk import TreeFacts, clause_facts, clause_nodes, find_nodes, first_location
 from checker.parse import Statement
 
 COMMANDS = ("select", "insert", "update", "delete")
@@ -172,31 +172,14 @@ def call_text(call: dict) -> str:
 def per_row_calls(tree: object) -> list[dict]:
     """Calls of auth.uid(), auth.jwt(), auth.role(), auth.email() and current_setting() that are
     not wrapped in a FROM-less sub-select such as (select auth.uid()), in document order."""
-    found: list[dict] = []
-    _collect_per_row(tree, False, found)
+    calls = clause_facts(tree).per_row("FuncCall")
+    found = [call for call in calls if call_name(call) in PER_ROW_FUNCTIONS]
     return sorted(found, key=lambda call: call.get("location", -1))
 
 
-def _collect_per_row(item: object, wrapped: bool, found: list[dict]) -> None:
-    if isinstance(item, list):
-        for child in item:
-            _collect_per_row(child, wrapped, found)
-        return
-    if not isinstance(item, dict):
-        return
-    for key, value in item.items():
-        inner = wrapped
-        if key == "SelectStmt" and isinstance(value, dict):
-            # A sub-select without FROM is planned as an InitPlan: run once, its result reused.
-            # One that reads a table is a SubPlan, and calls inside it run for each of its rows.
-            inner = not value.get("fromClause")
-        elif key == "FuncCall" and not wrapped and call_name(value) in PER_ROW_FUNCTIONS:
-            found.append(value)
-        _collect_per_row(value, inner, found)
-
-
 def _is_uid_call(tree: object) -> bool:
-    return any(call_name(call) == ("auth", "uid") for call in clause_nodes(tree, "FuncCall"))
+    # Operands are small and asked about once: a lazy walk that stops at the first call found.
+    return any(call_name(call) == ("auth", "uid") for call in find_nodes(tree, "FuncCall"))
 
 
 def is_user_function(call: dict, catalog: Catalog) -> bool:
@@ -217,6 +200,8 @@ def conjuncts(tree: object) -> list[object]:
 
 def role_guard(tree: object) -> frozenset[str] | None:
     """The roles an AND-ed `auth.role() = 'x'` (or `in ('x', 'y')`) admits; None without one."""
+    if not any(call_name(call) == ("auth", "role") for call in clause_nodes(tree, "FuncCall")):
+        return None  # the usual case, answered by the clause's one walk
     for part in conjuncts(tree):
         expr = part.get("A_Expr") if isinstance(part, dict) else None
         if not expr or expr.get("kind") not in ("AEXPR_OP", "AEXPR_IN") or strings(expr.get("name")) != ["="]:
@@ -262,10 +247,18 @@ def _operands(expr: dict) -> list[object]:
     return [expr.get("lexpr"), *items]
 
 
-def uid_comparisons(tree: object) -> Iterator[tuple[str, dict]]:
+def uid_comparisons(tree: object) -> list[tuple[str, dict]]:
     """(column, comparison) for each `column = auth.uid()` / `auth.uid() in (a, b)` of the policy's
-    own table: comparisons inside a sub-select that reads a table are about that other table."""
-    for expr in _own_table_nodes(tree, "A_Expr"):
+    own table: comparisons inside a sub-select that reads a table are about that other table.
+    Worked out once per clause: each policy of a table asks about all the table's policies."""
+    facts = clause_facts(tree)
+    if facts.uid_comparisons is None:
+        facts.uid_comparisons = list(_uid_comparisons(facts))
+    return facts.uid_comparisons
+
+
+def _uid_comparisons(facts: TreeFacts) -> Iterator[tuple[str, dict]]:
+    for expr in facts.own("A_Expr"):
         if expr.get("kind") not in ("AEXPR_OP", "AEXPR_IN") or strings(expr.get("name")) != ["="]:
             continue
         operands = _operands(expr)
@@ -275,22 +268,6 @@ def uid_comparisons(tree: object) -> Iterator[tuple[str, dict]]:
             column = _column_name(operand)
             if column:
                 yield column, expr
-
-
-def _own_table_nodes(tree: object, kind: str) -> Iterator[dict]:
-    stack: list[object] = [tree]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, list):
-            stack.extend(reversed(item))
-        elif isinstance(item, dict):
-            for key, value in item.items():
-                if key == "SelectStmt" and isinstance(value, dict) and value.get("fromClause"):
-                    continue
-                if key == kind and isinstance(value, dict):
-                    yield value
-                if isinstance(value, (dict, list)):
-                    stack.append(value)
 
 
 def owner_columns(catalog: Catalog, table: ObjectRef) -> set[str]:

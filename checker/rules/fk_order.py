@@ -16,14 +16,14 @@ from checker.rules.base import Example, Issue, Rule
 
 def check(ctx: RuleContext) -> Iterator[Issue]:
     creators = Creators(ctx.migration_effects)
-    catalog = ctx.before.copy()
     reported: set = set()  # one finding per missing object and file: the first reference
     bodies_checked = True
     for effects in ctx.migration_effects:
         bodies_checked = _function_bodies_checked(effects.statement, bodies_checked)
         own = {created.ref for created in effects.creates}
+        missing = ctx.missing_when_run(effects.statement)
         for reference in effects.all_references():
-            if reference.target in own or reference.target in reported or catalog.exists(reference.target):
+            if reference.target in own or reference.target in reported or reference.target not in missing:
                 continue
             if not reference.lasting and not bodies_checked:
                 continue  # SET check_function_bodies = off: PostgreSQL does not look inside bodies
@@ -31,7 +31,6 @@ def check(ctx: RuleContext) -> Iterator[Issue]:
             if issue:
                 reported.add(reference.target)
                 yield issue
-        catalog.apply(effects)
 
 
 def _function_bodies_checked(statement: Statement, current: bool) -> bool:

@@ -206,3 +206,17 @@ def test_a_cached_cluster_that_cannot_be_copied_falls_back_to_initdb(
         assert not engine.seeded
         with psycopg.connect(uri, autocommit=True) as conn:
             assert conn.execute("select to_regclass('auth.users')").fetchone() == (None,)
+
+
+def test_a_cache_dir_writable_by_others_is_noted_once_and_not_used(
+    private_dirs: tuple[Path, Path], tmp_path: Path
+) -> None:
+    require_engine("embedded")
+    tmp, cache = private_dirs
+    cache.mkdir()
+    cache.chmod(0o777)
+    _report, err = _finish(_check(_project(tmp_path), tmp, cache))
+    notes = [line for line in err.splitlines() if "not caching clusters" in line]
+    assert notes == [f"checker: not caching clusters: {cache} is writable by other users"]
+    assert "seeding it like a Supabase project" in err
+    assert _entries(cache) == []

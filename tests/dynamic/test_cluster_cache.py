@@ -17,6 +17,7 @@ import pytest
 from checker.dynamic import cluster_cache
 from checker.dynamic.cluster_cache import (
     MANIFEST_NAME,
+    MAX_SPARES,
     NEW_AGE,
     NEW_PREFIX,
     SPARES_NAME,
@@ -278,12 +279,14 @@ def test_the_tidier_makes_a_spare_that_a_run_takes_by_renaming(cache: ClusterCac
     key = cache_key("spare")
     stored = cache.store(key, cluster)
     cache.tidy(key)
-    (spare,) = (stored.parent / SPARES_NAME).iterdir()
-    assert _files(spare) == _files(cluster)
-    dest = cache.root.parent / "run-data"
-    assert cache.copy_out(stored, dest) == "spare"
-    assert not spare.exists() and _files(dest) == _files(cluster)
-    assert cache.copy_out(stored, cache.root.parent / "second") == "copy"
+    spares = sorted((stored.parent / SPARES_NAME).iterdir())
+    assert len(spares) == MAX_SPARES
+    assert all(_files(spare) == _files(cluster) for spare in spares)
+    for index, spare in enumerate(spares):
+        dest = cache.root.parent / f"run-{index}"
+        assert cache.copy_out(stored, dest) == "spare"
+        assert not spare.exists() and _files(dest) == _files(cluster)
+    assert cache.copy_out(stored, cache.root.parent / "next") == "copy"
     assert cache.lookup(key) == stored, "spares are not part of the entry's manifest"
 
 
