@@ -9,6 +9,7 @@ from checker.report.verification import (
     probes_phrase,
     rollback_phrase,
     run_line,
+    shown_migrations,
     smoke_phrase,
 )
 
@@ -59,7 +60,7 @@ def verification_markdown(verification: dict) -> list[str]:
     lines = ["### Verification", "", f"On a throwaway database: {_cell(run_line(verification))}.", ""]
     lines += ["| migration | applied | checks passed | RLS probes | rollback |"]
     lines += ["| --- | --- | --- | --- | --- |"]
-    for m in verification["migrations"]:
+    for m in shown_migrations(verification["migrations"]):
         if m["status"] != "applied":
             lines.append(f"| `{_cell(m['file'])}` | {_cell(applied_phrase(m))} | | | |")
             continue

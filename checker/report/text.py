@@ -13,6 +13,7 @@ from checker.report.verification import (
     probes_phrase,
     rollback_phrase,
     run_line,
+    shown_migrations,
     smoke_phrase,
     unexpected,
 )
@@ -38,7 +39,7 @@ def render_text(report: Report) -> str:
 
 def verification_lines(verification: dict) -> list[str]:
     lines = [f"verified on {run_line(verification)}"]
-    for migration in verification["migrations"]:
+    for migration in shown_migrations(verification["migrations"]):
         lines.append(f"  {migration['file']}: {applied_phrase(migration)}")
         if migration["status"] != "applied":
             continue

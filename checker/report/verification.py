@@ -16,9 +16,31 @@ def run_line(verification: dict) -> str:
 
 def applied_phrase(migration: dict) -> str:
     status = migration["status"]
+    if migration.get("count", 1) > 1:
+        return status
     if status in ("applied", "failed", "applied unchecked"):
         return f"{status}: {migration['statements']} statement(s) in {migration['seconds']:.3f} s"
     return status
+
+
+HISTORY_STATUSES = ("applied unchecked", "restored from cache")
+
+
+def shown_migrations(migrations: list[dict]) -> list[dict]:
+    """The migrations as a reader wants them: the history a --changed-since run applied unchecked or
+    restored (often hundreds of files) as one entry per status, `file` naming the first and last."""
+    shown: list[dict] = []
+    for migration in migrations:
+        status = migration["status"]
+        last = shown[-1] if shown else None
+        if status in HISTORY_STATUSES and last is not None and last.get("history") == status:
+            last["count"] += 1
+            last["file"] = f"{last['first']} … {migration['file']} ({last['count']} migrations)"
+        elif status in HISTORY_STATUSES:
+            shown.append({**migration, "history": status, "first": migration["file"], "count": 1})
+        else:
+            shown.append(migration)
+    return shown
 
 
 def checks_phrase(checks: dict) -> str:

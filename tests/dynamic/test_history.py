@@ -7,9 +7,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from conftest import run_checker, run_json
 
-from tests.conftest import run_checker, run_json
-from tests.dynamic.helpers import require_engine
+from .helpers import require_engine
 
 POLICY = 'transaction = "runner"\n'
 # Unchanged history: a table, and a stamp no second application could reproduce.
@@ -141,6 +141,22 @@ def test_second_run_restores_the_history_and_a_changed_history_makes_a_new_entry
     }
     # the history's INSERT did not run again: the restored row is the first run's
     assert stamp(second) == stamp(first)
+    # the text record shows the restored history as one line, not one per migration
+    _, text, _ = run_checker(
+        "verify",
+        "migrations",
+        "--config",
+        "policy.toml",
+        "--engine",
+        "embedded",
+        "--changed-since",
+        "HEAD",
+        cwd=root,
+    )
+    history_lines = [line for line in text.splitlines() if "restored from cache" in line]
+    assert history_lines == [
+        "  migrations/001_stamps.sql … migrations/002_profiles.sql (2 migrations): restored from cache"
+    ], text
     before = entries(private_cache)
 
     (root / "migrations" / "002_profiles.sql").write_text(PROFILES + "-- reviewed\n", encoding="utf-8")

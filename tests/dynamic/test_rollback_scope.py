@@ -9,6 +9,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from conftest import run_json
 
 from checker.context import MigrationUnit, RuleContext
 from checker.dynamic.engines import EngineOptions
@@ -19,7 +20,6 @@ from checker.dynamic.snapshot import diff_fingerprints, take_fingerprint, take_s
 from checker.parse import parse_source
 from checker.policy import default_policy
 from checker.source import SourceFile
-from tests.conftest import run_json
 
 from .helpers import require_engine
 
