@@ -86,7 +86,8 @@ EOF
     while read -r crt; do
         [ -n "$crt" ] && cp "$crt" "$rootfs/usr/local/share/ca-certificates/"
     done < <(host_ca_files)
-    chroot "$rootfs" update-ca-certificates >/dev/null 2>&1
+    # The chroot has none of the host's temp directories: a TMPDIR naming one breaks mktemp in there.
+    chroot "$rootfs" env TMPDIR=/tmp update-ca-certificates >/dev/null 2>&1
     if [ -f /etc/pip.conf ]; then cp /etc/pip.conf "$rootfs/etc/pip.conf"; fi
     # Keep the image small: no documentation, no package caches.
     rm -rf "$rootfs"/usr/share/doc/* "$rootfs"/usr/share/man/* "$rootfs"/usr/share/info/* \
