@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from checker.dynamic.engines import ENGINES, Engine, EngineOptions
 from checker.dynamic.engines.cleanup import pid_alive, postmaster_pid
+from checker.dynamic.engines.dsn import DsnEngine
+from checker.dynamic.seed import apply_seed
 
 SERVER_ENGINES = ("embedded", "local")
 
@@ -22,6 +27,16 @@ def require_engine(name: str, options: EngineOptions | None = None) -> Engine:
             pytest.fail(f"CI=true but engine {name} is unavailable: {reason}")
         pytest.skip(f"engine {name} unavailable: {reason}")
     return ENGINES[name](options)
+
+
+@contextmanager
+def seeded_database(server: str, *setup: str) -> Iterator[psycopg.Connection]:
+    """A fresh database on the running `server`, seeded like Supabase, then `setup` run in it."""
+    with DsnEngine(EngineOptions(dsn=server)) as uri, psycopg.connect(uri, autocommit=True) as connection:
+        apply_seed(connection)
+        for statement in setup:
+            connection.execute(statement)
+        yield connection
 
 
 def children_of(pid: int) -> set[int]:

@@ -12,16 +12,13 @@ import pytest
 from conftest import run_json
 
 from checker.context import MigrationUnit, RuleContext
-from checker.dynamic.engines import EngineOptions
-from checker.dynamic.engines.dsn import DsnEngine
 from checker.dynamic.scope import Scope, unit_scope
-from checker.dynamic.seed import apply_seed
 from checker.dynamic.snapshot import diff_fingerprints, take_fingerprint, take_snapshot
 from checker.parse import parse_source
 from checker.policy import default_policy
 from checker.source import SourceFile
 
-from .helpers import require_engine
+from .helpers import require_engine, seeded_database
 
 pytestmark = pytest.mark.postgres
 
@@ -44,9 +41,7 @@ def server() -> Iterator[str]:
 @pytest.fixture
 def conn(server: str) -> Iterator[psycopg.Connection]:
     """A fresh seeded database with a table no test migration names, public.bystander."""
-    with DsnEngine(EngineOptions(dsn=server)) as uri, psycopg.connect(uri, autocommit=True) as connection:
-        apply_seed(connection)
-        connection.execute("create table public.bystander (id int primary key)")
+    with seeded_database(server, "create table public.bystander (id int primary key)") as connection:
         yield connection
 
 

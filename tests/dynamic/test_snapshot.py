@@ -7,12 +7,9 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 
-from checker.dynamic.engines import EngineOptions
-from checker.dynamic.engines.dsn import DsnEngine
-from checker.dynamic.seed import apply_seed
 from checker.dynamic.snapshot import KIND_ORDER, diff_snapshots, take_snapshot
 
-from .helpers import require_engine
+from .helpers import require_engine, seeded_database
 
 pytestmark = pytest.mark.postgres
 
@@ -26,9 +23,9 @@ def server() -> Iterator[str]:
 @pytest.fixture
 def conn(server: str) -> Iterator[psycopg.Connection]:
     """A fresh seeded database with one pre-existing table, public.users."""
-    with DsnEngine(EngineOptions(dsn=server)) as uri, psycopg.connect(uri, autocommit=True) as connection:
-        apply_seed(connection)
-        connection.execute("create table public.users (id uuid primary key, name text not null)")
+    with seeded_database(
+        server, "create table public.users (id uuid primary key, name text not null)"
+    ) as connection:
         yield connection
 
 
