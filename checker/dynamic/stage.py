@@ -315,7 +315,7 @@ class Run:
     def _apply_unchecked(self, units: list[MigrationUnit], rest: list[MigrationUnit]) -> bool:
         offered = self._offered()
         for index, unit in enumerate(units):
-            missing = _missing_extensions(unit, offered)
+            missing = _missing_extensions(_extension_statements(unit.migration), offered)
             if missing:
                 self._not_verified(units[index:] + rest, missing)
                 return False
@@ -346,7 +346,7 @@ class Run:
         offered = self._offered()
         for index, unit in enumerate(units):
             statements = _extension_statements(unit.migration)
-            missing = _missing_extensions(unit, offered)
+            missing = _missing_extensions(statements, offered)
             if missing:
                 self._not_verified(units[index:], missing)
                 return False
@@ -575,8 +575,8 @@ def _extension_statements(parsed: ParsedFile) -> list[tuple[str, Location]]:
     ]
 
 
-def _missing_extensions(unit: MigrationUnit, offered: set[str]) -> list[tuple[str, Location]]:
-    return [(name, where) for name, where in _extension_statements(unit.migration) if name not in offered]
+def _missing_extensions(created: list[tuple[str, Location]], offered: set[str]) -> list[tuple[str, Location]]:
+    return [(name, where) for name, where in created if name not in offered]
 
 
 def created_extensions(units: list[MigrationUnit]) -> frozenset[str]:

@@ -137,7 +137,8 @@ def server_identity(bindir: Path) -> str:
     """Which server binary this is: its path, `postgres --version`, size and modification time."""
     binary = bindir / "postgres"
     info = binary.stat()
-    return f"{binary} | {_version_of(bindir)} | {info.st_size} {info.st_mtime_ns}"
+    version = _version_output(binary, info.st_size, info.st_mtime_ns)
+    return f"{binary} | {version} | {info.st_size} {info.st_mtime_ns}"
 
 
 def _version_of(bindir: Path) -> str:
