@@ -236,6 +236,49 @@ def init() -> None:
         click.echo(line)
 
 
+@cli.group(name="cache")
+def cache_group() -> None:
+    """The cache of seeded clusters and migration histories the dynamic stage starts from."""
+
+
+@cache_group.command(name="dir")
+@one_line_errors
+def cache_dir() -> None:
+    """Print the cache directory (e.g. for a CI job to save and restore it)."""
+    click.echo(_user_cache().root)
+
+
+@cache_group.command(name="trim", epilog=EXIT_CODES_HELP)
+@click.option(
+    "--unused-for",
+    "unused_for",
+    type=click.FloatRange(min=0),
+    default=30 * 24 * 3600.0,
+    show_default=True,
+    help="Remove the entries no run looked up or stored for this many seconds.",
+)
+@one_line_errors
+def cache_trim(unused_for: float) -> None:
+    """Remove unused entries, spare copies and leftovers of killed runs. Before a CI job saves the
+    cache for the next job: --unused-for the job's duration keeps what this job used."""
+    cache = _user_cache()
+    removed, spares = cache.trim(unused_for)
+    kept = len(cache.entries())
+    click.echo(f"removed {len(removed)} unused entries and {spares} spare copies; kept {kept}")
+
+
+def _user_cache():
+    from checker.dynamic.cluster_cache import CacheUnusable, ClusterCache, cache_root, caching_disabled
+    from checker.errors import InputError
+
+    if caching_disabled():
+        raise InputError("the cache is turned off (CHECKER_NO_CACHE)")
+    try:
+        return ClusterCache(cache_root())
+    except CacheUnusable as why:
+        raise InputError(f"the cache cannot be used: {why}") from None
+
+
 @cli.command(name="rules")
 @click.argument("rule_id", required=False)
 def rules_command(rule_id: str | None) -> None:

@@ -323,23 +323,57 @@ class ClusterCache:
             trash = path
         shutil.rmtree(trash, ignore_errors=True)
 
-    def _reap_staging(self) -> None:
-        """Remove staging and trash directories left by runs that were killed, and unused entries."""
+    def _reap_staging(self, unused_age: float = UNUSED_AGE) -> list[str]:
+        """Remove staging and trash directories left by runs that were killed, and unused entries;
+        return the names of the entries removed."""
         here = cleanup.Owner.current()
+        removed = []
         with contextlib.suppress(OSError):
             for leftover in self.root.iterdir():
-                if _abandoned(leftover, here):
+                if _abandoned(leftover, here, unused_age):
                     self._discard(leftover)
+                    removed += [] if leftover.name.startswith(".") else [leftover.name]
+        return removed
+
+    # --- trimming, e.g. before a CI job saves the cache for the next job --------------------------
+
+    def trim(self, unused_for: float, wait: float = 60.0) -> tuple[list[str], int]:
+        """Keep only the entries looked up or stored in the last `unused_for` seconds, without their
+        spares (a restored spare costs the inodes a copy costs), once the copies other processes are
+        making (a finished run's tidier) are done or `wait` seconds have passed. Returns the entries
+        removed and the number of spares removed."""
+        self._wait_for_staging(wait)
+        removed = self._reap_staging(unused_age=unused_for)
+        spares = 0
+        for entry in self.entries():
+            spares += _count(entry / SPARES_NAME)
+            self._discard(entry / SPARES_NAME)
+        return removed, spares
+
+    def entries(self) -> list[Path]:
+        with contextlib.suppress(OSError):
+            return sorted(p for p in self.root.iterdir() if not p.name.startswith(".") and p.is_dir())
+        return []
+
+    def _wait_for_staging(self, wait: float) -> None:
+        here = cleanup.Owner.current()
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            with contextlib.suppress(OSError):
+                staging = [p for p in self.root.iterdir() if p.name.startswith((STAGING_PREFIX, NEW_PREFIX))]
+                if all(_abandoned(p, here) for p in staging):
+                    return
+            time.sleep(0.1)
 
 
-def _abandoned(path: Path, here: cleanup.Owner | None) -> bool:
+def _abandoned(path: Path, here: cleanup.Owner | None, unused_age: float = UNUSED_AGE) -> bool:
     """A trash directory (always), a staging directory whose run is certainly gone, or an entry
-    nobody looked up for UNUSED_AGE (servers and seeds change: old entries would pile up)."""
+    nobody looked up for `unused_age` (servers and seeds change: old entries would pile up)."""
     if path.name.startswith(TRASH_PREFIX):
         return True
     if not path.name.startswith("."):
         with contextlib.suppress(OSError):
-            return time.time() - (path / MANIFEST_NAME).stat().st_mtime > UNUSED_AGE
+            return time.time() - (path / MANIFEST_NAME).stat().st_mtime > unused_age
         return False
     if path.name.startswith(NEW_PREFIX):
         with contextlib.suppress(OSError):

@@ -18,7 +18,7 @@ import psycopg
 import pytest
 
 from checker.dynamic.cluster_cache import STAGING_PREFIX, ClusterCache
-from checker.dynamic.engines.local import unprivileged_user
+from checker.dynamic.engines.local import server_identity, unprivileged_user
 from checker.dynamic.seed import apply_seed
 
 from .helpers import SERVER_ENGINES, require_engine, server_processes, still_alive
@@ -220,3 +220,24 @@ def test_a_cache_dir_writable_by_others_is_noted_once_and_not_used(
     assert notes == [f"checker: not caching clusters: {cache} is writable by other users"]
     assert "seeding it like a Supabase project" in err
     assert _entries(cache) == []
+
+
+@pytest.mark.parametrize("name", SERVER_ENGINES)
+def test_the_seeded_key_follows_the_installation_not_its_path_or_install_time(
+    name: str, tmp_path: Path
+) -> None:
+    """A CI runner installs the same server at a new path and time on every run: the cache it
+    restores (actions/cache) must still match. A different extension set must not."""
+    engine = require_engine(name)
+    bindir = engine.bindir()
+    copy = tmp_path / "install"
+    for part in ("bin", "lib", "share"):
+        if (bindir.parent / part).is_dir():  # copy, not copy2: new modification times
+            shutil.copytree(bindir.parent / part, copy / part, copy_function=shutil.copy, symlinks=True)
+    moved = copy / "bin"
+    assert (moved / "postgres").stat().st_mtime_ns != (bindir / "postgres").stat().st_mtime_ns
+    assert server_identity(moved) == server_identity(bindir)
+    extension = copy / "share" / "extension"
+    extension.mkdir(parents=True, exist_ok=True)
+    (extension / "scratch_extension.control").write_text("default_version = '1.0'\n", encoding="utf-8")
+    assert server_identity(moved) != server_identity(bindir)

