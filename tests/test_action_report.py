@@ -37,8 +37,17 @@ def run_step(step_id: str, env: dict[str, str], cwd: Path) -> subprocess.Complet
         env=full,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=120,
     )
+
+
+def checker_on_path(folder: Path) -> str:
+    """A PATH where `checker` is this checkout's, as the action's install step makes it."""
+    (folder / "bin").mkdir(exist_ok=True)
+    shim = folder / "bin" / "checker"
+    shim.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m checker "$@"\n')
+    shim.chmod(0o755)
+    return os.pathsep.join([str(folder / "bin"), str(Path(sys.executable).parent), os.environ["PATH"]])
 
 
 def test_summary_step_appends_the_report(tmp_path: Path) -> None:
@@ -70,21 +79,7 @@ def test_lint_step_writes_the_markdown_report(tmp_path: Path) -> None:
         "RUNNER_TEMP": str(tmp_path),
         "GITHUB_OUTPUT": str(output),
     }
-    (tmp_path / "bin").mkdir()
-    shim = tmp_path / "bin" / "checker"
-    shim.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m checker "$@"\n')
-    shim.chmod(0o755)
-    env["PATH"] = os.pathsep.join(
-        [str(tmp_path / "bin"), str(Path(sys.executable).parent), os.environ["PATH"]]
-    )
-    done = subprocess.run(
-        ["bash", "-e", "-c", step("lint")["run"]],
-        cwd=tmp_path,
-        env={**env, "PYTHONPATH": str(REPO_ROOT), "HOME": str(tmp_path)},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = run_step("lint", {**env, "PATH": checker_on_path(tmp_path)}, tmp_path)
     assert done.returncode == 0, done.stderr
     assert f"report-file={tmp_path / 'checker-report.md'}" in output.read_text()
     report = (tmp_path / "checker-report.md").read_text(encoding="utf-8")

@@ -115,6 +115,29 @@ def test_a_warm_run_starts_from_the_cache_and_reports_what_the_cold_run_did(
     assert list(tmp.iterdir()) == []
 
 
+def test_a_cache_trimmed_and_carried_to_another_directory_as_a_ci_job_saves_it_starts_the_next_run(
+    private_dirs: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """What the action does between jobs: `checker cache trim`, then actions/cache's tar of the
+    directory, restored elsewhere on another runner."""
+    require_engine("embedded")
+    tmp, cache = private_dirs
+    folder = _project(tmp_path)
+    cold, _ = _finish(_check(folder, tmp, cache))
+    _settled(cache)
+    env = {**os.environ, "CHECKER_CACHE_DIR": str(cache), "PYTHONPATH": str(ROOT)}
+    trim = [sys.executable, "-m", "checker", "cache", "trim", "--unused-for", "600"]
+    subprocess.run(trim, env=env, check=True, capture_output=True)
+    archive = tmp_path / "cache.tar"
+    subprocess.run(["tar", "-C", str(cache), "-cf", str(archive), "."], check=True)
+    restored = cache.parent / "restored"
+    restored.mkdir(mode=0o700)
+    subprocess.run(["tar", "-C", str(restored), "-xf", str(archive)], check=True)
+    warm, warm_err = _finish(_check(folder, tmp, restored))
+    assert "started from a cached copy of the seeded cluster" in warm_err
+    assert warm == cold
+
+
 def test_no_cache_runs_initdb_and_the_seed_and_stores_nothing(
     private_dirs: tuple[Path, Path], tmp_path: Path
 ) -> None:

@@ -1,0 +1,158 @@
+"""The action on a pull request, its steps run as the runner runs them: the base commit a one-commit
+checkout lacks is fetched and only the changed migrations are reported; the cache a job restores is
+trimmed to what the job used and saved only when the job stored something new."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from conftest import REPO_ROOT
+from test_action_report import checker_on_path, run_step, step
+from test_workflows import load_yaml
+
+from checker.dynamic.cluster_cache import MANIFEST_NAME, ClusterCache, cache_key
+
+RLS_MISSING = "create table public.{name} (id bigint primary key);\n"
+CACHE_DIR = ".cache/supabase-migration-gate/clusters"  # under HOME, as the action's steps name it
+
+
+def git(folder: Path, *args: str) -> str:
+    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com"}
+    env |= {"GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"}
+    done = subprocess.run(["git", "-C", str(folder), *args], capture_output=True, text=True, env=env)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+@pytest.fixture
+def pull_request(tmp_path: Path) -> tuple[Path, str]:
+    """A one-commit clone of a pull request (as actions/checkout makes it) and its base commit."""
+    origin = tmp_path / "origin"
+    (origin / "sql").mkdir(parents=True)
+    git(origin, "init", "-q", "-b", "main")
+    (origin / "pyproject.toml").write_text("[project]\nname = 'x'\n", encoding="utf-8")
+    (origin / "sql" / "0001_old.sql").write_text(RLS_MISSING.format(name="old"), encoding="utf-8")
+    git(origin, "add", ".")
+    git(origin, "commit", "-q", "-m", "base")
+    base = git(origin, "rev-parse", "HEAD")
+    (origin / "sql" / "0002_new.sql").write_text(RLS_MISSING.format(name="new"), encoding="utf-8")
+    git(origin, "add", ".")
+    git(origin, "commit", "-q", "-m", "the pull request")
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", "--depth", "1", f"file://{origin}", str(clone))
+    return clone, base
+
+
+def changed_since(clone: Path, ref: str, tmp_path: Path) -> tuple[subprocess.CompletedProcess[str], str]:
+    output = tmp_path / "changed_output"
+    output.write_text("", encoding="utf-8")
+    done = run_step("changed", {"INPUT_CHANGED_SINCE": ref, "GITHUB_OUTPUT": str(output)}, clone)
+    return done, output.read_text(encoding="utf-8")
+
+
+def test_the_base_commit_is_fetched_and_only_the_changed_migration_is_reported(
+    pull_request: tuple[Path, str], tmp_path: Path
+) -> None:
+    clone, base = pull_request
+    assert subprocess.run(["git", "-C", str(clone), "cat-file", "-e", base]).returncode != 0
+    done, outputs = changed_since(clone, base, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert outputs == f"ref={base}\n"
+    lint_output = tmp_path / "lint_output"
+    env = {
+        "INPUT_PATHS": "sql/",
+        "INPUT_FORMAT": "text",
+        "INPUT_SARIF_FILE": "",
+        "CHANGED_SINCE": base,
+        "RUNNER_TEMP": str(tmp_path),
+        "GITHUB_OUTPUT": str(lint_output),
+        "PATH": checker_on_path(tmp_path),
+    }
+    linted = run_step("lint", env, clone)
+    assert linted.returncode == 0, linted.stderr
+    assert "exit-code=1" in lint_output.read_text(encoding="utf-8")
+    assert "public.new" in linted.stdout and "0002_new.sql" in linted.stdout
+    assert "0001_old.sql" not in linted.stdout, "a migration the pull request did not change was reported"
+
+
+def test_a_base_that_cannot_be_fetched_checks_everything_with_a_warning(
+    pull_request: tuple[Path, str], tmp_path: Path
+) -> None:
+    clone, _ = pull_request
+    done, outputs = changed_since(clone, "0" * 40, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert outputs == ""
+    assert "::warning::changed-since" in done.stdout and "every migration is checked" in done.stdout
+
+
+def test_a_push_checks_everything(pull_request: tuple[Path, str], tmp_path: Path) -> None:
+    done, outputs = changed_since(pull_request[0], "", tmp_path)
+    assert (done.returncode, outputs) == (0, "")
+
+
+def _entry(cache: ClusterCache, name: str, tmp_path: Path, age: float) -> str:
+    data = tmp_path / f"data-{name}"
+    data.mkdir()
+    (data / "PG_VERSION").write_text("18\n", encoding="utf-8")
+    key = cache_key(name)
+    cache.store(key, data)
+    os.utime(cache.entry(key) / MANIFEST_NAME, (time.time() - age,) * 2)
+    return key
+
+
+def trim(home: Path, started: float, restored: list[str], tmp_path: Path) -> tuple[str, set[str]]:
+    output = tmp_path / "trim_output"
+    output.write_text("", encoding="utf-8")
+    env = {
+        "STARTED": str(int(started)),
+        "RESTORED": " ".join(restored),
+        "GITHUB_OUTPUT": str(output),
+        "PATH": checker_on_path(tmp_path),
+    }
+    done = run_step("cache-trim", env, home)
+    assert done.returncode == 0, done.stderr
+    return output.read_text(encoding="utf-8"), {p.name for p in (home / CACHE_DIR).iterdir()}
+
+
+def test_the_cache_keeps_what_the_job_used_and_is_saved_when_the_job_stored_something(
+    tmp_path: Path,
+) -> None:
+    home = tmp_path / "home"
+    cache = ClusterCache(home / CACHE_DIR)
+    cache.root.mkdir(parents=True, mode=0o700)
+    earlier_history = _entry(cache, "an earlier pull request's history", tmp_path, age=7 * 86400)
+    seeded = _entry(cache, "seeded cluster", tmp_path, age=7 * 86400)
+    started = time.time() - 30
+    assert cache.lookup(seeded) is not None  # the job's run started from it
+    this_history = _entry(cache, "this pull request's history", tmp_path, age=0)
+    outputs, kept = trim(home, started, [earlier_history, seeded], tmp_path)
+    assert kept == {seeded, this_history}
+    assert outputs == "save=true\n"
+
+
+def test_the_cache_is_not_saved_again_when_the_job_stored_nothing(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    cache = ClusterCache(home / CACHE_DIR)
+    cache.root.mkdir(parents=True, mode=0o700)
+    seeded = _entry(cache, "seeded cluster", tmp_path, age=86400)
+    history = _entry(cache, "the history", tmp_path, age=86400)
+    started = time.time() - 30
+    assert cache.lookup(seeded) is not None and cache.lookup(history) is not None
+    outputs, kept = trim(home, started, [seeded, history], tmp_path)
+    assert (outputs, kept) == ("", {seeded, history})
+
+
+def test_the_cache_steps_restore_and_save_the_directory_the_check_uses() -> None:
+    steps = {s.get("id") or s["name"]: s for s in load_yaml(REPO_ROOT / "action.yml")["runs"]["steps"]}
+    restore, save = steps["cache-restore"], steps["Save the checker's cache"]
+    assert restore["uses"].startswith("actions/cache/restore@")
+    assert save["uses"].startswith("actions/cache/save@")
+    assert restore["with"]["path"] == save["with"]["path"] == f"~/{CACHE_DIR}"
+    assert save["with"]["key"] == "${{ steps.cache-restore.outputs.cache-primary-key }}"
+    for step_id in ("verify", "cache-trim"):
+        assert f'CHECKER_CACHE_DIR="$HOME/{CACHE_DIR}"' in step(step_id)["run"]
+    assert "--changed-since" in step("verify")["run"] and "--changed-since" in step("lint")["run"]
