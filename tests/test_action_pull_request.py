@@ -156,3 +156,43 @@ def test_the_cache_steps_restore_and_save_the_directory_the_check_uses() -> None
     for step_id in ("verify", "cache-trim"):
         assert f'CHECKER_CACHE_DIR="$HOME/{CACHE_DIR}"' in step(step_id)["run"]
     assert "--changed-since" in step("verify")["run"] and "--changed-since" in step("lint")["run"]
+
+
+def verify_step(clone: Path, home: Path, tmp_path: Path, event: str, changed_since: str) -> str:
+    """The dynamic step as the runner runs it on the embedded engine; returns its Markdown report."""
+    report = tmp_path / f"report-{event}.md"
+    env = {
+        "INPUT_PATHS": "sql/",
+        "INPUT_ENGINE": "embedded",
+        "INPUT_CACHE": "true",
+        "REPORT": str(report),
+        "CHANGED_SINCE": changed_since,
+        "EVENT_NAME": event,
+        "GITHUB_OUTPUT": str(tmp_path / f"verify-output-{event}"),
+        "HOME": str(home),
+        "PATH": checker_on_path(tmp_path),
+    }
+    done = run_step("verify", env, clone)
+    assert done.returncode == 0, done.stderr
+    return report.read_text(encoding="utf-8")
+
+
+@pytest.mark.postgres
+def test_a_push_caches_its_migrations_as_the_history_the_next_pull_requests_first_run_restores(
+    pull_request: tuple[Path, str], tmp_path: Path
+) -> None:
+    clone, _ = pull_request
+    home = tmp_path / "home"
+    home.mkdir()
+    git(clone, "fetch", "-q", "--unshallow")
+    pushed = git(clone, "rev-parse", "HEAD")
+    record = verify_step(clone, home, tmp_path, "push", "")
+    assert "applied unchecked" not in record and "restored from cache" not in record  # a full check
+    entries = ClusterCache(home / CACHE_DIR).entries()
+    assert len(entries) == 2, "the seeded cluster and the pushed commit's history"
+    (clone / "sql" / "0003_next.sql").write_text(RLS_MISSING.format(name="next"), encoding="utf-8")
+    git(clone, "add", ".")
+    git(clone, "commit", "-q", "-m", "the next pull request")
+    record = verify_step(clone, home, tmp_path, "pull_request", pushed)
+    assert "sql/0001_old.sql … sql/0002_new.sql (2 migrations)` | restored from cache |" in record
+    assert "0003_next.sql" in record
