@@ -129,6 +129,18 @@ def test_compose_check_of_the_repository_passes(repo_compose: Compose) -> None:
     assert result.returncode == 0, output(result)
 
 
+def test_compose_runs_keep_the_dynamic_stages_cache_in_a_volume(repo_compose: Compose) -> None:
+    """`run --rm` throws the container away, not the named volume at ~/.cache: the second run starts
+    from the seeded cluster the first one stored."""
+    verify = ["verify", "sql/", "--engine", "embedded", "--progress"]
+    first = repo_compose("run", "--rm", "-T", "checker", *verify)
+    assert first.returncode == 0, output(first)
+    assert "seeding it like a Supabase project" in first.stdout + first.stderr, output(first)
+    second = repo_compose("run", "--rm", "-T", "checker", *verify)
+    assert second.returncode == 0, output(second)
+    assert "started from a cached copy of the seeded cluster" in second.stdout + second.stderr, output(second)
+
+
 def test_compose_check_fails_without_row_level_security(broken_connect_compose: Compose) -> None:
     result = broken_connect_compose("run", "--rm", "checker")
     assert result.returncode == 1, output(result)
