@@ -196,3 +196,11 @@ def test_a_push_caches_its_migrations_as_the_history_the_next_pull_requests_firs
     record = verify_step(clone, home, tmp_path, "pull_request", pushed)
     assert "sql/0001_old.sql … sql/0002_new.sql (2 migrations)` | restored from cache |" in record
     assert "0003_next.sql" in record
+
+
+def test_the_cache_key_names_the_runners_system(tmp_path: Path) -> None:
+    output = tmp_path / "key_output"
+    done = run_step("cache-key", {"RUNNER_OS": "Linux", "GITHUB_OUTPUT": str(output)}, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert output.read_text(encoding="utf-8") == "prefix=supabase-migration-gate-Linux-\n"
+    assert "runner." not in (REPO_ROOT / "action.yml").read_text(encoding="utf-8")
