@@ -79,6 +79,16 @@ def test_the_base_commit_is_fetched_and_only_the_changed_migration_is_reported(
     assert "0001_old.sql" not in linted.stdout, "a migration the pull request did not change was reported"
 
 
+def test_a_base_branch_the_checkout_lacks_is_fetched_by_name(
+    pull_request: tuple[Path, str], tmp_path: Path
+) -> None:
+    clone, base = pull_request
+    git(tmp_path / "origin", "branch", "release", base)
+    done, outputs = changed_since(clone, "release", tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert outputs == f"ref={base}\n"
+
+
 def test_a_base_that_cannot_be_fetched_checks_everything_with_a_warning(
     pull_request: tuple[Path, str], tmp_path: Path
 ) -> None:
