@@ -47,6 +47,8 @@ SYNTAX_ERROR = "syntax-error"
 NOT_VERIFIED = "dynamic-not-verified"
 UNUSED_SUPPRESSION = "unused-suppression"
 INVALID_SUPPRESSION = "invalid-suppression"
+# A file the Supabase CLI skips, applies as a migration though it is a rollback, or cannot record.
+MIGRATION_NAME = "migration-name"
 
 # The dynamic stage's finding ids, with what each one means (SARIF rule metadata and policy checks).
 DYNAMIC_RULES = {
@@ -80,4 +82,6 @@ PIPELINE_RULES = {
     SYNTAX_ERROR: "SQL that PostgreSQL cannot parse",
     UNUSED_SUPPRESSION: "A suppression comment that matched no finding",
     INVALID_SUPPRESSION: "A suppression comment without rule ids or reason",
+    MIGRATION_NAME: "A file of supabase/migrations the Supabase CLI skips, applies as a migration though it "
+    "is a rollback, or cannot record because another file has its version",
 }

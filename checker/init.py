@@ -41,6 +41,17 @@ def policy_text(layout: Layout, table: str = "") -> str:
         if layout.supabase
         else 'each file has its own BEGIN/COMMIT ("runner" when a tool wraps each file in one)'
     )
+    rollbacks = (
+        "supabase/migrations/rollback/X.sql: the CLI would apply X.down.sql or X_rollback.sql as migrations"
+        if layout.supabase
+        else "X.down.sql, X_rollback.sql, rollback/X.sql"
+    )
+    order = "supabase" if layout.supabase else "version"
+    order_why = (
+        "as the Supabase CLI applies them: names in byte order, only <version>_<name>.sql files"
+        if layout.supabase
+        else 'by the number each name starts with ("supabase": as the Supabase CLI applies them)'
+    )
     return f"""# Policy of the migration checker (`checker rules` lists the rules; its defaults are in
 # rules/default.toml of the checker). Uncomment and change what this project needs.
 
@@ -48,8 +59,10 @@ def policy_text(layout: Layout, table: str = "") -> str:
 exposed_schemas = ["public"]
 # How each file runs: {why}.
 transaction = "{transaction}"
-# "required": every migration has a rollback (X.down.sql, X_rollback.sql, rollback/X.sql).
+# "required": every migration has a rollback ({rollbacks}).
 rollback = "optional"
+# The order of a folder's files: {order_why}.
+order = "{order}"
 # SQL files or folders describing the schema that exists before the migrations.
 # baseline = ["schema.sql"]
 # SQL files the dynamic stage runs after applying, in a transaction that is rolled back.

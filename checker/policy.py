@@ -39,6 +39,10 @@ class Policy:
         return self.data.get("transaction", "explicit")
 
     @property
+    def order(self) -> str:
+        return self.data.get("order", "version")
+
+    @property
     def rollback_required(self) -> bool:
         return self.data.get("rollback") == "required"
 

@@ -14,12 +14,25 @@ from checker.findings import SYNTAX_ERROR, Finding
 from checker.lint import exit_code, lint_targets
 from checker.policy import Policy, load_policy
 from checker.report import Report, render
-from checker.supabase_project import find_supabase_project, looked_for
+from checker.supabase_project import (
+    cli_migrations,
+    find_supabase_project,
+    layout_findings,
+    looked_for,
+    project_of_migrations,
+)
 
 if TYPE_CHECKING:
     from checker.context import MigrationUnit
     from checker.dynamic.engines import EngineOptions
-from checker.targets import Target, mark_changed_since, resolve_targets, version_key
+from checker.targets import (
+    Target,
+    folder_migrations,
+    inside,
+    mark_changed_since,
+    resolve_targets,
+    version_key,
+)
 
 
 def prepare(
@@ -32,13 +45,14 @@ def prepare(
     policy = load_policy(config)
     if not paths:
         paths = _supabase_paths(policy)
+    else:
+        _supabase_layout(paths, policy)
     targets = resolve_targets(list(paths), policy, rollback)
     if not targets:
         raise InputError("no migration files found", ", ".join(str(p) for p in paths))
-    if changed_since:
-        mark_changed_since(targets, changed_since)
+    changed = mark_changed_since(targets, changed_since) if changed_since else None
     baseline = _baseline_files(baselines, policy)
-    return policy, targets, baseline
+    return policy, targets, baseline, _cli_layout_findings(paths, targets, policy, changed)
 
 
 def _supabase_paths(policy: Policy) -> tuple[Path, ...]:
@@ -48,6 +62,37 @@ def _supabase_paths(policy: Policy) -> tuple[Path, ...]:
         raise InputError(f"{looked_for(Path.cwd())}; name SQL files or a directory (e.g. checker lint sql/)")
     project.apply_defaults(policy)
     return (project.migrations,)
+
+
+def _supabase_layout(paths: tuple[Path, ...], policy: Policy) -> None:
+    """PATHs in a Supabase CLI project's supabase/migrations run as the CLI runs them: its defaults."""
+    projects = [project_of_migrations(path) for path in paths]
+    if projects and all(projects):
+        projects[0].apply_defaults(policy)
+
+
+def _cli_layout_findings(
+    paths: tuple[Path, ...], targets: list[Target], policy: Policy, changed: set[Path] | None
+) -> list[Finding]:
+    """In the Supabase CLI's order: the folder's files the CLI skips, rollbacks it would apply, and
+    versions two files share (with --changed-since, about the changed files only)."""
+    folders = [path for path in paths if path.is_dir() and policy.order == "supabase"]
+    folders = [f for f in folders if not any(inside(e.path, f) for e in policy.migrations)]
+    findings = []
+    for folder in folders:
+        applied, skipped = cli_migrations(folder_migrations(folder, policy))
+        here = folder.resolve()
+        rollbacks = [
+            t.rollback
+            for t in targets
+            if t.rollback and not t.sectioned and t.rollback.resolve().parent == here
+        ]
+        findings += layout_findings(applied, skipped, rollbacks)
+    if changed is not None:
+        findings = [f for f in findings if Path(f.file).resolve() in changed]
+    return [
+        replace(f, severity=s) for f in findings if (s := policy.severity(f.rule, f.severity)) is not None
+    ]
 
 
 def _baseline_files(baselines: tuple[Path, ...], policy: Policy) -> list[Path]:
@@ -60,8 +105,10 @@ def _baseline_files(baselines: tuple[Path, ...], policy: Policy) -> list[Path]:
 
 
 def lint_result(paths, rollback, baselines, config, changed_since=None):
-    policy, targets, baseline = prepare(paths, rollback, baselines, config, changed_since)
-    return policy, targets, baseline, lint_targets(targets, baseline, policy)
+    policy, targets, baseline, layout = prepare(paths, rollback, baselines, config, changed_since)
+    result = lint_targets(targets, baseline, policy)
+    result.findings.extend(layout)
+    return policy, targets, baseline, result
 
 
 def render_findings(

@@ -1,21 +1,35 @@
 """The Supabase CLI layout: `supabase/config.toml` and `supabase/migrations/*.sql`.
 
-With no PATH the checker looks for it in the working directory and its parents. The CLI runs each
-migration file in one transaction and has no rollback files, so those are the layout's defaults
-(a project's own policy still decides); `[db] major_version` says which PostgreSQL it runs.
+With no PATH the checker looks for it in the working directory and its parents; a PATH inside a
+project's `supabase/migrations` is that layout too. The CLI runs each migration file in one
+transaction, has no rollback files, and applies the folder's `<version>_<name>.sql` files in name
+order, so those are the layout's defaults (a project's own policy still decides); `[db] major_version`
+says which PostgreSQL it runs.
+
+How the CLI picks and orders the files (supabase/cli, pkg/migration/list.go and file.go): the folder's
+entries in byte order of their names (not its subfolders); a name must match `<digits>_<name>.sql` or
+the file is skipped; a first file `<14 digits>_init.sql` older than 2021-12-09 is skipped (an old CLI
+wrote it); and each file's version is recorded in supabase_migrations.schema_migrations, whose key is
+the version, so a second file with the same version fails there.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from checker.findings import MIGRATION_NAME, Finding, Severity
 from checker.policy import Policy
 
 CONFIG = Path("supabase") / "config.toml"
 MIGRATIONS = Path("supabase") / "migrations"
+CLI_MIGRATION_NAME = re.compile(r"^([0-9]+)_(.*)\.sql$")
+_LEGACY_INIT = re.compile(r"([0-9]{14})_init\.sql")
+LEGACY_INIT_BEFORE = 20211209000000
 
 
 @dataclass(frozen=True)
@@ -39,6 +53,7 @@ class SupabaseProject:
     def apply_defaults(self, policy: Policy) -> None:
         policy.default("transaction", "runner")
         policy.default("rollback", "optional")
+        policy.default("order", "supabase")
 
 
 def find_supabase_project(start: Path) -> SupabaseProject | None:
@@ -50,3 +65,97 @@ def find_supabase_project(start: Path) -> SupabaseProject | None:
 
 def looked_for(start: Path) -> str:
     return f"no migration given, and no Supabase CLI project ({CONFIG}) in {start.resolve()} or its parents"
+
+
+def project_of_migrations(path: Path) -> SupabaseProject | None:
+    """The Supabase CLI project whose `supabase/migrations` is `path` or holds the file `path`."""
+    resolved = path.resolve()
+    folder = resolved if resolved.is_dir() else resolved.parent
+    root = folder.parent.parent
+    if folder == root / MIGRATIONS and (root / CONFIG).is_file():
+        return SupabaseProject(root)
+    return None
+
+
+# --- which files the CLI applies, in which order -------------------------------------------------
+
+
+def cli_version(path: Path) -> str | None:
+    """The version the CLI reads from a file name (`20240101120000` of `20240101120000_notes.sql`)."""
+    match = CLI_MIGRATION_NAME.match(path.name)
+    return match.group(1) if match else None
+
+
+def cli_migrations(files: Iterable[Path]) -> tuple[list[Path], dict[Path, str]]:
+    """The files the CLI applies, in its order, and the ones it skips with the reason."""
+    applied: list[Path] = []
+    skipped: dict[Path, str] = {}
+    for path in sorted(files, key=lambda p: p.name.encode()):
+        if _legacy_init(path.name) and _first_entry(path.parent) == path.name:
+            skipped[path] = (
+                "an old Supabase CLI's first `<timestamp>_init.sql` (before 2021-12-09): the CLI skips it "
+                "(rename it, e.g. to <timestamp>_initial_schema.sql, to have it applied)"
+            )
+        elif cli_version(path) is None:
+            skipped[path] = (
+                "its name is not `<version>_<name>.sql`, so the Supabase CLI skips it and never applies it "
+                "(rename it, e.g. 20240101120000_name.sql, if it is a migration)"
+            )
+        else:
+            applied.append(path)
+    return applied, skipped
+
+
+def _first_entry(folder: Path) -> str | None:
+    """The first of all the folder's entries in byte order (any file or subfolder counts for the CLI)."""
+    try:
+        return min(os.listdir(folder), key=os.fsencode, default=None)
+    except OSError:
+        return None
+
+
+def _legacy_init(name: str) -> bool:
+    match = _LEGACY_INIT.fullmatch(name)
+    return bool(match) and int(match.group(1)) < LEGACY_INIT_BEFORE
+
+
+def layout_findings(
+    applied: list[Path], skipped: dict[Path, str], rollbacks: Iterable[Path]
+) -> list[Finding]:
+    """What breaks `supabase db push` before any SQL runs: files it skips, rollback files it would
+    apply as migrations, and versions two files share."""
+    findings = [_finding(path, Severity.WARNING, f"not applied: {why}") for path, why in skipped.items()]
+    for rollback in rollbacks:
+        if cli_version(rollback) is not None:
+            findings.append(
+                _finding(
+                    rollback,
+                    Severity.ERROR,
+                    "the Supabase CLI applies this rollback file as a migration: its name has a version, "
+                    "and the CLI applies every <version>_<name>.sql file of supabase/migrations",
+                    "move it to supabase/migrations/rollback/ (the CLI reads no subfolder) or out of "
+                    "supabase/migrations",
+                )
+            )
+    first_with: dict[str, Path] = {}
+    for path in applied:
+        version = cli_version(path) or ""
+        if version in first_with:
+            findings.append(
+                _finding(
+                    path,
+                    Severity.ERROR,
+                    f"version {version} is also {first_with[version].name}'s: the Supabase CLI records each "
+                    "migration under its version (the key of supabase_migrations.schema_migrations), so "
+                    "this file fails with a duplicate key and stops `supabase db push`",
+                    "give it a version of its own (supabase migration new NAME makes one)",
+                )
+            )
+        else:
+            first_with[version] = path
+    return findings
+
+
+def _finding(path: Path, severity: Severity, message: str, hint: str = "") -> Finding:
+    hint = hint or "see the message"
+    return Finding(MIGRATION_NAME, severity, "static", str(path), 1, 1, message, hint)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from checker.errors import InputError
 from checker.policy import Policy
+from checker.supabase_project import cli_migrations
 
 _VERSION = re.compile(r"^(\d+)")  # file-name prefix, not SQL
 ROLLBACK_SUFFIXES = (".down.sql", "_rollback.sql", "_down.sql")
@@ -67,12 +68,21 @@ def _same(a: Path, b: Path) -> bool:
 
 
 def _directory_targets(folder: Path, policy: Policy) -> list[Target]:
-    listed = [e for e in policy.migrations if _inside(e.path, folder)]
+    listed = [e for e in policy.migrations if inside(e.path, folder)]
     if listed:
         return [Target(e.path, e.rollback) for e in listed]
+    files = folder_migrations(folder, policy)
+    if policy.order == "supabase":
+        files, _ = cli_migrations(files)
+    else:
+        files.sort(key=version_key)
+    return [_file_target(p, _conventional_rollback(p)) for p in files]
+
+
+def folder_migrations(folder: Path, policy: Policy) -> list[Path]:
+    """The folder's SQL files that are neither rollbacks nor the policy's baseline or smoke files."""
     skip = {p.resolve() for p in [*policy.baseline, *policy.smoke]}
-    files = [p for p in folder.glob("*.sql") if p.resolve() not in skip and not is_rollback_name(p)]
-    return [_file_target(p, _conventional_rollback(p)) for p in sorted(files, key=version_key)]
+    return [p for p in folder.glob("*.sql") if p.resolve() not in skip and not is_rollback_name(p)]
 
 
 def _file_target(path: Path, rollback: Path | None) -> Target:
@@ -88,7 +98,7 @@ def _has_dbmate_sections(path: Path) -> bool:
         return False
 
 
-def _inside(path: Path, folder: Path) -> bool:
+def inside(path: Path, folder: Path) -> bool:
     return folder.resolve() in path.resolve().parents
 
 
@@ -105,14 +115,16 @@ def _conventional_rollback(path: Path) -> Path | None:
     return next((c for c in candidates if c.is_file()), None)
 
 
-def mark_changed_since(targets: list[Target], ref: str) -> None:
-    """Report only on migrations (or their rollbacks) changed since the git ref; model all of them."""
+def mark_changed_since(targets: list[Target], ref: str) -> set[Path]:
+    """Report only on migrations (or their rollbacks) changed since the git ref; model all of them.
+    Returns the changed files (resolved) of the targets' folders."""
     changed: set[Path] = set()
     for folder in {t.migration.resolve().parent for t in targets}:
         changed |= _git_changed(folder, ref)
     for target in targets:
         files = {target.migration.resolve(), *([target.rollback.resolve()] if target.rollback else [])}
         target.report = bool(files & changed)
+    return changed
 
 
 def _git_changed(folder: Path, ref: str) -> set[Path]:

@@ -20,6 +20,15 @@ def repo_root() -> Path:
     return REPO_ROOT
 
 
+@pytest.fixture(scope="session")
+def runner_policy(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The policy of the corpus's projects, which deploy with the Supabase CLI: it wraps each file in a
+    transaction, has no rollbacks and applies the folder's files in name order."""
+    path = tmp_path_factory.mktemp("policy") / "supabase.toml"
+    path.write_text('transaction = "runner"\nrollback = "optional"\norder = "supabase"\n', encoding="utf-8")
+    return path
+
+
 def run_checker(*args: str | Path, cwd: str | Path | None = None) -> tuple[int, str, str]:
     """Run `python -m checker ARGS` as a user would; return (exit code, stdout, stderr)."""
     env = dict(os.environ)

@@ -43,14 +43,6 @@ def _sample() -> list[Path]:
     return sample
 
 
-@pytest.fixture(scope="module")
-def runner_policy(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """These projects use the Supabase CLI, which wraps each migration file in a transaction."""
-    path = tmp_path_factory.mktemp("policy") / "supabase.toml"
-    path.write_text('transaction = "runner"\nrollback = "optional"\n', encoding="utf-8")
-    return path
-
-
 def _lint(target: Path, policy: Path, cwd: Path) -> tuple[int, dict]:
     code, out, err = run_checker("lint", target, "--config", policy, "--format", "json", cwd=cwd)
     assert_no_traceback(out, err)

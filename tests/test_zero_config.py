@@ -86,3 +86,73 @@ def test_init_refuses_to_overwrite(supabase_project: Path) -> None:
     assert run_checker("init", cwd=supabase_project)[0] == 0
     code, out, err = run_checker("init", cwd=supabase_project)
     assert code == 2 and "checker.toml" in one_error_line(out, err)
+
+
+def test_an_explicit_path_in_supabase_migrations_runs_as_the_cli_runs_it(supabase_project: Path) -> None:
+    """`checker lint supabase/migrations` (the action's `paths`, a user's first command) is the same
+    project as no PATH: runner mode, no transaction-wrapper false alarms."""
+    for where, path in ((".", "supabase/migrations"), ("supabase", "migrations")):
+        code, report, err = run_json("lint", path, cwd=supabase_project / where)
+        assert code == 0, (report, err)
+        assert report["summary"]["files"] == 2 and report["findings"] == []
+    one_file = "supabase/migrations/20240101000000_profiles.sql"
+    code, report, _ = run_json("lint", one_file, cwd=supabase_project)
+    assert (code, report["findings"]) == (0, []), "one file of the folder is the same project"
+
+
+def test_a_folder_elsewhere_keeps_the_default_policy(supabase_project: Path) -> None:
+    elsewhere = supabase_project / "sql"
+    shutil.copytree(supabase_project / "supabase" / "migrations", elsewhere)
+    code, report, _ = run_json("lint", "sql", cwd=supabase_project)
+    assert code == 1
+    assert "transaction-wrapper" in {f["rule"] for f in report["findings"]}
+
+
+def _migrations(root: Path, files: dict[str, str]) -> Path:
+    folder = root / "supabase" / "migrations"
+    for name, sql in files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(sql, encoding="utf-8")
+    return folder
+
+
+TABLE = (
+    "create table public.{0} (id bigint primary key);\n"
+    "alter table public.{0} enable row level security;\n"
+)
+
+
+def test_files_the_cli_skips_or_cannot_record_are_reported(supabase_project: Path) -> None:
+    """What stops `supabase db push` before any SQL runs, on the file concerned."""
+    _migrations(
+        supabase_project,
+        {
+            # a rollback, but named like a migration
+            "20240101000000_profiles.down.sql": "drop table public.profiles;\n",
+            "20240102000000_zebra.sql": TABLE.format("zebra"),  # the avatars migration's version
+            "notes.sql": TABLE.format("notes"),  # no version: never applied
+        },
+    )
+    code, report, _ = run_json("lint", cwd=supabase_project)
+    assert code == 1
+    named = [f for f in report["findings"] if f["rule"] == "migration-name"]
+    found = {(Path(f["file"]).name, f["severity"]) for f in named}
+    assert found == {
+        ("20240101000000_profiles.down.sql", "error"),
+        ("20240102000000_zebra.sql", "error"),
+        ("notes.sql", "warning"),
+    }
+    assert report["summary"]["files"] == 4, "notes.sql is not a migration: not linted"
+    text = run_checker("lint", cwd=supabase_project)[1]
+    assert "version 20240102000000 is also 20240102000000_avatars.sql's" in text
+
+
+def test_the_cli_layout_findings_follow_the_policy(supabase_project: Path) -> None:
+    _migrations(supabase_project, {"notes.sql": TABLE.format("notes")})
+    (supabase_project / "checker.toml").write_text('[rules]\nmigration-name = {severity = "off"}\n')
+    code, report, _ = run_json("lint", cwd=supabase_project)
+    assert (code, report["findings"]) == (0, [])
+    (supabase_project / "checker.toml").write_text('order = "version"\n')
+    code, report, _ = run_json("lint", cwd=supabase_project)
+    assert report["summary"]["files"] == 3, "in version order every SQL file of the folder is a migration"
+    assert "migration-name" not in {f["rule"] for f in report["findings"]}

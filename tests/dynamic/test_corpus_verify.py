@@ -33,13 +33,6 @@ def _expected() -> dict[str, dict]:
         return {name: entry for name, entry in tomllib.load(handle)["folders"].items() if "dynamic" in entry}
 
 
-@pytest.fixture(scope="module")
-def runner_policy(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("policy") / "supabase.toml"
-    path.write_text('transaction = "runner"\nrollback = "optional"\n', encoding="utf-8")
-    return path
-
-
 @pytest.mark.parametrize("folder", sorted(_expected()))
 def test_folder_verifies_as_expected(folder: str, runner_policy: Path, tmp_path: Path) -> None:
     require_engine("embedded")

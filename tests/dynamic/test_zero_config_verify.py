@@ -119,3 +119,21 @@ def _read_all(fd: int) -> str:
             break
         chunks.append(chunk)
     return b"".join(chunks).decode("utf-8", "replace").replace("\r\n", "\n")
+
+
+def test_migrations_apply_in_the_cli_order_of_names(project: Path) -> None:
+    """20240821_b.sql comes after 20240819100000_a.sql by name, though its number is smaller: the CLI
+    applies a first, so b's ALTER finds a's table (in number order it would fail)."""
+    require_engine("embedded")
+    migrations = project / "supabase" / "migrations"
+    shutil.rmtree(migrations)
+    migrations.mkdir()
+    (migrations / "20240819100000_a.sql").write_text(
+        "create table public.a (id bigint primary key);\nalter table public.a enable row level security;\n"
+    )
+    (migrations / "20240821_b.sql").write_text("alter table public.a add column note text;\n")
+    done = checker("verify", "--format", "json", cwd=project, capture_output=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    migrations = json.loads(done.stdout)["verification"]["migrations"]
+    assert [Path(m["file"]).name for m in migrations] == ["20240819100000_a.sql", "20240821_b.sql"]
+    assert all(m["status"] == "applied" for m in migrations)
