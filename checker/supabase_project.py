@@ -115,7 +115,7 @@ def _first_entry(folder: Path) -> str | None:
 
 
 def _legacy_init(name: str) -> bool:
-    match = _LEGACY_INIT.fullmatch(name)
+    match = _LEGACY_INIT.search(name)  # unanchored, as the CLI matches it
     return bool(match) and int(match.group(1)) < LEGACY_INIT_BEFORE
 
 

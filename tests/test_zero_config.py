@@ -122,6 +122,11 @@ TABLE = (
 )
 
 
+def _migration_names(report: dict) -> set[tuple[str, str]]:
+    found = [f for f in report["findings"] if f["rule"] == "migration-name"]
+    return {(Path(f["file"]).name, f["severity"]) for f in found}
+
+
 def test_files_the_cli_skips_or_cannot_record_are_reported(supabase_project: Path) -> None:
     """What stops `supabase db push` before any SQL runs, on the file concerned."""
     _migrations(
@@ -135,9 +140,7 @@ def test_files_the_cli_skips_or_cannot_record_are_reported(supabase_project: Pat
     )
     code, report, _ = run_json("lint", cwd=supabase_project)
     assert code == 1
-    named = [f for f in report["findings"] if f["rule"] == "migration-name"]
-    found = {(Path(f["file"]).name, f["severity"]) for f in named}
-    assert found == {
+    assert _migration_names(report) == {
         ("20240101000000_profiles.down.sql", "error"),
         ("20240102000000_zebra.sql", "error"),
         ("notes.sql", "warning"),
@@ -156,3 +159,15 @@ def test_the_cli_layout_findings_follow_the_policy(supabase_project: Path) -> No
     code, report, _ = run_json("lint", cwd=supabase_project)
     assert report["summary"]["files"] == 3, "in version order every SQL file of the folder is a migration"
     assert "migration-name" not in {f["rule"] for f in report["findings"]}
+
+
+def test_an_old_clis_first_init_file_is_skipped_as_the_cli_skips_it(supabase_project: Path) -> None:
+    _migrations(supabase_project, {"20200101000000_init.sql": TABLE.format("old_init")})
+    _, report, _ = run_json("lint", cwd=supabase_project)
+    assert _migration_names(report) == {("20200101000000_init.sql", "warning")}
+    assert report["summary"]["files"] == 2
+    (supabase_project / "supabase" / "migrations" / "20200101000000_init.sql").rename(
+        supabase_project / "supabase" / "migrations" / "20220101000000_init.sql"
+    )
+    _, report, _ = run_json("lint", cwd=supabase_project)
+    assert report["summary"]["files"] == 3, "an init file from 2022 on is an ordinary migration"
