@@ -6,6 +6,7 @@ the workflow into .github/workflows/checker.yml. When either already exists noth
 
 from __future__ import annotations
 
+import json
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,12 +24,13 @@ class Layout:
     root: Path
     migrations: str  # relative to root
     supabase: bool
+    exposed_schemas: tuple[str, ...] = ("public",)  # a Supabase project's [api] schemas
 
 
 def find_layout(start: Path) -> Layout:
     project = find_supabase_project(start)
     if project is not None:
-        return Layout(project.root, MIGRATIONS.as_posix(), True)
+        return Layout(project.root, MIGRATIONS.as_posix(), True, tuple(project.api_schemas or ("public",)))
     found = next((name for name in _OTHER_LAYOUTS if (start / name).is_dir()), "sql")
     return Layout(start.resolve(), found, False)
 
@@ -56,7 +58,7 @@ def policy_text(layout: Layout, table: str = "") -> str:
 # rules/default.toml of the checker). Uncomment and change what this project needs.
 
 # Schemas PostgREST exposes (supabase/config.toml, [api] schemas).
-exposed_schemas = ["public"]
+exposed_schemas = {json.dumps(list(layout.exposed_schemas))}
 # How each file runs: {why}.
 transaction = "{transaction}"
 # "required": every migration has a rollback ({rollbacks}).

@@ -42,18 +42,33 @@ class SupabaseProject:
         return Path(os.path.relpath(self.root / MIGRATIONS))
 
     @property
-    def major_version(self) -> str | None:
+    def config(self) -> dict:
+        """config.toml, or {} when it cannot be read: the Supabase CLI reports a broken one, and what the
+        checker takes from it (the PostgreSQL major, the API's schemas) are defaults only."""
         try:
-            config = tomllib.loads((self.root / CONFIG).read_text(encoding="utf-8"))
+            return tomllib.loads((self.root / CONFIG).read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError):
-            return None  # the Supabase CLI reports a broken config.toml; the version is only a preference
-        version = config.get("db", {}).get("major_version")
+            return {}
+
+    @property
+    def major_version(self) -> str | None:
+        version = self.config.get("db", {}).get("major_version")
         return str(version) if isinstance(version, int) else None
+
+    @property
+    def api_schemas(self) -> list[str] | None:
+        """`[api] schemas`: the schemas the project's PostgREST exposes to anon and authenticated."""
+        schemas = self.config.get("api", {}).get("schemas")
+        if isinstance(schemas, list) and schemas and all(isinstance(s, str) and s for s in schemas):
+            return schemas
+        return None
 
     def apply_defaults(self, policy: Policy) -> None:
         policy.default("transaction", "runner")
         policy.default("rollback", "optional")
         policy.default("order", "supabase")
+        if self.api_schemas:
+            policy.default("exposed_schemas", self.api_schemas)
 
 
 def find_supabase_project(start: Path) -> SupabaseProject | None:

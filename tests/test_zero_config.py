@@ -171,3 +171,25 @@ def test_an_old_clis_first_init_file_is_skipped_as_the_cli_skips_it(supabase_pro
     )
     _, report, _ = run_json("lint", cwd=supabase_project)
     assert report["summary"]["files"] == 3, "an init file from 2022 on is an ordinary migration"
+
+
+def test_the_schemas_the_projects_api_exposes_are_checked(supabase_project: Path) -> None:
+    """config.toml's `[api] schemas` is what PostgREST serves: a table without RLS in an exposed `api`
+    schema is reported, with no PATH and with supabase/migrations as the PATH."""
+    config = supabase_project / "supabase" / "config.toml"
+    config.write_text(config.read_text().replace('"graphql_public"]', '"graphql_public", "api"]'))
+    api = "create schema api;\ncreate table api.things (id int primary key);\n"
+    _migrations(supabase_project, {"20240103000000_api.sql": api})
+    for args in ((), ("supabase/migrations",)):
+        _, report, _ = run_json("lint", *args, cwd=supabase_project)
+        assert "rls-enabled" in {f["rule"] for f in report["findings"]}, args
+    config.write_text(config.read_text().replace(', "api"]', "]"))
+    _, report, _ = run_json("lint", cwd=supabase_project)
+    assert "rls-enabled" not in {f["rule"] for f in report["findings"]}, "api is not exposed any more"
+
+
+def test_init_writes_the_projects_exposed_schemas(supabase_project: Path) -> None:
+    code, _, err = run_checker("init", cwd=supabase_project)
+    assert code == 0, err
+    policy = (supabase_project / "checker.toml").read_text(encoding="utf-8")
+    assert 'exposed_schemas = ["public", "graphql_public"]' in policy
