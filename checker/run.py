@@ -15,6 +15,7 @@ from checker.lint import exit_code, lint_targets
 from checker.policy import Policy, load_policy
 from checker.report import Report, render
 from checker.supabase_project import (
+    SupabaseProject,
     cli_migrations,
     find_supabase_project,
     layout_findings,
@@ -43,10 +44,11 @@ def prepare(
     changed_since: str | None = None,
 ) -> tuple[Policy, list[Target], list[Path]]:
     policy = load_policy(config)
+    project = supabase_project_of(paths)
     if not paths:
-        paths = _supabase_paths(policy)
-    else:
-        _supabase_layout(paths, policy)
+        paths = _supabase_paths(project)
+    if project is not None:
+        project.apply_defaults(policy)
     targets = resolve_targets(list(paths), policy, rollback)
     if not targets:
         raise InputError("no migration files found", ", ".join(str(p) for p in paths))
@@ -55,20 +57,20 @@ def prepare(
     return policy, targets, baseline, _cli_layout_findings(paths, targets, policy, changed)
 
 
-def _supabase_paths(policy: Policy) -> tuple[Path, ...]:
-    """No PATH: the migrations of the Supabase CLI project here or above, with the CLI's defaults."""
-    project = find_supabase_project(Path.cwd())
+def supabase_project_of(paths: tuple[Path, ...]) -> SupabaseProject | None:
+    """The Supabase CLI project the run is about, whose defaults apply: with no PATH, the one here or
+    above; else the one whose supabase/migrations holds every PATH, if any."""
+    if not paths:
+        return find_supabase_project(Path.cwd())
+    projects = [project_of_migrations(path) for path in paths]
+    return projects[0] if all(projects) else None
+
+
+def _supabase_paths(project: SupabaseProject | None) -> tuple[Path, ...]:
+    """No PATH: the migrations of the Supabase CLI project here or above."""
     if project is None:
         raise InputError(f"{looked_for(Path.cwd())}; name SQL files or a directory (e.g. checker lint sql/)")
-    project.apply_defaults(policy)
     return (project.migrations,)
-
-
-def _supabase_layout(paths: tuple[Path, ...], policy: Policy) -> None:
-    """PATHs in a Supabase CLI project's supabase/migrations run as the CLI runs them: its defaults."""
-    projects = [project_of_migrations(path) for path in paths]
-    if projects and all(projects):
-        projects[0].apply_defaults(policy)
 
 
 def _cli_layout_findings(
@@ -168,8 +170,7 @@ def run_verify(
 
     request.say("linting")
     policy, targets, baseline, result = lint_result(paths, rollback, baselines, config, changed_since)
-    if not paths:
-        _supabase_major(request)
+    _supabase_major(request, supabase_project_of(paths))
     if request.accept_unverified:
         policy.data["unverified"] = "warn"
     if request.tenancy_only:
@@ -195,11 +196,10 @@ def run_verify(
     return exit_code(findings), render_findings(findings, result.files, fmt, verification, locks)
 
 
-def _supabase_major(request: DynamicRequest) -> None:
+def _supabase_major(request: DynamicRequest, project: SupabaseProject | None) -> None:
     """The PostgreSQL major of the Supabase project's config.toml, when the engine can run it."""
     from checker.dynamic.engines import supports
 
-    project = find_supabase_project(Path.cwd())
     major = project.major_version if project else None
     if major and not request.options.pg_version:
         wanted = replace(request.options, pg_version=major)

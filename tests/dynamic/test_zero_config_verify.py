@@ -39,10 +39,19 @@ def project(tmp_path: Path) -> Path:
     return root
 
 
-@pytest.mark.parametrize("where", [".", "supabase/functions/hello"])
-def test_check_without_path_verifies_the_migrations(project: Path, where: str) -> None:
+@pytest.mark.parametrize(
+    ("where", "paths"),
+    [
+        (".", ()),
+        ("supabase/functions/hello", ()),
+        (".", ("supabase/migrations",)),
+        ("supabase", ("migrations",)),
+    ],
+)
+def test_check_verifies_the_migrations_as_the_project_says(project: Path, where: str, paths: tuple) -> None:
+    """No PATH, or PATHs in the project's supabase/migrations: the same project, config.toml's major."""
     require_engine("embedded")
-    done = checker("check", "--format", "json", cwd=project / where, capture_output=True)
+    done = checker("check", *paths, "--format", "json", cwd=project / where, capture_output=True)
     assert done.returncode == 0, done.stdout + done.stderr
     report = json.loads(done.stdout)
     # info only: the lock trace and the advisor's GraphQL note describe what a correct project does
