@@ -214,3 +214,27 @@ def test_the_cache_key_names_the_runners_system(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert output.read_text(encoding="utf-8") == "prefix=supabase-migration-gate-Linux-\n"
     assert "runner." not in (REPO_ROOT / "action.yml").read_text(encoding="utf-8")
+
+
+def test_with_no_paths_the_action_checks_the_supabase_project(tmp_path: Path) -> None:
+    """The default `paths` is empty: the Supabase CLI project's supabase/migrations, in its defaults
+    (runner mode: a file without BEGIN/COMMIT is fine)."""
+    project = tmp_path / "app"
+    (project / "supabase" / "migrations").mkdir(parents=True)
+    (project / "supabase" / "config.toml").write_text("[db]\nmajor_version = 15\n", encoding="utf-8")
+    (project / "supabase" / "migrations" / "20240101000000_t.sql").write_text(
+        RLS_MISSING.format(name="t") + "alter table public.t enable row level security;\n", encoding="utf-8"
+    )
+    output = tmp_path / "lint_output"
+    env = {
+        "INPUT_PATHS": "",
+        "INPUT_FORMAT": "text",
+        "INPUT_SARIF_FILE": "",
+        "RUNNER_TEMP": str(tmp_path),
+        "GITHUB_OUTPUT": str(output),
+        "PATH": checker_on_path(tmp_path),
+    }
+    done = run_step("lint", env, project)
+    assert done.returncode == 0, done.stderr
+    assert "exit-code=0" in output.read_text(encoding="utf-8"), done.stdout
+    assert "checked 1 file(s)" in done.stdout
