@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from conftest import REPO_ROOT
-from test_action_report import checker_on_path, run_step, step
+from test_action_report import checker_on_path, run_lint_step, run_step, step
 from test_workflows import load_yaml
 
 from checker.dynamic.cluster_cache import MANIFEST_NAME, ClusterCache, cache_key
@@ -62,19 +62,9 @@ def test_the_base_commit_is_fetched_and_only_the_changed_migration_is_reported(
     done, outputs = changed_since(clone, base, tmp_path)
     assert done.returncode == 0, done.stderr
     assert outputs == f"ref={base}\n"
-    lint_output = tmp_path / "lint_output"
-    env = {
-        "INPUT_PATHS": "sql/",
-        "INPUT_FORMAT": "text",
-        "INPUT_SARIF_FILE": "",
-        "CHANGED_SINCE": base,
-        "RUNNER_TEMP": str(tmp_path),
-        "GITHUB_OUTPUT": str(lint_output),
-        "PATH": checker_on_path(tmp_path),
-    }
-    linted = run_step("lint", env, clone)
+    linted, lint_outputs = run_lint_step(clone, tmp_path, "sql/", "text", CHANGED_SINCE=base)
     assert linted.returncode == 0, linted.stderr
-    assert "exit-code=1" in lint_output.read_text(encoding="utf-8")
+    assert "exit-code=1" in lint_outputs
     assert "public.new" in linted.stdout and "0002_new.sql" in linted.stdout
     assert "0001_old.sql" not in linted.stdout, "a migration the pull request did not change was reported"
 
@@ -225,16 +215,7 @@ def test_with_no_paths_the_action_checks_the_supabase_project(tmp_path: Path) ->
     (project / "supabase" / "migrations" / "20240101000000_t.sql").write_text(
         RLS_MISSING.format(name="t") + "alter table public.t enable row level security;\n", encoding="utf-8"
     )
-    output = tmp_path / "lint_output"
-    env = {
-        "INPUT_PATHS": "",
-        "INPUT_FORMAT": "text",
-        "INPUT_SARIF_FILE": "",
-        "RUNNER_TEMP": str(tmp_path),
-        "GITHUB_OUTPUT": str(output),
-        "PATH": checker_on_path(tmp_path),
-    }
-    done = run_step("lint", env, project)
+    done, outputs = run_lint_step(project, tmp_path, "", "text")
     assert done.returncode == 0, done.stderr
-    assert "exit-code=0" in output.read_text(encoding="utf-8"), done.stdout
+    assert "exit-code=0" in outputs, done.stdout
     assert "checked 1 file(s)" in done.stdout

@@ -41,6 +41,18 @@ def run_step(step_id: str, env: dict[str, str], cwd: Path) -> subprocess.Complet
     )
 
 
+def run_lint_step(
+    cwd: Path, tmp_path: Path, paths: str, fmt: str, **env: str
+) -> tuple[subprocess.CompletedProcess[str], str]:
+    """The lint step with these inputs (no SARIF file), `checker` on PATH; and what it wrote to
+    GITHUB_OUTPUT."""
+    output = tmp_path / "lint_output"
+    inputs = {"INPUT_PATHS": paths, "INPUT_FORMAT": fmt, "INPUT_SARIF_FILE": "", "RUNNER_TEMP": str(tmp_path)}
+    inputs |= {"GITHUB_OUTPUT": str(output), "PATH": checker_on_path(tmp_path), **env}
+    done = run_step("lint", inputs, cwd)
+    return done, output.read_text(encoding="utf-8") if output.exists() else ""
+
+
 def checker_on_path(folder: Path) -> str:
     """A PATH where `checker` is this checkout's, as the action's install step makes it."""
     (folder / "bin").mkdir(exist_ok=True)
@@ -71,17 +83,9 @@ def test_lint_step_writes_the_markdown_report(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\n", encoding="utf-8")
     (tmp_path / "sql").mkdir()
     (tmp_path / "sql" / "0001_t.sql").write_text("create table public.t (id int primary key);\n")
-    output = tmp_path / "github_output"
-    env = {
-        "INPUT_PATHS": "sql/",
-        "INPUT_FORMAT": "github",
-        "INPUT_SARIF_FILE": "",
-        "RUNNER_TEMP": str(tmp_path),
-        "GITHUB_OUTPUT": str(output),
-    }
-    done = run_step("lint", {**env, "PATH": checker_on_path(tmp_path)}, tmp_path)
+    done, outputs = run_lint_step(tmp_path, tmp_path, "sql/", "github")
     assert done.returncode == 0, done.stderr
-    assert f"report-file={tmp_path / 'checker-report.md'}" in output.read_text()
+    assert f"report-file={tmp_path / 'checker-report.md'}" in outputs
     report = (tmp_path / "checker-report.md").read_text(encoding="utf-8")
     assert report.startswith(MARKER) and "`rls-enabled`" in report
 
