@@ -57,6 +57,7 @@ DYNAMIC_RULES = {
     "dynamic-apply": "The migration fails to apply",
     "dynamic-validation": "What the SQL declares (tables, constraints, RLS, policies) is not in the catalog",
     "dynamic-smoke": "The smoke test (insert and read back, rolled back) fails",
+    "dynamic-seed-file": "A seed file (`supabase db reset` runs it after the migrations) fails on them",
     "rls-probe": "Row level security lets a user reach rows that are not theirs, or cannot be probed",
     "rls-missing-policy": "An owner cannot act on their own rows though a policy grants the command",
     "rls-tenancy": "Whose rows each probed table holds, as the probes used it (off unless asked for)",

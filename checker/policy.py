@@ -66,6 +66,11 @@ class Policy:
         return [self.root / p for p in self.data.get("smoke", [])]
 
     @property
+    def seed_files(self) -> list[Path]:
+        """The project's seed files (`supabase db reset` runs them after the migrations)."""
+        return [self.root / p for p in self.data.get("seed_files", [])]
+
+    @property
     def tenancy(self) -> dict[str, str]:
         """[rls.tenancy]: table -> whose rows it holds, where the schema cannot tell (dynamic/tenancy.py)."""
         return self.data.get("rls", {}).get("tenancy", {})

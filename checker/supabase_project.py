@@ -15,6 +15,7 @@ the version, so a second file with the same version fails there.
 
 from __future__ import annotations
 
+import glob
 import os
 import re
 import tomllib
@@ -63,12 +64,29 @@ class SupabaseProject:
             return schemas
         return None
 
+    @property
+    def seed_files(self) -> list[Path]:
+        """`[db.seed] sql_paths` (default `./seed.sql`, globs relative to supabase/), the files that
+        `supabase db reset` runs after the migrations in this order; none when `enabled = false`."""
+        seed = self.config.get("db", {}).get("seed", {})
+        if not isinstance(seed, dict) or seed.get("enabled", True) is False:
+            return []
+        patterns = seed.get("sql_paths", ["./seed.sql"])
+        found: list[Path] = []
+        for pattern in patterns if isinstance(patterns, list) else []:
+            if isinstance(pattern, str):
+                matches = sorted(glob.glob(os.path.join(self.root / "supabase", pattern)))
+                found += [Path(m) for m in matches if Path(m).is_file() and Path(m) not in found]
+        return found
+
     def apply_defaults(self, policy: Policy) -> None:
         policy.default("transaction", "runner")
         policy.default("rollback", "optional")
         policy.default("order", "supabase")
         if self.api_schemas:
             policy.default("exposed_schemas", self.api_schemas)
+        if self.seed_files:
+            policy.default("seed_files", [str(path) for path in self.seed_files])
 
 
 def find_supabase_project(start: Path) -> SupabaseProject | None:

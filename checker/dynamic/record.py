@@ -78,6 +78,7 @@ class Record:
     standins: list[str] = field(default_factory=list)
     migrations: list[MigrationRecord] = field(default_factory=list)
     smoke: list[dict[str, str]] = field(default_factory=list)  # file, status, why
+    seed_files: list[dict[str, str]] = field(default_factory=list)  # the project's: file, status, why
     say: Callable[[str], None] = field(default=lambda _: None, repr=False)
 
     @property
@@ -94,6 +95,9 @@ class Record:
     def smoke_result(self, file: str, status: str, why: str = "") -> None:
         self.smoke.append({"file": file, "status": status, "why": why})
 
+    def seed_file_result(self, file: str, status: str, why: str = "") -> None:
+        self.seed_files.append({"file": file, "status": status, "why": why})
+
     def check(self, kind: str, passed: bool) -> None:
         if self.current is not None:
             self.current.checks[kind]["passed" if passed else "failed"] += 1
@@ -106,6 +110,7 @@ class Record:
             "standins": self.standins,
             "migrations": [item.to_dict() for item in self.migrations],
             "smoke": self.smoke,
+            **({"seed_files": self.seed_files} if self.seed_files else {}),
         }
 
 

@@ -84,6 +84,7 @@ from checker.rules._policies import call_name
 BASELINE = "dynamic-baseline"
 APPLY = "dynamic-apply"
 SMOKE = "dynamic-smoke"
+SEED_FILE = "dynamic-seed-file"
 REAPPLY = "dynamic-reapply"
 STANDIN = "dynamic-stand-in"
 
@@ -255,6 +256,7 @@ class Run:
         if complete:
             with self.clock.phase("smoke"):
                 self._smoke()
+                self._seed_files()
         self._rollback_chain()
 
     # --- setup ---------------------------------------------------------------------------------
@@ -282,13 +284,15 @@ class Run:
                 self.not_run.add(item.where)
                 self.out.add(APPLY, Severity.WARNING, item.where, item.message, item.hint)
 
-    def _report(self, rule: str, failure: Failure, context: str = "") -> None:
-        """Report a failed file; when its statement ended the session, stop the stage here."""
+    def _report(
+        self, rule: str, failure: Failure, context: str = "", severity: Severity = Severity.ERROR
+    ) -> None:
+        """Report a failed file; when its statement ended the session, stop the stage here (an error)."""
         if failure.session_lost:
             self.out.add(rule, Severity.ERROR, failure.where, failure.message, failure.hint)
             raise _SessionLost
         message = f"{failure.message}" + (f"; {context}" if context else "")
-        self.out.add(rule, Severity.ERROR, failure.where, message, failure.hint)
+        self.out.add(rule, severity, failure.where, message, failure.hint)
 
     # --- the history: unchanged migrations before the first changed one (history.py) ------------
 
@@ -484,6 +488,13 @@ class Run:
             self.out.record.smoke_result(parsed.path, "passed" if passed else "failed")
 
     def _smoke_file(self, parsed: ParsedFile) -> bool:
+        failure = self._run_rolled_back(parsed)
+        if failure:
+            self._report(SMOKE, failure, "the smoke test failed on the migrated schema")
+        return failure is None
+
+    def _run_rolled_back(self, parsed: ParsedFile) -> Failure | None:
+        """Run a file's statements in a transaction that is rolled back."""
         # The runner owns the transaction: the file's own BEGIN/COMMIT would end it early.
         statements = [s for s in parsed.statements if s.kind != TRANSACTION_CONTROL]
         skipped: list[Failure] = []
@@ -494,9 +505,27 @@ class Run:
             if not (self.conn.broken or self.conn.closed):
                 reset_session(self.conn)
         self._report_not_run(skipped)
-        if failure:
-            self._report(SMOKE, failure, "the smoke test failed on the migrated schema")
-        return failure is None
+        return failure
+
+    # --- the project's seed files ------------------------------------------------------------------
+
+    def _seed_files(self) -> None:
+        """`supabase db reset` runs the seed files after the migrations: each must still apply on the
+        migrated schema. A warning when one fails: it breaks local resets, not a deploy (`db push`
+        runs no seed)."""
+        for path in self.policy.seed_files:
+            parsed = parse_file(path)
+            parsed.source.path = shown_path(path)
+            if parsed.syntax_error:
+                self.out.findings.append(parsed.syntax_error)
+                self.out.record.seed_file_result(parsed.path, "not run", "syntax error")
+                continue
+            self.out.record.say(f"running the seed file {parsed.path}")
+            failure = self._run_rolled_back(parsed)
+            self.out.record.seed_file_result(parsed.path, "failed" if failure else "applied")
+            if failure is not None:
+                why = "the seed file fails on the migrated schema: supabase db reset stops here"
+                self._report(SEED_FILE, failure, why, Severity.WARNING)
 
     # --- rollback and re-apply ---------------------------------------------------------------
 

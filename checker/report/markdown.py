@@ -72,6 +72,8 @@ def verification_markdown(verification: dict) -> list[str]:
     lines.append("")
     for smoke in verification["smoke"]:
         lines.append(f"- smoke test: {_cell(smoke_phrase(smoke))}")
+    for seed_file in verification.get("seed_files", []):
+        lines.append(f"- seed file: {_cell(smoke_phrase(seed_file))}")
     lines += _matrix(verification)
     return lines
 

@@ -49,6 +49,8 @@ def verification_lines(verification: dict) -> list[str]:
         lines.append(f"    rollback: {rollback_phrase(migration)}")
     for smoke in verification["smoke"]:
         lines.append(f"  smoke: {smoke_phrase(smoke)}")
+    for seed_file in verification.get("seed_files", []):
+        lines.append(f"  seed file: {smoke_phrase(seed_file)}")
     return lines
 
 

@@ -90,5 +90,6 @@ def unexpected(probes: Iterable[dict]) -> list[str]:
 
 
 def smoke_phrase(smoke: dict) -> str:
+    """A smoke test's or a seed file's outcome."""
     why = f" ({smoke['why']})" if smoke.get("why") else ""
     return f"{smoke['file']} {smoke['status']}{why}"

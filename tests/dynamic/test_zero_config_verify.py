@@ -146,3 +146,57 @@ def test_migrations_apply_in_the_cli_order_of_names(project: Path) -> None:
     migrations = json.loads(done.stdout)["verification"]["migrations"]
     assert [Path(m["file"]).name for m in migrations] == ["20240819100000_a.sql", "20240821_b.sql"]
     assert all(m["status"] == "applied" for m in migrations)
+
+
+SEED = """insert into auth.users (instance_id, id, aud, role, email, encrypted_password, email_confirmed_at,
+  raw_app_meta_data, raw_user_meta_data, created_at, updated_at)
+values ('00000000-0000-0000-0000-000000000000', 'a1b2c3d4-0000-4000-8000-000000000001', 'authenticated',
+  'authenticated', 'ada@example.com', extensions.crypt('secret', extensions.gen_salt('bf')), now(),
+  '{"provider":"email","providers":["email"]}', '{}', now(), now());
+insert into public.profiles (id, display_name) values ('a1b2c3d4-0000-4000-8000-000000000001', 'Ada');
+"""
+
+
+def _verify(project: Path) -> tuple[int, dict]:
+    done = checker("verify", "--engine", "embedded", "--format", "json", cwd=project, capture_output=True)
+    assert done.returncode in (0, 1), done.stdout + done.stderr
+    return done.returncode, json.loads(done.stdout)
+
+
+def test_the_seed_file_still_applies_on_the_migrated_schema(project: Path) -> None:
+    """`supabase db reset` runs supabase/seed.sql after the migrations: a migration that renames a
+    column the seed writes breaks every local reset, reported as a warning at the seed's statement."""
+    require_engine("embedded")
+    (project / "supabase" / "seed.sql").write_text(SEED, encoding="utf-8")
+    code, report = _verify(project)
+    assert code == 0
+    assert [f for f in report["findings"] if f["severity"] != "info"] == []
+    assert report["verification"]["seed_files"] == [
+        {"file": "supabase/seed.sql", "status": "applied", "why": ""}
+    ]
+    (project / "supabase" / "migrations" / "20240103000000_rename.sql").write_text(
+        "alter table public.profiles rename column display_name to full_name;\n", encoding="utf-8"
+    )
+    code, report = _verify(project)
+    seeded = [f for f in report["findings"] if f["rule"] == "dynamic-seed-file"]
+    assert [(f["severity"], f["file"], f["line"]) for f in seeded] == [("warning", "supabase/seed.sql", 6)]
+    assert 'column "display_name" of relation "profiles" does not exist' in seeded[0]["message"]
+    assert code == 0, "a seed breaks local resets, not a deploy: a warning"
+    assert report["verification"]["seed_files"][0]["status"] == "failed"
+
+
+def test_seed_files_follow_config_toml(project: Path) -> None:
+    require_engine("embedded")
+    (project / "supabase" / "seeds").mkdir()
+    (project / "supabase" / "seeds" / "01_users.sql").write_text(SEED.split(";\n")[0] + ";\n")
+    (project / "supabase" / "seeds" / "02_broken.sql").write_text("insert into public.nowhere values (1);\n")
+    config = project / "supabase" / "config.toml"
+    config.write_text(config.read_text() + '\n[db.seed]\nenabled = true\nsql_paths = ["./seeds/*.sql"]\n')
+    _, report = _verify(project)
+    assert [(s["file"], s["status"]) for s in report["verification"]["seed_files"]] == [
+        ("supabase/seeds/01_users.sql", "applied"),
+        ("supabase/seeds/02_broken.sql", "failed"),
+    ]
+    config.write_text(config.read_text().replace("enabled = true", "enabled = false"))
+    _, report = _verify(project)
+    assert "seed_files" not in report["verification"]
