@@ -71,7 +71,7 @@ from checker.dynamic.rollback import ROLLBACK, Before, report_differences
 from checker.dynamic.seed import apply_seed
 from checker.dynamic.standins import standins_used
 from checker.dynamic.validate import object_exists, precheck_baseline, precheck_unit, validate_unit
-from checker.errors import EngineError
+from checker.errors import EngineError, InputError
 from checker.findings import NOT_VERIFIED, Finding, Severity
 from checker.lint import parse_file
 from checker.model import ObjectRef
@@ -460,11 +460,8 @@ class Run:
             if ref.kind == "table"
         }
         for path in self.policy.smoke:
-            parsed = parse_file(path)
-            parsed.source.path = shown_path(path)
-            if parsed.syntax_error:
-                self.out.findings.append(parsed.syntax_error)
-                self.out.record.smoke_result(parsed.path, "not run", "syntax error")
+            parsed = self._parse_run_file(path, self.out.record.smoke_result)
+            if parsed is None:
                 continue
             touched = _tables_touched(parsed)
             missing = sorted(ref.qualified for ref in touched if object_exists(self.admin, ref) is False)
@@ -486,6 +483,16 @@ class Run:
             self.out.record.say(f"running the smoke test {parsed.path}")
             passed = self._smoke_file(parsed)
             self.out.record.smoke_result(parsed.path, "passed" if passed else "failed")
+
+    def _parse_run_file(self, path: Path, result: Callable[[str, str, str], None]) -> ParsedFile | None:
+        """A smoke or seed file, parsed; None, its outcome recorded, when it has a syntax error."""
+        parsed = parse_file(path)
+        parsed.source.path = shown_path(path)
+        if parsed.syntax_error:
+            self.out.findings.append(parsed.syntax_error)
+            result(parsed.path, "not run", "syntax error")
+            return None
+        return parsed
 
     def _smoke_file(self, parsed: ParsedFile) -> bool:
         failure = self._run_rolled_back(parsed)
@@ -514,11 +521,12 @@ class Run:
         migrated schema. A warning when one fails: it breaks local resets, not a deploy (`db push`
         runs no seed)."""
         for path in self.policy.seed_files:
-            parsed = parse_file(path)
-            parsed.source.path = shown_path(path)
-            if parsed.syntax_error:
-                self.out.findings.append(parsed.syntax_error)
-                self.out.record.seed_file_result(parsed.path, "not run", "syntax error")
+            try:
+                parsed = self._parse_run_file(path, self.out.record.seed_file_result)
+            except InputError as empty:  # `supabase init`'s seed.sql holds comments only
+                self.out.record.seed_file_result(shown_path(path), "not run", empty.message)
+                continue
+            if parsed is None:
                 continue
             self.out.record.say(f"running the seed file {parsed.path}")
             failure = self._run_rolled_back(parsed)

@@ -197,6 +197,13 @@ def test_seed_files_follow_config_toml(project: Path) -> None:
         ("supabase/seeds/01_users.sql", "applied"),
         ("supabase/seeds/02_broken.sql", "failed"),
     ]
+    (project / "supabase" / "seeds" / "03_empty.sql").write_text("-- nothing to seed yet\n")
+    _, report = _verify(project)
+    assert report["verification"]["seed_files"][2] == {
+        "file": "supabase/seeds/03_empty.sql",
+        "status": "not run",
+        "why": "no SQL statements (only comments or empty statements)",
+    }
     config.write_text(config.read_text().replace("enabled = true", "enabled = false"))
     _, report = _verify(project)
     assert "seed_files" not in report["verification"]
