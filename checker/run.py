@@ -42,19 +42,41 @@ def prepare(
     baselines: tuple[Path, ...],
     config: str | None,
     changed_since: str | None = None,
-) -> tuple[Policy, list[Target], list[Path]]:
+) -> tuple[Policy, list[Target], list[Path], list[Finding]]:
     policy = load_policy(config)
     project = supabase_project_of(paths)
     if not paths:
         paths = _supabase_paths(project)
     if project is not None:
         project.apply_defaults(policy)
-    targets = resolve_targets(list(paths), policy, rollback)
+    named = _files_of_the_folder(paths, project, rollback)
+    scanned = (project.migrations,) if named and project else paths
+    targets = resolve_targets(list(scanned), policy, rollback)
     if not targets:
         raise InputError("no migration files found", ", ".join(str(p) for p in paths))
     changed = mark_changed_since(targets, changed_since) if changed_since else None
+    layout = _cli_layout_findings(scanned, targets, policy, changed)
+    if named:
+        for target in targets:
+            target.report = target.report and bool(_names(target) & named)
+        layout = [f for f in layout if Path(f.file).resolve() in named]
     baseline = _baseline_files(baselines, policy)
-    return policy, targets, baseline, _cli_layout_findings(paths, targets, policy, changed)
+    return policy, targets, baseline, layout
+
+
+def _files_of_the_folder(
+    paths: tuple[Path, ...], project: SupabaseProject | None, rollback: Path | None
+) -> set[Path]:
+    """Files of a Supabase project's supabase/migrations named alone (a pre-commit hook's staged
+    files): the folder's migrations before them are their context, as --changed-since makes them, so
+    that what they build on exists. Empty otherwise."""
+    if project is None or rollback is not None or not all(path.is_file() for path in paths):
+        return set()
+    return {path.resolve() for path in paths}
+
+
+def _names(target: Target) -> set[Path]:
+    return {target.migration.resolve(), *([target.rollback.resolve()] if target.rollback else [])}
 
 
 def supabase_project_of(paths: tuple[Path, ...]) -> SupabaseProject | None:

@@ -193,3 +193,24 @@ def test_init_writes_the_projects_exposed_schemas(supabase_project: Path) -> Non
     assert code == 0, err
     policy = (supabase_project / "checker.toml").read_text(encoding="utf-8")
     assert 'exposed_schemas = ["public", "graphql_public"]' in policy
+
+
+def test_a_file_of_supabase_migrations_alone_is_checked_on_the_migrations_before_it(
+    supabase_project: Path,
+) -> None:
+    """What the pre-commit hook does (`checker lint` on the staged files): the folder's earlier
+    migrations are context, so the avatars table's reference to profiles is no fk-order error, and
+    only the named file is reported."""
+    avatars = "supabase/migrations/20240102000000_avatars.sql"
+    index = "supabase/migrations/20240103000000_index.sql"
+    _migrations(supabase_project, {Path(index).name: "create index on public.profiles (display_name);\n"})
+    code, report, _ = run_json("lint", avatars, cwd=supabase_project)
+    assert (code, report["findings"]) == (0, []), report
+    _, report, _ = run_json("lint", avatars, index, cwd=supabase_project)
+    assert {(Path(f["file"]).name, f["rule"]) for f in report["findings"] if f["severity"] == "error"} == {
+        ("20240103000000_index.sql", "index-concurrently")  # profiles exists before it: a real finding
+    }
+    _migrations(supabase_project, {"notes.sql": TABLE.format("notes")})
+    _, report, _ = run_json("lint", "supabase/migrations/notes.sql", cwd=supabase_project)
+    assert _migration_names(report) == {("notes.sql", "warning")}, "the CLI skips it: said, not linted"
+    assert [f["rule"] for f in report["findings"]] == ["migration-name"]
