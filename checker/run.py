@@ -49,8 +49,9 @@ def prepare(
         paths = _supabase_paths(project)
     if project is not None:
         project.apply_defaults(policy)
-    named = _files_of_the_folder(paths, project, rollback)
-    scanned = (project.migrations,) if named and project else paths
+    folder = _context_folder(paths, project, rollback, policy)
+    named = {path.resolve() for path in paths} if folder else set()
+    scanned = (folder,) if folder else paths
     targets = resolve_targets(list(scanned), policy, rollback)
     if not targets:
         raise InputError("no migration files found", ", ".join(str(p) for p in paths))
@@ -64,15 +65,21 @@ def prepare(
     return policy, targets, baseline, layout
 
 
-def _files_of_the_folder(
-    paths: tuple[Path, ...], project: SupabaseProject | None, rollback: Path | None
-) -> set[Path]:
-    """Files of a Supabase project's supabase/migrations named alone (a pre-commit hook's staged
-    files): the folder's migrations before them are their context, as --changed-since makes them, so
-    that what they build on exists. Empty otherwise."""
-    if project is None or rollback is not None or not all(path.is_file() for path in paths):
-        return set()
-    return {path.resolve() for path in paths}
+def _context_folder(
+    paths: tuple[Path, ...], project: SupabaseProject | None, rollback: Path | None, policy: Policy
+) -> Path | None:
+    """The migrations folder of files named alone (a pre-commit hook's staged files): its migrations
+    before them are their context, as --changed-since makes them, so that what they build on exists.
+    A Supabase project's supabase/migrations; or one folder of versioned files (0002_name.sql) when
+    the policy lists no migrations. None otherwise."""
+    if rollback is not None or not paths or not all(path.is_file() for path in paths):
+        return None
+    if project is not None:
+        return project.migrations
+    folders = {path.resolve().parent for path in paths}
+    if len(folders) == 1 and not policy.migrations and all(version_key(p)[0] == 0 for p in paths):
+        return paths[0].parent
+    return None
 
 
 def _names(target: Target) -> set[Path]:

@@ -7,6 +7,7 @@ changed copies are made in a temporary directory.
 from __future__ import annotations
 
 import csv
+import functools
 import json
 import tomllib
 from collections import Counter
@@ -110,11 +111,21 @@ def test_every_expected_error_has_a_verdict() -> None:
             assert error["verdict"] in VERDICTS and error["why"].strip(), (folder, error)
 
 
+@functools.cache
+def _folder_findings(folder: Path, policy: Path, cwd: Path) -> list[dict]:
+    return _lint(folder, policy, cwd)[1]["findings"]
+
+
 @pytest.mark.parametrize("path", _sample(), ids=lambda p: f"{p.parent.name}/{p.name}")
-def test_single_file(path: Path, runner_policy: Path, tmp_path: Path) -> None:
-    _, report = _lint(path, runner_policy, tmp_path)
-    assert report["summary"]["files"] == 1
+def test_single_file_is_checked_as_in_its_folder(path: Path, runner_policy: Path, tmp_path_factory) -> None:
+    """A file named alone (a pre-commit hook's staged file) is checked on the migrations before it:
+    it reports exactly what the whole folder's run reports about it."""
+    cwd = tmp_path_factory.getbasetemp()
+    _, report = _lint(path, runner_policy, cwd)
     _assert_syntax_errors_located(report)
+    assert {f["file"] for f in report["findings"]} <= {str(path)}
+    in_folder = [f for f in _folder_findings(path.parent, runner_policy, cwd) if f["file"] == str(path)]
+    assert report["findings"] == in_folder
 
 
 @pytest.mark.parametrize("path", _sample(), ids=lambda p: f"{p.parent.name}/{p.name}")

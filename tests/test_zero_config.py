@@ -214,3 +214,17 @@ def test_a_file_of_supabase_migrations_alone_is_checked_on_the_migrations_before
     _, report, _ = run_json("lint", "supabase/migrations/notes.sql", cwd=supabase_project)
     assert _migration_names(report) == {("notes.sql", "warning")}, "the CLI skips it: said, not linted"
     assert [f["rule"] for f in report["findings"]] == ["migration-name"]
+
+
+def test_a_versioned_file_named_alone_is_checked_on_its_folders_earlier_migrations(isolated: Path) -> None:
+    """The same for a folder of numbered migrations outside Supabase (golang-migrate, dbmate...)."""
+    folder = isolated / "migrations"
+    folder.mkdir()
+    (folder / "0001_a.sql").write_text("begin;\n" + TABLE.format("a") + "commit;\n")
+    (folder / "0002_b.sql").write_text(
+        "begin;\ncreate table public.b (id int primary key, a_id bigint references public.a (id));\n"
+        "alter table public.b enable row level security;\ncreate index on public.b (a_id);\ncommit;\n"
+    )
+    _, report, _ = run_json("lint", "migrations/0002_b.sql", cwd=isolated)
+    assert "fk-order" not in {f["rule"] for f in report["findings"]}, report
+    assert {Path(f["file"]).name for f in report["findings"]} <= {"0002_b.sql"}
