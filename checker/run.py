@@ -58,9 +58,7 @@ def prepare(
     changed = mark_changed_since(targets, changed_since) if changed_since else None
     layout = _cli_layout_findings(scanned, targets, policy, changed)
     if named:
-        for target in targets:
-            target.report = target.report and bool(_names(target) & named)
-        layout = [f for f in layout if Path(f.file).resolve() in named]
+        layout = _report_named_only(targets, layout, named)
     baseline = _baseline_files(baselines, policy)
     return policy, targets, baseline, layout
 
@@ -82,8 +80,11 @@ def _context_folder(
     return None
 
 
-def _names(target: Target) -> set[Path]:
-    return {target.migration.resolve(), *([target.rollback.resolve()] if target.rollback else [])}
+def _report_named_only(targets: list[Target], layout: list[Finding], named: set[Path]) -> list[Finding]:
+    """The folder's other migrations stay context: findings about the named files only."""
+    for target in targets:
+        target.report = target.report and bool(target.files() & named)
+    return [finding for finding in layout if Path(finding.file).resolve() in named]
 
 
 def supabase_project_of(paths: tuple[Path, ...]) -> SupabaseProject | None:

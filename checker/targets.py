@@ -27,6 +27,10 @@ class Target:
     report: bool = True  # False: modelled as context only (e.g. unchanged files before a changed one)
     sectioned: bool = False  # dbmate: the migration is the up section, the rollback the down section
 
+    def files(self) -> set[Path]:
+        """The migration and its rollback, resolved."""
+        return {self.migration.resolve(), *([self.rollback.resolve()] if self.rollback else [])}
+
     def section(self, of_rollback: bool) -> str | None:
         if not self.sectioned:
             return None
@@ -122,8 +126,7 @@ def mark_changed_since(targets: list[Target], ref: str) -> set[Path]:
     for folder in {t.migration.resolve().parent for t in targets}:
         changed |= _git_changed(folder, ref)
     for target in targets:
-        files = {target.migration.resolve(), *([target.rollback.resolve()] if target.rollback else [])}
-        target.report = bool(files & changed)
+        target.report = bool(target.files() & changed)
     return changed
 
 
