@@ -119,21 +119,25 @@ def cli_version(path: Path) -> str | None:
     return match.group(1) if match else None
 
 
-def cli_migrations(files: Iterable[Path]) -> tuple[list[Path], dict[Path, str]]:
-    """The files the CLI applies, in its order, and the ones it skips with the reason."""
+_LEGACY_INIT_SKIPPED = (
+    "an old Supabase CLI's first `<timestamp>_init.sql` (before 2021-12-09): the CLI skips it",
+    "rename it, e.g. to <timestamp>_initial_schema.sql, to have it applied",
+)
+_NO_VERSION_SKIPPED = (
+    "its name is not `<version>_<name>.sql`, so the Supabase CLI skips it and never applies it",
+    "if it is a migration, rename it (e.g. 20240101120000_name.sql); else move it out of supabase/migrations",
+)
+
+
+def cli_migrations(files: Iterable[Path]) -> tuple[list[Path], dict[Path, tuple[str, str]]]:
+    """The files the CLI applies, in its order, and the ones it skips with why and what to do."""
     applied: list[Path] = []
-    skipped: dict[Path, str] = {}
+    skipped: dict[Path, tuple[str, str]] = {}
     for path in sorted(files, key=lambda p: p.name.encode()):
         if _legacy_init(path.name) and _first_entry(path.parent) == path.name:
-            skipped[path] = (
-                "an old Supabase CLI's first `<timestamp>_init.sql` (before 2021-12-09): the CLI skips it "
-                "(rename it, e.g. to <timestamp>_initial_schema.sql, to have it applied)"
-            )
+            skipped[path] = _LEGACY_INIT_SKIPPED
         elif cli_version(path) is None:
-            skipped[path] = (
-                "its name is not `<version>_<name>.sql`, so the Supabase CLI skips it and never applies it "
-                "(rename it, e.g. 20240101120000_name.sql, if it is a migration)"
-            )
+            skipped[path] = _NO_VERSION_SKIPPED
         else:
             applied.append(path)
     return applied, skipped
@@ -153,11 +157,13 @@ def _legacy_init(name: str) -> bool:
 
 
 def layout_findings(
-    applied: list[Path], skipped: dict[Path, str], rollbacks: Iterable[Path]
+    applied: list[Path], skipped: dict[Path, tuple[str, str]], rollbacks: Iterable[Path]
 ) -> list[Finding]:
     """What breaks `supabase db push` before any SQL runs: files it skips, rollback files it would
     apply as migrations, and versions two files share."""
-    findings = [_finding(path, Severity.WARNING, f"not applied: {why}") for path, why in skipped.items()]
+    findings = [
+        _finding(path, Severity.WARNING, f"not applied: {why}", hint) for path, (why, hint) in skipped.items()
+    ]
     for rollback in rollbacks:
         if cli_version(rollback) is not None:
             findings.append(
@@ -189,6 +195,5 @@ def layout_findings(
     return findings
 
 
-def _finding(path: Path, severity: Severity, message: str, hint: str = "") -> Finding:
-    hint = hint or "see the message"
+def _finding(path: Path, severity: Severity, message: str, hint: str) -> Finding:
     return Finding(MIGRATION_NAME, severity, "static", str(path), 1, 1, message, hint)
