@@ -268,15 +268,15 @@ def cache_trim(unused_for: float) -> None:
 
 
 def _user_cache():
-    from checker.dynamic.cluster_cache import CacheUnusable, ClusterCache, cache_root, caching_disabled
+    """The cache the dynamic stage uses; where it has none, why, as a usage error."""
+    from checker.dynamic.cluster_cache import default_cache
     from checker.errors import InputError
 
-    if caching_disabled():
-        raise InputError("the cache is turned off (CHECKER_NO_CACHE)")
-    try:
-        return ClusterCache(cache_root())
-    except CacheUnusable as why:
-        raise InputError(f"the cache cannot be used: {why}") from None
+    refused: list[str] = []
+    cache = default_cache(refused.append)
+    if cache is None:
+        raise InputError(refused[0] if refused else "the cache is turned off (CHECKER_NO_CACHE)")
+    return cache
 
 
 @cli.command(name="rules")

@@ -15,6 +15,7 @@ the version, so a second file with the same version fails there.
 
 from __future__ import annotations
 
+import functools
 import glob
 import os
 import re
@@ -42,10 +43,10 @@ class SupabaseProject:
         """The migrations folder, relative to the working directory when it can be (as reports show paths)."""
         return Path(os.path.relpath(self.root / MIGRATIONS))
 
-    @property
+    @functools.cached_property
     def config(self) -> dict:
-        """config.toml, or {} when it cannot be read: the Supabase CLI reports a broken one, and what the
-        checker takes from it (the PostgreSQL major, the API's schemas) are defaults only."""
+        """config.toml (read once), or {} when it cannot be read: the Supabase CLI reports a broken one,
+        and what the checker takes from it (the PostgreSQL major, the API's schemas) are defaults only."""
         try:
             return tomllib.loads((self.root / CONFIG).read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError):
@@ -83,10 +84,10 @@ class SupabaseProject:
         policy.default("transaction", "runner")
         policy.default("rollback", "optional")
         policy.default("order", "supabase")
-        if self.api_schemas:
-            policy.default("exposed_schemas", self.api_schemas)
-        if self.seed_files:
-            policy.default("seed_files", [str(path) for path in self.seed_files])
+        if schemas := self.api_schemas:
+            policy.default("exposed_schemas", schemas)
+        if seed_files := self.seed_files:
+            policy.default("seed_files", [str(path) for path in seed_files])
 
 
 def find_supabase_project(start: Path) -> SupabaseProject | None:
