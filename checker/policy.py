@@ -71,6 +71,12 @@ class Policy:
         return [self.root / p for p in self.data.get("seed_files", [])]
 
     @property
+    def roles_file(self) -> Path | None:
+        """The project's custom roles (`supabase/roles.sql`, which the CLI runs before the migrations)."""
+        path = self.data.get("roles_file")
+        return self.root / path if path else None
+
+    @property
     def tenancy(self) -> dict[str, str]:
         """[rls.tenancy]: table -> whose rows it holds, where the schema cannot tell (dynamic/tenancy.py)."""
         return self.data.get("rls", {}).get("tenancy", {})

@@ -25,6 +25,7 @@ from checker.supabase_project import (
 
 if TYPE_CHECKING:
     from checker.context import MigrationUnit
+    from checker.dynamic.capabilities import Needs
     from checker.dynamic.engines import EngineOptions
 from checker.targets import (
     Target,
@@ -196,18 +197,18 @@ def run_verify(
     request: DynamicRequest, paths, rollback, baselines, config, fmt, changed_since
 ) -> tuple[int, str]:
     from checker.dynamic.record import Record
-    from checker.dynamic.stage import run_dynamic
+    from checker.dynamic.stage import dynamic_needs, run_dynamic
 
     request.say("linting")
     policy, targets, baseline, result = lint_result(paths, rollback, baselines, config, changed_since)
-    _supabase_major(request, supabase_project_of(paths))
+    runnable = _runnable_units(result.units)
+    _supabase_major(request, supabase_project_of(paths), dynamic_needs(runnable, policy))
     if request.accept_unverified:
         policy.data["unverified"] = "warn"
     if request.tenancy_only:
         policy.data["rules"] = {**policy.data.get("rules", {}), "rls-tenancy": {"severity": "info"}}
     findings = list(result.findings) if request.lint_first else []
     timings: dict[str, float] = {}
-    runnable = _runnable_units(result.units)
     record = Record(say=request.say)
     if runnable:
         unchecked = _unchanged_before_first_change(runnable, targets)
@@ -226,11 +227,19 @@ def run_verify(
     return exit_code(findings), render_findings(findings, result.files, fmt, verification, locks)
 
 
-def _supabase_major(request: DynamicRequest, project: SupabaseProject | None) -> None:
-    """The PostgreSQL major of the Supabase project's config.toml, when the engine can run it."""
+def _supabase_major(request: DynamicRequest, project: SupabaseProject | None, needs: Needs) -> None:
+    """The PostgreSQL major of the Supabase project's config.toml, when the engine can run it and the
+    migrations need nothing a server of that major lacks here (role management before 16)."""
+    from checker.dynamic.capabilities import SAFE_CREATEROLE_FROM
     from checker.dynamic.engines import supports
 
     major = project.major_version if project else None
+    if major and needs.manages_roles and int(major) < SAFE_CREATEROLE_FROM:
+        request.say(
+            f"config.toml's major_version {major} not used: the migrations manage roles, which the checker "
+            f"verifies on PostgreSQL {SAFE_CREATEROLE_FROM} or later"
+        )
+        return
     if major and not request.options.pg_version:
         wanted = replace(request.options, pg_version=major)
         if supports(request.engine, wanted):

@@ -29,6 +29,7 @@ from checker.policy import Policy
 
 CONFIG = Path("supabase") / "config.toml"
 MIGRATIONS = Path("supabase") / "migrations"
+ROLES_FILE = Path("supabase") / "roles.sql"
 CLI_MIGRATION_NAME = re.compile(r"^([0-9]+)_(.*)\.sql$")
 _LEGACY_INIT = re.compile(r"([0-9]{14})_init\.sql")
 LEGACY_INIT_BEFORE = 20211209000000
@@ -80,6 +81,13 @@ class SupabaseProject:
                 found += [Path(m) for m in matches if Path(m).is_file() and Path(m) not in found]
         return found
 
+    @property
+    def roles_file(self) -> Path | None:
+        """`supabase/roles.sql`: the custom roles `supabase start` and `db reset` create before the
+        migrations (and `db push --include-roles` on a deploy)."""
+        path = self.root / ROLES_FILE
+        return path if path.is_file() else None
+
     def apply_defaults(self, policy: Policy) -> None:
         policy.default("transaction", "runner")
         policy.default("rollback", "optional")
@@ -88,6 +96,8 @@ class SupabaseProject:
             policy.default("exposed_schemas", schemas)
         if seed_files := self.seed_files:
             policy.default("seed_files", [str(path) for path in seed_files])
+        if roles_file := self.roles_file:
+            policy.default("roles_file", str(roles_file))
 
 
 def find_supabase_project(start: Path) -> SupabaseProject | None:

@@ -37,7 +37,8 @@ class History:
     def state_key(self, engine: Engine) -> str:
         parts: list[str | bytes] = [HISTORY_FORMAT, __version__, engine.seeded_key]
         parts.append(f"transaction={self.policy.transaction}")
-        parts += [path.read_bytes() for path in self.baseline]
+        roles = self.policy.roles_file
+        parts += [path.read_bytes() for path in ([roles] if roles else []) + self.baseline]
         parts.append(f"{len(self.units)} migrations")
         parts += [unit.migration.source.text for unit in self.units]
         return cache_key(*parts)

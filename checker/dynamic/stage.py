@@ -59,6 +59,7 @@ from checker.dynamic.apply import (
     statement_timeout,
     with_statement_timeout,
 )
+from checker.dynamic.capabilities import Lack, Needs, created_extensions, lacks, needs_of
 from checker.dynamic.collect import Collector, Location, Timings, at, shown_path
 from checker.dynamic.engines import Engine, EngineOptions, open_engine
 from checker.dynamic.engines.cleanup import sigterm_as_interrupt
@@ -77,9 +78,10 @@ from checker.lint import parse_file
 from checker.model import ObjectRef
 from checker.model.objects import tables_named
 from checker.model.walk import find_nodes
-from checker.parse import ParsedFile
+from checker.parse import ParsedFile, parse_source
 from checker.policy import Policy
 from checker.rules._policies import call_name
+from checker.source import read_source
 
 BASELINE = "dynamic-baseline"
 APPLY = "dynamic-apply"
@@ -106,9 +108,10 @@ def run_dynamic(
     clock = Timings(timings if timings is not None else {})
     out = Collector(policy, record=record if record is not None else Record())
     say = out.record.say
+    roles = roles_file(policy)
     with sigterm_as_interrupt(), ExitStack() as stack:
         with clock.phase("start"):
-            engine = open_engine(engine_name, options, created_extensions(units))
+            engine = open_engine(engine_name, options, needs_of(_files_run(roles, units)))
             say(f"starting a throwaway PostgreSQL ({engine.name} engine)")
             history = History(units[:unchecked], baseline, policy)
             if engine.cache is not None:
@@ -128,7 +131,7 @@ def run_dynamic(
         try:
             with clock.phase("seed"):
                 conn = _migrating_session(admin, uri, stack)
-            run = Run(admin, conn, policy, out, clock, history)
+            run = Run(admin, conn, policy, out, clock, history, roles=roles)
             run.save = lambda: _save_history(engine, history, uri, stack, say)
             run.run(units, baseline)
             out.record.standins = [standin.name for standin in standins_used(run.admin)]
@@ -222,6 +225,7 @@ class Run:
     not_run: set[Location] = field(default_factory=set)
     standins_reported: set[str] = field(default_factory=set)
     advisor: Advisor | None = None
+    roles: ParsedFile | None = None  # the project's roles file (supabase/roles.sql): before everything
 
     @property
     def one_transaction(self) -> bool:
@@ -240,6 +244,8 @@ class Run:
             self._restored(history)
         else:
             with self.clock.phase("baseline"):
+                if not self._roles(units):
+                    return
                 if baseline:
                     self.out.record.say(f"applying the baseline ({len(baseline)} file(s))")
                 if not self._baseline(baseline):
@@ -260,6 +266,25 @@ class Run:
         self._rollback_chain()
 
     # --- setup ---------------------------------------------------------------------------------
+
+    def _roles(self, units: list[MigrationUnit]) -> bool:
+        """The roles file first, as `supabase start` and `db reset` run it ("Seeding globals")."""
+        roles = self.roles
+        if roles is None:
+            return True
+        if roles.syntax_error:
+            self.out.findings.append(roles.syntax_error)
+            return False
+        missing = lacks(roles, self._offered(), self.major)
+        if missing:
+            self._not_verified(units, missing, cause=roles.path)
+            return False
+        self.out.record.say(f"applying the roles file {roles.path}")
+        failure = self._run(roles)
+        if failure:
+            why = "the roles file does not apply (supabase db reset stops there), so no migration was run"
+            self._report(BASELINE, failure, why)
+        return failure is None
 
     def _baseline(self, files: list[Path]) -> bool:
         for path in files:
@@ -319,7 +344,7 @@ class Run:
     def _apply_unchecked(self, units: list[MigrationUnit], rest: list[MigrationUnit]) -> bool:
         offered = self._offered()
         for index, unit in enumerate(units):
-            missing = _missing_extensions(_extension_statements(unit.migration), offered)
+            missing = lacks(unit.migration, offered, self.major)
             if missing:
                 self._not_verified(units[index:] + rest, missing)
                 return False
@@ -341,6 +366,10 @@ class Run:
         record.rollback_file = unit.rollback.path if unit.rollback else None
         return record
 
+    @property
+    def major(self) -> int:
+        return self.admin.info.server_version // 10000
+
     def _offered(self) -> set[str]:
         return {row[0] for row in self.admin.execute("select name from pg_available_extensions")}
 
@@ -349,8 +378,7 @@ class Run:
     def _apply_all(self, units: list[MigrationUnit]) -> bool:
         offered = self._offered()
         for index, unit in enumerate(units):
-            statements = _extension_statements(unit.migration)
-            missing = _missing_extensions(statements, offered)
+            missing = lacks(unit.migration, offered, self.major)
             if missing:
                 self._not_verified(units[index:], missing)
                 return False
@@ -372,7 +400,7 @@ class Run:
                 self._skip_rest(units[index + 1 :], unit)
                 self._report(APPLY, failure, "validation, probes and rollback of this migration were skipped")
                 return False
-            self._report_standins(unit.migration, statements)
+            self._report_standins(unit.migration, created_extensions(unit.migration))
             trace.report(unit.migration, self.one_transaction, self.out)
             self.out.record.say(f"validating and probing {unit.migration.path}")
             with self.clock.phase("validate"):
@@ -413,30 +441,31 @@ class Run:
             if call_name(call)[1] in provided
         ]
 
-    def _not_verified(self, rest: list[MigrationUnit], missing: list[tuple[str, Location]]) -> None:
-        """Extensions this server lacks: the migration and those after it were not run (never blamed)."""
+    def _not_verified(self, rest: list[MigrationUnit], missing: list[Lack], cause: str = "") -> None:
+        """What this server lacks (an extension, CREATEROLE): the migration and those after it were not
+        run, never blamed. `cause`: the file that needs it when it is not rest[0] (the roles file)."""
         severity = Severity.WARNING if self.policy.accept_unverified else Severity.ERROR
         for unit in rest:
             self.out.record.migration(unit.migration.path).status = "not verified"
-        version = self.admin.info.server_version // 10000
-        for name, where in missing:
+        so = "no migration was run" if cause else "this migration and the ones after it were not run"
+        for lack in missing:
             self.out.add(
                 NOT_VERIFIED,
                 severity,
-                where,
-                f"not verified: extension {name} is not available on this PostgreSQL {version} server, so "
-                "this migration and the ones after it were not run",
-                f"{extension_provider(name)}; or accept unverified migrations as warnings "
+                lack.where,
+                f"not verified: {lack.what} on this PostgreSQL {self.major} server, so {so}",
+                f"{lack.hint}; or accept unverified migrations as warnings "
                 '(policy `unverified = "warn"`, --accept-unverified)',
             )
-        for unit in rest[1:]:
+        followers = rest if cause else rest[1:]
+        cause = cause or rest[0].migration.path
+        for unit in followers:
             self.out.add(
                 NOT_VERIFIED,
                 Severity.INFO,
                 _file_start(unit.migration),
-                f"not verified: it runs after {rest[0].migration.path}, which needs an extension "
-                "this server lacks",
-                "see the finding on that migration",
+                f"not verified: it runs after {cause}, which needs what this server lacks",
+                "see the finding on that file",
             )
 
     def _skip_rest(self, rest: list[MigrationUnit], failed: MigrationUnit) -> None:
@@ -604,51 +633,24 @@ where d.classid = 'pg_catalog.pg_proc'::regclass and d.refclassid = 'pg_catalog.
                   where q.pronamespace = 'pg_catalog'::regnamespace and q.proname = p.proname)"""
 
 
-def _extension_statements(parsed: ParsedFile) -> list[tuple[str, Location]]:
-    return [
-        (statement.node["extname"], at(statement))
-        for statement in parsed.statements
-        if statement.kind == "CreateExtensionStmt"
-    ]
+def dynamic_needs(units: list[MigrationUnit], policy: Policy) -> Needs:
+    """What the run needs of a server: the roles file's and the migrations' extensions and roles."""
+    return needs_of(_files_run(roles_file(policy), units))
 
 
-def _missing_extensions(created: list[tuple[str, Location]], offered: set[str]) -> list[tuple[str, Location]]:
-    return [(name, where) for name, where in created if name not in offered]
+def _files_run(roles: ParsedFile | None, units: list[MigrationUnit]) -> list[ParsedFile]:
+    return ([roles] if roles else []) + [unit.migration for unit in units]
 
 
-def created_extensions(units: list[MigrationUnit]) -> frozenset[str]:
-    """Every extension the migrations create: what the engine must offer to verify them all."""
-    return frozenset(name for unit in units for name, _ in _extension_statements(unit.migration))
-
-
-SUPABASE_MAJOR = 15
-# Debian packages (for the local engine's PostgreSQL) of extensions Supabase offers that core lacks.
-_DEBIAN_PACKAGES = {
-    "postgis": "postgis-3",
-    "postgis_raster": "postgis-3",
-    "postgis_topology": "postgis-3",
-    "postgis_tiger_geocoder": "postgis-3",
-    "address_standardizer": "postgis-3",
-    "pg_cron": "cron",
-    "pgtap": "pgtap",
-    "hypopg": "hypopg",
-    "rum": "rum",
-    "plpgsql_check": "plpgsql-check",
-    "pgaudit": "pgaudit",
-    "pg_repack": "repack",
-    "pgrouting": "pgrouting",
-    "pg_partman": "partman",
-    "http": "http",
-}
-
-
-def extension_provider(name: str, major: int = SUPABASE_MAJOR) -> str:
-    """Where the real extension can be had, for the report (for the major Supabase runs by default)."""
-    image = "--engine docker --image supabase/postgres:<tag> (Supabase's own image has it)"
-    package = _DEBIAN_PACKAGES.get(name)
-    if package:
-        return f"install Debian's postgresql-{major}-{package} and use --engine local, or {image}"
-    return f"no Debian package provides it: use {image}"
+def roles_file(policy: Policy) -> ParsedFile | None:
+    """The project's roles file, parsed (a syntax error kept for the run to report); None when it
+    has no statements (comments only) or the policy names none."""
+    path = policy.roles_file
+    if path is None:
+        return None
+    parsed = parse_source(read_source(path))
+    parsed.source.path = shown_path(path)
+    return parsed if parsed.statements or parsed.syntax_error else None
 
 
 def _file_start(parsed: ParsedFile) -> Location:

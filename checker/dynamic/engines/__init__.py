@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from checker.dynamic.capabilities import NOTHING_NEEDED, Needs
 from checker.dynamic.engine_names import ENGINE_NAMES
 from checker.dynamic.engines.base import Engine, EngineOptions
 from checker.dynamic.engines.docker import DockerEngine
@@ -21,13 +22,14 @@ ENGINES: dict[str, type[Engine]] = {
 AUTO_ORDER = ("embedded", "local", "docker")
 
 
-def open_engine(name: str, options: EngineOptions, extensions: frozenset[str] = frozenset()) -> Engine:
+def open_engine(name: str, options: EngineOptions, needs: Needs = NOTHING_NEEDED) -> Engine:
     """An engine ready to `start()` (or use as `with engine as uri:`); EngineError if it cannot run here.
 
-    `extensions`: what the migrations create; `auto` prefers the first engine that has them all.
+    `needs`: what the migrations need of a server (capabilities.py); `auto` prefers the first engine
+    that has it all.
     """
     if name == "auto":
-        return _pick_auto(options, extensions)
+        return _pick_auto(options, needs)
     engine_class = ENGINES.get(name)
     if engine_class is None:
         raise EngineError(f"unknown engine {name!r}; choose one of {', '.join(ENGINE_NAMES)}")
@@ -52,7 +54,7 @@ def _auto_candidates(options: EngineOptions) -> tuple[str, ...]:
     return AUTO_ORDER
 
 
-def _pick_auto(options: EngineOptions, extensions: frozenset[str]) -> Engine:
+def _pick_auto(options: EngineOptions, needs: Needs) -> Engine:
     reasons, usable = [], []
     for name in _auto_candidates(options):
         reason = ENGINES[name].unavailable_reason(options)
@@ -63,8 +65,7 @@ def _pick_auto(options: EngineOptions, extensions: frozenset[str]) -> Engine:
     if not usable:
         raise EngineError("no database engine available (" + "; ".join(reasons) + ")")
     for engine_class in usable:
-        offered = engine_class.available_extensions(options)
-        if offered is not None and extensions <= offered:
+        if needs.met_by(engine_class.available_extensions(options), engine_class.server_major(options)):
             return engine_class(options)
     # None is known to have them all: the first runs what it can and reports the rest as not verified.
     return usable[0](options)

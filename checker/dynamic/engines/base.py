@@ -57,6 +57,11 @@ class Engine(abc.ABC):
         """The extensions this engine's server can create, without starting it; None when unknown."""
         return None
 
+    @classmethod
+    def server_major(cls, options: EngineOptions) -> int | None:
+        """The major version of this engine's server, without starting it; None when unknown."""
+        return None
+
     @abc.abstractmethod
     def start(self) -> str:
         """Start (or reach) a server and create a fresh database; return its libpq URI (superuser)."""

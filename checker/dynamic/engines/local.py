@@ -240,6 +240,14 @@ class LocalEngine(ServerDirEngine):
             return None
         return extensions_of(bindir)
 
+    @classmethod
+    def server_major(cls, options: EngineOptions) -> int | None:
+        try:
+            major = _binary_major(cls(options).bindir())
+        except EngineError:
+            return None
+        return int(major) if major and major.isdigit() else None
+
     @functools.cached_property
     def seeded_key(self) -> str:
         """The key of this server's seeded cluster: server binary, seed, initdb options and settings."""

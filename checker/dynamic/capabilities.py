@@ -1,0 +1,134 @@
+"""What a project's SQL needs that a server here may lack, found before the SQL runs.
+
+Two things: an extension the installation does not offer, and role management (CREATE/ALTER/DROP
+ROLE, GRANT of a role) before PostgreSQL 16, where `postgres` is made without CREATEROLE because
+CREATEROLE would let it grant itself pg_read_server_files (seed_sql/00_roles.sql). Supabase allows
+both, so a file that needs one is reported not verified here, never blamed; `auto` prefers an engine
+that has what the migrations need.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from checker.dynamic.collect import Location, at
+from checker.dynamic.privileges import MIGRATING_ROLE
+from checker.parse import ParsedFile, Statement
+
+# Statements that need CREATEROLE (or ADMIN on the role) when they act on another role.
+ROLE_STATEMENTS = frozenset(
+    {"CreateRoleStmt", "AlterRoleStmt", "AlterRoleSetStmt", "DropRoleStmt", "GrantRoleStmt"}
+)
+SAFE_CREATEROLE_FROM = 16  # from PostgreSQL 16, CREATEROLE grants only roles the creator administers
+SUPABASE_MAJOR = 15
+_OWN_ROLE = ("ROLESPEC_CURRENT_USER", "ROLESPEC_SESSION_USER", "ROLESPEC_CURRENT_ROLE")
+
+# Debian packages (for the local engine's PostgreSQL) of extensions Supabase offers that core lacks.
+_DEBIAN_PACKAGES = {
+    "postgis": "postgis-3",
+    "postgis_raster": "postgis-3",
+    "postgis_topology": "postgis-3",
+    "postgis_tiger_geocoder": "postgis-3",
+    "address_standardizer": "postgis-3",
+    "pg_cron": "cron",
+    "pgtap": "pgtap",
+    "hypopg": "hypopg",
+    "rum": "rum",
+    "plpgsql_check": "plpgsql-check",
+    "pgaudit": "pgaudit",
+    "pg_repack": "repack",
+    "pgrouting": "pgrouting",
+    "pg_partman": "partman",
+    "http": "http",
+}
+
+
+@dataclass(frozen=True)
+class Needs:
+    """What a set of files needs of the server that runs them."""
+
+    extensions: frozenset[str] = frozenset()
+    manages_roles: bool = False
+
+    def met_by(self, offered: frozenset[str] | None, major: int | None) -> bool:
+        """Whether an installation offering these extensions, of this major, can run everything."""
+        if offered is None or not self.extensions <= offered:
+            return False
+        return not self.manages_roles or (major is not None and major >= SAFE_CREATEROLE_FROM)
+
+
+NOTHING_NEEDED = Needs()
+
+
+@dataclass(frozen=True)
+class Lack:
+    """Something one statement needs that this server lacks."""
+
+    what: str  # "extension postgis is not available", for "not verified: {what} on this ... server"
+    hint: str
+    where: Location
+
+
+def needs_of(files: Iterable[ParsedFile]) -> Needs:
+    extensions: set[str] = set()
+    manages_roles = False
+    for parsed in files:
+        extensions.update(name for name, _ in created_extensions(parsed))
+        manages_roles = manages_roles or any(_manages_roles(s) for s in parsed.statements)
+    return Needs(frozenset(extensions), manages_roles)
+
+
+def lacks(parsed: ParsedFile, offered: set[str], major: int) -> list[Lack]:
+    """What the file's statements need that a server of this major, offering these extensions, lacks."""
+    found = [
+        Lack(f"extension {name} is not available", extension_provider(name), where)
+        for name, where in created_extensions(parsed)
+        if name not in offered
+    ]
+    if major < SAFE_CREATEROLE_FROM:
+        found += [
+            Lack(
+                f"{_statement_name(statement)} cannot be verified",
+                f"the checker's postgres has no CREATEROLE before PostgreSQL {SAFE_CREATEROLE_FROM} (there "
+                "it would reach pg_read_server_files); use --engine embedded (PostgreSQL 18)",
+                at(statement),
+            )
+            for statement in parsed.statements
+            if _manages_roles(statement)
+        ]
+    return sorted(found, key=lambda lack: lack.where[1:])
+
+
+def extension_provider(name: str, major: int = SUPABASE_MAJOR) -> str:
+    """Where the real extension can be had, for the report (for the major Supabase runs by default)."""
+    image = "--engine docker --image supabase/postgres:<tag> (Supabase's own image has it)"
+    package = _DEBIAN_PACKAGES.get(name)
+    if package:
+        return f"install Debian's postgresql-{major}-{package} and use --engine local, or {image}"
+    return f"no Debian package provides it: use {image}"
+
+
+def created_extensions(parsed: ParsedFile) -> list[tuple[str, Location]]:
+    return [(s.node["extname"], at(s)) for s in parsed.statements if s.kind == "CreateExtensionStmt"]
+
+
+def _manages_roles(statement: Statement) -> bool:
+    """A role statement that needs CREATEROLE: not an ALTER ROLE of the session's own role
+    (`alter role postgres set search_path = ...`, which a role may run on itself)."""
+    if statement.kind not in ROLE_STATEMENTS:
+        return False
+    if statement.kind in ("AlterRoleStmt", "AlterRoleSetStmt"):
+        role = statement.node.get("role", {})
+        return role.get("roletype") not in _OWN_ROLE and role.get("rolename") != MIGRATING_ROLE
+    return True
+
+
+def _statement_name(statement: Statement) -> str:
+    return {
+        "CreateRoleStmt": "CREATE ROLE",
+        "AlterRoleStmt": "ALTER ROLE",
+        "AlterRoleSetStmt": "ALTER ROLE ... SET",
+        "DropRoleStmt": "DROP ROLE",
+        "GrantRoleStmt": "GRANT or REVOKE of a role",
+    }[statement.kind]
