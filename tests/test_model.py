@@ -34,6 +34,16 @@ def test_a_type_created_inside_a_do_block_exists_afterwards(tmp_path: Path) -> N
     assert _found(report, "fk-order") == []
 
 
+def test_serial_columns_need_no_type(tmp_path: Path) -> None:
+    """serial, bigserial and smallserial are column shorthands, not types a migration must create."""
+    _, report = _lint(
+        tmp_path,
+        "create table public.ticks (id bigserial primary key, n serial, s smallserial, m serial8);\n"
+        "alter table public.ticks enable row level security;\n",
+    )
+    assert _found(report, "fk-order") == []
+
+
 def test_findings_inside_a_do_block_point_into_it(tmp_path: Path) -> None:
     _, report = _lint(
         tmp_path,

@@ -94,7 +94,9 @@ _TYPE_ALIASES = {
     "time": "time without time zone",
     "varbit": "bit varying",
 }
-BUILTIN_TYPES = frozenset(_TYPE_ALIASES.values()) | frozenset(
+# Not types in the catalog but column-definition shorthands (integer + a sequence): no CREATE TYPE.
+SERIAL_TYPES = frozenset({"serial", "serial4", "bigserial", "serial8", "smallserial", "serial2"})
+BUILTIN_TYPES = SERIAL_TYPES | frozenset(_TYPE_ALIASES.values()) | frozenset(
     [
         "text",
         "uuid",

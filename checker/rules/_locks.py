@@ -18,7 +18,7 @@ from types import MappingProxyType
 from checker.context import RuleContext
 from checker.model import Effects, ObjectRef
 from checker.model.effects import type_modifiers
-from checker.model.objects import option_value, range_var, strings, type_name
+from checker.model.objects import SERIAL_TYPES, option_value, range_var, strings, type_name
 from checker.model.walk import find_nodes
 from checker.parse import Statement
 from checker.rules._schema_support import OwnObjects, may_exist, remember_own, table_commands
@@ -105,7 +105,6 @@ VOLATILE_FUNCTIONS = frozenset(
         "gen_random_bytes",
     }
 )
-_SERIAL_TYPES = frozenset({"serial", "serial4", "bigserial", "serial8", "smallserial", "serial2"})
 _TEXTUAL = frozenset({"text", "character varying"})
 _BEGIN = {"TRANS_STMT_BEGIN", "TRANS_STMT_START"}
 _END = {"TRANS_STMT_COMMIT", "TRANS_STMT_ROLLBACK", "TRANS_STMT_COMMIT_PREPARED", "TRANS_STMT_PREPARE"}
@@ -365,7 +364,7 @@ def volatile_default(coldef: dict) -> str | None:
     """Why a new column is written into every row: a volatile default, identity, serial or stored
     generated column. Constants, now() and other stable defaults take PostgreSQL 11's fast path."""
     base = strings(coldef.get("typeName", {}).get("names"))[-1:]
-    if base and base[0] in _SERIAL_TYPES:
+    if base and base[0] in SERIAL_TYPES:
         return f"{base[0]} (a nextval() default)"
     for item in coldef.get("constraints", []):
         con = item.get("Constraint", {})
