@@ -123,6 +123,11 @@ def test_dangerous_forms_are_errors(tmp_path: Path, body: str, rule: str, line: 
         "create table public.notes (id uuid primary key, user_id uuid references public.users (id));\n"
         "create index notes_user_id_idx on public.notes (user_id);\n"
         "alter table public.notes alter column user_id set not null;\n",
+        # `supabase db diff` writes a new table's foreign key NOT VALID, then validates it at once
+        "create table public.todos (id bigint primary key, owner uuid not null);\n"
+        "alter table public.todos add constraint todos_owner_fkey foreign key (owner)\n"
+        "  references public.users (id) not valid;\n"
+        "alter table public.todos validate constraint todos_owner_fkey;\n",
     ],
 )
 def test_safe_forms_pass(tmp_path: Path, body: str) -> None:
