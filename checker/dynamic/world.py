@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import json
 import re
+import time
+import uuid
 from dataclasses import dataclass, field
 
 import psycopg
@@ -225,17 +227,30 @@ order by 1"""
 
 
 def jwt_claims(conn: psycopg.Connection, role: str, user: str | None) -> dict:
-    """The claims PostgREST would set for a token GoTrue issued: sub, role, app_metadata from
-    auth.users, then whatever a custom access token hook of the project adds (an organization id)."""
+    """The claims PostgREST would set for a token GoTrue issued after a password sign-in: GoTrue's
+    AccessTokenClaims from auth.users (policies read `email`, `aal`, `is_anonymous` ...), then whatever
+    a custom access token hook of the project adds (an organization id)."""
     if user is None:
         return {"role": role}
-    found = conn.execute("select raw_app_meta_data from auth.users where id = %s", (user,)).fetchone()
+    # to_jsonb: a server whose auth.users predates a column (is_anonymous) still answers
+    found = conn.execute("select to_jsonb(u) from auth.users u where id = %s", (user,)).fetchone()
+    row = (found[0] if found else None) or {}
+    issued = int(time.time())
     claims = {
+        "iss": "http://127.0.0.1:54321/auth/v1",
         "sub": user,
-        "role": role,
         "aud": role,
-        "app_metadata": (found[0] if found else None) or {"provider": "email", "providers": ["email"]},
-        "user_metadata": {},
+        "exp": issued + 3600,
+        "iat": issued,
+        "email": row.get("email") or "",
+        "phone": row.get("phone") or "",
+        "app_metadata": row.get("raw_app_meta_data") or {"provider": "email", "providers": ["email"]},
+        "user_metadata": row.get("raw_user_meta_data") or {},
+        "role": role,
+        "aal": "aal1",
+        "amr": [{"method": "password", "timestamp": issued}],
+        "session_id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"session:{user}")),
+        "is_anonymous": bool(row.get("is_anonymous", False)),
     }
     for (hook,) in conn.execute(_TOKEN_HOOKS).fetchall():
         event = {"user_id": user, "claims": claims, "authentication_method": "password"}

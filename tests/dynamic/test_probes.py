@@ -167,3 +167,28 @@ def test_check_of_the_project_sql_probes_every_table() -> None:
     assert "probe of public.blind_chats skipped" not in result.stdout
     assert "skipped" not in result.stdout, result.stdout
     assert "0 error(s)" in result.stdout or "no problems" in result.stdout, result.stdout
+
+
+TOKEN_CLAIMS = """
+begin;
+create table public.invites (
+  id uuid primary key default gen_random_uuid(),
+  user_id uuid not null references public.users (id) on delete cascade,
+  note text not null
+);
+alter table public.invites enable row level security;
+create policy "invites_select_own" on public.invites for select to authenticated
+  using ((select auth.uid()) = user_id and (select auth.jwt() ->> 'email') is not null
+         and (select auth.jwt() ->> 'aal') = 'aal1');
+create policy "invites_insert_own" on public.invites for insert to authenticated
+  with check ((select auth.uid()) = user_id and ((select auth.jwt() ->> 'is_anonymous')::boolean) is false);
+commit;
+"""
+
+
+def test_policies_read_the_claims_a_real_token_carries(tmp_path: Path) -> None:
+    """GoTrue's tokens carry email, phone, aal, amr, session_id and is_anonymous: policies that read
+    them must see what a signed-in user's token holds, not a missing claim."""
+    migration = write(tmp_path, "invites.sql", TOKEN_CLAIMS)
+    rollback = write(tmp_path, "invites_rollback.sql", "begin;\ndrop table public.invites;\ncommit;\n")
+    assert probe_findings(run(migration, rollback)) == []
