@@ -137,6 +137,22 @@ def test_migrations_run_as_postgres_without_superuser(folder: Path) -> None:
     assert code == 0, output
 
 
+def test_postgres_administers_the_api_roles_as_on_supabase_16_and_later(folder: Path) -> None:
+    """supabase/postgres grants anon, authenticated and service_role to postgres WITH ADMIN OPTION from
+    PostgreSQL 16, where CREATEROLE alone no longer lets it alter or grant them."""
+    (folder / "m.sql").write_text(
+        "begin;\n"
+        "alter role authenticated set statement_timeout to '15s';\n"
+        "alter role anon set statement_timeout to '3s';\n"
+        "create role reporting nologin;\n"
+        "grant authenticated to reporting;\n"
+        "commit;\n",
+        encoding="utf-8",
+    )
+    code, output = run_checker(folder, "m.sql", "text")
+    assert code == 0, output
+
+
 @pytest.mark.parametrize(
     ("engine", "extensions"),
     [("local", ("pgcrypto", "uuid-ossp", "pg_trgm", "citext")), ("embedded", ("pg_trgm", "citext"))],

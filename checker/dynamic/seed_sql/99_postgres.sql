@@ -39,6 +39,11 @@ begin
   ] loop
     execute format('grant %I to %I', granted, migrator);
   end loop;
+  -- grant_with_admin_to_postgres_16_and_above: from 16, CREATEROLE acts only on roles one administers,
+  -- so Supabase gives postgres ADMIN on the API roles (ALTER ROLE authenticated SET ..., GRANT anon TO ...).
+  if current_setting('server_version_num')::int >= 160000 then
+    execute format('grant anon, authenticated, service_role to %I with admin option', migrator);
+  end if;
   -- Owner rights on auth, storage and webhooks (policies, triggers, ALTER on their tables). Before
   -- PostgreSQL 16 a role with CREATEROLE reaches pg_read_server_files, so postgres never joins one there.
   foreach granted in array array['supabase_auth_admin', 'supabase_storage_admin', 'supabase_functions_admin'] loop
