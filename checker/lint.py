@@ -33,10 +33,12 @@ class LintResult:
         return any(f.rule == SYNTAX_ERROR for f in self.findings)
 
 
-def parse_file(path: Path, section: str | None = None) -> ParsedFile:
-    source = read_source(path)
+def parse_file(path: Path, section: str | None = None, allow_empty: bool = False) -> ParsedFile:
+    """`allow_empty`: a file with no statements is a migration that does nothing (the Supabase CLI
+    applies the file `supabase migration new` writes); elsewhere it is an InputError."""
+    source = read_source(path, allow_empty)
     parsed = parse_source(sections.section(source, section) if section else source)
-    if not parsed.statements and not parsed.syntax_error and section is None:
+    if not parsed.statements and not parsed.syntax_error and section is None and not allow_empty:
         raise InputError("no SQL statements (only comments or empty statements)", str(path))
     return parsed
 
@@ -69,7 +71,8 @@ def _lint_targets(
     rules = rules if rules is not None else list(all_rules())
     parsed_baseline = [_parse_counted(path, result) for path in baseline]
     catalog = baseline_catalog(policy, (p for p in parsed_baseline if not p.syntax_error))
-    parsed = [_parse_target(target, result) for target in targets]
+    empty_ok = policy.order == "supabase"
+    parsed = [_parse_target(target, result, empty_ok) for target in targets]
     migrations = [migration for migration, _ in parsed]
     for position, (target, (migration, rollback)) in enumerate(zip(targets, parsed, strict=True)):
         unit = MigrationUnit(migration, rollback, catalog, migrations[position + 1 :])
@@ -83,15 +86,19 @@ def _lint_targets(
     return result
 
 
-def _parse_target(target: Target, result: LintResult) -> tuple[ParsedFile, ParsedFile | None]:
-    migration = _parse_counted(target.migration, result, target.section(of_rollback=False))
+def _parse_target(
+    target: Target, result: LintResult, empty_ok: bool
+) -> tuple[ParsedFile, ParsedFile | None]:
+    migration = _parse_counted(target.migration, result, target.section(of_rollback=False), empty_ok)
     if target.rollback is None:
         return migration, None
     return migration, _parse_counted(target.rollback, result, target.section(of_rollback=True))
 
 
-def _parse_counted(path: Path, result: LintResult, section: str | None = None) -> ParsedFile:
-    parsed = parse_file(path, section)
+def _parse_counted(
+    path: Path, result: LintResult, section: str | None = None, allow_empty: bool = False
+) -> ParsedFile:
+    parsed = parse_file(path, section, allow_empty)
     if parsed.path not in result.files:
         result.files.append(parsed.path)
     if parsed.syntax_error:

@@ -75,8 +75,9 @@ def _line_starts(text, newline) -> array[int]:
     return starts
 
 
-def read_source(path: str | Path) -> SourceFile:
-    """Read a SQL file as UTF-8; missing, unreadable, non-UTF-8 and empty files are InputErrors."""
+def read_source(path: str | Path, allow_empty: bool = False) -> SourceFile:
+    """Read a SQL file as UTF-8; missing, unreadable, non-UTF-8 and (unless allowed) empty files are
+    InputErrors."""
     shown = str(path)
     file_path = Path(path)
     if not file_path.exists():
@@ -87,10 +88,10 @@ def read_source(path: str | Path) -> SourceFile:
         data = file_path.read_bytes()
     except OSError as err:
         raise InputError(f"cannot read: {err.strerror}", shown) from None
-    return decode_source(shown, data)
+    return decode_source(shown, data, allow_empty)
 
 
-def decode_source(shown: str, data: bytes) -> SourceFile:
+def decode_source(shown: str, data: bytes, allow_empty: bool = False) -> SourceFile:
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]  # a UTF-8 byte-order mark is harmless; PostgreSQL's psql skips it too
     try:
@@ -102,6 +103,6 @@ def decode_source(shown: str, data: bytes) -> SourceFile:
             f"not valid UTF-8 (byte 0x{data[err.start]:02x}); save the file as UTF-8",
             f"{shown}:{line}:{column}",
         ) from None
-    if not text.strip():
+    if not text.strip() and not allow_empty:
         raise InputError("empty file: no SQL statements", shown)
     return SourceFile.from_text(shown, text)

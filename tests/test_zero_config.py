@@ -100,6 +100,23 @@ def test_an_explicit_path_in_supabase_migrations_runs_as_the_cli_runs_it(supabas
     assert (code, report["findings"]) == (0, []), "one file of the folder is the same project"
 
 
+def test_an_empty_migration_is_one_the_cli_applies(supabase_project: Path) -> None:
+    """`supabase migration new` writes an empty file, and `supabase db push` applies and records it:
+    in the Supabase layout it is a migration that does nothing, not unusable input."""
+    _migrations(supabase_project, {"20240105000000_todo.sql": "", "20240106000000_note.sql": "-- later\n"})
+    code, report, err = run_json("lint", cwd=supabase_project)
+    assert (code, report["findings"]) == (0, []), err
+    assert report["summary"]["files"] == 4
+    code, _, err = run_checker("lint", "sql/empty.sql", cwd=_empty_elsewhere(supabase_project))
+    assert code == 2 and "no SQL statements" in err, "outside the layout an empty file stays an input error"
+
+
+def _empty_elsewhere(root: Path) -> Path:
+    (root / "sql").mkdir()
+    (root / "sql" / "empty.sql").write_text("\n", encoding="utf-8")
+    return root
+
+
 def test_a_folder_elsewhere_keeps_the_default_policy(supabase_project: Path) -> None:
     elsewhere = supabase_project / "sql"
     shutil.copytree(supabase_project / "supabase" / "migrations", elsewhere)
