@@ -40,6 +40,23 @@ def test_third_file_referencing_a_table_the_fifth_creates(tmp_path: Path) -> Non
     assert "20240101000005_t5.sql:1:1" in found[0]["message"]
 
 
+def test_an_unqualified_call_finds_the_function_an_earlier_statement_created(tmp_path: Path) -> None:
+    """`user_aal()` created unqualified (in public) and called unqualified by a policy exists when the
+    policy runs, though a later migration replaces it."""
+    folder = tmp_path / "migrations"
+    function = "create or replace function user_aal() returns text[] language sql as $$ select '{aal1}' $$;\n"
+    files = {
+        "1_mfa.sql": TABLE.format(name="actions")
+        + function
+        + "create policy mfa on public.actions as restrictive to authenticated\n"
+        "  using (array[(select auth.jwt() ->> 'aal')] <@ user_aal());\n",
+        "2_perf.sql": function,
+    }
+    policy = _write(folder, files)
+    _, report, _ = run_json("lint", "--config", policy, folder, cwd=tmp_path)
+    assert _rules(report, "fk-order") == [], report
+
+
 def test_files_run_in_version_order_not_name_order(tmp_path: Path) -> None:
     folder = tmp_path / "migrations"
     # "10_..." sorts before "9_..." as text; as versions 9 runs first and creates what 10 needs.

@@ -87,12 +87,15 @@ class Catalog:
         return []
 
     def _find_function(self, ref: ObjectRef) -> CatalogObject | None:
+        """An unqualified call (schema "") finds the function in any schema: the search path decides."""
         for obj in self._objects.values():
             if (
                 obj.ref.kind in ("function", "procedure")
                 and obj.ref.name == ref.name
                 and (obj.ref.schema == ref.schema or not ref.schema)
-                and ref.matches(obj.ref.without_args() if ref.args is None else obj.ref)
+                and ref._replace(schema=obj.ref.schema).matches(
+                    obj.ref.without_args() if ref.args is None else obj.ref
+                )
             ):
                 return obj
         return None
