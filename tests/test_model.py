@@ -44,6 +44,22 @@ def test_serial_columns_need_no_type(tmp_path: Path) -> None:
     assert _found(report, "fk-order") == []
 
 
+def test_supabase_objects_exist_before_the_first_migration(tmp_path: Path) -> None:
+    """What every Supabase project has (MFA factors, realtime messages, the vault, the webhook
+    function) is no object "created nowhere"."""
+    _, report = _lint(
+        tmp_path,
+        "create table public.secrets_of (id bigint primary key,\n"
+        "  factor uuid references auth.mfa_factors (id), secret uuid references vault.secrets (id));\n"
+        "alter table public.secrets_of enable row level security;\n"
+        "create policy topic on realtime.messages for select to authenticated\n"
+        "  using ((select realtime.topic()) = 'room');\n"
+        "create trigger hook after insert on public.secrets_of for each row\n"
+        "  execute function supabase_functions.http_request('http://x', 'POST', '{}', '{}', '1000');\n",
+    )
+    assert _found(report, "fk-order") == []
+
+
 def test_findings_inside_a_do_block_point_into_it(tmp_path: Path) -> None:
     _, report = _lint(
         tmp_path,

@@ -11,6 +11,7 @@ import pytest
 
 from checker.dynamic.seed import apply_seed
 from checker.dynamic.snapshot import diff_snapshots, take_snapshot
+from checker.policy import default_policy
 
 from .helpers import SERVER_ENGINES, require_engine
 
@@ -35,6 +36,30 @@ def test_seed_runs_twice_without_error_and_without_change(conn: psycopg.Connecti
     before = take_snapshot(conn)
     apply_seed(conn)
     assert diff_snapshots(before, take_snapshot(conn)) == []
+
+
+_PGJWT = frozenset({"sign", "verify", "algorithm_sign", "url_encode", "url_decode"})
+_EXISTS = {
+    "table": "select to_regclass(%(schema)s || '.' || %(name)s) is not null",
+    "type": "select to_regtype(%(schema)s || '.' || %(name)s) is not null",
+    "function": "select exists (select from pg_proc where pronamespace = %(schema)s::regnamespace "
+    "and proname = %(name)s)",
+}
+
+
+def test_every_object_the_static_stage_knows_exists_after_the_seed(conn: psycopg.Connection) -> None:
+    """The default policy's [known] objects (what lint takes as existing before any migration) are the
+    seed's: a migration lint accepts for referring to one applies in the dynamic stage too."""
+    known = [ref for ref in default_policy().known_objects() if ref.kind in _EXISTS]
+    assert len(known) > 70
+    if not conn.execute("select from pg_available_extensions where name = 'pgjwt'").fetchone():
+        known = [ref for ref in known if ref.name not in _PGJWT]  # Debian's 15: no pgjwt, no stand-ins
+    missing = [
+        f"{ref.kind} {ref.schema}.{ref.name}"
+        for ref in known
+        if not conn.execute(_EXISTS[ref.kind], {"schema": ref.schema, "name": ref.name}).fetchone()[0]
+    ]
+    assert missing == []
 
 
 def test_seed_creates_the_supabase_roles(conn: psycopg.Connection) -> None:
