@@ -153,6 +153,19 @@ def test_postgres_administers_the_api_roles_as_on_supabase_16_and_later(folder: 
     assert code == 0, output
 
 
+@pytest.mark.parametrize("engine", SERVER_ENGINES)
+def test_a_foreign_key_to_the_vault_applies_as_on_supabase(folder: Path, engine: str) -> None:
+    """supabase_vault grants ALL on vault.secrets to pgsodium_keyiduser, which Supabase gives postgres."""
+    (folder / "m.sql").write_text(
+        "begin;\ncreate table public.deployments (id bigint primary key,\n"
+        "  credentials uuid references vault.secrets (id));\n"
+        "alter table public.deployments enable row level security;\ncommit;\n",
+        encoding="utf-8",
+    )
+    code, output = run_checker(folder, "m.sql", "text", engine)
+    assert code == 0, output
+
+
 @pytest.mark.parametrize(
     ("engine", "extensions"),
     [("local", ("pgcrypto", "uuid-ossp", "pg_trgm", "citext")), ("embedded", ("pg_trgm", "citext"))],

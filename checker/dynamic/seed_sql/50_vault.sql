@@ -78,6 +78,15 @@ begin
     grant select on vault.decrypted_secrets to postgres with grant option;
     grant execute on function vault.create_secret(text, text, text, uuid) to postgres with grant option;
     grant execute on function vault.update_secret(uuid, text, text, text, uuid) to postgres with grant option;
+    -- The extension grants ALL on its schema, table and view to pgsodium_keyiduser, a role Supabase gives
+    -- postgres (create_pgsodium_and_vault; 99_postgres.sql): so a migration's foreign key to vault.secrets
+    -- (REFERENCES) works there.
+    if not exists (select from pg_catalog.pg_roles where rolname = 'pgsodium_keyiduser') then
+      create role pgsodium_keyiduser nologin;
+    end if;
+    grant all on schema vault to pgsodium_keyiduser;
+    grant all on table vault.secrets to pgsodium_keyiduser;
+    grant all on table vault.decrypted_secrets to pgsodium_keyiduser;
   end if;
 end
 $seed$;

@@ -39,6 +39,10 @@ begin
   ] loop
     execute format('grant %I to %I', granted, migrator);
   end loop;
+  -- create_pgsodium_and_vault: the vault's tables through pgsodium_keyiduser (50_vault.sql).
+  if exists (select from pg_catalog.pg_roles where rolname = 'pgsodium_keyiduser') then
+    execute format('grant pgsodium_keyiduser to %I with admin option', migrator);
+  end if;
   -- grant_with_admin_to_postgres_16_and_above: from 16, CREATEROLE acts only on roles one administers,
   -- so Supabase gives postgres ADMIN on the API roles (ALTER ROLE authenticated SET ..., GRANT anon TO ...).
   if current_setting('server_version_num')::int >= 160000 then
