@@ -318,3 +318,27 @@ def test_quote_ident_agrees_with_postgresql() -> None:
     with open_engine("embedded", EngineOptions()) as uri, psycopg.connect(uri) as conn:
         theirs = [conn.execute("select quote_ident(%s)", (name,)).fetchone()[0] for name in names]
     assert [quote_ident(name) for name in names] == theirs
+
+
+ENUM_THEN_USE = (
+    "create type public.mood as enum ('sad');\n"
+    "create table public.people (id bigint primary key, mood public.mood);\n"
+    "alter table public.people enable row level security;\n"
+    "commit;\n"
+    "alter type public.mood add value if not exists 'happy';\n"
+    "commit;\n"
+    "update public.people set mood = 'happy';\n"
+)
+
+
+def test_a_commit_that_makes_new_enum_values_usable_is_a_warning(tmp_path: Path) -> None:
+    """A new enum value cannot be used in the transaction that adds it: committing after ADD VALUE is
+    needed, not a mistake (a warning that says to split the file); other early COMMITs stay errors, and
+    a COMMIT that ends the file is where the runner commits anyway."""
+    _, report = _lint(tmp_path, ENUM_THEN_USE)
+    found = [(f["line"], f["severity"]) for f in report["findings"] if f["rule"] == "transaction-wrapper"]
+    assert found == [(4, "error"), (6, "warning")]
+    enum_commit = next(f for f in report["findings"] if f["line"] == 6)
+    assert "migration of its own" in enum_commit["hint"]
+    _, report = _lint(tmp_path, ENUM_THEN_USE.replace("commit;\n", "") + "commit;\n")
+    assert _found(report, "transaction-wrapper") == []

@@ -108,7 +108,7 @@ def _explicit(parsed: ParsedFile) -> Iterator[Issue]:
         )
         yield Issue(last, f"{parsed.path} {what}", "end the file with: commit;")
     depth = 0
-    for statement in statements:
+    for index, statement in enumerate(statements):
         kind = transaction_kind(statement)
         if kind in _BEGIN:
             if depth:
@@ -119,7 +119,9 @@ def _explicit(parsed: ParsedFile) -> Iterator[Issue]:
                 )
             depth += 1
         elif kind in _END:
-            if statement is not last:
+            if statement is not last and _commits_new_enum_values(statements, index):
+                yield _enum_commit(statement)
+            elif statement is not last:
                 yield Issue(
                     statement,
                     "COMMIT/ROLLBACK in the middle of the migration: what follows runs outside "
@@ -133,12 +135,43 @@ def _explicit(parsed: ParsedFile) -> Iterator[Issue]:
             )
 
 
+def _commits_new_enum_values(statements: list[Statement], end: int) -> bool:
+    """Whether the transaction statements[end] commits only adds enum values (ALTER TYPE ... ADD VALUE,
+    with SETs around): a value cannot be used in the transaction that adds it, so a file that adds one
+    and then uses it must commit in between. Idempotent (IF NOT EXISTS) and harmless to re-run."""
+    added = False
+    for statement in reversed(statements[:end]):
+        if transaction_kind(statement) in _END:
+            break
+        node = statement.node
+        if statement.kind == "AlterEnumStmt" and node.get("newVal") and not node.get("oldVal"):
+            added = True
+        elif statement.kind not in ("TransactionStmt", "VariableSetStmt"):
+            return False
+    return added and transaction_kind(statements[end]) == "TRANS_STMT_COMMIT"
+
+
+def _enum_commit(statement: Statement) -> Issue:
+    return Issue(
+        statement,
+        "COMMIT after adding enum values, so that the rest of the file can use them: the file is not "
+        "one transaction (if a later statement fails, the values stay added)",
+        "move ALTER TYPE ... ADD VALUE to a migration of its own, before the one that uses the values",
+        severity=Severity.WARNING,
+    )
+
+
 def _runner_wrapped(parsed: ParsedFile) -> Iterator[Issue]:
     if _commits_whole(parsed):
         return  # one BEGIN, COMMIT last: still a single transaction
-    for statement in parsed.statements:
+    last = parsed.statements[-1]
+    for index, statement in enumerate(parsed.statements):
         kind = transaction_kind(statement)
-        if kind in _END:
+        if statement is last and kind == "TRANS_STMT_COMMIT":
+            continue  # it commits where the runner would: only a COMMIT before it ends anything early
+        if kind in _END and _commits_new_enum_values(parsed.statements, index):
+            yield _enum_commit(statement)
+        elif kind in _END:
             yield Issue(
                 statement,
                 "explicit COMMIT/ROLLBACK in a migration the runner wraps in a transaction: "
@@ -166,8 +199,10 @@ RULE = Rule(
         "index-concurrently, which says how to split them out). Projects whose runner wraps each "
         'file (Supabase CLI, dbmate, golang-migrate) set transaction = "runner" in the policy: there a '
         "file whose one BEGIN ... "
-        "COMMIT ends it (even after statements that come before the BEGIN) is harmless, but a COMMIT "
-        "or ROLLBACK anywhere else ends the runner's transaction early."
+        "COMMIT ends it (even after statements that come before the BEGIN), or a COMMIT as its last "
+        "statement, is harmless, but a COMMIT or ROLLBACK anywhere else ends the runner's transaction "
+        "early. One early COMMIT is a warning, not an error: after ALTER TYPE ... ADD VALUE, since a new "
+        "enum value cannot be used in the transaction that adds it (better: a migration of its own)."
     ),
     bad=Example(
         "create table public.tags (id bigint primary key);\n"
