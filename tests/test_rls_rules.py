@@ -577,6 +577,22 @@ def _writes_as_owner(uri: str, policy: str, write: str) -> bool:
             "insert into public.notes (id, user_id) values (gen_random_uuid(), %s)",
             True,
         ),
+        # no expression at all: PostgreSQL admits nothing (not "no check")
+        (
+            "for insert to authenticated",
+            "insert into public.notes (id, user_id) values (gen_random_uuid(), %s)",
+            False,
+        ),
+        (
+            "for all to authenticated",
+            "insert into public.notes (id, user_id) values (gen_random_uuid(), %s)",
+            False,
+        ),
+        (
+            "as permissive for all to public",
+            "insert into public.notes (id, user_id) values (gen_random_uuid(), %s)",
+            False,
+        ),
     ],
 )
 def test_with_check_findings_match_what_postgresql_allows(
@@ -585,4 +601,7 @@ def test_with_check_findings_match_what_postgresql_allows(
     """A reported policy really lets a user write a row owned by someone else; an unreported one does not."""
     assert _writes_as_owner(database, policy, write) is reported
     sql = NOTES + f"create policy notes_w on public.notes {policy};\n"
-    assert bool(where(lint(tmp_path, sql), WITH_CHECK)) is reported
+    findings = lint(tmp_path, sql)
+    assert bool(where(findings, WITH_CHECK)) is reported
+    if not reported:
+        assert where(findings, TO_PUBLIC) == [], "a policy that admits nothing opens nothing to anyone"

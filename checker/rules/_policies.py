@@ -85,6 +85,16 @@ class PolicyDef:
                 roles = roles & guard if "public" not in roles else guard & CLIENT_ROLES
         return roles
 
+    @property
+    def grants_nothing(self) -> bool:
+        """A policy without the expression its commands need admits no row: PostgreSQL takes a missing
+        USING (or an INSERT's missing WITH CHECK) as no permission, not as true."""
+        if self.command == "insert":
+            return self.with_check is None
+        if self.command == "all":
+            return self.using is None and self.with_check is None
+        return self.using is None
+
     def display(self) -> str:
         return f'policy "{self.name}" on {self.table.qualified}'
 

@@ -20,7 +20,7 @@ from checker.rules.base import Example, Issue, Rule
 
 def check(ctx: RuleContext) -> Iterator[Issue]:
     for policy in migration_policies(ctx):
-        if not policy.permissive or policy.statement is None:
+        if not policy.permissive or policy.statement is None or policy.grants_nothing:
             continue  # a restrictive policy only takes access away, for whoever it names
         opened = _always_true(policy, ctx)
         if opened:

@@ -25,6 +25,7 @@ def check(ctx: RuleContext) -> Iterator[Issue]:
             or not policy.permissive
             or not policy.client_roles
             or policy.statement is None
+            or policy.grants_nothing
         ):
             continue
         owners = owners_after(ctx, policy.table)
@@ -46,7 +47,7 @@ def check(ctx: RuleContext) -> Iterator[Issue]:
 
 def _write_side(policy: PolicyDef) -> tuple[str, dict | None]:
     """The expression new rows are checked against. Without WITH CHECK, UPDATE and ALL fall back to
-    USING; INSERT has no USING, so a missing WITH CHECK there means no check at all."""
+    USING (INSERT has no USING: without WITH CHECK it admits nothing, and is skipped above)."""
     if policy.with_check is not None or policy.command == "insert":
         return "with check", policy.with_check
     return "using", policy.using
