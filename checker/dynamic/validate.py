@@ -170,7 +170,9 @@ def validate_unit(conn: psycopg.Connection, context: RuleContext, out: Collector
     for ref, (statement, location) in context.created_by_migration().items():
         where = at(statement, location)
         obj = context.after.find(ref)
-        details = obj.details if obj else {}
+        if obj is None:
+            continue  # dropped or renamed later in the migration: the SQL does not declare it is there
+        details = obj.details
         if ref.kind == "policy":
             _check_policy(conn, ref, details, where, out)
             continue

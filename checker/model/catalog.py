@@ -140,7 +140,10 @@ class Catalog:
     def add(self, created: Created, statement: Statement | None, origin: str) -> CatalogObject:
         existing = self._objects.get(created.ref)
         deps = [self._resolve(ref.target) for ref in created.depends_on if ref.lasting]
-        obj = CatalogObject(created.ref, created.details, deps, statement, origin)
+        details = created.details
+        if "using_index" in details:
+            details = self._key_of_index(created.ref, details)
+        obj = CatalogObject(created.ref, details, deps, statement, origin)
         if existing and (created.if_not_exists or created.details.get("replace")):
             if created.details.get("replace"):
                 existing = self._writable(existing)
@@ -150,6 +153,22 @@ class Catalog:
         if created.ref.kind == "column":
             self._set_column(created.ref, present=True)
         return obj
+
+    def _key_of_index(self, constraint: ObjectRef, details: dict) -> dict:
+        """A PRIMARY KEY or UNIQUE made from an existing index (USING INDEX) has the index's columns,
+        where the model saw the index made; otherwise it claims no column list."""
+        index = self.find(ObjectRef("index", constraint.schema, details["using_index"], constraint.table))
+        columns = list(index.details.get("columns") or []) if index else []
+        if not columns or not all(columns):  # not seen, or an expression: PostgreSQL refuses those
+            return details
+        details = dict(details)
+        contype = details.get("contype")
+        if contype == "CONSTR_PRIMARY":
+            details["primary_key"] = columns
+        else:
+            details["unique"] = [columns]
+        details["constraints"] = {constraint.name: {"type": contype, "columns": columns}}
+        return details
 
     def _set_column(self, column: ObjectRef, present: bool) -> None:
         """Keep the table's column list in step with added and dropped columns."""

@@ -192,6 +192,11 @@ def _table_constraint(table: ObjectRef, con: dict, column: str | None, created: 
     contype = con.get("contype")
     keys = [column] if column else strings(con.get("keys"))
     details = created.details
+    if con.get("indexname") and contype in ("CONSTR_PRIMARY", "CONSTR_UNIQUE"):
+        # ADD CONSTRAINT ... USING INDEX names no column: the key's columns are the index's, which
+        # only the catalog knows (Catalog.add fills them in where the model saw the index made).
+        details["using_index"] = con["indexname"]
+        return
     if contype in _CONSTRAINT_SUFFIX:
         name = constraint_name(table, con, column)
         columns = [column] if column else strings(con.get("fk_attrs") or con.get("keys"))
@@ -229,6 +234,8 @@ def constraint_name(table: ObjectRef, con: dict, column: str | None) -> str:
     """The constraint's name, or the one PostgreSQL chooses: t_pkey, t_a_b_key, t_a_fkey, t_a_check."""
     if con.get("conname"):
         return con["conname"]
+    if con.get("indexname"):  # USING INDEX without a name: the constraint takes the index's
+        return con["indexname"]
     contype = con.get("contype", "")
     if contype == "CONSTR_PRIMARY":
         return f"{table.name}_pkey"
@@ -310,7 +317,11 @@ def _alter_table_cmd(table: ObjectRef, cmd: dict, fx: Effects) -> None:
 def _add_constraint(table: ObjectRef, con: dict, fx: Effects) -> None:
     holder = Created(table, {})
     _table_constraint(table, con, None, holder, fx)
-    ref = ObjectRef("constraint", table.schema, constraint_name(table, con, None), table.name)
+    name = constraint_name(table, con, None)
+    ref = ObjectRef("constraint", table.schema, name, table.name)
+    index = con.get("indexname")
+    if index and index != name:  # PostgreSQL renames the index after the constraint
+        fx.renames.append((ObjectRef("index", table.schema, index, table.name), name))
     details = {"contype": con.get("contype"), **holder.details}
     fx.creates.append(
         Created(

@@ -118,3 +118,44 @@ def test_objects_the_migration_replaces_are_not_reported_as_already_there(tmp_pa
     )
     findings = run(migration, None, baseline=[baseline])
     assert not only(findings, "dynamic-precheck"), findings
+
+
+# As `supabase db diff` writes a key: the index first, then a constraint made from it.
+FROM_INDEX = """
+begin;
+create table public.funding (id bigint not null, month text, year int, note text, code text);
+create unique index funding_id_idx on public.funding (id);
+alter table public.funding add primary key using index funding_id_idx;
+create unique index funding_month_key on public.funding using btree (month, year);
+alter table public.funding add constraint funding_month_key unique using index funding_month_key;
+create unique index funding_note_idx on public.funding (note);
+alter table public.funding add constraint funding_note_key unique using index funding_note_idx;
+do $$ begin execute 'create unique index funding_code_idx on public.funding (code)'; end $$;
+alter table public.funding add constraint funding_code_key unique using index funding_code_idx;
+alter table public.funding enable row level security;
+{extra}
+commit;
+"""
+
+
+def test_keys_made_from_an_index_have_the_index_columns(tmp_path: Path) -> None:
+    # The constraints name no column: the model takes the index's (funding_code_idx, made by
+    # dynamic SQL, it does not know, so it claims no column list); funding_note_idx is renamed
+    # funding_note_key, and the nameless primary key is named funding_id_idx, as PostgreSQL does.
+    migration = write(tmp_path, "from_index.sql", FROM_INDEX.replace("{extra}", ""))
+    findings = run(migration, None, baseline=[])
+    assert not only(findings, "dynamic-validation"), findings
+
+
+def test_a_key_made_from_an_index_is_checked_on_its_columns(tmp_path: Path) -> None:
+    undo = (
+        "do $$ begin\n"
+        "  execute 'alter table public.funding drop constraint funding_month_key';\n"
+        "  execute 'alter table public.funding add constraint funding_month_key unique (month)';\n"
+        "end $$;"
+    )
+    migration = write(tmp_path, "from_index.sql", FROM_INDEX.replace("{extra}", undo))
+    findings = run(migration, None, baseline=[])
+    errors = only(findings, "dynamic-validation", Severity.ERROR)
+    assert [f.message for f in errors] == ["unique (month, year) missing on public.funding"], errors
+    assert errors[0].line == line_of(migration, "add constraint funding_month_key unique using index")
