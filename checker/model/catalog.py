@@ -24,6 +24,9 @@ class CatalogObject:
     created_by: Statement | None = None  # None: baseline file not modelled, or a known external object
     origin: str = "migration"  # "baseline" | "known" | "migration"
     rls: bool = False
+    # Made or changed by a statement in a DO block that may not run: its presence and definition
+    # are not known until the SQL runs
+    conditional: bool = False
 
 
 class Catalog:
@@ -143,11 +146,12 @@ class Catalog:
         details = created.details
         if "using_index" in details:
             details = self._key_of_index(created.ref, details)
-        obj = CatalogObject(created.ref, details, deps, statement, origin)
+        obj = CatalogObject(created.ref, details, deps, statement, origin, conditional=created.conditional)
         if existing and (created.if_not_exists or created.details.get("replace")):
             if created.details.get("replace"):
                 existing = self._writable(existing)
                 existing.details.update(created.details)
+                existing.conditional = created.conditional
             return existing
         self._store(obj)
         if created.ref.kind == "column":
@@ -257,8 +261,14 @@ class Catalog:
         return []
 
     def apply(self, effects: Effects, origin: str = "migration") -> None:
+        # A DO block's statements one after another, as the file's own: DROP POLICY then CREATE
+        # POLICY of the same name leaves the new policy (all creations before all drops would not)
+        for step in effects.steps or (effects,):
+            self._apply(step, effects.statement, origin)
+
+    def _apply(self, effects: Effects, statement: Statement, origin: str) -> None:
         for created in effects.creates:
-            self.add(created, effects.statement, origin)
+            self.add(created, statement, origin)
         for drop in effects.drops:
             self.remove(drop)
         for table_ref, action in effects.rls:
@@ -272,7 +282,9 @@ class Catalog:
         for ref, changes in effects.changes:
             found = self.find(ref)
             if found:
-                self._writable(found).details.update(changes)
+                found = self._writable(found)
+                found.details.update(changes)
+                found.conditional = found.conditional or effects.conditional
 
     def _relocate(self, old: ObjectRef, change: Callable[[ObjectRef], ObjectRef]) -> None:
         """RENAME or SET SCHEMA: the object gets a new identity, and a relation's members follow it."""

@@ -49,6 +49,7 @@ class Created:
     depends_on: list[Reference] = field(default_factory=list)
     location: int | None = None
     if_not_exists: bool = False
+    conditional: bool = False  # in a DO block, where it may not run (IF, an exception handler, ...)
 
 
 @dataclass(slots=True)
@@ -69,6 +70,9 @@ class Effects:
     renames: list[tuple[ObjectRef, str]] = field(default_factory=list)  # (object, new name)
     moves: list[tuple[ObjectRef, str]] = field(default_factory=list)  # (object, new schema): SET SCHEMA
     changes: list[tuple[ObjectRef, dict]] = field(default_factory=list)  # new details (ALTER POLICY)
+    # A DO block: the effects of the statements it runs, in order (the lists above hold them all)
+    steps: list[Effects] = field(default_factory=list)
+    conditional: bool = False  # a step that may not run
 
     def compact(self) -> None:
         """Once its handler ran: the empty lists (most of them: a statement does one or two kinds of
@@ -88,6 +92,8 @@ class Effects:
             self.moves = ()  # type: ignore[assignment]
         if not self.changes:
             self.changes = ()  # type: ignore[assignment]
+        if not self.steps:
+            self.steps = ()  # type: ignore[assignment]
 
     def merge(self, other: Effects) -> None:
         """Add what another statement does (one run inside this one, e.g. in a DO block)."""
@@ -127,10 +133,16 @@ def statement_effects(statement: Statement) -> Effects:
 
 @handles("DoStmt")
 def _do_block(stmt: Statement, fx: Effects) -> None:
-    from checker.model.do_blocks import embedded_statements
+    from checker.model.do_blocks import embedded_steps
 
-    for inner in embedded_statements(stmt):
-        fx.merge(statement_effects(inner))
+    for inner, sure in embedded_steps(stmt):
+        step = statement_effects(inner)
+        if not sure:
+            step.conditional = True
+            for created in step.creates:
+                created.conditional = True
+        fx.merge(step)
+        fx.steps.append(step)
 
 
 # --- tables -----------------------------------------------------------------------------------
