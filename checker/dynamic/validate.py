@@ -130,11 +130,14 @@ def precheck_unit(conn: psycopg.Connection, context: RuleContext, out: Collector
 
 
 def _replaced(context: RuleContext) -> set[ObjectRef]:
-    """Objects the migration means to replace: CREATE OR REPLACE, or a DROP before the CREATE."""
+    """Objects the migration means to replace: CREATE OR REPLACE, or a DROP before the CREATE, or a
+    RENAME or SET SCHEMA that moves the old one out of the way (as a changed enum is remade)."""
     replaced: set[ObjectRef] = set()
     dropped: list[ObjectRef] = []
     for effects in context.migration_effects:
         dropped.extend(drop.ref for drop in effects.drops)
+        dropped.extend(old for old, _ in effects.renames)
+        dropped.extend(old for old, _ in effects.moves)
         for created in effects.creates:
             if effects.statement.node.get("replace") or any(created.ref.matches(ref) for ref in dropped):
                 replaced.add(created.ref)

@@ -120,6 +120,23 @@ def test_objects_the_migration_replaces_are_not_reported_as_already_there(tmp_pa
     assert not only(findings, "dynamic-precheck"), findings
 
 
+def test_an_object_renamed_out_of_the_way_is_replaced(tmp_path: Path) -> None:
+    # How hivecom adds enum values: rename the type, create the new one, move the columns, drop the old.
+    baseline = write(tmp_path, "baseline.sql", "create type public.permission as enum ('read');\n")
+    migration = write(
+        tmp_path,
+        "enum.sql",
+        "begin;\n"
+        "alter type public.permission rename to permission_old;\n"
+        "create type public.permission as enum ('read', 'write');\n"
+        "drop type public.permission_old;\n"
+        "commit;\n",
+    )
+    findings = run(migration, None, baseline=[baseline])
+    assert not only(findings, "dynamic-precheck"), findings
+    assert not only(findings, "dynamic-validation"), findings
+
+
 # As `supabase db diff` writes a key: the index first, then a constraint made from it.
 FROM_INDEX = """
 begin;
