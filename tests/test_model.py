@@ -343,3 +343,19 @@ def test_a_commit_that_makes_new_enum_values_usable_is_a_warning(tmp_path: Path)
     assert "migration of its own" in enum_commit["hint"]
     _, report = _lint(tmp_path, ENUM_THEN_USE.replace("commit;\n", "") + "commit;\n")
     assert _found(report, "transaction-wrapper") == []
+
+
+def test_a_do_block_runs_its_statements_in_order(tmp_path: Path) -> None:
+    # DROP POLICY then CREATE POLICY of the same name leaves the new policy, which the rules judge
+    table = (
+        "create table public.notes (id bigint primary key,\n"
+        "  user_id uuid not null references auth.users (id));\n"
+        "create index notes_user_id_idx on public.notes (user_id);\n"
+        "alter table public.notes enable row level security;\n"
+        "do $$ begin\n"
+        "  drop policy if exists notes_read on public.notes;\n"
+        "  create policy notes_read on public.notes for select using ((select auth.uid()) = user_id);\n"
+        "end $$;\n"
+    )
+    _, report = _lint(tmp_path, table)
+    assert _found(report, "rls-policy-to-public") == [(7, 31)]

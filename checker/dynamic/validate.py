@@ -130,11 +130,14 @@ def precheck_unit(conn: psycopg.Connection, context: RuleContext, out: Collector
 
 
 def _replaced(context: RuleContext) -> set[ObjectRef]:
-    """Objects the migration means to replace: CREATE OR REPLACE, or a DROP before the CREATE."""
+    """Objects the migration means to replace: CREATE OR REPLACE, or a DROP before the CREATE, or a
+    RENAME or SET SCHEMA that moves the old one out of the way (as a changed enum is remade)."""
     replaced: set[ObjectRef] = set()
     dropped: list[ObjectRef] = []
     for effects in context.migration_effects:
         dropped.extend(drop.ref for drop in effects.drops)
+        dropped.extend(old for old, _ in effects.renames)
+        dropped.extend(old for old, _ in effects.moves)
         for created in effects.creates:
             if effects.statement.node.get("replace") or any(created.ref.matches(ref) for ref in dropped):
                 replaced.add(created.ref)
@@ -170,7 +173,12 @@ def validate_unit(conn: psycopg.Connection, context: RuleContext, out: Collector
     for ref, (statement, location) in context.created_by_migration().items():
         where = at(statement, location)
         obj = context.after.find(ref)
-        details = obj.details if obj else {}
+        if obj is None or obj.conditional:
+            # dropped or renamed later in the migration: the SQL does not declare it is there; or
+            # made or changed in a DO block where it may not run: whether it is there, and how, is
+            # known only when the SQL runs
+            continue
+        details = obj.details
         if ref.kind == "policy":
             _check_policy(conn, ref, details, where, out)
             continue

@@ -24,6 +24,9 @@ class CatalogObject:
     created_by: Statement | None = None  # None: baseline file not modelled, or a known external object
     origin: str = "migration"  # "baseline" | "known" | "migration"
     rls: bool = False
+    # Made or changed by a statement in a DO block that may not run: its presence and definition
+    # are not known until the SQL runs
+    conditional: bool = False
 
 
 class Catalog:
@@ -143,16 +146,36 @@ class Catalog:
     def add(self, created: Created, statement: Statement | None, origin: str) -> CatalogObject:
         existing = self._objects.get(created.ref)
         deps = [self._resolve(ref.target) for ref in created.depends_on if ref.lasting]
-        obj = CatalogObject(created.ref, created.details, deps, statement, origin)
+        details = created.details
+        if "using_index" in details:
+            details = self._key_of_index(created.ref, details)
+        obj = CatalogObject(created.ref, details, deps, statement, origin, conditional=created.conditional)
         if existing and (created.if_not_exists or created.details.get("replace")):
             if created.details.get("replace"):
                 existing = self._writable(existing)
                 existing.details.update(created.details)
+                existing.conditional = created.conditional
             return existing
         self._store(obj)
         if created.ref.kind == "column":
             self._set_column(created.ref, present=True)
         return obj
+
+    def _key_of_index(self, constraint: ObjectRef, details: dict) -> dict:
+        """A PRIMARY KEY or UNIQUE made from an existing index (USING INDEX) has the index's columns,
+        where the model saw the index made; otherwise it claims no column list."""
+        index = self.find(ObjectRef("index", constraint.schema, details["using_index"], constraint.table))
+        columns = list(index.details.get("columns") or []) if index else []
+        if not columns or not all(columns):  # not seen, or an expression: PostgreSQL refuses those
+            return details
+        details = dict(details)
+        contype = details.get("contype")
+        if contype == "CONSTR_PRIMARY":
+            details["primary_key"] = columns
+        else:
+            details["unique"] = [columns]
+        details["constraints"] = {constraint.name: {"type": contype, "columns": columns}}
+        return details
 
     def _set_column(self, column: ObjectRef, present: bool) -> None:
         """Keep the table's column list in step with added and dropped columns."""
@@ -241,8 +264,14 @@ class Catalog:
         return []
 
     def apply(self, effects: Effects, origin: str = "migration") -> None:
+        # A DO block's statements one after another, as the file's own: DROP POLICY then CREATE
+        # POLICY of the same name leaves the new policy (all creations before all drops would not)
+        for step in effects.steps or (effects,):
+            self._apply(step, effects.statement, origin)
+
+    def _apply(self, effects: Effects, statement: Statement, origin: str) -> None:
         for created in effects.creates:
-            self.add(created, effects.statement, origin)
+            self.add(created, statement, origin)
         for drop in effects.drops:
             self.remove(drop)
         for table_ref, action in effects.rls:
@@ -256,7 +285,9 @@ class Catalog:
         for ref, changes in effects.changes:
             found = self.find(ref)
             if found:
-                self._writable(found).details.update(changes)
+                found = self._writable(found)
+                found.details.update(changes)
+                found.conditional = found.conditional or effects.conditional
 
     def _relocate(self, old: ObjectRef, change: Callable[[ObjectRef], ObjectRef]) -> None:
         """RENAME or SET SCHEMA: the object gets a new identity, and a relation's members follow it."""

@@ -4,6 +4,11 @@ Idempotent migrations create types, policies and constraints inside DO blocks gu
 IF NOT EXISTS or an exception handler. libpg_query's PL/pgSQL parser gives each embedded statement's
 text; that text stands verbatim in the file, so its nodes' locations are shifted to point there.
 Dynamic SQL (EXECUTE '...') is not modelled: its text is only known when it runs.
+
+The statements run in order, as the file's own do. Those that may not run are conditional: inside
+IF, CASE or a loop, in a block with an exception handler (a failure undoes the block's statements and
+runs the handler instead), and after a RETURN or an EXIT to a label. The model keeps what they
+create, so later statements find it, but cannot claim that it is there, nor how it is defined.
 """
 
 from __future__ import annotations
@@ -19,6 +24,12 @@ from checker.parse import Statement
 
 def embedded_statements(do: Statement) -> Iterator[Statement]:
     """The statements a PL/pgSQL DO block runs directly, located in the file."""
+    for statement, _ in embedded_steps(do):
+        yield statement
+
+
+def embedded_steps(do: Statement) -> Iterator[tuple[Statement, bool]]:
+    """The statements a PL/pgSQL DO block runs directly, in order, each with whether it surely runs."""
     body, language = _body(do.node)
     if not body or language != "plpgsql":
         return
@@ -26,6 +37,7 @@ def embedded_statements(do: Statement) -> Iterator[Statement]:
         tree = json.loads(pg.parse_plpgsql_json(f"do $checker_do$ {body} $checker_do$"))
     except pg.ParseError:
         return
+    sure = {id(node) for node in _sure_statements(tree)}
     cursor = do.start
     for sql in find_nodes(tree, "PLpgSQL_stmt_execsql"):
         query = sql.get("sqlstmt", {}).get("PLpgSQL_expr", {}).get("query", "")
@@ -41,7 +53,37 @@ def embedded_statements(do: Statement) -> Iterator[Statement]:
             ((kind, node),) = raw["stmt"].items()
             _relocate(node, shift)
             start, end = (found, found + len(query)) if found >= 0 else (do.start, do.end)
-            yield Statement(do.source, do.index, kind, node, start, end)
+            yield Statement(do.source, do.index, kind, node, start, end), id(sql) in sure
+
+
+def _sure_statements(tree: object) -> list[dict]:
+    """The SQL statements (PLpgSQL_stmt_execsql) that run whenever the block runs to its end."""
+    sure: list[dict] = []
+    left = False  # a RETURN or an EXIT to a label was passed: what follows may not run
+
+    def walk(statements: list) -> None:
+        nonlocal left
+        for item in statements:
+            ((kind, node),) = item.items()
+            if kind == "PLpgSQL_stmt_execsql" and not left:
+                sure.append(node)
+            elif kind == "PLpgSQL_stmt_block" and "exceptions" not in node and not left:
+                walk(node.get("body", []))
+            # IF, CASE, loops, blocks with a handler: their statements may not run (nothing is sure)
+            if _leaves(kind, node) or any(_leaves(k, n) for k in _LEAVING for n in find_nodes(node, k)):
+                left = True
+
+    for function in find_nodes(tree, "PLpgSQL_function"):
+        walk([function["action"]] if function.get("action") else [])
+    return sure
+
+
+_LEAVING = ("PLpgSQL_stmt_return", "PLpgSQL_stmt_exit")
+
+
+def _leaves(kind: str, node: dict) -> bool:
+    # EXIT or CONTINUE without a label only leaves a loop, which the statements after it do not need
+    return kind == "PLpgSQL_stmt_return" or (kind == "PLpgSQL_stmt_exit" and bool(node.get("label")))
 
 
 def _body(node: dict) -> tuple[str, str]:

@@ -49,6 +49,7 @@ class Created:
     depends_on: list[Reference] = field(default_factory=list)
     location: int | None = None
     if_not_exists: bool = False
+    conditional: bool = False  # in a DO block, where it may not run (IF, an exception handler, ...)
 
 
 @dataclass(slots=True)
@@ -69,6 +70,9 @@ class Effects:
     renames: list[tuple[ObjectRef, str]] = field(default_factory=list)  # (object, new name)
     moves: list[tuple[ObjectRef, str]] = field(default_factory=list)  # (object, new schema): SET SCHEMA
     changes: list[tuple[ObjectRef, dict]] = field(default_factory=list)  # new details (ALTER POLICY)
+    # A DO block: the effects of the statements it runs, in order (the lists above hold them all)
+    steps: list[Effects] = field(default_factory=list)
+    conditional: bool = False  # a step that may not run
 
     def compact(self) -> None:
         """Once its handler ran: the empty lists (most of them: a statement does one or two kinds of
@@ -88,6 +92,8 @@ class Effects:
             self.moves = ()  # type: ignore[assignment]
         if not self.changes:
             self.changes = ()  # type: ignore[assignment]
+        if not self.steps:
+            self.steps = ()  # type: ignore[assignment]
 
     def merge(self, other: Effects) -> None:
         """Add what another statement does (one run inside this one, e.g. in a DO block)."""
@@ -127,10 +133,16 @@ def statement_effects(statement: Statement) -> Effects:
 
 @handles("DoStmt")
 def _do_block(stmt: Statement, fx: Effects) -> None:
-    from checker.model.do_blocks import embedded_statements
+    from checker.model.do_blocks import embedded_steps
 
-    for inner in embedded_statements(stmt):
-        fx.merge(statement_effects(inner))
+    for inner, sure in embedded_steps(stmt):
+        step = statement_effects(inner)
+        if not sure:
+            step.conditional = True
+            for created in step.creates:
+                created.conditional = True
+        fx.merge(step)
+        fx.steps.append(step)
 
 
 # --- tables -----------------------------------------------------------------------------------
@@ -192,6 +204,11 @@ def _table_constraint(table: ObjectRef, con: dict, column: str | None, created: 
     contype = con.get("contype")
     keys = [column] if column else strings(con.get("keys"))
     details = created.details
+    if con.get("indexname") and contype in ("CONSTR_PRIMARY", "CONSTR_UNIQUE"):
+        # ADD CONSTRAINT ... USING INDEX names no column: the key's columns are the index's, which
+        # only the catalog knows (Catalog.add fills them in where the model saw the index made).
+        details["using_index"] = con["indexname"]
+        return
     if contype in _CONSTRAINT_SUFFIX:
         name = constraint_name(table, con, column)
         columns = [column] if column else strings(con.get("fk_attrs") or con.get("keys"))
@@ -229,6 +246,8 @@ def constraint_name(table: ObjectRef, con: dict, column: str | None) -> str:
     """The constraint's name, or the one PostgreSQL chooses: t_pkey, t_a_b_key, t_a_fkey, t_a_check."""
     if con.get("conname"):
         return con["conname"]
+    if con.get("indexname"):  # USING INDEX without a name: the constraint takes the index's
+        return con["indexname"]
     contype = con.get("contype", "")
     if contype == "CONSTR_PRIMARY":
         return f"{table.name}_pkey"
@@ -310,7 +329,11 @@ def _alter_table_cmd(table: ObjectRef, cmd: dict, fx: Effects) -> None:
 def _add_constraint(table: ObjectRef, con: dict, fx: Effects) -> None:
     holder = Created(table, {})
     _table_constraint(table, con, None, holder, fx)
-    ref = ObjectRef("constraint", table.schema, constraint_name(table, con, None), table.name)
+    name = constraint_name(table, con, None)
+    ref = ObjectRef("constraint", table.schema, name, table.name)
+    index = con.get("indexname")
+    if index and index != name:  # PostgreSQL renames the index after the constraint
+        fx.renames.append((ObjectRef("index", table.schema, index, table.name), name))
     details = {"contype": con.get("contype"), **holder.details}
     fx.creates.append(
         Created(

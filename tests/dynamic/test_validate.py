@@ -118,3 +118,141 @@ def test_objects_the_migration_replaces_are_not_reported_as_already_there(tmp_pa
     )
     findings = run(migration, None, baseline=[baseline])
     assert not only(findings, "dynamic-precheck"), findings
+
+
+def test_an_object_renamed_out_of_the_way_is_replaced(tmp_path: Path) -> None:
+    # How hivecom adds enum values: rename the type, create the new one, move the columns, drop the old.
+    baseline = write(tmp_path, "baseline.sql", "create type public.permission as enum ('read');\n")
+    migration = write(
+        tmp_path,
+        "enum.sql",
+        "begin;\n"
+        "alter type public.permission rename to permission_old;\n"
+        "create type public.permission as enum ('read', 'write');\n"
+        "drop type public.permission_old;\n"
+        "commit;\n",
+    )
+    findings = run(migration, None, baseline=[baseline])
+    assert not only(findings, "dynamic-precheck"), findings
+    assert not only(findings, "dynamic-validation"), findings
+
+
+# As `supabase db diff` writes a key: the index first, then a constraint made from it.
+FROM_INDEX = """
+begin;
+create table public.funding (id bigint not null, month text, year int, note text, code text);
+create unique index funding_id_idx on public.funding (id);
+alter table public.funding add primary key using index funding_id_idx;
+create unique index funding_month_key on public.funding using btree (month, year);
+alter table public.funding add constraint funding_month_key unique using index funding_month_key;
+create unique index funding_note_idx on public.funding (note);
+alter table public.funding add constraint funding_note_key unique using index funding_note_idx;
+do $$ begin execute 'create unique index funding_code_idx on public.funding (code)'; end $$;
+alter table public.funding add constraint funding_code_key unique using index funding_code_idx;
+alter table public.funding enable row level security;
+{extra}
+commit;
+"""
+
+
+def test_keys_made_from_an_index_have_the_index_columns(tmp_path: Path) -> None:
+    # The constraints name no column: the model takes the index's (funding_code_idx, made by
+    # dynamic SQL, it does not know, so it claims no column list); funding_note_idx is renamed
+    # funding_note_key, and the nameless primary key is named funding_id_idx, as PostgreSQL does.
+    migration = write(tmp_path, "from_index.sql", FROM_INDEX.replace("{extra}", ""))
+    findings = run(migration, None, baseline=[])
+    assert not only(findings, "dynamic-validation"), findings
+
+
+def test_a_key_made_from_an_index_is_checked_on_its_columns(tmp_path: Path) -> None:
+    undo = (
+        "do $$ begin\n"
+        "  execute 'alter table public.funding drop constraint funding_month_key';\n"
+        "  execute 'alter table public.funding add constraint funding_month_key unique (month)';\n"
+        "end $$;"
+    )
+    migration = write(tmp_path, "from_index.sql", FROM_INDEX.replace("{extra}", undo))
+    findings = run(migration, None, baseline=[])
+    errors = only(findings, "dynamic-validation", Severity.ERROR)
+    assert [f.message for f in errors] == ["unique (month, year) missing on public.funding"], errors
+    assert errors[0].line == line_of(migration, "add constraint funding_month_key unique using index")
+
+
+NOTES = (
+    "create table public.notes (id int primary key);\n"
+    "alter table public.notes enable row level security;\n"
+    'create policy "Notes are readable" on public.notes for select using (true);\n'
+    'create policy "Notes are writable" on public.notes for all using (true);\n'
+    'create policy "Guarded" on public.notes for select to anon using (true);\n'
+)
+
+
+def notes(tmp_path: Path, sql: str) -> tuple[Path, list[Finding]]:
+    baseline = write(tmp_path, "baseline.sql", NOTES)
+    migration = write(tmp_path, "notes.sql", f"begin;\n{sql}commit;\n")
+    return migration, run(migration, None, baseline=[baseline])
+
+
+# As hivecom rewrote its policies: DROP POLICY then CREATE POLICY of the same name in a DO block, the
+# DROP guarded by IF or both. A CREATE after the IF runs whatever the IF decides: the SQL declares it.
+REPLACE = (
+    "do $$ begin\n"
+    "  if exists (select from pg_policies where policyname = 'Notes are readable') then\n"
+    '    drop policy if exists "Notes are readable" on public.notes;\n'
+    '    create policy "Notes are readable" on public.notes for insert to authenticated\n'
+    "      with check (id > 0);\n"
+    "  end if;\n"
+    "  if exists (select from pg_policies where policyname = 'Notes are writable') then\n"
+    '    drop policy "Notes are writable" on public.notes;\n'
+    "  end if;\n"
+    '  create policy "Notes are writable" on public.notes for update to authenticated using (id > 0);\n'
+    '  drop policy if exists "Notes are new" on public.notes;\n'
+    '  create policy "Notes are new" on public.notes for delete to authenticated using (id > 0);\n'
+    "{extra}"
+    "end $$;\n"
+)
+
+
+def test_a_do_block_replacing_a_policy_declares_the_new_one(tmp_path: Path) -> None:
+    _, findings = notes(tmp_path, REPLACE.replace("{extra}", ""))
+    assert not only(findings, "dynamic-validation"), findings
+
+
+def test_a_policy_a_do_block_replaces_is_checked_as_the_block_leaves_it(tmp_path: Path) -> None:
+    extra = "".join(
+        f"""  execute 'alter policy "{name}" on public.notes to anon';\n"""
+        for name in ("Notes are readable", "Notes are writable", "Notes are new")
+    )
+    migration, findings = notes(tmp_path, REPLACE.replace("{extra}", extra))
+    errors = only(findings, "dynamic-validation", Severity.ERROR)
+    # "Notes are readable" is replaced under an IF: not claimed
+    assert [f.message for f in errors] == [
+        f'policy "{name}" on public.notes applies to anon, the SQL declares authenticated'
+        for name in ("Notes are writable", "Notes are new")
+    ], errors
+    assert [f.line for f in errors] == [
+        line_of(migration, 'create policy "Notes are writable"'),
+        line_of(migration, 'create policy "Notes are new"'),
+    ]
+
+
+def test_what_a_do_block_may_not_run_is_not_claimed(tmp_path: Path) -> None:
+    # Guarded by IF, or undone by the exception handler: whether these statements ran, and so which
+    # definition is there (the old "Guarded" one here), only the database knows.
+    _, findings = notes(
+        tmp_path,
+        "do $$ begin\n"
+        "  if not exists (select from pg_policies where policyname = 'Guarded') then\n"
+        '    create policy "Guarded" on public.notes for insert to authenticated with check (true);\n'
+        "  end if;\n"
+        "  if exists (select from pg_policies where policyname = 'Absent') then\n"
+        '    create policy "Absent" on public.notes for delete to authenticated using (true);\n'
+        "  end if;\n"
+        "end $$;\n"
+        "do $$ begin\n"
+        '  create policy "Undone" on public.notes for update to authenticated using (true);\n'
+        "  perform 1 / 0;\n"
+        "exception when division_by_zero then null;\n"
+        "end $$;\n",
+    )
+    assert not only(findings, "dynamic-validation"), findings
