@@ -97,6 +97,7 @@ class Policy:
     def known_objects(self) -> list[ObjectRef]:
         known = self.data.get("known", {})
         refs = [ObjectRef("schema", "", name) for name in known.get("schemas", [])]
+        refs += [ObjectRef("extension", "", name) for name in known.get("extensions", [])]
         for kind, key in (("table", "tables"), ("function", "functions"), ("type", "types")):
             for name in known.get(key, []):
                 schema, _, base = name.partition(".")

@@ -228,22 +228,24 @@ def run_verify(
 
 
 def _supabase_major(request: DynamicRequest, project: SupabaseProject | None, needs: Needs) -> None:
-    """The PostgreSQL major of the Supabase project's config.toml, when the engine can run it and the
-    migrations need nothing a server of that major lacks here (role management before 16)."""
-    from checker.dynamic.capabilities import SAFE_CREATEROLE_FROM
-    from checker.dynamic.engines import supports
+    """The PostgreSQL major of the Supabase project's config.toml, when an engine here runs it and has
+    what the migrations need (their extensions, role management from 16): else the engine's default,
+    where that has it, rather than a run that cannot verify them."""
+    from checker.dynamic.engines import meets, supports
 
     major = project.major_version if project else None
-    if major and needs.manages_roles and int(major) < SAFE_CREATEROLE_FROM:
+    if not major or request.options.pg_version:
+        return
+    wanted = replace(request.options, pg_version=major)
+    if not supports(request.engine, wanted):
+        return
+    if not meets(request.engine, wanted, needs) and meets(request.engine, request.options, needs):
         request.say(
-            f"config.toml's major_version {major} not used: the migrations manage roles, which the checker "
-            f"verifies on PostgreSQL {SAFE_CREATEROLE_FROM} or later"
+            f"config.toml's major_version {major} not used: the migrations need what no PostgreSQL "
+            f"{major} here has ({needs.describe()})"
         )
         return
-    if major and not request.options.pg_version:
-        wanted = replace(request.options, pg_version=major)
-        if supports(request.engine, wanted):
-            request.options = wanted
+    request.options = wanted
 
 
 def _once(dynamic: list[Finding], static: list[Finding]) -> list[Finding]:

@@ -52,10 +52,15 @@ class Needs:
     manages_roles: bool = False
 
     def met_by(self, offered: frozenset[str] | None, major: int | None) -> bool:
-        """Whether an installation offering these extensions, of this major, can run everything."""
-        if offered is None or not self.extensions <= offered:
+        """Whether an installation offering these extensions (None: unknown), of this major, can run
+        everything."""
+        if self.extensions and (offered is None or not self.extensions <= offered):
             return False
         return not self.manages_roles or (major is not None and major >= SAFE_CREATEROLE_FROM)
+
+    def describe(self) -> str:
+        asked = [f"extensions {', '.join(sorted(self.extensions))}"] if self.extensions else []
+        return ", ".join(asked + (["role management"] if self.manages_roles else []))
 
 
 NOTHING_NEEDED = Needs()

@@ -207,3 +207,29 @@ def test_seed_files_follow_config_toml(project: Path) -> None:
     config.write_text(config.read_text().replace("enabled = true", "enabled = false"))
     _, report = _verify(project)
     assert "seed_files" not in report["verification"]
+
+
+# What `supabase db pull` writes first: the extensions every Supabase project has pre-installed.
+DB_PULL_EXTENSIONS = """
+create extension if not exists "pg_stat_statements" with schema "extensions";
+create extension if not exists "pgcrypto" with schema "extensions";
+create extension if not exists "pgjwt" with schema "extensions";
+create extension if not exists "supabase_vault" with schema "vault";
+create extension if not exists "uuid-ossp" with schema "extensions";
+"""
+
+
+def test_a_pulled_schema_verifies_where_its_extensions_are(project: Path) -> None:
+    """config.toml says major_version = 15, but Debian's 15 here has neither pgjwt nor the vault: the run
+    goes where they are (the embedded engine's stand-ins) instead of reporting the project not verified;
+    and re-creating a pre-installed extension IF NOT EXISTS is no clash."""
+    require_engine("embedded")
+    require_engine("local", EngineOptions(pg_version="15"))
+    migration = project / "supabase" / "migrations" / "20231231000000_remote_schema.sql"
+    migration.write_text(DB_PULL_EXTENSIONS, encoding="utf-8")
+    done = checker("verify", "--format", "json", "--progress", cwd=project, capture_output=True)
+    report = json.loads(done.stdout)
+    assert done.returncode == 0, report["findings"]
+    assert report["verification"]["engine"] == "embedded"
+    assert [f for f in report["findings"] if f["severity"] != "info"] == []
+    assert "major_version 15 not used: the migrations need what no PostgreSQL 15 here has" in done.stderr

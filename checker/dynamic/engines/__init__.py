@@ -45,6 +45,17 @@ def supports(name: str, options: EngineOptions) -> bool:
     return any(n in ENGINES and ENGINES[n].unavailable_reason(options) is None for n in names)
 
 
+def meets(name: str, options: EngineOptions, needs: Needs) -> bool:
+    """Whether the engine (for auto, one of its candidates) is known to have what `needs` asks."""
+    names = _auto_candidates(options) if name == "auto" else (name,)
+    return any(
+        n in ENGINES
+        and ENGINES[n].unavailable_reason(options) is None
+        and needs.met_by(ENGINES[n].available_extensions(options), ENGINES[n].server_major(options))
+        for n in names
+    )
+
+
 def _auto_candidates(options: EngineOptions) -> tuple[str, ...]:
     """An option that only one engine reads says which engine the user means."""
     if options.image:
@@ -71,4 +82,13 @@ def _pick_auto(options: EngineOptions, needs: Needs) -> Engine:
     return usable[0](options)
 
 
-__all__ = ["ENGINES", "ENGINE_NAMES", "Engine", "EngineError", "EngineOptions", "open_engine", "supports"]
+__all__ = [
+    "ENGINES",
+    "ENGINE_NAMES",
+    "Engine",
+    "EngineError",
+    "EngineOptions",
+    "meets",
+    "open_engine",
+    "supports",
+]
