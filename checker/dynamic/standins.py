@@ -96,6 +96,16 @@ STANDINS: dict[str, StandIn] = {
             "Supabase has the real pg_jsonschema",
         ),
         StandIn(
+            "pg_graphql",
+            "schema graphql with pg_graphql 1.5's graphql.resolve (and _internal_resolve), "
+            "comment_directive, exception and get_schema_version, created `with schema graphql` as on "
+            "Supabase",
+            "GraphQL is never resolved: resolve answers every query with an error; no event triggers, so "
+            "the schema version never moves; graphql_public.graphql stays the seed's placeholder "
+            "(Supabase's event trigger points it at graphql.resolve)",
+            "Supabase has the real pg_graphql",
+        ),
+        StandIn(
             "supabase_vault",
             "schema vault, vault.secrets, vault.decrypted_secrets, create_secret and update_secret "
             "with Supabase Vault 0.3's signatures",

@@ -126,3 +126,27 @@ def test_a_pre_installed_stand_in_is_reported_where_the_migration_calls_it(folde
     assert code == 0, findings
     (standin,) = [f for f in findings if f["rule"] == "dynamic-stand-in"]
     assert standin["line"] == 3 and "pgcrypto" in standin["message"]
+
+
+# How real projects create and use the extensions Supabase offers and the embedded server lacks: each
+# applies there through the checker's stand-in, reported at the CREATE EXTENSION.
+STANDIN_MIGRATIONS = {
+    # every `supabase db pull` dump has this line (a project's remote_schema.sql)
+    "pg_graphql": """\
+CREATE EXTENSION IF NOT EXISTS "pg_graphql" WITH SCHEMA "graphql";
+comment on schema public is '@graphql({"inflect_names": true})';
+create function public.gql(query text) returns jsonb language sql as $$ select graphql.resolve(query) $$;
+select public.gql('{ __typename }');
+""",
+}
+
+
+@pytest.mark.parametrize("extension", sorted(STANDIN_MIGRATIONS))
+def test_extensions_supabase_offers_apply_through_their_stand_ins(folder: Path, extension: str) -> None:
+    require_engine("embedded")
+    (folder / "m.sql").write_text(STANDIN_MIGRATIONS[extension], encoding="utf-8")
+    code, findings = verify(folder, "--engine", "embedded")
+    assert code == 0, findings
+    assert [f for f in findings if f["rule"] in ("dynamic-not-verified", "dynamic-apply")] == []
+    (standin,) = [f for f in findings if f["rule"] == "dynamic-stand-in"]
+    assert standin["line"] == 1 and f"extension {extension} is the checker's stand-in" in standin["message"]

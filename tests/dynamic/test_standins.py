@@ -45,8 +45,12 @@ SUPABASE_FUNCTIONS = {
         "uuid_ns_x500",
     },
 }
-# Control files that name a schema, as the real pg_cron's and Vault's do.
-PINNED_SCHEMA = {"pg_cron": ("pg_catalog",), "supabase_vault": ("vault",)}
+# Control files that name a schema, as the real pg_cron's, Vault's, and pg_graphql's do.
+PINNED_SCHEMA = {
+    "pg_cron": ("pg_catalog",),
+    "supabase_vault": ("vault",),
+    "pg_graphql": ("graphql",),
+}
 HASHES = ("md5", "sha1", "sha224", "sha256", "sha384", "sha512")
 INPUTS = ("", "abc", "grüße, 世界 🙂", "x" * 999 + "y")
 
@@ -122,8 +126,8 @@ def test_the_setting_keeps_the_servers_own_extensions_first(tmp_path) -> None:
 @pytest.mark.parametrize("name", sorted(STANDINS))
 def test_each_standin_creates_and_drops_cleanly(conn: psycopg.Connection, name: str) -> None:
     for schema in PINNED_SCHEMA.get(name, ("extensions", "public")):
-        if schema == "vault":
-            conn.execute("create schema if not exists vault")  # WITH SCHEMA never creates one
+        if schema not in ("extensions", "public", "pg_catalog"):
+            conn.execute(f"create schema if not exists {schema}")  # WITH SCHEMA never creates one
         conn.execute(f'create extension "{name}" with schema {schema} cascade')
         assert name in {standin.name for standin in standins_used(conn)}
         comment = "select obj_description(oid, 'pg_extension') from pg_extension where extname = %s"
@@ -433,3 +437,29 @@ def test_jsonschema_agrees_with_the_reference_validator(
     assert one(conn, "select extensions.json_matches_schema(%s::json, %s::json)", arguments) is expected
     assert one(conn, "select extensions.jsonb_matches_schema(%s::json, %s::jsonb)", arguments) is expected
     assert one(conn, "select extensions.jsonschema_is_valid(%s::json)", arguments[:1]) is True
+
+
+def test_pg_graphql_has_the_real_interface_and_answers_with_an_error(conn: psycopg.Connection) -> None:
+    """As every `supabase db pull` dump creates it; graphql_public.graphql() calls resolve by these names."""
+    conn.execute('create schema graphql; create extension if not exists "pg_graphql" with schema "graphql"')
+    resolve_arguments = 'query text, variables jsonb, "operationName" text, extensions jsonb'
+    assert set(conn.execute(SIGNATURES, ["pg_graphql"]).fetchall()) >= {
+        ("resolve", resolve_arguments, "jsonb", "v", False),
+        ("_internal_resolve", resolve_arguments, "jsonb", "s", False),
+        ("comment_directive", "comment_ text", "jsonb", "i", False),
+        ("exception", "message text", "text", "v", False),
+        ("get_schema_version", "", "integer", "v", False),
+    }
+    answer = one(
+        conn,
+        """select graphql.resolve(query := '{ accountCollection { edges { node { id } } } }',
+                                  variables := '{}', "operationName" := null, extensions := null)""",
+    )
+    assert isinstance(answer, dict) and answer["data"] is None
+    assert [set(error) for error in answer["errors"]] == [{"message"}]
+    assert one(conn, "select graphql.comment_directive(%s)", ['x @graphql({"inflect_names": true})']) == {
+        "inflect_names": True
+    }
+    assert one(conn, "select graphql.comment_directive('no directive')") == {}
+    assert error_of(conn, "select graphql.exception('bad input')") == "bad input"
+
