@@ -106,6 +106,15 @@ STANDINS: dict[str, StandIn] = {
             "Supabase has the real pg_graphql",
         ),
         StandIn(
+            "pgmq",
+            "pgmq 1.5.1's schema, pgmq.meta, message_record/queue_record/metrics_result and its queue "
+            "functions: create makes the pgmq.q_/a_ tables, send/send_batch, read (visibility timeout), "
+            "read_with_poll, pop, set_vt, archive, delete, purge_queue, drop_queue, metrics work on them; "
+            "created by postgres as on Supabase",
+            "no partitioned queues (create_partitioned needs pg_partman, which no engine here has)",
+            "Supabase has the real pgmq (Queues)",
+        ),
+        StandIn(
             "supabase_vault",
             "schema vault, vault.secrets, vault.decrypted_secrets, create_secret and update_secret "
             "with Supabase Vault 0.3's signatures",

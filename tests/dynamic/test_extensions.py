@@ -138,6 +138,19 @@ comment on schema public is '@graphql({"inflect_names": true})';
 create function public.gql(query text) returns jsonb language sql as $$ select graphql.resolve(query) $$;
 select public.gql('{ __typename }');
 """,
+    # Supabase Queues, as a hand-written migration creates a queue and wraps pgmq for Edge Functions
+    "pgmq": """\
+CREATE EXTENSION IF NOT EXISTS pgmq;
+SELECT FROM pgmq.create('queue_sync_steam');
+create function public.pgmq_read(queue_name text, vt integer, qty integer)
+  returns setof pgmq.message_record language plpgsql security definer set search_path = pgmq as $$
+begin
+  return query select * from pgmq.read(queue_name, vt, qty);
+end $$;
+revoke all on function public.pgmq_read(text, integer, integer) from public, anon, authenticated;
+select pgmq.send_batch('queue_sync_steam', array['{"profile_id": 1}'::jsonb]);
+select count(*) from public.pgmq_read('queue_sync_steam', 30, 10);
+""",
 }
 
 

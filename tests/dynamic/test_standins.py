@@ -45,11 +45,12 @@ SUPABASE_FUNCTIONS = {
         "uuid_ns_x500",
     },
 }
-# Control files that name a schema, as the real pg_cron's, Vault's, and pg_graphql's do.
+# Control files that name a schema, as the real pg_cron's, Vault's, pg_graphql's and pgmq's do.
 PINNED_SCHEMA = {
     "pg_cron": ("pg_catalog",),
     "supabase_vault": ("vault",),
     "pg_graphql": ("graphql",),
+    "pgmq": ("pgmq",),
 }
 HASHES = ("md5", "sha1", "sha224", "sha256", "sha384", "sha512")
 INPUTS = ("", "abc", "grüße, 世界 🙂", "x" * 999 + "y")
@@ -462,4 +463,40 @@ def test_pg_graphql_has_the_real_interface_and_answers_with_an_error(conn: psyco
     }
     assert one(conn, "select graphql.comment_directive('no directive')") == {}
     assert error_of(conn, "select graphql.exception('bad input')") == "bad input"
+
+
+def test_pgmq_queues_behave_like_pgmq(conn: psycopg.Connection) -> None:
+    conn.execute("create extension pgmq")
+    assert one(conn, "select extversion from pg_extension where extname = 'pgmq'") == "1.5.1"
+    conn.execute("select pgmq.create('Jobs')")
+    assert one(conn, "select pgmq.send('jobs', '{\"n\": 1}')") == 1
+    batch = "select pgmq.send_batch('jobs', array[%s, %s]::jsonb[], array[%s]::jsonb[])"
+    assert conn.execute(batch, ['{"n": 2}', '{"n": 3}', '{"h": 1}']).fetchall() == [(2,), (3,)]
+    one(conn, "select pgmq.send('jobs', '{\"n\": 4}', 3600)")  # visible in an hour
+    read = conn.execute("select msg_id, read_ct, message, headers from pgmq.read('jobs', 30, 2)").fetchall()
+    assert read == [(1, 1, {"n": 1}, None), (2, 1, {"n": 2}, {"h": 1})]
+    assert conn.execute("select msg_id from pgmq.read('jobs', 30, 5)").fetchall() == [(3,)]  # 1, 2 hidden
+    assert conn.execute("select msg_id from pgmq.read('jobs', 30, 5)").fetchall() == []
+    conn.execute("select pgmq.set_vt('jobs', 1, 0)")
+    assert conn.execute("select msg_id, read_ct from pgmq.pop('jobs')").fetchall() == [(1, 1)]
+    assert one(conn, "select pgmq.archive('jobs', 2::bigint)") is True
+    assert one(conn, "select pgmq.delete('jobs', 3::bigint)") is True
+    assert one(conn, "select pgmq.delete('jobs', 3::bigint)") is False
+    assert one(conn, "select count(*) from pgmq.a_jobs where msg_id = 2 and message = '{\"n\": 2}'") == 1
+    assert conn.execute(
+        "select queue_name, queue_length, total_messages, queue_visible_length from pgmq.metrics('jobs')"
+    ).fetchone() == ("jobs", 1, 4, 0)
+    queues = conn.execute("select queue_name, is_unlogged from pgmq.list_queues()").fetchall()
+    assert queues == [("Jobs", False)]
+    members = """select count(*) from pg_depend
+        where refobjid = (select oid from pg_extension where extname = 'pgmq')
+          and objid in ('pgmq.q_jobs'::regclass, 'pgmq.a_jobs'::regclass)"""
+    assert one(conn, members) == 2  # queues belong to the extension, as pgmq makes them
+    invalid = "queue name contains invalid characters: $, ;, --, or \\'"
+    assert error_of(conn, "select pgmq.create('bad;name')") == invalid
+    partman = "pg_partman is required for partitioned queues"
+    assert error_of(conn, "select pgmq.create_partitioned('p')") == partman
+    assert one(conn, "select pgmq.drop_queue('Jobs')") is True
+    assert one(conn, "select to_regclass('pgmq.q_jobs') is null and to_regclass('pgmq.a_jobs') is null")
+    conn.execute("drop extension pgmq")
 
