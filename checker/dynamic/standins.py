@@ -115,6 +115,14 @@ STANDINS: dict[str, StandIn] = {
             "Supabase has the real pgmq (Queues)",
         ),
         StandIn(
+            "http",
+            "pgsql-http 1.6's http_header/http_request/http_response types and http, http_get, http_post, "
+            "http_put, http_patch, http_delete, http_head, urlencode with their signatures",
+            "nothing is sent: requests are recorded in _checker_http_requests and answered with an empty "
+            "response (status null); curl options are only remembered",
+            "Debian postgresql-15-http (local engine) and Supabase have the real http",
+        ),
+        StandIn(
             "supabase_vault",
             "schema vault, vault.secrets, vault.decrypted_secrets, create_secret and update_secret "
             "with Supabase Vault 0.3's signatures",

@@ -151,6 +151,21 @@ revoke all on function public.pgmq_read(text, integer, integer) from public, ano
 select pgmq.send_batch('queue_sync_steam', array['{"profile_id": 1}'::jsonb]);
 select count(*) from public.pgmq_read('queue_sync_steam', 30, 10);
 """,
+    # pgsql-http, as chatbot-ui's setup.sql calls storage's API from a function
+    "http": """\
+create extension http with schema extensions;
+create function public.delete_object(bucket text, object text, out status int, out content text)
+returns record language plpgsql security definer as $$
+begin
+  select into status, content result.status::int, result.content::text
+  from extensions.http((
+    'DELETE', 'http://kong:8000/storage/v1/object/' || bucket || '/' || object,
+    array[extensions.http_header('authorization', 'Bearer key')], null, null
+  )::extensions.http_request) as result;
+end $$;
+revoke all on function public.delete_object(text, text) from public, anon, authenticated;
+select * from public.delete_object('avatars', 'a.png');
+""",
 }
 
 

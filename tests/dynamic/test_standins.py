@@ -500,3 +500,31 @@ def test_pgmq_queues_behave_like_pgmq(conn: psycopg.Connection) -> None:
     assert one(conn, "select to_regclass('pgmq.q_jobs') is null and to_regclass('pgmq.a_jobs') is null")
     conn.execute("drop extension pgmq")
 
+
+def test_http_records_requests_without_sending_them(conn: psycopg.Connection) -> None:
+    from urllib.parse import quote_plus
+
+    conn.execute("create extension http with schema extensions")
+    conn.execute("set search_path = public, extensions")
+    response = conn.execute(
+        """select (r).status, (r).content from (select http((
+             'DELETE', 'https://example.com/o/1', array[http_header('authorization', 'Bearer k')], null, null
+           )::http_request) as r) as done"""
+    ).fetchone()
+    assert response == (None, None)  # nothing was sent, so nothing came back
+    conn.execute("select http_post('https://example.com/hook', '{\"id\": 1}', 'application/json')")
+    search = '{"q": "ä b", "n": 2, "o": {}}'
+    conn.execute("select http_get('https://example.com/search', %s::jsonb)", [search])
+    recorded = conn.execute(
+        "select (request).method, (request).uri, (request).content from _checker_http_requests order by id"
+    ).fetchall()
+    assert recorded == [
+        ("DELETE", "https://example.com/o/1", None),
+        ("POST", "https://example.com/hook", '{"id": 1}'),
+        ("GET", "https://example.com/search?n=2&q=%C3%A4+b", None),
+    ]
+    for text in (*INPUTS, "a&b=c/d?e~f-g.h_i", "100% sure"):
+        assert one(conn, "select urlencode(%s::varchar)", [text]) == quote_plus(text, safe=""), text
+    assert one(conn, "select bytea_to_text(text_to_bytea('grüße'))") == "grüße"
+    assert one(conn, "select http_set_curlopt('CURLOPT_TIMEOUT', '5')") is True
+    assert conn.execute("select * from http_list_curlopt()").fetchall() == [("CURLOPT_TIMEOUT", "5")]
