@@ -185,6 +185,23 @@ def test_domains_and_extension_types_exist_after_they_are_created(tmp_path: Path
     assert _found(report, "fk-order") == []
 
 
+def test_the_types_of_pgmq_and_http_exist_after_they_are_created(tmp_path: Path) -> None:
+    """pgmq's control file puts it in schema pgmq, whatever the statement says; http goes where it is told."""
+    _, report = _lint(
+        tmp_path,
+        (
+            "create extension if not exists pgmq;\n"
+            "create extension if not exists http with schema extensions;\n"
+            "create function public.pgmq_read(queue_name text, vt integer, qty integer)\n"
+            "  returns setof pgmq.message_record language sql\n"
+            "  as $$ select * from pgmq.read(queue_name, vt, qty) $$;\n"
+            "create function public.fetch(url text) returns extensions.http_response language sql\n"
+            "  as $$ select extensions.http(('GET', url, null, null, null)::extensions.http_request) $$;\n"
+        ),
+    )
+    assert _found(report, "fk-order") == []
+
+
 def test_implicit_constraint_names_match_postgresql(tmp_path: Path) -> None:
     baseline = "create table public.w (id int primary key, code text unique, n int);\n"
     migration = (

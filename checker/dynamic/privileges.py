@@ -37,7 +37,9 @@ MIGRATING_ROLE = "postgres"
 POSTGRES_SEED_FILE = "99_postgres.sql"  # what the seed gives postgres
 PRIVATE_SCHEMA = "checker_supautils"
 
-# supautils.privileged_extensions
+# supautils.privileged_extensions. Not pgmq: supautils.conf.j2 has it "omitted because doesn't require
+# superuser" (supabase/postgres#1299, "pgmq and partman owned by postgres"), so postgres creates it itself
+# and owns its schema, its functions and the queue tables pgmq.create() makes.
 PRIVILEGED_EXTENSIONS = frozenset(
     {
         "address_standardizer",
@@ -79,7 +81,6 @@ PRIVILEGED_EXTENSIONS = frozenset(
         "pgcrypto",
         "pgjwt",
         "pg_prewarm",
-        "pgmq",
         "pgroonga",
         "pgroonga_database",
         "pgrouting",

@@ -96,6 +96,33 @@ STANDINS: dict[str, StandIn] = {
             "Supabase has the real pg_jsonschema",
         ),
         StandIn(
+            "pg_graphql",
+            "schema graphql with pg_graphql 1.5's graphql.resolve (and _internal_resolve), "
+            "comment_directive, exception and get_schema_version, created `with schema graphql` as on "
+            "Supabase",
+            "GraphQL is never resolved: resolve answers every query with an error; no event triggers, so "
+            "the schema version never moves; graphql_public.graphql stays the seed's placeholder "
+            "(Supabase's event trigger points it at graphql.resolve)",
+            "Supabase has the real pg_graphql",
+        ),
+        StandIn(
+            "pgmq",
+            "pgmq 1.5.1's schema, pgmq.meta, message_record/queue_record/metrics_result and its queue "
+            "functions: create makes the pgmq.q_/a_ tables, send/send_batch, read (visibility timeout), "
+            "read_with_poll, pop, set_vt, archive, delete, purge_queue, drop_queue, metrics work on them; "
+            "created by postgres as on Supabase",
+            "no partitioned queues (create_partitioned needs pg_partman, which no engine here has)",
+            "Supabase has the real pgmq (Queues)",
+        ),
+        StandIn(
+            "http",
+            "pgsql-http 1.6's http_header/http_request/http_response types and http, http_get, http_post, "
+            "http_put, http_patch, http_delete, http_head, urlencode with their signatures",
+            "nothing is sent: requests are recorded in _checker_http_requests and answered with an empty "
+            "response (status null); curl options are only remembered",
+            "Debian postgresql-15-http (local engine) and Supabase have the real http",
+        ),
+        StandIn(
             "supabase_vault",
             "schema vault, vault.secrets, vault.decrypted_secrets, create_secret and update_secret "
             "with Supabase Vault 0.3's signatures",

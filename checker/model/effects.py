@@ -625,7 +625,7 @@ def _create_extension(stmt: Statement, fx: Effects) -> None:
             if_not_exists=bool(stmt.node.get("if_not_exists")),
         )
     )
-    schema = options.get("schema") or current_schema()
+    schema = EXTENSION_SCHEMAS.get(name) or options.get("schema") or current_schema()
     for type_ in EXTENSION_TYPES.get(name, ()):  # so `extensions.vector(1536)` columns resolve
         fx.creates.append(Created(ObjectRef("type", schema, type_), {"extension": name}, if_not_exists=True))
 
@@ -641,7 +641,11 @@ EXTENSION_TYPES = {
     "isn": ("isbn", "isbn13", "issn", "ean13", "upc"),
     "seg": ("seg",),
     "pg_trgm": ("gtrgm",),
+    "pgmq": ("message_record", "queue_record", "metrics_result"),  # `returns setof pgmq.message_record`
+    "http": ("http_header", "http_request", "http_response", "http_method", "content_type"),
 }
+# Extensions whose control file fixes their schema (the types land there whatever the statement says).
+EXTENSION_SCHEMAS = {"pgmq": "pgmq"}
 
 
 # --- drops and renames ---------------------------------------------------------------------------

@@ -126,3 +126,55 @@ def test_a_pre_installed_stand_in_is_reported_where_the_migration_calls_it(folde
     assert code == 0, findings
     (standin,) = [f for f in findings if f["rule"] == "dynamic-stand-in"]
     assert standin["line"] == 3 and "pgcrypto" in standin["message"]
+
+
+# How real projects create and use the extensions Supabase offers and the embedded server lacks: each
+# applies there through the checker's stand-in, reported at the CREATE EXTENSION.
+STANDIN_MIGRATIONS = {
+    # every `supabase db pull` dump has this line (a project's remote_schema.sql)
+    "pg_graphql": """\
+CREATE EXTENSION IF NOT EXISTS "pg_graphql" WITH SCHEMA "graphql";
+comment on schema public is '@graphql({"inflect_names": true})';
+create function public.gql(query text) returns jsonb language sql as $$ select graphql.resolve(query) $$;
+select public.gql('{ __typename }');
+""",
+    # Supabase Queues, as a hand-written migration creates a queue and wraps pgmq for Edge Functions
+    "pgmq": """\
+CREATE EXTENSION IF NOT EXISTS pgmq;
+SELECT FROM pgmq.create('queue_sync_steam');
+create function public.pgmq_read(queue_name text, vt integer, qty integer)
+  returns setof pgmq.message_record language plpgsql security definer set search_path = pgmq as $$
+begin
+  return query select * from pgmq.read(queue_name, vt, qty);
+end $$;
+revoke all on function public.pgmq_read(text, integer, integer) from public, anon, authenticated;
+select pgmq.send_batch('queue_sync_steam', array['{"profile_id": 1}'::jsonb]);
+select count(*) from public.pgmq_read('queue_sync_steam', 30, 10);
+""",
+    # pgsql-http, as chatbot-ui's setup.sql calls storage's API from a function
+    "http": """\
+create extension http with schema extensions;
+create function public.delete_object(bucket text, object text, out status int, out content text)
+returns record language plpgsql security definer as $$
+begin
+  select into status, content result.status::int, result.content::text
+  from extensions.http((
+    'DELETE', 'http://kong:8000/storage/v1/object/' || bucket || '/' || object,
+    array[extensions.http_header('authorization', 'Bearer key')], null, null
+  )::extensions.http_request) as result;
+end $$;
+revoke all on function public.delete_object(text, text) from public, anon, authenticated;
+select * from public.delete_object('avatars', 'a.png');
+""",
+}
+
+
+@pytest.mark.parametrize("extension", sorted(STANDIN_MIGRATIONS))
+def test_extensions_supabase_offers_apply_through_their_stand_ins(folder: Path, extension: str) -> None:
+    require_engine("embedded")
+    (folder / "m.sql").write_text(STANDIN_MIGRATIONS[extension], encoding="utf-8")
+    code, findings = verify(folder, "--engine", "embedded")
+    assert code == 0, findings
+    assert [f for f in findings if f["rule"] in ("dynamic-not-verified", "dynamic-apply")] == []
+    (standin,) = [f for f in findings if f["rule"] == "dynamic-stand-in"]
+    assert standin["line"] == 1 and f"extension {extension} is the checker's stand-in" in standin["message"]

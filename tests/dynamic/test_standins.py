@@ -45,8 +45,13 @@ SUPABASE_FUNCTIONS = {
         "uuid_ns_x500",
     },
 }
-# Control files that name a schema, as the real pg_cron's and Vault's do.
-PINNED_SCHEMA = {"pg_cron": ("pg_catalog",), "supabase_vault": ("vault",)}
+# Control files that name a schema, as the real pg_cron's, Vault's, pg_graphql's and pgmq's do.
+PINNED_SCHEMA = {
+    "pg_cron": ("pg_catalog",),
+    "supabase_vault": ("vault",),
+    "pg_graphql": ("graphql",),
+    "pgmq": ("pgmq",),
+}
 HASHES = ("md5", "sha1", "sha224", "sha256", "sha384", "sha512")
 INPUTS = ("", "abc", "grüße, 世界 🙂", "x" * 999 + "y")
 
@@ -122,8 +127,8 @@ def test_the_setting_keeps_the_servers_own_extensions_first(tmp_path) -> None:
 @pytest.mark.parametrize("name", sorted(STANDINS))
 def test_each_standin_creates_and_drops_cleanly(conn: psycopg.Connection, name: str) -> None:
     for schema in PINNED_SCHEMA.get(name, ("extensions", "public")):
-        if schema == "vault":
-            conn.execute("create schema if not exists vault")  # WITH SCHEMA never creates one
+        if schema not in ("extensions", "public", "pg_catalog"):
+            conn.execute(f"create schema if not exists {schema}")  # WITH SCHEMA never creates one
         conn.execute(f'create extension "{name}" with schema {schema} cascade')
         assert name in {standin.name for standin in standins_used(conn)}
         comment = "select obj_description(oid, 'pg_extension') from pg_extension where extname = %s"
@@ -433,3 +438,93 @@ def test_jsonschema_agrees_with_the_reference_validator(
     assert one(conn, "select extensions.json_matches_schema(%s::json, %s::json)", arguments) is expected
     assert one(conn, "select extensions.jsonb_matches_schema(%s::json, %s::jsonb)", arguments) is expected
     assert one(conn, "select extensions.jsonschema_is_valid(%s::json)", arguments[:1]) is True
+
+
+def test_pg_graphql_has_the_real_interface_and_answers_with_an_error(conn: psycopg.Connection) -> None:
+    """As every `supabase db pull` dump creates it; graphql_public.graphql() calls resolve by these names."""
+    conn.execute('create schema graphql; create extension if not exists "pg_graphql" with schema "graphql"')
+    resolve_arguments = 'query text, variables jsonb, "operationName" text, extensions jsonb'
+    assert set(conn.execute(SIGNATURES, ["pg_graphql"]).fetchall()) >= {
+        ("resolve", resolve_arguments, "jsonb", "v", False),
+        ("_internal_resolve", resolve_arguments, "jsonb", "s", False),
+        ("comment_directive", "comment_ text", "jsonb", "i", False),
+        ("exception", "message text", "text", "v", False),
+        ("get_schema_version", "", "integer", "v", False),
+    }
+    answer = one(
+        conn,
+        """select graphql.resolve(query := '{ accountCollection { edges { node { id } } } }',
+                                  variables := '{}', "operationName" := null, extensions := null)""",
+    )
+    assert isinstance(answer, dict) and answer["data"] is None
+    assert [set(error) for error in answer["errors"]] == [{"message"}]
+    assert one(conn, "select graphql.comment_directive(%s)", ['x @graphql({"inflect_names": true})']) == {
+        "inflect_names": True
+    }
+    assert one(conn, "select graphql.comment_directive('no directive')") == {}
+    assert error_of(conn, "select graphql.exception('bad input')") == "bad input"
+
+
+def test_pgmq_queues_behave_like_pgmq(conn: psycopg.Connection) -> None:
+    conn.execute("create extension pgmq")
+    assert one(conn, "select extversion from pg_extension where extname = 'pgmq'") == "1.5.1"
+    conn.execute("select pgmq.create('Jobs')")
+    assert one(conn, "select pgmq.send('jobs', '{\"n\": 1}')") == 1
+    batch = "select pgmq.send_batch('jobs', array[%s, %s]::jsonb[], array[%s]::jsonb[])"
+    assert conn.execute(batch, ['{"n": 2}', '{"n": 3}', '{"h": 1}']).fetchall() == [(2,), (3,)]
+    one(conn, "select pgmq.send('jobs', '{\"n\": 4}', 3600)")  # visible in an hour
+    read = conn.execute("select msg_id, read_ct, message, headers from pgmq.read('jobs', 30, 2)").fetchall()
+    assert read == [(1, 1, {"n": 1}, None), (2, 1, {"n": 2}, {"h": 1})]
+    assert conn.execute("select msg_id from pgmq.read('jobs', 30, 5)").fetchall() == [(3,)]  # 1, 2 hidden
+    assert conn.execute("select msg_id from pgmq.read('jobs', 30, 5)").fetchall() == []
+    conn.execute("select pgmq.set_vt('jobs', 1, 0)")
+    assert conn.execute("select msg_id, read_ct from pgmq.pop('jobs')").fetchall() == [(1, 1)]
+    assert one(conn, "select pgmq.archive('jobs', 2::bigint)") is True
+    assert one(conn, "select pgmq.delete('jobs', 3::bigint)") is True
+    assert one(conn, "select pgmq.delete('jobs', 3::bigint)") is False
+    assert one(conn, "select count(*) from pgmq.a_jobs where msg_id = 2 and message = '{\"n\": 2}'") == 1
+    assert conn.execute(
+        "select queue_name, queue_length, total_messages, queue_visible_length from pgmq.metrics('jobs')"
+    ).fetchone() == ("jobs", 1, 4, 0)
+    queues = conn.execute("select queue_name, is_unlogged from pgmq.list_queues()").fetchall()
+    assert queues == [("Jobs", False)]
+    members = """select count(*) from pg_depend
+        where refobjid = (select oid from pg_extension where extname = 'pgmq')
+          and objid in ('pgmq.q_jobs'::regclass, 'pgmq.a_jobs'::regclass)"""
+    assert one(conn, members) == 2  # queues belong to the extension, as pgmq makes them
+    invalid = "queue name contains invalid characters: $, ;, --, or \\'"
+    assert error_of(conn, "select pgmq.create('bad;name')") == invalid
+    partman = "pg_partman is required for partitioned queues"
+    assert error_of(conn, "select pgmq.create_partitioned('p')") == partman
+    assert one(conn, "select pgmq.drop_queue('Jobs')") is True
+    assert one(conn, "select to_regclass('pgmq.q_jobs') is null and to_regclass('pgmq.a_jobs') is null")
+    conn.execute("drop extension pgmq")
+
+
+def test_http_records_requests_without_sending_them(conn: psycopg.Connection) -> None:
+    from urllib.parse import quote_plus
+
+    conn.execute("create extension http with schema extensions")
+    conn.execute("set search_path = public, extensions")
+    response = conn.execute(
+        """select (r).status, (r).content from (select http((
+             'DELETE', 'https://example.com/o/1', array[http_header('authorization', 'Bearer k')], null, null
+           )::http_request) as r) as done"""
+    ).fetchone()
+    assert response == (None, None)  # nothing was sent, so nothing came back
+    conn.execute("select http_post('https://example.com/hook', '{\"id\": 1}', 'application/json')")
+    search = '{"q": "ä b", "n": 2, "o": {}}'
+    conn.execute("select http_get('https://example.com/search', %s::jsonb)", [search])
+    recorded = conn.execute(
+        "select (request).method, (request).uri, (request).content from _checker_http_requests order by id"
+    ).fetchall()
+    assert recorded == [
+        ("DELETE", "https://example.com/o/1", None),
+        ("POST", "https://example.com/hook", '{"id": 1}'),
+        ("GET", "https://example.com/search?n=2&q=%C3%A4+b", None),
+    ]
+    for text in (*INPUTS, "a&b=c/d?e~f-g.h_i", "100% sure"):
+        assert one(conn, "select urlencode(%s::varchar)", [text]) == quote_plus(text, safe=""), text
+    assert one(conn, "select bytea_to_text(text_to_bytea('grüße'))") == "grüße"
+    assert one(conn, "select http_set_curlopt('CURLOPT_TIMEOUT', '5')") is True
+    assert conn.execute("select * from http_list_curlopt()").fetchall() == [("CURLOPT_TIMEOUT", "5")]
