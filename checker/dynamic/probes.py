@@ -9,8 +9,9 @@ and the JWT claims), each in a transaction that is rolled back:
   A's own row so that it does (write-through, the WITH CHECK side): each is an error naming the
   table, the command, the row's ownership path and the policies that allowed it;
 - user D, signed in but owning nothing, must see no owned row; anon must see nothing unless the
-  table is public in the policy's [rls.tenancy] or a select policy is literally USING (true)
-  (a deliberate public read, reported as info);
+  table is public in the policy's [rls.tenancy] or a select policy lets every user of the role read
+  every row: its USING names no column of the row and holds for the role's token whoever the user is
+  (USING (true), auth.role() = 'authenticated'; a deliberate public read, reported as info);
 - A should be able to act on G1's and A's own rows: a denied command is a warning, only where the
   table has some policy for that command (a table with no update policy is deliberately immutable).
 """
@@ -358,6 +359,17 @@ class ProbeTable:
     user_commands: frozenset[str] = frozenset()  # commands some permissive policy grants signed-in users
 
 
+@dataclass(frozen=True)
+class Leak:
+    """What the probe saw a role do that the tenancy model forbids."""
+
+    role: str
+    command: str
+    what: str  # what happened, for the finding
+    user: str | None  # whose token the probe acted with; None: anon
+    rows: sql.Composable | None = None  # a read: the rows it saw (each policy is asked about them)
+
+
 @contextmanager
 def acting_as(conn: psycopg.Connection, role: str, user: str | None, claims: dict) -> Iterator[None]:
     """A savepoint in which the session is `role` with PostgREST's JWT claims; undone afterwards."""
@@ -384,10 +396,63 @@ class Prober:
         self.conn = conn
         self.table = table
         self.rows = rows
-        self.leaks: list[tuple[str, str, str]] = []  # (role, command, what happened)
+        self.leaks: list[Leak] = []
         self.missing: list[tuple[str, str]] = []  # (command, what happened)
         self.observed: dict[tuple[str, str, str], bool] = {}  # (role, command, whose rows) -> allowed
         self._claims: dict[tuple[str, str | None], dict] = {}
+
+    def granting(self, leak: Leak) -> Granting:
+        """The permissive policies that let the leak happen, asked of the database: a policy for the
+        command whose roles the acting role has the privileges of, and whose USING (WITH CHECK for an
+        insert) can hold for the leak's user: on its own, or, for a read, on the rows seen. A select
+        policy whose USING names no column of the row and holds for the role whatever the user (the
+        token carries only the role: `auth.role() = 'authenticated'`, `using (true)`) is a public read."""
+        table = sql.Identifier(self.table.ref.schema, self.table.ref.name).as_string(self.conn)
+        params = {"table": table, "command": _POLCMD[leak.command], "role": leak.role}
+        found = self.conn.execute(_CANDIDATES, params).fetchall()
+        allowing, public = [], []
+        for name, is_select, expression in found:
+            if expression is None:
+                allowing.append(name)  # nothing to ask: listed as it applies to the command
+                continue
+            alone = self._holds(expression, leak.user, leak.role)
+            if alone is None and leak.rows is not None:
+                alone = self._holds_on(expression, leak.user, leak.role, leak.rows)
+            if alone is False:
+                continue  # false for this user (a guard for service_role): it did not allow this
+            allowing.append(name)
+            if (
+                is_select
+                and leak.command == "SELECT"
+                and alone
+                and (leak.user is None or self._holds(expression, None, leak.role))
+            ):
+                public.append(name)
+        # the database let the command through, so some policy did: when asking rules out every one
+        # (a policy reading state the question cannot recreate), name them all rather than none
+        return Granting(allowing or [name for name, _, _ in found], public)
+
+    def _holds(self, expression: str, user: str | None, role: str) -> bool | None:
+        """Whether the expression, evaluated with no row, holds for the user (None: it reads the row)."""
+        query = sql.SQL("select coalesce(({})::boolean, false)").format(sql.SQL(expression))
+        try:
+            with self._acting(user, role):
+                return bool((self.conn.execute(query).fetchone() or (False,))[0])
+        except psycopg.Error:
+            return None
+
+    def _holds_on(self, expression: str, user: str | None, role: str, rows: sql.Composable) -> bool | None:
+        """Whether the expression holds for the user on some of the rows (None: the user sees none)."""
+        query = sql.SQL(
+            "select count(*), count(*) filter (where ok)"
+            " from (select coalesce(({}), false) as ok from {} where {}) as seen"
+        ).format(sql.SQL(expression), self._target, rows)
+        try:
+            with self._acting(user, role):
+                seen, held = self.conn.execute(query).fetchone() or (0, 0)
+        except psycopg.Error:
+            return None
+        return None if not seen else bool(held)
 
     def _observe(self, role: str, command: str, mine: bool | None, allowed: bool) -> None:
         key = (role, command, "any" if mine is None else "own" if mine else "others'")
@@ -432,7 +497,8 @@ class Prober:
         for row, count in zip(self.rows, seen, strict=True):
             self._observe("authenticated", "SELECT", row.mine, bool(count))
             if count and not row.mine:
-                self.leaks.append(("authenticated", "SELECT", f"user A sees {count} {row.counted}"))
+                what = f"user A sees {count} {row.counted}"
+                self.leaks.append(Leak("authenticated", "SELECT", what, USER_A, row.where))
             elif not count and row.mine:
                 self.missing.append(("SELECT", f"user A{row.part} does not see their own row ({refusal})"))
 
@@ -470,7 +536,7 @@ class Prober:
         verb = command.lower()
         self._observe("authenticated", command, row.mine, reached)
         if not row.mine and reached:
-            self.leaks.append(("authenticated", command, f"user A's {verb} reached {row.named}"))
+            self.leaks.append(Leak("authenticated", command, f"user A's {verb} reached {row.named}", USER_A))
         elif row.mine and not reached:
             self.missing.append((command, f"user A{row.part} cannot {verb} their own row ({refusal})"))
 
@@ -506,7 +572,7 @@ class Prober:
         if (outcome is not None and outcome[0]) or self._unfiltered_moves(update, mine):
             columns = ", ".join(other.owned_by)
             what = f"user A's update set {columns} of their own row to that of {other.named}, handing it over"
-            self.leaks.append(("authenticated", "UPDATE", what))
+            self.leaks.append(Leak("authenticated", "UPDATE", what, USER_A))
 
     def _unfiltered_moves(self, update: sql.Composable, mine: ProbeRow) -> bool:
         """Without WHERE the new row need not stay visible through the select policies: only the
@@ -535,7 +601,7 @@ class Prober:
                 refusal = one_line(err)
         self._observe("authenticated", "INSERT", row.mine, not refusal)
         if not row.mine and not refusal:
-            self.leaks.append(("authenticated", "INSERT", f"user A inserted {row.made}"))
+            self.leaks.append(Leak("authenticated", "INSERT", f"user A inserted {row.made}", USER_A))
         elif row.mine and refusal:
             self.missing.append(("INSERT", f"user A{row.part} cannot insert their own row ({refusal})"))
 
@@ -553,7 +619,8 @@ class Prober:
                 seen = 0  # the role may not even read the table: nothing leaks
             self._observe("anon" if user is None else "authenticated (user D)", "SELECT", None, bool(seen))
             if seen:
-                self.leaks.append((role, "SELECT", f"{who} sees {seen} of the probe's row(s)"))
+                what = f"{who} sees {seen} of the probe's row(s)"
+                self.leaks.append(Leak(role, "SELECT", what, user, owned))
 
 
 def _with_check_refusal(err: psycopg.Error) -> bool:
@@ -563,13 +630,19 @@ def _with_check_refusal(err: psycopg.Error) -> bool:
 
 # --- the probe stage -----------------------------------------------------------------------------
 
-# Each permissive policy that lets the role run the command, and whether it is a deliberate public
-# read: FOR SELECT with USING (true) written as such (pg_policies deparses it as `true`).
-_GRANTING = """
-select policyname::text, cmd = 'SELECT' and qual = 'true' from pg_catalog.pg_policies
-where schemaname = %(schema)s and tablename = %(table)s and permissive = 'PERMISSIVE'
-  and cmd in (%(command)s, 'ALL') and roles && %(roles)s::name[]
-order by policyname"""
+# The permissive policies for the command that apply to the role (PUBLIC, or a role whose privileges
+# it has, as row level security decides), each with whether it is FOR SELECT and the expression that
+# decides: USING, or for an insert WITH CHECK (USING stands in for it on a FOR ALL policy).
+_POLCMD = {"SELECT": "r", "INSERT": "a", "UPDATE": "w", "DELETE": "d"}
+_CANDIDATES = """
+select p.polname::text, p.polcmd = 'r',
+       pg_catalog.pg_get_expr(case when %(command)s = 'a' then coalesce(p.polwithcheck, p.polqual)
+                                   else p.polqual end, p.polrelid)
+from pg_catalog.pg_policy p
+where p.polrelid = %(table)s::regclass and p.polpermissive and p.polcmd in (%(command)s, '*')
+  and (0::oid = any(p.polroles)
+       or exists (select from unnest(p.polroles) r where pg_catalog.pg_has_role(%(role)s, r, 'USAGE')))
+order by 1"""
 
 _RLS_ON = """select relrowsecurity from pg_catalog.pg_class
 where oid = to_regclass(format('%%I.%%I', %(schema)s::text, %(table)s::text))"""
@@ -625,9 +698,7 @@ def _probe_table(schema: Schema, table: ProbeTable, out: Collector) -> None:
         with conn.transaction(force_rollback=True):
             prober = Prober(conn, table, _setup(schema, table))
             prober.run()
-            leaks = [
-                (role, cmd, what, _granting(conn, table.ref, role, cmd)) for role, cmd, what in prober.leaks
-            ]
+            leaks = [(leak.role, leak.command, leak.what, prober.granting(leak)) for leak in prober.leaks]
             missing = [(cmd, what) for cmd, what in prober.missing if cmd in table.user_commands]
             rls_on = bool((conn.execute(_RLS_ON, _names(table.ref)).fetchone() or (False,))[0])
     except CannotFill as reason:
@@ -695,12 +766,6 @@ class Granting:
     public_reads: list[str]
 
 
-def _granting(conn: psycopg.Connection, ref: ObjectRef, role: str, command: str) -> Granting:
-    params = {**_names(ref), "command": command, "roles": [role, "public"]}
-    rows = conn.execute(_GRANTING, params).fetchall()
-    return Granting([name for name, _ in rows], [name for name, public in rows if public])
-
-
 def _leak(
     out: Collector, table: ProbeTable, role: str, command: str, what: str, policies: list[str], rls_on: bool
 ) -> None:
@@ -730,7 +795,8 @@ def _public_read(
         Severity.INFO,
         _where(table, policies),
         f"public read of {table.ref.qualified} through {named}: {command} as {role}: {what}",
-        "USING (true) on a select policy reads every row on purpose; if some rows are private, "
+        f"a select policy whose USING holds for every {role} user whatever the row (using (true), "
+        f"auth.role() = '{role}') reads every row on purpose; if some rows are private, "
         "make the policy check the owner instead",
         table.ref.qualified,
     )

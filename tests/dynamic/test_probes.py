@@ -120,6 +120,63 @@ def test_all_using_true_is_still_a_leak(tmp_path: Path) -> None:
     assert any("UPDATE as authenticated" in m for m in leaks), leaks
 
 
+@pytest.mark.parametrize(
+    ("role", "using"),
+    [
+        ("authenticated", "auth.role() = 'authenticated'"),  # Supabase's older examples (no TO)
+        ("authenticated", "(select auth.role()) = 'authenticated'"),
+        ("authenticated", "auth.jwt() ->> 'role' = 'authenticated'"),
+        # PostgREST runs the request as `set local role authenticated`: the role TO names
+        ("authenticated", "current_user = 'authenticated'"),
+        ("anon", "auth.role() = 'anon'"),
+    ],
+)
+def test_select_open_to_every_user_of_the_role_is_a_public_read(
+    tmp_path: Path, role: str, using: str
+) -> None:
+    """For the role, these are `using (true)`: the probe asks the database whether the USING holds
+    with no row and a token that names no user, so a read opened this way is meant, like using (true)."""
+    extra = f'create policy "pairs_public" on public.pairs for select using ({using});'
+    findings = pairs(tmp_path, extra=extra)
+    assert not [f for f in findings if f.severity is Severity.ERROR], probe_findings(findings)
+    reads = only(findings, "rls-probe", Severity.INFO)
+    assert reads, probe_findings(findings)
+    for read in reads:
+        expected = f'public read of public.pairs through policy "pairs_public": SELECT as {role}'
+        assert read.message.startswith(expected), read.message
+
+
+@pytest.mark.parametrize(
+    "policy",
+    [
+        # the same check, but it lets FOR ALL update and delete every row too
+        "for all using (auth.role() = 'authenticated')",
+        # true for every signed-in user, but it asks who the user is: not a statement about the role
+        "for select using ((select auth.uid()) is not null)",
+    ],
+)
+def test_select_open_to_every_user_that_is_no_public_read_is_a_leak(tmp_path: Path, policy: str) -> None:
+    findings = pairs(tmp_path, extra=f'create policy "pairs_open" on public.pairs {policy};')
+    leaks = [f.message for f in only(findings, "rls-probe", Severity.ERROR)]
+    assert any("SELECT as authenticated" in m and 'policy "pairs_open"' in m for m in leaks), leaks
+
+
+def test_a_leak_names_only_the_policies_that_allowed_it(tmp_path: Path) -> None:
+    """Policies for the command that cannot hold for the user are not named: a service_role guard
+    without TO, an owner's policy on another user's row."""
+    extra = """
+create policy "pairs_service_writes" on public.pairs for all
+  using (auth.role() = 'service_role') with check (auth.role() = 'service_role');
+create policy "pairs_select_own" on public.pairs for select to authenticated
+  using ((select auth.uid()) = user_a);
+create policy "pairs_select_debug" on public.pairs for select to authenticated
+  using ((select auth.uid()) is not null);"""
+    leaks = [f.message for f in only(pairs(tmp_path, extra=extra), "rls-probe", Severity.ERROR)]
+    assert len(leaks) == 2, leaks  # user A sees B's row, user D sees every row
+    for message in leaks:
+        assert '(allowed by policy "pairs_select_debug")' in message, message
+
+
 def test_participant_left_out_by_the_policy_is_missing(tmp_path: Path) -> None:
     findings = pairs(tmp_path, members="uid = p.user_a")
     (missing,) = only(findings, "rls-missing-policy")
