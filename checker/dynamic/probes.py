@@ -415,17 +415,18 @@ class Prober:
             if expression is None:
                 allowing.append(name)  # nothing to ask: listed as it applies to the command
                 continue
-            alone = self._holds(expression, leak.user, leak.role)
+            alone = self._holds(expression, leak.user, leak.role)  # None: it reads the row
+            held = alone
             if alone is None and leak.rows is not None:
-                alone = self._holds_on(expression, leak.user, leak.role, leak.rows)
-            if alone is False:
+                held = self._holds_on(expression, leak.user, leak.role, leak.rows)
+            if held is False:
                 continue  # false for this user (a guard for service_role): it did not allow this
             allowing.append(name)
             if (
                 is_select
                 and leak.command == "SELECT"
-                and alone
-                and (leak.user is None or self._holds(expression, None, leak.role))
+                and alone is True
+                and (leak.user is None or self._holds(expression, None, leak.role) is True)
             ):
                 public.append(name)
         # the database let the command through, so some policy did: when asking rules out every one

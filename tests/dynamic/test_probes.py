@@ -147,18 +147,23 @@ def test_select_open_to_every_user_of_the_role_is_a_public_read(
 
 
 @pytest.mark.parametrize(
-    "policy",
+    ("role", "policy"),
     [
         # the same check, but it lets FOR ALL update and delete every row too
-        "for all using (auth.role() = 'authenticated')",
+        ("authenticated", "for all using (auth.role() = 'authenticated')"),
         # true for every signed-in user, but it asks who the user is: not a statement about the role
-        "for select using ((select auth.uid()) is not null)",
+        ("authenticated", "for select using ((select auth.uid()) is not null)"),
+        # it reads the row: true on the probe's rows, which says nothing of every row
+        ("anon", "for select using (note is not null)"),
+        ("authenticated", "for select to authenticated using (note is not null)"),
     ],
 )
-def test_select_open_to_every_user_that_is_no_public_read_is_a_leak(tmp_path: Path, policy: str) -> None:
+def test_select_open_to_every_user_that_is_no_public_read_is_a_leak(
+    tmp_path: Path, role: str, policy: str
+) -> None:
     findings = pairs(tmp_path, extra=f'create policy "pairs_open" on public.pairs {policy};')
     leaks = [f.message for f in only(findings, "rls-probe", Severity.ERROR)]
-    assert any("SELECT as authenticated" in m and 'policy "pairs_open"' in m for m in leaks), leaks
+    assert any(f"SELECT as {role}" in m and 'policy "pairs_open"' in m for m in leaks), leaks
 
 
 def test_a_leak_names_only_the_policies_that_allowed_it(tmp_path: Path) -> None:
