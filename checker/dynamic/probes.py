@@ -368,6 +368,9 @@ class Leak:
     what: str  # what happened, for the finding
     user: str | None  # whose token the probe acted with; None: anon
     rows: sql.Composable | None = None  # a read: the rows it saw (each policy is asked about them)
+    # a read: the state of the rows' own flags they are readable in, and not otherwise ("is_published
+    # is true"); empty when no flag of the row decides
+    readable_while: str = ""
 
 
 @contextmanager
@@ -407,8 +410,7 @@ class Prober:
         insert) can hold for the leak's user: on its own, or, for a read, on the rows seen. A select
         policy whose USING names no column of the row and holds for the role whatever the user (the
         token carries only the role: `auth.role() = 'authenticated'`, `using (true)`) is a public read."""
-        table = sql.Identifier(self.table.ref.schema, self.table.ref.name).as_string(self.conn)
-        params = {"table": table, "command": _POLCMD[leak.command], "role": leak.role}
+        params = {"table": self._regclass, "command": _POLCMD[leak.command], "role": leak.role}
         found = self.conn.execute(_CANDIDATES, params).fetchall()
         allowing, public = [], []
         for name, is_select, expression in found:
@@ -499,9 +501,52 @@ class Prober:
             self._observe("authenticated", "SELECT", row.mine, bool(count))
             if count and not row.mine:
                 what = f"user A sees {count} {row.counted}"
-                self.leaks.append(Leak("authenticated", "SELECT", what, USER_A, row.where))
+                flags = self._readable_while(row.where, USER_A, "authenticated")
+                self.leaks.append(Leak("authenticated", "SELECT", what, USER_A, row.where, flags))
             elif not count and row.mine:
                 self.missing.append(("SELECT", f"user A{row.part} does not see their own row ({refusal})"))
+
+    def _readable_while(self, rows: sql.Composable, user: str | None, role: str) -> str:
+        """Whether the rows a reader sees are readable only in the state their own boolean columns are
+        in (`using (is_published or ...)`: the probe's rows took the default, true). Each flag is
+        flipped in turn, then all of them, as service_role (the owner could do the same); when the
+        reader then sees none of the rows, the rows are public by their own state, not by who reads
+        them: returns that state ("is_published is true"), else ""."""
+        flags = [name for (name,) in self.conn.execute(_FLAGS, {"table": self._regclass}).fetchall()]
+        if not flags:
+            return ""
+        columns = sql.SQL(", ").join(sql.SQL("{}::text").format(sql.Identifier(f)) for f in flags)
+        pick = sql.SQL("select {} from {} where {} limit 1").format(columns, self._target, rows)
+        values = dict(zip(flags, self.conn.execute(pick).fetchone() or (), strict=False))
+        tries = [[flag] for flag in flags] + ([flags] if len(flags) > 1 else [])
+        for flipped in tries:
+            hiding = [f for f in flipped if values.get(f) is not None]
+            if hiding and self._hidden_by(hiding, rows, user, role):
+                return " and ".join(f"{flag} is {values[flag]}" for flag in hiding)
+        return ""
+
+    def _hidden_by(self, flags: list[str], rows: sql.Composable, user: str | None, role: str) -> bool:
+        """Whether the reader sees none of the rows once service_role has negated these flags."""
+        flip = sql.SQL("update {} set {} where {}").format(
+            self._target,
+            sql.SQL(", ").join(sql.SQL("{0} = not {0}").format(sql.Identifier(flag)) for flag in flags),
+            rows,
+        )
+        count = sql.SQL("select count(*) from {} where {}").format(self._target, rows)
+        with savepoint(self.conn):
+            try:
+                self.conn.execute("set local role service_role")
+                changed = self.conn.execute(flip).rowcount
+                self.conn.execute("reset role")
+                with self._acting(user, role):
+                    seen = (self.conn.execute(count).fetchone() or (0,))[0]
+            except psycopg.Error:
+                return False  # a check or trigger refused the change, or the read failed: still a leak
+        return changed > 0 and seen == 0
+
+    @property
+    def _regclass(self) -> str:
+        return sql.Identifier(self.table.ref.schema, self.table.ref.name).as_string(self.conn)
 
     def _attempt(self, query: sql.Composable, leak: bool) -> tuple[bool, str] | None:
         """Run a write as user A: whether it reached a row, and PostgreSQL's refusal; None: inconclusive."""
@@ -621,7 +666,8 @@ class Prober:
             self._observe("anon" if user is None else "authenticated (user D)", "SELECT", None, bool(seen))
             if seen:
                 what = f"{who} sees {seen} of the probe's row(s)"
-                self.leaks.append(Leak(role, "SELECT", what, user, owned))
+                flags = self._readable_while(owned, user, role)
+                self.leaks.append(Leak(role, "SELECT", what, user, owned, flags))
 
 
 def _with_check_refusal(err: psycopg.Error) -> bool:
@@ -644,6 +690,13 @@ where p.polrelid = %(table)s::regclass and p.polpermissive and p.polcmd in (%(co
   and (0::oid = any(p.polroles)
        or exists (select from unnest(p.polroles) r where pg_catalog.pg_has_role(%(role)s, r, 'USAGE')))
 order by 1"""
+
+# The row's own flags: boolean columns a client may set (not generated).
+_FLAGS = """
+select a.attname::text from pg_catalog.pg_attribute a join pg_catalog.pg_type t on t.oid = a.atttypid
+where a.attrelid = %(table)s::regclass and a.attnum > 0 and not a.attisdropped and a.attgenerated = ''
+  and t.typcategory = 'B'
+order by a.attnum"""
 
 _RLS_ON = """select relrowsecurity from pg_catalog.pg_class
 where oid = to_regclass(format('%%I.%%I', %(schema)s::text, %(table)s::text))"""
@@ -699,7 +752,7 @@ def _probe_table(schema: Schema, table: ProbeTable, out: Collector) -> None:
         with conn.transaction(force_rollback=True):
             prober = Prober(conn, table, _setup(schema, table))
             prober.run()
-            leaks = [(leak.role, leak.command, leak.what, prober.granting(leak)) for leak in prober.leaks]
+            leaks = [(leak, prober.granting(leak)) for leak in prober.leaks]
             missing = [(cmd, what) for cmd, what in prober.missing if cmd in table.user_commands]
             rls_on = bool((conn.execute(_RLS_ON, _names(table.ref)).fetchone() or (False,))[0])
     except CannotFill as reason:
@@ -709,11 +762,12 @@ def _probe_table(schema: Schema, table: ProbeTable, out: Collector) -> None:
         _skipped(out, table.ref, table.where, f"the probe failed: {one_line(err)}")
         return
     intended: set[tuple[str, str]] = set()  # what the policies grant on purpose
-    for role, command, what, granting in leaks:
-        if granting.public_reads and rls_on:
+    for leak, granting in leaks:
+        role, command, what = leak.role, leak.command, leak.what
+        if rls_on and (granting.public_reads or leak.readable_while):
             intended.add((role, command))
-            _public_read(out, table, role, command, what, granting.public_reads)
-            continue  # the table's own policies say every row is readable: not a leak
+            _public_read(out, table, leak, granting.public_reads or granting.policies)
+            continue  # the table's own policies say every row (in that state) is readable: not a leak
         _leak(out, table, role, command, what, granting.policies, rls_on)
     owners_may = set(table.user_commands)  # denying an owner a command no policy grants is as meant
     if out.policy.exemption(MISSING, table.ref.qualified):
@@ -787,18 +841,29 @@ def _leak(
     )
 
 
-def _public_read(
-    out: Collector, table: ProbeTable, role: str, command: str, what: str, policies: list[str]
-) -> None:
+def _public_read(out: Collector, table: ProbeTable, leak: Leak, policies: list[str]) -> None:
     named = ", ".join(f'policy "{p}"' for p in policies)
+    role, state = leak.role, leak.readable_while
+    if state:  # only rows in this state: the policy makes them public, their owner puts them in it
+        through = f"{named} while {state}"
+        hint = (
+            f"the rows are readable by every {role} user while {state}, and not otherwise: rows in that "
+            "state are public by design (a published post); if they should not be, make the policy "
+            "check the owner instead"
+        )
+    else:
+        through = named
+        hint = (
+            f"a select policy whose USING holds for every {role} user whatever the row (using (true), "
+            f"auth.role() = '{role}') reads every row on purpose; if some rows are private, "
+            "make the policy check the owner instead"
+        )
     out.add(
         LEAK,
         Severity.INFO,
         _where(table, policies),
-        f"public read of {table.ref.qualified} through {named}: {command} as {role}: {what}",
-        f"a select policy whose USING holds for every {role} user whatever the row (using (true), "
-        f"auth.role() = '{role}') reads every row on purpose; if some rows are private, "
-        "make the policy check the owner instead",
+        f"public read of {table.ref.qualified} through {through}: {leak.command} as {role}: {leak.what}",
+        hint,
         table.ref.qualified,
     )
 

@@ -182,6 +182,64 @@ create policy "pairs_select_debug" on public.pairs for select to authenticated
         assert '(allowed by policy "pairs_select_debug")' in message, message
 
 
+POSTS = """
+begin;
+create table public.posts (
+  id uuid primary key default gen_random_uuid(),
+  author_id uuid not null references public.users (id) on delete cascade,
+  is_published boolean not null default true,
+  pinned boolean not null default false,
+  body text not null
+);
+alter table public.posts enable row level security;
+{policies}
+commit;
+"""
+
+
+def posts(tmp_path: Path, policies: str) -> list[Finding]:
+    migration = write(tmp_path, "posts.sql", POSTS.replace("{policies}", policies))
+    rollback = write(tmp_path, "posts_rollback.sql", "begin;\ndrop table public.posts;\ncommit;\n")
+    return run(migration, rollback)
+
+
+def test_rows_readable_by_their_own_flag_are_a_public_read(tmp_path: Path) -> None:
+    """Published posts are public by design: the probe's rows took the default (is_published true),
+    and with the flag negated only the author reads them, so what others see is the row's own state."""
+    findings = posts(
+        tmp_path,
+        'create policy "posts_select" on public.posts for select\n'
+        "  using (is_published or (select auth.uid()) = author_id);\n"
+        'create policy "posts_update_own" on public.posts for update to authenticated\n'
+        "  using ((select auth.uid()) = author_id) with check ((select auth.uid()) = author_id);",
+    )
+    assert not [f for f in findings if f.severity is Severity.ERROR], probe_findings(findings)
+    reads = [f.message for f in only(findings, "rls-probe", Severity.INFO)]
+    assert len(reads) == 3, reads  # user A, user D, anon
+    for message in reads:
+        assert message.startswith(
+            'public read of public.posts through policy "posts_select" while is_published is true: SELECT as'
+        ), message
+
+
+def test_rows_readable_whatever_their_flags_are_a_leak(tmp_path: Path) -> None:
+    """Negating the flags leaves the rows readable to every signed-in user: no state of the row keeps
+    it private, so the read is the policy's, not the row's; writes never count as public."""
+    findings = posts(
+        tmp_path,
+        'create policy "posts_select" on public.posts for select\n'
+        "  using (is_published or (select auth.uid()) is not null);\n"
+        'create policy "posts_update" on public.posts for update to authenticated\n'
+        "  using (is_published or (select auth.uid()) = author_id);",
+    )
+    leaks = [f.message for f in only(findings, "rls-probe", Severity.ERROR)]
+    assert any("SELECT as authenticated: user A sees 1 row(s) of user B" in m for m in leaks), leaks
+    assert any("SELECT as authenticated: user D" in m for m in leaks), leaks
+    assert any("UPDATE as authenticated" in m for m in leaks), leaks
+    (anon,) = [f.message for f in only(findings, "rls-probe", Severity.INFO) if "as anon" in f.message]
+    assert "while is_published is true" in anon
+
+
 def test_participant_left_out_by_the_policy_is_missing(tmp_path: Path) -> None:
     findings = pairs(tmp_path, members="uid = p.user_a")
     (missing,) = only(findings, "rls-missing-policy")
