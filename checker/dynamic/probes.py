@@ -9,8 +9,9 @@ and the JWT claims), each in a transaction that is rolled back:
   A's own row so that it does (write-through, the WITH CHECK side): each is an error naming the
   table, the command, the row's ownership path and the policies that allowed it;
 - user D, signed in but owning nothing, must see no owned row; anon must see nothing unless the
-  table is public in the policy's [rls.tenancy] or a select policy is literally USING (true)
-  (a deliberate public read, reported as info);
+  table is public in the policy's [rls.tenancy] or a select policy lets every user of the role read
+  every row: its USING names no column of the row and holds for the role's token whoever the user is
+  (USING (true), auth.role() = 'authenticated'; a deliberate public read, reported as info);
 - A should be able to act on G1's and A's own rows: a denied command is a warning, only where the
   table has some policy for that command (a table with no update policy is deliberately immutable).
 """
@@ -358,6 +359,20 @@ class ProbeTable:
     user_commands: frozenset[str] = frozenset()  # commands some permissive policy grants signed-in users
 
 
+@dataclass(frozen=True)
+class Leak:
+    """What the probe saw a role do that the tenancy model forbids."""
+
+    role: str
+    command: str
+    what: str  # what happened, for the finding
+    user: str | None  # whose token the probe acted with; None: anon
+    rows: sql.Composable | None = None  # a read: the rows it saw (each policy is asked about them)
+    # a read: the state of the rows' own flags they are readable in, and not otherwise ("is_published
+    # is true"); empty when no flag of the row decides
+    readable_while: str = ""
+
+
 @contextmanager
 def acting_as(conn: psycopg.Connection, role: str, user: str | None, claims: dict) -> Iterator[None]:
     """A savepoint in which the session is `role` with PostgREST's JWT claims; undone afterwards."""
@@ -384,10 +399,63 @@ class Prober:
         self.conn = conn
         self.table = table
         self.rows = rows
-        self.leaks: list[tuple[str, str, str]] = []  # (role, command, what happened)
+        self.leaks: list[Leak] = []
         self.missing: list[tuple[str, str]] = []  # (command, what happened)
         self.observed: dict[tuple[str, str, str], bool] = {}  # (role, command, whose rows) -> allowed
         self._claims: dict[tuple[str, str | None], dict] = {}
+
+    def granting(self, leak: Leak) -> Granting:
+        """The permissive policies that let the leak happen, asked of the database: a policy for the
+        command whose roles the acting role has the privileges of, and whose USING (WITH CHECK for an
+        insert) can hold for the leak's user: on its own, or, for a read, on the rows seen. A select
+        policy whose USING names no column of the row and holds for the role whatever the user (the
+        token carries only the role: `auth.role() = 'authenticated'`, `using (true)`) is a public read."""
+        params = {"table": self._regclass, "command": _POLCMD[leak.command], "role": leak.role}
+        found = self.conn.execute(_CANDIDATES, params).fetchall()
+        allowing, public = [], []
+        for name, is_select, expression in found:
+            if expression is None:
+                allowing.append(name)  # nothing to ask: listed as it applies to the command
+                continue
+            alone = self._holds(expression, leak.user, leak.role)  # None: it reads the row
+            held = alone
+            if alone is None and leak.rows is not None:
+                held = self._holds_on(expression, leak.user, leak.role, leak.rows)
+            if held is False:
+                continue  # false for this user (a guard for service_role): it did not allow this
+            allowing.append(name)
+            if (
+                is_select
+                and leak.command == "SELECT"
+                and alone is True
+                and (leak.user is None or self._holds(expression, None, leak.role) is True)
+            ):
+                public.append(name)
+        # the database let the command through, so some policy did: when asking rules out every one
+        # (a policy reading state the question cannot recreate), name them all rather than none
+        return Granting(allowing or [name for name, _, _ in found], public)
+
+    def _holds(self, expression: str, user: str | None, role: str) -> bool | None:
+        """Whether the expression, evaluated with no row, holds for the user (None: it reads the row)."""
+        query = sql.SQL("select coalesce(({})::boolean, false)").format(sql.SQL(expression))
+        try:
+            with self._acting(user, role):
+                return bool((self.conn.execute(query).fetchone() or (False,))[0])
+        except psycopg.Error:
+            return None
+
+    def _holds_on(self, expression: str, user: str | None, role: str, rows: sql.Composable) -> bool | None:
+        """Whether the expression holds for the user on some of the rows (None: the user sees none)."""
+        query = sql.SQL(
+            "select count(*), count(*) filter (where ok)"
+            " from (select coalesce(({}), false) as ok from {} where {}) as seen"
+        ).format(sql.SQL(expression), self._target, rows)
+        try:
+            with self._acting(user, role):
+                seen, held = self.conn.execute(query).fetchone() or (0, 0)
+        except psycopg.Error:
+            return None
+        return None if not seen else bool(held)
 
     def _observe(self, role: str, command: str, mine: bool | None, allowed: bool) -> None:
         key = (role, command, "any" if mine is None else "own" if mine else "others'")
@@ -432,9 +500,53 @@ class Prober:
         for row, count in zip(self.rows, seen, strict=True):
             self._observe("authenticated", "SELECT", row.mine, bool(count))
             if count and not row.mine:
-                self.leaks.append(("authenticated", "SELECT", f"user A sees {count} {row.counted}"))
+                what = f"user A sees {count} {row.counted}"
+                flags = self._readable_while(row.where, USER_A, "authenticated")
+                self.leaks.append(Leak("authenticated", "SELECT", what, USER_A, row.where, flags))
             elif not count and row.mine:
                 self.missing.append(("SELECT", f"user A{row.part} does not see their own row ({refusal})"))
+
+    def _readable_while(self, rows: sql.Composable, user: str | None, role: str) -> str:
+        """Whether the rows a reader sees are readable only in the state their own boolean columns are
+        in (`using (is_published or ...)`: the probe's rows took the default, true). Each flag is
+        flipped in turn, then all of them, as service_role (the owner could do the same); when the
+        reader then sees none of the rows, the rows are public by their own state, not by who reads
+        them: returns that state ("is_published is true"), else ""."""
+        flags = [name for (name,) in self.conn.execute(_FLAGS, {"table": self._regclass}).fetchall()]
+        if not flags:
+            return ""
+        columns = sql.SQL(", ").join(sql.SQL("{}::text").format(sql.Identifier(f)) for f in flags)
+        pick = sql.SQL("select {} from {} where {} limit 1").format(columns, self._target, rows)
+        values = dict(zip(flags, self.conn.execute(pick).fetchone() or (), strict=False))
+        tries = [[flag] for flag in flags] + ([flags] if len(flags) > 1 else [])
+        for flipped in tries:
+            hiding = [f for f in flipped if values.get(f) is not None]
+            if hiding and self._hidden_by(hiding, rows, user, role):
+                return " and ".join(f"{flag} is {values[flag]}" for flag in hiding)
+        return ""
+
+    def _hidden_by(self, flags: list[str], rows: sql.Composable, user: str | None, role: str) -> bool:
+        """Whether the reader sees none of the rows once service_role has negated these flags."""
+        flip = sql.SQL("update {} set {} where {}").format(
+            self._target,
+            sql.SQL(", ").join(sql.SQL("{0} = not {0}").format(sql.Identifier(flag)) for flag in flags),
+            rows,
+        )
+        count = sql.SQL("select count(*) from {} where {}").format(self._target, rows)
+        with savepoint(self.conn):
+            try:
+                self.conn.execute("set local role service_role")
+                changed = self.conn.execute(flip).rowcount
+                self.conn.execute("reset role")
+                with self._acting(user, role):
+                    seen = (self.conn.execute(count).fetchone() or (0,))[0]
+            except psycopg.Error:
+                return False  # a check or trigger refused the change, or the read failed: still a leak
+        return changed > 0 and seen == 0
+
+    @property
+    def _regclass(self) -> str:
+        return sql.Identifier(self.table.ref.schema, self.table.ref.name).as_string(self.conn)
 
     def _attempt(self, query: sql.Composable, leak: bool) -> tuple[bool, str] | None:
         """Run a write as user A: whether it reached a row, and PostgreSQL's refusal; None: inconclusive."""
@@ -470,7 +582,7 @@ class Prober:
         verb = command.lower()
         self._observe("authenticated", command, row.mine, reached)
         if not row.mine and reached:
-            self.leaks.append(("authenticated", command, f"user A's {verb} reached {row.named}"))
+            self.leaks.append(Leak("authenticated", command, f"user A's {verb} reached {row.named}", USER_A))
         elif row.mine and not reached:
             self.missing.append((command, f"user A{row.part} cannot {verb} their own row ({refusal})"))
 
@@ -506,7 +618,7 @@ class Prober:
         if (outcome is not None and outcome[0]) or self._unfiltered_moves(update, mine):
             columns = ", ".join(other.owned_by)
             what = f"user A's update set {columns} of their own row to that of {other.named}, handing it over"
-            self.leaks.append(("authenticated", "UPDATE", what))
+            self.leaks.append(Leak("authenticated", "UPDATE", what, USER_A))
 
     def _unfiltered_moves(self, update: sql.Composable, mine: ProbeRow) -> bool:
         """Without WHERE the new row need not stay visible through the select policies: only the
@@ -535,7 +647,7 @@ class Prober:
                 refusal = one_line(err)
         self._observe("authenticated", "INSERT", row.mine, not refusal)
         if not row.mine and not refusal:
-            self.leaks.append(("authenticated", "INSERT", f"user A inserted {row.made}"))
+            self.leaks.append(Leak("authenticated", "INSERT", f"user A inserted {row.made}", USER_A))
         elif row.mine and refusal:
             self.missing.append(("INSERT", f"user A{row.part} cannot insert their own row ({refusal})"))
 
@@ -553,7 +665,9 @@ class Prober:
                 seen = 0  # the role may not even read the table: nothing leaks
             self._observe("anon" if user is None else "authenticated (user D)", "SELECT", None, bool(seen))
             if seen:
-                self.leaks.append((role, "SELECT", f"{who} sees {seen} of the probe's row(s)"))
+                what = f"{who} sees {seen} of the probe's row(s)"
+                flags = self._readable_while(owned, user, role)
+                self.leaks.append(Leak(role, "SELECT", what, user, owned, flags))
 
 
 def _with_check_refusal(err: psycopg.Error) -> bool:
@@ -563,13 +677,26 @@ def _with_check_refusal(err: psycopg.Error) -> bool:
 
 # --- the probe stage -----------------------------------------------------------------------------
 
-# Each permissive policy that lets the role run the command, and whether it is a deliberate public
-# read: FOR SELECT with USING (true) written as such (pg_policies deparses it as `true`).
-_GRANTING = """
-select policyname::text, cmd = 'SELECT' and qual = 'true' from pg_catalog.pg_policies
-where schemaname = %(schema)s and tablename = %(table)s and permissive = 'PERMISSIVE'
-  and cmd in (%(command)s, 'ALL') and roles && %(roles)s::name[]
-order by policyname"""
+# The permissive policies for the command that apply to the role (PUBLIC, or a role whose privileges
+# it has, as row level security decides), each with whether it is FOR SELECT and the expression that
+# decides: USING, or for an insert WITH CHECK (USING stands in for it on a FOR ALL policy).
+_POLCMD = {"SELECT": "r", "INSERT": "a", "UPDATE": "w", "DELETE": "d"}
+_CANDIDATES = """
+select p.polname::text, p.polcmd = 'r',
+       pg_catalog.pg_get_expr(case when %(command)s = 'a' then coalesce(p.polwithcheck, p.polqual)
+                                   else p.polqual end, p.polrelid)
+from pg_catalog.pg_policy p
+where p.polrelid = %(table)s::regclass and p.polpermissive and p.polcmd in (%(command)s, '*')
+  and (0::oid = any(p.polroles)
+       or exists (select from unnest(p.polroles) r where pg_catalog.pg_has_role(%(role)s, r, 'USAGE')))
+order by 1"""
+
+# The row's own flags: boolean columns a client may set (not generated).
+_FLAGS = """
+select a.attname::text from pg_catalog.pg_attribute a join pg_catalog.pg_type t on t.oid = a.atttypid
+where a.attrelid = %(table)s::regclass and a.attnum > 0 and not a.attisdropped and a.attgenerated = ''
+  and t.typcategory = 'B'
+order by a.attnum"""
 
 _RLS_ON = """select relrowsecurity from pg_catalog.pg_class
 where oid = to_regclass(format('%%I.%%I', %(schema)s::text, %(table)s::text))"""
@@ -625,9 +752,7 @@ def _probe_table(schema: Schema, table: ProbeTable, out: Collector) -> None:
         with conn.transaction(force_rollback=True):
             prober = Prober(conn, table, _setup(schema, table))
             prober.run()
-            leaks = [
-                (role, cmd, what, _granting(conn, table.ref, role, cmd)) for role, cmd, what in prober.leaks
-            ]
+            leaks = [(leak, prober.granting(leak)) for leak in prober.leaks]
             missing = [(cmd, what) for cmd, what in prober.missing if cmd in table.user_commands]
             rls_on = bool((conn.execute(_RLS_ON, _names(table.ref)).fetchone() or (False,))[0])
     except CannotFill as reason:
@@ -637,11 +762,12 @@ def _probe_table(schema: Schema, table: ProbeTable, out: Collector) -> None:
         _skipped(out, table.ref, table.where, f"the probe failed: {one_line(err)}")
         return
     intended: set[tuple[str, str]] = set()  # what the policies grant on purpose
-    for role, command, what, granting in leaks:
-        if granting.public_reads and rls_on:
+    for leak, granting in leaks:
+        role, command, what = leak.role, leak.command, leak.what
+        if rls_on and (granting.public_reads or leak.readable_while):
             intended.add((role, command))
-            _public_read(out, table, role, command, what, granting.public_reads)
-            continue  # the table's own policies say every row is readable: not a leak
+            _public_read(out, table, leak, granting.public_reads or granting.policies)
+            continue  # the table's own policies say every row (in that state) is readable: not a leak
         _leak(out, table, role, command, what, granting.policies, rls_on)
     owners_may = set(table.user_commands)  # denying an owner a command no policy grants is as meant
     if out.policy.exemption(MISSING, table.ref.qualified):
@@ -695,12 +821,6 @@ class Granting:
     public_reads: list[str]
 
 
-def _granting(conn: psycopg.Connection, ref: ObjectRef, role: str, command: str) -> Granting:
-    params = {**_names(ref), "command": command, "roles": [role, "public"]}
-    rows = conn.execute(_GRANTING, params).fetchall()
-    return Granting([name for name, _ in rows], [name for name, public in rows if public])
-
-
 def _leak(
     out: Collector, table: ProbeTable, role: str, command: str, what: str, policies: list[str], rls_on: bool
 ) -> None:
@@ -721,17 +841,29 @@ def _leak(
     )
 
 
-def _public_read(
-    out: Collector, table: ProbeTable, role: str, command: str, what: str, policies: list[str]
-) -> None:
+def _public_read(out: Collector, table: ProbeTable, leak: Leak, policies: list[str]) -> None:
     named = ", ".join(f'policy "{p}"' for p in policies)
+    role, state = leak.role, leak.readable_while
+    if state:  # only rows in this state: the policy makes them public, their owner puts them in it
+        through = f"{named} while {state}"
+        hint = (
+            f"the rows are readable by every {role} user while {state}, and not otherwise: rows in that "
+            "state are public by design (a published post); if they should not be, make the policy "
+            "check the owner instead"
+        )
+    else:
+        through = named
+        hint = (
+            f"a select policy whose USING holds for every {role} user whatever the row (using (true), "
+            f"auth.role() = '{role}') reads every row on purpose; if some rows are private, "
+            "make the policy check the owner instead"
+        )
     out.add(
         LEAK,
         Severity.INFO,
         _where(table, policies),
-        f"public read of {table.ref.qualified} through {named}: {command} as {role}: {what}",
-        "USING (true) on a select policy reads every row on purpose; if some rows are private, "
-        "make the policy check the owner instead",
+        f"public read of {table.ref.qualified} through {through}: {leak.command} as {role}: {leak.what}",
+        hint,
         table.ref.qualified,
     )
 

@@ -12,7 +12,8 @@ Supabase's non-superuser `postgres`, so a pull request's SQL cannot read the mac
    govern; with `transaction = "runner"` the whole file runs in one transaction, as the Supabase
    CLI does). A failure stops that migration, and the ones after it, which build on it.
 3. Validate what the SQL declares: objects, keys, row level security, policies.
-4. Run the policy's smoke files in a transaction that is rolled back.
+4. Run the policy's smoke files in a transaction that is rolled back (the sequences they moved are
+   set back too, as after the probes: sequences.py).
 5. Probe row level security: users and groups of a synthetic world, by the tenancy model of the schema
    (see tenancy.py, world.py, probes.py), then look in the catalog for what Supabase's database
    advisor would report (see advisor.py).
@@ -48,6 +49,7 @@ from pathlib import Path
 import psycopg
 
 from checker.context import MigrationUnit, RuleContext
+from checker.dynamic import sequences
 from checker.dynamic.advisor import Advisor
 from checker.dynamic.apply import (
     TRANSACTION_CONTROL,
@@ -405,7 +407,7 @@ class Run:
             self.out.record.say(f"validating and probing {unit.migration.path}")
             with self.clock.phase("validate"):
                 validate_unit(self.admin, context, self.out)
-            with self.clock.phase("probes"):
+            with self.clock.phase("probes"), sequences.kept(self.admin, self.conn):
                 probe_unit(self.conn, context, self.out)
             if self.advisor is not None:
                 with self.clock.phase("advisor"):
@@ -530,16 +532,17 @@ class Run:
         return failure is None
 
     def _run_rolled_back(self, parsed: ParsedFile) -> Failure | None:
-        """Run a file's statements in a transaction that is rolled back."""
+        """Run a file's statements in a transaction that is rolled back, and the sequences it moved back."""
         # The runner owns the transaction: the file's own BEGIN/COMMIT would end it early.
         statements = [s for s in parsed.statements if s.kind != TRANSACTION_CONTROL]
         skipped: list[Failure] = []
-        self.conn.execute("begin")
-        try:
-            failure = run_statements(self.conn, statements, skipped)
-        finally:
-            if not (self.conn.broken or self.conn.closed):
-                reset_session(self.conn)
+        with sequences.kept(self.admin, self.conn):
+            self.conn.execute("begin")
+            try:
+                failure = run_statements(self.conn, statements, skipped)
+            finally:
+                if not (self.conn.broken or self.conn.closed):
+                    reset_session(self.conn)
         self._report_not_run(skipped)
         return failure
 

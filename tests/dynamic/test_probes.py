@@ -120,6 +120,126 @@ def test_all_using_true_is_still_a_leak(tmp_path: Path) -> None:
     assert any("UPDATE as authenticated" in m for m in leaks), leaks
 
 
+@pytest.mark.parametrize(
+    ("role", "using"),
+    [
+        ("authenticated", "auth.role() = 'authenticated'"),  # Supabase's older examples (no TO)
+        ("authenticated", "(select auth.role()) = 'authenticated'"),
+        ("authenticated", "auth.jwt() ->> 'role' = 'authenticated'"),
+        # PostgREST runs the request as `set local role authenticated`: the role TO names
+        ("authenticated", "current_user = 'authenticated'"),
+        ("anon", "auth.role() = 'anon'"),
+    ],
+)
+def test_select_open_to_every_user_of_the_role_is_a_public_read(
+    tmp_path: Path, role: str, using: str
+) -> None:
+    """For the role, these are `using (true)`: the probe asks the database whether the USING holds
+    with no row and a token that names no user, so a read opened this way is meant, like using (true)."""
+    extra = f'create policy "pairs_public" on public.pairs for select using ({using});'
+    findings = pairs(tmp_path, extra=extra)
+    assert not [f for f in findings if f.severity is Severity.ERROR], probe_findings(findings)
+    reads = only(findings, "rls-probe", Severity.INFO)
+    assert reads, probe_findings(findings)
+    for read in reads:
+        expected = f'public read of public.pairs through policy "pairs_public": SELECT as {role}'
+        assert read.message.startswith(expected), read.message
+
+
+@pytest.mark.parametrize(
+    ("role", "policy"),
+    [
+        # the same check, but it lets FOR ALL update and delete every row too
+        ("authenticated", "for all using (auth.role() = 'authenticated')"),
+        # true for every signed-in user, but it asks who the user is: not a statement about the role
+        ("authenticated", "for select using ((select auth.uid()) is not null)"),
+        # it reads the row: true on the probe's rows, which says nothing of every row
+        ("anon", "for select using (note is not null)"),
+        ("authenticated", "for select to authenticated using (note is not null)"),
+    ],
+)
+def test_select_open_to_every_user_that_is_no_public_read_is_a_leak(
+    tmp_path: Path, role: str, policy: str
+) -> None:
+    findings = pairs(tmp_path, extra=f'create policy "pairs_open" on public.pairs {policy};')
+    leaks = [f.message for f in only(findings, "rls-probe", Severity.ERROR)]
+    assert any(f"SELECT as {role}" in m and 'policy "pairs_open"' in m for m in leaks), leaks
+
+
+def test_a_leak_names_only_the_policies_that_allowed_it(tmp_path: Path) -> None:
+    """Policies for the command that cannot hold for the user are not named: a service_role guard
+    without TO, an owner's policy on another user's row."""
+    extra = """
+create policy "pairs_service_writes" on public.pairs for all
+  using (auth.role() = 'service_role') with check (auth.role() = 'service_role');
+create policy "pairs_select_own" on public.pairs for select to authenticated
+  using ((select auth.uid()) = user_a);
+create policy "pairs_select_debug" on public.pairs for select to authenticated
+  using ((select auth.uid()) is not null);"""
+    leaks = [f.message for f in only(pairs(tmp_path, extra=extra), "rls-probe", Severity.ERROR)]
+    assert len(leaks) == 2, leaks  # user A sees B's row, user D sees every row
+    for message in leaks:
+        assert '(allowed by policy "pairs_select_debug")' in message, message
+
+
+POSTS = """
+begin;
+create table public.posts (
+  id uuid primary key default gen_random_uuid(),
+  author_id uuid not null references public.users (id) on delete cascade,
+  is_published boolean not null default true,
+  pinned boolean not null default false,
+  body text not null
+);
+alter table public.posts enable row level security;
+{policies}
+commit;
+"""
+
+
+def posts(tmp_path: Path, policies: str) -> list[Finding]:
+    migration = write(tmp_path, "posts.sql", POSTS.replace("{policies}", policies))
+    rollback = write(tmp_path, "posts_rollback.sql", "begin;\ndrop table public.posts;\ncommit;\n")
+    return run(migration, rollback)
+
+
+def test_rows_readable_by_their_own_flag_are_a_public_read(tmp_path: Path) -> None:
+    """Published posts are public by design: the probe's rows took the default (is_published true),
+    and with the flag negated only the author reads them, so what others see is the row's own state."""
+    findings = posts(
+        tmp_path,
+        'create policy "posts_select" on public.posts for select\n'
+        "  using (is_published or (select auth.uid()) = author_id);\n"
+        'create policy "posts_update_own" on public.posts for update to authenticated\n'
+        "  using ((select auth.uid()) = author_id) with check ((select auth.uid()) = author_id);",
+    )
+    assert not [f for f in findings if f.severity is Severity.ERROR], probe_findings(findings)
+    reads = [f.message for f in only(findings, "rls-probe", Severity.INFO)]
+    assert len(reads) == 3, reads  # user A, user D, anon
+    for message in reads:
+        assert message.startswith(
+            'public read of public.posts through policy "posts_select" while is_published is true: SELECT as'
+        ), message
+
+
+def test_rows_readable_whatever_their_flags_are_a_leak(tmp_path: Path) -> None:
+    """Negating the flags leaves the rows readable to every signed-in user: no state of the row keeps
+    it private, so the read is the policy's, not the row's; writes never count as public."""
+    findings = posts(
+        tmp_path,
+        'create policy "posts_select" on public.posts for select\n'
+        "  using (is_published or (select auth.uid()) is not null);\n"
+        'create policy "posts_update" on public.posts for update to authenticated\n'
+        "  using (is_published or (select auth.uid()) = author_id);",
+    )
+    leaks = [f.message for f in only(findings, "rls-probe", Severity.ERROR)]
+    assert any("SELECT as authenticated: user A sees 1 row(s) of user B" in m for m in leaks), leaks
+    assert any("SELECT as authenticated: user D" in m for m in leaks), leaks
+    assert any("UPDATE as authenticated" in m for m in leaks), leaks
+    (anon,) = [f.message for f in only(findings, "rls-probe", Severity.INFO) if "as anon" in f.message]
+    assert "while is_published is true" in anon
+
+
 def test_participant_left_out_by_the_policy_is_missing(tmp_path: Path) -> None:
     findings = pairs(tmp_path, members="uid = p.user_a")
     (missing,) = only(findings, "rls-missing-policy")
