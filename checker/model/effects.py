@@ -250,7 +250,7 @@ def constraint_name(table: ObjectRef, con: dict, column: str | None) -> str:
         return con["indexname"]
     contype = con.get("contype", "")
     if contype == "CONSTR_PRIMARY":
-        return f"{table.name}_pkey"
+        return _implicit_name(table, [], "pkey")
     if column:
         columns = [column]
     elif contype == "CONSTR_CHECK":
@@ -267,8 +267,47 @@ def _first_column(expr: object) -> list[str]:
     return []
 
 
+NAME_BYTES = 63  # NAMEDATALEN - 1
+_NAMED_EXPRESSIONS = {"CoalesceExpr": "coalesce", "CaseExpr": "case", "NullIfExpr": "nullif"}
+
+
+def _expression_name(expr: object) -> str:
+    """What PostgreSQL calls an index expression in the index's name (FigureColname): a function's
+    name, a column's, a cast's argument; else "expr"."""
+    if not isinstance(expr, dict) or len(expr) != 1:
+        return "expr"
+    ((kind, node),) = expr.items()
+    if kind == "FuncCall":
+        return strings(node.get("funcname"))[-1]
+    if kind == "ColumnRef":
+        return (strings(node.get("fields")) or ["expr"])[-1]
+    if kind == "TypeCast":
+        named = _expression_name(node.get("arg"))
+        return named if named != "expr" else (strings(node.get("typeName", {}).get("names")) or ["expr"])[-1]
+    if kind == "MinMaxExpr":
+        return "greatest" if node.get("op") == "IS_GREATEST" else "least"
+    return _NAMED_EXPRESSIONS.get(kind, "expr")
+
+
 def _implicit_name(table: ObjectRef, columns: list[str], suffix: str) -> str:
-    return "_".join([table.name, *columns, suffix])
+    """The name PostgreSQL makes (makeObjectName): table, columns and label joined by `_`, the longer of
+    the table and column parts shortened first to fit 63 bytes. Not the numbered name it picks when
+    that name is taken."""
+    first, second = table.name.encode(), "_".join(columns).encode()[: NAME_BYTES + 1]
+    room = NAME_BYTES - len(suffix) - 1 - (1 if columns else 0)
+    keep_first, keep_second = len(first), len(second)
+    while keep_first + keep_second > room:
+        if keep_first > keep_second:
+            keep_first -= 1
+        else:
+            keep_second -= 1
+    parts = [_clip(first, keep_first)] + ([_clip(second, keep_second)] if columns else []) + [suffix]
+    return "_".join(parts)
+
+
+def _clip(name: bytes, length: int) -> str:
+    """The first `length` bytes of a UTF-8 name, not cutting a character (pg_mbcliplen)."""
+    return name[:length].decode("utf-8", errors="ignore")
 
 
 _ALTER_RLS = {
@@ -352,8 +391,12 @@ def _add_constraint(table: ObjectRef, con: dict, fx: Effects) -> None:
 def _create_index(stmt: Statement, fx: Effects) -> None:
     node = stmt.node
     table = range_var(node["relation"])
-    columns = [elem["IndexElem"].get("name") for elem in node.get("indexParams", []) if "IndexElem" in elem]
-    name = node.get("idxname") or _implicit_name(table, [c or "expr" for c in columns], "idx")
+    elems = [elem["IndexElem"] for elem in node.get("indexParams", []) if "IndexElem" in elem]
+    columns = [elem.get("name") for elem in elems]
+    # PostgreSQL names an index after all its columns, INCLUDE ones too (ChooseIndexColumnNames)
+    elems += [e["IndexElem"] for e in node.get("indexIncludingParams", []) if "IndexElem" in e]
+    named = [elem.get("name") or _expression_name(elem.get("expr")) for elem in elems]
+    name = node.get("idxname") or _implicit_name(table, named, "idx")
     ref = ObjectRef("index", table.schema, name, table.name)
     fx.creates.append(
         Created(

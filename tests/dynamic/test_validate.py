@@ -256,3 +256,36 @@ def test_what_a_do_block_may_not_run_is_not_claimed(tmp_path: Path) -> None:
         "end $$;\n",
     )
     assert not only(findings, "dynamic-validation"), findings
+
+
+IMPLICIT_NAMES = [
+    "create table public.profile_badges (id int, profile_id int, slug text, tier int, progress int)",
+    "create index on public.profile_badges (profile_id) include (slug, tier, progress)",
+    "create index on public.profile_badges (lower(slug))",
+    "create index on public.profile_badges ((tier::text), coalesce(progress, 0), (progress + 1))",
+    "create table public.a_very_long_table_name_that_goes_on_and_on_and_on_forever_x (id int primary key,\n"
+    "  a_very_long_column_name_indeed int, other int)",
+    "create index on public.a_very_long_table_name_that_goes_on_and_on_and_on_forever_x\n"
+    "  (a_very_long_column_name_indeed, other)",
+    "alter table public.a_very_long_table_name_that_goes_on_and_on_and_on_forever_x add check (other > 0)",
+    "alter table public.a_very_long_table_name_that_goes_on_and_on_and_on_forever_x add foreign key (other)\n"
+    "  references public.a_very_long_table_name_that_goes_on_and_on_and_on_forever_x (id)",
+    "alter table public.a_very_long_table_name_that_goes_on_and_on_and_on_forever_x\n"
+    "  add unique (a_very_long_column_name_indeed, other)",
+    "alter table public.profile_badges enable row level security",
+    "alter table public.a_very_long_table_name_that_goes_on_and_on_and_on_forever_x enable row level security",
+]
+
+
+def test_implicit_index_and_constraint_names_are_postgresqls(tmp_path: Path) -> None:
+    """An unnamed index or constraint gets the name PostgreSQL gives it (INCLUDE columns count, long
+    names are cut to 63 bytes), so validation looks for what the database has."""
+    sql = "begin;\n" + ";\n".join(IMPLICIT_NAMES) + ";\ncommit;\n"
+    migration = write(tmp_path, "names.sql", sql)
+    rollback = write(
+        tmp_path,
+        "names_rollback.sql",
+        "begin;\ndrop table public.profile_badges, "
+        "public.a_very_long_table_name_that_goes_on_and_on_and_on_forever_x;\ncommit;\n",
+    )
+    assert only(run(migration, rollback), "dynamic-validation") == []
