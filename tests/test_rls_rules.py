@@ -605,3 +605,15 @@ def test_with_check_findings_match_what_postgresql_allows(
     assert bool(where(findings, WITH_CHECK)) is reported
     if not reported:
         assert where(findings, TO_PUBLIC) == [], "a policy that admits nothing opens nothing to anyone"
+
+
+def test_rls_enabled_skips_a_schema_the_api_roles_cannot_use(tmp_path: Path) -> None:
+    """An exposed schema whose USAGE the migration revokes from anon and authenticated: its tables are
+    out of the API's reach (a later GRANT in the same migration brings them back)."""
+    table = "create schema private;\ncreate table private.kvstore (key text primary key, value jsonb);\n"
+    revoke = "revoke usage on schema private from anon, authenticated;\n"
+    exposed = 'exposed_schemas = ["public", "private"]\n'
+    assert where(lint(tmp_path / "a", table, policy=exposed), "rls-enabled") == [(2, 14)]
+    assert where(lint(tmp_path / "b", table + revoke, policy=exposed), "rls-enabled") == []
+    regrant = table + revoke + "grant usage on schema private to authenticated;\n"
+    assert where(lint(tmp_path / "c", regrant, policy=exposed), "rls-enabled") == [(2, 14)]

@@ -161,8 +161,13 @@ left join pg_catalog.pg_class rc on rc.oid = co.confrelid
 left join pg_catalog.pg_namespace rn on rn.oid = rc.relnamespace
 where co.conrelid = to_regclass(format('%%I.%%I', %(schema)s::text, %(name)s::text))"""
 
-_RLS = """select relrowsecurity from pg_catalog.pg_class
-where oid = to_regclass(format('%%I.%%I', %(schema)s::text, %(name)s::text))"""
+# RLS, and whether an API role reaches the table at all (USAGE on its schema and a privilege on it).
+_RLS = """select c.relrowsecurity,
+  exists (select from unnest(array['anon', 'authenticated']) as api(role)
+          where pg_catalog.has_schema_privilege(api.role, c.relnamespace, 'USAGE')
+            and pg_catalog.has_table_privilege(api.role, c.oid, 'SELECT, INSERT, UPDATE, DELETE'))
+from pg_catalog.pg_class c
+where c.oid = to_regclass(format('%%I.%%I', %(schema)s::text, %(name)s::text))"""
 
 _POLICY = """select cmd, roles::text[], permissive from pg_catalog.pg_policies
 where schemaname = %(schema)s and tablename = %(table)s and policyname = %(name)s"""
@@ -238,7 +243,8 @@ def _columns(names: list[str]) -> str:
 
 def _check_rls(conn: psycopg.Connection, table: ObjectRef, where: Location, out: Collector) -> None:
     row = conn.execute(_RLS, {"schema": table.schema, "name": table.name}).fetchone()
-    if row and not out.check("rls", bool(row[0])):
+    # a table no API role reaches (its schema's USAGE revoked) is exposed to nobody
+    if row and not out.check("rls", bool(row[0]) or not row[1]):
         _invalid(
             out,
             where,

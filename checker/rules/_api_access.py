@@ -47,6 +47,8 @@ def _named(node: dict) -> Iterator[tuple[str, str]]:
             yield object_with_args(obj["ObjectWithArgs"])[1:3]
         elif objtype == "OBJECT_TABLE" and "RangeVar" in obj:
             yield range_var(obj["RangeVar"])[1:3]
+        elif objtype == "OBJECT_SCHEMA" and "String" in obj:
+            yield "", obj["String"]["sval"]
 
 
 def _privilege_changes(
@@ -70,7 +72,15 @@ def _names(obj: dict, objtype: str | None, ref: ObjectRef) -> bool:
     if objtype == "OBJECT_TABLE" and "RangeVar" in obj and ref.kind in _RELATION_KINDS:
         found = range_var(obj["RangeVar"])
         return (found.schema, found.name) == (ref.schema, ref.name)
+    if objtype == "OBJECT_SCHEMA" and "String" in obj and ref.kind == "schema":
+        return obj["String"]["sval"] == ref.name
     return False
+
+
+def schema_reached(ctx: RuleContext, schema: str) -> bool:
+    """Whether an API role may still use the schema at the migration's end: only a REVOKE USAGE in
+    the migration takes that away (an earlier migration's grants are not modelled: assumed)."""
+    return bool(api_roles_left(ctx, ObjectRef("schema", "", schema), "usage"))
 
 
 def _role(spec: dict) -> str:

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from checker.context import RuleContext
 from checker.findings import Severity
+from checker.rules._api_access import schema_reached
 from checker.rules.base import Example, Issue, Rule
 
 NO_POLICY_ID = "rls-no-policy"
@@ -13,7 +14,7 @@ NO_POLICY_ID = "rls-no-policy"
 
 def check(ctx: RuleContext) -> Iterator[Issue]:
     for ref, (statement, location) in ctx.created_by_migration().items():
-        if ref.kind != "table" or not ctx.is_exposed(ref):
+        if ref.kind != "table" or not ctx.is_exposed(ref) or not schema_reached(ctx, ref.schema):
             continue
         table = ctx.after.find(ref)
         if table is None:
@@ -62,7 +63,9 @@ RULE = Rule(
         "access to every new table there. Until row level security is enabled, any client holding "
         "the public anon key can read and change every row. Enabling it in the migration that creates "
         "the table closes that window; a table with RLS and no policy is reachable by service_role "
-        "only, which is reported as rls-no-policy (a warning: sometimes that is the intent)."
+        "only, which is reported as rls-no-policy (a warning: sometimes that is the intent). A table "
+        "in a schema whose USAGE the migration revokes from anon and authenticated is out of the API's "
+        "reach and not reported."
     ),
     bad=Example(
         "begin;\ncreate table public.notes (\n  id uuid primary key,\n  user_id uuid not null\n);\ncommit;\n"

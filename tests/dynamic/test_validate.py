@@ -10,7 +10,7 @@ import pytest
 from checker.findings import Finding, Severity
 
 from .helpers import require_engine
-from .test_stage import line_of, only, run, write
+from .test_stage import line_of, only, project_policy, run, write
 
 pytestmark = pytest.mark.postgres
 
@@ -273,7 +273,8 @@ IMPLICIT_NAMES = [
     "alter table public.a_very_long_table_name_that_goes_on_and_on_and_on_forever_x\n"
     "  add unique (a_very_long_column_name_indeed, other)",
     "alter table public.profile_badges enable row level security",
-    "alter table public.a_very_long_table_name_that_goes_on_and_on_and_on_forever_x enable row level security",
+    "alter table public.a_very_long_table_name_that_goes_on_and_on_and_on_forever_x\n"
+    "  enable row level security",
 ]
 
 
@@ -289,3 +290,26 @@ def test_implicit_index_and_constraint_names_are_postgresqls(tmp_path: Path) -> 
         "public.a_very_long_table_name_that_goes_on_and_on_and_on_forever_x;\ncommit;\n",
     )
     assert only(run(migration, rollback), "dynamic-validation") == []
+
+
+def test_a_table_no_api_role_reaches_needs_no_row_level_security(tmp_path: Path) -> None:
+    """An exposed schema whose USAGE is revoked from anon and authenticated: nobody reaches its tables
+    through the API, so validation does not ask for row level security there."""
+    policy = project_policy()
+    policy.data["exposed_schemas"] = ["public", "private"]
+    sql = (
+        "begin;\ncreate schema private;\ncreate table private.kvstore (key text primary key, value jsonb);\n"
+        "revoke usage on schema private from anon, authenticated;\ncommit;\n"
+    )
+    rollback = write(tmp_path, "private_rollback.sql", "begin;\ndrop schema private cascade;\ncommit;\n")
+    findings = run(write(tmp_path, "private.sql", sql), rollback, policy=policy)
+    assert only(findings, "dynamic-validation") == []
+    granted = sql.replace(
+        "revoke usage on schema private from anon, authenticated", "grant usage on schema private to anon"
+    )
+    findings = run(
+        write(tmp_path, "private.sql", granted + "grant select on private.kvstore to anon;\n"),
+        rollback,
+        policy=policy,
+    )
+    assert [f.line for f in only(findings, "dynamic-validation")] == [3]
