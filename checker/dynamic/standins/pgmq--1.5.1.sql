@@ -106,7 +106,8 @@ return case when partition_interval ~ '^\s*[+-]?\d+\s*$' then 'msg_id' else 'enq
 
 -- Creating and dropping queues ----------------------------------------------------------------------------
 
-create function pgmq.create_non_partitioned(queue_name text) returns void
+-- The queue table (unlogged when asked), its archive, their indexes and the queue's row in pgmq.meta.
+create function pgmq._create_queue(queue_name text, unlogged boolean) returns void
 language plpgsql
 as $$
 declare
@@ -115,13 +116,13 @@ declare
 begin
   perform pgmq.validate_queue_name(queue_name);
   execute format(
-    'create table if not exists pgmq.%I (
+    'create %s table if not exists pgmq.%I (
        msg_id bigint primary key generated always as identity,
        read_ct int not null default 0,
        enqueued_at timestamptz not null default now(),
        vt timestamptz not null,
        message jsonb,
-       headers jsonb)', queue);
+       headers jsonb)', case when unlogged then 'unlogged' else '' end, queue);
   execute format(
     'create table if not exists pgmq.%I (
        msg_id bigint primary key,
@@ -144,54 +145,22 @@ begin
   execute format('create index if not exists %I on pgmq.%I (archived_at)', 'archived_at_idx_' || queue_name,
                  archive);
   insert into pgmq.meta (queue_name, is_partitioned, is_unlogged)
-  values (create_non_partitioned.queue_name, false, false)
+  values (_create_queue.queue_name, false, unlogged)
   on conflict do nothing;
 end
 $$;
 
--- As create_non_partitioned, with the queue table (not its archive) unlogged.
+create function pgmq.create_non_partitioned(queue_name text) returns void
+language sql
+begin atomic
+  select pgmq._create_queue(queue_name, false);
+end;
+
 create function pgmq.create_unlogged(queue_name text) returns void
-language plpgsql
-as $$
-declare
-  queue text := pgmq.format_table_name(queue_name, 'q');
-  archive text := pgmq.format_table_name(queue_name, 'a');
-begin
-  perform pgmq.validate_queue_name(queue_name);
-  execute format(
-    'create unlogged table if not exists pgmq.%I (
-       msg_id bigint primary key generated always as identity,
-       read_ct int not null default 0,
-       enqueued_at timestamptz not null default now(),
-       vt timestamptz not null,
-       message jsonb,
-       headers jsonb)', queue);
-  execute format(
-    'create table if not exists pgmq.%I (
-       msg_id bigint primary key,
-       read_ct int not null default 0,
-       enqueued_at timestamptz not null default now(),
-       archived_at timestamptz not null default now(),
-       vt timestamptz not null,
-       message jsonb,
-       headers jsonb)', archive);
-  if pgmq._extension_exists('pgmq') then
-    if not pgmq._belongs_to_pgmq(queue) then
-      execute format('alter extension pgmq add table pgmq.%I', queue);
-      execute format('alter extension pgmq add sequence pgmq.%I', queue || '_msg_id_seq');
-    end if;
-    if not pgmq._belongs_to_pgmq(archive) then
-      execute format('alter extension pgmq add table pgmq.%I', archive);
-    end if;
-  end if;
-  execute format('create index if not exists %I on pgmq.%I (vt asc)', queue || '_vt_idx', queue);
-  execute format('create index if not exists %I on pgmq.%I (archived_at)', 'archived_at_idx_' || queue_name,
-                 archive);
-  insert into pgmq.meta (queue_name, is_partitioned, is_unlogged)
-  values (create_unlogged.queue_name, false, true)
-  on conflict do nothing;
-end
-$$;
+language sql
+begin atomic
+  select pgmq._create_queue(queue_name, true);
+end;
 
 create function pgmq."create"(queue_name text) returns void
 language sql
