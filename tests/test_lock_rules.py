@@ -187,3 +187,14 @@ def test_the_report_tabulates_the_strongest_lock_per_existing_table(tmp_path: Pa
         assert "| `migration.sql` | `public.users` | ACCESS EXCLUSIVE | 3 | 1 | no |" in out, out
     else:
         assert "public.users  ACCESS EXCLUSIVE  3     1           no" in out, out
+
+
+def test_an_index_dropped_before_its_table_needs_no_concurrently(tmp_path: Path) -> None:
+    """supabase db diff drops a table's indexes, then the table: the DROP TABLE takes ACCESS EXCLUSIVE
+    anyway, so DROP INDEX CONCURRENTLY would gain nothing."""
+    baseline = USERS + "create index users_name_idx on public.users (name);\n"
+    drop_index = "begin;\nset local lock_timeout = '5s';\ndrop index if exists public.users_name_idx;\n"
+    _, found, _ = lint(tmp_path, drop_index + "drop table public.users;\ncommit;\n", baseline)
+    assert [f for f in found if f[0] == "index-concurrently"] == []
+    _, found, _ = lint(tmp_path, drop_index + "commit;\n", baseline)
+    assert [f for f in found if f[0] == "index-concurrently"] == [("index-concurrently", "error", 3)]

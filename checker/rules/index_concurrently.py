@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 from checker.context import RuleContext
 from checker.findings import Severity
+from checker.model import ObjectRef
 from checker.rules._locks import Step, in_own_transaction_hint, lock_steps
 from checker.rules.base import Example, Issue, Rule
 
@@ -15,6 +16,7 @@ _INDEX_KEYWORD = re.compile(r"\bindex\b", re.IGNORECASE)
 
 def check(ctx: RuleContext) -> Iterator[Issue]:
     explicit = ctx.policy.transaction == "explicit"
+    dropped = _tables_dropped(ctx)
     for step in lock_steps(ctx):
         statement = step.statement
         dropping = statement.kind == "DropStmt" and statement.node.get("removeType") == "OBJECT_INDEX"
@@ -25,7 +27,19 @@ def check(ctx: RuleContext) -> Iterator[Issue]:
                 yield _refused(step, dropping, explicit)
             continue
         for table, lock in step.locks.items():
+            if dropping and dropped.get(table, -1) > statement.index:
+                continue  # its DROP TABLE takes ACCESS EXCLUSIVE anyway (supabase db diff's order)
             yield _blocking(step, table.qualified, lock.mode.label, dropping, explicit)
+
+
+def _tables_dropped(ctx: RuleContext) -> dict[ObjectRef, int]:
+    """The tables the migration drops, with the index of the last statement that drops each."""
+    return {
+        drop.ref: effects.statement.index
+        for effects in ctx.migration_effects
+        for drop in effects.drops
+        if drop.ref.kind == "table"
+    }
 
 
 def _blocking(step: Step, table: str, mode: str, dropping: bool, explicit: bool) -> Issue:
@@ -70,7 +84,8 @@ RULE = Rule(
         "block, so such a statement goes after the file's COMMIT (explicit mode) or into a "
         "migration file the runner does not wrap (runner mode); that case is reported here too, "
         "for any table, since the migration fails. Tables the migration itself created are empty "
-        "and need no CONCURRENTLY."
+        "and need no CONCURRENTLY, nor does an index dropped before the migration drops its table "
+        "(the DROP TABLE takes ACCESS EXCLUSIVE anyway)."
     ),
     bad=Example(
         "begin;\ncreate index users_email_idx on public.users (email);\ncommit;\n",
