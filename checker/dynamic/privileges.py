@@ -190,8 +190,10 @@ begin
   end if;
 end $fn$;
 
+-- caller_schema: the caller's current_schema(), where CREATE EXTENSION without SCHEMA puts an extension
+-- whose control file names none (here the search_path is pg_catalog's).
 create or replace function {PRIVATE_SCHEMA}.create_extension(
-  name text, in_schema text, version text, with_cascade boolean, if_not_exists boolean
+  name text, in_schema text, version text, with_cascade boolean, if_not_exists boolean, caller_schema text
 ) returns void
 language plpgsql security definer set search_path = pg_catalog as $fn$
 begin
@@ -201,6 +203,15 @@ begin
     return;
   end if;
   in_schema := case name {overrides} else in_schema end;
+  if in_schema is null and not exists (
+    select from pg_available_extension_versions v
+    where v.name = create_extension.name and v.schema is not null
+  ) then
+    if caller_schema is null then
+      raise exception invalid_schema_name using message = 'no schema has been selected to create in';
+    end if;
+    in_schema := caller_schema;
+  end if;
   execute format('create extension %I', name)
     || case when in_schema is null then '' else format(' schema %I', in_schema) end
     || case when version is null then '' else format(' version %L', version) end
@@ -227,7 +238,8 @@ begin
 end $fn$;
 
 revoke all on all functions in schema {PRIVATE_SCHEMA} from public;
-grant execute on function {PRIVATE_SCHEMA}.create_extension(text, text, text, boolean, boolean) to {role};
+grant execute on function {PRIVATE_SCHEMA}.create_extension(text, text, text, boolean, boolean, text)
+  to {role};
 grant execute on function {PRIVATE_SCHEMA}.alter_extension_update(text, text) to {role};
 grant execute on function {PRIVATE_SCHEMA}.drop_extension(text, boolean, boolean) to {role};
 """
@@ -260,7 +272,8 @@ def privileged_call(kind: str, node: dict) -> list[tuple[str, list[object]]] | N
             cascade,
             bool(node.get("if_not_exists")),
         ]
-        return [(f"select {PRIVATE_SCHEMA}.create_extension(%s, %s, %s, %s, %s)", arguments)]
+        call = f"select {PRIVATE_SCHEMA}.create_extension(%s, %s, %s, %s, %s, pg_catalog.current_schema())"
+        return [(call, arguments)]
     if kind == "AlterExtensionStmt" and node.get("extname") in PRIVILEGED_EXTENSIONS:
         version = _sval(_options(node).get("new_version", {}).get("arg"))
         return [(f"select {PRIVATE_SCHEMA}.alter_extension_update(%s, %s)", [node["extname"], version])]

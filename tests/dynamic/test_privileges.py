@@ -153,6 +153,25 @@ def test_postgres_administers_the_api_roles_as_on_supabase_16_and_later(folder: 
     assert code == 0, output
 
 
+def test_an_extension_without_a_schema_lands_where_create_extension_puts_it(folder: Path) -> None:
+    """Without SCHEMA, PostgreSQL installs an extension whose control file names no schema into the
+    caller's first schema on the search path (public for Supabase's postgres), not the privileged
+    function's own pg_catalog."""
+    (folder / "m.sql").write_text(
+        "begin;\ncreate extension if not exists citext;\n"
+        "set local search_path = extensions, public;\ncreate extension if not exists hstore;\n"
+        "do $$ begin\n"
+        "  if (select array_agg(extnamespace::regnamespace::text order by extname) from pg_extension\n"
+        "      where extname in ('citext', 'hstore')) <> array['public', 'extensions'] then\n"
+        "    raise exception 'installed in the wrong schemas';\n"
+        "  end if;\n"
+        "end $$;\ncommit;\n",
+        encoding="utf-8",
+    )
+    code, output = run_checker(folder, "m.sql", "text")
+    assert code == 0, output
+
+
 @pytest.mark.parametrize("engine", SERVER_ENGINES)
 def test_a_foreign_key_to_the_vault_applies_as_on_supabase(folder: Path, engine: str) -> None:
     """supabase_vault grants ALL on vault.secrets to pgsodium_keyiduser, which Supabase gives postgres."""
