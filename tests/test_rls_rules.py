@@ -593,6 +593,11 @@ def _writes_as_owner(uri: str, policy: str, write: str) -> bool:
             "insert into public.notes (id, user_id) values (gen_random_uuid(), %s)",
             False,
         ),
+        (
+            "for all to authenticated using (false) with check (false)",
+            "insert into public.notes (id, user_id) values (gen_random_uuid(), %s)",
+            False,
+        ),
     ],
 )
 def test_with_check_findings_match_what_postgresql_allows(

@@ -87,16 +87,22 @@ class PolicyDef:
 
     @property
     def grants_nothing(self) -> bool:
-        """A policy without the expression its commands need admits no row: PostgreSQL takes a missing
-        USING (or an INSERT's missing WITH CHECK) as no permission, not as true."""
+        """A policy without the expression its commands need, or with `false` there, admits no row:
+        PostgreSQL takes a missing USING (or an INSERT's missing WITH CHECK) as no permission."""
+        using, check = _admits(self.using), _admits(self.with_check)
         if self.command == "insert":
-            return self.with_check is None
+            return not check
         if self.command == "all":
-            return self.using is None and self.with_check is None
-        return self.using is None
+            return not using and (not check if self.with_check is not None else True)
+        return not using
 
     def display(self) -> str:
         return f'policy "{self.name}" on {self.table.qualified}'
+
+
+def _admits(tree: dict | None) -> bool:
+    """Whether an expression can admit a row at all: not missing, not `false`."""
+    return tree is not None and not is_false(tree)
 
 
 def _policy(ref: ObjectRef, details: dict, statement: Statement | None, location: int | None) -> PolicyDef:
@@ -234,6 +240,11 @@ def role_guard(tree: object) -> frozenset[str] | None:
 def is_true(tree: object) -> bool:
     """`true` written as the whole expression."""
     return isinstance(tree, dict) and tree.get("A_Const", {}).get("boolval", {}).get("boolval") is True
+
+
+def is_false(tree: object) -> bool:
+    """`false` written as the whole expression (libpg_query leaves the false value out)."""
+    return isinstance(tree, dict) and tree.get("A_Const", {}).get("boolval", {"boolval": True}) == {}
 
 
 # --- owners -------------------------------------------------------------------------------------
