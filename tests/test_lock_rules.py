@@ -198,3 +198,16 @@ def test_an_index_dropped_before_its_table_needs_no_concurrently(tmp_path: Path)
     assert [f for f in found if f[0] == "index-concurrently"] == []
     _, found, _ = lint(tmp_path, drop_index + "commit;\n", baseline)
     assert [f for f in found if f[0] == "index-concurrently"] == [("index-concurrently", "error", 3)]
+
+
+def test_timestamp_to_timestamptz_keeps_the_rows_in_utc(tmp_path: Path) -> None:
+    """PostgreSQL 12+ changes timestamp to timestamptz without a rewrite when the session's time zone is
+    UTC (Supabase's); a migration that sets another zone rewrites (tests/dynamic/test_lock_trace.py
+    measures both)."""
+    baseline = "create table public.events (id bigint primary key, seen timestamp);\n"
+    change = "alter table public.events alter column seen type timestamptz;\ncommit;\n"
+    start = "begin;\nset local lock_timeout = '5s';\n"
+    _, found, _ = lint(tmp_path, start + change, baseline)
+    assert [f for f in found if f[0] == "column-type-rewrite"] == []
+    _, found, _ = lint(tmp_path, start + "set local time zone 'Europe/Paris';\n" + change, baseline)
+    assert [f for f in found if f[0] == "column-type-rewrite"] == [("column-type-rewrite", "error", 4)]

@@ -400,7 +400,21 @@ def type_change_rewrites(ctx: RuleContext, table: ObjectRef, cmd: dict) -> bool:
         return bool(new_mods) and not (
             len(old_mods) == len(new_mods) and new_mods[0] >= old_mods[0] and new_mods[1:] == old_mods[1:]
         )
+    if {old_type, new} == _TIMESTAMPS and not old_mods and not new_mods:
+        # PostgreSQL 12+ keeps the rows when the session's zone is UTC (with a precision, measured: it
+        # rewrites)
+        return _sets_time_zone(ctx)
     return True
+
+
+# timestamp <-> timestamptz: the same stored value when TimeZone is UTC, Supabase's default.
+_TIMESTAMPS = frozenset({"timestamp without time zone", "timestamp with time zone"})
+
+
+def _sets_time_zone(ctx: RuleContext) -> bool:
+    return any(
+        s.kind == "VariableSetStmt" and s.node.get("name") == "timezone" for s in ctx.migration.statements
+    )
 
 
 def column_type(ctx: RuleContext, column: ObjectRef) -> tuple[str, tuple[int, ...]] | None:

@@ -35,7 +35,7 @@ FORMS_BASELINE = (
     "create table public.orgs (id uuid primary key);\n"
     "create table public.logs (id bigint);\n"
     "create table public.users (id uuid primary key, org_id uuid, email text, name varchar(40),\n"
-    "  score int, price numeric(8, 2), note text);\n"
+    "  score int, price numeric(8, 2), note text, seen timestamp, left_at timestamptz(3));\n"
     "create index users_name_idx on public.users (name);\n"
     "create function public.touch() returns trigger language plpgsql set search_path = '' as\n"
     "  $$ begin return new; end $$;\n"
@@ -52,6 +52,9 @@ alter table public.users alter column name type text;
 alter table public.users alter column price type numeric(12, 2);
 alter table public.users alter column score type bigint;
 alter table public.users alter column note type varchar(10);
+alter table public.users alter column seen type timestamptz;
+alter table public.users alter column left_at type timestamp(3);
+alter table public.users alter column seen type timestamptz(0);
 alter table public.users alter column a set default 'y';
 alter table public.users alter column a drop default;
 alter table public.users alter column score set statistics 200;
