@@ -360,6 +360,27 @@ def test_a_commit_that_makes_new_enum_values_usable_is_a_warning(tmp_path: Path)
     assert "migration of its own" in enum_commit["hint"]
     _, report = _lint(tmp_path, ENUM_THEN_USE.replace("commit;\n", "") + "commit;\n")
     assert _found(report, "transaction-wrapper") == []
+    # other DDL in the transaction that adds the value: still the COMMIT the file needs
+    with_ddl = ENUM_THEN_USE.replace(
+        "add value if not exists 'happy';\n",
+        "add value if not exists 'happy';\nalter table public.people add note text;\n",
+    )
+    _, report = _lint(tmp_path, with_ddl)
+    found = [(f["line"], f["severity"]) for f in report["findings"] if f["rule"] == "transaction-wrapper"]
+    assert found == [(4, "error"), (7, "warning")]
+
+
+@pytest.mark.parametrize("mode", ["runner", "explicit"])
+def test_session_settings_around_the_transaction_are_harmless(tmp_path: Path, mode: str) -> None:
+    """`set lock_timeout` before BEGIN and `reset` after COMMIT change the session, not the schema."""
+    sql = (
+        "set lock_timeout to '5s';\nbegin;\ncreate table public.tags (id bigint primary key);\n"
+        "alter table public.tags enable row level security;\ncommit;\nreset lock_timeout;\n"
+    )
+    (tmp_path / "m.sql").write_text(sql, encoding="utf-8")
+    (tmp_path / "policy.toml").write_text(f'transaction = "{mode}"\n', encoding="utf-8")
+    _, report, _ = run_json("lint", "--config", "policy.toml", "m.sql", cwd=tmp_path)
+    assert _found(report, "transaction-wrapper") == []
 
 
 def test_a_do_block_runs_its_statements_in_order(tmp_path: Path) -> None:

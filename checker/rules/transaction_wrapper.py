@@ -54,6 +54,12 @@ def non_transactional(statement: Statement) -> str | None:
     return None
 
 
+def _without_settings(statements: list[Statement]) -> list[Statement]:
+    """The statements that do work: SET and RESET change the session, not the schema, so where they
+    stand (before BEGIN, after COMMIT: `set lock_timeout` around the transaction) is harmless."""
+    return [s for s in statements if s.kind != "VariableSetStmt"]
+
+
 def check(ctx: RuleContext) -> Iterator[Issue]:
     for parsed in (ctx.migration, ctx.rollback):
         if parsed and parsed.statements:
@@ -83,14 +89,14 @@ def _commits_whole(parsed: ParsedFile) -> bool:
     """One BEGIN and a COMMIT as the last statement: under the runner the BEGIN does nothing, and the
     COMMIT ends the runner's transaction with the whole file applied (statements before the BEGIN
     included), just as the runner's own commit would."""
-    kinds = [transaction_kind(s) for s in parsed.statements]
+    kinds = [transaction_kind(s) for s in _without_settings(parsed.statements)]
     control = [k for k in kinds if k in _BEGIN or k in _END]
     return len(control) == 2 and control[0] in _BEGIN and kinds[-1] == "TRANS_STMT_COMMIT" and len(kinds) > 2
 
 
 def _explicit(parsed: ParsedFile) -> Iterator[Issue]:
     # CREATE INDEX CONCURRENTLY and the like belong outside the transaction; the rest inside it.
-    statements = [s for s in parsed.statements if non_transactional(s) is None]
+    statements = [s for s in _without_settings(parsed.statements) if non_transactional(s) is None]
     if not statements:
         return
     first, last = statements[0], statements[-1]
@@ -136,26 +142,23 @@ def _explicit(parsed: ParsedFile) -> Iterator[Issue]:
 
 
 def _commits_new_enum_values(statements: list[Statement], end: int) -> bool:
-    """Whether the transaction statements[end] commits only adds enum values (ALTER TYPE ... ADD VALUE,
-    with SETs around): a value cannot be used in the transaction that adds it, so a file that adds one
-    and then uses it must commit in between. Idempotent (IF NOT EXISTS) and harmless to re-run."""
-    added = False
+    """Whether the transaction statements[end] commits adds enum values (ALTER TYPE ... ADD VALUE): a
+    value cannot be used in the transaction that adds it, so a file that adds one and then uses it must
+    commit in between (removing the COMMIT breaks it)."""
     for statement in reversed(statements[:end]):
         if transaction_kind(statement) in _END:
-            break
+            return False
         node = statement.node
         if statement.kind == "AlterEnumStmt" and node.get("newVal") and not node.get("oldVal"):
-            added = True
-        elif statement.kind not in ("TransactionStmt", "VariableSetStmt"):
-            return False
-    return added and transaction_kind(statements[end]) == "TRANS_STMT_COMMIT"
+            return transaction_kind(statements[end]) == "TRANS_STMT_COMMIT"
+    return False
 
 
 def _enum_commit(statement: Statement) -> Issue:
     return Issue(
         statement,
         "COMMIT after adding enum values, so that the rest of the file can use them: the file is not "
-        "one transaction (if a later statement fails, the values stay added)",
+        "one transaction (if a later statement fails, what came before the COMMIT stays applied)",
         "move ALTER TYPE ... ADD VALUE to a migration of its own, before the one that uses the values",
         severity=Severity.WARNING,
     )
@@ -164,12 +167,13 @@ def _enum_commit(statement: Statement) -> Issue:
 def _runner_wrapped(parsed: ParsedFile) -> Iterator[Issue]:
     if _commits_whole(parsed):
         return  # one BEGIN, COMMIT last: still a single transaction
-    last = parsed.statements[-1]
-    for index, statement in enumerate(parsed.statements):
+    statements = _without_settings(parsed.statements)
+    last = statements[-1] if statements else None
+    for index, statement in enumerate(statements):
         kind = transaction_kind(statement)
         if statement is last and kind == "TRANS_STMT_COMMIT":
             continue  # it commits where the runner would: only a COMMIT before it ends anything early
-        if kind in _END and _commits_new_enum_values(parsed.statements, index):
+        if kind in _END and _commits_new_enum_values(statements, index):
             yield _enum_commit(statement)
         elif kind in _END:
             yield Issue(
@@ -202,7 +206,8 @@ RULE = Rule(
         "COMMIT ends it (even after statements that come before the BEGIN), or a COMMIT as its last "
         "statement, is harmless, but a COMMIT or ROLLBACK anywhere else ends the runner's transaction "
         "early. One early COMMIT is a warning, not an error: after ALTER TYPE ... ADD VALUE, since a new "
-        "enum value cannot be used in the transaction that adds it (better: a migration of its own)."
+        "enum value cannot be used in the transaction that adds it (better: a migration of its own). "
+        "SET and RESET outside the transaction (set lock_timeout before BEGIN) change the session only."
     ),
     bad=Example(
         "create table public.tags (id bigint primary key);\n"
