@@ -206,7 +206,10 @@ class Filler:
     @staticmethod
     def insert_statement(table: Table, values: dict[str, object]) -> sql.Composed:
         """The INSERT of one row, without RETURNING: as a client writing with return=minimal, so only
-        the insert policies decide (RETURNING would add the select policies)."""
+        the insert policies decide (RETURNING would add the select policies). A row of nothing but
+        defaults takes DEFAULT VALUES (an empty column list is a syntax error)."""
+        if not values:
+            return sql.SQL("insert into {} default values").format(sql.Identifier(*table))
         return sql.SQL("insert into {} ({}) values ({})").format(
             sql.Identifier(*table),
             sql.SQL(", ").join(sql.Identifier(column) for column in values),

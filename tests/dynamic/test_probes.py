@@ -312,3 +312,32 @@ def test_policies_read_the_claims_a_real_token_carries(tmp_path: Path) -> None:
     migration = write(tmp_path, "invites.sql", TOKEN_CLAIMS)
     rollback = write(tmp_path, "invites_rollback.sql", "begin;\ndrop table public.invites;\ncommit;\n")
     assert probe_findings(run(migration, rollback)) == []
+
+
+THREADS = """
+begin;
+create table public.threads (
+  id uuid primary key default gen_random_uuid(),
+  created_at timestamptz not null default now()
+);
+create table public.thread_posts (
+  id uuid primary key default gen_random_uuid(),
+  thread_id uuid not null references public.threads (id) on delete cascade,
+  author_id uuid not null references public.users (id) on delete cascade
+);
+alter table public.threads enable row level security;
+alter table public.thread_posts enable row level security;
+create policy "thread_posts_own" on public.thread_posts for all to authenticated
+  using ((select auth.uid()) = author_id) with check ((select auth.uid()) = author_id);
+commit;
+"""
+
+
+def test_a_row_of_nothing_but_defaults_is_made(tmp_path: Path) -> None:
+    """A referenced row whose columns all have defaults is inserted with DEFAULT VALUES."""
+    migration = write(tmp_path, "threads.sql", THREADS)
+    rollback = "begin;\ndrop table public.thread_posts;\ndrop table public.threads;\ncommit;\n"
+    findings = run(migration, write(tmp_path, "threads_rollback.sql", rollback))
+    skipped = [f.message for f in only(findings, "rls-probe") if "public.thread_posts skipped" in f.message]
+    assert skipped == []
+    assert not [f for f in findings if f.severity is Severity.ERROR], probe_findings(findings)
