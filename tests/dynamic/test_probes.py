@@ -341,3 +341,28 @@ def test_a_row_of_nothing_but_defaults_is_made(tmp_path: Path) -> None:
     skipped = [f.message for f in only(findings, "rls-probe") if "public.thread_posts skipped" in f.message]
     assert skipped == []
     assert not [f for f in findings if f.severity is Severity.ERROR], probe_findings(findings)
+
+
+# A check that a nullable column the probe leaves out must satisfy: a thread with no topic needs a title.
+TOPICS = """
+begin;
+create table public.topic_threads (
+  id uuid primary key default gen_random_uuid(),
+  title text,
+  topic text,
+  author_id uuid not null references public.users (id) on delete cascade,
+  constraint topic_threads_title_check check (topic is not null or title is not null)
+);
+alter table public.topic_threads enable row level security;
+create policy "topic_threads_own" on public.topic_threads for all to authenticated
+  using ((select auth.uid()) = author_id) with check ((select auth.uid()) = author_id);
+commit;
+"""
+
+
+def test_a_check_on_columns_left_null_is_satisfied(tmp_path: Path) -> None:
+    """A CHECK that fails on the columns the probe left null gives them a value of their type."""
+    migration = write(tmp_path, "topics.sql", TOPICS)
+    rollback = write(tmp_path, "topics_rollback.sql", "begin;\ndrop table public.topic_threads;\ncommit;\n")
+    findings = run(migration, rollback)
+    assert probe_findings(findings) == []  # probed, not skipped
