@@ -11,12 +11,10 @@ block that made it), or at the start of the file.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import psycopg
-from pglast import parser
 
 from checker.context import RuleContext
 from checker.dynamic.collect import Collector, Location, at
@@ -24,7 +22,7 @@ from checker.findings import Finding, Severity
 from checker.model.objects import quote_ident
 from checker.policy import Policy
 from checker.rules import rule_by_id
-from checker.rules._policies import CLIENT_ROLES, SUPABASE_SCHEMAS, role_guard
+from checker.rules._policies import CLIENT_ROLES, SUPABASE_SCHEMAS, deparsed_expression, role_guard
 from checker.rules.column_reg_type import UNSUPPORTED
 from checker.rules.rls_policy_auth_null import true_without_user
 from checker.rules.sensitive_columns_exposed import SENSITIVE_NAMES
@@ -262,18 +260,8 @@ def _public_buckets(conn: psycopg.Connection, exposed: list[str]) -> Iterator[Co
             )
 
 
-def _expression(text: str) -> dict | None:
-    """A policy expression as pg_get_expr deparses it, as the parse tree the static rules read."""
-    try:
-        statement = parser.parse_sql_json(f"select {text}")
-    except parser.ParseError:
-        return None
-    target = json.loads(statement)["stmts"][0]["stmt"]["SelectStmt"]["targetList"][0]
-    return target["ResTarget"]["val"]
-
-
 def _lists_bucket(qual: str | None, bucket: str) -> bool:
-    tree = _expression(qual) if qual is not None else None
+    tree = deparsed_expression(qual) if qual is not None else None
     guard = role_guard(tree) if tree is not None else None
     if guard is not None and not guard & CLIENT_ROLES:
         return False  # auth.role() = 'service_role': no API request lists anything
@@ -339,8 +327,8 @@ def _null_auth_policies(conn: psycopg.Connection, exposed: list[str]) -> Iterato
         where p.polpermissive and (n.nspname = any(%(exposed)s) or n.nspname = 'storage')
           and p.polroles && array[0, 'anon'::regrole]::oid[]"""
     for schema, table, policy, command, qual, check in _rows(conn, query, {"exposed": exposed}):
-        using = _expression(qual) if qual and command != "a" else None
-        with_check = _expression(check) if check and command in ("a", "w", "*") else None
+        using = deparsed_expression(qual) if qual and command != "a" else None
+        with_check = deparsed_expression(check) if check and command in ("a", "w", "*") else None
         if any(tree is not None and true_without_user(tree) for tree in (using, with_check)):
             name = _qualified(schema, table)
             yield Condition(

@@ -1,9 +1,9 @@
 """Row level security probes: the synthetic world of world.py against the tenancy model of tenancy.py.
 
-For every exposed table the migration creates, the tenancy model (from the schema, not from the
-policies under test) says whose rows it holds. Rows of user A (a member of group G1) and of user
-B (a member of G2) are inserted as service_role; then, acting as PostgREST does (`set local role`
-and the JWT claims), each in a transaction that is rolled back:
+For every exposed table the migration creates, the tenancy model (from the schema; the policies
+under test only pick among its user columns) says whose rows it holds. Rows of user A (a member of
+group G1) and of user B (a member of G2) are inserted as service_role; then, acting as PostgREST
+does (`set local role` and the JWT claims), each in a transaction that is rolled back:
 
 - A must not read, update or delete B's or G2's rows, insert a row that belongs to them, or update
   A's own row so that it does (write-through, the WITH CHECK side): each is an error naming the

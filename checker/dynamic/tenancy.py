@@ -1,4 +1,5 @@
-"""Whose rows a table holds, read from the schema (foreign keys and keys), never from its policies.
+"""Whose rows a table holds, read from the schema (foreign keys and keys); its policies only choose
+among the user columns the schema offers.
 
 The row level security probes need to know which rows a user may reach before they can tell a
 leak from a grant. Deriving that from the policies under test would switch the probe off exactly
@@ -16,7 +17,12 @@ when a policy stops tying rows to the caller, so the model is built from the liv
    wins over the table's own user columns: a task's assignee is not its owner.
 3. A table keyed by a user (public.users, profiles) or with one user column is a **user's**; with
    several user columns it is **shared** by those users. Audit columns (created_by, updated_by,
-   ...) say who wrote a row, not whose it is.
+   ...) say who wrote a row, not whose it is. Where a table not keyed by a user has policies that
+   compare some of its user columns with auth.uid() (audit columns too), those are its owners and
+   the others are not: `with check (auth.uid() = created_by)` makes a discussion its author's, not
+   the user's in profile_id whose profile it is about. That evidence only picks among the user
+   columns: a policy that compares none (`auth.uid() is not null`) leaves the schema's answer, and
+   none can make a table nobody's.
 4. Otherwise a foreign key to a table that is a user's makes it that user's through the key.
 5. Anything else is **nobody's**: a lookup or public table, not probed.
 
@@ -32,7 +38,7 @@ from dataclasses import dataclass
 import psycopg
 from psycopg import sql
 
-from checker.rules._policies import is_audit_column
+from checker.rules._policies import deparsed_expression, is_audit_column, uid_comparisons
 
 Table = tuple[str, str]
 MAX_DEPTH = 6
@@ -82,6 +88,12 @@ join pg_catalog.pg_class rc on rc.oid = co.confrelid
 join pg_catalog.pg_namespace rn on rn.oid = rc.relnamespace
 where co.conrelid = %s::regclass and co.contype = 'f'
 order by co.conname"""
+
+# The table's policies, USING and WITH CHECK as the server deparses them.
+_POLICY_EXPRESSIONS = """
+select pg_catalog.pg_get_expr(p.polqual, p.polrelid), pg_catalog.pg_get_expr(p.polwithcheck, p.polrelid)
+from pg_catalog.pg_policy p where p.polrelid = %s::regclass
+order by p.polname"""
 
 
 @dataclass(frozen=True)
@@ -187,6 +199,7 @@ class Schema:
         self._fks: dict[Table, list[ForeignKey]] = {}
         self._keys: dict[Table, list[set[str]]] = {}
         self._columns: dict[Table, list[Column]] = {}
+        self._tied: dict[Table, list[str]] = {}
 
     def _regclass(self, table: Table) -> str:
         return sql.Identifier(*table).as_string(self.conn)
@@ -218,6 +231,17 @@ class Schema:
 
     def columns(self, table: Table) -> list[str]:
         return [column.name for column in self.column_info(table)]
+
+    def tied_to_user(self, table: Table) -> list[str]:
+        """The columns of the table its own policies compare with auth.uid() (`auth.uid() = created_by`,
+        `(select auth.uid()) in (user_a, user_b)`, in USING or WITH CHECK of any policy), in table order;
+        a comparison inside a sub-select that reads another table is about that table."""
+        if table not in self._tied:
+            rows = self.conn.execute(_POLICY_EXPRESSIONS, (self._regclass(table),)).fetchall()
+            trees = (deparsed_expression(text) for row in rows for text in row if text is not None)
+            compared = {column for tree in trees if tree is not None for column, _ in uid_comparisons(tree)}
+            self._tied[table] = [c for c in self.columns(table) if c in compared]
+        return self._tied[table]
 
     def user_keyed(self, table: Table, column: str, depth: int = 0) -> bool:
         """Whether the column holds a user id: auth.users.id, a key that references one, or the key of a
@@ -345,15 +369,25 @@ class Model:
         users = self.schema.user_columns(table)
         if table in USER_TABLE_NAMES:
             users = [c for c in self.schema.columns(table) if {c} in self.schema.keys(table)][:1] or users
-        if any(len(key) == 1 and key <= set(users) for key in self.schema.keys(table)):
-            keyed = next(c for c in users if any(key == {c} for key in self.schema.keys(table)))
+        keyed = next((c for c in users if {c} in self.schema.keys(table)), None)
+        if keyed:
             return Tenancy(table, "user", (keyed,))
+        users = self._owners(table) or users
         if users:
             return Tenancy(table, "user", tuple(users))
         owned = next((fk for fk, parent in parents if parent.owned), None)
         if owned:
             return self._via(table, owned.columns, depth=depth)
         return Tenancy(table, "public")
+
+    def _owners(self, table: Table) -> list[str]:
+        """The user columns (audit columns too) that the table's own policies compare with auth.uid():
+        the policies' word on which of the users a row names is its owner (a discussion's author in
+        created_by, not the profile in profile_id it is about). A non-audit column wins over an audit
+        one (user_id says whose the row is, created_by who wrote it); empty without such a comparison."""
+        tied = set(self.schema.tied_to_user(table))
+        owners = [c for c in self.schema.user_columns(table, audit=True) if c in tied]
+        return [c for c in owners if not is_audit_column(c)] or owners
 
     def under_owned_parent(self, table: Table) -> bool:
         """Whether a foreign key other than a user reference leads to a table whose rows are owned."""

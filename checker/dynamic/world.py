@@ -108,7 +108,9 @@ class Filler:
 
     def _satisfy(self, table: Table, constraint: str, made: set[str], values: dict[str, object]) -> bool:
         """Give the made columns a CHECK constrains a literal the check itself names (`rating between
-        1 and 5` -> 1, `status in ('open', ...)` -> 'open'); False when there is none to try."""
+        1 and 5` -> 1, `status in ('open', ...)` -> 'open'); failing that, give the columns it names
+        that were left null (nullable, no default, no foreign key) such a literal or a value of their
+        type (`topic is not null or title is not null`); False when there is none to try."""
         found = self.conn.execute(
             _CHECK, (sql.Identifier(*table).as_string(self.conn), constraint)
         ).fetchone()
@@ -118,12 +120,24 @@ class Filler:
         by_name = {c.name: c for c in self.columns(table)}
         changed = False
         for column in (c for c in columns if c in made):
-            pattern = _TEXT_LITERAL if by_name[column].category == "S" else _NUMBER_LITERAL
-            literal = next((m.group(0) for m in pattern.finditer(definition)), None)
+            literal = _literal(definition, by_name[column])
             if literal is not None:
-                values[column] = sql.SQL(f"{literal}::{by_name[column].type}")
+                values[column] = literal
                 made.discard(column)  # one try per column
                 changed = True
+        if changed:
+            return True
+        referencing = {c for fk in self.schema.foreign_keys(table) for c in fk.columns}
+        for column in (by_name[c] for c in columns if c in by_name):
+            if column.name in values or column.has_default or column.name in referencing:
+                continue
+            self._made += 1
+            literal = _literal(definition, column) if column.category in ("S", "N") else None
+            try:
+                values[column.name] = literal or _value_for(table, column, self._made)
+            except CannotFill:
+                continue  # no value of its type to give
+            changed = True  # now in values: one try per column
         return changed
 
     def _fill_reference(
@@ -206,7 +220,10 @@ class Filler:
     @staticmethod
     def insert_statement(table: Table, values: dict[str, object]) -> sql.Composed:
         """The INSERT of one row, without RETURNING: as a client writing with return=minimal, so only
-        the insert policies decide (RETURNING would add the select policies)."""
+        the insert policies decide (RETURNING would add the select policies). A row of nothing but
+        defaults takes DEFAULT VALUES (an empty column list is a syntax error)."""
+        if not values:
+            return sql.SQL("insert into {} default values").format(sql.Identifier(*table))
         return sql.SQL("insert into {} ({}) values ({})").format(
             sql.Identifier(*table),
             sql.SQL(", ").join(sql.Identifier(column) for column in values),
@@ -274,6 +291,13 @@ def matching(values: dict[str, object]) -> sql.Composable:
 
 def name(table: Table) -> str:
     return ".".join(quote_ident(part) for part in table)
+
+
+def _literal(definition: str, column: Column) -> sql.Composable | None:
+    """The first literal of the column's kind (text or number) a CHECK's definition names, cast."""
+    pattern = _TEXT_LITERAL if column.category == "S" else _NUMBER_LITERAL
+    literal = next((m.group(0) for m in pattern.finditer(definition)), None)
+    return None if literal is None else sql.SQL(f"{literal}::{column.type}")
 
 
 def _value_for(table: Table, column: Column, number: int) -> sql.Composable:

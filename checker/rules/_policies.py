@@ -8,10 +8,13 @@ once per row, and whether a write is held to the row's owner.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator, Set
 from dataclasses import dataclass
 from functools import cached_property
+
+from pglast import parser as pg
 
 from checker.context import RuleContext
 from checker.model import Catalog, CatalogObject, ObjectRef
@@ -353,6 +356,16 @@ def holds_to_owner(tree: object, owners: Set[str], catalog: Catalog) -> bool:
         sub.get("subselect", {}).get("SelectStmt", {}).get("fromClause")
         for sub in clause_nodes(tree, "SubLink")
     )
+
+
+def deparsed_expression(text: str) -> dict | None:
+    """A policy expression as pg_get_expr deparses it, as the parse tree the static rules read."""
+    try:
+        statement = pg.parse_sql_json(f"select {text}")
+    except pg.ParseError:
+        return None
+    target = json.loads(statement)["stmts"][0]["stmt"]["SelectStmt"]["targetList"][0]
+    return target["ResTarget"]["val"]
 
 
 def clause_location(tree: object, fallback: int | None) -> int | None:

@@ -11,7 +11,7 @@ import pytest
 from checker.findings import Finding, Severity
 
 from .helpers import require_engine
-from .test_stage import ROOT, line_of, only, run, write
+from .test_stage import ROOT, line_of, only, project_policy, run, write
 
 pytestmark = pytest.mark.postgres
 
@@ -312,3 +312,195 @@ def test_policies_read_the_claims_a_real_token_carries(tmp_path: Path) -> None:
     migration = write(tmp_path, "invites.sql", TOKEN_CLAIMS)
     rollback = write(tmp_path, "invites_rollback.sql", "begin;\ndrop table public.invites;\ncommit;\n")
     assert probe_findings(run(migration, rollback)) == []
+
+
+# --- owners named by the policies: a user column the table's own policies compare with auth.uid() ---
+
+# chatgpt-your-files: a document is its uploader's, in created_by, an audit-looking name its policies
+# compare with auth.uid(); its sections are the document's.
+DOCUMENTS = """
+begin;
+create table public.documents (
+  id bigint primary key generated always as identity,
+  name text not null,
+  created_by uuid not null references auth.users (id) default auth.uid()
+);
+create table public.document_sections (
+  id bigint primary key generated always as identity,
+  document_id bigint not null references public.documents (id),
+  content text not null
+);
+alter table public.documents enable row level security;
+alter table public.document_sections enable row level security;
+create policy "documents_insert" on public.documents for insert to authenticated
+  with check (auth.uid() = created_by);
+create policy "documents_select" on public.documents for select to authenticated
+  using ({documents});
+create policy "sections_select" on public.document_sections for select to authenticated
+  using (document_id in (select id from public.documents where created_by = auth.uid()));
+commit;
+"""
+DOCUMENTS_ROLLBACK = "begin;\ndrop table public.document_sections;\ndrop table public.documents;\ncommit;\n"
+
+
+def documents(tmp_path: Path, using: str) -> list[Finding]:
+    migration = write(tmp_path, "documents.sql", DOCUMENTS.replace("{documents}", using))
+    return run(migration, write(tmp_path, "documents_rollback.sql", DOCUMENTS_ROLLBACK))
+
+
+def test_an_audit_named_column_the_policies_tie_to_the_user_owns_the_row(tmp_path: Path) -> None:
+    """created_by says who wrote a row unless the policies say it is whose the row is: then the
+    documents are their uploader's and the sections the document's, both probed."""
+    assert probe_findings(documents(tmp_path, "auth.uid() = created_by")) == []  # probed, not skipped
+    findings = documents(tmp_path, "(select auth.uid()) is not null")
+    leaks = [f.message for f in only(findings, "rls-probe", Severity.ERROR)]
+    assert leaks and all(m.startswith("row level security leak on public.documents: SELECT") for m in leaks)
+    assert "user A sees 1 row(s) of user B" in leaks[0] and "whose rows: a user's created_by" in leaks[0]
+
+
+# hivecom: a discussion may be about another user's profile (profile_id, one of several optional
+# targets); its author is created_by, the column its policies compare with auth.uid(). A reply is
+# its author's too.
+DISCUSSIONS = """
+begin;
+create table public.discussions (
+  id uuid primary key default gen_random_uuid(),
+  title text not null default 'a discussion',
+  profile_id uuid references public.users (id) on delete cascade,
+  created_by uuid references public.users (id) on delete set null default auth.uid()
+);
+create table public.discussion_replies (
+  id uuid primary key default gen_random_uuid(),
+  discussion_id uuid not null references public.discussions (id) on delete cascade,
+  content text not null,
+  created_by uuid references public.users (id) on delete set null default auth.uid()
+);
+alter table public.discussions enable row level security;
+alter table public.discussion_replies enable row level security;
+create policy "discussions_select" on public.discussions for select using (true);
+create policy "discussions_insert" on public.discussions for insert to authenticated
+  with check ({check});
+create policy "discussions_update_own" on public.discussions for update to authenticated
+  using (auth.uid() = created_by);
+create policy "replies_select" on public.discussion_replies for select using (true);
+create policy "replies_insert" on public.discussion_replies for insert to authenticated
+  with check (auth.uid() = created_by
+              and exists (select 1 from public.discussions d where d.id = discussion_id));
+commit;
+"""
+DISCUSSIONS_ROLLBACK = (
+    "begin;\ndrop table public.discussion_replies;\ndrop table public.discussions;\ncommit;\n"
+)
+
+
+def discussions(tmp_path: Path, check: str) -> list[Finding]:
+    migration = write(tmp_path, "discussions.sql", DISCUSSIONS.replace("{check}", check))
+    return run(migration, write(tmp_path, "discussions_rollback.sql", DISCUSSIONS_ROLLBACK))
+
+
+def test_a_user_column_no_policy_ties_to_the_user_is_not_the_owner(tmp_path: Path) -> None:
+    """Starting a discussion about another user's profile is no leak: the policies tie the row to
+    created_by, its author, not to profile_id, the profile it is about."""
+    findings = discussions(tmp_path, "auth.uid() = created_by")
+    assert not [f for f in findings if f.severity is Severity.ERROR], probe_findings(findings)
+    assert not [f for f in only(findings, "rls-probe") if "skipped" in f.message], probe_findings(findings)
+    # an insert that no longer checks the author is still a leak, now of the author's rows
+    findings = discussions(tmp_path, "(select auth.uid()) is not null")
+    (leak,) = only(findings, "rls-probe", Severity.ERROR)
+    assert leak.message.startswith(
+        "row level security leak on public.discussions: INSERT as authenticated: "
+        "user A inserted a row owned by user B"
+    ), leak.message
+    assert leak.message.endswith("whose rows: a user's created_by"), leak.message
+
+
+def test_a_stated_tenancy_wins_over_the_policies(tmp_path: Path) -> None:
+    """[rls.tenancy] is the project's word: stated as the profile's rows, the discussion a user starts
+    about another user's profile is a row of that user."""
+    policy = project_policy()
+    policy.data["rls"] = {"tenancy": {"public.discussions": "user:profile_id"}}
+    migration = write(tmp_path, "discussions.sql", DISCUSSIONS.replace("{check}", "auth.uid() = created_by"))
+    rollback = write(tmp_path, "discussions_rollback.sql", DISCUSSIONS_ROLLBACK)
+    findings = run(migration, rollback, policy=policy)
+    leaks = [f.message for f in only(findings, "rls-probe", Severity.ERROR)]
+    assert any("on public.discussions: INSERT" in m and "a user's profile_id" in m for m in leaks), leaks
+
+
+NOTES = """
+begin;
+create table public.notes (
+  id uuid primary key default gen_random_uuid(),
+  user_id uuid not null references public.users (id) on delete cascade,
+  created_by uuid references public.users (id) on delete set null default auth.uid(),
+  reviewer_id uuid references public.users (id) on delete set null
+);
+alter table public.notes enable row level security;
+create policy "notes_select" on public.notes for select to authenticated
+  using ((select auth.uid()) = user_id or (select auth.uid()) = created_by);
+commit;
+"""
+
+
+def test_of_the_user_columns_the_policies_compare_a_non_audit_one_owns_the_row(tmp_path: Path) -> None:
+    """user_id says whose the note is, created_by who wrote it; reviewer_id, which no policy compares
+    with auth.uid(), is not an owner (without the comparison the note is shared by user_id, reviewer_id)."""
+    policy = project_policy()
+    policy.data["rules"] = {**policy.data["rules"], "rls-tenancy": {"severity": "info"}}
+    rollback = write(tmp_path, "notes_rollback.sql", "begin;\ndrop table public.notes;\ncommit;\n")
+    findings = run(write(tmp_path, "notes.sql", NOTES), rollback, policy=policy)
+    (model,) = [f.message for f in only(findings, "rls-tenancy")]
+    assert model == "tenancy of public.notes: a user's user_id (inferred from the schema)"
+
+
+THREADS = """
+begin;
+create table public.threads (
+  id uuid primary key default gen_random_uuid(),
+  created_at timestamptz not null default now()
+);
+create table public.thread_posts (
+  id uuid primary key default gen_random_uuid(),
+  thread_id uuid not null references public.threads (id) on delete cascade,
+  author_id uuid not null references public.users (id) on delete cascade
+);
+alter table public.threads enable row level security;
+alter table public.thread_posts enable row level security;
+create policy "thread_posts_own" on public.thread_posts for all to authenticated
+  using ((select auth.uid()) = author_id) with check ((select auth.uid()) = author_id);
+commit;
+"""
+
+
+def test_a_row_of_nothing_but_defaults_is_made(tmp_path: Path) -> None:
+    """A referenced row whose columns all have defaults is inserted with DEFAULT VALUES."""
+    migration = write(tmp_path, "threads.sql", THREADS)
+    rollback = "begin;\ndrop table public.thread_posts;\ndrop table public.threads;\ncommit;\n"
+    findings = run(migration, write(tmp_path, "threads_rollback.sql", rollback))
+    skipped = [f.message for f in only(findings, "rls-probe") if "public.thread_posts skipped" in f.message]
+    assert skipped == []
+    assert not [f for f in findings if f.severity is Severity.ERROR], probe_findings(findings)
+
+
+# A check that a nullable column the probe leaves out must satisfy: a thread with no topic needs a title.
+TOPICS = """
+begin;
+create table public.topic_threads (
+  id uuid primary key default gen_random_uuid(),
+  title text,
+  topic text,
+  author_id uuid not null references public.users (id) on delete cascade,
+  constraint topic_threads_title_check check (topic is not null or title is not null)
+);
+alter table public.topic_threads enable row level security;
+create policy "topic_threads_own" on public.topic_threads for all to authenticated
+  using ((select auth.uid()) = author_id) with check ((select auth.uid()) = author_id);
+commit;
+"""
+
+
+def test_a_check_on_columns_left_null_is_satisfied(tmp_path: Path) -> None:
+    """A CHECK that fails on the columns the probe left null gives them a value of their type."""
+    migration = write(tmp_path, "topics.sql", TOPICS)
+    rollback = write(tmp_path, "topics_rollback.sql", "begin;\ndrop table public.topic_threads;\ncommit;\n")
+    findings = run(migration, rollback)
+    assert probe_findings(findings) == []  # probed, not skipped
