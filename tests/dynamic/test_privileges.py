@@ -139,11 +139,14 @@ def test_migrations_run_as_postgres_without_superuser(folder: Path) -> None:
 
 def test_postgres_administers_the_api_roles_as_on_supabase_16_and_later(folder: Path) -> None:
     """supabase/postgres grants anon, authenticated and service_role to postgres WITH ADMIN OPTION from
-    PostgreSQL 16, where CREATEROLE alone no longer lets it alter or grant them."""
+    PostgreSQL 16, where CREATEROLE alone no longer lets it alter or grant them; and authenticator
+    (nix/tests/expected/z_17_roles.out), whose settings supautils lets postgres change."""
     (folder / "m.sql").write_text(
         "begin;\n"
         "alter role authenticated set statement_timeout to '15s';\n"
         "alter role anon set statement_timeout to '3s';\n"
+        "alter role authenticator set statement_timeout to '8s';\n"
+        "alter role authenticator reset lock_timeout;\n"
         "create role reporting nologin;\n"
         "grant authenticated to reporting;\n"
         "commit;\n",
