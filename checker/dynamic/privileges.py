@@ -31,7 +31,6 @@ supautils.conf.j2) and its extension scripts (postgresql_extension_custom_script
 
 from __future__ import annotations
 
-import fnmatch
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -191,14 +190,12 @@ _AFTER_CREATE = {
 
 
 def reserved_role(name: str, settings_only: bool = False) -> bool:
-    """Whether supautils reserves the role; `settings_only`: an ALTER ROLE ... SET, allowed on `name*`."""
-    for pattern in RESERVED_ROLES:
-        if pattern.endswith("*"):
-            if fnmatch.fnmatchcase(name, pattern) and not settings_only:
-                return True
-        elif name == pattern:
-            return True
-    return False
+    """Whether supautils reserves the role; `settings_only`: an ALTER ROLE ... SET, allowed on `name*`.
+
+    The `*` is no wildcard here: supautils (is_reserved_role) removes it and compares the rest with the
+    role's name, so `anon*` reserves `anon`, not `anon_reader`.
+    """
+    return name in RESERVED_ROLES or (not settings_only and configurable_role(name))
 
 
 def configurable_role(name: str) -> bool:

@@ -21,7 +21,12 @@ import pytest
 from psycopg.conninfo import make_conninfo
 
 from checker.dynamic.engines.cleanup import postmaster_pid
-from checker.dynamic.privileges import PRIVATE_SCHEMA, allowed_config, prepare_migrating_session
+from checker.dynamic.privileges import (
+    PRIVATE_SCHEMA,
+    allowed_config,
+    prepare_migrating_session,
+    reserved_role,
+)
 from checker.dynamic.seed import apply_seed
 
 from .helpers import SERVER_ENGINES, require_engine
@@ -323,6 +328,19 @@ def test_the_privileged_functions_check_what_they_are_given() -> None:
             f" where p.pronamespace = '{PRIVATE_SCHEMA}'::regnamespace and a.grantee <> p.proowner"
         ).fetchall()
         assert callers == [("postgres",)]
+
+
+def test_a_role_named_like_a_configurable_reserved_role_is_the_projects_own(folder: Path) -> None:
+    """supautils' `anon*` reserves anon itself (the `*`: its settings may change), not anon_reader."""
+    (folder / "m.sql").write_text(
+        "create role anon_reader nologin;\nalter role anon_reader nologin;\n"
+        "alter role anon_reader rename to anon_readers;\ndrop role anon_readers;\n",
+        encoding="utf-8",
+    )
+    code, output = run_checker(folder, "m.sql", "text")
+    assert code == 0, output
+    assert reserved_role("anon") and not reserved_role("anon", settings_only=True)
+    assert not reserved_role("anon_reader") and reserved_role("supabase_admin", settings_only=True)
 
 
 def test_allowed_settings_match_as_supautils_matches_them() -> None:
