@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from checker.dynamic.collect import Location, at
-from checker.dynamic.privileges import MIGRATING_ROLE
+from checker.dynamic.privileges import MIGRATING_ROLE, configurable_role, privileged_call
 from checker.parse import ParsedFile, Statement
 
 # Statements that need CREATEROLE (or ADMIN on the role) when they act on another role.
@@ -120,11 +120,19 @@ def created_extensions(parsed: ParsedFile) -> list[tuple[str, Location]]:
 
 def _manages_roles(statement: Statement) -> bool:
     """A role statement that needs CREATEROLE: not an ALTER ROLE of the session's own role
-    (`alter role postgres set search_path = ...`, which a role may run on itself)."""
+    (`alter role postgres set search_path = ...`, which a role may run on itself), nor an ALTER ROLE
+    ... SET of a setting supautils allows on one of its configurable roles (`alter role authenticator
+    set pgrst.db_schemas = ...`), which runs as the superuser through privileges.py on any server."""
     if statement.kind not in ROLE_STATEMENTS:
         return False
     if statement.kind in ("AlterRoleStmt", "AlterRoleSetStmt"):
         role = statement.node.get("role", {})
+        if (
+            statement.kind == "AlterRoleSetStmt"
+            and configurable_role(role.get("rolename") or "")
+            and privileged_call(statement.kind, statement.node)
+        ):
+            return False
         return role.get("roletype") not in _OWN_ROLE and role.get("rolename") != MIGRATING_ROLE
     return True
 

@@ -13,7 +13,17 @@ Supabase's own roles, memberships and most server settings. Here:
 - `create extension`, `alter extension ... update` and `drop extension` of an extension in
   `PRIVILEGED_EXTENSIONS` run through SECURITY DEFINER functions of the schema `PRIVATE_SCHEMA`,
   inside the migration's own transaction, as supautils does. Those functions accept nothing else;
+- `SET [LOCAL]`, `SET ... TO DEFAULT` and `RESET` of a setting in `ALLOWED_CONFIGS`
+  (supautils.privileged_role_allowed_configs: `session_replication_role`, `pgrst.*` ...), and
+  `ALTER ROLE <role> SET/RESET` of one, run the same way: supautils runs them as the superuser. Other
+  settings, and ALTER ROLE ... SET of them, stay under PostgreSQL's own rules for postgres (from
+  PostgreSQL 16, postgres administers anon, authenticated, service_role and authenticator, as on
+  Supabase: the seed's 99_postgres.sql);
 - statements on `RESERVED_ROLES` and grants of `RESERVED_MEMBERSHIPS` are refused as on Supabase.
+
+A project's SQL may call the functions of `PRIVATE_SCHEMA` itself: only the migrating role may execute
+them, and each checks its arguments as supautils checks the statement (names are quoted with %I, values
+with %L), so a direct call does no more than the statement it stands for.
 
 The facts are supabase/postgres's supautils configuration (ansible/files/postgresql_config/
 supautils.conf.j2) and its extension scripts (postgresql_extension_custom_scripts/).
@@ -21,8 +31,8 @@ supautils.conf.j2) and its extension scripts (postgresql_extension_custom_script
 
 from __future__ import annotations
 
-import fnmatch
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import psycopg
@@ -133,6 +143,31 @@ RESERVED_ROLES = (
     "authenticated*",
     "anon*",
 )
+# supautils.privileged_role_allowed_configs: settings only a superuser may set in PostgreSQL that
+# supautils lets postgres set (it runs the SET, RESET or ALTER ROLE ... SET as the superuser). A final
+# `*` allows every name starting with what precedes it (supautils' is_string_in_comma_delimited_string).
+ALLOWED_CONFIGS = (
+    "auto_explain.log_min_duration",
+    "auto_explain.log_nested_statements",
+    "log_lock_waits",
+    "log_min_messages",
+    "pg_net.batch_size",
+    "pg_net.ttl",
+    "pgaudit.log",
+    "pgaudit.log_catalog",
+    "pgaudit.log_client",
+    "pgaudit.log_level",
+    "pgaudit.log_relation",
+    "pgaudit.log_rows",
+    "pgaudit.log_statement",
+    "pgaudit.log_statement_once",
+    "pgaudit.role",
+    "pgrst.*",
+    "plan_filter.*",
+    "safeupdate.enabled",
+    "session_replication_role",
+    "track_io_timing",
+)
 # supautils.reserved_memberships
 RESERVED_MEMBERSHIPS = frozenset(
     {"pg_read_server_files", "pg_write_server_files", "pg_execute_server_program", "authenticator"}
@@ -155,19 +190,41 @@ _AFTER_CREATE = {
 
 
 def reserved_role(name: str, settings_only: bool = False) -> bool:
-    """Whether supautils reserves the role; `settings_only`: an ALTER ROLE ... SET, allowed on `name*`."""
-    for pattern in RESERVED_ROLES:
-        if pattern.endswith("*"):
-            if fnmatch.fnmatchcase(name, pattern) and not settings_only:
-                return True
-        elif name == pattern:
-            return True
-    return False
+    """Whether supautils reserves the role; `settings_only`: an ALTER ROLE ... SET, allowed on `name*`.
+
+    The `*` is no wildcard here: supautils (is_reserved_role) removes it and compares the rest with the
+    role's name, so `anon*` reserves `anon`, not `anon_reader`.
+    """
+    return name in RESERVED_ROLES or (not settings_only and configurable_role(name))
+
+
+def configurable_role(name: str) -> bool:
+    """A reserved role whose settings supautils lets postgres change (`name*` in reserved_roles)."""
+    return any(pattern.endswith("*") and name == pattern[:-1] for pattern in RESERVED_ROLES)
+
+
+def allowed_config(name: str | None) -> bool:
+    """Whether supautils lets postgres set the setting: the name as written (case counts, as in
+    supautils' strcmp), or a prefix before a final `*`."""
+    if not name:
+        return False
+    return any(
+        name.startswith(pattern[:-1]) if len(pattern) > 1 and pattern.endswith("*") else name == pattern
+        for pattern in ALLOWED_CONFIGS
+    )
+
+
+def _sql_list(names: Iterable[str]) -> str:
+    return ", ".join(f"'{name}'" for name in names)
 
 
 def _function_sql(role: str) -> str:
     """The privileged functions; `role` (already quoted) alone may execute them."""
-    allowed = ", ".join(f"'{name}'" for name in sorted(PRIVILEGED_EXTENSIONS))
+    allowed = _sql_list(sorted(PRIVILEGED_EXTENSIONS))
+    exact_configs = _sql_list(name for name in ALLOWED_CONFIGS if not name.endswith("*"))
+    config_prefixes = _sql_list(name[:-1] for name in ALLOWED_CONFIGS if name.endswith("*"))
+    reserved = _sql_list(name for name in RESERVED_ROLES if not name.endswith("*"))
+    configurable = _sql_list(name[:-1] for name in RESERVED_ROLES if name.endswith("*"))
     overrides = " ".join(
         f"when '{name}' then '{schema}'" for name, schema in EXTENSION_SCHEMA_OVERRIDES.items()
     )
@@ -237,11 +294,80 @@ begin
     || case when with_cascade then ' cascade' else '' end;
 end $fn$;
 
+create or replace function {PRIVATE_SCHEMA}.require_allowed_config(name text) returns void
+language plpgsql set search_path = pg_catalog as $fn$
+begin
+  if name is null or not (
+    name = any (array[{exact_configs}]::text[])
+    or exists (select from unnest(array[{config_prefixes}]::text[]) as allowed (prefix)
+               where starts_with(name, prefix))
+  ) then
+    raise exception insufficient_privilege using
+      message = format('permission denied to set parameter "%s"', name),
+      hint = 'Supabase lets postgres set only the settings of supautils.privileged_role_allowed_configs';
+  end if;
+end $fn$;
+
+-- ' TO value, value' or ' TO DEFAULT' (values: NULL), each value a quoted literal.
+create or replace function {PRIVATE_SCHEMA}.setting_values(vals text[]) returns text
+language plpgsql immutable set search_path = pg_catalog as $fn$
+begin
+  if vals is null then
+    return ' to default';
+  end if;
+  if cardinality(vals) = 0 or array_position(vals, null) is not null then
+    raise exception 'a setting needs one or more values';
+  end if;
+  return ' to ' || (select string_agg(format('%L', value), ', ' order by position)
+                    from unnest(vals) with ordinality as listed (value, position));
+end $fn$;
+
+-- SET [LOCAL] name TO vals (vals NULL: TO DEFAULT, which is what RESET does), as the superuser.
+create or replace function {PRIVATE_SCHEMA}.set_setting(name text, vals text[], is_local boolean)
+returns void
+language plpgsql security definer set search_path = pg_catalog as $fn$
+begin
+  perform {PRIVATE_SCHEMA}.require_allowed_config(name);
+  execute format('set %s %I', case when is_local then 'local' else 'session' end, name)
+    || {PRIVATE_SCHEMA}.setting_values(vals);
+end $fn$;
+
+-- ALTER ROLE role [IN DATABASE db] SET name TO vals (vals NULL: RESET name), as the superuser, for
+-- supautils' configurable reserved roles and the roles the session's login role is (or is a member
+-- of); never for a superuser or another reserved role.
+create or replace function {PRIVATE_SCHEMA}.alter_role_setting(
+  role_name text, in_database text, name text, vals text[]
+) returns void
+language plpgsql security definer set search_path = pg_catalog as $fn$
+begin
+  perform {PRIVATE_SCHEMA}.require_allowed_config(name);
+  if role_name is null
+     or role_name = any (array[{reserved}]::text[])
+     or exists (select from pg_roles where rolname = role_name and rolsuper)
+     or not (role_name = any (array[{configurable}]::text[])
+             or pg_has_role(session_user, role_name, 'MEMBER')) then
+    raise exception insufficient_privilege using
+      message = format('permission denied to alter role "%s"', role_name),
+      hint = 'Supabase lets postgres change the settings of its own roles and of anon, authenticated, '
+        'service_role and authenticator';
+  end if;
+  if in_database is not null and in_database <> current_database() then
+    raise exception insufficient_privilege using
+      message = format('permission denied to alter role "%s" in database "%s"', role_name, in_database);
+  end if;
+  execute format('alter role %I', role_name)
+    || case when in_database is null then '' else format(' in database %I', in_database) end
+    || case when vals is null then format(' reset %I', name)
+            else format(' set %I', name) || {PRIVATE_SCHEMA}.setting_values(vals) end;
+end $fn$;
+
 revoke all on all functions in schema {PRIVATE_SCHEMA} from public;
 grant execute on function {PRIVATE_SCHEMA}.create_extension(text, text, text, boolean, boolean, text)
   to {role};
 grant execute on function {PRIVATE_SCHEMA}.alter_extension_update(text, text) to {role};
 grant execute on function {PRIVATE_SCHEMA}.drop_extension(text, boolean, boolean) to {role};
+grant execute on function {PRIVATE_SCHEMA}.set_setting(text, text[], boolean) to {role};
+grant execute on function {PRIVATE_SCHEMA}.alter_role_setting(text, text, text, text[]) to {role};
 """
 
 
@@ -256,12 +382,66 @@ def _options(node: dict) -> dict[str, dict]:
     return {item["DefElem"]["defname"]: item["DefElem"] for item in node.get("options") or []}
 
 
-def privileged_call(kind: str, node: dict) -> list[tuple[str, list[object]]] | None:
-    """The privileged-function calls standing for an extension statement, or None for other statements.
+_OWN_ROLE_SPECS = {
+    "ROLESPEC_CURRENT_USER": "current_user",
+    "ROLESPEC_CURRENT_ROLE": "current_role",
+    "ROLESPEC_SESSION_USER": "session_user",
+}
 
-    Extensions Supabase does not offer get no call: the statement runs as it is and PostgreSQL refuses
-    it to the non-superuser, as Supabase does.
+
+def _setting_values(setting: dict) -> tuple[str, list[str] | None] | None:
+    """A SET/RESET of an allowed setting as (name, values), values None for TO DEFAULT and RESET; None
+    for anything else (another setting, RESET ALL, SET ... FROM CURRENT, a value that is not a constant).
+
+    Each value is the text PostgreSQL makes of the constant (flatten_set_variable_args): `5`, `-3`,
+    `1.5`, `on` and `'on'` alike; quoted again with %L by the function, so `to 5` becomes `to '5'`,
+    which PostgreSQL reads the same way.
     """
+    name = setting.get("name")
+    if not allowed_config(name):
+        return None
+    if setting.get("kind") in ("VAR_SET_DEFAULT", "VAR_RESET"):
+        return name, None
+    if setting.get("kind") != "VAR_SET_VALUE":
+        return None
+    values = []
+    for arg in setting.get("args") or []:
+        constant = arg.get("A_Const", {})
+        if "sval" in constant:
+            values.append(str(constant["sval"].get("sval", "")))
+        elif "ival" in constant:
+            values.append(str(int(constant["ival"].get("ival", 0))))
+        elif "fval" in constant:
+            values.append(str(constant["fval"].get("fval", "")))
+        else:
+            return None
+    return (name, values) if values else None
+
+
+def privileged_call(kind: str, node: dict) -> list[tuple[str, list[object]]] | None:
+    """The privileged-function calls standing for a statement supautils runs as the superuser (an
+    extension statement, a SET or ALTER ROLE ... SET of an allowed setting), or None for the others.
+
+    Extensions Supabase does not offer and settings it does not allow get no call: the statement runs
+    as it is and PostgreSQL refuses it to the non-superuser, as Supabase does.
+    """
+    if kind == "VariableSetStmt":
+        setting = _setting_values(node)
+        if setting is None:
+            return None
+        call = f"select {PRIVATE_SCHEMA}.set_setting(%s, %s, %s)"
+        return [(call, [setting[0], setting[1], bool(node.get("is_local"))])]
+    if kind == "AlterRoleSetStmt":
+        role = node.get("role") or {}
+        setting = _setting_values(node.get("setstmt") or {})
+        own = _OWN_ROLE_SPECS.get(role.get("roletype"))
+        if setting is None or (own is None and role.get("roletype") != "ROLESPEC_CSTRING"):
+            return None  # ALTER ROLE ALL SET: left to PostgreSQL, which wants a superuser
+        arguments: list[object] = [node.get("database"), setting[0], setting[1]]
+        if own:  # current_user as the caller has it, not as it is inside the function
+            return [(f"select {PRIVATE_SCHEMA}.alter_role_setting({own}, %s, %s, %s)", arguments)]
+        call = f"select {PRIVATE_SCHEMA}.alter_role_setting(%s, %s, %s, %s)"
+        return [(call, [role.get("rolename"), *arguments])]
     if kind == "CreateExtensionStmt" and node.get("extname") in PRIVILEGED_EXTENSIONS:
         options = _options(node)
         cascade = "cascade" in options and option_value(options["cascade"]) == "true"

@@ -21,6 +21,12 @@ import pytest
 from psycopg.conninfo import make_conninfo
 
 from checker.dynamic.engines.cleanup import postmaster_pid
+from checker.dynamic.privileges import (
+    PRIVATE_SCHEMA,
+    allowed_config,
+    prepare_migrating_session,
+    reserved_role,
+)
 from checker.dynamic.seed import apply_seed
 
 from .helpers import SERVER_ENGINES, require_engine
@@ -114,6 +120,24 @@ def test_escalation_attempts_fail_as_on_supabase(folder: Path) -> None:
         "create role intruder superuser;",
         "grant pg_read_server_files to postgres;",
         "alter role authenticator nologin;",
+        "alter role authenticator password 'known';",
+        # superuser-only settings supautils does not list (session_replication_role is listed, not
+        # these), and a listed one under another spelling: supautils compares names as written
+        "set log_statement = 'all';",
+        "set local log_min_duration_statement = 0;",
+        "reset log_statement;",
+        "set session_preload_libraries = 'libc.so.6';",
+        'set "Session_Replication_Role" = replica;',
+        "alter role authenticator set session_preload_libraries = 'libc.so.6';",
+        "alter role authenticator set log_statement = 'all';",
+        "alter role postgres set log_statement = 'all';",
+        # the reserved roles without a `*`: not even an allowed setting
+        "alter role supabase_admin set session_replication_role = replica;",
+        "alter role supabase_auth_admin set statement_timeout = '1s';",
+        "alter role supabase_storage_admin reset all;",
+        # the privileged functions called directly do no more than the statements
+        f"select {PRIVATE_SCHEMA}.set_setting('log_statement', array['all'], false);",
+        f"select {PRIVATE_SCHEMA}.alter_role_setting('supabase_admin', null, 'pgrst.x', array['1']);",
     ]
     for attempt in attempts:
         (folder / "m.sql").write_text(f"begin;\n{attempt}\ncommit;\n", encoding="utf-8")
@@ -139,11 +163,14 @@ def test_migrations_run_as_postgres_without_superuser(folder: Path) -> None:
 
 def test_postgres_administers_the_api_roles_as_on_supabase_16_and_later(folder: Path) -> None:
     """supabase/postgres grants anon, authenticated and service_role to postgres WITH ADMIN OPTION from
-    PostgreSQL 16, where CREATEROLE alone no longer lets it alter or grant them."""
+    PostgreSQL 16, where CREATEROLE alone no longer lets it alter or grant them; and authenticator
+    (nix/tests/expected/z_17_roles.out), whose settings supautils lets postgres change."""
     (folder / "m.sql").write_text(
         "begin;\n"
         "alter role authenticated set statement_timeout to '15s';\n"
         "alter role anon set statement_timeout to '3s';\n"
+        "alter role authenticator set statement_timeout to '8s';\n"
+        "alter role authenticator reset lock_timeout;\n"
         "create role reporting nologin;\n"
         "grant authenticated to reporting;\n"
         "commit;\n",
@@ -151,6 +178,177 @@ def test_postgres_administers_the_api_roles_as_on_supabase_16_and_later(folder: 
     )
     code, output = run_checker(folder, "m.sql", "text")
     assert code == 0, output
+
+
+# A data load with the triggers off, as projects write them (supabase db dump --data-only too): the
+# trigger would refuse the row, so the insert passes only if the setting took effect.
+REPLICA_LOAD = """create table public.items (id bigint primary key, name text not null);
+alter table public.items enable row level security;
+create function public.refuse() returns trigger language plpgsql as $$
+begin raise exception 'trigger fired'; end $$;
+create trigger refuse before insert on public.items for each row execute function public.refuse();
+set session_replication_role = replica;
+insert into public.items (id, name) values (1, 'loaded without triggers');
+reset session_replication_role;
+begin;
+set local session_replication_role to replica;
+do $$ begin
+  if current_setting('session_replication_role') <> 'replica' then raise exception 'not replica'; end if;
+end $$;
+commit;
+do $$ begin
+  if current_setting('session_replication_role') <> 'origin' then raise exception 'SET LOCAL stayed'; end if;
+end $$;
+set session_replication_role = replica;
+set session_replication_role to default;
+set track_io_timing = on;
+set log_min_messages = warning;
+set pgrst.db_schemas = 'public, api';
+do $$ begin
+  if current_setting('session_replication_role') <> 'origin' or current_setting('track_io_timing') <> 'on'
+     or current_setting('pgrst.db_schemas') <> 'public, api' then
+    raise exception 'settings not as set';
+  end if;
+end $$;
+"""
+
+
+def test_settings_supautils_allows_are_set_as_on_supabase(folder: Path) -> None:
+    """supautils.privileged_role_allowed_configs: postgres sets session_replication_role (and the other
+    listed settings) although PostgreSQL keeps them to superusers; SET, SET LOCAL, TO DEFAULT, RESET."""
+    (folder / "m.sql").write_text(REPLICA_LOAD, encoding="utf-8")
+    code, output = run_checker(folder, "m.sql", "text")
+    assert code == 0, output
+
+
+def test_a_seed_file_loading_data_in_replica_mode_applies(tmp_path: Path) -> None:
+    """As `supabase db dump --data-only` writes seed.sql: SET session_replication_role, rows, RESET ALL."""
+    require_engine("embedded")
+    supabase = tmp_path / "supabase"
+    (supabase / "migrations").mkdir(parents=True)
+    (supabase / "config.toml").write_text('project_id = "replica"\n', encoding="utf-8")
+    (supabase / "migrations" / "20240101000000_items.sql").write_text(
+        "create table public.items (id bigint primary key, name text not null);\n"
+        "alter table public.items enable row level security;\n",
+        encoding="utf-8",
+    )
+    (supabase / "seed.sql").write_text(
+        "SET session_replication_role = replica;\n"
+        "INSERT INTO public.items (id, name) VALUES (1, 'first');\n"
+        "RESET ALL;\n",
+        encoding="utf-8",
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "checker", "verify", "--engine", "embedded"],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output
+    assert "seed file: supabase/seed.sql applied" in output, output
+
+
+def test_settings_of_the_configurable_reserved_roles_change_as_on_supabase(folder: Path) -> None:
+    """reserved_roles 'authenticator*' ...: postgres may change those roles' settings. PostgreSQL's
+    own rules decide ordinary settings (from 16 postgres administers authenticator, as on Supabase);
+    supautils runs the allowed ones (pgrst.*) as the superuser, for the API roles and postgres too."""
+    (folder / "m.sql").write_text(
+        "alter role authenticator set statement_timeout to '8s';\n"
+        "alter role authenticator set lock_timeout = '8s';\n"
+        "alter role authenticator reset lock_timeout;\n"
+        "alter role authenticator set pgrst.db_schemas = 'public, api';\n"
+        "alter role authenticator set pgrst.db_pre_request to 'public.check_request';\n"
+        "alter role authenticator reset pgrst.db_pre_request;\n"
+        "alter role anon in database postgres set pgrst.db_max_rows = 100;\n"
+        "alter role current_user set session_replication_role = origin;\n"
+        "do $$ begin\n"
+        "  if (select setconfig from pg_db_role_setting\n"
+        "      where setrole = 'authenticator'::regrole and setdatabase = 0)\n"
+        "     is distinct from array['statement_timeout=8s', 'pgrst.db_schemas=public, api'] then\n"
+        "    raise exception 'authenticator settings not as set';\n"
+        "  end if;\n"
+        "end $$;\n",
+        encoding="utf-8",
+    )
+    code, output = run_checker(folder, "m.sql", "text")
+    assert code == 0, output
+
+
+def test_on_postgresql_15_allowed_settings_of_reserved_roles_apply_others_are_not_verified(
+    folder: Path,
+) -> None:
+    """Before 16 the checker's postgres has no CREATEROLE (seed_sql/00_roles.sql), which Supabase's has
+    there: `alter role authenticator set statement_timeout` is not verified, never blamed; an allowed
+    setting runs as the superuser through the privileged function, as supautils runs it."""
+    (folder / "m.sql").write_text("alter role authenticator set pgrst.db_schemas = 'public, api';\n")
+    code, output = run_checker(folder, "m.sql", "text", "local")
+    assert code == 0, output
+    (folder / "m.sql").write_text("alter role authenticator set statement_timeout to '8s';\n")
+    code, output = run_checker(folder, "m.sql", "text", "local")
+    assert code == 2 and "1:1" in output and "not verified" in output, output
+
+
+def test_the_privileged_functions_check_what_they_are_given() -> None:
+    """Called directly, with what a statement could not carry: nothing beyond the allowed settings and
+    roles; names and values are quoted, never spliced; only the migrating role may call them."""
+    with require_engine("embedded") as uri, psycopg.connect(uri, autocommit=True) as admin:
+        apply_seed(admin)
+        session = prepare_migrating_session(admin, uri)
+        with psycopg.connect(session.uri, autocommit=True) as conn:
+            set_setting = f"select {PRIVATE_SCHEMA}.set_setting(%s, %s, %s)"
+            alter_role = f"select {PRIVATE_SCHEMA}.alter_role_setting(%s, %s, %s, %s)"
+            refused = [
+                (set_setting, ["log_statement", ["all"], False], "permission denied to set parameter"),
+                (set_setting, ["pgrst.x = 1; set role supabase_admin; --", ["1"], False], "invalid"),
+                (set_setting, ["session_replication_role", ["replica'; reset role; --"], False], "invalid"),
+                (set_setting, ["session_replication_role", [], False], "one or more values"),
+                (set_setting, [None, ["1"], False], "permission denied"),
+                (alter_role, ["supabase_admin", None, "pgrst.x", ["1"]], "permission denied to alter role"),
+                (alter_role, ["dashboard_user", None, "pgrst.x", ["1"]], "permission denied to alter role"),
+                (alter_role, ["anon", "template1", "pgrst.x", ["1"]], "permission denied to alter role"),
+                (alter_role, ["anon", None, "statement_timeout", ["1s"]], "permission denied to set"),
+                (alter_role, ['anon" set log_statement = all; --', None, "pgrst.x", ["1"]], "does not exist"),
+            ]
+            for call, arguments, message in refused:
+                with pytest.raises(psycopg.Error) as error:
+                    conn.execute(call, arguments)
+                assert message in str(error.value), (arguments, str(error.value))
+            assert conn.execute("select current_user, session_user").fetchone() == ("postgres", "postgres")
+            assert conn.execute("show log_statement").fetchone() == ("none",)
+            conn.execute("set role anon")
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute(set_setting, ["session_replication_role", ["replica"], False])
+        callers = admin.execute(
+            "select distinct coalesce(r.rolname, 'PUBLIC') from pg_proc p"
+            " cross join lateral aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a"
+            " left join pg_roles r on r.oid = a.grantee"
+            f" where p.pronamespace = '{PRIVATE_SCHEMA}'::regnamespace and a.grantee <> p.proowner"
+        ).fetchall()
+        assert callers == [("postgres",)]
+
+
+def test_a_role_named_like_a_configurable_reserved_role_is_the_projects_own(folder: Path) -> None:
+    """supautils' `anon*` reserves anon itself (the `*`: its settings may change), not anon_reader."""
+    (folder / "m.sql").write_text(
+        "create role anon_reader nologin;\nalter role anon_reader nologin;\n"
+        "alter role anon_reader rename to anon_readers;\ndrop role anon_readers;\n",
+        encoding="utf-8",
+    )
+    code, output = run_checker(folder, "m.sql", "text")
+    assert code == 0, output
+    assert reserved_role("anon") and not reserved_role("anon", settings_only=True)
+    assert not reserved_role("anon_reader") and reserved_role("supabase_admin", settings_only=True)
+
+
+def test_allowed_settings_match_as_supautils_matches_them() -> None:
+    assert allowed_config("session_replication_role")
+    assert allowed_config("pgrst.db_schemas") and allowed_config("plan_filter.statement_cost_limit")
+    assert not allowed_config("Session_Replication_Role")  # supautils compares with strcmp
+    assert not allowed_config("pgrst") and not allowed_config("pgrstx.a") and not allowed_config(None)
+    assert not allowed_config("log_statement") and not allowed_config("session_preload_libraries")
 
 
 def test_an_extension_without_a_schema_lands_where_create_extension_puts_it(folder: Path) -> None:

@@ -44,9 +44,13 @@ begin
     execute format('grant pgsodium_keyiduser to %I with admin option', migrator);
   end if;
   -- grant_with_admin_to_postgres_16_and_above: from 16, CREATEROLE acts only on roles one administers,
-  -- so Supabase gives postgres ADMIN on the API roles (ALTER ROLE authenticated SET ..., GRANT anon TO ...).
+  -- so Supabase gives postgres ADMIN on the API roles (ALTER ROLE authenticated SET ..., GRANT anon TO ...),
+  -- and on authenticator (supabase/postgres nix/tests/expected/z_17_roles.out: postgres | authenticator
+  -- | t), whose settings supautils lets postgres change (reserved_roles 'authenticator*'): ALTER ROLE
+  -- authenticator SET statement_timeout = ... works there. Safe here: authenticator is a member of the
+  -- API roles only (see 00_roles.sql), and the runner refuses other statements on it, as supautils does.
   if current_setting('server_version_num')::int >= 160000 then
-    execute format('grant anon, authenticated, service_role to %I with admin option', migrator);
+    execute format('grant anon, authenticated, service_role, authenticator to %I with admin option', migrator);
   end if;
   -- Owner rights on auth, storage and webhooks (policies, triggers, ALTER on their tables). Before
   -- PostgreSQL 16 a role with CREATEROLE reaches pg_read_server_files, so postgres never joins one there.
