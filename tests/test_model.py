@@ -376,3 +376,23 @@ def test_a_do_block_runs_its_statements_in_order(tmp_path: Path) -> None:
     )
     _, report = _lint(tmp_path, table)
     assert _found(report, "rls-policy-to-public") == [(7, 31)]
+
+
+def test_if_not_exists_is_judged_where_the_statement_runs(tmp_path: Path) -> None:
+    """CREATE TABLE IF NOT EXISTS after the migration dropped the view of that name creates a table
+    (without row level security here); where the table is there when it runs, it creates nothing."""
+    baseline = (
+        "create table public.tweets (tweet_id text primary key, quoted text);\n"
+        "alter table public.tweets enable row level security;\n"
+        "create view public.quote_tweets with (security_invoker = true) as\n"
+        "  select tweet_id from public.tweets;\n"
+    )
+    migration = (
+        "drop view if exists public.quote_tweets;\n"
+        "create table if not exists public.quote_tweets (tweet_id text primary key, quoted text not null);\n"
+    )
+    _, report = _lint_pair(tmp_path, migration, "drop table public.quote_tweets;\n", baseline)
+    assert _found(report, "rls-enabled") == [(2, 28)]
+    kept = "create table if not exists public.tweets (tweet_id text primary key, quoted text);\n"
+    _, report = _lint_pair(tmp_path, kept, "select 1;\n", baseline)
+    assert report["findings"] == [], report

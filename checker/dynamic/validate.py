@@ -16,7 +16,7 @@ from checker.context import RuleContext
 from checker.dynamic.collect import Collector, Location, at
 from checker.findings import Severity
 from checker.model import Catalog, ObjectRef
-from checker.model.objects import TABLE_MEMBER_KINDS, quote_ident, user_type_ref
+from checker.model.objects import RELATION_KINDS, TABLE_MEMBER_KINDS, quote_ident, user_type_ref
 
 PRECHECK = "dynamic-precheck"
 VALIDATION = "dynamic-validation"
@@ -139,9 +139,18 @@ def _replaced(context: RuleContext) -> set[ObjectRef]:
         dropped.extend(old for old, _ in effects.renames)
         dropped.extend(old for old, _ in effects.moves)
         for created in effects.creates:
-            if effects.statement.node.get("replace") or any(created.ref.matches(ref) for ref in dropped):
+            if effects.statement.node.get("replace") or any(_frees(ref, created.ref) for ref in dropped):
                 replaced.add(created.ref)
     return replaced
+
+
+def _frees(gone: ObjectRef, created: ObjectRef) -> bool:
+    """Whether an object dropped or moved away leaves its name to `created`: relations share one
+    namespace (DROP VIEW x frees the name for CREATE TABLE x)."""
+    relations = RELATION_KINDS | {"table"}
+    if gone.kind in relations and created.kind in relations and gone.table is None and created.table is None:
+        return (gone.schema, gone.name) == (created.schema, created.name)
+    return created.matches(gone)
 
 
 def _inside_created_table(ref: ObjectRef, created: dict[ObjectRef, Any]) -> bool:

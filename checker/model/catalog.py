@@ -269,6 +269,10 @@ class Catalog:
         for step in effects.steps or (effects,):
             self._apply(step, effects.statement, origin)
 
+    def apply_step(self, step: Effects, statement: Statement, origin: str = "migration") -> None:
+        """One of `apply`'s steps: a statement, or one statement of a DO block (`statement`)."""
+        self._apply(step, statement, origin)
+
     def _apply(self, effects: Effects, statement: Statement, origin: str) -> None:
         for created in effects.creates:
             self.add(created, statement, origin)

@@ -313,3 +313,33 @@ def test_a_table_no_api_role_reaches_needs_no_row_level_security(tmp_path: Path)
         policy=policy,
     )
     assert [f.line for f in only(findings, "dynamic-validation")] == [3]
+
+
+TWEETS = (
+    "create table public.tweets (tweet_id text primary key, user_id uuid references auth.users (id));\n"
+    "create index tweets_user_id_idx on public.tweets (user_id);\n"
+    "alter table public.tweets enable row level security;\n"
+    "create policy tweets_own on public.tweets for all to authenticated\n"
+    "  using ((select auth.uid()) = user_id) with check ((select auth.uid()) = user_id);\n"
+)
+
+
+def test_create_if_not_exists_after_a_drop_of_that_name_is_validated(tmp_path: Path) -> None:
+    """DROP VIEW x, then CREATE TABLE IF NOT EXISTS x: the table is the migration's (without row level
+    security here), and the dropped view no clash in the pre-checks."""
+    baseline = write(
+        tmp_path,
+        "baseline.sql",
+        TWEETS + "create view public.quote_tweets with (security_invoker = true) as\n"
+        "  select tweet_id from public.tweets;\n",
+    )
+    sql = (
+        "begin;\ndrop view if exists public.quote_tweets;\n"
+        "create table if not exists public.quote_tweets (tweet_id text primary key, quoted text);\ncommit;\n"
+    )
+    migration = write(tmp_path, "quotes.sql", sql)
+    findings = run(migration, None, baseline=[baseline])
+    assert only(findings, "dynamic-precheck") == [], findings
+    (error,) = only(findings, "dynamic-validation")
+    assert error.message.startswith("row level security is not enabled on public.quote_tweets")
+    assert error.line == line_of(migration, "create table if not exists")
