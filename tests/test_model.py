@@ -378,6 +378,32 @@ def test_a_do_block_runs_its_statements_in_order(tmp_path: Path) -> None:
     assert _found(report, "rls-policy-to-public") == [(7, 31)]
 
 
+# As pg_dump writes a serial column of a table it dumps: ALTER TABLE names the sequence.
+PG_DUMP_SEQUENCE = (
+    "create schema if not exists private;\n"
+    "create table private.logs (log_id integer not null, message text not null);\n"
+    "create sequence private.logs_log_id_seq as integer start with 1 increment by 1 cache 1;\n"
+    'alter table "private"."logs_log_id_seq" owner to "postgres";\n'
+    "alter sequence private.logs_log_id_seq owned by private.logs.log_id;\n"
+    "alter table only private.logs alter column log_id set default\n"
+    "  nextval('private.logs_log_id_seq'::regclass);\n"
+    "alter table only private.logs add constraint logs_pkey primary key (log_id);\n"
+)
+
+
+def test_alter_table_may_name_a_sequence(tmp_path: Path) -> None:
+    """PostgreSQL runs ALTER TABLE's OWNER TO (and options, tablespace, logged) on any relation; the
+    sequence is new, so its lock holds nobody up either."""
+    code, report = _lint(tmp_path, PG_DUMP_SEQUENCE)
+    assert report["findings"] == [], report
+    assert code == 0
+    _, report = _lint(tmp_path, 'alter table "private"."logs_log_id_seq" owner to "postgres";\n')
+    assert _messages(report, "fk-order") == [
+        "altered relation refers to relation private.logs_log_id_seq, which is created nowhere "
+        "(not in this migration, the baseline, or the known Supabase objects)"
+    ]
+
+
 def test_if_not_exists_is_judged_where_the_statement_runs(tmp_path: Path) -> None:
     """CREATE TABLE IF NOT EXISTS after the migration dropped the view of that name creates a table
     (without row level security here); where the table is there when it runs, it creates nothing."""

@@ -14,6 +14,8 @@ from checker.model.objects import RELATION_KINDS, TABLE_MEMBER_KINDS, ObjectRef
 from checker.parse import Statement
 
 TYPE_PROVIDERS = ("type", "table", "view", "materialized view", "foreign table")
+# What ALTER TABLE's owner, options and tablespace forms may name (a "relation" reference)
+ANY_RELATION = ("table", "view", "materialized view", "sequence", "foreign table")
 
 
 @dataclass(slots=True)
@@ -87,6 +89,8 @@ class Catalog:
                 ObjectRef(kind, ref.schema, ref.name)
                 for kind in ("view", "materialized view", "foreign table")
             ]
+        if ref.kind == "relation":
+            return [ObjectRef(kind, ref.schema, ref.name) for kind in ANY_RELATION]
         return []
 
     def _find_function(self, ref: ObjectRef) -> CatalogObject | None:
@@ -313,6 +317,8 @@ def same_object(created: ObjectRef, wanted: ObjectRef) -> bool:
         return (created.schema, created.name) == (wanted.schema, wanted.name)
     if wanted.kind == "table" and created.kind in ("view", "materialized view", "foreign table"):
         return (created.schema, created.name) == (wanted.schema, wanted.name)
+    if wanted.kind == "relation":
+        return created.kind in ANY_RELATION and (created.schema, created.name) == (wanted.schema, wanted.name)
     if wanted.kind in ("function", "procedure") and created.kind in ("function", "procedure"):
         return wanted.matches(created)
     return created.kind == wanted.kind and wanted.matches(created)

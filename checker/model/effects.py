@@ -333,9 +333,27 @@ def _schema_name(relation: dict) -> tuple[str, str]:
     return ref.schema, ref.name
 
 
+# ALTER TABLE forms PostgreSQL runs on other relations too: pg_dump writes `ALTER TABLE x_id_seq OWNER
+# TO ...` for a sequence (owner, options, tablespace, logged: ATSimplePermissions' relation kinds).
+_ANY_RELATION_FORMS = frozenset(
+    {
+        "AT_ChangeOwner",
+        "AT_SetRelOptions",
+        "AT_ResetRelOptions",
+        "AT_ReplaceRelOptions",
+        "AT_SetTableSpace",
+        "AT_SetLogged",
+        "AT_SetUnLogged",
+    }
+)
+
+
 def _alter_table_cmd(table: ObjectRef, cmd: dict, fx: Effects) -> None:
     subtype = cmd.get("subtype")
-    fx.references.append(Reference(table, "altered table"))
+    if subtype in _ANY_RELATION_FORMS:
+        fx.references.append(Reference(table._replace(kind="relation"), "altered relation"))
+    else:
+        fx.references.append(Reference(table, "altered table"))
     if subtype in _ALTER_RLS:
         fx.rls.append((table, _ALTER_RLS[subtype]))
     elif subtype == "AT_AddColumn":

@@ -97,7 +97,7 @@ def may_exist(before: Catalog, target: ObjectRef, statement: Statement, effects:
 
 def remember_own(effects: Effects, created: dict, own: OwnObjects) -> None:
     for item in effects.creates:
-        if item.ref.kind in ("table", "column", "materialized view") and item.ref in created:
+        if item.ref.kind in ("table", "column", "materialized view", "sequence") and item.ref in created:
             own.add(item.ref)
     for old, new_name in effects.renames:
         if own.has(old) and new_name:
