@@ -68,7 +68,7 @@ class RuleContext:
         missing: list[frozenset[ObjectRef]] = []
         created: dict[ObjectRef, Creation] = {}
         for effects in self.migration_effects:
-            found = [r.target for r in effects.all_references() if not catalog.exists(r.target)]
+            found = [r.target for r in effects.all_references() if not catalog.resolves(r)]
             missing.append(frozenset(found) if found else NOTHING)  # mostly nothing: one shared set
             for step in effects.steps or (effects,):
                 for item in step.creates:

@@ -378,6 +378,52 @@ def test_a_do_block_runs_its_statements_in_order(tmp_path: Path) -> None:
     assert _found(report, "rls-policy-to-public") == [(7, 31)]
 
 
+MODDATETIME = (
+    "create extension if not exists moddatetime with schema extensions;\n"
+    "create table public.notes (id bigint primary key, updated_at timestamptz);\n"
+    "alter table public.notes enable row level security;\n"
+    "create trigger notes_updated_at before update on public.notes\n"
+    "  for each row execute function extensions.moddatetime(updated_at);\n"
+    "create trigger notes_touched before update on public.notes\n"
+    "  for each row execute function moddatetime(updated_at);\n"
+)
+
+
+def test_an_extension_may_bring_any_function_or_type_of_its_schema(tmp_path: Path) -> None:
+    """The model does not list what each extension brings: after CREATE EXTENSION x WITH SCHEMA s it
+    does not claim that a function or type in s is missing. An unqualified name is looked up along
+    Supabase's search_path ("$user", public, extensions)."""
+    _, report = _lint(tmp_path, MODDATETIME)
+    assert _found(report, "fk-order") == []
+    _, report = _lint(
+        tmp_path,
+        "create extension if not exists postgis with schema extensions;\n"
+        "create table public.places (id bigint primary key, at geometry(Point, 4326), box box3d);\n"
+        "create function public.near(p geometry) returns geography language sql\n"
+        "  as $$ select p::geography $$;\n",
+    )
+    assert _found(report, "fk-order") == []
+
+
+def test_a_function_no_extension_can_bring_is_still_missing(tmp_path: Path) -> None:
+    without = MODDATETIME.replace("create extension if not exists moddatetime with schema extensions;\n", "")
+    _, report = _lint(tmp_path, without)
+    assert _messages(report, "fk-order") == [
+        "trigger function refers to function extensions.moddatetime(), which is created nowhere "
+        "(not in this migration, the baseline, or the known Supabase objects)",
+        "trigger function refers to function public.moddatetime(), which is created nowhere "
+        "(not in this migration, the baseline, or the known Supabase objects)",
+    ]
+    # dropped again, or out of the search_path the file set: nothing brings it any more
+    dropped = MODDATETIME.replace(
+        "create table public.notes", "drop extension moddatetime;\ncreate table public.notes"
+    )
+    _, report = _lint(tmp_path, dropped)
+    assert len(_found(report, "fk-order")) == 2
+    _, report = _lint(tmp_path, "set search_path = public;\n" + MODDATETIME)
+    assert _found(report, "fk-order") == [(7, 1)]
+
+
 # As pg_dump writes a serial column of a table it dumps: ALTER TABLE names the sequence.
 PG_DUMP_SEQUENCE = (
     "create schema if not exists private;\n"

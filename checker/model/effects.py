@@ -20,6 +20,7 @@ from checker.model.objects import (
     object_with_args,
     option_value,
     range_var,
+    search_path_rest,
     split_name,
     strings,
     tables_named,
@@ -40,6 +41,14 @@ class Reference:
     # False for what PostgreSQL checks only when the statement runs and then forgets, such as the
     # tables a LANGUAGE SQL body reads: they must exist first, but do not block a later DROP.
     lasting: bool = True
+    # An unqualified name: the other schemas of the search_path it may be found in (the target holds
+    # the first), as `moddatetime(updated_at)` finds extensions.moddatetime
+    also_in: tuple[str, ...] = ()
+
+
+def elsewhere(names: list[str]) -> tuple[str, ...]:
+    """Where else the search_path finds a name written without its schema; nowhere for a qualified one."""
+    return search_path_rest() if len(names) == 1 else ()
 
 
 @dataclass(slots=True)
@@ -185,7 +194,15 @@ def _column(table: ObjectRef, coldef: dict, created: Created, fx: Effects) -> Cr
     created.details.setdefault("column_typmods", {})[name] = typmods
     needed = user_type_ref(col_type)
     if needed:
-        created.depends_on.append(Reference(needed, "column type", coldef["typeName"].get("location")))
+        type_node = coldef["typeName"]
+        created.depends_on.append(
+            Reference(
+                needed,
+                "column type",
+                type_node.get("location"),
+                also_in=elsewhere(strings(type_node.get("names"))),
+            )
+        )
     for item in coldef.get("constraints", []):
         _table_constraint(table, item["Constraint"], name, created, fx)
     return Created(column, {"type": col_type, "typmods": typmods}, location=coldef.get("location"))
@@ -446,11 +463,15 @@ def _create_function(stmt: Statement, fx: Effects) -> None:
         param = item["FunctionParameter"]
         needed = user_type_ref(type_name(param["argType"])) if "argType" in param else None
         if needed:
-            created.depends_on.append(Reference(needed, "argument type", param["argType"].get("location")))
+            arg = param["argType"]
+            where, also_in = arg.get("location"), elsewhere(strings(arg["names"]))
+            created.depends_on.append(Reference(needed, "argument type", where, also_in=also_in))
     if "returnType" in node:
         needed = user_type_ref(details["returns"])
         if needed:
-            created.depends_on.append(Reference(needed, "return type", node["returnType"].get("location")))
+            returns = node["returnType"]
+            where, also_in = returns.get("location"), elsewhere(strings(returns["names"]))
+            created.depends_on.append(Reference(needed, "return type", where, also_in=also_in))
     created.depends_on.extend(_sql_body_references(node, options))
     fx.creates.append(created)
 
@@ -512,14 +533,15 @@ def _create_trigger(stmt: Statement, fx: Effects) -> None:
     node = stmt.node
     table = range_var(node["relation"])
     ref = ObjectRef("trigger", table.schema, node["trigname"], table.name)
-    function = function_ref(strings(node["funcname"]), ())
+    names = strings(node["funcname"])
+    function = function_ref(names, ())
     fx.creates.append(
         Created(
             ref,
             {"function": function.qualified},
             [
                 Reference(table, "table of the trigger", node["relation"].get("location")),
-                Reference(function, "trigger function"),
+                Reference(function, "trigger function", also_in=elsewhere(names)),
             ],
             node["relation"].get("location"),
         )
@@ -679,19 +701,22 @@ def _create_extension(stmt: Statement, fx: Effects) -> None:
         if "DefElem" in e
     }
     name = stmt.node["extname"]
+    # Where its objects go (its control file may fix it); the catalog takes any function or type
+    # there as one it may bring, so these need no list but the types columns use most
+    schema = EXTENSION_SCHEMAS.get(name) or options.get("schema") or current_schema()
     fx.creates.append(
         Created(
             ObjectRef("extension", "", name),
-            {"schema": options.get("schema")},
+            {"schema": options.get("schema"), "installed_in": schema},
             if_not_exists=bool(stmt.node.get("if_not_exists")),
         )
     )
-    schema = EXTENSION_SCHEMAS.get(name) or options.get("schema") or current_schema()
     for type_ in EXTENSION_TYPES.get(name, ()):  # so `extensions.vector(1536)` columns resolve
         fx.creates.append(Created(ObjectRef("type", schema, type_), {"extension": name}, if_not_exists=True))
 
 
-# The types that common extensions bring (the ones migrations use as column types).
+# The types that common extensions bring (the ones migrations use as column types), as objects of the
+# catalog; any other function or type in the extension's schema counts as one it may bring.
 EXTENSION_TYPES = {
     "vector": ("vector", "halfvec", "sparsevec"),
     "postgis": ("geometry", "geography", "box2d", "box3d"),

@@ -17,22 +17,31 @@ from pglast.keywords import COL_NAME_KEYWORDS, RESERVED_KEYWORDS, TYPE_FUNC_NAME
 from checker.model.walk import find_nodes
 
 DEFAULT_SCHEMA = "public"
+# Supabase's search_path for postgres ("$user", public, extensions): where unqualified names are found.
+DEFAULT_SEARCH_PATH = (DEFAULT_SCHEMA, "extensions")
 # Where unqualified names go: `public` unless the file ran SET search_path (see search_path_scope).
 _current_schema = contextvars.ContextVar("current_schema", default=DEFAULT_SCHEMA)
+_search_path = contextvars.ContextVar("search_path", default=DEFAULT_SEARCH_PATH)
 
 
 def current_schema() -> str:
     return _current_schema.get()
 
 
+def search_path_rest() -> tuple[str, ...]:
+    """The schemas after the first on the search_path: where else an unqualified name may be found."""
+    return tuple(schema for schema in _search_path.get()[1:] if schema != current_schema())
+
+
 @contextmanager
 def search_path_scope() -> Iterator[None]:
     """Start a file at the default search_path; SET search_path inside it moves unqualified names."""
-    token = _current_schema.set(DEFAULT_SCHEMA)
+    tokens = (_current_schema.set(DEFAULT_SCHEMA), _search_path.set(DEFAULT_SEARCH_PATH))
     try:
         yield
     finally:
-        _current_schema.reset(token)
+        _current_schema.reset(tokens[0])
+        _search_path.reset(tokens[1])
 
 
 def follow_search_path(kind: str, node: dict) -> None:
@@ -41,10 +50,12 @@ def follow_search_path(kind: str, node: dict) -> None:
         return
     if node.get("kind") in ("VAR_RESET", "VAR_SET_DEFAULT"):
         _current_schema.set(DEFAULT_SCHEMA)
+        _search_path.set(DEFAULT_SEARCH_PATH)
         return
     schemas = [c["A_Const"].get("sval", {}).get("sval", "") for c in node.get("args", []) if "A_Const" in c]
     schemas = [name for name in schemas if name and name != "$user"]
     _current_schema.set(schemas[0] if schemas else DEFAULT_SCHEMA)
+    _search_path.set(tuple(schemas) or (DEFAULT_SCHEMA,))
 
 
 _PLAIN_IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")  # an identifier, not SQL: what needs no quotes
