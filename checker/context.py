@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from checker.model import Catalog, Effects, ObjectRef, statement_effects
-from checker.model.objects import follow_search_path, search_path_scope
+from checker.model.objects import TEMP_SCHEMA, follow_search_path, search_path_scope
 from checker.parse import ParsedFile, Statement
 from checker.policy import Policy
 
@@ -67,6 +67,7 @@ class RuleContext:
         catalog = self.before.copy()
         missing: list[frozenset[ObjectRef]] = []
         created: dict[ObjectRef, Creation] = {}
+        temporary = False
         for effects in self.migration_effects:
             found = [r.target for r in effects.all_references() if not catalog.resolves(r)]
             missing.append(frozenset(found) if found else NOTHING)  # mostly nothing: one shared set
@@ -74,9 +75,13 @@ class RuleContext:
                 for item in step.creates:
                     # IF NOT EXISTS creates nothing where the object is there when the statement runs
                     # (not when the migration starts: it may have dropped it first)
-                    if not (item.if_not_exists and catalog.has(item.ref)):
+                    if item.ref.schema == TEMP_SCHEMA:
+                        temporary = True  # the session's, not the project's: no rule claims it
+                    elif not (item.if_not_exists and catalog.has(item.ref)):
                         created.setdefault(item.ref, (effects.statement, item.location))
                 catalog.apply_step(step, effects.statement)
+        if temporary:
+            catalog.end_session()
         return catalog, missing, created
 
     def is_exposed(self, ref: ObjectRef) -> bool:

@@ -378,6 +378,40 @@ def test_a_do_block_runs_its_statements_in_order(tmp_path: Path) -> None:
     assert _found(report, "rls-policy-to-public") == [(7, 31)]
 
 
+# One-off work through session tables (community-archive's backfills): pg_temp's, not the project's.
+TEMPORARY = (
+    "create temp table batch (rowid bigserial primary key, tweet_id text not null) on commit drop;\n"
+    "create index on batch (tweet_id);\n"
+    "alter table batch add column seen boolean;\n"
+    "insert into batch (tweet_id) select tweet_id from public.tweets;\n"
+    "create temporary view recent as select tweet_id from batch;\n"
+    "create table pg_temp.scratch (id int);\n"
+    "do $$\nbegin\n"
+    "  create temp table staging (rowid bigserial primary key, tweet_id text);\n"
+    "  insert into staging (tweet_id) select tweet_id from public.tweets;\n"
+    "  drop table staging;\n"
+    "end $$;\n"
+)
+
+
+def test_temporary_tables_are_not_the_projects(tmp_path: Path) -> None:
+    """A temporary table lives in pg_temp and goes with the session: no API reaches it, no rollback
+    removes it (rls-enabled, rollback-coverage, table-primary-key say nothing); unqualified names find
+    it first, as PostgreSQL's search_path does (its index and ALTER need no public.batch)."""
+    baseline = "create table public.tweets (tweet_id text primary key);\n"
+    code, report = _lint_pair(tmp_path, TEMPORARY, "select 1;\n", baseline)
+    assert report["findings"] == [], report
+    assert code == 0
+
+
+def test_a_dropped_temporary_table_leaves_its_name_to_the_lasting_one(tmp_path: Path) -> None:
+    _, report = _lint(
+        tmp_path,
+        "create temp table notes (id int);\ndrop table notes;\ncreate table notes (id int primary key);\n",
+    )
+    assert _found(report, "rls-enabled") == [(3, 14)]
+
+
 MODDATETIME = (
     "create extension if not exists moddatetime with schema extensions;\n"
     "create table public.notes (id bigint primary key, updated_at timestamptz);\n"

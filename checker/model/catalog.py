@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 
 from checker.model.effects import Created, Drop, Effects, Reference
-from checker.model.objects import RELATION_KINDS, TABLE_MEMBER_KINDS, ObjectRef
+from checker.model.objects import RELATION_KINDS, TABLE_MEMBER_KINDS, TEMP_SCHEMA, ObjectRef
 from checker.parse import Statement
 
 TYPE_PROVIDERS = ("type", "table", "view", "materialized view", "foreign table")
@@ -234,6 +234,11 @@ class Catalog:
             self._members[key] = self._members[key] - {ref}
         elif ref.kind == "extension":
             self._extensions.pop(ref.name, None)
+
+    def end_session(self) -> None:
+        """The session's temporary relations (schema pg_temp) and their members go with it."""
+        for ref in [ref for ref in self._objects if ref.schema == TEMP_SCHEMA]:
+            self._discard(ref)
 
     def add_known(self, ref: ObjectRef) -> None:
         self._objects.setdefault(ref, CatalogObject(ref, origin="known"))

@@ -13,13 +13,19 @@ from dataclasses import dataclass, field
 from pglast import parser as pg
 
 from checker.model.objects import (
+    RELATION_KINDS,
+    TEMP_SCHEMA,
     ObjectRef,
+    created_relation,
     current_schema,
     function_ref,
     identity_args,
     object_with_args,
     option_value,
+    qualify_temporary,
     range_var,
+    relation_schema,
+    remember_temporary,
     search_path_rest,
     split_name,
     strings,
@@ -132,6 +138,7 @@ def handles(*kinds: str) -> Callable[[Handler], Handler]:
 
 
 def statement_effects(statement: Statement) -> Effects:
+    qualify_temporary(statement.kind, statement.node)
     effects = Effects(statement)
     handler = _HANDLERS.get(statement.kind)
     if handler:
@@ -160,7 +167,9 @@ def _do_block(stmt: Statement, fx: Effects) -> None:
 @handles("CreateStmt")
 def _create_table(stmt: Statement, fx: Effects) -> None:
     node = stmt.node
-    table = range_var(node["relation"])
+    table = ObjectRef("table", *created_relation(node["relation"]))
+    if table.schema == TEMP_SCHEMA:
+        remember_temporary(table.name)  # the session's own: unqualified names find it first
     columns: list[str] = []
     details = {"columns": columns, "primary_key": [], "foreign_keys": [], "unique": [], "column_types": {}}
     created = Created(
@@ -613,13 +622,17 @@ def _policy_roles(node: dict) -> dict:
 def _create_view(stmt: Statement, fx: Effects) -> None:
     node = stmt.node
     view = node["view"]
-    ref = ObjectRef("view", *_schema_name(view))
+    sources = tables_named(node["query"])
+    ref = ObjectRef("view", *created_relation(view))
+    if any(src.schema == TEMP_SCHEMA for src in sources):  # PostgreSQL makes such a view temporary too
+        ref = ref._replace(schema=TEMP_SCHEMA)
+    if ref.schema == TEMP_SCHEMA:
+        remember_temporary(ref.name)
     options = {
         elem["DefElem"]["defname"]: option_value(elem["DefElem"])
         for elem in node.get("options", [])
         if "DefElem" in elem
     }
-    sources = tables_named(node["query"])
     depends = [Reference(src, "table read by the view") for src in sources]
     fx.creates.append(
         Created(
@@ -636,9 +649,12 @@ def _create_view(stmt: Statement, fx: Effects) -> None:
 def _create_table_as(stmt: Statement, fx: Effects) -> None:
     into = stmt.node["into"]["rel"]
     kind = "materialized view" if stmt.node.get("objtype") == "OBJECT_MATVIEW" else "table"
+    schema, name = created_relation(into)
+    if schema == TEMP_SCHEMA:
+        remember_temporary(name)
     fx.creates.append(
         Created(
-            ObjectRef(kind, *_schema_name(into)),
+            ObjectRef(kind, schema, name),
             {"columns": []},
             location=into.get("location"),
             if_not_exists=bool(stmt.node.get("if_not_exists")),
@@ -651,7 +667,7 @@ def _create_foreign_table(stmt: Statement, fx: Effects) -> None:
     relation = stmt.node["base"]["relation"]
     fx.creates.append(
         Created(
-            ObjectRef("foreign table", *_schema_name(relation)),
+            ObjectRef("foreign table", *created_relation(relation)),
             {"columns": [], "server": stmt.node.get("servername")},
             location=relation.get("location"),
             if_not_exists=bool(stmt.node["base"].get("if_not_exists")),
@@ -666,7 +682,7 @@ def _create_foreign_table(stmt: Statement, fx: Effects) -> None:
 def _create_type(stmt: Statement, fx: Effects) -> None:
     node = stmt.node
     if "typevar" in node:
-        schema, name = _schema_name(node["typevar"])
+        schema, name = created_relation(node["typevar"])
     else:
         # a domain's typeName is its base type; its own name is domainname
         schema, name = split_name(strings(node.get("domainname") or node.get("typeName")))
@@ -676,9 +692,12 @@ def _create_type(stmt: Statement, fx: Effects) -> None:
 @handles("CreateSeqStmt")
 def _create_sequence(stmt: Statement, fx: Effects) -> None:
     seq = stmt.node["sequence"]
+    schema, name = created_relation(seq)
+    if schema == TEMP_SCHEMA:
+        remember_temporary(name)
     fx.creates.append(
         Created(
-            ObjectRef("sequence", *_schema_name(seq)),
+            ObjectRef("sequence", schema, name),
             location=seq.get("location"),
             if_not_exists=bool(stmt.node.get("if_not_exists")),
         )
@@ -769,6 +788,8 @@ def _drop(stmt: Statement, fx: Effects) -> None:
         ref = _dropped_ref(kind, obj)
         if ref:
             fx.drops.append(Drop(ref, cascade, bool(node.get("missing_ok"))))
+            if ref.schema == TEMP_SCHEMA:
+                remember_temporary(ref.name, present=False)  # the name finds a lasting relation again
 
 
 def _dropped_ref(kind: str, obj: dict) -> ObjectRef | None:
@@ -783,10 +804,16 @@ def _dropped_ref(kind: str, obj: dict) -> ObjectRef | None:
     if not parts:
         return None
     if kind in ("policy", "trigger", "rule"):
-        schema, table = split_name(parts[:-1])
+        schema, table = _relation_name(parts[:-1])
         return ObjectRef(kind, schema, parts[-1], table)
-    schema, name = split_name(parts)
+    schema, name = _relation_name(parts) if kind in RELATION_KINDS else split_name(parts)
     return ObjectRef(kind, schema, name)
+
+
+def _relation_name(parts: list[str]) -> tuple[str, str]:
+    """(schema, name) of a relation's possibly qualified name: the session's temporary ones first."""
+    name = parts[-1] if parts else ""
+    return relation_schema(parts[-2] if len(parts) >= 2 else None, name), name
 
 
 @handles("RenameStmt")
@@ -795,6 +822,9 @@ def _rename(stmt: Statement, fx: Effects) -> None:
     target = _named_object(_OBJTYPE_KIND.get(node.get("renameType", ""), "object"), node)
     if target:
         fx.renames.append((target, node.get("newname", "")))
+        if target.schema == TEMP_SCHEMA and target.kind in RELATION_KINDS:
+            remember_temporary(target.name, present=False)
+            remember_temporary(node.get("newname", ""))
 
 
 @handles("AlterObjectSchemaStmt")

@@ -322,6 +322,52 @@ TWEETS = (
     "create policy tweets_own on public.tweets for all to authenticated\n"
     "  using ((select auth.uid()) = user_id) with check ((select auth.uid()) = user_id);\n"
 )
+# community-archive's backfills: session tables at top level (kept to the session's end, or dropped at
+# commit) and in a DO block that reads them with dynamic SQL
+TEMPORARY = (
+    "create temp table batch (rowid bigserial primary key, tweet_id text not null);\n"
+    "create index on batch (tweet_id);\n"
+    "insert into batch (tweet_id) select tweet_id from public.tweets;\n"
+    "create temp table marks (tweet_id text) on commit drop;\n"
+    "do $$\nbegin\n"
+    "  create temp table staging (rowid bigserial primary key, tweet_id text not null);\n"
+    "  execute 'insert into staging (tweet_id) select tweet_id from public.tweets';\n"
+    "  drop table staging;\n"
+    "end $$;\n"
+)
+
+
+def test_temporary_tables_are_neither_validated_nor_probed(tmp_path: Path) -> None:
+    """They live in pg_temp and go with the session: the probes asked the database about
+    public.staging (UndefinedTable, the run crashed); applied again after the rollback, the migration
+    makes them anew."""
+    migration = write(tmp_path, "backfill.sql", f"begin;\n{TWEETS}{TEMPORARY}commit;\n")
+    rollback = write(tmp_path, "backfill_rollback.sql", "begin;\ndrop table public.tweets;\ncommit;\n")
+    findings = run(migration, rollback, baseline=[])
+    assert [f for f in findings if f.severity is not Severity.INFO] == [], findings
+    assert not [f for f in findings if "batch" in f.message or "staging" in f.message], findings
+    assert not only(findings, "rls-probe"), findings  # tweets is probed, and holds
+
+
+def test_a_table_the_database_lacks_is_not_probed(tmp_path: Path) -> None:
+    """The model names a table that dynamic SQL dropped: validation says it is missing, the probe
+    skips it with the reason (it asked the catalog about it and the run crashed). A table the
+    migration drops again is neither validated nor probed."""
+    gone = TWEETS.replace("tweets", "gone")
+    sql = (
+        f"begin;\n{gone}do $$ begin execute 'drop table public.gone'; end $$;\n"
+        "create table public.brief (id bigint primary key, user_id uuid references auth.users (id));\n"
+        "drop table public.brief;\ncommit;\n"
+    )
+    findings = run(write(tmp_path, "gone.sql", sql), None, baseline=[])
+    missing = [f.message for f in only(findings, "dynamic-validation")]
+    assert "table public.gone does not exist after the migration" in missing, missing
+    (skipped,) = only(findings, "rls-probe")
+    assert skipped.message == (
+        "row level security probe of public.gone skipped: "
+        "the table is not in the database after the migration"
+    )
+    assert not [f for f in findings if "brief" in f.message], findings
 
 
 def test_create_if_not_exists_after_a_drop_of_that_name_is_validated(tmp_path: Path) -> None:
