@@ -370,6 +370,36 @@ def test_a_table_the_database_lacks_is_not_probed(tmp_path: Path) -> None:
     assert not [f for f in findings if "brief" in f.message], findings
 
 
+def test_a_renamed_table_brings_no_condition_it_had_before(tmp_path: Path) -> None:
+    """liam renames repositories, which had no row level security before: the advisor step reported
+    the renamed table as the migration's doing (rls-enabled, which the static rule, judging the tables
+    a migration creates, does not report). The old name is free again: a new table there is."""
+    baseline = write(tmp_path, "baseline.sql", "create table public.repositories (id bigint primary key);\n")
+    rename = "begin;\nalter table public.repositories rename to github_repositories;\ncommit;\n"
+    findings = run(write(tmp_path, "rename.sql", rename), None, baseline=[baseline])
+    assert [f for f in findings if f.severity is not Severity.INFO] == [], findings
+    again = rename.replace("commit;", "create table public.repositories (id bigint primary key);\ncommit;")
+    findings = run(write(tmp_path, "rename.sql", again), None, baseline=[baseline])
+    assert [f.message for f in only(findings, "rls-enabled")] == [
+        "table public.repositories has no row level security: anon and authenticated can read and write "
+        "every row through the API"
+    ]
+
+
+def test_a_suppressed_rls_enabled_covers_validation_too(tmp_path: Path) -> None:
+    """Validation's row level security check is rls-enabled's claim: a suppression of it, with its
+    reason, covers both stages."""
+    sql = (
+        "begin;\n-- checker-ignore rls-enabled: internal table, fixed in a later migration\n"
+        "create table public.repositories (id bigint primary key, name text not null);\ncommit;\n"
+    )
+    findings = run(write(tmp_path, "repos.sql", sql), None, baseline=[])
+    assert only(findings, "dynamic-validation") == [], findings
+    noted = sql.replace("-- checker-ignore", "-- a note on")
+    findings = run(write(tmp_path, "repos.sql", noted), None, baseline=[])
+    assert [f.line for f in only(findings, "dynamic-validation")] == [3]
+
+
 def test_create_if_not_exists_after_a_drop_of_that_name_is_validated(tmp_path: Path) -> None:
     """DROP VIEW x, then CREATE TABLE IF NOT EXISTS x: the table is the migration's (without row level
     security here), and the dropped view no clash in the pre-checks."""
