@@ -6,11 +6,12 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from checker.model import Catalog, Effects, ObjectRef, statement_effects
-from checker.model.objects import follow_search_path, search_path_scope
+from checker.model.objects import TEMP_SCHEMA, follow_search_path, search_path_scope
 from checker.parse import ParsedFile, Statement
 from checker.policy import Policy
 
 NOTHING: frozenset[ObjectRef] = frozenset()
+Creation = tuple[Statement, int | None]  # the statement that creates an object, and the clause
 
 
 @dataclass
@@ -62,14 +63,26 @@ class RuleContext:
         return self._replay[1][statement.index]
 
     @cached_property
-    def _replay(self) -> tuple[Catalog, list[frozenset[ObjectRef]]]:
+    def _replay(self) -> tuple[Catalog, list[frozenset[ObjectRef]], dict[ObjectRef, Creation]]:
         catalog = self.before.copy()
         missing: list[frozenset[ObjectRef]] = []
+        created: dict[ObjectRef, Creation] = {}
+        temporary = False
         for effects in self.migration_effects:
-            found = [r.target for r in effects.all_references() if not catalog.exists(r.target)]
+            found = [r.target for r in effects.all_references() if not catalog.resolves(r)]
             missing.append(frozenset(found) if found else NOTHING)  # mostly nothing: one shared set
-            catalog.apply(effects)
-        return catalog, missing
+            for step in effects.steps or (effects,):
+                for item in step.creates:
+                    # IF NOT EXISTS creates nothing where the object is there when the statement runs
+                    # (not when the migration starts: it may have dropped it first)
+                    if item.ref.schema == TEMP_SCHEMA:
+                        temporary = True  # the session's, not the project's: no rule claims it
+                    elif not (item.if_not_exists and catalog.has(item.ref)):
+                        created.setdefault(item.ref, (effects.statement, item.location))
+                catalog.apply_step(step, effects.statement)
+        if temporary:
+            catalog.end_session()
+        return catalog, missing, created
 
     def is_exposed(self, ref: ObjectRef) -> bool:
         return ref.schema in self.policy.exposed_schemas
@@ -78,14 +91,9 @@ class RuleContext:
         """Every object the migration creates, with the statement and clause that create it."""
         return self._created
 
-    @cached_property
+    @property
     def _created(self) -> dict[ObjectRef, tuple[Statement, int | None]]:
-        found: dict[ObjectRef, tuple[Statement, int | None]] = {}
-        for effects in self.migration_effects:
-            for created in effects.creates:
-                if not (created.if_not_exists and self.before.has(created.ref)):
-                    found.setdefault(created.ref, (effects.statement, created.location))
-        return found
+        return self._replay[2]
 
 
 def effects_of(parsed: ParsedFile) -> list[Effects]:

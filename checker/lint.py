@@ -50,6 +50,7 @@ def baseline_catalog(policy: Policy, files: Iterable[ParsedFile]) -> Catalog:
     for parsed in files:
         for effects in effects_of(parsed):
             catalog.apply(effects, origin="baseline")
+        catalog.end_session()  # a file's temporary relations are not the schema the migrations start from
     return catalog
 
 
@@ -113,6 +114,9 @@ def lint_unit(context: RuleContext, rules: list[Rule]) -> list[Finding]:
         return []  # the syntax error itself is the finding; rules need a complete model
     suppressions = {f.path: find_suppressions(f) for f in files}
     findings: list[Finding] = []
+    # The model first, whatever rule runs first: it writes pg_temp into the trees' references to the
+    # session's temporary tables (objects.qualify_temporary), which rules reading a tree rely on.
+    _ = context.migration_effects, context.rollback_effects
     for rule in rules:
         if policy.severity(rule.id, rule.severity) is None and not rule.extra_ids:
             continue

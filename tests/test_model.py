@@ -397,3 +397,129 @@ def test_a_do_block_runs_its_statements_in_order(tmp_path: Path) -> None:
     )
     _, report = _lint(tmp_path, table)
     assert _found(report, "rls-policy-to-public") == [(7, 31)]
+
+
+# One-off work through session tables (community-archive's backfills): pg_temp's, not the project's.
+TEMPORARY = (
+    "create temp table batch (rowid bigserial primary key, tweet_id text not null) on commit drop;\n"
+    "create index on batch (tweet_id);\n"
+    "alter table batch add column seen boolean;\n"
+    "insert into batch (tweet_id) select tweet_id from public.tweets;\n"
+    "create temporary view recent as select tweet_id from batch;\n"
+    "create table pg_temp.scratch (id int);\n"
+    "do $$\nbegin\n"
+    "  create temp table staging (rowid bigserial primary key, tweet_id text);\n"
+    "  insert into staging (tweet_id) select tweet_id from public.tweets;\n"
+    "  drop table staging;\n"
+    "end $$;\n"
+)
+
+
+def test_temporary_tables_are_not_the_projects(tmp_path: Path) -> None:
+    """A temporary table lives in pg_temp and goes with the session: no API reaches it, no rollback
+    removes it (rls-enabled, rollback-coverage, table-primary-key say nothing); unqualified names find
+    it first, as PostgreSQL's search_path does (its index and ALTER need no public.batch)."""
+    baseline = "create table public.tweets (tweet_id text primary key);\n"
+    code, report = _lint_pair(tmp_path, TEMPORARY, "select 1;\n", baseline)
+    assert report["findings"] == [], report
+    assert code == 0
+
+
+def test_a_dropped_temporary_table_leaves_its_name_to_the_lasting_one(tmp_path: Path) -> None:
+    _, report = _lint(
+        tmp_path,
+        "create temp table notes (id int);\ndrop table notes;\ncreate table notes (id int primary key);\n",
+    )
+    assert _found(report, "rls-enabled") == [(3, 14)]
+
+
+MODDATETIME = (
+    "create extension if not exists moddatetime with schema extensions;\n"
+    "create table public.notes (id bigint primary key, updated_at timestamptz);\n"
+    "alter table public.notes enable row level security;\n"
+    "create trigger notes_updated_at before update on public.notes\n"
+    "  for each row execute function extensions.moddatetime(updated_at);\n"
+    "create trigger notes_touched before update on public.notes\n"
+    "  for each row execute function moddatetime(updated_at);\n"
+)
+
+
+def test_an_extension_may_bring_any_function_or_type_of_its_schema(tmp_path: Path) -> None:
+    """The model does not list what each extension brings: after CREATE EXTENSION x WITH SCHEMA s it
+    does not claim that a function or type in s is missing. An unqualified name is looked up along
+    Supabase's search_path ("$user", public, extensions)."""
+    _, report = _lint(tmp_path, MODDATETIME)
+    assert _found(report, "fk-order") == []
+    _, report = _lint(
+        tmp_path,
+        "create extension if not exists postgis with schema extensions;\n"
+        "create table public.places (id bigint primary key, at geometry(Point, 4326), box box3d);\n"
+        "create function public.near(p geometry) returns geography language sql\n"
+        "  as $$ select p::geography $$;\n",
+    )
+    assert _found(report, "fk-order") == []
+
+
+def test_a_function_no_extension_can_bring_is_still_missing(tmp_path: Path) -> None:
+    without = MODDATETIME.replace("create extension if not exists moddatetime with schema extensions;\n", "")
+    _, report = _lint(tmp_path, without)
+    assert _messages(report, "fk-order") == [
+        "trigger function refers to function extensions.moddatetime(), which is created nowhere "
+        "(not in this migration, the baseline, or the known Supabase objects)",
+        "trigger function refers to function public.moddatetime(), which is created nowhere "
+        "(not in this migration, the baseline, or the known Supabase objects)",
+    ]
+    # dropped again, or out of the search_path the file set: nothing brings it any more
+    dropped = MODDATETIME.replace(
+        "create table public.notes", "drop extension moddatetime;\ncreate table public.notes"
+    )
+    _, report = _lint(tmp_path, dropped)
+    assert len(_found(report, "fk-order")) == 2
+    _, report = _lint(tmp_path, "set search_path = public;\n" + MODDATETIME)
+    assert _found(report, "fk-order") == [(7, 1)]
+
+
+# As pg_dump writes a serial column of a table it dumps: ALTER TABLE names the sequence.
+PG_DUMP_SEQUENCE = (
+    "create schema if not exists private;\n"
+    "create table private.logs (log_id integer not null, message text not null);\n"
+    "create sequence private.logs_log_id_seq as integer start with 1 increment by 1 cache 1;\n"
+    'alter table "private"."logs_log_id_seq" owner to "postgres";\n'
+    "alter sequence private.logs_log_id_seq owned by private.logs.log_id;\n"
+    "alter table only private.logs alter column log_id set default\n"
+    "  nextval('private.logs_log_id_seq'::regclass);\n"
+    "alter table only private.logs add constraint logs_pkey primary key (log_id);\n"
+)
+
+
+def test_alter_table_may_name_a_sequence(tmp_path: Path) -> None:
+    """PostgreSQL runs ALTER TABLE's OWNER TO (and options, tablespace, logged) on any relation; the
+    sequence is new, so its lock holds nobody up either."""
+    code, report = _lint(tmp_path, PG_DUMP_SEQUENCE)
+    assert report["findings"] == [], report
+    assert code == 0
+    _, report = _lint(tmp_path, 'alter table "private"."logs_log_id_seq" owner to "postgres";\n')
+    assert _messages(report, "fk-order") == [
+        "altered relation refers to relation private.logs_log_id_seq, which is created nowhere "
+        "(not in this migration, the baseline, or the known Supabase objects)"
+    ]
+
+
+def test_if_not_exists_is_judged_where_the_statement_runs(tmp_path: Path) -> None:
+    """CREATE TABLE IF NOT EXISTS after the migration dropped the view of that name creates a table
+    (without row level security here); where the table is there when it runs, it creates nothing."""
+    baseline = (
+        "create table public.tweets (tweet_id text primary key, quoted text);\n"
+        "alter table public.tweets enable row level security;\n"
+        "create view public.quote_tweets with (security_invoker = true) as\n"
+        "  select tweet_id from public.tweets;\n"
+    )
+    migration = (
+        "drop view if exists public.quote_tweets;\n"
+        "create table if not exists public.quote_tweets (tweet_id text primary key, quoted text not null);\n"
+    )
+    _, report = _lint_pair(tmp_path, migration, "drop table public.quote_tweets;\n", baseline)
+    assert _found(report, "rls-enabled") == [(2, 28)]
+    kept = "create table if not exists public.tweets (tweet_id text primary key, quoted text);\n"
+    _, report = _lint_pair(tmp_path, kept, "select 1;\n", baseline)
+    assert report["findings"] == [], report

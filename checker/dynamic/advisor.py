@@ -19,7 +19,7 @@ import psycopg
 from checker.context import RuleContext
 from checker.dynamic.collect import Collector, Location, at
 from checker.findings import Finding, Severity
-from checker.model.objects import quote_ident
+from checker.model.objects import ObjectRef, quote_ident
 from checker.policy import Policy
 from checker.rules import rule_by_id
 from checker.rules._policies import CLIENT_ROLES, SUPABASE_SCHEMAS, deparsed_expression, role_guard
@@ -380,6 +380,7 @@ class Advisor:
 
     def advise(self, admin: psycopg.Connection, context: RuleContext, out: Collector) -> None:
         found = conditions(admin, self.policy)
+        self.seen = _renamed(self.seen, context)
         new = [c for key, c in found.items() if key not in self.seen]
         self.seen |= set(found)
         if not new:
@@ -398,6 +399,32 @@ class Advisor:
                 condition.hint,
                 condition.object_name,
             )
+
+
+def _renamed(seen: set[tuple[str, str]], context: RuleContext) -> set[tuple[str, str]]:
+    """The conditions already there, under the names the migration's RENAME and SET SCHEMA give their
+    objects: a table that lacked row level security before is not the migration's doing once renamed
+    (nor is rls-enabled's static check, which judges only the tables a migration creates)."""
+    for effects in context.migration_effects:
+        for old, new in [(old, old._replace(name=name)) for old, name in effects.renames] + [
+            (old, old._replace(schema=schema)) for old, schema in effects.moves
+        ]:
+            before, after = _condition_name(old), _condition_name(new)
+            if before == after or not new.name:
+                continue
+            moved = {(rule, name) for rule, name in seen if name == before or name.startswith(before + ".")}
+            seen = (seen - moved) | {(rule, after + name[len(before) :]) for rule, name in moved}
+    return seen
+
+
+def _condition_name(ref: ObjectRef) -> str:
+    """An object's name as a Condition's key spells it: schema.relation, schema.function, and a table's
+    member (column, policy, index) after its table."""
+    if ref.kind == "schema":
+        return quote_ident(ref.name)
+    if ref.table:
+        return f"{_qualified(ref.schema, ref.table)}.{ref.name}"
+    return _qualified(ref.schema, ref.name)
 
 
 def _static_locations(

@@ -59,8 +59,9 @@ QUOTED_CHARACTERS = 63  # the longest identifier PostgreSQL keeps
 WATCHDOG_GRACE_SECONDS = 1.0
 
 # Leaves the session as a new connection has it; RESET ALL returns to the connection's own options
-# (among them the statement timeout), not to the server defaults.
-RESET_SESSION = "reset session authorization; reset role; reset all"
+# (among them the statement timeout), not to the server defaults. The file's temporary tables go with
+# its session, as they would with the runner's: applied again after its rollback, it makes them anew.
+RESET_SESSION = "reset session authorization; reset role; reset all; discard temp"
 
 _SERVER_WIDE = {
     "CreatedbStmt": "CREATE DATABASE",

@@ -30,6 +30,7 @@ from checker.context import RuleContext
 from checker.dynamic.collect import Collector, Location, at
 from checker.dynamic.record import Probe
 from checker.dynamic.tenancy import Model, Schema, Tenancy, dotted
+from checker.dynamic.validate import object_exists
 from checker.dynamic.world import (
     USER_A,
     USER_B,
@@ -709,10 +710,21 @@ def probe_unit(conn: psycopg.Connection, context: RuleContext, out: Collector) -
     for ref, (statement, location) in context.created_by_migration().items():
         if ref.kind != "table" or not context.is_exposed(ref):
             continue
+        left = context.after.find(ref)
+        if left is None or left.ref.kind != "table":
+            continue  # dropped or renamed again by the migration: it leaves no such table to probe
         where = at(statement, location)
-        tenancy = model.of((ref.schema, ref.name))
+        if object_exists(conn, ref) is not True:  # a DO block did not make it, dynamic SQL dropped it
+            _skipped(out, ref, where, "the table is not in the database after the migration")
+            continue
+        try:
+            with conn.transaction():
+                tenancy = model.of((ref.schema, ref.name))
+                plan = plan_for(tenancy, model)
+        except psycopg.Error as err:
+            _skipped(out, ref, where, f"its tenancy could not be read from the catalog: {one_line(err)}")
+            continue
         _show(out, ref, where, tenancy)
-        plan = plan_for(tenancy, model)
         if isinstance(plan, str):
             _skipped(out, ref, where, plan)
             continue

@@ -9,11 +9,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 
-from checker.model.effects import Created, Drop, Effects
-from checker.model.objects import RELATION_KINDS, TABLE_MEMBER_KINDS, ObjectRef
+from checker.model.effects import Created, Drop, Effects, Reference
+from checker.model.objects import RELATION_KINDS, TABLE_MEMBER_KINDS, TEMP_SCHEMA, ObjectRef
 from checker.parse import Statement
 
 TYPE_PROVIDERS = ("type", "table", "view", "materialized view", "foreign table")
+# What ALTER TABLE's owner, options and tablespace forms may name (a "relation" reference)
+ANY_RELATION = ("table", "view", "materialized view", "sequence", "foreign table")
+# What an extension may bring into its schema that the model cannot list: its functions and types
+EXTENSION_MEMBER_KINDS = frozenset({"function", "procedure", "type"})
 
 
 @dataclass(slots=True)
@@ -34,6 +38,8 @@ class Catalog:
         self._objects: dict[ObjectRef, CatalogObject] = {}
         # (schema, table) -> its members, so per-table questions do not scan the whole catalog
         self._members: dict[tuple[str, str], frozenset[ObjectRef]] = {}
+        # extension -> the schema it was created in, for the extensions the SQL creates
+        self._extensions: dict[str, str] = {}
 
     def copy(self) -> Catalog:
         """A shallow copy: objects are shared and copied only when one side changes them
@@ -41,6 +47,7 @@ class Catalog:
         clone = Catalog()
         clone._objects = dict(self._objects)
         clone._members = dict(self._members)  # values are frozensets, replaced on change
+        clone._extensions = dict(self._extensions)
         return clone
 
     def _writable(self, obj: CatalogObject) -> CatalogObject:
@@ -87,6 +94,8 @@ class Catalog:
                 ObjectRef(kind, ref.schema, ref.name)
                 for kind in ("view", "materialized view", "foreign table")
             ]
+        if ref.kind == "relation":
+            return [ObjectRef(kind, ref.schema, ref.name) for kind in ANY_RELATION]
         return []
 
     def _find_function(self, ref: ObjectRef) -> CatalogObject | None:
@@ -105,6 +114,29 @@ class Catalog:
 
     def exists(self, ref: ObjectRef) -> bool:
         return self.find(ref) is not None
+
+    def provided(self, ref: ObjectRef) -> bool:
+        """Whether the object exists, or may: an extension created in its schema may bring a function
+        or type of any name there (the model does not list what each extension brings)."""
+        if self.exists(ref):
+            return True
+        kind, schema = ref.kind, ref.schema
+        return kind in EXTENSION_MEMBER_KINDS and bool(schema) and schema in self._extensions.values()
+
+    def resolves(self, reference: Reference) -> bool:
+        """Whether a reference finds its object, in any schema of the search_path an unqualified name
+        is looked up in."""
+        target = reference.target
+        return any(self.provided(target._replace(schema=s)) for s in (target.schema, *reference.also_in))
+
+    def _resolved(self, reference: Reference) -> ObjectRef:
+        """The object a reference finds (on the search_path for an unqualified name), else its target."""
+        target = reference.target
+        for schema in (target.schema, *reference.also_in):
+            found = self.find(target._replace(schema=schema))
+            if found:
+                return found.ref
+        return target
 
     def has(self, ref: ObjectRef) -> bool:
         """Like exists, but also knows the columns a CREATE TABLE declared."""
@@ -145,7 +177,7 @@ class Catalog:
 
     def add(self, created: Created, statement: Statement | None, origin: str) -> CatalogObject:
         existing = self._objects.get(created.ref)
-        deps = [self._resolve(ref.target) for ref in created.depends_on if ref.lasting]
+        deps = [self._resolved(ref) for ref in created.depends_on if ref.lasting]
         details = created.details
         if "using_index" in details:
             details = self._key_of_index(created.ref, details)
@@ -192,16 +224,21 @@ class Catalog:
         if obj.ref.table and obj.ref.kind in TABLE_MEMBER_KINDS:
             key = (obj.ref.schema, obj.ref.table)
             self._members[key] = self._members.get(key, frozenset()) | {obj.ref}
+        elif obj.ref.kind == "extension" and obj.details.get("installed_in"):
+            self._extensions[obj.ref.name] = obj.details["installed_in"]
 
     def _discard(self, ref: ObjectRef) -> None:
         self._objects.pop(ref, None)
         key = (ref.schema, ref.table or "")
         if ref.table and ref in self._members.get(key, ()):
             self._members[key] = self._members[key] - {ref}
+        elif ref.kind == "extension":
+            self._extensions.pop(ref.name, None)
 
-    def _resolve(self, target: ObjectRef) -> ObjectRef:
-        found = self.find(target)
-        return found.ref if found else target
+    def end_session(self) -> None:
+        """The session's temporary relations (schema pg_temp) and their members go with it."""
+        for ref in [ref for ref in self._objects if ref.schema == TEMP_SCHEMA]:
+            self._discard(ref)
 
     def add_known(self, ref: ObjectRef) -> None:
         self._objects.setdefault(ref, CatalogObject(ref, origin="known"))
@@ -269,6 +306,10 @@ class Catalog:
         for step in effects.steps or (effects,):
             self._apply(step, effects.statement, origin)
 
+    def apply_step(self, step: Effects, statement: Statement, origin: str = "migration") -> None:
+        """One of `apply`'s steps: a statement, or one statement of a DO block (`statement`)."""
+        self._apply(step, statement, origin)
+
     def _apply(self, effects: Effects, statement: Statement, origin: str) -> None:
         for created in effects.creates:
             self.add(created, statement, origin)
@@ -281,13 +322,30 @@ class Catalog:
         for old, new_name in effects.renames:
             self._relocate(old, lambda ref, new=new_name: ref._replace(name=new))
         for old, new_schema in effects.moves:
-            self._relocate(old, lambda ref, new=new_schema: ref._replace(schema=new))
+            if old.kind == "extension":
+                self._move_extension(old, new_schema)
+            else:
+                self._relocate(old, lambda ref, new=new_schema: ref._replace(schema=new))
         for ref, changes in effects.changes:
             found = self.find(ref)
             if found:
                 found = self._writable(found)
                 found.details.update(changes)
                 found.conditional = found.conditional or effects.conditional
+
+    def _move_extension(self, extension: ObjectRef, schema: str) -> None:
+        """ALTER EXTENSION ... SET SCHEMA: the extension keeps its identity; what it brought moves."""
+        obj = self.find(extension)
+        if obj is None:
+            return
+        obj = self._writable(obj)
+        old_schema = obj.details.get("installed_in")
+        obj.details["installed_in"] = schema
+        self._store(obj)
+        for member in [o for o in self._objects.values() if o.details.get("extension") == extension.name]:
+            if member.ref.schema == old_schema:
+                self._discard(member.ref)
+                self._store(replace(member, ref=member.ref._replace(schema=schema)))
 
     def _relocate(self, old: ObjectRef, change: Callable[[ObjectRef], ObjectRef]) -> None:
         """RENAME or SET SCHEMA: the object gets a new identity, and a relation's members follow it."""
@@ -309,6 +367,8 @@ def same_object(created: ObjectRef, wanted: ObjectRef) -> bool:
         return (created.schema, created.name) == (wanted.schema, wanted.name)
     if wanted.kind == "table" and created.kind in ("view", "materialized view", "foreign table"):
         return (created.schema, created.name) == (wanted.schema, wanted.name)
+    if wanted.kind == "relation":
+        return created.kind in ANY_RELATION and (created.schema, created.name) == (wanted.schema, wanted.name)
     if wanted.kind in ("function", "procedure") and created.kind in ("function", "procedure"):
         return wanted.matches(created)
     return created.kind == wanted.kind and wanted.matches(created)

@@ -13,13 +13,20 @@ from dataclasses import dataclass, field
 from pglast import parser as pg
 
 from checker.model.objects import (
+    RELATION_KINDS,
+    TEMP_SCHEMA,
     ObjectRef,
+    created_relation,
     current_schema,
     function_ref,
     identity_args,
     object_with_args,
     option_value,
+    qualify_temporary,
     range_var,
+    relation_schema,
+    remember_temporary,
+    search_path_rest,
     split_name,
     strings,
     tables_named,
@@ -40,6 +47,14 @@ class Reference:
     # False for what PostgreSQL checks only when the statement runs and then forgets, such as the
     # tables a LANGUAGE SQL body reads: they must exist first, but do not block a later DROP.
     lasting: bool = True
+    # An unqualified name: the other schemas of the search_path it may be found in (the target holds
+    # the first), as `moddatetime(updated_at)` finds extensions.moddatetime
+    also_in: tuple[str, ...] = ()
+
+
+def elsewhere(names: list[str]) -> tuple[str, ...]:
+    """Where else the search_path finds a name written without its schema; nowhere for a qualified one."""
+    return search_path_rest() if len(names) == 1 else ()
 
 
 @dataclass(slots=True)
@@ -123,6 +138,7 @@ def handles(*kinds: str) -> Callable[[Handler], Handler]:
 
 
 def statement_effects(statement: Statement) -> Effects:
+    qualify_temporary(statement.kind, statement.node)
     effects = Effects(statement)
     handler = _HANDLERS.get(statement.kind)
     if handler:
@@ -151,7 +167,9 @@ def _do_block(stmt: Statement, fx: Effects) -> None:
 @handles("CreateStmt")
 def _create_table(stmt: Statement, fx: Effects) -> None:
     node = stmt.node
-    table = range_var(node["relation"])
+    table = ObjectRef("table", *created_relation(node["relation"]))
+    if table.schema == TEMP_SCHEMA:
+        remember_temporary(table.name)  # the session's own: unqualified names find it first
     columns: list[str] = []
     details = {"columns": columns, "primary_key": [], "foreign_keys": [], "unique": [], "column_types": {}}
     created = Created(
@@ -185,7 +203,15 @@ def _column(table: ObjectRef, coldef: dict, created: Created, fx: Effects) -> Cr
     created.details.setdefault("column_typmods", {})[name] = typmods
     needed = user_type_ref(col_type)
     if needed:
-        created.depends_on.append(Reference(needed, "column type", coldef["typeName"].get("location")))
+        type_node = coldef["typeName"]
+        created.depends_on.append(
+            Reference(
+                needed,
+                "column type",
+                type_node.get("location"),
+                also_in=elsewhere(strings(type_node.get("names"))),
+            )
+        )
     for item in coldef.get("constraints", []):
         _table_constraint(table, item["Constraint"], name, created, fx)
     return Created(column, {"type": col_type, "typmods": typmods}, location=coldef.get("location"))
@@ -333,9 +359,27 @@ def _schema_name(relation: dict) -> tuple[str, str]:
     return ref.schema, ref.name
 
 
+# ALTER TABLE forms PostgreSQL runs on other relations too: pg_dump writes `ALTER TABLE x_id_seq OWNER
+# TO ...` for a sequence (owner, options, tablespace, logged: ATSimplePermissions' relation kinds).
+_ANY_RELATION_FORMS = frozenset(
+    {
+        "AT_ChangeOwner",
+        "AT_SetRelOptions",
+        "AT_ResetRelOptions",
+        "AT_ReplaceRelOptions",
+        "AT_SetTableSpace",
+        "AT_SetLogged",
+        "AT_SetUnLogged",
+    }
+)
+
+
 def _alter_table_cmd(table: ObjectRef, cmd: dict, fx: Effects) -> None:
     subtype = cmd.get("subtype")
-    fx.references.append(Reference(table, "altered table"))
+    if subtype in _ANY_RELATION_FORMS:
+        fx.references.append(Reference(table._replace(kind="relation"), "altered relation"))
+    else:
+        fx.references.append(Reference(table, "altered table"))
     if subtype in _ALTER_RLS:
         fx.rls.append((table, _ALTER_RLS[subtype]))
     elif subtype == "AT_AddColumn":
@@ -428,11 +472,15 @@ def _create_function(stmt: Statement, fx: Effects) -> None:
         param = item["FunctionParameter"]
         needed = user_type_ref(type_name(param["argType"])) if "argType" in param else None
         if needed:
-            created.depends_on.append(Reference(needed, "argument type", param["argType"].get("location")))
+            arg = param["argType"]
+            where, also_in = arg.get("location"), elsewhere(strings(arg["names"]))
+            created.depends_on.append(Reference(needed, "argument type", where, also_in=also_in))
     if "returnType" in node:
         needed = user_type_ref(details["returns"])
         if needed:
-            created.depends_on.append(Reference(needed, "return type", node["returnType"].get("location")))
+            returns = node["returnType"]
+            where, also_in = returns.get("location"), elsewhere(strings(returns["names"]))
+            created.depends_on.append(Reference(needed, "return type", where, also_in=also_in))
     created.depends_on.extend(_sql_body_references(node, options))
     fx.creates.append(created)
 
@@ -494,14 +542,15 @@ def _create_trigger(stmt: Statement, fx: Effects) -> None:
     node = stmt.node
     table = range_var(node["relation"])
     ref = ObjectRef("trigger", table.schema, node["trigname"], table.name)
-    function = function_ref(strings(node["funcname"]), ())
+    names = strings(node["funcname"])
+    function = function_ref(names, ())
     fx.creates.append(
         Created(
             ref,
             {"function": function.qualified},
             [
                 Reference(table, "table of the trigger", node["relation"].get("location")),
-                Reference(function, "trigger function"),
+                Reference(function, "trigger function", also_in=elsewhere(names)),
             ],
             node["relation"].get("location"),
         )
@@ -573,13 +622,17 @@ def _policy_roles(node: dict) -> dict:
 def _create_view(stmt: Statement, fx: Effects) -> None:
     node = stmt.node
     view = node["view"]
-    ref = ObjectRef("view", *_schema_name(view))
+    sources = tables_named(node["query"])
+    ref = ObjectRef("view", *created_relation(view))
+    if any(src.schema == TEMP_SCHEMA for src in sources):  # PostgreSQL makes such a view temporary too
+        ref = ref._replace(schema=TEMP_SCHEMA)
+    if ref.schema == TEMP_SCHEMA:
+        remember_temporary(ref.name)
     options = {
         elem["DefElem"]["defname"]: option_value(elem["DefElem"])
         for elem in node.get("options", [])
         if "DefElem" in elem
     }
-    sources = tables_named(node["query"])
     depends = [Reference(src, "table read by the view") for src in sources]
     fx.creates.append(
         Created(
@@ -596,9 +649,12 @@ def _create_view(stmt: Statement, fx: Effects) -> None:
 def _create_table_as(stmt: Statement, fx: Effects) -> None:
     into = stmt.node["into"]["rel"]
     kind = "materialized view" if stmt.node.get("objtype") == "OBJECT_MATVIEW" else "table"
+    schema, name = created_relation(into)
+    if schema == TEMP_SCHEMA:
+        remember_temporary(name)
     fx.creates.append(
         Created(
-            ObjectRef(kind, *_schema_name(into)),
+            ObjectRef(kind, schema, name),
             {"columns": []},
             location=into.get("location"),
             if_not_exists=bool(stmt.node.get("if_not_exists")),
@@ -611,7 +667,7 @@ def _create_foreign_table(stmt: Statement, fx: Effects) -> None:
     relation = stmt.node["base"]["relation"]
     fx.creates.append(
         Created(
-            ObjectRef("foreign table", *_schema_name(relation)),
+            ObjectRef("foreign table", *created_relation(relation)),
             {"columns": [], "server": stmt.node.get("servername")},
             location=relation.get("location"),
             if_not_exists=bool(stmt.node["base"].get("if_not_exists")),
@@ -626,7 +682,7 @@ def _create_foreign_table(stmt: Statement, fx: Effects) -> None:
 def _create_type(stmt: Statement, fx: Effects) -> None:
     node = stmt.node
     if "typevar" in node:
-        schema, name = _schema_name(node["typevar"])
+        schema, name = created_relation(node["typevar"])
     else:
         # a domain's typeName is its base type; its own name is domainname
         schema, name = split_name(strings(node.get("domainname") or node.get("typeName")))
@@ -636,9 +692,12 @@ def _create_type(stmt: Statement, fx: Effects) -> None:
 @handles("CreateSeqStmt")
 def _create_sequence(stmt: Statement, fx: Effects) -> None:
     seq = stmt.node["sequence"]
+    schema, name = created_relation(seq)
+    if schema == TEMP_SCHEMA:
+        remember_temporary(name)
     fx.creates.append(
         Created(
-            ObjectRef("sequence", *_schema_name(seq)),
+            ObjectRef("sequence", schema, name),
             location=seq.get("location"),
             if_not_exists=bool(stmt.node.get("if_not_exists")),
         )
@@ -661,19 +720,22 @@ def _create_extension(stmt: Statement, fx: Effects) -> None:
         if "DefElem" in e
     }
     name = stmt.node["extname"]
+    # Where its objects go (its control file may fix it); the catalog takes any function or type
+    # there as one it may bring, so these need no list but the types columns use most
+    schema = EXTENSION_SCHEMAS.get(name) or options.get("schema") or current_schema()
     fx.creates.append(
         Created(
             ObjectRef("extension", "", name),
-            {"schema": options.get("schema")},
+            {"schema": options.get("schema"), "installed_in": schema},
             if_not_exists=bool(stmt.node.get("if_not_exists")),
         )
     )
-    schema = EXTENSION_SCHEMAS.get(name) or options.get("schema") or current_schema()
     for type_ in EXTENSION_TYPES.get(name, ()):  # so `extensions.vector(1536)` columns resolve
         fx.creates.append(Created(ObjectRef("type", schema, type_), {"extension": name}, if_not_exists=True))
 
 
-# The types that common extensions bring (the ones migrations use as column types).
+# The types that common extensions bring (the ones migrations use as column types), as objects of the
+# catalog; any other function or type in the extension's schema counts as one it may bring.
 EXTENSION_TYPES = {
     "vector": ("vector", "halfvec", "sparsevec"),
     "postgis": ("geometry", "geography", "box2d", "box3d"),
@@ -726,6 +788,8 @@ def _drop(stmt: Statement, fx: Effects) -> None:
         ref = _dropped_ref(kind, obj)
         if ref:
             fx.drops.append(Drop(ref, cascade, bool(node.get("missing_ok"))))
+            if ref.schema == TEMP_SCHEMA:
+                remember_temporary(ref.name, present=False)  # the name finds a lasting relation again
 
 
 def _dropped_ref(kind: str, obj: dict) -> ObjectRef | None:
@@ -740,10 +804,16 @@ def _dropped_ref(kind: str, obj: dict) -> ObjectRef | None:
     if not parts:
         return None
     if kind in ("policy", "trigger", "rule"):
-        schema, table = split_name(parts[:-1])
+        schema, table = _relation_name(parts[:-1])
         return ObjectRef(kind, schema, parts[-1], table)
-    schema, name = split_name(parts)
+    schema, name = _relation_name(parts) if kind in RELATION_KINDS else split_name(parts)
     return ObjectRef(kind, schema, name)
+
+
+def _relation_name(parts: list[str]) -> tuple[str, str]:
+    """(schema, name) of a relation's possibly qualified name: the session's temporary ones first."""
+    name = parts[-1] if parts else ""
+    return relation_schema(parts[-2] if len(parts) >= 2 else None, name), name
 
 
 @handles("RenameStmt")
@@ -752,6 +822,9 @@ def _rename(stmt: Statement, fx: Effects) -> None:
     target = _named_object(_OBJTYPE_KIND.get(node.get("renameType", ""), "object"), node)
     if target:
         fx.renames.append((target, node.get("newname", "")))
+        if target.schema == TEMP_SCHEMA and target.kind in RELATION_KINDS:
+            remember_temporary(target.name, present=False)
+            remember_temporary(node.get("newname", ""))
 
 
 @handles("AlterObjectSchemaStmt")

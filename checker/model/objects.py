@@ -17,22 +17,44 @@ from pglast.keywords import COL_NAME_KEYWORDS, RESERVED_KEYWORDS, TYPE_FUNC_NAME
 from checker.model.walk import find_nodes
 
 DEFAULT_SCHEMA = "public"
+# Supabase's search_path for postgres ("$user", public, extensions): where unqualified names are found.
+DEFAULT_SEARCH_PATH = (DEFAULT_SCHEMA, "extensions")
+# Where temporary relations live: the session's own schema, searched first for relations and gone
+# with the session. No project object: nothing the API reaches, nothing to validate or roll back.
+TEMP_SCHEMA = "pg_temp"
 # Where unqualified names go: `public` unless the file ran SET search_path (see search_path_scope).
 _current_schema = contextvars.ContextVar("current_schema", default=DEFAULT_SCHEMA)
+_search_path = contextvars.ContextVar("search_path", default=DEFAULT_SEARCH_PATH)
+# The temporary relations the file made so far: an unqualified name finds them before any other
+_temp_relations: contextvars.ContextVar[frozenset[str]] = contextvars.ContextVar(
+    "temp_relations", default=frozenset()
+)
 
 
 def current_schema() -> str:
     return _current_schema.get()
 
 
+def search_path_rest() -> tuple[str, ...]:
+    """The schemas after the first on the search_path: where else an unqualified name may be found."""
+    return tuple(schema for schema in _search_path.get()[1:] if schema != current_schema())
+
+
 @contextmanager
 def search_path_scope() -> Iterator[None]:
-    """Start a file at the default search_path; SET search_path inside it moves unqualified names."""
-    token = _current_schema.set(DEFAULT_SCHEMA)
+    """Start a file at the default search_path, in a session with no temporary relation; SET
+    search_path inside it moves unqualified names."""
+    tokens = (
+        _current_schema.set(DEFAULT_SCHEMA),
+        _search_path.set(DEFAULT_SEARCH_PATH),
+        _temp_relations.set(frozenset()),
+    )
     try:
         yield
     finally:
-        _current_schema.reset(token)
+        _current_schema.reset(tokens[0])
+        _search_path.reset(tokens[1])
+        _temp_relations.reset(tokens[2])
 
 
 def follow_search_path(kind: str, node: dict) -> None:
@@ -41,10 +63,26 @@ def follow_search_path(kind: str, node: dict) -> None:
         return
     if node.get("kind") in ("VAR_RESET", "VAR_SET_DEFAULT"):
         _current_schema.set(DEFAULT_SCHEMA)
+        _search_path.set(DEFAULT_SEARCH_PATH)
         return
     schemas = [c["A_Const"].get("sval", {}).get("sval", "") for c in node.get("args", []) if "A_Const" in c]
     schemas = [name for name in schemas if name and name != "$user"]
     _current_schema.set(schemas[0] if schemas else DEFAULT_SCHEMA)
+    _search_path.set(tuple(schemas) or (DEFAULT_SCHEMA,))
+
+
+def remember_temporary(name: str, present: bool = True) -> None:
+    """A temporary relation made (or dropped): unqualified names find it first until it is dropped."""
+    names = _temp_relations.get()
+    _temp_relations.set(names | {name} if present else names - {name})
+
+
+def relation_schema(schema: str | None, name: str) -> str:
+    """The schema a relation name resolves to: its own, pg_temp for the session's temporary relations
+    (searched first), else the first on the search_path."""
+    if schema:
+        return TEMP_SCHEMA if schema.startswith("pg_temp") else schema
+    return TEMP_SCHEMA if name in _temp_relations.get() else current_schema()
 
 
 _PLAIN_IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")  # an identifier, not SQL: what needs no quotes
@@ -245,7 +283,57 @@ def split_name(parts: list[str]) -> tuple[str, str]:
 
 def range_var(node: dict) -> ObjectRef:
     """A table reference (RangeVar) as a table identity."""
-    return ObjectRef("table", node.get("schemaname") or current_schema(), node.get("relname", ""))
+    name = node.get("relname", "")
+    if node.get("relpersistence") == "t":
+        return ObjectRef("table", TEMP_SCHEMA, name)
+    return ObjectRef("table", relation_schema(node.get("schemaname"), name), name)
+
+
+def created_relation(node: dict) -> tuple[str, str]:
+    """(schema, name) of the relation a CREATE makes: pg_temp for CREATE TEMP, else its schema or the
+    first of the search_path (an unqualified CREATE TABLE x makes public.x beside a temporary x)."""
+    name, schema = node.get("relname", ""), node.get("schemaname")
+    if node.get("relpersistence") == "t" or (schema or "").startswith("pg_temp"):
+        return TEMP_SCHEMA, name
+    return schema or current_schema(), name
+
+
+# Where a CREATE names the relation it makes: not a reference to an existing one
+_CREATED_RELATION = {
+    "CreateStmt": ("relation",),
+    "ViewStmt": ("view",),
+    "CreateSeqStmt": ("sequence",),
+    "CreateTableAsStmt": ("into", "rel"),
+}
+
+
+def qualify_temporary(kind: str, node: dict) -> None:
+    """Write pg_temp into a statement's unqualified table references that name the session's temporary
+    relations, as PostgreSQL's lookup resolves them (pg_temp is searched first): rules that read the
+    tree later, outside the file's replay, then see the relation it meant. Only in files that made one."""
+    names = _temp_relations.get()
+    if not names:
+        return
+    made: object = node
+    for key in _CREATED_RELATION.get(kind, ()):
+        made = made.get(key, {}) if isinstance(made, dict) else {}
+    ctes = {cte.get("ctename") for cte in find_nodes(node, "CommonTableExpr")}
+    stack: list[object] = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            relname = item.get("relname")
+            if (
+                item is not made
+                and relname in names
+                and relname not in ctes
+                and "relpersistence" in item
+                and not item.get("schemaname")
+            ):
+                item["schemaname"] = TEMP_SCHEMA
+            stack.extend(v for v in item.values() if isinstance(v, (dict, list)))
+        elif isinstance(item, list):
+            stack.extend(item)
 
 
 def type_name(node: dict) -> str:

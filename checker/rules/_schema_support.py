@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from checker.context import RuleContext
 from checker.model import Catalog, CatalogObject, Effects, ObjectRef
-from checker.model.objects import object_with_args, option_value, range_var
+from checker.model.objects import TEMP_SCHEMA, object_with_args, option_value, range_var
 from checker.parse import Statement
 
 # The spellings PostgreSQL accepts for a true boolean reloption (unique prefixes aside).
@@ -59,12 +59,14 @@ def created_tables(ctx: RuleContext) -> Iterator[tuple[CatalogObject, Statement,
 
 @dataclass
 class OwnObjects:
-    """Tables and columns this migration has created so far: changing those destroys nothing and
-    locks nobody out (the table is empty and no one else can see it yet)."""
+    """Tables and columns this migration has created so far, and the session's temporary ones: changing
+    those destroys nothing and locks nobody out (the table is empty and no one else can see it yet)."""
 
     refs: set[ObjectRef] = field(default_factory=set)
 
     def has(self, ref: ObjectRef) -> bool:
+        if ref.schema == TEMP_SCHEMA:
+            return True
         key = _key(ref)
         return key in self.refs or (ref.table is not None and _key(ref.table_ref) in self.refs)
 
@@ -97,7 +99,7 @@ def may_exist(before: Catalog, target: ObjectRef, statement: Statement, effects:
 
 def remember_own(effects: Effects, created: dict, own: OwnObjects) -> None:
     for item in effects.creates:
-        if item.ref.kind in ("table", "column", "materialized view") and item.ref in created:
+        if item.ref.kind in ("table", "column", "materialized view", "sequence") and item.ref in created:
             own.add(item.ref)
     for old, new_name in effects.renames:
         if own.has(old) and new_name:

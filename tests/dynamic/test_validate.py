@@ -313,3 +313,109 @@ def test_a_table_no_api_role_reaches_needs_no_row_level_security(tmp_path: Path)
         policy=policy,
     )
     assert [f.line for f in only(findings, "dynamic-validation")] == [3]
+
+
+TWEETS = (
+    "create table public.tweets (tweet_id text primary key, user_id uuid references auth.users (id));\n"
+    "create index tweets_user_id_idx on public.tweets (user_id);\n"
+    "alter table public.tweets enable row level security;\n"
+    "create policy tweets_own on public.tweets for all to authenticated\n"
+    "  using ((select auth.uid()) = user_id) with check ((select auth.uid()) = user_id);\n"
+)
+# community-archive's backfills: session tables at top level (kept to the session's end, or dropped at
+# commit) and in a DO block that reads them with dynamic SQL
+TEMPORARY = (
+    "create temp table batch (rowid bigserial primary key, tweet_id text not null);\n"
+    "create index on batch (tweet_id);\n"
+    "insert into batch (tweet_id) select tweet_id from public.tweets;\n"
+    "create temp table marks (tweet_id text) on commit drop;\n"
+    "do $$\nbegin\n"
+    "  create temp table staging (rowid bigserial primary key, tweet_id text not null);\n"
+    "  execute 'insert into staging (tweet_id) select tweet_id from public.tweets';\n"
+    "  drop table staging;\n"
+    "end $$;\n"
+)
+
+
+def test_temporary_tables_are_neither_validated_nor_probed(tmp_path: Path) -> None:
+    """They live in pg_temp and go with the session: the probes asked the database about
+    public.staging (UndefinedTable, the run crashed); applied again after the rollback, the migration
+    makes them anew."""
+    migration = write(tmp_path, "backfill.sql", f"begin;\n{TWEETS}{TEMPORARY}commit;\n")
+    rollback = write(tmp_path, "backfill_rollback.sql", "begin;\ndrop table public.tweets;\ncommit;\n")
+    findings = run(migration, rollback, baseline=[])
+    assert [f for f in findings if f.severity is not Severity.INFO] == [], findings
+    assert not [f for f in findings if "batch" in f.message or "staging" in f.message], findings
+    assert not only(findings, "rls-probe"), findings  # tweets is probed, and holds
+
+
+def test_a_table_the_database_lacks_is_not_probed(tmp_path: Path) -> None:
+    """The model names a table that dynamic SQL dropped: validation says it is missing, the probe
+    skips it with the reason (it asked the catalog about it and the run crashed). A table the
+    migration drops again is neither validated nor probed."""
+    gone = TWEETS.replace("tweets", "gone")
+    sql = (
+        f"begin;\n{gone}do $$ begin execute 'drop table public.gone'; end $$;\n"
+        "create table public.brief (id bigint primary key, user_id uuid references auth.users (id));\n"
+        "drop table public.brief;\ncommit;\n"
+    )
+    findings = run(write(tmp_path, "gone.sql", sql), None, baseline=[])
+    missing = [f.message for f in only(findings, "dynamic-validation")]
+    assert "table public.gone does not exist after the migration" in missing, missing
+    (skipped,) = only(findings, "rls-probe")
+    assert skipped.message == (
+        "row level security probe of public.gone skipped: "
+        "the table is not in the database after the migration"
+    )
+    assert not [f for f in findings if "brief" in f.message], findings
+
+
+def test_a_renamed_table_brings_no_condition_it_had_before(tmp_path: Path) -> None:
+    """liam renames repositories, which had no row level security before: the advisor step reported
+    the renamed table as the migration's doing (rls-enabled, which the static rule, judging the tables
+    a migration creates, does not report). The old name is free again: a new table there is."""
+    baseline = write(tmp_path, "baseline.sql", "create table public.repositories (id bigint primary key);\n")
+    rename = "begin;\nalter table public.repositories rename to github_repositories;\ncommit;\n"
+    findings = run(write(tmp_path, "rename.sql", rename), None, baseline=[baseline])
+    assert [f for f in findings if f.severity is not Severity.INFO] == [], findings
+    again = rename.replace("commit;", "create table public.repositories (id bigint primary key);\ncommit;")
+    findings = run(write(tmp_path, "rename.sql", again), None, baseline=[baseline])
+    assert [f.message for f in only(findings, "rls-enabled")] == [
+        "table public.repositories has no row level security: anon and authenticated can read and write "
+        "every row through the API"
+    ]
+
+
+def test_a_suppressed_rls_enabled_covers_validation_too(tmp_path: Path) -> None:
+    """Validation's row level security check is rls-enabled's claim: a suppression of it, with its
+    reason, covers both stages."""
+    sql = (
+        "begin;\n-- checker-ignore rls-enabled: internal table, fixed in a later migration\n"
+        "create table public.repositories (id bigint primary key, name text not null);\ncommit;\n"
+    )
+    findings = run(write(tmp_path, "repos.sql", sql), None, baseline=[])
+    assert only(findings, "dynamic-validation") == [], findings
+    noted = sql.replace("-- checker-ignore", "-- a note on")
+    findings = run(write(tmp_path, "repos.sql", noted), None, baseline=[])
+    assert [f.line for f in only(findings, "dynamic-validation")] == [3]
+
+
+def test_create_if_not_exists_after_a_drop_of_that_name_is_validated(tmp_path: Path) -> None:
+    """DROP VIEW x, then CREATE TABLE IF NOT EXISTS x: the table is the migration's (without row level
+    security here), and the dropped view no clash in the pre-checks."""
+    baseline = write(
+        tmp_path,
+        "baseline.sql",
+        TWEETS + "create view public.quote_tweets with (security_invoker = true) as\n"
+        "  select tweet_id from public.tweets;\n",
+    )
+    sql = (
+        "begin;\ndrop view if exists public.quote_tweets;\n"
+        "create table if not exists public.quote_tweets (tweet_id text primary key, quoted text);\ncommit;\n"
+    )
+    migration = write(tmp_path, "quotes.sql", sql)
+    findings = run(migration, None, baseline=[baseline])
+    assert only(findings, "dynamic-precheck") == [], findings
+    (error,) = only(findings, "dynamic-validation")
+    assert error.message.startswith("row level security is not enabled on public.quote_tweets")
+    assert error.line == line_of(migration, "create table if not exists")
