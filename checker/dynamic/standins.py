@@ -123,6 +123,15 @@ STANDINS: dict[str, StandIn] = {
             "Debian postgresql-15-http (local engine) and Supabase have the real http",
         ),
         StandIn(
+            "pgaudit",
+            "pgaudit 1.7.1's event-trigger functions pgaudit_ddl_command_end and pgaudit_sql_drop and their "
+            "event triggers, in the schema given; postgres may set pgaudit.log, pgaudit.role and the other "
+            "pgaudit settings supautils allows it (SET, ALTER ROLE ... SET), as where pgaudit is preloaded",
+            "nothing is audited: the event triggers return at once; the settings are placeholders, so their "
+            "values are not checked (an unknown class in pgaudit.log is accepted)",
+            "Supabase has the real pgaudit (it needs shared_preload_libraries)",
+        ),
+        StandIn(
             "supabase_vault",
             "schema vault, vault.secrets, vault.decrypted_secrets, create_secret and update_secret "
             "with Supabase Vault 0.3's signatures",

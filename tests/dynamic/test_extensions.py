@@ -166,6 +166,16 @@ end $$;
 revoke all on function public.delete_object(text, text) from public, anon, authenticated;
 select * from public.delete_object('avatars', 'a.png');
 """,
+    # pgaudit as Supabase's docs enable it, and as a `supabase db pull` dump of a project that has it (the
+    # grants on its functions); its settings are the ones supautils lets postgres change
+    "pgaudit": """\
+CREATE EXTENSION IF NOT EXISTS "pgaudit" WITH SCHEMA "public";
+alter role postgres set pgaudit.log to 'write, ddl';
+alter role authenticated set pgaudit.log to 'write';
+set pgaudit.log_level = 'info';
+GRANT ALL ON FUNCTION "public"."pgaudit_ddl_command_end"() TO "postgres";
+GRANT ALL ON FUNCTION "public"."pgaudit_sql_drop"() TO "service_role";
+""",
 }
 
 

@@ -528,3 +528,29 @@ def test_http_records_requests_without_sending_them(conn: psycopg.Connection) ->
     assert one(conn, "select bytea_to_text(text_to_bytea('grüße'))") == "grüße"
     assert one(conn, "select http_set_curlopt('CURLOPT_TIMEOUT', '5')") is True
     assert conn.execute("select * from http_list_curlopt()").fetchall() == [("CURLOPT_TIMEOUT", "5")]
+
+
+def test_pgaudit_has_its_event_triggers_and_audits_nothing(conn: psycopg.Connection) -> None:
+    """pgaudit 1.7.1's objects, relocatable as the real one; its settings are tested through the CLI."""
+    conn.execute("create extension pgaudit with schema extensions")
+    assert one(conn, "select extversion from pg_extension where extname = 'pgaudit'") == "1.7.1"
+    assert set(conn.execute(SIGNATURES, ["pgaudit"]).fetchall()) == {
+        ("pgaudit_ddl_command_end", "", "event_trigger", "v", False),
+        ("pgaudit_sql_drop", "", "event_trigger", "v", False),
+    }
+    definers = """select proname, prosecdef, proconfig from pg_proc
+        where pronamespace = 'extensions'::regnamespace and proname like 'pgaudit%' order by 1"""
+    # pgaudit's `set search_path = 'pg_catalog, pg_temp'` is one quoted name, kept as the real one has it
+    assert conn.execute(definers).fetchall() == [
+        ("pgaudit_ddl_command_end", True, ['search_path="pg_catalog, pg_temp"']),
+        ("pgaudit_sql_drop", True, ['search_path="pg_catalog, pg_temp"']),
+    ]
+    triggers = "select evtname, evtevent, evtfoid::regprocedure::text from pg_event_trigger order by 1"
+    assert conn.execute(triggers).fetchall() == [
+        ("pgaudit_ddl_command_end", "ddl_command_end", "extensions.pgaudit_ddl_command_end()"),
+        ("pgaudit_sql_drop", "sql_drop", "extensions.pgaudit_sql_drop()"),
+    ]
+    conn.execute("create table audited (id int); drop table audited")  # DDL passes through the triggers
+    conn.execute("alter extension pgaudit set schema public")
+    conn.execute("drop extension pgaudit")
+    assert conn.execute("select evtname from pg_event_trigger").fetchall() == []
