@@ -117,6 +117,11 @@ PRIVILEGED_EXTENSIONS = frozenset(
         "wrappers",
     }
 )
+# Extensions the seed pre-installs that not every Supabase project has: pg_graphql, on by default from April
+# 2022 (20220404205710_pg_graphql-on-by-default.sql) until April 2026 (20260421000000_pg_graphql-off-by-
+# default.sql). The seed installs it, as older projects' migrations assume (`drop extension pg_graphql`); a
+# plain CREATE EXTENSION of it, which works on a newer project, replaces the seed's copy instead of failing.
+SEED_GIVES_WAY = frozenset({"pg_graphql"})
 # supautils.extensions_parameter_overrides: pg_cron always lands in pg_catalog
 EXTENSION_SCHEMA_OVERRIDES = {"pg_cron": "pg_catalog"}
 # supautils.reserved_roles ("*": the role's settings may be changed, nothing else)
@@ -165,9 +170,13 @@ def reserved_role(name: str, settings_only: bool = False) -> bool:
     return False
 
 
-def _function_sql(role: str) -> str:
-    """The privileged functions; `role` (already quoted) alone may execute them."""
+def _function_sql(role: str, seed_copies: dict[str, int] | None = None) -> str:
+    """The privileged functions; `role` (already quoted) alone may execute them. `seed_copies`: the oids of
+    the SEED_GIVES_WAY extensions the seed installed, which a project's plain CREATE EXTENSION replaces."""
     allowed = ", ".join(f"'{name}'" for name in sorted(PRIVILEGED_EXTENSIONS))
+    copies = sorted((seed_copies or {}).items())
+    seed_values = ", ".join(f"('{name}'::name, {oid}::oid)" for name, oid in copies)
+    seed_values = seed_values or "(null::name, null::oid)"
     overrides = " ".join(
         f"when '{name}' then '{schema}'" for name, schema in EXTENSION_SCHEMA_OVERRIDES.items()
     )
@@ -199,6 +208,12 @@ begin
   if exists (select from pg_extension where extname = name) and if_not_exists then
     raise notice 'extension "%" already exists, skipping', name;
     return;
+  end if;
+  if not if_not_exists and exists (
+    select from pg_extension e join (values {seed_values}) as seed (extname, oid) using (extname, oid)
+    where e.extname = name
+  ) then
+    execute format('drop extension %I', name);
   end if;
   in_schema := case name {overrides} else in_schema end;
   execute format('create extension %I', name)
@@ -344,7 +359,10 @@ def prepare_migrating_session(admin: psycopg.Connection, superuser_uri: str) -> 
     else:
         session = _run_role(admin, superuser_uri, member_of_postgres=row is not None and not row[0])
     role = sql.Identifier(session.acts_as).as_string(admin)
-    admin.execute(_function_sql(role))
+    seed_copies = admin.execute(
+        "select extname, oid from pg_catalog.pg_extension where extname = any(%s)", [sorted(SEED_GIVES_WAY)]
+    ).fetchall()
+    admin.execute(_function_sql(role, {str(name): int(oid) for name, oid in seed_copies}))
     return session
 
 

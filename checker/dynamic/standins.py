@@ -99,7 +99,7 @@ STANDINS: dict[str, StandIn] = {
             "pg_graphql",
             "schema graphql with pg_graphql 1.5's graphql.resolve (and _internal_resolve), "
             "comment_directive, exception and get_schema_version, created `with schema graphql` as on "
-            "Supabase",
+            "Supabase; pre-installed by the seed, as on projects created from April 2022 to April 2026",
             "GraphQL is never resolved: resolve answers every query with an error; no event triggers, so "
             "the schema version never moves; graphql_public.graphql stays the seed's placeholder "
             "(Supabase's event trigger points it at graphql.resolve)",

@@ -128,6 +128,42 @@ def test_a_pre_installed_stand_in_is_reported_where_the_migration_calls_it(folde
     assert standin["line"] == 3 and "pgcrypto" in standin["message"]
 
 
+# pg_graphql was on by default from April 2022 (20220404205710_pg_graphql-on-by-default.sql) until April
+# 2026 (20260421000000_pg_graphql-off-by-default.sql): the seed pre-installs it, as projects of those years
+# have it, and a newer project's plain CREATE replaces the seed's copy. Each form applies on the embedded
+# server.
+GRAPHQL_MIGRATIONS = {
+    # Supabase's API hardening guide, as leadminer's 20241205095428_migrate_to_private_schema.sql runs it
+    "hardening": "DROP EXTENSION pg_graphql;\n",
+    # a project made since April 2026 turning GraphQL on
+    "newer project": "create extension pg_graphql with schema graphql;\nselect graphql.get_schema_version();",
+    # Supabase's docs, upgrading pg_graphql
+    "upgrade": "drop extension pg_graphql;\ncreate extension pg_graphql;\n",
+    # every `supabase db pull` dump
+    "dump": 'CREATE EXTENSION IF NOT EXISTS "pg_graphql" WITH SCHEMA "graphql";\n',
+}
+
+
+@pytest.mark.parametrize("form", sorted(GRAPHQL_MIGRATIONS))
+def test_pg_graphql_statements_of_either_generation_apply(folder: Path, form: str) -> None:
+    require_engine("embedded")
+    (folder / "m.sql").write_text(GRAPHQL_MIGRATIONS[form], encoding="utf-8")
+    code, findings = verify(folder, "--engine", "embedded")
+    assert code == 0, findings
+    assert [f for f in findings if f["severity"] != "info"] == []
+
+
+def test_dropping_pg_graphql_where_the_server_lacks_it_is_not_verified(folder: Path) -> None:
+    """Debian's PostgreSQL 15 has no pg_graphql: the seed cannot pre-install it, so the DROP is not blamed."""
+    require_engine("local")
+    (folder / "m.sql").write_text(GRAPHQL_MIGRATIONS["hardening"], encoding="utf-8")
+    code, findings = verify(folder, "--engine", "local")
+    assert code == 2, findings
+    (finding,) = [f for f in findings if f["rule"] == "dynamic-not-verified"]
+    assert "extension pg_graphql" in finding["message"] and finding["line"] == 1
+    assert [f for f in findings if f["rule"] == "dynamic-apply"] == []
+
+
 # How real projects create and use the extensions Supabase offers and the embedded server lacks: each
 # applies there through the checker's stand-in, reported at the CREATE EXTENSION.
 STANDIN_MIGRATIONS = {

@@ -267,6 +267,15 @@ def test_graphql_placeholder_answers_with_an_error(conn: psycopg.Connection) -> 
     assert answer["errors"][0]["message"] == "pg_graphql extension is not enabled."
 
 
+def test_pg_graphql_is_pre_installed_where_the_server_offers_it(conn: psycopg.Connection) -> None:
+    """As on every project created from April 2022 (on by default) until April 2026 (off by default)."""
+    offered = conn.execute("select true from pg_available_extensions where name = 'pg_graphql'").fetchone()
+    installed = conn.execute(
+        "select extnamespace::regnamespace::text from pg_extension where extname = 'pg_graphql'"
+    ).fetchone()
+    assert installed == (("graphql",) if offered else None)
+
+
 def test_public_default_privileges_for_postgres_and_supabase_admin(conn: psycopg.Connection) -> None:
     rows = conn.execute(
         "select defaclrole::regrole::text, defaclobjtype, defaclacl::text from pg_default_acl "
