@@ -132,6 +132,28 @@ STANDINS: dict[str, StandIn] = {
             "Supabase has the real pgaudit (it needs shared_preload_libraries)",
         ),
         StandIn(
+            "hypopg",
+            "HypoPG 1.4.1's functions and views with their signatures, in the schema given: "
+            "hypopg_create_index checks the CREATE INDEX by building it in a rolled-back subtransaction "
+            "and records it for the session (HypoPG's <oid>am_table_columns names, hypopg_list_indexes, "
+            "hypopg(), hypopg_get_indexdef, hypopg_relation_size, hypopg_drop_index, hypopg_reset, "
+            "hide/unhide)",
+            "the planner never sees a hypothetical index, nor misses a hidden one: EXPLAIN plans as without "
+            "them; the size is the index built on the table's current rows, not an estimate; building it "
+            "needs the table's owner (HypoPG needs no privilege); the session's list is undone with a "
+            "rolled-back transaction; hypopg()'s indexprs and indpred are null",
+            "Debian postgresql-15-hypopg (local engine) and Supabase have the real hypopg",
+        ),
+        StandIn(
+            "index_advisor",
+            "index_advisor 0.2.0's index_advisor(query) with its result columns, in the schema given, "
+            "requiring hypopg: the query is planned (a generic plan) and its startup and total costs given",
+            "no index is ever advised: index_statements is empty and the costs after equal those before, "
+            "since hypothetical indexes are not planned with here; a query that cannot be planned gives its "
+            "error in errors, as the real one does",
+            "Supabase has the real index_advisor (over the real hypopg)",
+        ),
+        StandIn(
             "supabase_vault",
             "schema vault, vault.secrets, vault.decrypted_secrets, create_secret and update_secret "
             "with Supabase Vault 0.3's signatures",

@@ -212,7 +212,38 @@ set pgaudit.log_level = 'info';
 GRANT ALL ON FUNCTION "public"."pgaudit_ddl_command_end"() TO "postgres";
 GRANT ALL ON FUNCTION "public"."pgaudit_sql_drop"() TO "service_role";
 """,
+    # HypoPG as a migration tries an index before creating it (hypopg_create_index, then the list)
+    "hypopg": """\
+CREATE EXTENSION IF NOT EXISTS "hypopg" WITH SCHEMA "extensions";
+create table public.events (id bigint primary key, kind text not null);
+alter table public.events enable row level security;
+select * from extensions.hypopg_create_index('create index on public.events (kind)');
+select count(*) from extensions.hypopg_list_indexes;
+select extensions.hypopg_reset();
+""",
+    # Supabase's Query Performance advisor, asked from SQL (cascade brings hypopg, which it requires)
+    "index_advisor": """\
+create extension if not exists index_advisor with schema extensions cascade;
+create table public.books (id bigint primary key, title text);
+alter table public.books enable row level security;
+select index_statements, errors from extensions.index_advisor('select id from public.books where title = $1');
+""",
 }
+
+
+def test_a_dump_with_supabases_advisor_extensions_applies(folder: Path) -> None:
+    """As capgo's and community-archive's `supabase db pull` baselines create them, hypopg first."""
+    require_engine("embedded")
+    (folder / "m.sql").write_text(
+        'CREATE EXTENSION IF NOT EXISTS "hypopg" WITH SCHEMA "extensions";\n'
+        'CREATE EXTENSION IF NOT EXISTS "index_advisor" WITH SCHEMA "extensions";\n',
+        encoding="utf-8",
+    )
+    code, findings = verify(folder, "--engine", "embedded")
+    assert code == 0, findings
+    standins = [f for f in findings if f["rule"] == "dynamic-stand-in"]
+    reported = sorted((f["line"], f["message"].split()[1]) for f in standins)
+    assert reported == [(1, "hypopg"), (2, "index_advisor")]
 
 
 @pytest.mark.parametrize("extension", sorted(STANDIN_MIGRATIONS))

@@ -134,10 +134,10 @@ def test_each_standin_creates_and_drops_cleanly(conn: psycopg.Connection, name: 
         comment = "select obj_description(oid, 'pg_extension') from pg_extension where extname = %s"
         assert str(one(conn, comment, [name])).startswith(STANDIN_COMMENT)
         conn.execute(f'drop extension "{name}" cascade')
-        conn.execute("drop extension if exists pgcrypto")  # brought in by pgjwt's cascade
+        conn.execute("drop extension if exists pgcrypto, hypopg")  # pgjwt and index_advisor cascade to them
     conn.execute(f'create extension "{name}" cascade')
     conn.execute(f'drop extension "{name}" cascade')
-    conn.execute("drop extension if exists pgcrypto")
+    conn.execute("drop extension if exists pgcrypto, hypopg")
     assert standins_used(conn) == []
     leftover = conn.execute("select nspname from pg_namespace where nspname in ('net', 'cron')").fetchall()
     assert leftover == []
@@ -554,3 +554,130 @@ def test_pgaudit_has_its_event_triggers_and_audits_nothing(conn: psycopg.Connect
     conn.execute("alter extension pgaudit set schema public")
     conn.execute("drop extension pgaudit")
     assert conn.execute("select evtname from pg_event_trigger").fetchall() == []
+
+
+def _hypo_table(conn: psycopg.Connection) -> None:
+    conn.execute("create table hypo (id int primary key, val text, n int)")
+    conn.execute("insert into hypo select g, 'line ' || g, g % 7 from generate_series(1, 500) g")
+
+
+def test_hypopg_signatures_are_the_real_ones(
+    conn: psycopg.Connection, real_server: psycopg.Connection
+) -> None:
+    """Debian's PostgreSQL 15 has HypoPG 1.3.1: its functions, with 1.4's hide/unhide besides."""
+    conn.execute("create extension hypopg with schema extensions")
+    real_server.execute("create extension if not exists hypopg")
+    standin = set(conn.execute(SIGNATURES, ["hypopg"]).fetchall())
+    real = set(real_server.execute(SIGNATURES, ["hypopg"]).fetchall())
+    assert real <= standin, real - standin
+    assert {row[0] for row in standin - real} == {
+        "hypopg_hide_index",
+        "hypopg_unhide_index",
+        "hypopg_unhide_all_indexes",
+        "hypopg_hidden_indexes",
+    }
+
+
+def test_hypopg_names_and_deparses_as_the_real_one(
+    conn: psycopg.Connection, real_server: psycopg.Connection
+) -> None:
+    conn.execute("create extension hypopg")
+    real_server.execute("create extension if not exists hypopg")
+    orders = (
+        "create index on hypo (val)",
+        "CREATE UNIQUE INDEX ON hypo USING btree (id, val)",
+        "create index on hypo (lower(val)) where n > 3",
+        "create index on hypo using hash (val)",
+    )
+    for connection in (conn, real_server):
+        with connection.transaction(force_rollback=True):
+            _hypo_table(connection)
+            made = []
+            for order in orders:
+                (indexrelid, name), *_ = connection.execute(
+                    "select * from hypopg_create_index(%s)", [order]
+                ).fetchall()
+                made.append((name.replace(f"<{indexrelid}>", "<oid>"), one(
+                    connection, "select hypopg_get_indexdef(%s)", [indexrelid]
+                )))
+            listed = connection.execute(
+                "select index_name ~ '^<[0-9]+>', schema_name, table_name, am_name from hypopg_list_indexes"
+            ).fetchall()
+            connection.execute("select hypopg_reset()")
+        if connection is conn:
+            standin = (made, listed)
+        else:
+            assert standin == (made, listed)
+    assert standin[0][0] == ("<oid>btree_hypo_val", "CREATE INDEX ON public.hypo USING btree (val)")
+
+
+def test_hypopg_records_hides_and_forgets_hypothetical_indexes(conn: psycopg.Connection) -> None:
+    conn.execute("create extension hypopg with schema extensions")
+    conn.execute("set search_path = public, extensions")
+    _hypo_table(conn)
+    made = conn.execute("select * from hypopg_create_index('create index on hypo (val)')").fetchall()
+    ((first, name),) = made
+    assert 12000 <= first < 16384
+    assert one(conn, "select exists (select from pg_class where oid = %s)", [first]) is False
+    assert one(conn, "select count(*) from pg_index where indrelid = 'hypo'::regclass") == 1  # nothing built
+    assert one(conn, "select hypopg_relation_size(%s)", [first]) > 0
+    assert error_of(conn, "select hypopg_relation_size(1)") == "oid 1 is not a hypothetical index"
+    # a wrong index fails as PostgreSQL says; a named, concurrent one and a second order in one call are taken
+    assert error_of(conn, "select hypopg_create_index('create index on hypo (nope)')") == (
+        'column "nope" does not exist'
+    )
+    both = conn.execute(
+        "select indexname from hypopg_create_index("
+        "'create index concurrently if not exists hypo_n on hypo (n); create index on hypo using hash (val)')"
+    ).fetchall()
+    assert [row[0].split(">")[1] for row in both] == ["btree_hypo_n", "hash_hypo_val"]
+    assert conn.execute("select * from hypopg_create_index('select 1')").fetchall() == []  # a warning
+    assert one(conn, "select count(*) from hypopg()") == 3
+    # hiding: a real index or a hypothetical one, once
+    pkey = one(conn, "select 'hypo_pkey'::regclass::oid")
+    assert one(conn, "select hypopg_hide_index(%s)", [pkey]) is True
+    assert one(conn, "select hypopg_hide_index(%s)", [pkey]) is False
+    assert one(conn, "select hypopg_hide_index(%s)", [first]) is True
+    assert one(conn, "select hypopg_hide_index(1)") is False
+    hidden = conn.execute("select index_name, table_name, is_hypo from hypopg_hidden_indexes").fetchall()
+    assert hidden == [(name, "hypo", True), ("hypo_pkey", "hypo", False)]
+    assert one(conn, "select hypopg_unhide_index(%s)", [pkey]) is True
+    assert one(conn, "select hypopg_unhide_index(%s)", [pkey]) is False
+    conn.execute("select hypopg_unhide_all_indexes()")
+    assert conn.execute("select * from hypopg_hidden_indexes()").fetchall() == []
+    # forgetting
+    assert one(conn, "select hypopg_drop_index(%s)", [first]) is True
+    assert one(conn, "select hypopg_drop_index(%s)", [first]) is False
+    conn.execute("select hypopg_reset()")
+    assert one(conn, "select count(*) from hypopg_list_indexes") == 0
+
+
+def test_index_advisor_plans_the_query_and_advises_nothing(conn: psycopg.Connection) -> None:
+    """The real one's columns; with no hypothetical planning, the costs after are those before."""
+    conn.execute("create extension index_advisor with schema extensions cascade")
+    assert one(conn, "select extversion from pg_extension where extname = 'index_advisor'") == "0.2.0"
+    assert set(conn.execute(SIGNATURES, ["index_advisor"]).fetchall()) == {
+        (
+            "index_advisor",
+            "query text",
+            "TABLE(startup_cost_before jsonb, startup_cost_after jsonb, total_cost_before jsonb, "
+            "total_cost_after jsonb, index_statements text[], errors text[])",
+            "v",
+            False,
+        )
+    }
+    _hypo_table(conn)
+    advice = conn.execute(
+        "select * from extensions.index_advisor(%s)",
+        ["-- by name\nselect * from hypo where val = $1 /* ; */;"],
+    ).fetchone()
+    assert advice is not None
+    startup_before, startup_after, total_before, total_after, statements, errors = advice
+    assert (statements, errors) == ([], [])
+    assert total_before > 0 and (startup_after, total_after) == (startup_before, total_before)
+    for query, error in (
+        ("select 1; select 2", "Query must not contain a semicolon"),
+        ("select * from nowhere", 'relation "nowhere" does not exist'),
+    ):
+        row = conn.execute("select * from extensions.index_advisor(%s)", [query]).fetchone()
+        assert row == (None, None, None, None, [], [error])
