@@ -154,6 +154,16 @@ STANDINS: dict[str, StandIn] = {
             "Supabase has the real index_advisor (over the real hypopg)",
         ),
         StandIn(
+            "plpgsql_check",
+            "plpgsql_check 2.7's functions with their signatures (plpgsql_check_function and _tb by oid or "
+            "name, show_dependency, profiler, coverage, tracer, pragma): a function is checked as the real "
+            "one starts (PL/pgSQL only, a DML trigger with its table) and compiled by PL/pgSQL's validator",
+            "only syntax errors are found: no unknown columns or tables, type mismatches, unused variables, "
+            "performance or security warnings, and no line numbers; dependencies, profiler and coverage "
+            "return nothing",
+            "Debian postgresql-15-plpgsql-check (local engine) and Supabase have the real plpgsql_check",
+        ),
+        StandIn(
             "supabase_vault",
             "schema vault, vault.secrets, vault.decrypted_secrets, create_secret and update_secret "
             "with Supabase Vault 0.3's signatures",

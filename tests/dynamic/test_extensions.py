@@ -228,6 +228,25 @@ create table public.books (id bigint primary key, title text);
 alter table public.books enable row level security;
 select index_statements, errors from extensions.index_advisor('select id from public.books where title = $1');
 """,
+    # plpgsql_check as a project's verify_function() asks it about its own functions (from a dump)
+    "plpgsql_check": """\
+CREATE EXTENSION IF NOT EXISTS "plpgsql_check" WITH SCHEMA "extensions";
+create function public.verify_function(f regproc, relid regclass default 0) returns void
+language plpgsql security definer set search_path = public, extensions as $$
+declare
+  error text[];
+begin
+  select array_agg(plpgsql_check_function) into error
+  from plpgsql_check_function(funcoid => f, relid => relid, performance_warnings => true,
+                              extra_warnings => true, security_warnings => true);
+  if array_length(error, 1) > 0 then
+    raise exception 'Error when checking function %', f using detail = array_to_string(error, E'\\n');
+  end if;
+end $$;
+revoke all on function public.verify_function(regproc, regclass) from public, anon, authenticated;
+create function public.answer() returns int language plpgsql as $$ begin return 42; end $$;
+select public.verify_function('public.answer');
+""",
 }
 
 

@@ -681,3 +681,56 @@ def test_index_advisor_plans_the_query_and_advises_nothing(conn: psycopg.Connect
     ):
         row = conn.execute("select * from extensions.index_advisor(%s)", [query]).fetchone()
         assert row == (None, None, None, None, [], [error])
+
+
+PLPGSQL_CHECK_TB_ARGUMENTS = (
+    "funcoid regprocedure, relid regclass, fatal_errors boolean, other_warnings boolean, "
+    "performance_warnings boolean, extra_warnings boolean, security_warnings boolean, "
+    "compatibility_warnings boolean, oldtable name, newtable name, anyelememttype regtype, "
+    "anyenumtype regtype, anyrangetype regtype, anycompatibletype regtype, anycompatiblerangetype regtype, "
+    "without_warnings boolean, all_warnings boolean, use_incomment_options boolean, "
+    "incomment_options_usage_warning boolean, constant_tracing boolean"
+)
+
+
+def test_plpgsql_check_has_the_real_functions(
+    conn: psycopg.Connection, real_server: psycopg.Connection
+) -> None:
+    """Debian's PostgreSQL 15 has plpgsql_check 2.3: every function it has is here (2.7 added arguments)."""
+    conn.execute("create extension plpgsql_check with schema extensions")
+    real_server.execute("create extension if not exists plpgsql_check")
+    standin = conn.execute(SIGNATURES, ["plpgsql_check"]).fetchall()
+    real = real_server.execute(SIGNATURES, ["plpgsql_check"]).fetchall()
+    assert {(row[0], row[2]) for row in real} <= {(row[0], row[2]) for row in standin}
+    assert ("plpgsql_check_function_tb", PLPGSQL_CHECK_TB_ARGUMENTS) in {(row[0], row[1]) for row in standin}
+
+
+PLPGSQL_CHECK_CASES = {
+    "clean": "create function checked() returns int language plpgsql as $$ begin return 1; end $$",
+    "syntax error": "create function checked() returns int language plpgsql as $$ begin retrun 1; end $$",
+    "not plpgsql": "create function checked() returns int language sql as $$ select 1 $$",
+    "trigger": "create function checked() returns trigger language plpgsql as $$ begin return new; end $$",
+}
+
+
+@pytest.mark.parametrize("case", sorted(PLPGSQL_CHECK_CASES))
+def test_plpgsql_check_finds_what_the_real_one_finds_first(
+    conn: psycopg.Connection, real_server: psycopg.Connection, case: str
+) -> None:
+    """Syntax errors (a dump's check_function_bodies = off lets them in) and the checks made before any."""
+    conn.execute("create extension plpgsql_check")
+    real_server.execute("create extension if not exists plpgsql_check")
+    found = []
+    for connection in (conn, real_server):
+        with connection.transaction(force_rollback=True):
+            connection.execute("set local check_function_bodies = off")
+            connection.execute(PLPGSQL_CHECK_CASES[case])
+            try:
+                issues = connection.execute(
+                    "select level, sqlstate, message from plpgsql_check_function_tb('checked()')"
+                ).fetchall()
+            except psycopg.Error as err:
+                issues = [("raised", err.diag.sqlstate, err.diag.message_primary)]
+        found.append(issues)
+    assert found[0] == found[1]
+    assert bool(found[0]) is (case != "clean")
