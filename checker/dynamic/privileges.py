@@ -150,6 +150,8 @@ NEEDS_SUPERUSER_HINT = (
 
 # What supautils runs after creating these (extension-custom-scripts/<name>/after-create.sql).
 _AFTER_CREATE = {
+    "pg_tle": """
+        grant pgtle_admin to {role};""",
     "pg_cron": """
         grant usage on schema cron to {role} with grant option;
         grant all on all functions in schema cron to {role} with grant option;

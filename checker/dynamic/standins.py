@@ -164,6 +164,19 @@ STANDINS: dict[str, StandIn] = {
             "Debian postgresql-15-plpgsql-check (local engine) and Supabase have the real plpgsql_check",
         ),
         StandIn(
+            "pg_tle",
+            "pg_tle 1.4.0's schema pgtle, role pgtle_admin (granted to postgres, as Supabase does after "
+            "creating it) and its registry functions with their signatures, checks and messages "
+            "(install_extension, install_extension_version_sql, install_update_path, set_default_version, "
+            "uninstall_*, available_extensions, available_extension_versions, extension_update_paths, "
+            "register_feature/unregister_feature and feature_info)",
+            "a registered extension cannot be created: CREATE EXTENSION of it is not verified, as any "
+            "extension the server lacks; no passcheck or clientauth hook runs; create_shell_type, "
+            "create_base_type and create_operator_func are missing; extension_update_paths lists the "
+            "registered steps only",
+            "Supabase has the real pg_tle (it needs shared_preload_libraries)",
+        ),
+        StandIn(
             "supabase_vault",
             "schema vault, vault.secrets, vault.decrypted_secrets, create_secret and update_secret "
             "with Supabase Vault 0.3's signatures",

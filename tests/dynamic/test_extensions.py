@@ -247,6 +247,15 @@ revoke all on function public.verify_function(regproc, regclass) from public, an
 create function public.answer() returns int language plpgsql as $$ begin return 42; end $$;
 select public.verify_function('public.answer');
 """,
+    # pg_tle as capgo's dump creates it (no schema: its control file names pgtle), then a TLE registered as
+    # database.dev's installer does it; postgres may, as Supabase grants it pgtle_admin after the create
+    "pg_tle": """\
+CREATE EXTENSION IF NOT EXISTS "pg_tle";
+select pgtle.uninstall_extension_if_exists('hello');
+select pgtle.install_extension('hello', '1.0', 'Says hello',
+  $_pg_tle_$ create function hello() returns text language sql as $$ select 'hello' $$; $_pg_tle_$);
+select count(*) from pgtle.available_extensions() where name = 'hello';
+""",
 }
 
 

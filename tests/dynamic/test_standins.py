@@ -51,6 +51,7 @@ PINNED_SCHEMA = {
     "supabase_vault": ("vault",),
     "pg_graphql": ("graphql",),
     "pgmq": ("pgmq",),
+    "pg_tle": ("pgtle",),
 }
 HASHES = ("md5", "sha1", "sha224", "sha256", "sha384", "sha512")
 INPUTS = ("", "abc", "grüße, 世界 🙂", "x" * 999 + "y")
@@ -734,3 +735,58 @@ def test_plpgsql_check_finds_what_the_real_one_finds_first(
         found.append(issues)
     assert found[0] == found[1]
     assert bool(found[0]) is (case != "clean")
+
+
+HELLO = "create function hello() returns text language sql as $$ select 'hello' $$;"
+
+
+def test_pg_tle_registers_extensions_as_pg_tle_does(conn: psycopg.Connection) -> None:
+    conn.execute("create extension pg_tle")  # its control file names schema pgtle, which it creates
+    schema = "select extnamespace::regnamespace::text from pg_extension where extname = 'pg_tle'"
+    assert one(conn, schema) == "pgtle"
+    assert one(conn, "select rolcanlogin from pg_roles where rolname = 'pgtle_admin'") is False
+    install = "select pgtle.install_extension(%s, %s, %s, %s)"
+    assert one(conn, install, ["hello", "1.0", "Says hello", HELLO]) is True
+    assert error_of(conn, install % ("'hello'", "'1.1'", "'again'", "'select 1'")) == (
+        'extension "hello" already installed'
+    )
+    assert error_of(conn, install % ("'pgcrypto'", "'1.0'", "'x'", "'select 1'")) == (
+        "control file already exists for the pgcrypto extension"
+    )
+    assert error_of(conn, install % ("'bad--name'", "'1.0'", "'x'", "'select 1'")) == (
+        'invalid extension name: "bad--name"'
+    )
+    assert error_of(conn, install % ("'sneaky'", "'1.0'", "'x'", "'$_pgtle_o_$ drop table t'")) == (
+        "invalid character in extension definition"
+    )
+    assert one(conn, "select pgtle.install_extension_version_sql('hello', '1.1', %s)", [HELLO]) is True
+    assert one(conn, "select pgtle.install_update_path('hello', '1.0', '1.1', 'select 1')") is True
+    assert one(conn, "select pgtle.set_default_version('hello', '1.1')") is True
+    assert conn.execute("select * from pgtle.available_extensions()").fetchall() == [
+        ("hello", "1.1", "Says hello")
+    ]
+    assert conn.execute("select name, version from pgtle.available_extension_versions()").fetchall() == [
+        ("hello", "1.0"),
+        ("hello", "1.1"),
+    ]
+    assert conn.execute("select * from pgtle.extension_update_paths('hello')").fetchall() == [
+        ("1.0", "1.1", "1.0--1.1")
+    ]
+    assert error_of(conn, "select pgtle.uninstall_extension('hello', '1.1')").startswith(
+        "Can not uninstall default version of extension hello"
+    )
+    assert one(conn, "select pgtle.uninstall_extension('hello', '1.0')") is True
+    assert one(conn, "select pgtle.uninstall_extension('hello')") is True
+    assert one(conn, "select pgtle.uninstall_extension_if_exists('hello')") is False
+    assert error_of(conn, "select pgtle.uninstall_extension('hello')") == "Extension hello does not exist"
+    # the feature registry forgets a function that is dropped
+    conn.execute("create function public.check_password(text) returns void language sql as 'select'")
+    conn.execute("select pgtle.register_feature('public.check_password', 'passcheck')")
+    again = "select pgtle.register_feature_if_not_exists('public.check_password', 'passcheck')"
+    assert one(conn, again) is False
+    registry = "select feature::text, schema_name, proname, obj_identity from pgtle.feature_info"
+    assert conn.execute(registry).fetchall() == [
+        ("passcheck", "public", "check_password", "public.check_password(pg_catalog.text)")
+    ]
+    conn.execute("drop function public.check_password(text)")
+    assert one(conn, "select count(*) from pgtle.feature_info") == 0
