@@ -23,6 +23,9 @@ ROLE_STATEMENTS = frozenset(
 SAFE_CREATEROLE_FROM = 16  # from PostgreSQL 16, CREATEROLE grants only roles the creator administers
 SUPABASE_MAJOR = 15
 _OWN_ROLE = ("ROLESPEC_CURRENT_USER", "ROLESPEC_SESSION_USER", "ROLESPEC_CURRENT_ROLE")
+# What the seed pre-installs where the server offers it, as Supabase does (seed_sql/10_extensions.sql,
+# 70_graphql.sql): a DROP EXTENSION of one without IF EXISTS needs a server that offers it.
+SEED_EXTENSIONS = frozenset({"uuid-ossp", "pgcrypto", "pgjwt", "pg_stat_statements", "pg_graphql"})
 
 # Debian packages (for the local engine's PostgreSQL) of extensions Supabase offers that core lacks.
 _DEBIAN_PACKAGES = {
@@ -79,7 +82,7 @@ def needs_of(files: Iterable[ParsedFile]) -> Needs:
     extensions: set[str] = set()
     manages_roles = False
     for parsed in files:
-        extensions.update(name for name, _ in created_extensions(parsed))
+        extensions.update(name for name, _ in needed_extensions(parsed))
         manages_roles = manages_roles or any(_manages_roles(s) for s in parsed.statements)
     return Needs(frozenset(extensions), manages_roles)
 
@@ -88,7 +91,7 @@ def lacks(parsed: ParsedFile, offered: set[str], major: int) -> list[Lack]:
     """What the file's statements need that a server of this major, offering these extensions, lacks."""
     found = [
         Lack(f"extension {name} is not available", extension_provider(name), where)
-        for name, where in created_extensions(parsed)
+        for name, where in needed_extensions(parsed)
         if name not in offered
     ]
     if major < SAFE_CREATEROLE_FROM:
@@ -116,6 +119,19 @@ def extension_provider(name: str, major: int = SUPABASE_MAJOR) -> str:
 
 def created_extensions(parsed: ParsedFile) -> list[tuple[str, Location]]:
     return [(s.node["extname"], at(s)) for s in parsed.statements if s.kind == "CreateExtensionStmt"]
+
+
+def needed_extensions(parsed: ParsedFile) -> list[tuple[str, Location]]:
+    """The extensions the file creates, and those of the seed's it drops without IF EXISTS."""
+    drops = [s for s in parsed.statements if s.kind == "DropStmt" and not s.node.get("missing_ok")]
+    dropped = [
+        (item["String"]["sval"], at(s))
+        for s in drops
+        if s.node.get("removeType") == "OBJECT_EXTENSION"
+        for item in s.node.get("objects") or []
+        if item.get("String", {}).get("sval") in SEED_EXTENSIONS
+    ]
+    return sorted(created_extensions(parsed) + dropped, key=lambda found: found[1][1:])
 
 
 def _manages_roles(statement: Statement) -> bool:

@@ -127,6 +127,11 @@ PRIVILEGED_EXTENSIONS = frozenset(
         "wrappers",
     }
 )
+# Extensions the seed pre-installs that not every Supabase project has: pg_graphql, on by default from April
+# 2022 (20220404205710_pg_graphql-on-by-default.sql) until April 2026 (20260421000000_pg_graphql-off-by-
+# default.sql). The seed installs it, as older projects' migrations assume (`drop extension pg_graphql`); a
+# plain CREATE EXTENSION of it, which works on a newer project, replaces the seed's copy instead of failing.
+SEED_GIVES_WAY = frozenset({"pg_graphql"})
 # supautils.extensions_parameter_overrides: pg_cron always lands in pg_catalog
 EXTENSION_SCHEMA_OVERRIDES = {"pg_cron": "pg_catalog"}
 # supautils.reserved_roles ("*": the role's settings may be changed, nothing else)
@@ -180,6 +185,8 @@ NEEDS_SUPERUSER_HINT = (
 
 # What supautils runs after creating these (extension-custom-scripts/<name>/after-create.sql).
 _AFTER_CREATE = {
+    "pg_tle": """
+        grant pgtle_admin to {role};""",
     "pg_cron": """
         grant usage on schema cron to {role} with grant option;
         grant all on all functions in schema cron to {role} with grant option;
@@ -218,13 +225,17 @@ def _sql_list(names: Iterable[str]) -> str:
     return ", ".join(f"'{name}'" for name in names)
 
 
-def _function_sql(role: str) -> str:
-    """The privileged functions; `role` (already quoted) alone may execute them."""
+def _function_sql(role: str, seed_copies: dict[str, int] | None = None) -> str:
+    """The privileged functions; `role` (already quoted) alone may execute them. `seed_copies`: the oids of
+    the SEED_GIVES_WAY extensions the seed installed, which a project's plain CREATE EXTENSION replaces."""
     allowed = _sql_list(sorted(PRIVILEGED_EXTENSIONS))
     exact_configs = _sql_list(name for name in ALLOWED_CONFIGS if not name.endswith("*"))
     config_prefixes = _sql_list(name[:-1] for name in ALLOWED_CONFIGS if name.endswith("*"))
     reserved = _sql_list(name for name in RESERVED_ROLES if not name.endswith("*"))
     configurable = _sql_list(name[:-1] for name in RESERVED_ROLES if name.endswith("*"))
+    copies = sorted((seed_copies or {}).items())
+    seed_values = ", ".join(f"('{name}'::name, {oid}::oid)" for name, oid in copies)
+    seed_values = seed_values or "(null::name, null::oid)"
     overrides = " ".join(
         f"when '{name}' then '{schema}'" for name, schema in EXTENSION_SCHEMA_OVERRIDES.items()
     )
@@ -258,6 +269,12 @@ begin
   if exists (select from pg_extension where extname = name) and if_not_exists then
     raise notice 'extension "%" already exists, skipping', name;
     return;
+  end if;
+  if not if_not_exists and exists (
+    select from pg_extension e join (values {seed_values}) as seed (extname, oid) using (extname, oid)
+    where e.extname = name
+  ) then
+    execute format('drop extension %I', name);
   end if;
   in_schema := case name {overrides} else in_schema end;
   if in_schema is null and not exists (
@@ -537,7 +554,10 @@ def prepare_migrating_session(admin: psycopg.Connection, superuser_uri: str) -> 
     else:
         session = _run_role(admin, superuser_uri, member_of_postgres=row is not None and not row[0])
     role = sql.Identifier(session.acts_as).as_string(admin)
-    admin.execute(_function_sql(role))
+    seed_copies = admin.execute(
+        "select extname, oid from pg_catalog.pg_extension where extname = any(%s)", [sorted(SEED_GIVES_WAY)]
+    ).fetchall()
+    admin.execute(_function_sql(role, {str(name): int(oid) for name, oid in seed_copies}))
     return session
 
 

@@ -99,7 +99,7 @@ STANDINS: dict[str, StandIn] = {
             "pg_graphql",
             "schema graphql with pg_graphql 1.5's graphql.resolve (and _internal_resolve), "
             "comment_directive, exception and get_schema_version, created `with schema graphql` as on "
-            "Supabase",
+            "Supabase; pre-installed by the seed, as on projects created from April 2022 to April 2026",
             "GraphQL is never resolved: resolve answers every query with an error; no event triggers, so "
             "the schema version never moves; graphql_public.graphql stays the seed's placeholder "
             "(Supabase's event trigger points it at graphql.resolve)",
@@ -121,6 +121,60 @@ STANDINS: dict[str, StandIn] = {
             "nothing is sent: requests are recorded in _checker_http_requests and answered with an empty "
             "response (status null); curl options are only remembered",
             "Debian postgresql-15-http (local engine) and Supabase have the real http",
+        ),
+        StandIn(
+            "pgaudit",
+            "pgaudit 1.7.1's event-trigger functions pgaudit_ddl_command_end and pgaudit_sql_drop and their "
+            "event triggers, in the schema given; postgres may set pgaudit.log, pgaudit.role and the other "
+            "pgaudit settings supautils allows it (SET, ALTER ROLE ... SET), as where pgaudit is preloaded",
+            "nothing is audited: the event triggers return at once; the settings are placeholders, so their "
+            "values are not checked (an unknown class in pgaudit.log is accepted)",
+            "Supabase has the real pgaudit (it needs shared_preload_libraries)",
+        ),
+        StandIn(
+            "hypopg",
+            "HypoPG 1.4.1's functions and views with their signatures, in the schema given: "
+            "hypopg_create_index checks the CREATE INDEX by building it in a rolled-back subtransaction "
+            "and records it for the session (HypoPG's <oid>am_table_columns names, hypopg_list_indexes, "
+            "hypopg(), hypopg_get_indexdef, hypopg_relation_size, hypopg_drop_index, hypopg_reset, "
+            "hide/unhide)",
+            "the planner never sees a hypothetical index, nor misses a hidden one: EXPLAIN plans as without "
+            "them; the size is the index built on the table's current rows, not an estimate; building it "
+            "needs the table's owner (HypoPG needs no privilege); the session's list is undone with a "
+            "rolled-back transaction; hypopg()'s indexprs and indpred are null",
+            "Debian postgresql-15-hypopg (local engine) and Supabase have the real hypopg",
+        ),
+        StandIn(
+            "index_advisor",
+            "index_advisor 0.2.0's index_advisor(query) with its result columns, in the schema given, "
+            "requiring hypopg: the query is planned (a generic plan) and its startup and total costs given",
+            "no index is ever advised: index_statements is empty and the costs after equal those before, "
+            "since hypothetical indexes are not planned with here; a query that cannot be planned gives its "
+            "error in errors, as the real one does",
+            "Supabase has the real index_advisor (over the real hypopg)",
+        ),
+        StandIn(
+            "plpgsql_check",
+            "plpgsql_check 2.7's functions with their signatures (plpgsql_check_function and _tb by oid or "
+            "name, show_dependency, profiler, coverage, tracer, pragma): a function is checked as the real "
+            "one starts (PL/pgSQL only, a DML trigger with its table) and compiled by PL/pgSQL's validator",
+            "only syntax errors are found: no unknown columns or tables, type mismatches, unused variables, "
+            "performance or security warnings, and no line numbers; dependencies, profiler and coverage "
+            "return nothing",
+            "Debian postgresql-15-plpgsql-check (local engine) and Supabase have the real plpgsql_check",
+        ),
+        StandIn(
+            "pg_tle",
+            "pg_tle 1.4.0's schema pgtle, role pgtle_admin (granted to postgres, as Supabase does after "
+            "creating it) and its registry functions with their signatures, checks and messages "
+            "(install_extension, install_extension_version_sql, install_update_path, set_default_version, "
+            "uninstall_*, available_extensions, available_extension_versions, extension_update_paths, "
+            "register_feature/unregister_feature and feature_info)",
+            "a registered extension cannot be created: CREATE EXTENSION of it is not verified, as any "
+            "extension the server lacks; no passcheck or clientauth hook runs; create_shell_type, "
+            "create_base_type and create_operator_func are missing; extension_update_paths lists the "
+            "registered steps only",
+            "Supabase has the real pg_tle (it needs shared_preload_libraries)",
         ),
         StandIn(
             "supabase_vault",

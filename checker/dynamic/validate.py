@@ -14,6 +14,7 @@ from psycopg import sql
 
 from checker.context import RuleContext
 from checker.dynamic.collect import Collector, Location, at
+from checker.dynamic.privileges import SEED_GIVES_WAY
 from checker.findings import Finding, Severity
 from checker.model import Catalog, ObjectRef
 from checker.model.objects import RELATION_KINDS, TABLE_MEMBER_KINDS, quote_ident, user_type_ref
@@ -120,6 +121,8 @@ def precheck_unit(conn: psycopg.Connection, context: RuleContext, out: Collector
     for ref, (statement, location) in created.items():
         if ref in replaced or _inside_created_table(ref, created) or object_exists(conn, ref) is not True:
             continue
+        if ref.kind == "extension" and ref.name in SEED_GIVES_WAY:
+            continue  # the seed's copy, which a plain CREATE replaces (privileges.py)
         out.add(
             PRECHECK,
             Severity.WARNING,

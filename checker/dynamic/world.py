@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import psycopg
 from psycopg import sql
 from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
 
 from checker.dynamic.tenancy import AUTH_USERS, MAX_DEPTH, Column, ForeignKey, Membership, Schema, Table
 from checker.model.objects import quote_ident
@@ -183,8 +184,26 @@ class Filler:
         self._users.add(key)
 
     def ensure_users(self) -> None:
+        """Users A to D as GoTrue records an email sign-up, so signup triggers on auth.users (a profile
+        made from new.email and new.raw_user_meta_data) run as they do on Supabase."""
         for user in EVERY_USER:
-            self.ensure_user_row(AUTH_USERS[:2], AUTH_USERS[2], user)
+            key = (*AUTH_USERS, user)
+            if key in self._users:
+                continue
+            if self.conn.execute("select from auth.users where id = %s", (user,)).fetchone() is None:
+                self._sign_up(user)
+            self._users.add(key)
+
+    def _sign_up(self, user: str) -> None:
+        users = AUTH_USERS[:2]
+        present = {c.name for c in self.columns(users)}
+        fixed = {column: value for column, value in gotrue_user(user).items() if column in present}
+        self.insert(users, user, fixed)
+        identities = ("auth", "identities")
+        identity = gotrue_identity(user)
+        exists = self.conn.execute("select to_regclass('auth.identities') is not null").fetchone() == (True,)
+        if exists and set(identity) <= {c.name for c in self.columns(identities)}:
+            self.insert(identities, user, identity)  # an auth.identities older than provider_id is left out
 
     def join(self, members: Membership, group: object, user: str) -> tuple[dict, sql.Composed]:
         """Make `user` a member of the group row `group` (kept when a trigger already did)."""
@@ -233,6 +252,61 @@ class Filler:
         )
 
 
+# GoTrue's instance id for every user of a Supabase project.
+_INSTANCE = "00000000-0000-0000-0000-000000000000"
+_SIGNED_UP = sql.SQL("now()")
+# A bcrypt hash's shape (GoTrue stores bcrypt); no password is known to match it.
+_PASSWORD_HASH = "$2a$10$" + "probe" * 10 + "abc"
+
+
+def probe_email(user: str) -> str:
+    """The probe user's e-mail address: probe-a@example.com for user A, ..."""
+    return f"probe-{user[0]}@example.com"
+
+
+def gotrue_user(user: str) -> dict[str, object]:
+    """The auth.users row of an email sign-up as GoTrue writes it (email confirmation off, as `supabase
+    start` has it, so confirmed and signed in): aud and role authenticated, the provider in
+    raw_app_meta_data, the identity's claims in raw_user_meta_data, empty strings for the token columns."""
+    email = probe_email(user)
+    return {
+        "instance_id": _INSTANCE,
+        "id": user,
+        "aud": "authenticated",
+        "role": "authenticated",
+        "email": email,
+        "encrypted_password": _PASSWORD_HASH,
+        "email_confirmed_at": _SIGNED_UP,
+        "confirmation_token": "",
+        "recovery_token": "",
+        "email_change_token_new": "",
+        "email_change": "",
+        "last_sign_in_at": _SIGNED_UP,
+        "raw_app_meta_data": Jsonb({"provider": "email", "providers": ["email"]}),
+        "raw_user_meta_data": Jsonb(_identity_data(user)),
+        "created_at": _SIGNED_UP,
+        "updated_at": _SIGNED_UP,
+        "is_anonymous": False,
+    }
+
+
+def gotrue_identity(user: str) -> dict[str, object]:
+    """The email identity GoTrue records with the sign-up (provider_id is the user's id)."""
+    return {
+        "provider_id": user,
+        "user_id": user,
+        "identity_data": Jsonb(_identity_data(user)),
+        "provider": "email",
+        "last_sign_in_at": _SIGNED_UP,
+        "created_at": _SIGNED_UP,
+        "updated_at": _SIGNED_UP,
+    }
+
+
+def _identity_data(user: str) -> dict[str, object]:
+    return {"sub": user, "email": probe_email(user), "email_verified": True, "phone_verified": False}
+
+
 # Supabase's custom access token hook: a function of (event jsonb) returning jsonb that the project
 # grants to supabase_auth_admin, as Supabase's guide asks; GoTrue calls it for every token it issues.
 _TOKEN_HOOKS = """
@@ -256,7 +330,7 @@ def jwt_claims(conn: psycopg.Connection, role: str, user: str | None) -> dict:
     claims = {
         "iss": "http://127.0.0.1:54321/auth/v1",
         "sub": user,
-        "aud": role,
+        "aud": row.get("aud") or role,
         "exp": issued + 3600,
         "iat": issued,
         "email": row.get("email") or "",

@@ -128,6 +128,42 @@ def test_a_pre_installed_stand_in_is_reported_where_the_migration_calls_it(folde
     assert standin["line"] == 3 and "pgcrypto" in standin["message"]
 
 
+# pg_graphql was on by default from April 2022 (20220404205710_pg_graphql-on-by-default.sql) until April
+# 2026 (20260421000000_pg_graphql-off-by-default.sql): the seed pre-installs it, as projects of those years
+# have it, and a newer project's plain CREATE replaces the seed's copy. Each form applies on the embedded
+# server.
+GRAPHQL_MIGRATIONS = {
+    # Supabase's API hardening guide, as leadminer's 20241205095428_migrate_to_private_schema.sql runs it
+    "hardening": "DROP EXTENSION pg_graphql;\n",
+    # a project made since April 2026 turning GraphQL on
+    "newer project": "create extension pg_graphql with schema graphql;\nselect graphql.get_schema_version();",
+    # Supabase's docs, upgrading pg_graphql
+    "upgrade": "drop extension pg_graphql;\ncreate extension pg_graphql;\n",
+    # every `supabase db pull` dump
+    "dump": 'CREATE EXTENSION IF NOT EXISTS "pg_graphql" WITH SCHEMA "graphql";\n',
+}
+
+
+@pytest.mark.parametrize("form", sorted(GRAPHQL_MIGRATIONS))
+def test_pg_graphql_statements_of_either_generation_apply(folder: Path, form: str) -> None:
+    require_engine("embedded")
+    (folder / "m.sql").write_text(GRAPHQL_MIGRATIONS[form], encoding="utf-8")
+    code, findings = verify(folder, "--engine", "embedded")
+    assert code == 0, findings
+    assert [f for f in findings if f["severity"] != "info"] == []
+
+
+def test_dropping_pg_graphql_where_the_server_lacks_it_is_not_verified(folder: Path) -> None:
+    """Debian's PostgreSQL 15 has no pg_graphql: the seed cannot pre-install it, so the DROP is not blamed."""
+    require_engine("local")
+    (folder / "m.sql").write_text(GRAPHQL_MIGRATIONS["hardening"], encoding="utf-8")
+    code, findings = verify(folder, "--engine", "local")
+    assert code == 2, findings
+    (finding,) = [f for f in findings if f["rule"] == "dynamic-not-verified"]
+    assert "extension pg_graphql" in finding["message"] and finding["line"] == 1
+    assert [f for f in findings if f["rule"] == "dynamic-apply"] == []
+
+
 # How real projects create and use the extensions Supabase offers and the embedded server lacks: each
 # applies there through the checker's stand-in, reported at the CREATE EXTENSION.
 STANDIN_MIGRATIONS = {
@@ -166,7 +202,76 @@ end $$;
 revoke all on function public.delete_object(text, text) from public, anon, authenticated;
 select * from public.delete_object('avatars', 'a.png');
 """,
+    # pgaudit as Supabase's docs enable it, and as a `supabase db pull` dump of a project that has it (the
+    # grants on its functions); its settings are the ones supautils lets postgres change
+    "pgaudit": """\
+CREATE EXTENSION IF NOT EXISTS "pgaudit" WITH SCHEMA "public";
+alter role postgres set pgaudit.log to 'write, ddl';
+alter role authenticated set pgaudit.log to 'write';
+set pgaudit.log_level = 'info';
+GRANT ALL ON FUNCTION "public"."pgaudit_ddl_command_end"() TO "postgres";
+GRANT ALL ON FUNCTION "public"."pgaudit_sql_drop"() TO "service_role";
+""",
+    # HypoPG as a migration tries an index before creating it (hypopg_create_index, then the list)
+    "hypopg": """\
+CREATE EXTENSION IF NOT EXISTS "hypopg" WITH SCHEMA "extensions";
+create table public.events (id bigint primary key, kind text not null);
+alter table public.events enable row level security;
+select * from extensions.hypopg_create_index('create index on public.events (kind)');
+select count(*) from extensions.hypopg_list_indexes;
+select extensions.hypopg_reset();
+""",
+    # Supabase's Query Performance advisor, asked from SQL (cascade brings hypopg, which it requires)
+    "index_advisor": """\
+create extension if not exists index_advisor with schema extensions cascade;
+create table public.books (id bigint primary key, title text);
+alter table public.books enable row level security;
+select index_statements, errors from extensions.index_advisor('select id from public.books where title = $1');
+""",
+    # plpgsql_check as a project's verify_function() asks it about its own functions (from a dump)
+    "plpgsql_check": """\
+CREATE EXTENSION IF NOT EXISTS "plpgsql_check" WITH SCHEMA "extensions";
+create function public.verify_function(f regproc, relid regclass default 0) returns void
+language plpgsql security definer set search_path = public, extensions as $$
+declare
+  error text[];
+begin
+  select array_agg(plpgsql_check_function) into error
+  from plpgsql_check_function(funcoid => f, relid => relid, performance_warnings => true,
+                              extra_warnings => true, security_warnings => true);
+  if array_length(error, 1) > 0 then
+    raise exception 'Error when checking function %', f using detail = array_to_string(error, E'\\n');
+  end if;
+end $$;
+revoke all on function public.verify_function(regproc, regclass) from public, anon, authenticated;
+create function public.answer() returns int language plpgsql as $$ begin return 42; end $$;
+select public.verify_function('public.answer');
+""",
+    # pg_tle as capgo's dump creates it (no schema: its control file names pgtle), then a TLE registered as
+    # database.dev's installer does it; postgres may, as Supabase grants it pgtle_admin after the create
+    "pg_tle": """\
+CREATE EXTENSION IF NOT EXISTS "pg_tle";
+select pgtle.uninstall_extension_if_exists('hello');
+select pgtle.install_extension('hello', '1.0', 'Says hello',
+  $_pg_tle_$ create function hello() returns text language sql as $$ select 'hello' $$; $_pg_tle_$);
+select count(*) from pgtle.available_extensions() where name = 'hello';
+""",
 }
+
+
+def test_a_dump_with_supabases_advisor_extensions_applies(folder: Path) -> None:
+    """As capgo's and community-archive's `supabase db pull` baselines create them, hypopg first."""
+    require_engine("embedded")
+    (folder / "m.sql").write_text(
+        'CREATE EXTENSION IF NOT EXISTS "hypopg" WITH SCHEMA "extensions";\n'
+        'CREATE EXTENSION IF NOT EXISTS "index_advisor" WITH SCHEMA "extensions";\n',
+        encoding="utf-8",
+    )
+    code, findings = verify(folder, "--engine", "embedded")
+    assert code == 0, findings
+    standins = [f for f in findings if f["rule"] == "dynamic-stand-in"]
+    reported = sorted((f["line"], f["message"].split()[1]) for f in standins)
+    assert reported == [(1, "hypopg"), (2, "index_advisor")]
 
 
 @pytest.mark.parametrize("extension", sorted(STANDIN_MIGRATIONS))

@@ -504,3 +504,58 @@ def test_a_check_on_columns_left_null_is_satisfied(tmp_path: Path) -> None:
     rollback = write(tmp_path, "topics_rollback.sql", "begin;\ndrop table public.topic_threads;\ncommit;\n")
     findings = run(migration, rollback)
     assert probe_findings(findings) == []  # probed, not skipped
+
+
+# A signup trigger as Supabase's guide writes it (liam's handle_new_user reads new.email): the probe users
+# are email sign-ups as GoTrue records them, and their tokens carry the same e-mail address.
+SIGNUP_TRIGGER = """
+begin;
+create table public.profiles (
+  id uuid primary key references auth.users (id) on delete cascade,
+  email text not null,
+  provider text not null,
+  display_name text not null
+);
+alter table public.profiles enable row level security;
+create policy "profiles_select_own" on public.profiles for select to authenticated
+  using ((select auth.uid()) = id and (select auth.jwt() ->> 'email') = email);
+create function public.handle_new_user() returns trigger
+  language plpgsql security definer set search_path = '' as $$
+begin
+  if new.aud <> 'authenticated' or new.role <> 'authenticated' or new.email_confirmed_at is null
+     or new.created_at is null or not (new.raw_user_meta_data ->> 'email_verified')::boolean then
+    raise exception 'not an email sign-up as GoTrue records it';
+  end if;
+  insert into public.profiles (id, email, provider, display_name)
+  values (new.id, new.email, new.raw_app_meta_data ->> 'provider', split_part(new.email, '@', 1));
+  return new;
+end $$;
+revoke all on function public.handle_new_user() from public, anon, authenticated;
+create trigger on_auth_user_created after insert on auth.users
+  for each row execute function public.handle_new_user();
+create table public.notes (
+  id bigint generated always as identity primary key,
+  user_id uuid not null references auth.users (id) on delete cascade,
+  body text not null
+);
+create index notes_user_id_idx on public.notes (user_id);
+alter table public.notes enable row level security;
+create policy "notes_own" on public.notes for all to authenticated
+  using ((select auth.uid()) = user_id) with check ((select auth.uid()) = user_id);
+commit;
+"""
+SIGNUP_TRIGGER_ROLLBACK = """
+begin;
+drop trigger on_auth_user_created on auth.users;
+drop function public.handle_new_user();
+drop table public.notes;
+drop table public.profiles;
+commit;
+"""
+
+
+def test_probe_users_are_email_sign_ups_as_gotrue_records_them(tmp_path: Path) -> None:
+    migration = write(tmp_path, "signup.sql", SIGNUP_TRIGGER)
+    findings = run(migration, write(tmp_path, "signup_rollback.sql", SIGNUP_TRIGGER_ROLLBACK))
+    assert [f.message for f in findings if "skipped" in f.message] == []
+    assert probe_findings(findings) == []

@@ -53,7 +53,7 @@ def test_every_object_the_static_stage_knows_exists_after_the_seed(conn: psycopg
     seed's: a migration lint accepts for referring to one applies in the dynamic stage too."""
     known = [ref for ref in default_policy().known_objects() if ref.kind in _EXISTS]
     assert len(known) > 70
-    if not conn.execute("select from pg_available_extensions where name = 'pgjwt'").fetchone():
+    if not conn.execute("select true from pg_available_extensions where name = 'pgjwt'").fetchone():
         known = [ref for ref in known if ref.name not in _PGJWT]  # Debian's 15: no pgjwt, no stand-ins
     offered = {row[0] for row in conn.execute("select name from pg_available_extensions")}
     known = [ref for ref in known if ref.kind != "extension" or ref.name in offered]
@@ -265,6 +265,15 @@ def test_graphql_placeholder_answers_with_an_error(conn: psycopg.Connection) -> 
         conn.execute("set local role anon")
         answer = conn.execute("select graphql_public.graphql(query => '{ __typename }')").fetchone()[0]
     assert answer["errors"][0]["message"] == "pg_graphql extension is not enabled."
+
+
+def test_pg_graphql_is_pre_installed_where_the_server_offers_it(conn: psycopg.Connection) -> None:
+    """As on every project created from April 2022 (on by default) until April 2026 (off by default)."""
+    offered = conn.execute("select true from pg_available_extensions where name = 'pg_graphql'").fetchone()
+    installed = conn.execute(
+        "select extnamespace::regnamespace::text from pg_extension where extname = 'pg_graphql'"
+    ).fetchone()
+    assert installed == (("graphql",) if offered else None)
 
 
 def test_public_default_privileges_for_postgres_and_supabase_admin(conn: psycopg.Connection) -> None:

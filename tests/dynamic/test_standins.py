@@ -51,6 +51,7 @@ PINNED_SCHEMA = {
     "supabase_vault": ("vault",),
     "pg_graphql": ("graphql",),
     "pgmq": ("pgmq",),
+    "pg_tle": ("pgtle",),
 }
 HASHES = ("md5", "sha1", "sha224", "sha256", "sha384", "sha512")
 INPUTS = ("", "abc", "grüße, 世界 🙂", "x" * 999 + "y")
@@ -134,10 +135,10 @@ def test_each_standin_creates_and_drops_cleanly(conn: psycopg.Connection, name: 
         comment = "select obj_description(oid, 'pg_extension') from pg_extension where extname = %s"
         assert str(one(conn, comment, [name])).startswith(STANDIN_COMMENT)
         conn.execute(f'drop extension "{name}" cascade')
-        conn.execute("drop extension if exists pgcrypto")  # brought in by pgjwt's cascade
+        conn.execute("drop extension if exists pgcrypto, hypopg")  # pgjwt and index_advisor cascade to them
     conn.execute(f'create extension "{name}" cascade')
     conn.execute(f'drop extension "{name}" cascade')
-    conn.execute("drop extension if exists pgcrypto")
+    conn.execute("drop extension if exists pgcrypto, hypopg")
     assert standins_used(conn) == []
     leftover = conn.execute("select nspname from pg_namespace where nspname in ('net', 'cron')").fetchall()
     assert leftover == []
@@ -528,3 +529,264 @@ def test_http_records_requests_without_sending_them(conn: psycopg.Connection) ->
     assert one(conn, "select bytea_to_text(text_to_bytea('grüße'))") == "grüße"
     assert one(conn, "select http_set_curlopt('CURLOPT_TIMEOUT', '5')") is True
     assert conn.execute("select * from http_list_curlopt()").fetchall() == [("CURLOPT_TIMEOUT", "5")]
+
+
+def test_pgaudit_has_its_event_triggers_and_audits_nothing(conn: psycopg.Connection) -> None:
+    """pgaudit 1.7.1's objects, relocatable as the real one; its settings are tested through the CLI."""
+    conn.execute("create extension pgaudit with schema extensions")
+    assert one(conn, "select extversion from pg_extension where extname = 'pgaudit'") == "1.7.1"
+    assert set(conn.execute(SIGNATURES, ["pgaudit"]).fetchall()) == {
+        ("pgaudit_ddl_command_end", "", "event_trigger", "v", False),
+        ("pgaudit_sql_drop", "", "event_trigger", "v", False),
+    }
+    definers = """select proname, prosecdef, proconfig from pg_proc
+        where pronamespace = 'extensions'::regnamespace and proname like 'pgaudit%' order by 1"""
+    # pgaudit's `set search_path = 'pg_catalog, pg_temp'` is one quoted name, kept as the real one has it
+    assert conn.execute(definers).fetchall() == [
+        ("pgaudit_ddl_command_end", True, ['search_path="pg_catalog, pg_temp"']),
+        ("pgaudit_sql_drop", True, ['search_path="pg_catalog, pg_temp"']),
+    ]
+    triggers = "select evtname, evtevent, evtfoid::regprocedure::text from pg_event_trigger order by 1"
+    assert conn.execute(triggers).fetchall() == [
+        ("pgaudit_ddl_command_end", "ddl_command_end", "extensions.pgaudit_ddl_command_end()"),
+        ("pgaudit_sql_drop", "sql_drop", "extensions.pgaudit_sql_drop()"),
+    ]
+    conn.execute("create table audited (id int); drop table audited")  # DDL passes through the triggers
+    conn.execute("alter extension pgaudit set schema public")
+    conn.execute("drop extension pgaudit")
+    assert conn.execute("select evtname from pg_event_trigger").fetchall() == []
+
+
+def _hypo_table(conn: psycopg.Connection) -> None:
+    conn.execute("create table hypo (id int primary key, val text, n int)")
+    conn.execute("insert into hypo select g, 'line ' || g, g % 7 from generate_series(1, 500) g")
+
+
+def test_hypopg_signatures_are_the_real_ones(
+    conn: psycopg.Connection, real_server: psycopg.Connection
+) -> None:
+    """Debian's PostgreSQL 15 has HypoPG 1.3.1: its functions, with 1.4's hide/unhide besides."""
+    conn.execute("create extension hypopg with schema extensions")
+    real_server.execute("create extension if not exists hypopg")
+    standin = set(conn.execute(SIGNATURES, ["hypopg"]).fetchall())
+    real = set(real_server.execute(SIGNATURES, ["hypopg"]).fetchall())
+    assert real <= standin, real - standin
+    assert {row[0] for row in standin - real} == {
+        "hypopg_hide_index",
+        "hypopg_unhide_index",
+        "hypopg_unhide_all_indexes",
+        "hypopg_hidden_indexes",
+    }
+
+
+def test_hypopg_names_and_deparses_as_the_real_one(
+    conn: psycopg.Connection, real_server: psycopg.Connection
+) -> None:
+    conn.execute("create extension hypopg")
+    real_server.execute("create extension if not exists hypopg")
+    orders = (
+        "create index on hypo (val)",
+        "CREATE UNIQUE INDEX ON hypo USING btree (id, val)",
+        "create index on hypo (lower(val)) where n > 3",
+        "create index on hypo using hash (val)",
+    )
+    for connection in (conn, real_server):
+        with connection.transaction(force_rollback=True):
+            _hypo_table(connection)
+            made = []
+            for order in orders:
+                (indexrelid, name), *_ = connection.execute(
+                    "select * from hypopg_create_index(%s)", [order]
+                ).fetchall()
+                made.append((name.replace(f"<{indexrelid}>", "<oid>"), one(
+                    connection, "select hypopg_get_indexdef(%s)", [indexrelid]
+                )))
+            listed = connection.execute(
+                "select index_name ~ '^<[0-9]+>', schema_name, table_name, am_name from hypopg_list_indexes"
+            ).fetchall()
+            connection.execute("select hypopg_reset()")
+        if connection is conn:
+            standin = (made, listed)
+        else:
+            assert standin == (made, listed)
+    assert standin[0][0] == ("<oid>btree_hypo_val", "CREATE INDEX ON public.hypo USING btree (val)")
+
+
+def test_hypopg_records_hides_and_forgets_hypothetical_indexes(conn: psycopg.Connection) -> None:
+    conn.execute("create extension hypopg with schema extensions")
+    conn.execute("set search_path = public, extensions")
+    _hypo_table(conn)
+    made = conn.execute("select * from hypopg_create_index('create index on hypo (val)')").fetchall()
+    ((first, name),) = made
+    assert 12000 <= first < 16384
+    assert one(conn, "select exists (select from pg_class where oid = %s)", [first]) is False
+    assert one(conn, "select count(*) from pg_index where indrelid = 'hypo'::regclass") == 1  # nothing built
+    assert one(conn, "select hypopg_relation_size(%s)", [first]) > 0
+    assert error_of(conn, "select hypopg_relation_size(1)") == "oid 1 is not a hypothetical index"
+    # a wrong index fails as PostgreSQL says; a named, concurrent one and a second order in one call are taken
+    assert error_of(conn, "select hypopg_create_index('create index on hypo (nope)')") == (
+        'column "nope" does not exist'
+    )
+    both = conn.execute(
+        "select indexname from hypopg_create_index("
+        "'create index concurrently if not exists hypo_n on hypo (n); create index on hypo using hash (val)')"
+    ).fetchall()
+    assert [row[0].split(">")[1] for row in both] == ["btree_hypo_n", "hash_hypo_val"]
+    assert conn.execute("select * from hypopg_create_index('select 1')").fetchall() == []  # a warning
+    assert one(conn, "select count(*) from hypopg()") == 3
+    # hiding: a real index or a hypothetical one, once
+    pkey = one(conn, "select 'hypo_pkey'::regclass::oid")
+    assert one(conn, "select hypopg_hide_index(%s)", [pkey]) is True
+    assert one(conn, "select hypopg_hide_index(%s)", [pkey]) is False
+    assert one(conn, "select hypopg_hide_index(%s)", [first]) is True
+    assert one(conn, "select hypopg_hide_index(1)") is False
+    hidden = conn.execute("select index_name, table_name, is_hypo from hypopg_hidden_indexes").fetchall()
+    assert hidden == [(name, "hypo", True), ("hypo_pkey", "hypo", False)]
+    assert one(conn, "select hypopg_unhide_index(%s)", [pkey]) is True
+    assert one(conn, "select hypopg_unhide_index(%s)", [pkey]) is False
+    conn.execute("select hypopg_unhide_all_indexes()")
+    assert conn.execute("select * from hypopg_hidden_indexes()").fetchall() == []
+    # forgetting
+    assert one(conn, "select hypopg_drop_index(%s)", [first]) is True
+    assert one(conn, "select hypopg_drop_index(%s)", [first]) is False
+    conn.execute("select hypopg_reset()")
+    assert one(conn, "select count(*) from hypopg_list_indexes") == 0
+
+
+def test_index_advisor_plans_the_query_and_advises_nothing(conn: psycopg.Connection) -> None:
+    """The real one's columns; with no hypothetical planning, the costs after are those before."""
+    conn.execute("create extension index_advisor with schema extensions cascade")
+    assert one(conn, "select extversion from pg_extension where extname = 'index_advisor'") == "0.2.0"
+    assert set(conn.execute(SIGNATURES, ["index_advisor"]).fetchall()) == {
+        (
+            "index_advisor",
+            "query text",
+            "TABLE(startup_cost_before jsonb, startup_cost_after jsonb, total_cost_before jsonb, "
+            "total_cost_after jsonb, index_statements text[], errors text[])",
+            "v",
+            False,
+        )
+    }
+    _hypo_table(conn)
+    advice = conn.execute(
+        "select * from extensions.index_advisor(%s)",
+        ["-- by name\nselect * from hypo where val = $1 /* ; */;"],
+    ).fetchone()
+    assert advice is not None
+    startup_before, startup_after, total_before, total_after, statements, errors = advice
+    assert (statements, errors) == ([], [])
+    assert total_before > 0 and (startup_after, total_after) == (startup_before, total_before)
+    for query, error in (
+        ("select 1; select 2", "Query must not contain a semicolon"),
+        ("select * from nowhere", 'relation "nowhere" does not exist'),
+    ):
+        row = conn.execute("select * from extensions.index_advisor(%s)", [query]).fetchone()
+        assert row == (None, None, None, None, [], [error])
+
+
+PLPGSQL_CHECK_TB_ARGUMENTS = (
+    "funcoid regprocedure, relid regclass, fatal_errors boolean, other_warnings boolean, "
+    "performance_warnings boolean, extra_warnings boolean, security_warnings boolean, "
+    "compatibility_warnings boolean, oldtable name, newtable name, anyelememttype regtype, "
+    "anyenumtype regtype, anyrangetype regtype, anycompatibletype regtype, anycompatiblerangetype regtype, "
+    "without_warnings boolean, all_warnings boolean, use_incomment_options boolean, "
+    "incomment_options_usage_warning boolean, constant_tracing boolean"
+)
+
+
+def test_plpgsql_check_has_the_real_functions(
+    conn: psycopg.Connection, real_server: psycopg.Connection
+) -> None:
+    """Debian's PostgreSQL 15 has plpgsql_check 2.3: every function it has is here (2.7 added arguments)."""
+    conn.execute("create extension plpgsql_check with schema extensions")
+    real_server.execute("create extension if not exists plpgsql_check")
+    standin = conn.execute(SIGNATURES, ["plpgsql_check"]).fetchall()
+    real = real_server.execute(SIGNATURES, ["plpgsql_check"]).fetchall()
+    assert {(row[0], row[2]) for row in real} <= {(row[0], row[2]) for row in standin}
+    assert ("plpgsql_check_function_tb", PLPGSQL_CHECK_TB_ARGUMENTS) in {(row[0], row[1]) for row in standin}
+
+
+PLPGSQL_CHECK_CASES = {
+    "clean": "create function checked() returns int language plpgsql as $$ begin return 1; end $$",
+    "syntax error": "create function checked() returns int language plpgsql as $$ begin retrun 1; end $$",
+    "not plpgsql": "create function checked() returns int language sql as $$ select 1 $$",
+    "trigger": "create function checked() returns trigger language plpgsql as $$ begin return new; end $$",
+}
+
+
+@pytest.mark.parametrize("case", sorted(PLPGSQL_CHECK_CASES))
+def test_plpgsql_check_finds_what_the_real_one_finds_first(
+    conn: psycopg.Connection, real_server: psycopg.Connection, case: str
+) -> None:
+    """Syntax errors (a dump's check_function_bodies = off lets them in) and the checks made before any."""
+    conn.execute("create extension plpgsql_check")
+    real_server.execute("create extension if not exists plpgsql_check")
+    found = []
+    for connection in (conn, real_server):
+        with connection.transaction(force_rollback=True):
+            connection.execute("set local check_function_bodies = off")
+            connection.execute(PLPGSQL_CHECK_CASES[case])
+            try:
+                issues = connection.execute(
+                    "select level, sqlstate, message from plpgsql_check_function_tb('checked()')"
+                ).fetchall()
+            except psycopg.Error as err:
+                issues = [("raised", err.diag.sqlstate, err.diag.message_primary)]
+        found.append(issues)
+    assert found[0] == found[1]
+    assert bool(found[0]) is (case != "clean")
+
+
+HELLO = "create function hello() returns text language sql as $$ select 'hello' $$;"
+
+
+def test_pg_tle_registers_extensions_as_pg_tle_does(conn: psycopg.Connection) -> None:
+    conn.execute("create extension pg_tle")  # its control file names schema pgtle, which it creates
+    schema = "select extnamespace::regnamespace::text from pg_extension where extname = 'pg_tle'"
+    assert one(conn, schema) == "pgtle"
+    assert one(conn, "select rolcanlogin from pg_roles where rolname = 'pgtle_admin'") is False
+    install = "select pgtle.install_extension(%s, %s, %s, %s)"
+    assert one(conn, install, ["hello", "1.0", "Says hello", HELLO]) is True
+    assert error_of(conn, install % ("'hello'", "'1.1'", "'again'", "'select 1'")) == (
+        'extension "hello" already installed'
+    )
+    assert error_of(conn, install % ("'pgcrypto'", "'1.0'", "'x'", "'select 1'")) == (
+        "control file already exists for the pgcrypto extension"
+    )
+    assert error_of(conn, install % ("'bad--name'", "'1.0'", "'x'", "'select 1'")) == (
+        'invalid extension name: "bad--name"'
+    )
+    assert error_of(conn, install % ("'sneaky'", "'1.0'", "'x'", "'$_pgtle_o_$ drop table t'")) == (
+        "invalid character in extension definition"
+    )
+    assert one(conn, "select pgtle.install_extension_version_sql('hello', '1.1', %s)", [HELLO]) is True
+    assert one(conn, "select pgtle.install_update_path('hello', '1.0', '1.1', 'select 1')") is True
+    assert one(conn, "select pgtle.set_default_version('hello', '1.1')") is True
+    assert conn.execute("select * from pgtle.available_extensions()").fetchall() == [
+        ("hello", "1.1", "Says hello")
+    ]
+    assert conn.execute("select name, version from pgtle.available_extension_versions()").fetchall() == [
+        ("hello", "1.0"),
+        ("hello", "1.1"),
+    ]
+    assert conn.execute("select * from pgtle.extension_update_paths('hello')").fetchall() == [
+        ("1.0", "1.1", "1.0--1.1")
+    ]
+    assert error_of(conn, "select pgtle.uninstall_extension('hello', '1.1')").startswith(
+        "Can not uninstall default version of extension hello"
+    )
+    assert one(conn, "select pgtle.uninstall_extension('hello', '1.0')") is True
+    assert one(conn, "select pgtle.uninstall_extension('hello')") is True
+    assert one(conn, "select pgtle.uninstall_extension_if_exists('hello')") is False
+    assert error_of(conn, "select pgtle.uninstall_extension('hello')") == "Extension hello does not exist"
+    # the feature registry forgets a function that is dropped
+    conn.execute("create function public.check_password(text) returns void language sql as 'select'")
+    conn.execute("select pgtle.register_feature('public.check_password', 'passcheck')")
+    again = "select pgtle.register_feature_if_not_exists('public.check_password', 'passcheck')"
+    assert one(conn, again) is False
+    registry = "select feature::text, schema_name, proname, obj_identity from pgtle.feature_info"
+    assert conn.execute(registry).fetchall() == [
+        ("passcheck", "public", "check_password", "public.check_password(pg_catalog.text)")
+    ]
+    conn.execute("drop function public.check_password(text)")
+    assert one(conn, "select count(*) from pgtle.feature_info") == 0

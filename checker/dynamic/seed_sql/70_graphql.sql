@@ -1,9 +1,23 @@
 -- GraphQL: pg_graphql lives in `graphql`, PostgREST exposes graphql_public.graphql(). Without pg_graphql,
 -- Supabase keeps a placeholder function that answers with an error (20220404205710); the seed does the same
 -- unless the function exists.
+--
+-- pg_graphql is pre-installed, as on every project created from 20220404205710_pg_graphql-on-by-default.sql
+-- (April 2022) until 20260421000000_pg_graphql-off-by-default.sql (April 2026), whose migrations assume it:
+-- `drop extension pg_graphql` (Supabase's API hardening guide) works there, and `supabase db pull` dumps
+-- `create extension if not exists pg_graphql`. A newer project's `create extension pg_graphql` (no IF NOT
+-- EXISTS) still works: the seed's copy gives way to it (checker/dynamic/privileges.py).
 
 create schema if not exists graphql;
 create schema if not exists graphql_public;
+
+do $seed$
+begin
+  if exists (select from pg_catalog.pg_available_extensions where name = 'pg_graphql') then
+    create extension if not exists pg_graphql with schema graphql;
+  end if;
+end
+$seed$;
 
 do $seed$
 begin

@@ -52,6 +52,18 @@ begin
   if current_setting('server_version_num')::int >= 160000 then
     execute format('grant anon, authenticated, service_role, authenticator to %I with admin option', migrator);
   end if;
+  -- supautils.privileged_role_allowed_configs: the pgaudit settings postgres may change (SET, ALTER ROLE
+  -- ... SET pgaudit.log = 'write'). pgaudit is preloaded on Supabase, so they exist before any CREATE
+  -- EXTENSION; where it is not loaded they are placeholders, which a non-superuser may store in a role's
+  -- settings only with SET on the parameter (PostgreSQL 15+). pgaudit.log_parameter is not in the list.
+  if current_setting('server_version_num')::int >= 150000 then
+    foreach granted in array array[
+      'pgaudit.log', 'pgaudit.log_catalog', 'pgaudit.log_client', 'pgaudit.log_level', 'pgaudit.log_relation',
+      'pgaudit.log_rows', 'pgaudit.log_statement', 'pgaudit.log_statement_once', 'pgaudit.role'
+    ] loop
+      execute format('grant set on parameter %s to %I', granted, migrator);
+    end loop;
+  end if;
   -- Owner rights on auth, storage and webhooks (policies, triggers, ALTER on their tables). Before
   -- PostgreSQL 16 a role with CREATEROLE reaches pg_read_server_files, so postgres never joins one there.
   foreach granted in array array['supabase_auth_admin', 'supabase_storage_admin', 'supabase_functions_admin'] loop
