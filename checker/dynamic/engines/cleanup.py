@@ -27,6 +27,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import json
+import logging
 import os
 import shutil
 import signal
@@ -78,10 +79,16 @@ def sigterm_as_interrupt() -> Iterator[None]:
         yield
         return
     previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    # An interrupt may land while a query runs inside a transaction block: as the block unwinds,
+    # psycopg logs (WARNING) that its rollback failed. The run reports the interruption itself.
+    psycopg_log = logging.getLogger("psycopg")
+    level = psycopg_log.level
+    psycopg_log.setLevel(logging.ERROR)
     try:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+        psycopg_log.setLevel(level)
 
 
 @contextlib.contextmanager
