@@ -243,13 +243,15 @@ def _function_sql(role: str, seed_copies: dict[str, int] | None = None) -> str:
         f"when '{name}' then execute $after${script.format(role=role)}$after$;"
         for name, script in _AFTER_CREATE.items()
     )
+    # Every function's search_path names pg_temp last: unnamed, the session's temporary schema is searched
+    # first, and a temporary view named pg_roles or pg_extension would answer the checks below.
     return f"""
 create schema if not exists {PRIVATE_SCHEMA};
 revoke all on schema {PRIVATE_SCHEMA} from public;
 grant usage on schema {PRIVATE_SCHEMA} to {role};
 
 create or replace function {PRIVATE_SCHEMA}.require_privileged(name text) returns void
-language plpgsql set search_path = pg_catalog as $fn$
+language plpgsql set search_path = pg_catalog, pg_temp as $fn$
 begin
   if name is null or name <> all (array[{allowed}]) then
     raise exception insufficient_privilege using
@@ -263,7 +265,7 @@ end $fn$;
 create or replace function {PRIVATE_SCHEMA}.create_extension(
   name text, in_schema text, version text, with_cascade boolean, if_not_exists boolean, caller_schema text
 ) returns void
-language plpgsql security definer set search_path = pg_catalog as $fn$
+language plpgsql security definer set search_path = pg_catalog, pg_temp as $fn$
 begin
   perform {PRIVATE_SCHEMA}.require_privileged(name);
   if exists (select from pg_extension where extname = name) and if_not_exists then
@@ -294,7 +296,7 @@ begin
 end $fn$;
 
 create or replace function {PRIVATE_SCHEMA}.alter_extension_update(name text, version text) returns void
-language plpgsql security definer set search_path = pg_catalog as $fn$
+language plpgsql security definer set search_path = pg_catalog, pg_temp as $fn$
 begin
   perform {PRIVATE_SCHEMA}.require_privileged(name);
   execute format('alter extension %I update', name)
@@ -304,7 +306,7 @@ end $fn$;
 create or replace function {PRIVATE_SCHEMA}.drop_extension(
   name text, if_exists boolean, with_cascade boolean
 ) returns void
-language plpgsql security definer set search_path = pg_catalog as $fn$
+language plpgsql security definer set search_path = pg_catalog, pg_temp as $fn$
 begin
   perform {PRIVATE_SCHEMA}.require_privileged(name);
   execute format('drop extension %s %I', case when if_exists then 'if exists' else '' end, name)
@@ -312,7 +314,7 @@ begin
 end $fn$;
 
 create or replace function {PRIVATE_SCHEMA}.require_allowed_config(name text) returns void
-language plpgsql set search_path = pg_catalog as $fn$
+language plpgsql set search_path = pg_catalog, pg_temp as $fn$
 begin
   if name is null or not (
     name = any (array[{exact_configs}]::text[])
@@ -327,7 +329,7 @@ end $fn$;
 
 -- ' TO value, value' or ' TO DEFAULT' (values: NULL), each value a quoted literal.
 create or replace function {PRIVATE_SCHEMA}.setting_values(vals text[]) returns text
-language plpgsql immutable set search_path = pg_catalog as $fn$
+language plpgsql immutable set search_path = pg_catalog, pg_temp as $fn$
 begin
   if vals is null then
     return ' to default';
@@ -342,7 +344,7 @@ end $fn$;
 -- SET [LOCAL] name TO vals (vals NULL: TO DEFAULT, which is what RESET does), as the superuser.
 create or replace function {PRIVATE_SCHEMA}.set_setting(name text, vals text[], is_local boolean)
 returns void
-language plpgsql security definer set search_path = pg_catalog as $fn$
+language plpgsql security definer set search_path = pg_catalog, pg_temp as $fn$
 begin
   perform {PRIVATE_SCHEMA}.require_allowed_config(name);
   execute format('set %s %I', case when is_local then 'local' else 'session' end, name)
@@ -355,7 +357,7 @@ end $fn$;
 create or replace function {PRIVATE_SCHEMA}.alter_role_setting(
   role_name text, in_database text, name text, vals text[]
 ) returns void
-language plpgsql security definer set search_path = pg_catalog as $fn$
+language plpgsql security definer set search_path = pg_catalog, pg_temp as $fn$
 begin
   perform {PRIVATE_SCHEMA}.require_allowed_config(name);
   if role_name is null

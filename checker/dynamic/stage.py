@@ -44,6 +44,7 @@ import time
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
+from functools import cache, cached_property
 from pathlib import Path
 
 import psycopg
@@ -277,7 +278,7 @@ class Run:
         if roles.syntax_error:
             self.out.findings.append(roles.syntax_error)
             return False
-        missing = lacks(roles, self._offered(), self.major)
+        missing = lacks(roles, self._offered, self.major)
         if missing:
             self._not_verified(units, missing, cause=roles.path)
             return False
@@ -344,7 +345,7 @@ class Run:
         return applied
 
     def _apply_unchecked(self, units: list[MigrationUnit], rest: list[MigrationUnit]) -> bool:
-        offered = self._offered()
+        offered = self._offered
         for index, unit in enumerate(units):
             missing = lacks(unit.migration, offered, self.major)
             if missing:
@@ -372,13 +373,15 @@ class Run:
     def major(self) -> int:
         return self.admin.info.server_version // 10000
 
+    @cached_property
     def _offered(self) -> set[str]:
+        """The extensions the server offers (asked once: the installation does not change in a run)."""
         return {row[0] for row in self.admin.execute("select name from pg_available_extensions")}
 
     # --- migrations ----------------------------------------------------------------------------
 
     def _apply_all(self, units: list[MigrationUnit]) -> bool:
-        offered = self._offered()
+        offered = self._offered
         for index, unit in enumerate(units):
             missing = lacks(unit.migration, offered, self.major)
             if missing:
@@ -651,6 +654,12 @@ def roles_file(policy: Policy) -> ParsedFile | None:
     path = policy.roles_file
     if path is None:
         return None
+    found = path.stat() if path.is_file() else None  # a missing file: read_source says so
+    return _parsed_roles_file(path, found.st_mtime_ns if found else 0, found.st_size if found else 0)
+
+
+@cache  # verify asks before it starts an engine (what the run needs) and again to run it
+def _parsed_roles_file(path: Path, _mtime_ns: int, _size: int) -> ParsedFile | None:
     parsed = parse_source(read_source(path))
     parsed.source.path = shown_path(path)
     return parsed if parsed.statements or parsed.syntax_error else None

@@ -96,7 +96,7 @@ class PolicyDef:
         if self.command == "insert":
             return not check
         if self.command == "all":
-            return not using and (not check if self.with_check is not None else True)
+            return not using and not check
         return not using
 
     def display(self) -> str:
