@@ -304,13 +304,10 @@ class Catalog:
         # A DO block's statements one after another, as the file's own: DROP POLICY then CREATE
         # POLICY of the same name leaves the new policy (all creations before all drops would not)
         for step in effects.steps or (effects,):
-            self._apply(step, effects.statement, origin)
+            self.apply_step(step, effects.statement, origin)
 
-    def apply_step(self, step: Effects, statement: Statement, origin: str = "migration") -> None:
+    def apply_step(self, effects: Effects, statement: Statement, origin: str = "migration") -> None:
         """One of `apply`'s steps: a statement, or one statement of a DO block (`statement`)."""
-        self._apply(step, statement, origin)
-
-    def _apply(self, effects: Effects, statement: Statement, origin: str) -> None:
         for created in effects.creates:
             self.add(created, statement, origin)
         for drop in effects.drops:

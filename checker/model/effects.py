@@ -168,8 +168,6 @@ def _do_block(stmt: Statement, fx: Effects) -> None:
 def _create_table(stmt: Statement, fx: Effects) -> None:
     node = stmt.node
     table = ObjectRef("table", *created_relation(node["relation"]))
-    if table.schema == TEMP_SCHEMA:
-        remember_temporary(table.name)  # the session's own: unqualified names find it first
     columns: list[str] = []
     details = {"columns": columns, "primary_key": [], "foreign_keys": [], "unique": [], "column_types": {}}
     created = Created(
@@ -624,9 +622,8 @@ def _create_view(stmt: Statement, fx: Effects) -> None:
     view = node["view"]
     sources = tables_named(node["query"])
     ref = ObjectRef("view", *created_relation(view))
-    if any(src.schema == TEMP_SCHEMA for src in sources):  # PostgreSQL makes such a view temporary too
-        ref = ref._replace(schema=TEMP_SCHEMA)
-    if ref.schema == TEMP_SCHEMA:
+    if ref.schema != TEMP_SCHEMA and any(src.schema == TEMP_SCHEMA for src in sources):
+        ref = ref._replace(schema=TEMP_SCHEMA)  # PostgreSQL makes such a view temporary too
         remember_temporary(ref.name)
     options = {
         elem["DefElem"]["defname"]: option_value(elem["DefElem"])
@@ -650,8 +647,6 @@ def _create_table_as(stmt: Statement, fx: Effects) -> None:
     into = stmt.node["into"]["rel"]
     kind = "materialized view" if stmt.node.get("objtype") == "OBJECT_MATVIEW" else "table"
     schema, name = created_relation(into)
-    if schema == TEMP_SCHEMA:
-        remember_temporary(name)
     fx.creates.append(
         Created(
             ObjectRef(kind, schema, name),
@@ -693,8 +688,6 @@ def _create_type(stmt: Statement, fx: Effects) -> None:
 def _create_sequence(stmt: Statement, fx: Effects) -> None:
     seq = stmt.node["sequence"]
     schema, name = created_relation(seq)
-    if schema == TEMP_SCHEMA:
-        remember_temporary(name)
     fx.creates.append(
         Created(
             ObjectRef("sequence", schema, name),

@@ -294,6 +294,7 @@ def created_relation(node: dict) -> tuple[str, str]:
     first of the search_path (an unqualified CREATE TABLE x makes public.x beside a temporary x)."""
     name, schema = node.get("relname", ""), node.get("schemaname")
     if node.get("relpersistence") == "t" or (schema or "").startswith("pg_temp"):
+        remember_temporary(name)  # the session's own: unqualified names find it first
         return TEMP_SCHEMA, name
     return schema or current_schema(), name
 
