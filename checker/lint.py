@@ -145,7 +145,7 @@ def _to_finding(rule: Rule, issue: Issue, policy: Policy) -> Finding | None:
 
 def _suppressed(finding: Finding, issue: Issue, suppressions: dict[str, FileSuppressions]) -> bool:
     found = suppressions.get(finding.file)
-    return bool(found and found.covers(finding, issue.statement.index))
+    return bool(found and found.covers(finding.rule, issue.statement.index))
 
 
 def exit_code(findings: list[Finding]) -> int:

@@ -38,9 +38,10 @@ class FileSuppressions:
     items: list[Suppression] = field(default_factory=list)
     problems: list[Finding] = field(default_factory=list)
 
-    def covers(self, finding: Finding, statement_index: int | None) -> bool:
+    def covers(self, rule: str, statement_index: int | None) -> bool:
+        """Whether a suppression of `rule` covers the statement (and mark it used)."""
         for item in self.items:
-            if finding.rule in item.rules and (item.whole_file or item.statement_index == statement_index):
+            if rule in item.rules and (item.whole_file or item.statement_index == statement_index):
                 item.used = True
                 return True
         return False

@@ -18,7 +18,7 @@ import psycopg
 
 from checker.context import RuleContext
 from checker.dynamic.collect import Collector, Location, at
-from checker.findings import Finding, Severity
+from checker.findings import Severity
 from checker.model.objects import ObjectRef, quote_ident
 from checker.policy import Policy
 from checker.rules import rule_by_id
@@ -27,7 +27,7 @@ from checker.rules.column_reg_type import UNSUPPORTED
 from checker.rules.rls_policy_auth_null import true_without_user
 from checker.rules.sensitive_columns_exposed import SENSITIVE_NAMES
 from checker.rules.storage_bucket_listing import EVERY_BUCKET, listed_bucket
-from checker.suppress import FileSuppressions, find_suppressions
+from checker.suppress import find_suppressions
 
 # Conditions only the catalog shows, with no static rule (described in checker/findings.py).
 INDEX_INVALID = "index-invalid"
@@ -389,7 +389,7 @@ class Advisor:
         suppressions = find_suppressions(context.migration)
         for condition in new:
             where, index = static.get(condition.key) or _mentioning(context, condition.name)
-            if _suppressed(suppressions, condition, where, index):
+            if suppressions.covers(condition.rule, index):
                 continue
             out.add(
                 condition.rule,
@@ -455,9 +455,3 @@ def _mentioning(context: RuleContext, name: str) -> tuple[Location, int | None]:
     return (context.migration.path, 1, 1), None
 
 
-def _suppressed(
-    suppressions: FileSuppressions, condition: Condition, where: Location, index: int | None
-) -> bool:
-    file, line, column = where
-    finding = Finding(condition.rule, condition.severity, "dynamic", file, line, column, "", "")
-    return suppressions.covers(finding, index)

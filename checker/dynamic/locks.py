@@ -20,13 +20,13 @@ from __future__ import annotations
 import contextlib
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import psycopg
 from psycopg.pq import TransactionStatus
 
 from checker.dynamic.collect import Collector, at
-from checker.findings import Finding, Severity
+from checker.findings import Severity
 from checker.parse import ParsedFile, Statement
 from checker.rules._locks import LOCK_RULE_IDS, Mode
 from checker.rules.transaction_wrapper import non_transactional, transaction_kind
@@ -121,7 +121,7 @@ class LockTrace:
                     + ("; table rewritten" if rewritten else "")
                 )
                 where = at(observation.statement)
-                if not _suppressed(suppressions, where, observation.statement):
+                if not _suppressed(suppressions, observation.statement):
                     out.add(
                         DYNAMIC_LOCK,
                         Severity.WARNING if rewritten else Severity.INFO,
@@ -180,8 +180,5 @@ def _hint(mode: Mode, rewritten: bool) -> str:
     return "writes to the table wait until the transaction ends: keep it short"
 
 
-def _suppressed(suppressions: FileSuppressions, where: tuple[str, int, int], statement: Statement) -> bool:
-    file, line, column = where
-    probe = Finding(DYNAMIC_LOCK, Severity.INFO, "dynamic", file, line, column, "", "")
-    rules = (DYNAMIC_LOCK, *LOCK_RULE_IDS)
-    return any(suppressions.covers(replace(probe, rule=rule), statement.index) for rule in rules)
+def _suppressed(suppressions: FileSuppressions, statement: Statement) -> bool:
+    return any(suppressions.covers(rule, statement.index) for rule in (DYNAMIC_LOCK, *LOCK_RULE_IDS))

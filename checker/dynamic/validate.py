@@ -15,7 +15,7 @@ from psycopg import sql
 from checker.context import RuleContext
 from checker.dynamic.collect import Collector, Location, at
 from checker.dynamic.privileges import SEED_GIVES_WAY
-from checker.findings import Finding, Severity
+from checker.findings import Severity
 from checker.model import Catalog, ObjectRef
 from checker.model.objects import RELATION_KINDS, TABLE_MEMBER_KINDS, quote_ident, user_type_ref
 from checker.suppress import find_suppressions
@@ -211,8 +211,7 @@ def validate_unit(conn: psycopg.Connection, context: RuleContext, out: Collector
         if ref.kind == "table":
             _check_keys(conn, ref, details, where, out)
             # the static rls-enabled's claim: a suppression of it (with its reason) covers this check
-            probe = Finding(RLS_RULE, Severity.ERROR, "dynamic", *where, "", "")
-            if context.is_exposed(ref) and not suppressions.covers(probe, statement.index):
+            if context.is_exposed(ref) and not suppressions.covers(RLS_RULE, statement.index):
                 _check_rls(conn, ref, where, out)
         elif ref.kind == "constraint" and ref.table_ref:
             _check_keys(conn, ref.table_ref, details, where, out)
