@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from checker.dynamic.capabilities import NOTHING_NEEDED, Needs
 from checker.dynamic.engine_names import ENGINE_NAMES
 from checker.dynamic.engines.base import Engine, EngineOptions
@@ -41,19 +43,23 @@ def open_engine(name: str, options: EngineOptions, needs: Needs = NOTHING_NEEDED
 
 def supports(name: str, options: EngineOptions) -> bool:
     """Whether the engine (or, for auto, one of its candidates) can run here with these options."""
-    names = _auto_candidates(options) if name == "auto" else (name,)
-    return any(n in ENGINES and ENGINES[n].unavailable_reason(options) is None for n in names)
+    return next(_usable(name, options), None) is not None
 
 
 def meets(name: str, options: EngineOptions, needs: Needs) -> bool:
     """Whether the engine (for auto, one of its candidates) is known to have what `needs` asks."""
-    names = _auto_candidates(options) if name == "auto" else (name,)
     return any(
-        n in ENGINES
-        and ENGINES[n].unavailable_reason(options) is None
-        and needs.met_by(ENGINES[n].available_extensions(options), ENGINES[n].server_major(options))
-        for n in names
+        needs.met_by(engine.available_extensions(options), engine.server_major(options))
+        for engine in _usable(name, options)
     )
+
+
+def _usable(name: str, options: EngineOptions) -> Iterator[type[Engine]]:
+    """The engine (for auto, its candidates) that can run here with these options."""
+    for candidate in _auto_candidates(options) if name == "auto" else (name,):
+        engine = ENGINES.get(candidate)
+        if engine is not None and engine.unavailable_reason(options) is None:
+            yield engine
 
 
 def _auto_candidates(options: EngineOptions) -> tuple[str, ...]:
