@@ -14,10 +14,6 @@ from pglast import parser as pg
 from checker.findings import SYNTAX_ERROR, Finding, Severity
 from checker.source import SourceFile
 
-# The kinds Statement.nodes gathers (the ones rules look for in whole statements); only these, as
-# lists of every kind would take memory nobody reads.
-INDEXED_KINDS = frozenset({"ColumnDef", "Constraint"})
-
 
 @dataclass(slots=True)
 class Statement:
@@ -27,18 +23,6 @@ class Statement:
     node: dict
     start: int  # character offsets into source.text
     end: int
-    _nodes: dict[str, list[dict]] | None = field(default=None, repr=False, compare=False)
-
-    def nodes(self, kind: str) -> list[dict]:
-        """The statement's nodes of one of INDEXED_KINDS, as find_nodes(self.node, kind) gives them:
-        one walk of the tree serves every rule that asks. The tree must not change afterwards."""
-        if kind not in INDEXED_KINDS:
-            raise ValueError(f"{kind} is not indexed: add it to INDEXED_KINDS or use find_nodes")
-        if self._nodes is None:
-            from checker.model.walk import nodes_by_kind  # checker.model imports this module
-
-            self._nodes = nodes_by_kind(self.node, INDEXED_KINDS)
-        return self._nodes.get(kind, [])
 
     @property
     def text(self) -> str:
@@ -71,9 +55,19 @@ class ParsedFile:
         return self.source.path
 
 
+def sql_tree(sql: str) -> dict:
+    """libpg_query's tree of some SQL, as dicts and lists; raises pg.ParseError."""
+    return json.loads(pg.parse_sql_json(sql))
+
+
+def do_block_tree(body: str) -> list:
+    """libpg_query's tree of a PL/pgSQL DO block's body; raises pg.ParseError."""
+    return json.loads(pg.parse_plpgsql_json(f"do $checker_do$ {body} $checker_do$"))
+
+
 def parse_source(source: SourceFile) -> ParsedFile:
     try:
-        tree = json.loads(pg.parse_sql_json(source.text))
+        tree = sql_tree(source.text)
     except pg.ParseError as err:
         return ParsedFile(source, syntax_error=_syntax_error(source, err))
     parsed = ParsedFile(source)

@@ -13,7 +13,6 @@ the scope made that way is not seen.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -25,7 +24,7 @@ from checker.model.do_blocks import _body as do_body  # the model's reading of a
 from checker.model.do_blocks import embedded_statements
 from checker.model.objects import strings
 from checker.model.walk import find_nodes
-from checker.parse import ParsedFile, Statement
+from checker.parse import ParsedFile, Statement, do_block_tree
 
 NAME_BYTES = 63  # NAMEDATALEN - 1: longer strings (bodies, literals) name no object
 
@@ -105,7 +104,7 @@ def _opaque_do_block(node: dict) -> str:
     if language != "plpgsql":
         return f"a DO block in {language}"
     try:
-        tree = json.loads(pg.parse_plpgsql_json(f"do $checker_do$ {body} $checker_do$"))
+        tree = do_block_tree(body)
     except pg.ParseError:
         return "a DO block the parser cannot read"
     return next((why for kind, why in _OPAQUE_PLPGSQL.items() if next(find_nodes(tree, kind), None)), "")

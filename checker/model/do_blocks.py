@@ -13,13 +13,12 @@ create, so later statements find it, but cannot claim that it is there, nor how 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 
 from pglast import parser as pg
 
 from checker.model.walk import find_nodes
-from checker.parse import Statement
+from checker.parse import Statement, do_block_tree, sql_tree
 
 
 def embedded_statements(do: Statement) -> Iterator[Statement]:
@@ -34,7 +33,7 @@ def embedded_steps(do: Statement) -> Iterator[tuple[Statement, bool]]:
     if not body or language != "plpgsql":
         return
     try:
-        tree = json.loads(pg.parse_plpgsql_json(f"do $checker_do$ {body} $checker_do$"))
+        tree = do_block_tree(body)
     except pg.ParseError:
         return
     sure = {id(node) for node in _sure_statements(tree)}
@@ -43,7 +42,7 @@ def embedded_steps(do: Statement) -> Iterator[tuple[Statement, bool]]:
         query = sql.get("sqlstmt", {}).get("PLpgSQL_expr", {}).get("query", "")
         found = do.source.text.find(query, cursor, do.end) if query else -1
         try:
-            parsed = json.loads(pg.parse_sql_json(query))
+            parsed = sql_tree(query)
         except pg.ParseError:
             continue
         if found >= 0:

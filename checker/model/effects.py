@@ -6,7 +6,6 @@ SET, DO blocks, ...) yield empty effects; rules that care about them read the st
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -34,7 +33,7 @@ from checker.model.objects import (
     user_type_ref,
 )
 from checker.model.walk import clause_facts, find_nodes
-from checker.parse import Statement
+from checker.parse import Statement, sql_tree
 
 
 @dataclass(slots=True)
@@ -518,7 +517,7 @@ def _sql_body_references(node: dict, options: dict) -> list[Reference]:
         tree: object = node["sql_body"]
     elif options.get("body"):
         try:
-            tree = json.loads(pg.parse_sql_json(options["body"]))
+            tree = sql_tree(options["body"])
         except pg.ParseError:
             return []
     else:

@@ -30,32 +30,6 @@ def find_nodes(tree: object, *kinds: str) -> Iterator[dict]:
                     push(value)
 
 
-def nodes_by_kind(tree: object, kinds: frozenset[str] | None = None) -> dict[str, list[dict]]:
-    """One walk gathering the nodes of every kind (or of `kinds`), each list in find_nodes' order."""
-    found: dict[str, list[dict]] = {}
-    stack: list[object] = [tree]
-    pop, push = stack.pop, stack.append
-    while stack:
-        item = pop()
-        if type(item) is dict:
-            children = []
-            for key, value in item.items():
-                kind = type(value)
-                if kind is dict:
-                    if kinds is None or key in kinds:
-                        found.setdefault(key, []).append(value)
-                    children.append(value)
-                elif kind is list:
-                    children.append(value)
-            for value in reversed(children):
-                push(value)
-        elif type(item) is list:
-            for value in reversed(item):
-                if type(value) is dict or type(value) is list:
-                    push(value)
-    return found
-
-
 def first_location(tree: object) -> int | None:
     """The smallest non-negative `location` inside a node (where its text starts)."""
     best: int | None = None

@@ -8,7 +8,6 @@ once per row, and whether a write is held to the row's owner.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator, Set
 from dataclasses import dataclass
@@ -20,7 +19,7 @@ from checker.context import RuleContext
 from checker.model import Catalog, CatalogObject, ObjectRef
 from checker.model.objects import function_ref, range_var, strings
 from checker.model.walk import TreeFacts, clause_facts, clause_nodes, find_nodes, first_location
-from checker.parse import Statement
+from checker.parse import Statement, sql_tree
 
 COMMANDS = ("select", "insert", "update", "delete")
 CLIENT_ROLES = frozenset({"anon", "authenticated", "public"})  # the roles PostgREST requests run as
@@ -361,10 +360,10 @@ def holds_to_owner(tree: object, owners: Set[str], catalog: Catalog) -> bool:
 def deparsed_expression(text: str) -> dict | None:
     """A policy expression as pg_get_expr deparses it, as the parse tree the static rules read."""
     try:
-        statement = pg.parse_sql_json(f"select {text}")
+        statement = sql_tree(f"select {text}")
     except pg.ParseError:
         return None
-    target = json.loads(statement)["stmts"][0]["stmt"]["SelectStmt"]["targetList"][0]
+    target = statement["stmts"][0]["stmt"]["SelectStmt"]["targetList"][0]
     return target["ResTarget"]["val"]
 
 

@@ -47,6 +47,35 @@ def table_commands(statement: Statement) -> Iterator[dict]:
             yield item["AlterTableCmd"]
 
 
+def declared_columns(statement: Statement) -> Iterator[dict]:
+    """The ColumnDef nodes a CREATE TABLE or ALTER TABLE declares, in the order they are written."""
+    for element in _table_elements(statement):
+        if "ColumnDef" in element:
+            yield element["ColumnDef"]
+
+
+def declared_constraints(statement: Statement) -> Iterator[dict]:
+    """The Constraint nodes a CREATE TABLE or ALTER TABLE declares, a column's own ones where the
+    column is, in the order they are written (what a walk of the whole tree finds: PostgreSQL takes
+    no sub-select in a default, check or generated expression, where any other could be)."""
+    for element in _table_elements(statement):
+        if "ColumnDef" in element:
+            for item in element["ColumnDef"].get("constraints", ()):
+                if "Constraint" in item:
+                    yield item["Constraint"]
+        elif "Constraint" in element:
+            yield element["Constraint"]
+
+
+def _table_elements(statement: Statement) -> Iterator[dict]:
+    if statement.kind == "CreateStmt":
+        yield from statement.node.get("tableElts", ())
+    else:
+        for command in table_commands(statement):
+            if "def" in command:
+                yield command["def"]
+
+
 def created_tables(ctx: RuleContext) -> Iterator[tuple[CatalogObject, Statement, int | None]]:
     """Tables the migration creates and leaves in place, with the statement and name location."""
     for ref, (statement, location) in ctx.created_by_migration().items():

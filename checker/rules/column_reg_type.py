@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from checker.context import RuleContext
 from checker.findings import Severity
 from checker.model.objects import range_var, strings
+from checker.rules._schema_support import declared_columns
 from checker.rules.base import Example, Issue, Rule
 
 # OID-holding types whose values pg_upgrade cannot translate (regclass, regtype and regrole it can).
@@ -31,7 +32,7 @@ def check(ctx: RuleContext) -> Iterator[Issue]:
         if key is None:
             continue
         table = range_var(statement.node[key]).qualified
-        for column in statement.nodes("ColumnDef"):
+        for column in declared_columns(statement):
             names = strings(column.get("typeName", {}).get("names"))
             type_ = names[-1] if names else ""
             if type_ in UNSUPPORTED and (len(names) == 1 or names[0] == "pg_catalog"):

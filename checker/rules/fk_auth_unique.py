@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from checker.context import RuleContext
 from checker.findings import Severity
 from checker.model.objects import range_var, strings
+from checker.rules._schema_support import declared_constraints
 from checker.rules.base import Example, Issue, Rule
 
 # Every table of GoTrue's auth schema is keyed by its `id` column.
@@ -18,7 +19,7 @@ def check(ctx: RuleContext) -> Iterator[Issue]:
         if statement.kind not in ("CreateStmt", "AlterTableStmt"):
             continue
         table = range_var(statement.node["relation"]).qualified
-        for con in statement.nodes("Constraint"):
+        for con in declared_constraints(statement):
             if con.get("contype") != "CONSTR_FOREIGN":
                 continue
             target = range_var(con["pktable"])
