@@ -1,19 +1,22 @@
-"""What a project's SQL needs that a server here may lack, found before the SQL runs.
+"""What a project's SQL needs that a server here may lack, found before the SQL runs or as it fails.
 
-Two things: an extension the installation does not offer, and role management (CREATE/ALTER/DROP
+Before: an extension the installation does not offer, and role management (CREATE/ALTER/DROP
 ROLE, GRANT of a role) before PostgreSQL 16, where `postgres` is made without CREATEROLE because
 CREATEROLE would let it grant itself pg_read_server_files (seed_sql/00_roles.sql). Supabase allows
 both, so a file that needs one is reported not verified here, never blamed; `auto` prefers an engine
-that has what the migrations need.
+that has what the migrations need. As it fails: a stand-in's function that does not reproduce the real
+one, and a security label whose provider (a C module the real extension preloads) is not loaded.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from checker.dynamic.collect import Location, at
 from checker.dynamic.privileges import MIGRATING_ROLE, configurable_role, privileged_call
+from checker.dynamic.standins import unreproduced
 from checker.parse import ParsedFile, Statement
 
 # Statements that need CREATEROLE (or ADMIN on the role) when they act on another role.
@@ -106,6 +109,31 @@ def lacks(parsed: ParsedFile, offered: set[str], major: int) -> list[Lack]:
             if _manages_roles(statement)
         ]
     return sorted(found, key=lambda lack: lack.where[1:])
+
+
+INVALID_PARAMETER_VALUE = "22023"
+# ExecSecLabelStmt's errors where no provider, or not the one named, is loaded.
+_NO_LABEL_PROVIDER = re.compile(
+    r'no security label providers have been loaded|security label provider "(?P<name>[^"]+)" is not loaded'
+)
+
+
+def lack_in_failure(sqlstate: str | None, message: str, where: Location) -> Lack | None:
+    """What a failed statement shows this server lacks, where the failure is the server's, not the SQL's."""
+    refusal = unreproduced(sqlstate, message)
+    if refusal is not None:
+        return Lack(refusal.what, f"{refusal.real_one}; verify there", where)
+    missing_provider = _NO_LABEL_PROVIDER.fullmatch(message) if sqlstate == INVALID_PARAMETER_VALUE else None
+    if missing_provider is not None:
+        name = missing_provider["name"]
+        what = f"the security label provider {name} is not loaded" if name else "no label provider is loaded"
+        return Lack(
+            what,
+            "a label provider is the C module of its extension, preloaded (pgsodium's on Supabase's "
+            "PostgreSQL 15 and 16): --engine docker --image supabase/postgres:<tag> has it",
+            where,
+        )
+    return None
 
 
 def extension_provider(name: str, major: int = SUPABASE_MAJOR) -> str:

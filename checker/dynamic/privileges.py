@@ -185,6 +185,10 @@ NEEDS_SUPERUSER_HINT = (
 
 # What supautils runs after creating these (extension-custom-scripts/<name>/after-create.sql).
 _AFTER_CREATE = {
+    "pgsodium": """
+        grant execute on function pgsodium.crypto_aead_det_decrypt(bytea, bytea, uuid, bytea) to service_role;
+        grant execute on function pgsodium.crypto_aead_det_encrypt(bytea, bytea, uuid, bytea) to service_role;
+        grant execute on function pgsodium.crypto_aead_det_keygen() to service_role;""",
     "pg_tle": """
         grant pgtle_admin to {role};""",
     "pg_cron": """

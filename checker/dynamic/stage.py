@@ -62,7 +62,7 @@ from checker.dynamic.apply import (
     statement_timeout,
     with_statement_timeout,
 )
-from checker.dynamic.capabilities import Lack, Needs, created_extensions, lacks, needs_of
+from checker.dynamic.capabilities import Lack, Needs, created_extensions, lack_in_failure, lacks, needs_of
 from checker.dynamic.collect import Collector, Location, Timings, at, shown_path
 from checker.dynamic.engines import Engine, EngineOptions, open_engine
 from checker.dynamic.engines.cleanup import sigterm_as_interrupt
@@ -357,6 +357,8 @@ class Run:
             failure = self._run(unit.migration)
             record.seconds = time.perf_counter() - started
             record.status = "failed" if failure else APPLIED_UNCHECKED
+            if failure and self._lacking(failure, units[index:] + rest):
+                return False
             if failure:
                 self._skip_rest(units[index + 1 :] + rest, unit)
                 self._report(APPLY, failure, "it is unchanged; the changed migrations after it build on it")
@@ -400,6 +402,8 @@ class Run:
                 failure = self._run(unit.migration, trace.observe)
                 record.seconds = time.perf_counter() - started
             record.status = "failed" if failure else "applied"
+            if failure and self._lacking(failure, units[index:]):
+                return False
             if failure:
                 # The later migrations are named first: a failure that ended the session stops the stage.
                 self._skip_rest(units[index + 1 :], unit)
@@ -445,6 +449,15 @@ class Run:
             for call in find_nodes(statement.node, "FuncCall")
             if call_name(call)[1] in provided
         ]
+
+    def _lacking(self, failure: Failure, rest: list[MigrationUnit]) -> bool:
+        """A failure that is the server's, not the SQL's (a stand-in's refusal, a label provider not loaded):
+        rest[0] and what follows are not verified, as where an extension is missing."""
+        lack = lack_in_failure(failure.sqlstate, failure.message, failure.where)
+        if lack is None:
+            return False
+        self._not_verified(rest, [lack])
+        return True
 
     def _not_verified(self, rest: list[MigrationUnit], missing: list[Lack], cause: str = "") -> None:
         """What this server lacks (an extension, CREATEROLE): the migration and those after it were not

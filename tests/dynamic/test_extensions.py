@@ -283,3 +283,63 @@ def test_extensions_supabase_offers_apply_through_their_stand_ins(folder: Path, 
     assert [f for f in findings if f["rule"] in ("dynamic-not-verified", "dynamic-apply")] == []
     (standin,) = [f for f in findings if f["rule"] == "dynamic-stand-in"]
     assert standin["line"] == 1 and f"extension {extension} is the checker's stand-in" in standin["message"]
+
+
+# pgsodium is pre-installed on Supabase's PostgreSQL 15 and 16 (supabase/postgres migrations/schema-15.sql):
+# every `supabase db pull` dump of those projects creates it IF NOT EXISTS, and projects encrypt with it.
+PGSODIUM_DUMP = """\
+CREATE EXTENSION IF NOT EXISTS "pgsodium" WITH SCHEMA "pgsodium";
+create table public.notes (id uuid primary key default gen_random_uuid(), body bytea);
+alter table public.notes enable row level security;
+select pgsodium.create_key(name => 'notes');
+insert into public.notes (body) select pgsodium.crypto_aead_det_encrypt(
+  convert_to('hello', 'utf8'), convert_to('notes', 'utf8'),
+  (select id from pgsodium.valid_key where name = 'notes'));
+select convert_from(pgsodium.crypto_aead_det_decrypt(body, convert_to('notes', 'utf8'),
+  (select id from pgsodium.valid_key where name = 'notes')), 'utf8') from public.notes;
+"""
+
+
+def test_a_dump_that_creates_pgsodium_applies_where_supabase_pre_installs_it(folder: Path) -> None:
+    require_engine("embedded")
+    (folder / "m.sql").write_text(PGSODIUM_DUMP, encoding="utf-8")
+    code, findings = verify(folder, "--engine", "embedded")
+    assert code == 0, findings
+    assert [f for f in findings if f["severity"] != "info"] == []
+    (standin,) = [f for f in findings if f["rule"] == "dynamic-stand-in"]
+    assert standin["line"] == 1 and "pgsodium" in standin["message"]
+
+
+def test_a_pgsodium_function_the_stand_in_does_not_reproduce_is_not_verified(folder: Path) -> None:
+    """Not a failure of the migration: the stand-in refuses crypto_box_seal, and the run says so (exit 2)."""
+    require_engine("embedded")
+    (folder / "m.sql").write_text(
+        "create table public.t (id bigint primary key);\nalter table public.t enable row level security;\n"
+        "select pgsodium.crypto_box_seal('x'::bytea, (pgsodium.crypto_box_new_keypair()).public);\n",
+        encoding="utf-8",
+    )
+    code, findings = verify(folder, "--engine", "embedded")
+    assert code == 2, findings
+    assert [f["rule"] for f in findings if f["severity"] == "error"] == ["dynamic-not-verified"]
+    (refused,) = [f for f in findings if f["rule"] == "dynamic-not-verified"]
+    assert refused["line"] == 3
+    refusal = "pgsodium.crypto_box_seal(bytea, bytea) is not reproduced by the checker's stand-in"
+    assert refusal in refused["message"]
+    assert "real pgsodium" in refused["hint"]
+
+
+def test_a_security_label_without_its_provider_is_not_verified(folder: Path) -> None:
+    """SECURITY LABEL FOR pgsodium (Transparent Column Encryption) needs the C module Supabase preloads."""
+    require_engine("embedded")
+    (folder / "m.sql").write_text(
+        "create table public.t (id bigint primary key, secret text);\n"
+        "alter table public.t enable row level security;\n"
+        "security label for pgsodium on column public.t.secret is 'ENCRYPT WITH KEY ID "
+        "dfc44293-c411-4e9e-bd23-95c9a1d32ede';\n",
+        encoding="utf-8",
+    )
+    code, findings = verify(folder, "--engine", "embedded")
+    assert code == 2, findings
+    (refused,) = [f for f in findings if f["severity"] == "error"]
+    assert refused["rule"] == "dynamic-not-verified" and refused["line"] == 3
+    assert "security label provider" in refused["message"] and "supabase/postgres" in refused["hint"]

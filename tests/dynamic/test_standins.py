@@ -3,9 +3,12 @@ the local PostgreSQL 15 where the two can be compared."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import itertools
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -13,6 +16,8 @@ import pytest
 from checker.dynamic.standins import STANDIN_COMMENT, STANDINS, install_standins, standins_used
 
 from .helpers import require_engine
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "standins"
 
 pytestmark = pytest.mark.postgres
 
@@ -52,6 +57,7 @@ PINNED_SCHEMA = {
     "pg_graphql": ("graphql",),
     "pgmq": ("pgmq",),
     "pg_tle": ("pgtle",),
+    "pgsodium": ("pgsodium",),
 }
 HASHES = ("md5", "sha1", "sha224", "sha256", "sha384", "sha512")
 INPUTS = ("", "abc", "grüße, 世界 🙂", "x" * 999 + "y")
@@ -790,3 +796,122 @@ def test_pg_tle_registers_extensions_as_pg_tle_does(conn: psycopg.Connection) ->
     ]
     conn.execute("drop function public.check_password(text)")
     assert one(conn, "select count(*) from pgtle.feature_info") == 0
+
+
+# pgsodium's functions as PostgreSQL describes them, owners and EXECUTE grantees named by their part
+# (the installing superuser is `installer`, a function's owner `owner`), as the fixture records the real one.
+PGSODIUM_CATALOG = """
+select p.proname, pg_get_function_arguments(p.oid), pg_get_function_result(p.oid), p.provolatile,
+  p.proisstrict, p.prosecdef, coalesce(array_to_string(p.proconfig, ','), ''), p.prokind,
+  case when p.proowner::regrole::text like 'pgsodium%%' then p.proowner::regrole::text else 'installer' end,
+  coalesce((select string_agg(g, ',' order by g) from (
+    select case when a.grantee = 0 then 'public' when a.grantee = p.proowner then 'owner'
+      when a.grantee::regrole::text like 'pgsodium%%' then a.grantee::regrole::text else 'installer' end as g
+    from aclexplode(p.proacl) a where a.privilege_type = 'EXECUTE') grants), 'default')
+from pg_depend d join pg_proc p on p.oid = d.objid
+where d.classid = 'pg_proc'::regclass and d.deptype = 'e'
+  and d.refobjid = (select oid from pg_extension where extname = 'pgsodium')
+  and p.proname not like '\\_checker\\_%%'
+order by 1, 2
+"""
+
+
+@pytest.fixture
+def sodium(conn: psycopg.Connection) -> psycopg.Connection:
+    conn.execute("create schema pgsodium; create extension pgsodium with schema pgsodium")
+    return conn
+
+
+def test_pgsodium_has_the_real_extensions_functions_settings_and_privileges(
+    sodium: psycopg.Connection,
+) -> None:
+    lines = (FIXTURES / "pgsodium-3.1.8-functions.tsv").read_text(encoding="utf-8").splitlines()
+    real = [tuple(line.split("\t")) for line in lines if not line.startswith("#")]
+    flag = {True: "t", False: "f"}
+    standin = [
+        tuple(flag.get(value, value) if isinstance(value, bool) else str(value) for value in row)
+        for row in sodium.execute(PGSODIUM_CATALOG).fetchall()
+    ]
+    assert len(real) == 137
+    assert standin == real
+
+
+def test_pgsodium_hashes_and_macs_are_libsodiums(sodium: psycopg.Connection) -> None:
+    message, key = b"what do ya want for nothing?", bytes(range(32))
+    assert one(sodium, "select pgsodium.crypto_hash_sha256('abc')") == hashlib.sha256(b"abc").digest()
+    sha512 = one(sodium, "select pgsodium.crypto_hash_sha512(%s)", [message])
+    assert sha512 == hashlib.sha512(message).digest()
+    for algorithm in ("sha256", "sha512"):
+        expected = hmac.new(key, message, algorithm).digest()
+        mac = f"select pgsodium.crypto_auth_hmac{algorithm}(%s, %s::bytea)"
+        assert one(sodium, mac, [message, key]) == expected
+        verified = f"select pgsodium.crypto_auth_hmac{algorithm}_verify(%s, %s, %s::bytea)"
+        assert one(sodium, verified, [expected, message, key]) is True
+    # crypto_auth is HMAC-SHA-512-256
+    assert one(sodium, "select pgsodium.crypto_auth(%s, %s::bytea)", [message, key]) == hmac.new(
+        key, message, "sha512"
+    ).digest()[:32]
+    assert error_of(sodium, "select pgsodium.crypto_auth_hmacsha256('x', '\\x0102'::bytea)") == (
+        "pgsodium_crypto_auth_hmacsha256: invalid key"
+    )
+
+
+def test_pgsodium_encryption_round_trips_with_the_real_lengths_and_failures(
+    sodium: psycopg.Connection,
+) -> None:
+    """Lengths and messages as the real pgsodium 3.1.8 gives them (aead_det adds 32 bytes, secretbox 16)."""
+    sodium.execute(
+        "create temp table k as select pgsodium.crypto_aead_det_keygen() as k1,"
+        " pgsodium.crypto_aead_det_keygen() as k2, (pgsodium.create_key()).id as u1,"
+        " (pgsodium.create_key()).id as u2,"
+        " pgsodium.crypto_secretbox_keygen() as s, pgsodium.crypto_secretbox_noncegen() as n"
+    )
+    length = "select length(pgsodium.crypto_aead_det_encrypt('hello world', 'ad', k1)) from k"
+    assert one(sodium, length) == 43
+    assert one(sodium, "select length(pgsodium.crypto_aead_det_encrypt('', 'ad', u1)) from k") == 32
+    encrypted = "pgsodium.crypto_aead_det_encrypt('x', 'ad', u1)"
+    same = f"select {encrypted} = {encrypted} from k"
+    assert one(sodium, same) is True
+    sealed = "pgsodium.crypto_aead_det_encrypt('hello', 'ad', {0})"
+    back = f"select pgsodium.crypto_aead_det_decrypt({sealed}, 'ad', {{0}}) from k"
+    assert one(sodium, back.format("k1")) == b"hello"
+    assert one(sodium, back.format("u1")) == b"hello"
+    wrong = f"select pgsodium.crypto_aead_det_decrypt({sealed}, {{1}}, {{2}}) from k"
+    invalid = "pgsodium_crypto_aead_det_decrypt: invalid ciphertext"
+    assert error_of(sodium, wrong.format("k1", "'ad'", "k2")) == invalid
+    assert error_of(sodium, wrong.format("u1", "'ad'", "u2")) == (
+        "pgsodium_crypto_aead_det_decrypt_by_id: invalid ciphertext"
+    )
+    assert error_of(sodium, wrong.format("u1", "'other'", "u1")) == (
+        "pgsodium_crypto_aead_det_decrypt_by_id: invalid ciphertext"
+    )
+    boxed = "pgsodium.crypto_secretbox('hello world', n, s)"
+    assert one(sodium, f"select length({boxed}) from k") == 27
+    assert one(sodium, f"select pgsodium.crypto_secretbox_open({boxed}, n, s) from k") == b"hello world"
+    assert error_of(sodium, f"select pgsodium.crypto_secretbox_open({boxed}, n, k1) from k") == (
+        "pgsodium_crypto_secretbox_open: invalid message"
+    )
+    # a key of another type is no key for this function, as in the real one (SELECT INTO STRICT)
+    assert error_of(sodium, "select pgsodium.crypto_secretbox('x', n, u1) from k") == "query returned no rows"
+
+
+def test_pgsodium_keys_hashes_and_refusals(sodium: psycopg.Connection) -> None:
+    row = sodium.execute("select * from pgsodium.create_key(name => 'named')").fetchone()
+    assert row is not None and row[1] == "named" and row[2] == "valid" and row[3] == "aead-det"
+    assert error_of(sodium, "select pgsodium.create_key(name => 'named')") == (
+        'duplicate key value violates unique constraint "pgsodium_key_unique_name"'
+    )
+    hashed = one(sodium, "select pgsodium.crypto_pwhash_str('secret')")
+    assert isinstance(hashed, bytes) and len(hashed) == 128
+    assert hashed.startswith(b"$argon2id$v=19$m=262144,t=3,p=1$")
+    assert one(sodium, "select pgsodium.crypto_pwhash_str_verify(%s, 'secret')", [hashed]) is True
+    assert one(sodium, "select pgsodium.crypto_pwhash_str_verify(%s, 'wrong')", [hashed]) is False
+    assert one(sodium, "select length(pgsodium.crypto_generichash('abc'))") == 32
+    assert one(sodium, "select length(pgsodium.derive_key(1, 64))") == 64
+    pair = "select length(public), length(secret) from pgsodium.crypto_sign_new_keypair()"
+    keys = sodium.execute(pair).fetchone()
+    assert keys == (32, 64)
+    with pytest.raises(psycopg.Error) as raised:
+        sodium.execute("select pgsodium.crypto_sign('x', pgsodium.crypto_sign_new_seed())")
+    assert raised.value.diag.sqlstate == "0A000"
+    assert (raised.value.diag.message_primary or "").startswith(STANDIN_COMMENT)

@@ -39,10 +39,13 @@ begin
   ] loop
     execute format('grant %I to %I', granted, migrator);
   end loop;
-  -- create_pgsodium_and_vault: the vault's tables through pgsodium_keyiduser (50_vault.sql).
-  if exists (select from pg_catalog.pg_roles where rolname = 'pgsodium_keyiduser') then
-    execute format('grant pgsodium_keyiduser to %I with admin option', migrator);
-  end if;
+  -- create_pgsodium_and_vault: pgsodium's roles with ADMIN (the vault's tables through pgsodium_keyiduser,
+  -- 50_vault.sql; pgsodium's functions through the others, 45_pgsodium.sql).
+  foreach granted in array array['pgsodium_keyiduser', 'pgsodium_keyholder', 'pgsodium_keymaker'] loop
+    if exists (select from pg_catalog.pg_roles where rolname = granted) then
+      execute format('grant %I to %I with admin option', granted, migrator);
+    end if;
+  end loop;
   -- grant_with_admin_to_postgres_16_and_above: from 16, CREATEROLE acts only on roles one administers,
   -- so Supabase gives postgres ADMIN on the API roles (ALTER ROLE authenticated SET ..., GRANT anon TO ...),
   -- and on authenticator (supabase/postgres nix/tests/expected/z_17_roles.out: postgres | authenticator
