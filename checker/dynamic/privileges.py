@@ -129,9 +129,11 @@ PRIVILEGED_EXTENSIONS = frozenset(
 )
 # Extensions the seed pre-installs that not every Supabase project has: pg_graphql, on by default from April
 # 2022 (20220404205710_pg_graphql-on-by-default.sql) until April 2026 (20260421000000_pg_graphql-off-by-
-# default.sql). The seed installs it, as older projects' migrations assume (`drop extension pg_graphql`); a
-# plain CREATE EXTENSION of it, which works on a newer project, replaces the seed's copy instead of failing.
-SEED_GIVES_WAY = frozenset({"pg_graphql"})
+# default.sql), and pgsodium, pre-installed until Postgres 15.8.1.060 (March 2025; new projects from April
+# 2025 lack it). The seed installs them, as older projects' migrations assume (`drop extension pg_graphql`,
+# the dumps' `create extension if not exists "pgsodium" with schema "pgsodium"`); a plain CREATE EXTENSION of
+# one, which works on a newer project, replaces the seed's copy instead of failing.
+SEED_GIVES_WAY = frozenset({"pg_graphql", "pgsodium"})
 # supautils.extensions_parameter_overrides: pg_cron always lands in pg_catalog
 EXTENSION_SCHEMA_OVERRIDES = {"pg_cron": "pg_catalog"}
 # supautils.reserved_roles ("*": the role's settings may be changed, nothing else)

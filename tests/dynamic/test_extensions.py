@@ -310,6 +310,17 @@ def test_a_dump_that_creates_pgsodium_applies_where_supabase_pre_installs_it(fol
     assert standin["line"] == 1 and "pgsodium" in standin["message"]
 
 
+def test_a_newer_projects_plain_create_extension_pgsodium_replaces_the_seeds_copy(folder: Path) -> None:
+    """Projects made since April 2025 have no pgsodium until they create it (supabase/cli#3358)."""
+    require_engine("embedded")
+    (folder / "m.sql").write_text(
+        "create extension pgsodium;\nselect length(pgsodium.crypto_aead_det_keygen());\n", encoding="utf-8"
+    )
+    code, findings = verify(folder, "--engine", "embedded")
+    assert code == 0, findings
+    assert [f for f in findings if f["severity"] != "info"] == []
+
+
 def test_a_pgsodium_function_the_stand_in_does_not_reproduce_is_not_verified(folder: Path) -> None:
     """Not a failure of the migration: the stand-in refuses crypto_box_seal, and the run says so (exit 2)."""
     require_engine("embedded")
