@@ -43,6 +43,12 @@ class Policy:
         return self.data.get("order", "version")
 
     @property
+    def supabase_runner(self) -> bool:
+        """The runner is the Supabase CLI (its order of names): one transaction per file, except for the
+        statements it runs alone (transaction_wrapper.runs_alone)."""
+        return self.transaction == "runner" and self.order == "supabase"
+
+    @property
     def rollback_required(self) -> bool:
         return self.data.get("rollback") == "required"
 

@@ -155,6 +155,33 @@ def test_concurrently_in_a_runner_file_says_how_to_split_it(tmp_path: Path) -> N
     assert "transaction:false" in report["findings"][0]["hint"]
 
 
+SUPABASE_RUNNER = 'transaction = "runner"\norder = "supabase"\n'
+RUNS_ALONE = {
+    "create index concurrently users_name_idx on public.users (name);\n": "index-concurrently",
+    "drop index concurrently public.users_name_idx;\n": "index-concurrently",
+    "vacuum public.users;\n": "transaction-wrapper",
+}
+
+
+@pytest.mark.parametrize("body", sorted(RUNS_ALONE))
+def test_the_supabase_cli_runs_concurrently_and_vacuum_alone(tmp_path: Path, body: str) -> None:
+    """The Supabase CLI (v2.109, supabase/cli#6276) runs these outside the file's transaction; another
+    runner wraps them and PostgreSQL refuses them there."""
+    baseline = USERS + "create index users_name_idx on public.users (name);\n"
+    _, found, _ = lint(tmp_path, body, baseline, SUPABASE_RUNNER)
+    assert found == []
+    _, found, _ = lint(tmp_path, body, baseline, 'transaction = "runner"\n')
+    assert found == [(RUNS_ALONE[body], "error", 1)]
+
+
+def test_concurrently_beside_other_statements_under_the_supabase_cli_is_a_warning(tmp_path: Path) -> None:
+    body = "create table public.notes (id bigint primary key);\n" + sorted(RUNS_ALONE)[0]
+    _, found, report = lint(tmp_path, body, policy=SUPABASE_RUNNER)
+    assert found == [("index-concurrently", "warning", 2)]
+    (finding,) = [f for f in report["findings"] if f["rule"] == "index-concurrently"]
+    assert "half-applied" in finding["message"] and "file of its own" in finding["hint"]
+
+
 def test_lock_timeout_once_per_migration_and_set_before(tmp_path: Path) -> None:
     body = "alter table public.users add column a text;\nalter table public.users add column b text;\n"
     _, found, _ = lint(tmp_path, f"begin;\n{body}commit;\n")

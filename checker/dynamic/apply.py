@@ -46,6 +46,7 @@ from checker.errors import ConfigError
 from checker.model.objects import strings
 from checker.model.walk import find_nodes
 from checker.parse import ParsedFile, Statement
+from checker.rules.transaction_wrapper import runs_alone
 
 TRANSACTION_CONTROL = "TransactionStmt"
 STATEMENT_TIMEOUT_SECONDS = 300
@@ -121,17 +122,19 @@ def run_file(
     one_transaction: bool = False,
     skipped: list[Failure] | None = None,
     observe: Observer | None = None,
+    alone: bool = False,
 ) -> Failure | None:
     """Run a file; on failure roll back what is open and return where and why it failed.
 
     `one_transaction` wraps the whole file in a transaction, as the Supabase CLI does with
-    migrations (the file's own BEGIN then only draws a warning). Statements that were not run
-    because they act on the whole server are appended to `skipped`. The session is reset after.
+    migrations (the file's own BEGIN then only draws a warning); `alone`: but runs the statements it
+    runs alone outside it (transaction_wrapper.runs_alone). Statements that were not run because they
+    act on the whole server are appended to `skipped`. The session is reset after.
     """
     if not parsed.statements:
         return None
     try:
-        failure = _run_file(conn, parsed, one_transaction, skipped, observe)
+        failure = _run_file(conn, parsed, one_transaction, skipped, observe, alone)
     finally:
         if not (conn.broken or conn.closed):
             reset_session(conn)
@@ -144,11 +147,12 @@ def _run_file(
     one_transaction: bool,
     skipped: list[Failure] | None,
     observe: Observer | None,
+    alone: bool,
 ) -> Failure | None:
     last = parsed.statements[-1]
     if one_transaction:
         conn.execute("begin")
-    failure = run_statements(conn, parsed.statements, skipped, observe)
+    failure = run_statements(conn, parsed.statements, skipped, observe, batched=one_transaction and alone)
     if failure is None and one_transaction and _in_transaction(conn):
         failure = _execute(conn, last, "commit")
     if failure is None and _in_transaction(conn):
@@ -173,9 +177,19 @@ def run_statements(
     statements: Iterable[Statement],
     skipped: list[Failure] | None = None,
     observe: Observer | None = None,
+    batched: bool = False,
 ) -> Failure | None:
-    """Execute statements in order; stop at the first error (after rolling back what is open)."""
+    """Execute statements in order; stop at the first error (after rolling back what is open).
+
+    `batched`: in the Supabase CLI's transaction, where a statement the CLI runs alone (runs_alone) does
+    so: what came before is committed, it runs outside any transaction, and the rest of the file goes
+    on in a new one."""
     for statement in statements:
+        alone = batched and runs_alone(statement) and _in_transaction(conn)
+        if alone:
+            failure = _execute(conn, statement, "commit")
+            if failure:
+                return failure
         server_wide = _server_wide(statement)
         if server_wide:
             if skipped is not None:
@@ -193,6 +207,8 @@ def run_statements(
             failure = _execute(conn, statement)
         if failure:
             return failure
+        if alone:
+            conn.execute("begin")
     return None
 
 

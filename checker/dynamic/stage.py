@@ -301,7 +301,8 @@ class Run:
 
     def _run(self, parsed: ParsedFile, observe: Observer | None = None) -> Failure | None:
         skipped: list[Failure] = []
-        failure = run_file(self.conn, parsed, self.one_transaction, skipped, observe)
+        alone = self.policy.supabase_runner
+        failure = run_file(self.conn, parsed, self.one_transaction, skipped, observe, alone)
         self._report_not_run(skipped)
         return failure
 

@@ -22,7 +22,7 @@ from checker.model.objects import SERIAL_TYPES, option_value, range_var, strings
 from checker.model.walk import find_nodes
 from checker.parse import Statement
 from checker.rules._schema_support import OwnObjects, may_exist, remember_own, table_commands
-from checker.rules.transaction_wrapper import transaction_kind
+from checker.rules.transaction_wrapper import runs_alone, transaction_kind
 
 
 class Mode(IntEnum):
@@ -152,11 +152,17 @@ def lock_steps(ctx: RuleContext) -> list[Step]:
 def _steps(ctx: RuleContext) -> Iterator[Step]:
     own, created = OwnObjects(), ctx.created_by_migration()
     in_block = ctx.policy.transaction == "runner"
+    supabase_runner = ctx.policy.supabase_runner
     number, timeout, local_timeout = 0, False, False
     for effects in ctx.migration_effects:
         statement = effects.statement
         kind = transaction_kind(statement)
-        if kind in _BEGIN and not in_block:
+        # The Supabase CLI commits what came before such a statement, runs it alone, and goes on in a new
+        # transaction: its locks and those before it end there.
+        alone = supabase_runner and in_block and runs_alone(statement)
+        if alone:
+            number, in_block, local_timeout = number + 1, False, False
+        elif kind in _BEGIN and not in_block:
             number, in_block = number + 1, True
         elif not in_block:
             number += 1
@@ -171,6 +177,8 @@ def _steps(ctx: RuleContext) -> Iterator[Step]:
         step.locks = locks or _NO_LOCKS
         step.new_columns = frozenset(c for c in _named_columns(statement) if own.has(c)) or _NO_COLUMNS
         yield step
+        if alone:
+            number, in_block = number + 1, True
         if kind in _END:
             in_block, local_timeout = False, False
         remember_own(effects, created, own)

@@ -10,6 +10,7 @@ from checker.findings import Severity
 from checker.model import ObjectRef
 from checker.rules._locks import Step, in_own_transaction_hint, lock_steps
 from checker.rules.base import Example, Issue, Rule
+from checker.rules.transaction_wrapper import runs_alone
 
 _INDEX_KEYWORD = re.compile(r"\bindex\b", re.IGNORECASE)
 
@@ -17,6 +18,7 @@ _INDEX_KEYWORD = re.compile(r"\bindex\b", re.IGNORECASE)
 def check(ctx: RuleContext) -> Iterator[Issue]:
     explicit = ctx.policy.transaction == "explicit"
     dropped = _tables_dropped(ctx)
+    splits = ctx.policy.supabase_runner and _shares_its_file(ctx)  # told once, at the first one
     for step in lock_steps(ctx):
         statement = step.statement
         dropping = statement.kind == "DropStmt" and statement.node.get("removeType") == "OBJECT_INDEX"
@@ -25,11 +27,32 @@ def check(ctx: RuleContext) -> Iterator[Issue]:
         if statement.node.get("concurrent"):
             if step.in_block:
                 yield _refused(step, dropping, explicit)
+            elif splits:
+                yield _splits_the_file(step, dropping)
+                splits = False
             continue
         for table, lock in step.locks.items():
             if dropping and dropped.get(table, -1) > statement.index:
                 continue  # its DROP TABLE takes ACCESS EXCLUSIVE anyway (supabase db diff's order)
             yield _blocking(step, table.qualified, lock.mode.label, dropping, explicit)
+
+
+def _shares_its_file(ctx: RuleContext) -> bool:
+    """Whether the file does work in the CLI's transaction besides this statement (settings aside, and
+    the statements the CLI also runs alone: a file of CREATE INDEX CONCURRENTLY only is fine)."""
+    return any(s.kind != "VariableSetStmt" and not runs_alone(s) for s in ctx.migration.statements)
+
+
+def _splits_the_file(step: Step, dropping: bool) -> Issue:
+    command = "DROP INDEX CONCURRENTLY" if dropping else "CREATE INDEX CONCURRENTLY"
+    return Issue(
+        step.statement,
+        f"the Supabase CLI commits what comes before {command} and runs it outside the file's "
+        "transaction (CLI v2.109 and later; earlier ones fail on it): if a statement after it fails, the "
+        "migration is left half-applied and is not recorded, so the next attempt fails on what it made",
+        f"put {command} (and any other statement the CLI runs alone) in a migration file of its own",
+        severity=Severity.WARNING,
+    )
 
 
 def _tables_dropped(ctx: RuleContext) -> dict[ObjectRef, int]:
@@ -83,7 +106,10 @@ RULE = Rule(
         "at the cost of two table scans. PostgreSQL refuses CONCURRENTLY inside a transaction "
         "block, so such a statement goes after the file's COMMIT (explicit mode) or into a "
         "migration file the runner does not wrap (runner mode); that case is reported here too, "
-        "for any table, since the migration fails. Tables the migration itself created are empty "
+        "for any table, since the migration fails. The Supabase CLI (v2.109 and later) runs them "
+        "outside the file's transaction itself, committing what comes before: alone in its file that "
+        "is safe, beside other statements it is a warning, as the file no longer applies all or "
+        "nothing. Tables the migration itself created are empty "
         "and need no CONCURRENTLY, nor does an index dropped before the migration drops its table "
         "(the DROP TABLE takes ACCESS EXCLUSIVE anyway)."
     ),

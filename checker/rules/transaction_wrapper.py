@@ -54,6 +54,19 @@ def non_transactional(statement: Statement) -> str | None:
     return None
 
 
+# What the Supabase CLI runs outside the migration's transaction (its pipeline-incompatible statements of
+# v2.109, DROP INDEX CONCURRENTLY since supabase/cli#6276): it commits what came before, runs the statement
+# alone and goes on in a new transaction. (ALTER SYSTEM is one too, but needs a superuser on Supabase.)
+SUPABASE_RUNS_ALONE = frozenset(
+    {"CREATE INDEX CONCURRENTLY", "DROP INDEX CONCURRENTLY", "REINDEX CONCURRENTLY", "VACUUM"}
+)
+
+
+def runs_alone(statement: Statement) -> bool:
+    """Whether the Supabase CLI runs the statement outside the file's transaction."""
+    return non_transactional(statement) in SUPABASE_RUNS_ALONE
+
+
 def _without_settings(statements: list[Statement]) -> list[Statement]:
     """The statements that do work: SET and RESET change the session, not the schema, so where they
     stand (before BEGIN, after COMMIT: `set lock_timeout` around the transaction) is harmless."""
@@ -64,19 +77,20 @@ def check(ctx: RuleContext) -> Iterator[Issue]:
     for parsed in (ctx.migration, ctx.rollback):
         if parsed and parsed.statements:
             explicit = ctx.policy.transaction == "explicit"
-            yield from _non_transactional(parsed, explicit)
+            yield from _non_transactional(parsed, explicit, ctx.policy.supabase_runner)
             yield from _explicit(parsed) if explicit else _runner_wrapped(parsed)
 
 
-def _non_transactional(parsed: ParsedFile, explicit: bool) -> Iterator[Issue]:
-    """Runner-wrapped files run whole in a transaction; explicit ones only between BEGIN and COMMIT."""
+def _non_transactional(parsed: ParsedFile, explicit: bool, supabase_runner: bool) -> Iterator[Issue]:
+    """Runner-wrapped files run whole in a transaction (but for what the Supabase CLI runs alone);
+    explicit ones only between BEGIN and COMMIT."""
     depth = 0
     for statement in parsed.statements:
         kind = transaction_kind(statement)
         depth = depth + 1 if kind in _BEGIN else 0 if kind in _END else depth
         command = non_transactional(statement)
-        if command in _INDEX_RULE:
-            continue  # index-concurrently reports it, with how to split it out
+        if command in _INDEX_RULE or (supabase_runner and not depth and command in SUPABASE_RUNS_ALONE):
+            continue  # index-concurrently reports it, with how to split it out; or the CLI runs it alone
         if command and (depth or not explicit):
             yield Issue(
                 statement,

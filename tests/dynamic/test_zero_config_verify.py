@@ -69,14 +69,46 @@ def test_check_verifies_the_migrations_as_the_project_says(project: Path, where:
     assert version.startswith("15.") if local_15 else report["verification"]["engine"] == "embedded"
 
 
-def test_a_file_that_brackets_itself_fails_in_runner_mode(project: Path) -> None:
-    """Runner mode is real: the CLI's transaction around the file, as `supabase db reset` has it."""
+def test_runner_mode_is_one_transaction_per_file(project: Path) -> None:
+    """Runner mode is real: the CLI's transaction around the file, as `supabase db reset` has it, so a
+    value added to an existing enum cannot be used in the same file (it could in autocommit)."""
     require_engine("embedded")
-    migration = project / "supabase" / "migrations" / "20240103000000_index.sql"
-    migration.write_text("create index concurrently profiles_name_idx on public.profiles (display_name);\n")
+    migrations = project / "supabase" / "migrations"
+    (migrations / "20240103000000_mood.sql").write_text("create type public.mood as enum ('ok');\n")
+    (migrations / "20240104000000_great.sql").write_text(
+        "alter type public.mood add value 'great';\nselect 'great'::public.mood;\n"
+    )
     done = checker("verify", "--engine", "embedded", "--format", "json", cwd=project, capture_output=True)
-    rules = {f["rule"] for f in json.loads(done.stdout)["findings"]}
-    assert "dynamic-apply" in rules, done.stdout
+    failed = [f for f in json.loads(done.stdout)["findings"] if f["rule"] == "dynamic-apply"]
+    where = [(Path(f["file"]).name, f["line"]) for f in failed]
+    assert where == [("20240104000000_great.sql", 2)], done.stdout
+    assert "unsafe use of new value" in failed[0]["message"]
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        # capgo's 20250714021423_manifest_perf.sql: the index alone in its file
+        "create index concurrently if not exists profiles_name_idx on public.profiles (display_name);\n",
+        # in the middle of a file: what comes before is committed, the rest goes on in a new transaction
+        "create table public.notes (id bigint primary key, body text);\n"
+        "alter table public.notes enable row level security;\n"
+        "create index concurrently profiles_name_idx on public.profiles (display_name);\n"
+        "drop index concurrently public.profiles_name_idx;\n"
+        "create index concurrently profiles_name_idx on public.profiles (display_name);\n"
+        "insert into public.notes values (1, 'indexed');\n",
+    ],
+)
+def test_statements_the_cli_runs_alone_apply_outside_the_files_transaction(project: Path, sql: str) -> None:
+    """The Supabase CLI (v2.109, supabase/cli#6276) runs CREATE / DROP INDEX CONCURRENTLY, REINDEX
+    CONCURRENTLY, VACUUM and CLUSTER outside the migration's transaction; PostgreSQL refuses them inside."""
+    require_engine("embedded")
+    (project / "supabase" / "migrations" / "20240103000000_index.sql").write_text(sql)
+    done = checker("verify", "--engine", "embedded", "--format", "json", cwd=project, capture_output=True)
+    report = json.loads(done.stdout)
+    assert done.returncode == 0, done.stdout
+    assert [f for f in report["findings"] if f["rule"] == "dynamic-apply"] == []
+    assert [m["status"] for m in report["verification"]["migrations"]] == ["applied"] * 3
 
 
 def test_progress_on_a_terminal_and_never_on_stdout(project: Path) -> None:
