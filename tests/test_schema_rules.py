@@ -394,12 +394,48 @@ def test_extension_in_public_bad(tmp_path: Path, body: str, expected: list) -> N
         "create extension pg_trgm;\nalter extension pg_trgm set schema extensions;\n",
         "create extension postgis schema gis;\n",
         "create extension if not exists pg_cron;\n",
+        # their control files name their schema, as the real extensions' do
+        "create extension pgsodium;\n",
+        "create extension if not exists pgmq;\n",
+        "create extension pg_tle;\n",
     ],
-    ids=["extensions", "preinstalled", "moved-later", "own-schema", "pinned-schema"],
+    ids=[
+        "extensions",
+        "preinstalled",
+        "moved-later",
+        "own-schema",
+        "pinned-schema",
+        "pgsodium",
+        "pgmq",
+        "pg_tle",
+    ],
 )
 def test_extension_in_public_good(tmp_path: Path, body: str) -> None:
     _, found, report = lint(tmp_path, tx(body))
     assert found == [], (found, report["findings"])
+
+
+# --- extension-pgsodium-schema ---------------------------------------------------------------------------
+
+DUMPED_PGSODIUM = 'create extension if not exists "pgsodium" with schema "pgsodium";\n'
+
+
+@pytest.mark.parametrize(
+    ("body", "baseline", "found_at"),
+    [
+        (DUMPED_PGSODIUM, None, [2]),
+        ("create schema if not exists pgsodium;\n" + DUMPED_PGSODIUM, None, []),
+        ("create extension if not exists pgsodium;\n", None, []),  # its control file's schema is made
+        (DUMPED_PGSODIUM, "create schema pgsodium;\n", []),
+    ],
+    ids=["dump", "schema-first", "no-with-schema", "schema-in-baseline"],
+)
+def test_pgsodium_needs_its_schema_on_a_fresh_stack(
+    tmp_path: Path, body: str, baseline: str | None, found_at: list[int]
+) -> None:
+    _, _, report = lint(tmp_path, tx(body), baseline)
+    lines = [f["line"] for f in report["findings"] if f["rule"] == "extension-pgsodium-schema"]
+    assert lines == found_at, report["findings"]
 
 
 # --- destructive-change ---------------------------------------------------------------------------------

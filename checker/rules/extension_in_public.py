@@ -15,7 +15,15 @@ from checker.rules.base import Example, Issue, Rule
 # CREATE EXTENSION IF NOT EXISTS for them changes nothing there.
 PREINSTALLED = frozenset({"pgcrypto", "uuid-ossp", "pg_graphql", "pg_stat_statements", "supabase_vault"})
 # Extensions whose control file pins their schema: without WITH SCHEMA they go there, not to public.
-PINNED_SCHEMA = {"plpgsql": "pg_catalog", "pg_cron": "pg_catalog"}
+PINNED_SCHEMA = {
+    "plpgsql": "pg_catalog",
+    "pg_cron": "pg_catalog",
+    "pg_graphql": "graphql",
+    "pgsodium": "pgsodium",
+    "pgmq": "pgmq",
+    "pg_tle": "pgtle",
+    "supabase_vault": "vault",
+}
 
 
 def check(ctx: RuleContext) -> Iterator[Issue]:
