@@ -95,6 +95,10 @@ class Failure:
     session_lost: bool = False
 
 
+# Why a statement is not run here (the stage's knowledge of this server), or None to run it.
+Skip = Callable[[Statement], Failure | None]
+
+
 def statement_timeout() -> float:
     """Seconds a statement may run: CHECKER_STATEMENT_TIMEOUT, else STATEMENT_TIMEOUT_SECONDS."""
     raw = os.environ.get(TIMEOUT_VARIABLE, "").strip()
@@ -123,18 +127,19 @@ def run_file(
     skipped: list[Failure] | None = None,
     observe: Observer | None = None,
     alone: bool = False,
+    skip: Skip | None = None,
 ) -> Failure | None:
     """Run a file; on failure roll back what is open and return where and why it failed.
 
     `one_transaction` wraps the whole file in a transaction, as the Supabase CLI does with
     migrations (the file's own BEGIN then only draws a warning); `alone`: but runs the statements it
     runs alone outside it (transaction_wrapper.runs_alone). Statements that were not run because they
-    act on the whole server are appended to `skipped`. The session is reset after.
+    act on the whole server, or `skip` says why not, are appended to `skipped`. The session is reset after.
     """
     if not parsed.statements:
         return None
     try:
-        failure = _run_file(conn, parsed, one_transaction, skipped, observe, alone)
+        failure = _run_file(conn, parsed, one_transaction, skipped, observe, alone, skip)
     finally:
         if not (conn.broken or conn.closed):
             reset_session(conn)
@@ -148,11 +153,13 @@ def _run_file(
     skipped: list[Failure] | None,
     observe: Observer | None,
     alone: bool,
+    skip: Skip | None,
 ) -> Failure | None:
     last = parsed.statements[-1]
     if one_transaction:
         conn.execute("begin")
-    failure = run_statements(conn, parsed.statements, skipped, observe, batched=one_transaction and alone)
+    batched = one_transaction and alone
+    failure = run_statements(conn, parsed.statements, skipped, observe, batched, skip)
     if failure is None and one_transaction and _in_transaction(conn):
         failure = _execute(conn, last, "commit")
     if failure is None and _in_transaction(conn):
@@ -178,6 +185,7 @@ def run_statements(
     skipped: list[Failure] | None = None,
     observe: Observer | None = None,
     batched: bool = False,
+    skip: Skip | None = None,
 ) -> Failure | None:
     """Execute statements in order; stop at the first error (after rolling back what is open).
 
@@ -191,9 +199,10 @@ def run_statements(
             if failure:
                 return failure
         server_wide = _server_wide(statement)
-        if server_wide:
+        not_run = _not_run(statement, server_wide) if server_wide else skip(statement) if skip else None
+        if not_run:
             if skipped is not None:
-                skipped.append(_not_run(statement, server_wide))
+                skipped.append(not_run)
             continue
         if _copy_from_stdin(statement):
             rollback_open(conn)

@@ -81,7 +81,7 @@ from checker.lint import parse_file
 from checker.model import ObjectRef
 from checker.model.objects import tables_named
 from checker.model.walk import find_nodes
-from checker.parse import ParsedFile, parse_source
+from checker.parse import ParsedFile, Statement, parse_source
 from checker.policy import Policy
 from checker.rules._policies import call_name
 from checker.source import read_source
@@ -212,6 +212,19 @@ class Applied:
     before: Before | None  # None: it has no rollback to check
 
 
+# SECURITY LABEL FOR pgsodium turns on Transparent Column Encryption: the real extension's label provider (C,
+# preloaded) accepts it and its event trigger makes an encryption trigger and a decrypted_<table> view. The
+# stand-in cannot register a provider, so the statement is skipped and what depends on it is not verified.
+TCE_NOT_RUN = (
+    "not run: SECURITY LABEL FOR pgsodium (Transparent Column Encryption) needs the label provider the real "
+    "pgsodium registers, which this server's stand-in cannot"
+)
+TCE_NOT_RUN_HINT = (
+    "on Supabase this label makes an encryption trigger and a decrypted_<table> view; statements that need "
+    "them are not verified here: verify with --engine docker --image supabase/postgres:<tag>"
+)
+
+
 @dataclass
 class Run:
     """One run of the stage. `admin` is the superuser: the checker's own catalog queries only.
@@ -229,6 +242,7 @@ class Run:
     standins_reported: set[str] = field(default_factory=set)
     advisor: Advisor | None = None
     roles: ParsedFile | None = None  # the project's roles file (supabase/roles.sql): before everything
+    diverged: Failure | None = None  # the first statement skipped as not reproducible here (_skip)
 
     @property
     def one_transaction(self) -> bool:
@@ -302,7 +316,7 @@ class Run:
     def _run(self, parsed: ParsedFile, observe: Observer | None = None) -> Failure | None:
         skipped: list[Failure] = []
         alone = self.policy.supabase_runner
-        failure = run_file(self.conn, parsed, self.one_transaction, skipped, observe, alone)
+        failure = run_file(self.conn, parsed, self.one_transaction, skipped, observe, alone, self._skip)
         self._report_not_run(skipped)
         return failure
 
@@ -451,10 +465,33 @@ class Run:
             if call_name(call)[1] in provided
         ]
 
+    def _skip(self, statement: Statement) -> Failure | None:
+        """A statement this server cannot reproduce and the run goes on without (see _lacking)."""
+        if statement.kind != "SecLabelStmt" or statement.node.get("provider") not in (None, "pgsodium"):
+            return None
+        if not self._pgsodium_stand_in:
+            return None  # the real provider, or none at all: it runs, and fails as it would
+        skipped = Failure(at(statement), TCE_NOT_RUN, TCE_NOT_RUN_HINT)
+        self.diverged = self.diverged or skipped
+        return skipped
+
+    @cached_property
+    def _pgsodium_stand_in(self) -> bool:
+        return "pgsodium" in {standin.name for standin in standins_used(self.admin)}
+
     def _lacking(self, failure: Failure, rest: list[MigrationUnit]) -> bool:
-        """A failure that is the server's, not the SQL's (a stand-in's refusal, a label provider not loaded):
-        rest[0] and what follows are not verified, as where an extension is missing."""
+        """A failure that is the server's, not the SQL's (a stand-in's refusal, a label provider not loaded,
+        or any failure once the run skipped what it cannot reproduce): rest[0] and what follows are not
+        verified, as where an extension is missing."""
         lack = lack_in_failure(failure.sqlstate, failure.message, failure.where)
+        if lack is None and self.diverged is not None:
+            file, line = self.diverged.where[0], self.diverged.where[1]
+            lack = Lack(
+                f"the statement failed ({failure.message}) after the run skipped SECURITY LABEL FOR pgsodium "
+                f"at {file}:{line}, which makes objects this server cannot make",
+                TCE_NOT_RUN_HINT,
+                failure.where,
+            )
         if lack is None:
             return False
         self._not_verified(rest, [lack])

@@ -339,18 +339,45 @@ def test_a_pgsodium_function_the_stand_in_does_not_reproduce_is_not_verified(fol
     assert "real pgsodium" in refused["hint"]
 
 
-def test_a_security_label_without_its_provider_is_not_verified(folder: Path) -> None:
-    """SECURITY LABEL FOR pgsodium (Transparent Column Encryption) needs the C module Supabase preloads."""
+LABELLED = (
+    "create table public.t (id bigint primary key, secret text);\n"
+    "alter table public.t enable row level security;\n"
+    "security label for pgsodium on column public.t.secret is 'ENCRYPT WITH KEY ID "
+    "dfc44293-c411-4e9e-bd23-95c9a1d32ede';\n"
+)
+
+
+def test_a_pgsodium_security_label_is_not_run_on_the_stand_in_and_the_run_goes_on(folder: Path) -> None:
+    """SECURITY LABEL FOR pgsodium (Transparent Column Encryption, herocast's first migration) needs the
+    label provider the real pgsodium registers: skipped with a warning, and what does not need it verifies."""
     require_engine("embedded")
-    (folder / "m.sql").write_text(
-        "create table public.t (id bigint primary key, secret text);\n"
-        "alter table public.t enable row level security;\n"
-        "security label for pgsodium on column public.t.secret is 'ENCRYPT WITH KEY ID "
-        "dfc44293-c411-4e9e-bd23-95c9a1d32ede';\n",
-        encoding="utf-8",
-    )
+    (folder / "m.sql").write_text(LABELLED + "insert into public.t values (1, 'x');\n", encoding="utf-8")
+    code, findings = verify(folder, "--engine", "embedded")
+    assert code == 0, findings
+    (skipped,) = [f for f in findings if f["severity"] != "info"]
+    assert skipped["rule"] == "dynamic-apply" and skipped["severity"] == "warning" and skipped["line"] == 3
+    assert skipped["message"].startswith("not run: SECURITY LABEL FOR pgsodium")
+
+
+def test_what_needs_the_skipped_label_is_not_verified_rather_than_blamed(folder: Path) -> None:
+    """On Supabase the label makes public.decrypted_t; here it cannot, so a statement reading it fails for
+    the server's want, not the migration's."""
+    require_engine("embedded")
+    reads = "select decrypted_secret from public.decrypted_t;\n"
+    (folder / "m.sql").write_text(LABELLED + reads, encoding="utf-8")
     code, findings = verify(folder, "--engine", "embedded")
     assert code == 2, findings
     (refused,) = [f for f in findings if f["severity"] == "error"]
+    assert refused["rule"] == "dynamic-not-verified" and refused["line"] == 4
+    assert "after the run skipped SECURITY LABEL FOR pgsodium at m.sql:3" in refused["message"]
+
+
+def test_a_security_label_without_any_provider_is_not_verified(folder: Path) -> None:
+    """Where no provider is loaded at all (no pgsodium: Debian's PostgreSQL 15), the label itself fails."""
+    require_engine("local")
+    (folder / "m.sql").write_text(LABELLED, encoding="utf-8")
+    code, findings = verify(folder, "--engine", "local")
+    assert code == 2, findings
+    (refused,) = [f for f in findings if f["severity"] == "error"]
     assert refused["rule"] == "dynamic-not-verified" and refused["line"] == 3
-    assert "security label provider" in refused["message"] and "supabase/postgres" in refused["hint"]
+    assert "label provider" in refused["message"] and "supabase/postgres" in refused["hint"]
