@@ -41,7 +41,7 @@ begin
 
   create function vault.create_secret(
     new_secret text, new_name text default null, new_description text default '', new_key_id uuid default null
-  ) returns uuid language sql security definer set search_path = '' as $fn$
+  ) returns uuid language sql security definer set search_path = pg_catalog, pg_temp as $fn$
     insert into vault.secrets (secret, name, description, key_id)
     values (new_secret, new_name, new_description, new_key_id)
     returning id
@@ -50,7 +50,7 @@ begin
   create function vault.update_secret(
     secret_id uuid, new_secret text default null, new_name text default null,
     new_description text default null, new_key_id uuid default null
-  ) returns void language sql security definer set search_path = '' as $fn$
+  ) returns void language sql security definer set search_path = pg_catalog, pg_temp as $fn$
     update vault.secrets
     set secret = coalesce(new_secret, secret), name = coalesce(new_name, name),
         description = coalesce(new_description, description), key_id = coalesce(new_key_id, key_id),

@@ -45,7 +45,7 @@ do $seed$
 begin
   if to_regprocedure('supabase_functions.http_request()') is null then
     create function supabase_functions.http_request() returns trigger
-      language plpgsql security definer set search_path = supabase_functions
+      language plpgsql security definer set search_path = supabase_functions, pg_temp
     as $fn$
     declare
       url text := tg_argv[0];

@@ -66,7 +66,7 @@ end
 $$;
 
 create function cron.schedule(schedule text, command text) returns bigint
-language sql strict security definer set search_path = pg_catalog
+language sql strict security definer set search_path = pg_catalog, pg_temp
 begin atomic
   insert into cron.job (schedule, command, username) values (cron._check_schedule(schedule), command, cron._caller())
   returning jobid;
@@ -74,7 +74,7 @@ end;
 
 -- A job name already used by the caller replaces that job, as in pg_cron.
 create function cron.schedule(job_name text, schedule text, command text) returns bigint
-language sql security definer set search_path = pg_catalog
+language sql security definer set search_path = pg_catalog, pg_temp
 begin atomic
   insert into cron.job (jobname, schedule, command, username)
   values (job_name, cron._check_schedule(schedule), command, cron._caller())
@@ -85,7 +85,7 @@ end;
 create function cron.schedule_in_database(job_name text, schedule text, command text, database text,
                                           username text default null, active boolean default true)
 returns bigint
-language sql security definer set search_path = pg_catalog
+language sql security definer set search_path = pg_catalog, pg_temp
 begin atomic
   insert into cron.job (jobname, schedule, command, database, username, active)
   values (job_name, cron._check_schedule(schedule), command, database, coalesce(username, cron._caller()), active)
@@ -97,7 +97,7 @@ end;
 revoke all on function cron.schedule_in_database(text, text, text, text, text, boolean) from public;
 
 create function cron.unschedule(job_id bigint) returns bool
-language plpgsql strict security definer set search_path = pg_catalog as $$
+language plpgsql strict security definer set search_path = pg_catalog, pg_temp as $$
 begin
   delete from cron.job where jobid = job_id and username = cron._caller();
   if not found then
@@ -108,7 +108,7 @@ end
 $$;
 
 create function cron.unschedule(job_name text) returns bool
-language plpgsql strict security definer set search_path = pg_catalog as $$
+language plpgsql strict security definer set search_path = pg_catalog, pg_temp as $$
 begin
   delete from cron.job where jobname = job_name and username = cron._caller();
   if not found then
@@ -123,7 +123,7 @@ create function cron.alter_job(job_id bigint, schedule text default null, comman
                                database text default null, username text default null,
                                active boolean default null)
 returns void
-language plpgsql security definer set search_path = pg_catalog as $$
+language plpgsql security definer set search_path = pg_catalog, pg_temp as $$
 begin
   update cron.job as j
   set schedule = coalesce(cron._check_schedule(alter_job.schedule), j.schedule),

@@ -85,7 +85,7 @@ create function pgtle.install_extension
 )
 returns boolean
 security definer
-set search_path to 'pgtle'
+set search_path to 'pgtle', 'pg_temp'
 language plpgsql
 as $$
 begin
@@ -115,7 +115,7 @@ create function pgtle.install_extension_version_sql
 )
 returns boolean
 security definer
-set search_path to 'pgtle'
+set search_path to 'pgtle', 'pg_temp'
 language plpgsql
 as $$
 declare
@@ -147,7 +147,7 @@ create function pgtle.install_update_path
 )
 returns boolean
 security definer
-set search_path to 'pgtle'
+set search_path to 'pgtle', 'pg_temp'
 language plpgsql
 as $$
 begin
@@ -177,7 +177,7 @@ create function pgtle.set_default_version
 )
 returns boolean
 security definer
-set search_path to 'pgtle'
+set search_path to 'pgtle', 'pg_temp'
 language plpgsql
 as $$
 begin
@@ -196,7 +196,7 @@ $$;
 create function pgtle.uninstall_extension(extname text)
 returns boolean
 security definer
-set search_path to 'pgtle'
+set search_path to 'pgtle', 'pg_temp'
 language plpgsql strict
 as $$
 begin
@@ -212,7 +212,7 @@ $$;
 create function pgtle.uninstall_extension_if_exists(extname text)
 returns boolean
 security definer
-set search_path to 'pgtle'
+set search_path to 'pgtle', 'pg_temp'
 language plpgsql strict
 as $$
 begin
@@ -225,7 +225,7 @@ $$;
 create function pgtle.uninstall_extension(extname text, version text)
 returns boolean
 security definer
-set search_path to 'pgtle'
+set search_path to 'pgtle', 'pg_temp'
 language plpgsql strict
 as $$
 declare
@@ -247,7 +247,7 @@ $$;
 create function pgtle.uninstall_update_path(extname text, fromvers text, tovers text)
 returns boolean
 security definer
-set search_path to 'pgtle'
+set search_path to 'pgtle', 'pg_temp'
 language plpgsql strict
 as $$
 begin
@@ -263,7 +263,7 @@ $$;
 create function pgtle.uninstall_update_path_if_exists(extname text, fromvers text, tovers text)
 returns boolean
 security definer
-set search_path to 'pgtle'
+set search_path to 'pgtle', 'pg_temp'
 language plpgsql strict
 as $$
 begin
@@ -284,7 +284,7 @@ create function pgtle.extension_update_paths
 )
 returns setof record
 security definer
-set search_path to 'pgtle'
+set search_path to 'pgtle', 'pg_temp'
 language sql stable strict
 as $$
   select p.fromvers, p.tovers, p.fromvers || '--' || p.tovers
@@ -300,7 +300,7 @@ create function pgtle.available_extensions
 )
 returns setof record
 security definer
-set search_path to 'pgtle'
+set search_path to 'pgtle', 'pg_temp'
 language sql stable strict
 as $$
   select e.name, e.version, e.description from pgtle._checker_extensions e where e.is_default order by 1
@@ -319,7 +319,7 @@ create function pgtle.available_extension_versions
 )
 returns setof record
 security definer
-set search_path to 'pgtle'
+set search_path to 'pgtle', 'pg_temp'
 language sql stable strict
 as $$
   select e.name, e.version, false, false, false, null::name, e.requires::name[], e.description
@@ -438,7 +438,7 @@ grant execute on function pgtle.register_feature(regproc, pgtle.pg_tle_features)
 create function pgtle.pg_tle_feature_info_sql_drop()
 returns event_trigger
 security definer
-set search_path to 'pgtle'
+set search_path to 'pgtle', 'pg_temp'
 language plpgsql
 as $$
 begin

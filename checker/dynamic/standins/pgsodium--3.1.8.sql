@@ -129,7 +129,7 @@ create view pgsodium.mask_columns as
 -- --- the stand-in's own helpers (not in the real extension) -------------------------------------------
 
 create function pgsodium._checker_not_reproduced(signature text) returns void
-language plpgsql as $fn$
+language plpgsql set search_path = pg_catalog, pg_temp as $fn$
 begin
   raise exception using errcode = 'feature_not_supported',
     message = 'checker stand-in: pgsodium.' || signature || ' is not reproduced',
@@ -139,7 +139,7 @@ $fn$;
 
 -- n random bytes: each block hashes two v4 UUIDs (244 bits from the server's strong random source).
 create function pgsodium._checker_random(n integer) returns bytea
-language sql volatile strict as $fn$
+language sql volatile strict set search_path = pg_catalog, pg_temp as $fn$
   select coalesce(substring(string_agg(
     pg_catalog.sha512(uuid_send(pg_catalog.gen_random_uuid()) || uuid_send(pg_catalog.gen_random_uuid())),
     ''::bytea) from 1 for n), ''::bytea)
@@ -148,7 +148,7 @@ $fn$;
 
 -- HMAC (RFC 2104) over SHA-256 or SHA-512, byte for byte.
 create function pgsodium._checker_hmac(message bytea, key bytea, algorithm text) returns bytea
-language plpgsql immutable strict as $fn$
+language plpgsql immutable strict set search_path = pg_catalog, pg_temp as $fn$
 declare
   block integer := case algorithm when 'sha256' then 64 else 128 end;
   padded bytea;
@@ -174,7 +174,7 @@ $fn$;
 
 -- n bytes of keystream for a key and nonce.
 create function pgsodium._checker_stream(key bytea, nonce bytea, n integer) returns bytea
-language sql immutable as $fn$
+language sql immutable set search_path = pg_catalog, pg_temp as $fn$
   select coalesce(substring(string_agg(
     pg_catalog.sha512(key || coalesce(nonce, ''::bytea) || int4send(block)), ''::bytea order by block)
     from 1 for n), ''::bytea)
@@ -182,7 +182,7 @@ language sql immutable as $fn$
 $fn$;
 
 create function pgsodium._checker_xor(data bytea, pad bytea) returns bytea
-language plpgsql immutable strict as $fn$
+language plpgsql immutable strict set search_path = pg_catalog, pg_temp as $fn$
 declare
   result bytea := data;
 begin
@@ -197,7 +197,7 @@ $fn$;
 create function pgsodium._checker_seal(
   message bytea, additional bytea, nonce bytea, key bytea, tag_length integer
 ) returns bytea
-language plpgsql immutable as $fn$
+language plpgsql immutable set search_path = pg_catalog, pg_temp as $fn$
 declare
   sealed bytea := pgsodium._checker_xor(message, pgsodium._checker_stream(key, nonce, length(message)));
 begin
@@ -213,14 +213,14 @@ $fn$;
 create function pgsodium._checker_open(
   ciphertext bytea, additional bytea, nonce bytea, key bytea, tag_length integer, failure text
 ) returns bytea
-language plpgsql immutable as $fn$
+language plpgsql immutable set search_path = pg_catalog, pg_temp as $fn$
 declare
   sealed bytea;
 begin
   if ciphertext is null or key is null then
     return null;
   end if;
-  if length(ciphertext) < tag_length then
+  if length(ciphertext) <= tag_length then  -- the callers check first, with the real message
     raise exception using errcode = 'data_exception', message = failure;
   end if;
   sealed := substring(ciphertext from 1 for length(ciphertext) - tag_length);
@@ -233,13 +233,16 @@ begin
 end
 $fn$;
 
--- The root key that derived keys (key ids) come from: random per database, readable by no one.
+-- The root key that derived keys (key ids) come from: random per database, readable by its owner only,
+-- pgsodium_keymaker (as the real server key is only the C code's), never a superuser: the derivation runs
+-- as it, and a superuser-owned SECURITY DEFINER function would let the project's SQL act as a superuser.
 create table pgsodium._checker_root_key (key bytea not null);
 insert into pgsodium._checker_root_key select pgsodium._checker_random(32);
 revoke all on pgsodium._checker_root_key from public;
+alter table pgsodium._checker_root_key owner to pgsodium_keymaker;
 
 create function pgsodium._checker_derived(key_id bigint, key_len integer, context bytea) returns bytea
-language plpgsql stable security definer set search_path = '' as $fn$
+language plpgsql stable security definer set search_path = pg_catalog, pg_temp as $fn$
 begin
   if key_len < 16 or key_len > 64 then
     raise exception using errcode = 'data_exception', message = 'pgsodium_derive: invalid key size requested';
@@ -251,14 +254,12 @@ begin
     (select key from pgsodium._checker_root_key), 'sha512') from 1 for key_len);
 end
 $fn$;
-revoke all on function pgsodium._checker_derived(bigint, integer, bytea) from public;
-grant execute on function pgsodium._checker_derived(bigint, integer, bytea)
-  to pgsodium_keyiduser, pgsodium_keyholder, pgsodium_keymaker;
+alter function pgsodium._checker_derived(bigint, integer, bytea) owner to pgsodium_keymaker;
 
 -- {public, secret} for a key pair: the public key is a hash of the secret; a signing secret carries its
 -- public key after it, as libsodium's does.
 create function pgsodium._checker_keypair(secret bytea, secret_length integer) returns bytea[]
-language sql immutable strict as $fn$
+language sql immutable strict set search_path = pg_catalog, pg_temp as $fn$
   select array[pg_catalog.sha256(secret),
     case when secret_length = 64 then secret || pg_catalog.sha256(secret) else secret end]
 $fn$;
@@ -300,11 +301,20 @@ $fn$;
 create function pgsodium.crypto_aead_det_decrypt(ciphertext bytea, additional bytea, key bytea, nonce bytea DEFAULT NULL::bytea) returns bytea
 language plpgsql immutable as $fn$
 begin
-  if (nonce is not null and length(nonce) <> 16) then
-    raise exception using errcode = 'data_exception', message = 'pgsodium_crypto_aead_det_decrypt: invalid nonce';
+  if ciphertext is null then
+    raise exception using errcode = 'data_exception', message = 'pgsodium_crypto_aead_det_decrypt: ciphertext cannot be NULL';
+  end if;
+  if key is null then
+    raise exception using errcode = 'data_exception', message = 'pgsodium_crypto_aead_det_decrypt: key cannot be NULL';
+  end if;
+  if length(ciphertext) <= 32 then
+    raise exception using errcode = 'data_exception', message = 'pgsodium_crypto_aead_det_decrypt: invalid message';
   end if;
   if length(key) <> 32 then
     raise exception using errcode = 'data_exception', message = 'pgsodium_crypto_aead_det_decrypt: invalid key';
+  end if;
+  if nonce is not null and length(nonce) <> 16 then
+    raise exception using errcode = 'data_exception', message = 'pgsodium_crypto_aead_det_decrypt: invalid nonce';
   end if;
   return pgsodium._checker_open(ciphertext, additional, nonce, key, 32, 'pgsodium_crypto_aead_det_decrypt: invalid ciphertext');
 end
@@ -313,6 +323,21 @@ $fn$;
 create function pgsodium.crypto_aead_det_decrypt(message bytea, additional bytea, key_id bigint, context bytea DEFAULT '\x7067736f6469756d'::bytea, nonce bytea DEFAULT NULL::bytea) returns bytea
 language plpgsql immutable as $fn$
 begin
+  if message is null then
+    raise exception using errcode = 'data_exception', message = 'pgsodium_crypto_aead_det_decrypt_by_id: message cannot be NULL';
+  end if;
+  if key_id is null then
+    raise exception using errcode = 'data_exception', message = 'pgsodium_crypto_aead_det_decrypt_by_id: key id cannot be NULL';
+  end if;
+  if context is null then
+    raise exception using errcode = 'data_exception', message = 'pgsodium_crypto_aead_det_decrypt_by_id: key context cannot be NULL';
+  end if;
+  if nonce is not null and length(nonce) <> 16 then
+    raise exception using errcode = 'data_exception', message = 'pgsodium_crypto_aead_det_decrypt_by_id: invalid nonce';
+  end if;
+  if length(message) <= 32 then
+    raise exception using errcode = 'data_exception', message = 'pgsodium_crypto_aead_det_decrypt_by_id: invalid message';
+  end if;
   return pgsodium._checker_open(message, additional, nonce, pgsodium._checker_derived(key_id, 32, context), 32, 'pgsodium_crypto_aead_det_decrypt_by_id: invalid ciphertext');
 end
 $fn$;
@@ -346,11 +371,17 @@ $fn$;
 create function pgsodium.crypto_aead_det_encrypt(message bytea, additional bytea, key bytea, nonce bytea DEFAULT NULL::bytea) returns bytea
 language plpgsql immutable as $fn$
 begin
-  if (nonce is not null and length(nonce) <> 16) then
-    raise exception using errcode = 'data_exception', message = 'pgsodium_crypto_aead_det_encrypt: invalid nonce';
+  if message is null then
+    raise exception using errcode = 'data_exception', message = 'pgsodium_crypto_aead_det_encrypt: message cannot be NULL';
+  end if;
+  if key is null then
+    raise exception using errcode = 'data_exception', message = 'pgsodium_crypto_aead_det_encrypt: key cannot be NULL';
   end if;
   if length(key) <> 32 then
     raise exception using errcode = 'data_exception', message = 'pgsodium_crypto_aead_det_encrypt: invalid key';
+  end if;
+  if nonce is not null and length(nonce) <> 16 then
+    raise exception using errcode = 'data_exception', message = 'pgsodium_crypto_aead_det_encrypt: invalid nonce';
   end if;
   return pgsodium._checker_seal(message, additional, nonce, key, 32);
 end
@@ -359,6 +390,18 @@ $fn$;
 create function pgsodium.crypto_aead_det_encrypt(message bytea, additional bytea, key_id bigint, context bytea DEFAULT '\x7067736f6469756d'::bytea, nonce bytea DEFAULT NULL::bytea) returns bytea
 language plpgsql immutable as $fn$
 begin
+  if message is null then
+    raise exception using errcode = 'data_exception', message = 'pgsodium_crypto_aead_det_encrypt_by_id: message cannot be NULL';
+  end if;
+  if key_id is null then
+    raise exception using errcode = 'data_exception', message = 'pgsodium_crypto_aead_det_encrypt_by_id: key id cannot be NULL';
+  end if;
+  if context is null then
+    raise exception using errcode = 'data_exception', message = 'pgsodium_crypto_aead_det_encrypt_by_id: key context cannot be NULL';
+  end if;
+  if nonce is not null and length(nonce) <> 16 then
+    raise exception using errcode = 'data_exception', message = 'pgsodium_crypto_aead_det_encrypt_by_id: invalid nonce';
+  end if;
   return pgsodium._checker_seal(message, additional, nonce, pgsodium._checker_derived(key_id, 32, context), 32);
 end
 $fn$;
@@ -406,20 +449,50 @@ $fn$;
 create function pgsodium.crypto_aead_ietf_decrypt(message bytea, additional bytea, nonce bytea, key bytea) returns bytea
 language plpgsql immutable as $fn$
 begin
+  if message is null then
+    raise exception using errcode = 'data_exception', message = 'pgsodium_crypto_aead_ietf_decrypt: ciphertext cannot be NULL';
+  end if;
+  if nonce is null then
+    raise exception using errcode = 'data_exception', message = 'pgsodium_crypto_aead_ietf_decrypt: nonce cannot be NULL';
+  end if;
+  if key is null then
+    raise exception using errcode = 'data_exception', message = 'pgsodium_crypto_aead_ietf_decrypt: key cannot be NULL';
+  end if;
+  if length(message) <= 16 then
+    raise exception using errcode = 'data_exception', message = 'pgsodium_crypto_aead_ietf_decrypt: invalid message';
+  end if;
   if length(nonce) <> 12 then
     raise exception using errcode = 'data_exception', message = 'pgsodium_crypto_aead_ietf_decrypt: invalid nonce';
   end if;
   if length(key) <> 32 then
     raise exception using errcode = 'data_exception', message = 'pgsodium_crypto_aead_ietf_decrypt: invalid key';
   end if;
-  return pgsodium._checker_open(message, additional, nonce, key, 16, 'pgsodium_crypto_aead_ietf_decrypt: invalid message');
+  return pgsodium._checker_open(message, additional, nonce, key, 16, 'pgsodium_crypto_aead_ietf_decrypt: invalid ciphertext');
 end
 $fn$;
 
 create function pgsodium.crypto_aead_ietf_decrypt(message bytea, additional bytea, nonce bytea, key_id bigint, context bytea DEFAULT '\x7067736f6469756d'::bytea) returns bytea
 language plpgsql immutable as $fn$
 begin
-  return pgsodium._checker_open(message, additional, nonce, pgsodium._checker_derived(key_id, 32, context), 16, 'pgsodium_crypto_aead_ietf_decrypt_by_id: invalid message');
+  if message is null then
+    raise exception using errcode = 'data_exception', message = 'pgsodium_crypto_aead_ietf_decrypt_by_id: ciphertext cannot be NULL';
+  end if;
+  if nonce is null then
+    raise exception using errcode = 'data_exception', message = 'pgsodium_crypto_aead_ietf_decrypt_by_id: nonce cannot be NULL';
+  end if;
+  if key_id is null then
+    raise exception using errcode = 'data_exception', message = 'pgsodium_crypto_aead_ietf_decrypt_by_id: key id cannot be NULL';
+  end if;
+  if context is null then
+    raise exception using errcode = 'data_exception', message = 'pgsodium_crypto_aead_ietf_decrypt_by_id: key context cannot be NULL';
+  end if;
+  if length(message) <= 16 then
+    raise exception using errcode = 'data_exception', message = 'pgsodium_crypto_aead_ietf_decrypt_by_id: invalid message';
+  end if;
+  if length(nonce) <> 12 then
+    raise exception using errcode = 'data_exception', message = 'pgsodium_crypto_aead_ietf_decrypt_by_id: invalid nonce';
+  end if;
+  return pgsodium._checker_open(message, additional, nonce, pgsodium._checker_derived(key_id, 32, context), 16, 'pgsodium_crypto_aead_ietf_decrypt_by_id: invalid ciphertext');
 end
 $fn$;
 
@@ -439,6 +512,15 @@ $fn$;
 create function pgsodium.crypto_aead_ietf_encrypt(message bytea, additional bytea, nonce bytea, key bytea) returns bytea
 language plpgsql immutable as $fn$
 begin
+  if message is null then
+    raise exception using errcode = 'data_exception', message = 'pgsodium_crypto_aead_ietf_encrypt: message cannot be NULL';
+  end if;
+  if nonce is null then
+    raise exception using errcode = 'data_exception', message = 'pgsodium_crypto_aead_ietf_encrypt: nonce cannot be NULL';
+  end if;
+  if key is null then
+    raise exception using errcode = 'data_exception', message = 'pgsodium_crypto_aead_ietf_encrypt: key cannot be NULL';
+  end if;
   if length(nonce) <> 12 then
     raise exception using errcode = 'data_exception', message = 'pgsodium_crypto_aead_ietf_encrypt: invalid nonce';
   end if;
@@ -452,6 +534,21 @@ $fn$;
 create function pgsodium.crypto_aead_ietf_encrypt(message bytea, additional bytea, nonce bytea, key_id bigint, context bytea DEFAULT '\x7067736f6469756d'::bytea) returns bytea
 language plpgsql immutable as $fn$
 begin
+  if message is null then
+    raise exception using errcode = 'data_exception', message = 'pgsodium_crypto_aead_ietf_encrypt_by_id: message cannot be NULL';
+  end if;
+  if nonce is null then
+    raise exception using errcode = 'data_exception', message = 'pgsodium_crypto_aead_ietf_encrypt_by_id: nonce cannot be NULL';
+  end if;
+  if key_id is null then
+    raise exception using errcode = 'data_exception', message = 'pgsodium_crypto_aead_ietf_encrypt_by_id: key id cannot be NULL';
+  end if;
+  if context is null then
+    raise exception using errcode = 'data_exception', message = 'pgsodium_crypto_aead_ietf_encrypt_by_id: key context cannot be NULL';
+  end if;
+  if length(nonce) <> 12 then
+    raise exception using errcode = 'data_exception', message = 'pgsodium_crypto_aead_ietf_encrypt_by_id: invalid nonce';
+  end if;
   return pgsodium._checker_seal(message, additional, nonce, pgsodium._checker_derived(key_id, 32, context), 16);
 end
 $fn$;
@@ -884,6 +981,15 @@ $fn$;
 create function pgsodium.crypto_secretbox(message bytea, nonce bytea, key bytea) returns bytea
 language plpgsql immutable as $fn$
 begin
+  if message is null then
+    raise exception using errcode = 'data_exception', message = 'pgsodium_crypto_secretbox: message cannot be NULL';
+  end if;
+  if nonce is null then
+    raise exception using errcode = 'data_exception', message = 'pgsodium_crypto_secretbox: nonce cannot be NULL';
+  end if;
+  if key is null then
+    raise exception using errcode = 'data_exception', message = 'pgsodium_crypto_secretbox: key cannot be NULL';
+  end if;
   if length(nonce) <> 24 then
     raise exception using errcode = 'data_exception', message = 'pgsodium_crypto_secretbox: invalid nonce';
   end if;
@@ -897,6 +1003,21 @@ $fn$;
 create function pgsodium.crypto_secretbox(message bytea, nonce bytea, key_id bigint, context bytea DEFAULT '\x7067736f6469756d'::bytea) returns bytea
 language plpgsql immutable as $fn$
 begin
+  if message is null then
+    raise exception using errcode = 'data_exception', message = 'pgsodium_crypto_secretbox_by_id: message cannot be NULL';
+  end if;
+  if nonce is null then
+    raise exception using errcode = 'data_exception', message = 'pgsodium_crypto_secretbox_by_id: nonce cannot be NULL';
+  end if;
+  if key_id is null then
+    raise exception using errcode = 'data_exception', message = 'pgsodium_crypto_secretbox_by_id: key id cannot be NULL';
+  end if;
+  if context is null then
+    raise exception using errcode = 'data_exception', message = 'pgsodium_crypto_secretbox_by_id: key context cannot be NULL';
+  end if;
+  if length(nonce) <> 24 then
+    raise exception using errcode = 'data_exception', message = 'pgsodium_crypto_secretbox_by_id: invalid nonce';
+  end if;
   return pgsodium._checker_seal(message, null, nonce, pgsodium._checker_derived(key_id, 32, context), 16);
 end
 $fn$;
@@ -931,6 +1052,18 @@ $fn$;
 create function pgsodium.crypto_secretbox_open(ciphertext bytea, nonce bytea, key bytea) returns bytea
 language plpgsql immutable as $fn$
 begin
+  if ciphertext is null then
+    raise exception using errcode = 'data_exception', message = 'pgsodium_crypto_secretbox_open: message cannot be NULL';
+  end if;
+  if nonce is null then
+    raise exception using errcode = 'data_exception', message = 'pgsodium_crypto_secretbox_open: nonce cannot be NULL';
+  end if;
+  if key is null then
+    raise exception using errcode = 'data_exception', message = 'pgsodium_crypto_secretbox_open: key cannot be NULL';
+  end if;
+  if length(ciphertext) <= 16 then
+    raise exception using errcode = 'data_exception', message = 'pgsodium_crypto_secretbox_open: invalid message';
+  end if;
   if length(nonce) <> 24 then
     raise exception using errcode = 'data_exception', message = 'pgsodium_crypto_secretbox_open: invalid nonce';
   end if;
@@ -944,6 +1077,24 @@ $fn$;
 create function pgsodium.crypto_secretbox_open(message bytea, nonce bytea, key_id bigint, context bytea DEFAULT '\x7067736f6469756d'::bytea) returns bytea
 language plpgsql immutable as $fn$
 begin
+  if message is null then
+    raise exception using errcode = 'data_exception', message = 'pgsodium_crypto_secretbox_open_by_id: message cannot be NULL';
+  end if;
+  if nonce is null then
+    raise exception using errcode = 'data_exception', message = 'pgsodium_crypto_secretbox_open_by_id: nonce cannot be NULL';
+  end if;
+  if key_id is null then
+    raise exception using errcode = 'data_exception', message = 'pgsodium_crypto_secretbox_open_by_id: key id cannot be NULL';
+  end if;
+  if context is null then
+    raise exception using errcode = 'data_exception', message = 'pgsodium_crypto_secretbox_open_by_id: key context cannot be NULL';
+  end if;
+  if length(message) <= 16 then
+    raise exception using errcode = 'data_exception', message = 'pgsodium_crypto_secretbox_open_by_id: invalid message';
+  end if;
+  if length(nonce) <> 24 then
+    raise exception using errcode = 'data_exception', message = 'pgsodium_crypto_secretbox_open_by_id: invalid nonce';
+  end if;
   return pgsodium._checker_open(message, null, nonce, pgsodium._checker_derived(key_id, 32, context), 16, 'pgsodium_crypto_secretbox_open_by_id: invalid message');
 end
 $fn$;
@@ -1216,12 +1367,12 @@ $fn$;
 
 create function pgsodium.disable_security_label_trigger() returns void
 language sql volatile security definer set search_path = '' as $fn$
-alter event trigger pgsodium_trg_mask_update disable
+select
 $fn$;
 
 create function pgsodium.enable_security_label_trigger() returns void
 language sql volatile security definer set search_path = '' as $fn$
-alter event trigger pgsodium_trg_mask_update enable
+select
 $fn$;
 
 create function pgsodium.encrypted_column(relid oid, m record) returns text
@@ -1619,6 +1770,12 @@ revoke all on function pgsodium.crypto_signcrypt_verify_public(bytea, bytea, byt
 grant execute on function pgsodium.crypto_signcrypt_verify_public(bytea, bytea, bytea, bytea, bytea, bytea) to pgsodium_keyholder;
 revoke all on function pgsodium.derive_key(bigint, integer, bytea) from public;
 grant execute on function pgsodium.derive_key(bigint, integer, bytea) to pgsodium_keymaker;
+alter function pgsodium.disable_security_label_trigger() owner to pgsodium_keymaker;
+alter function pgsodium.enable_security_label_trigger() owner to pgsodium_keymaker;
+alter function pgsodium.get_key_by_id(uuid) owner to pgsodium_keymaker;
+alter function pgsodium.get_key_by_name(text) owner to pgsodium_keymaker;
+alter function pgsodium.get_named_keys(text) owner to pgsodium_keymaker;
+alter function pgsodium.mask_role(regrole, text, text) owner to pgsodium_keymaker;
 revoke all on function pgsodium.pgsodium_derive(bigint, integer, bytea) from public;
 grant execute on function pgsodium.pgsodium_derive(bigint, integer, bytea) to pgsodium_keymaker;
 revoke all on function pgsodium.randombytes_buf(integer) from public;
@@ -1632,3 +1789,4 @@ revoke all on function pgsodium.randombytes_random() from public;
 grant execute on function pgsodium.randombytes_random() to pgsodium_keyiduser;
 revoke all on function pgsodium.randombytes_uniform(integer) from public;
 grant execute on function pgsodium.randombytes_uniform(integer) to pgsodium_keyiduser;
+alter function pgsodium.update_mask(oid, boolean) owner to pgsodium_keymaker;
