@@ -174,6 +174,12 @@ def test_the_supabase_cli_runs_concurrently_and_vacuum_alone(tmp_path: Path, bod
     assert found == [(RUNS_ALONE[body], "error", 1)]
 
 
+def test_concurrently_in_the_files_own_begin_is_refused_under_the_supabase_cli(tmp_path: Path) -> None:
+    body = "begin;\n" + sorted(RUNS_ALONE)[0] + "commit;\n"
+    _, found, _ = lint(tmp_path, body, policy=SUPABASE_RUNNER)
+    assert ("index-concurrently", "error", 2) in found
+
+
 def test_concurrently_beside_other_statements_under_the_supabase_cli_is_a_warning(tmp_path: Path) -> None:
     body = "create table public.notes (id bigint primary key);\n" + sorted(RUNS_ALONE)[0]
     _, found, report = lint(tmp_path, body, policy=SUPABASE_RUNNER)

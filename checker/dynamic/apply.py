@@ -33,7 +33,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import psycopg
@@ -46,7 +46,7 @@ from checker.errors import ConfigError
 from checker.model.objects import strings
 from checker.model.walk import find_nodes
 from checker.parse import ParsedFile, Statement
-from checker.rules.transaction_wrapper import runs_alone
+from checker.rules.transaction_wrapper import begins, ends, runs_alone
 
 TRANSACTION_CONTROL = "TransactionStmt"
 STATEMENT_TIMEOUT_SECONDS = 300
@@ -191,19 +191,21 @@ def run_statements(
 
     `batched`: in the Supabase CLI's transaction, where a statement the CLI runs alone (runs_alone) does
     so: what came before is committed, it runs outside any transaction, and the rest of the file goes
-    on in a new one."""
+    on in a new one. Not inside the file's own BEGIN: the CLI's flush does not end that, and PostgreSQL
+    refuses the statement there."""
+    own_block = False
     for statement in statements:
-        alone = batched and runs_alone(statement) and _in_transaction(conn)
-        if alone:
-            failure = _execute(conn, statement, "commit")
-            if failure:
-                return failure
         server_wide = _server_wide(statement)
         not_run = _not_run(statement, server_wide) if server_wide else skip(statement) if skip else None
         if not_run:
             if skipped is not None:
                 skipped.append(not_run)
             continue
+        alone = batched and not own_block and runs_alone(statement) and _in_transaction(conn)
+        if alone:
+            failure = _execute(conn, statement, "commit")
+            if failure:
+                return replace(failure, message=f"{COMMIT_BEFORE_ALONE}: {failure.message}")
         if _copy_from_stdin(statement):
             rollback_open(conn)
             return Failure(
@@ -218,7 +220,14 @@ def run_statements(
             return failure
         if alone:
             conn.execute("begin")
+        own_block = begins(statement) or (own_block and not ends(statement))
     return None
+
+
+COMMIT_BEFORE_ALONE = (
+    "the commit the Supabase CLI runs before this statement (which it runs outside the file's transaction) "
+    "failed"
+)
 
 
 def _server_wide(statement: Statement) -> str | None:

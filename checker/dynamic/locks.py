@@ -89,7 +89,9 @@ class LockTrace:
         if status is TransactionStatus.INERROR or self.conn.broken or self.conn.closed:
             return  # the statement failed: the stage reports that, and rolls back
         held = self._held() if status is TransactionStatus.INTRANS else {}
-        self.observations.append(Observation(statement, held, self._rewritten(), wrap))
+        # idle after it: the statement was a transaction of its own (wrapped here, or run alone outside one)
+        alone = wrap or status is TransactionStatus.IDLE
+        self.observations.append(Observation(statement, held, self._rewritten(), alone))
         if wrap and status is TransactionStatus.INTRANS:
             self.conn.execute("commit")
 

@@ -22,7 +22,7 @@ from checker.model.objects import SERIAL_TYPES, option_value, range_var, strings
 from checker.model.walk import find_nodes
 from checker.parse import Statement
 from checker.rules._schema_support import OwnObjects, may_exist, remember_own, table_commands
-from checker.rules.transaction_wrapper import runs_alone, transaction_kind
+from checker.rules.transaction_wrapper import begins, ends, runs_alone
 
 
 class Mode(IntEnum):
@@ -106,8 +106,6 @@ VOLATILE_FUNCTIONS = frozenset(
     }
 )
 _TEXTUAL = frozenset({"text", "character varying"})
-_BEGIN = {"TRANS_STMT_BEGIN", "TRANS_STMT_START"}
-_END = {"TRANS_STMT_COMMIT", "TRANS_STMT_ROLLBACK", "TRANS_STMT_COMMIT_PREPARED", "TRANS_STMT_PREPARE"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,16 +151,16 @@ def _steps(ctx: RuleContext) -> Iterator[Step]:
     own, created = OwnObjects(), ctx.created_by_migration()
     in_block = ctx.policy.transaction == "runner"
     supabase_runner = ctx.policy.supabase_runner
+    own_block = False  # the file's own BEGIN is open (under the runner, its transaction goes on)
     number, timeout, local_timeout = 0, False, False
     for effects in ctx.migration_effects:
         statement = effects.statement
-        kind = transaction_kind(statement)
         # The Supabase CLI commits what came before such a statement, runs it alone, and goes on in a new
         # transaction: its locks and those before it end there.
-        alone = supabase_runner and in_block and runs_alone(statement)
+        alone = supabase_runner and in_block and not own_block and runs_alone(statement)
         if alone:
             number, in_block, local_timeout = number + 1, False, False
-        elif kind in _BEGIN and not in_block:
+        elif begins(statement) and not in_block:
             number, in_block = number + 1, True
         elif not in_block:
             number += 1
@@ -179,7 +177,8 @@ def _steps(ctx: RuleContext) -> Iterator[Step]:
         yield step
         if alone:
             number, in_block = number + 1, True
-        if kind in _END:
+        own_block = begins(statement) or (own_block and not ends(statement))
+        if ends(statement):
             in_block, local_timeout = False, False
         remember_own(effects, created, own)
 
@@ -312,7 +311,7 @@ def _span(steps: list[Step], index: int) -> int:
     if not first.in_block:
         return 1
     same = [s for s in steps[index:] if s.transaction == first.transaction and s.in_block]
-    return len([s for s in same if transaction_kind(s.statement) not in _END])
+    return len([s for s in same if not ends(s.statement)])
 
 
 def form_mode(cmd: dict) -> Mode:

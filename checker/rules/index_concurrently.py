@@ -45,11 +45,13 @@ def _shares_its_file(ctx: RuleContext) -> bool:
 
 def _splits_the_file(step: Step, dropping: bool) -> Issue:
     command = "DROP INDEX CONCURRENTLY" if dropping else "CREATE INDEX CONCURRENTLY"
+    since = "since supabase/cli#6276" if dropping else "CLI v2.109 and later"
     return Issue(
         step.statement,
         f"the Supabase CLI commits what comes before {command} and runs it outside the file's "
-        "transaction (CLI v2.109 and later; earlier ones fail on it): if a statement after it fails, the "
-        "migration is left half-applied and is not recorded, so the next attempt fails on what it made",
+        f"transaction ({since}; earlier ones fail "
+        "on it): if a statement after it fails, the migration is left half-applied and is not recorded, so "
+        "the next attempt fails on what it made",
         f"put {command} (and any other statement the CLI runs alone) in a migration file of its own",
         severity=Severity.WARNING,
     )

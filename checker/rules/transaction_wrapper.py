@@ -36,6 +36,14 @@ def transaction_kind(statement: Statement) -> str | None:
     return statement.node.get("kind") if statement.kind == "TransactionStmt" else None
 
 
+def begins(statement: Statement) -> bool:
+    return transaction_kind(statement) in _BEGIN
+
+
+def ends(statement: Statement) -> bool:
+    return transaction_kind(statement) in _END
+
+
 def non_transactional(statement: Statement) -> str | None:
     """The command name when PostgreSQL refuses to run the statement inside a transaction block."""
     node = statement.node
@@ -63,7 +71,8 @@ SUPABASE_RUNS_ALONE = frozenset(
 
 
 def runs_alone(statement: Statement) -> bool:
-    """Whether the Supabase CLI runs the statement outside the file's transaction."""
+    """Whether the Supabase CLI runs the statement outside the file's transaction (when the file's own
+    BEGIN has not opened one)."""
     return non_transactional(statement) in SUPABASE_RUNS_ALONE
 
 

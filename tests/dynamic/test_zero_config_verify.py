@@ -101,7 +101,7 @@ def test_runner_mode_is_one_transaction_per_file(project: Path) -> None:
 )
 def test_statements_the_cli_runs_alone_apply_outside_the_files_transaction(project: Path, sql: str) -> None:
     """The Supabase CLI (v2.109, supabase/cli#6276) runs CREATE / DROP INDEX CONCURRENTLY, REINDEX
-    CONCURRENTLY, VACUUM and CLUSTER outside the migration's transaction; PostgreSQL refuses them inside."""
+    CONCURRENTLY and VACUUM outside the migration's transaction; PostgreSQL refuses them inside."""
     require_engine("embedded")
     (project / "supabase" / "migrations" / "20240103000000_index.sql").write_text(sql)
     done = checker("verify", "--engine", "embedded", "--format", "json", cwd=project, capture_output=True)
@@ -109,6 +109,39 @@ def test_statements_the_cli_runs_alone_apply_outside_the_files_transaction(proje
     assert done.returncode == 0, done.stdout
     assert [f for f in report["findings"] if f["rule"] == "dynamic-apply"] == []
     assert [m["status"] for m in report["verification"]["migrations"]] == ["applied"] * 3
+
+
+@pytest.mark.parametrize(
+    ("sql", "line", "message"),
+    [
+        # after it the file goes on in a new transaction, not in autocommit: the new value is unsafe there
+        (
+            "create index concurrently profiles_name_idx on public.profiles (display_name);\n"
+            "alter type public.mood add value 'great';\nselect 'great'::public.mood;\n",
+            3,
+            "unsafe use of new value",
+        ),
+        # inside the file's own BEGIN the CLI's flush ends nothing, and PostgreSQL refuses it
+        (
+            "begin;\n"
+            "create index concurrently profiles_name_idx on public.profiles (display_name);\ncommit;\n",
+            2,
+            "cannot run inside a transaction block",
+        ),
+    ],
+    ids=["transaction-after", "own-begin"],
+)
+def test_what_the_cli_runs_alone_leaves_the_files_transactions_as_they_are(
+    project: Path, sql: str, line: int, message: str
+) -> None:
+    require_engine("embedded")
+    migrations = project / "supabase" / "migrations"
+    (migrations / "20240103000000_mood.sql").write_text("create type public.mood as enum ('ok');\n")
+    (migrations / "20240104000000_index.sql").write_text(sql)
+    done = checker("verify", "--engine", "embedded", "--format", "json", cwd=project, capture_output=True)
+    failed = [f for f in json.loads(done.stdout)["findings"] if f["rule"] == "dynamic-apply"]
+    assert [(Path(f["file"]).name, f["line"]) for f in failed] == [("20240104000000_index.sql", line)]
+    assert message in failed[0]["message"]
 
 
 def test_progress_on_a_terminal_and_never_on_stdout(project: Path) -> None:
