@@ -124,7 +124,8 @@ def lack_in_failure(sqlstate: str | None, message: str, where: Location) -> Lack
     if refusal is not None:
         return Lack(refusal.what, f"{refusal.real_one}; verify there", where)
     missing_provider = _NO_LABEL_PROVIDER.fullmatch(message) if sqlstate == INVALID_PARAMETER_VALUE else None
-    if missing_provider is not None:
+    # Supabase loads pgsodium's provider only: a label for another fails there too
+    if missing_provider is not None and missing_provider["name"] in (None, "pgsodium"):
         name = missing_provider["name"]
         what = f"the security label provider {name} is not loaded" if name else "no label provider is loaded"
         return Lack(

@@ -79,7 +79,7 @@ from checker.errors import EngineError, InputError
 from checker.findings import NOT_VERIFIED, Finding, Severity
 from checker.lint import parse_file
 from checker.model import ObjectRef
-from checker.model.objects import tables_named
+from checker.model.objects import strings, tables_named
 from checker.model.walk import find_nodes
 from checker.parse import ParsedFile, Statement, parse_source
 from checker.policy import Policy
@@ -225,6 +225,14 @@ TCE_NOT_RUN_HINT = (
 )
 
 
+def _labelled_tables(label: Statement) -> list[str]:
+    """The table a SECURITY LABEL names (ON TABLE t, ON COLUMN t.c), as it may appear in messages."""
+    names = strings(label.node.get("object", {}).get("List", {}).get("items"))
+    if label.node.get("objtype") == "OBJECT_COLUMN":
+        names = names[:-1]
+    return names[-1:]
+
+
 @dataclass
 class Run:
     """One run of the stage. `admin` is the superuser: the checker's own catalog queries only.
@@ -243,6 +251,7 @@ class Run:
     advisor: Advisor | None = None
     roles: ParsedFile | None = None  # the project's roles file (supabase/roles.sql): before everything
     diverged: Failure | None = None  # the first statement skipped as not reproducible here (_skip)
+    labelled: set[str] = field(default_factory=set)  # the tables of the skipped labels
 
     @property
     def one_transaction(self) -> bool:
@@ -473,18 +482,27 @@ class Run:
             return None  # the real provider, or none at all: it runs, and fails as it would
         skipped = Failure(at(statement), TCE_NOT_RUN, TCE_NOT_RUN_HINT)
         self.diverged = self.diverged or skipped
+        self.labelled.update(_labelled_tables(statement))
         return skipped
 
     @cached_property
     def _pgsodium_stand_in(self) -> bool:
         return "pgsodium" in {standin.name for standin in standins_used(self.admin)}
 
+    def _needs_a_skipped_label(self, failure: Failure) -> bool:
+        """Whether a failure names what a skipped label would have made: a decrypted_<table> view, or the
+        labelled table (its encryption trigger, named after it)."""
+        quoted = ('"{}"', '.{}"', '"{}_')  # the table itself, qualified, or a trigger named after it
+        return "decrypted_" in failure.message or any(
+            form.format(name) in failure.message for name in self.labelled for form in quoted
+        )
+
     def _lacking(self, failure: Failure, rest: list[MigrationUnit]) -> bool:
         """A failure that is the server's, not the SQL's (a stand-in's refusal, a label provider not loaded,
         or any failure once the run skipped what it cannot reproduce): rest[0] and what follows are not
         verified, as where an extension is missing."""
         lack = lack_in_failure(failure.sqlstate, failure.message, failure.where)
-        if lack is None and self.diverged is not None:
+        if lack is None and self.diverged is not None and self._needs_a_skipped_label(failure):
             file, line = self.diverged.where[0], self.diverged.where[1]
             lack = Lack(
                 f"the statement failed ({failure.message}) after the run skipped SECURITY LABEL FOR pgsodium "

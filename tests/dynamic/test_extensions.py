@@ -381,3 +381,12 @@ def test_a_security_label_without_any_provider_is_not_verified(folder: Path) -> 
     (refused,) = [f for f in findings if f["severity"] == "error"]
     assert refused["rule"] == "dynamic-not-verified" and refused["line"] == 3
     assert "label provider" in refused["message"] and "supabase/postgres" in refused["hint"]
+
+
+def test_a_failure_unrelated_to_the_skipped_label_is_still_blamed(folder: Path) -> None:
+    require_engine("embedded")
+    (folder / "m.sql").write_text(LABELLED + "select nonexistent from public.other;\n", encoding="utf-8")
+    code, findings = verify(folder, "--engine", "embedded")
+    assert code == 1, findings
+    (failed,) = [f for f in findings if f["severity"] == "error"]
+    assert failed["rule"] == "dynamic-apply" and failed["line"] == 4
