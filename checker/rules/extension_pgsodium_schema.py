@@ -12,7 +12,7 @@ from checker.parse import Statement
 from checker.rules._schema_support import def_elems
 from checker.rules.base import Example, Issue, Rule
 
-SCHEMA = "pgsodium"
+EXTENSION = SCHEMA = "pgsodium"  # its control file pins it to the schema of its name
 
 
 def check(ctx: RuleContext) -> Iterator[Issue]:
@@ -42,7 +42,7 @@ def _made_before_the_migration(ctx: RuleContext) -> bool:
 
 
 def _names_the_schema(statement: Statement) -> bool:
-    if statement.kind != "CreateExtensionStmt" or statement.node.get("extname") != SCHEMA:
+    if statement.kind != "CreateExtensionStmt" or statement.node.get("extname") != EXTENSION:
         return False
     return any(
         elem.get("defname") == "schema" and option_value(elem) == SCHEMA
