@@ -145,6 +145,33 @@ def test_escalation_attempts_fail_as_on_supabase(folder: Path) -> None:
         assert code == 1 and "dynamic-apply" in output, f"{attempt!r} was not refused:\n{output}"
 
 
+def test_a_temporary_type_does_not_run_the_migrations_code_inside_a_stand_ins_definer_function(
+    folder: Path,
+) -> None:
+    """A session's temporary schema is searched first for types: a pg_temp.bytea with a cast of the
+    migration's own must not be what a definer function's `bytea` means (pgsodium's key derivation)."""
+    require_engine("embedded")
+    (folder / "m.sql").write_text(
+        "begin;\n"
+        "create type pg_temp.bytea as (v text);\n"
+        "create function public.hijack(b pg_catalog.bytea) returns pg_temp.bytea language plpgsql as $$\n"
+        "begin\n"
+        "  if (select rolsuper from pg_catalog.pg_roles where rolname = current_user) then\n"
+        "    raise exception 'the migration ran as the superuser %', current_user;\n"
+        "  end if;\n"
+        "  return row('x')::pg_temp.bytea;\n"
+        "end $$;\n"
+        "create cast (pg_catalog.bytea as pg_temp.bytea) with function public.hijack(pg_catalog.bytea) "
+        "as assignment;\n"
+        "select pgsodium.crypto_auth_hmacsha256('x'::pg_catalog.bytea, 1::bigint);\n"
+        "commit;\n",
+        encoding="utf-8",
+    )
+    _, output = run_checker(folder, "m.sql", "text")
+    assert "ran as the superuser" not in output, output
+    assert "dynamic-apply" not in output, output
+
+
 def test_migrations_run_as_postgres_without_superuser(folder: Path) -> None:
     (folder / "m.sql").write_text(
         "begin;\n"
