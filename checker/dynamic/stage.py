@@ -499,8 +499,8 @@ class Run:
 
     def _lacking(self, failure: Failure, rest: list[MigrationUnit]) -> bool:
         """A failure that is the server's, not the SQL's (a stand-in's refusal, a label provider not loaded,
-        or any failure once the run skipped what it cannot reproduce): rest[0] and what follows are not
-        verified, as where an extension is missing."""
+        or a failure naming what a label the run skipped would have made): rest[0] and what follows are
+        not verified, as where an extension is missing."""
         lack = lack_in_failure(failure.sqlstate, failure.message, failure.where)
         if lack is None and self.diverged is not None and self._needs_a_skipped_label(failure):
             file, line = self.diverged.where[0], self.diverged.where[1]
