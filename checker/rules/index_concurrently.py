@@ -38,8 +38,8 @@ def check(ctx: RuleContext) -> Iterator[Issue]:
 
 
 def _shares_its_file(ctx: RuleContext) -> bool:
-    """Whether the file does work in the CLI's transaction besides this statement (settings aside, and
-    the statements the CLI also runs alone: a file of CREATE INDEX CONCURRENTLY only is fine)."""
+    """Whether the file does work in the CLI's transaction: statements other than settings and those the
+    CLI runs alone (a file of CREATE INDEX CONCURRENTLY only is fine)."""
     return any(s.kind != "VariableSetStmt" and not runs_alone(s) for s in ctx.migration.statements)
 
 
@@ -49,9 +49,8 @@ def _splits_the_file(step: Step, dropping: bool) -> Issue:
     return Issue(
         step.statement,
         f"the Supabase CLI commits what comes before {command} and runs it outside the file's "
-        f"transaction ({since}; earlier ones fail "
-        "on it): if a statement after it fails, the migration is left half-applied and is not recorded, so "
-        "the next attempt fails on what it made",
+        f"transaction ({since}; earlier ones fail on it): if a statement after it fails, the migration is "
+        "left half-applied and is not recorded, so the next attempt fails on what it made",
         f"put {command} (and any other statement the CLI runs alone) in a migration file of its own",
         severity=Severity.WARNING,
     )
