@@ -27,6 +27,14 @@ def def_elems(items: list | None) -> Iterator[dict]:
             yield from def_elems(item["List"].get("items"))
 
 
+def extension_schema(node: dict) -> tuple[str | None, int | None]:
+    """The schema a CREATE EXTENSION names (WITH SCHEMA), and where; (None, None) without one."""
+    for elem in def_elems(node.get("options")):
+        if elem.get("defname") == "schema":
+            return option_value(elem), elem.get("location")
+    return None, None
+
+
 def altered_function(node: dict) -> ObjectRef:
     """The function an ALTER FUNCTION names; without an argument list it names every overload."""
     kind = "procedure" if node.get("objtype") == "OBJECT_PROCEDURE" else "function"

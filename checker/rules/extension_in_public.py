@@ -6,9 +6,9 @@ from collections.abc import Iterator
 
 from checker.context import RuleContext
 from checker.findings import Severity
-from checker.model.objects import DEFAULT_SCHEMA, option_value
+from checker.model.objects import DEFAULT_SCHEMA
 from checker.parse import Statement
-from checker.rules._schema_support import def_elems
+from checker.rules._schema_support import extension_schema
 from checker.rules.base import Example, Issue, Rule
 
 # These come installed (in schema extensions, graphql or vault) on every Supabase project, so
@@ -37,7 +37,7 @@ def check(ctx: RuleContext) -> Iterator[Issue]:
             continue
         if node.get("if_not_exists") and name in PREINSTALLED:
             continue
-        schema, location = _schema_option(node)
+        schema, location = extension_schema(node)
         if schema is None and name in PINNED_SCHEMA:
             continue
         if schema in (None, DEFAULT_SCHEMA):
@@ -50,13 +50,6 @@ def check(ctx: RuleContext) -> Iterator[Issue]:
                 location,
                 name,
             )
-
-
-def _schema_option(node: dict) -> tuple[str | None, int | None]:
-    for elem in def_elems(node.get("options")):
-        if elem.get("defname") == "schema":
-            return option_value(elem), elem.get("location")
-    return None, None
 
 
 def _moves(ctx: RuleContext) -> list[tuple[int, str]]:

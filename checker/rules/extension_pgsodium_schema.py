@@ -7,9 +7,8 @@ from collections.abc import Iterator
 from checker.context import RuleContext
 from checker.findings import Severity
 from checker.model import ObjectRef
-from checker.model.objects import option_value
 from checker.parse import Statement
-from checker.rules._schema_support import def_elems
+from checker.rules._schema_support import extension_schema
 from checker.rules.base import Example, Issue, Rule
 
 EXTENSION = SCHEMA = "pgsodium"  # its control file pins it to the schema of its name
@@ -44,10 +43,7 @@ def _made_before_the_migration(ctx: RuleContext) -> bool:
 def _names_the_schema(statement: Statement) -> bool:
     if statement.kind != "CreateExtensionStmt" or statement.node.get("extname") != EXTENSION:
         return False
-    return any(
-        elem.get("defname") == "schema" and option_value(elem) == SCHEMA
-        for elem in def_elems(statement.node.get("options"))
-    )
+    return extension_schema(statement.node)[0] == SCHEMA
 
 
 RULE = Rule(

@@ -10,7 +10,7 @@ from checker.findings import Severity
 from checker.model import ObjectRef
 from checker.rules._locks import Step, in_own_transaction_hint, lock_steps
 from checker.rules.base import Example, Issue, Rule
-from checker.rules.transaction_wrapper import runs_alone
+from checker.rules.transaction_wrapper import runs_alone, without_settings
 
 _INDEX_KEYWORD = re.compile(r"\bindex\b", re.IGNORECASE)
 
@@ -40,7 +40,7 @@ def check(ctx: RuleContext) -> Iterator[Issue]:
 def _shares_its_file(ctx: RuleContext) -> bool:
     """Whether the file does work in the CLI's transaction: statements other than settings and those the
     CLI runs alone (a file of CREATE INDEX CONCURRENTLY only is fine)."""
-    return any(s.kind != "VariableSetStmt" and not runs_alone(s) for s in ctx.migration.statements)
+    return any(not runs_alone(s) for s in without_settings(ctx.migration.statements))
 
 
 def _splits_the_file(step: Step, dropping: bool) -> Issue:

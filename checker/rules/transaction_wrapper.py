@@ -76,7 +76,7 @@ def runs_alone(statement: Statement) -> bool:
     return non_transactional(statement) in SUPABASE_RUNS_ALONE
 
 
-def _without_settings(statements: list[Statement]) -> list[Statement]:
+def without_settings(statements: list[Statement]) -> list[Statement]:
     """The statements that do work: SET and RESET change the session, not the schema, so where they
     stand (before BEGIN, after COMMIT: `set lock_timeout` around the transaction) is harmless."""
     return [s for s in statements if s.kind != "VariableSetStmt"]
@@ -112,14 +112,14 @@ def _commits_whole(parsed: ParsedFile) -> bool:
     """One BEGIN and a COMMIT as the last statement: under the runner the BEGIN does nothing, and the
     COMMIT ends the runner's transaction with the whole file applied (statements before the BEGIN
     included), just as the runner's own commit would."""
-    kinds = [transaction_kind(s) for s in _without_settings(parsed.statements)]
+    kinds = [transaction_kind(s) for s in without_settings(parsed.statements)]
     control = [k for k in kinds if k in _BEGIN or k in _END]
     return len(control) == 2 and control[0] in _BEGIN and kinds[-1] == "TRANS_STMT_COMMIT" and len(kinds) > 2
 
 
 def _explicit(parsed: ParsedFile) -> Iterator[Issue]:
     # CREATE INDEX CONCURRENTLY and the like belong outside the transaction; the rest inside it.
-    statements = [s for s in _without_settings(parsed.statements) if non_transactional(s) is None]
+    statements = [s for s in without_settings(parsed.statements) if non_transactional(s) is None]
     if not statements:
         return
     first, last = statements[0], statements[-1]
@@ -190,7 +190,7 @@ def _enum_commit(statement: Statement) -> Issue:
 def _runner_wrapped(parsed: ParsedFile) -> Iterator[Issue]:
     if _commits_whole(parsed):
         return  # one BEGIN, COMMIT last: still a single transaction
-    statements = _without_settings(parsed.statements)
+    statements = without_settings(parsed.statements)
     last = statements[-1] if statements else None
     for index, statement in enumerate(statements):
         kind = transaction_kind(statement)
