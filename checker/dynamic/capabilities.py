@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from checker.dynamic.collect import Location, at
-from checker.dynamic.privileges import MIGRATING_ROLE, configurable_role, privileged_call
+from checker.dynamic.privileges import MIGRATING_ROLE, SEED_GIVES_WAY, configurable_role, privileged_call
 from checker.dynamic.standins import unreproduced
 from checker.parse import ParsedFile, Statement
 
@@ -26,9 +26,10 @@ ROLE_STATEMENTS = frozenset(
 SAFE_CREATEROLE_FROM = 16  # from PostgreSQL 16, CREATEROLE grants only roles the creator administers
 SUPABASE_MAJOR = 15
 _OWN_ROLE = ("ROLESPEC_CURRENT_USER", "ROLESPEC_SESSION_USER", "ROLESPEC_CURRENT_ROLE")
-# What the seed pre-installs where the server offers it, as Supabase does (seed_sql/10_extensions.sql,
-# 70_graphql.sql): a DROP EXTENSION of one without IF EXISTS needs a server that offers it.
-SEED_EXTENSIONS = frozenset({"uuid-ossp", "pgcrypto", "pgjwt", "pg_stat_statements", "pg_graphql"})
+# What the seed pre-installs where the server offers it, as Supabase does (seed_sql/10_extensions.sql, and
+# the extensions it gives way for: 45_pgsodium.sql, 70_graphql.sql): a DROP EXTENSION of one without IF
+# EXISTS needs a server that offers it.
+SEED_EXTENSIONS = frozenset({"uuid-ossp", "pgcrypto", "pgjwt", "pg_stat_statements"}) | SEED_GIVES_WAY
 
 # Debian packages (for the local engine's PostgreSQL) of extensions Supabase offers that core lacks.
 _DEBIAN_PACKAGES = {
