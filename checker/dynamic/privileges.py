@@ -42,6 +42,7 @@ from psycopg.conninfo import make_conninfo
 from checker.dynamic.seed import seed_file
 from checker.errors import EngineError
 from checker.model.objects import option_value
+from checker.parse import Statement
 
 MIGRATING_ROLE = "postgres"
 POSTGRES_SEED_FILE = "99_postgres.sql"  # what the seed gives postgres
@@ -278,12 +279,6 @@ begin
     raise notice 'extension "%" already exists, skipping', name;
     return;
   end if;
-  if not if_not_exists and exists (
-    select from pg_extension e join (values {seed_values}) as seed (extname, oid) using (extname, oid)
-    where e.extname = name
-  ) then
-    execute format('drop extension %I', name);
-  end if;
   in_schema := case name {overrides} else in_schema end;
   if in_schema is null and not exists (
     select from pg_available_extension_versions v
@@ -299,6 +294,31 @@ begin
     || case when version is null then '' else format(' version %L', version) end
     || case when with_cascade then ' cascade' else '' end;
   case name {after} else null; end case;
+end $fn$;
+
+-- The seed's copy of a SEED_GIVES_WAY extension makes way for a migration that creates the extension, or
+-- the schema the copy is in, without IF NOT EXISTS (a newer project's `create schema pgsodium; create
+-- extension pgsodium with schema pgsodium`): run before the migration's snapshot, so that its rollback is
+-- compared with a project that never had the copy. The copy stays where something already uses it (the
+-- CREATE then fails, as on a project that has the extension).
+create or replace function {PRIVATE_SCHEMA}.give_way(extension_name text, schema_name text) returns void
+language plpgsql security definer set search_path = pg_catalog, pg_temp as $fn$
+declare
+  seed_copy name;
+begin
+  select e.extname into seed_copy
+  from pg_extension e join (values {seed_values}) as seed (extname, oid) using (extname, oid)
+  join pg_namespace n on n.oid = e.extnamespace
+  where e.extname = extension_name or n.nspname = schema_name;
+  if seed_copy is null then
+    return;
+  end if;
+  execute format('drop extension %I', seed_copy);
+  if schema_name is not null then
+    execute format('drop schema %I', schema_name);
+  end if;
+exception when dependent_objects_still_exist then
+  null;
 end $fn$;
 
 create or replace function {PRIVATE_SCHEMA}.alter_extension_update(name text, version text) returns void
@@ -490,6 +510,24 @@ def privileged_call(kind: str, node: dict) -> list[tuple[str, list[object]]] | N
             call = f"select {PRIVATE_SCHEMA}.drop_extension(%s, %s, %s)"
             return [(call, [name, missing_ok, cascade]) for name in names]
     return None
+
+
+def give_way_calls(statements: Iterable[Statement]) -> list[tuple[str, list[object]]]:
+    """The calls that make the seed's SEED_GIVES_WAY copies give way to a migration that creates one of
+    them, or a schema (the one a copy is in), without IF NOT EXISTS; the admin runs them first."""
+    calls: list[tuple[str, list[object]]] = []
+    for statement in statements:
+        node = statement.node
+        if node.get("if_not_exists"):
+            continue
+        if statement.kind == "CreateExtensionStmt" and node.get("extname") in SEED_GIVES_WAY:
+            calls.append((_GIVE_WAY, [node["extname"], None]))
+        elif statement.kind == "CreateSchemaStmt" and node.get("schemaname"):
+            calls.append((_GIVE_WAY, [None, node["schemaname"]]))
+    return calls
+
+
+_GIVE_WAY = f"select {PRIVATE_SCHEMA}.give_way(%s, %s)"
 
 
 def reserved_refusal(kind: str, node: dict) -> str | None:

@@ -68,7 +68,7 @@ from checker.dynamic.engines import Engine, EngineOptions, open_engine
 from checker.dynamic.engines.cleanup import sigterm_as_interrupt
 from checker.dynamic.history import APPLIED_UNCHECKED, RESTORED, History
 from checker.dynamic.locks import LockTrace
-from checker.dynamic.privileges import prepare_migrating_session
+from checker.dynamic.privileges import give_way_calls, prepare_migrating_session
 from checker.dynamic.probes import probe_unit
 from checker.dynamic.record import MigrationRecord, Record, seed_identity
 from checker.dynamic.rollback import ROLLBACK, Before, report_differences
@@ -377,6 +377,7 @@ class Run:
                 return False
             record = self._record(unit)
             self.out.record.say(f"applying {unit.migration.path} unchecked ({index + 1}/{len(units)})")
+            self._make_way(unit.migration)
             started = time.perf_counter()
             failure = self._run(unit.migration)
             record.seconds = time.perf_counter() - started
@@ -388,6 +389,11 @@ class Run:
                 self._report(APPLY, failure, "it is unchanged; the changed migrations after it build on it")
                 return False
         return True
+
+    def _make_way(self, migration: ParsedFile) -> None:
+        """A migration that creates pgsodium (or its schema) as a newer project does meets no seed copy."""
+        for call, arguments in give_way_calls(migration.statements):
+            self.admin.execute(call, arguments)
 
     def _record(self, unit: MigrationUnit) -> MigrationRecord:
         record = self.out.record.migration(unit.migration.path)
@@ -416,6 +422,7 @@ class Run:
             context = RuleContext(unit, self.policy)
             record = self._record(unit)
             self.out.record.say(f"applying {unit.migration.path} ({index + 1}/{len(units)})")
+            self._make_way(unit.migration)
             with self.clock.phase("precheck"):
                 precheck_unit(self.admin, context, self.out)
             with self.clock.phase("rollback"):

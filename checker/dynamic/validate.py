@@ -121,7 +121,7 @@ def precheck_unit(conn: psycopg.Connection, context: RuleContext, out: Collector
     for ref, (statement, location) in created.items():
         if ref in replaced or _inside_created_table(ref, created) or object_exists(conn, ref) is not True:
             continue
-        if ref.kind == "extension" and ref.name in SEED_GIVES_WAY:
+        if _seed_gives_way(conn, ref):
             continue  # the seed's copy, which a plain CREATE replaces (privileges.py)
         out.add(
             PRECHECK,
@@ -132,6 +132,20 @@ def precheck_unit(conn: psycopg.Connection, context: RuleContext, out: Collector
             "find out where it came from (a partial earlier run?) before migrating",
             ref.qualified,
         )
+
+
+def _seed_gives_way(conn: psycopg.Connection, ref: ObjectRef) -> bool:
+    """A SEED_GIVES_WAY extension, or the schema one of them is in (pgsodium's)."""
+    if ref.kind == "extension":
+        return ref.name in SEED_GIVES_WAY
+    if ref.kind != "schema":
+        return False
+    row = conn.execute(
+        "select from pg_catalog.pg_extension e join pg_catalog.pg_namespace n on n.oid = e.extnamespace"
+        " where n.nspname = %s and e.extname = any(%s)",
+        [ref.name, sorted(SEED_GIVES_WAY)],
+    ).fetchone()
+    return row is not None
 
 
 def _replaced(context: RuleContext) -> set[ObjectRef]:

@@ -30,9 +30,9 @@ alter table public.places enable row level security;
 """
 
 
-def verify(folder: Path, *args: str) -> tuple[int, list[dict]]:
+def verify(folder: Path, *args: str, target: str = "m.sql") -> tuple[int, list[dict]]:
     done = subprocess.run(
-        [sys.executable, "-m", "checker", "verify", "m.sql", "--format", "json", *args],
+        [sys.executable, "-m", "checker", "verify", target, "--format", "json", *args],
         cwd=folder,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
         capture_output=True,
@@ -322,6 +322,44 @@ def test_a_newer_projects_plain_create_extension_pgsodium_replaces_the_seeds_cop
     code, findings = verify(folder, "--engine", "embedded")
     assert code == 0, findings
     assert [f for f in findings if f["severity"] != "info"] == []
+
+
+def test_a_newer_projects_own_pgsodium_schema_and_its_rollback_meet_no_seed_copy(folder: Path) -> None:
+    """A project made since April 2025 creates the schema, then the extension, and its rollback drops both:
+    the seed's copy makes way before the migration, so nothing is blamed (before: "schema pgsodium already
+    exists", then nine rollback differences against the copy)."""
+    require_engine("embedded")
+    (folder / "m.sql").write_text(
+        "begin;\ncreate schema pgsodium;\ncreate extension pgsodium with schema pgsodium;\n"
+        "select length(pgsodium.crypto_aead_det_keygen());\ncommit;\n",
+        encoding="utf-8",
+    )
+    (folder / "r.sql").write_text(
+        "begin;\ndrop extension pgsodium;\ndrop schema pgsodium;\ncommit;\n", encoding="utf-8"
+    )
+    code, findings = verify(folder, "--engine", "embedded", "--rollback", "r.sql")
+    assert code == 0, findings
+    assert [f for f in findings if f["severity"] != "info"] == []
+
+
+def test_a_schema_the_seeds_pgsodium_is_used_from_stays_and_its_creation_is_blamed(folder: Path) -> None:
+    """Where an earlier migration already uses the seed's copy, it is the project's pgsodium: a later
+    CREATE SCHEMA pgsodium fails, as on a project that has the extension."""
+    require_engine("embedded")
+    migrations = folder / "migrations"
+    migrations.mkdir()
+    (migrations / "1_keys.sql").write_text(
+        "create table public.keys (id bigint primary key,\n"
+        "  nonce bytea default pgsodium.crypto_aead_det_noncegen());\n"
+        "alter table public.keys enable row level security;\n",
+        encoding="utf-8",
+    )
+    (migrations / "2_schema.sql").write_text("create schema pgsodium;\n", encoding="utf-8")
+    code, findings = verify(folder, "--engine", "embedded", target="migrations")
+    assert code == 1, findings
+    (failure,) = [f for f in findings if f["rule"] == "dynamic-apply"]
+    assert failure["file"].endswith("2_schema.sql") and failure["line"] == 1, failure
+    assert 'schema "pgsodium" already exists' in failure["message"]
 
 
 def test_a_pgsodium_function_the_stand_in_does_not_reproduce_is_not_verified(folder: Path) -> None:
