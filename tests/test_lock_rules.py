@@ -97,6 +97,9 @@ def test_issue_example_on_a_table_created_in_the_migration_passes(tmp_path: Path
         ("alter table public.users alter column score type bigint;\n", REWRITE, 2),
         ("alter table public.users alter column name type varchar(20);\n", REWRITE, 2),
         ("alter table public.users alter column email type jsonb using email::jsonb;\n", REWRITE, 2),
+        ("alter table public.users alter column score type bigint using score::bigint;\n", REWRITE, 2),
+        ("alter table public.users alter column name type text using lower(name);\n", REWRITE, 2),
+        ("alter table public.users alter column name type text using name::varchar(10);\n", REWRITE, 2),
         ("alter table public.users add constraint users_email_key unique (email);\n", UNIQUE, 2),
         ("alter table public.users add column handle text unique;\n", UNIQUE, 2),
     ],
@@ -117,6 +120,9 @@ def test_dangerous_forms_are_errors(tmp_path: Path, body: str, rule: str, line: 
         "alter table public.users alter column name type varchar(80);\n",
         "alter table public.users alter column name type text;\n",
         "alter table public.users alter column email type varchar;\n",
+        # `supabase db diff` writes the cast PostgreSQL would make anyway
+        'alter table public.users alter column name type text using "name"::text;\n',
+        "alter table public.users alter column name type varchar(80) using cast(name as varchar(80));\n",
         "alter table public.users add constraint users_score_check check (score >= 0) not valid;\n",
         "alter table public.users enable row level security;\n",
         "alter table public.users alter column score set statistics 500;\n",
@@ -134,6 +140,21 @@ def test_safe_forms_pass(tmp_path: Path, body: str) -> None:
     code, found, report = lint(tmp_path, f"begin;\nset local lock_timeout = '5s';\n{body}commit;\n")
     assert [f for f in found if f[1] == "error"] == [], report["findings"]
     assert code == 0 or body.startswith("create table")  # a new public table needs RLS (rls-enabled)
+
+
+def test_timestamp_to_timestamptz_using_the_plain_cast_keeps_the_rows_in_utc(tmp_path: Path) -> None:
+    """What `supabase db diff` writes for the change; PostgreSQL 12+ rewrites nothing under UTC (measured)."""
+    baseline = "create table public.events (id bigint primary key, at timestamp);\n"
+    change = (
+        "alter table public.events alter column at set data type timestamp with time zone\n"
+        "  using at::timestamp with time zone;\n"
+    )
+    _, found, report = lint(tmp_path, f"begin;\nset local lock_timeout = '5s';\n{change}commit;\n", baseline)
+    assert [f for f in found if f[1] == "error"] == [], report["findings"]
+    zone = "set timezone = 'Europe/Paris';\n"
+    in_another_zone = f"begin;\nset local lock_timeout = '5s';\n{zone}{change}commit;\n"
+    _, found, _ = lint(tmp_path, in_another_zone, baseline)
+    assert [f for f in found if f[1] == "error"] == [(REWRITE, "error", 4)]
 
 
 def test_validate_in_the_same_transaction_gains_nothing(tmp_path: Path) -> None:

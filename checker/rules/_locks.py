@@ -392,7 +392,7 @@ def type_change_rewrites(ctx: RuleContext, table: ObjectRef, cmd: dict) -> bool:
     a longer varchar, numeric of more precision at the same scale, dropping a length limit)."""
     coldef = cmd["def"]["ColumnDef"]
     using = coldef.get("raw_default")
-    if using and strings(using.get("ColumnRef", {}).get("fields")) != [cmd.get("name")]:
+    if using and not _the_column_as_is(using, cmd.get("name"), coldef["typeName"]):
         return True
     new, new_mods = type_name(coldef["typeName"]), type_modifiers(coldef["typeName"])
     old = column_type(ctx, ObjectRef("column", table.schema, cmd.get("name", ""), table.name))
@@ -412,6 +412,19 @@ def type_change_rewrites(ctx: RuleContext, table: ObjectRef, cmd: dict) -> bool:
         # rewrites)
         return _sets_time_zone(ctx)
     return True
+
+
+def _the_column_as_is(using: dict, column: str | None, new_type: dict) -> bool:
+    """A USING clause that is the column itself, or the column cast to the new type (`supabase db diff`
+    writes `using "col"::new_type`): PostgreSQL derives the same conversion as without USING, so the
+    same changes keep the rows."""
+    cast = using.get("TypeCast")
+    if cast is not None:
+        same_type = type_name(cast["typeName"]) == type_name(new_type)
+        if not same_type or type_modifiers(cast["typeName"]) != type_modifiers(new_type):
+            return False
+        using = cast.get("arg") or {}
+    return strings(using.get("ColumnRef", {}).get("fields")) == [column]
 
 
 # timestamp <-> timestamptz: the same stored value when TimeZone is UTC, Supabase's default.
