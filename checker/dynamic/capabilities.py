@@ -15,8 +15,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from checker.dynamic.collect import Location, at
-from checker.dynamic.privileges import MIGRATING_ROLE, SEED_GIVES_WAY, configurable_role, privileged_call
-from checker.dynamic.standins import unreproduced
+from checker.dynamic.privileges import (
+    EVENT_TRIGGERS_FROM,
+    MIGRATING_ROLE,
+    REFUSAL,
+    SEED_GIVES_WAY,
+    configurable_role,
+    privileged_call,
+)
+from checker.dynamic.standins import FEATURE_NOT_SUPPORTED, unreproduced
 from checker.parse import ParsedFile, Statement
 
 # Statements that need CREATEROLE (or ADMIN on the role) when they act on another role.
@@ -57,17 +64,27 @@ class Needs:
 
     extensions: frozenset[str] = frozenset()
     manages_roles: bool = False
+    event_triggers: bool = False
 
     def met_by(self, offered: frozenset[str] | None, major: int | None) -> bool:
         """Whether an installation offering these extensions (None: unknown), of this major, can run
         everything."""
         if self.extensions and (offered is None or not self.extensions <= offered):
             return False
-        return not self.manages_roles or (major is not None and major >= SAFE_CREATEROLE_FROM)
+        needed = self.major_needed
+        return not needed or (major is not None and major >= needed)
+
+    @property
+    def major_needed(self) -> int:
+        return max(
+            SAFE_CREATEROLE_FROM if self.manages_roles else 0,
+            EVENT_TRIGGERS_FROM if self.event_triggers else 0,
+        )
 
     def describe(self) -> str:
         asked = [f"extensions {', '.join(sorted(self.extensions))}"] if self.extensions else []
-        return ", ".join(asked + (["role management"] if self.manages_roles else []))
+        asked += ["role management"] if self.manages_roles else []
+        return ", ".join(asked + (["event triggers"] if self.event_triggers else []))
 
 
 NOTHING_NEEDED = Needs()
@@ -84,11 +101,12 @@ class Lack:
 
 def needs_of(files: Iterable[ParsedFile]) -> Needs:
     extensions: set[str] = set()
-    manages_roles = False
+    manages_roles = event_triggers = False
     for parsed in files:
         extensions.update(name for name, _ in needed_extensions(parsed))
         manages_roles = manages_roles or any(_manages_roles(s) for s in parsed.statements)
-    return Needs(frozenset(extensions), manages_roles)
+        event_triggers = event_triggers or any(s.kind == "CreateEventTrigStmt" for s in parsed.statements)
+    return Needs(frozenset(extensions), manages_roles, event_triggers)
 
 
 def lacks(parsed: ParsedFile, offered: set[str], major: int) -> list[Lack]:
@@ -109,6 +127,18 @@ def lacks(parsed: ParsedFile, offered: set[str], major: int) -> list[Lack]:
             for statement in parsed.statements
             if _manages_roles(statement)
         ]
+    if major < EVENT_TRIGGERS_FROM:
+        found += [
+            Lack(
+                "CREATE EVENT TRIGGER cannot be verified",
+                f"before PostgreSQL {EVENT_TRIGGERS_FROM} nothing keeps a project's event trigger from "
+                "running as the checker's superuser (Supabase's supautils skips it for superusers); use "
+                "--engine embedded (PostgreSQL 18)",
+                at(statement),
+            )
+            for statement in parsed.statements
+            if statement.kind == "CreateEventTrigStmt"
+        ]
     return sorted(found, key=lambda lack: lack.where[1:])
 
 
@@ -124,6 +154,8 @@ def lack_in_failure(sqlstate: str | None, message: str, where: Location) -> Lack
     refusal = unreproduced(sqlstate, message)
     if refusal is not None:
         return Lack(refusal.what, f"{refusal.real_one}; verify there", where)
+    if sqlstate == FEATURE_NOT_SUPPORTED and message.startswith(REFUSAL):
+        return Lack(message.removeprefix(REFUSAL).strip(), "Supabase runs it; verify there", where)
     missing_provider = _NO_LABEL_PROVIDER.fullmatch(message) if sqlstate == INVALID_PARAMETER_VALUE else None
     # Supabase loads pgsodium's provider only: a label for another fails there too
     if missing_provider is not None and missing_provider["name"] in (None, "pgsodium"):

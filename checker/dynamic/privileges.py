@@ -32,7 +32,7 @@ supautils.conf.j2) and its extension scripts (postgresql_extension_custom_script
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import psycopg
@@ -203,6 +203,42 @@ _AFTER_CREATE = {
 }
 
 
+# supautils lets postgres create event triggers (as the superuser, then owned by postgres) and skips them
+# for superusers; here that takes PostgreSQL 17's event_triggers setting, off wherever the superuser runs
+# statements. Before 17 a project's event trigger would run as the superuser: not verified (capabilities).
+EVENT_TRIGGERS_FROM = 17
+# The start of a privileged function's refusal of what would run as the superuser here but not on
+# Supabase: the statement is not verified (capabilities.lack_in_failure), not blamed.
+REFUSAL = "checker cannot run safely:"
+
+
+def _event_trigger_sql(definer: str) -> str:
+    return f"""
+create or replace function {PRIVATE_SCHEMA}.create_event_trigger(
+  name text, event text, tags text[], function text[], caller_path text, owner_role text
+) returns void
+language plpgsql {definer} as $fn$
+declare
+  runs regprocedure;
+begin
+  owner_role := {PRIVATE_SCHEMA}.acting_as(owner_role);
+  runs := {PRIVATE_SCHEMA}.function_named(function, '()', caller_path);
+  if (select r.rolsuper from pg_proc p join pg_roles r on r.oid = p.proowner where p.oid = runs) then
+    raise exception using errcode = 'XX000',
+      message = 'Non-superuser owned event trigger must execute a non-superuser owned function',
+      detail = format('The current user "%s" is not a superuser and the function "%s" is owned by a '
+                      'superuser', owner_role, array_to_string(function, '.'));
+  end if;
+  execute format('create event trigger %I on %I', name, event)
+    || case when tags is null then ''
+            else format(' when tag in (%s)', (select string_agg(quote_literal(t), ', ') from unnest(tags) t))
+       end
+    || format(' execute function %s()', runs::regproc);
+  perform {PRIVATE_SCHEMA}.give_to_caller('event trigger', name, owner_role);
+end $fn$;
+"""
+
+
 def reserved_role(name: str, settings_only: bool = False) -> bool:
     """Whether supautils reserves the role; `settings_only`: an ALTER ROLE ... SET, allowed on `name*`.
 
@@ -232,9 +268,14 @@ def _sql_list(names: Iterable[str]) -> str:
     return ", ".join(f"'{name}'" for name in names)
 
 
-def _function_sql(role: str, seed_copies: dict[str, int] | None = None) -> str:
+def _function_sql(role: str, seed_copies: dict[str, int] | None = None, major: int = 15) -> str:
     """The privileged functions; `role` (already quoted) alone may execute them. `seed_copies`: the oids of
-    the SEED_GIVES_WAY extensions the seed installed, which a project's plain CREATE EXTENSION replaces."""
+    the SEED_GIVES_WAY extensions the seed installed, which a project's plain CREATE EXTENSION replaces.
+    From PostgreSQL 17 they run with event triggers off, as supautils skips postgres's event triggers for
+    the superuser: a project's event trigger never runs as the superuser (EVENT_TRIGGERS_FROM)."""
+    definer = "security definer set search_path = pg_catalog, pg_temp"
+    if major >= EVENT_TRIGGERS_FROM:
+        definer += " set event_triggers = off"
     allowed = _sql_list(sorted(PRIVILEGED_EXTENSIONS))
     exact_configs = _sql_list(name for name in ALLOWED_CONFIGS if not name.endswith("*"))
     config_prefixes = _sql_list(name[:-1] for name in ALLOWED_CONFIGS if name.endswith("*"))
@@ -249,6 +290,13 @@ def _function_sql(role: str, seed_copies: dict[str, int] | None = None) -> str:
     after = " ".join(
         f"when '{name}' then execute $after${script.format(role=role)}$after$;"
         for name, script in _AFTER_CREATE.items()
+    )
+    event_trigger_sql = _event_trigger_sql(definer) if major >= EVENT_TRIGGERS_FROM else ""
+    event_trigger_grant = (
+        f"\ngrant execute on function {PRIVATE_SCHEMA}.create_event_trigger("
+        f"text, text, text[], text[], text, text) to {role};"
+        if event_trigger_sql
+        else ""
     )
     # Every function's search_path names pg_temp last: unnamed, the session's temporary schema is searched
     # first, and a temporary view named pg_roles or pg_extension would answer the checks below.
@@ -272,7 +320,7 @@ end $fn$;
 create or replace function {PRIVATE_SCHEMA}.create_extension(
   name text, in_schema text, version text, with_cascade boolean, if_not_exists boolean, caller_schema text
 ) returns void
-language plpgsql security definer set search_path = pg_catalog, pg_temp as $fn$
+language plpgsql {definer} as $fn$
 begin
   perform {PRIVATE_SCHEMA}.require_privileged(name);
   if exists (select from pg_extension where extname = name) and if_not_exists then
@@ -302,7 +350,7 @@ end $fn$;
 -- compared with a project that never had the copy. The copy stays where something already uses it (the
 -- CREATE then fails, as on a project that has the extension).
 create or replace function {PRIVATE_SCHEMA}.give_way(extension_name text, schema_name text) returns void
-language plpgsql security definer set search_path = pg_catalog, pg_temp as $fn$
+language plpgsql {definer} as $fn$
 declare
   seed_copy name;
 begin
@@ -322,7 +370,7 @@ exception when dependent_objects_still_exist then
 end $fn$;
 
 create or replace function {PRIVATE_SCHEMA}.alter_extension_update(name text, version text) returns void
-language plpgsql security definer set search_path = pg_catalog, pg_temp as $fn$
+language plpgsql {definer} as $fn$
 begin
   perform {PRIVATE_SCHEMA}.require_privileged(name);
   execute format('alter extension %I update', name)
@@ -332,7 +380,7 @@ end $fn$;
 create or replace function {PRIVATE_SCHEMA}.drop_extension(
   name text, if_exists boolean, with_cascade boolean
 ) returns void
-language plpgsql security definer set search_path = pg_catalog, pg_temp as $fn$
+language plpgsql {definer} as $fn$
 begin
   perform {PRIVATE_SCHEMA}.require_privileged(name);
   execute format('drop extension %s %I', case when if_exists then 'if exists' else '' end, name)
@@ -370,7 +418,7 @@ end $fn$;
 -- SET [LOCAL] name TO vals (vals NULL: TO DEFAULT, which is what RESET does), as the superuser.
 create or replace function {PRIVATE_SCHEMA}.set_setting(name text, vals text[], is_local boolean)
 returns void
-language plpgsql security definer set search_path = pg_catalog, pg_temp as $fn$
+language plpgsql {definer} as $fn$
 begin
   perform {PRIVATE_SCHEMA}.require_allowed_config(name);
   execute format('set %s %I', case when is_local then 'local' else 'session' end, name)
@@ -383,7 +431,7 @@ end $fn$;
 create or replace function {PRIVATE_SCHEMA}.alter_role_setting(
   role_name text, in_database text, name text, vals text[]
 ) returns void
-language plpgsql security definer set search_path = pg_catalog, pg_temp as $fn$
+language plpgsql {definer} as $fn$
 begin
   perform {PRIVATE_SCHEMA}.require_allowed_config(name);
   if role_name is null
@@ -406,12 +454,136 @@ begin
             else format(' set %I', name) || {PRIVATE_SCHEMA}.setting_values(vals) end;
 end $fn$;
 
+-- Statements supautils runs as the superuser for postgres, then gives postgres what they made: each
+-- function builds only its own statement from quoted parts. acting_as: the role the caller acts as
+-- (current_user at the call), which its login may act as and which is no superuser; names the caller
+-- wrote unqualified are looked up on the caller's search_path, then written qualified.
+create or replace function {PRIVATE_SCHEMA}.acting_as(owner_role text) returns text
+language plpgsql set search_path = pg_catalog, pg_temp as $fn$
+begin
+  if not exists (select from pg_roles where rolname = owner_role and not rolsuper)
+     or not pg_has_role(session_user, owner_role, 'MEMBER') then
+    raise exception insufficient_privilege using
+      message = format('role "%s" is not the caller''s', owner_role);
+  end if;
+  return owner_role;
+end $fn$;
+
+create or replace function {PRIVATE_SCHEMA}.function_named(
+  names text[], arguments text, caller_path text
+) returns regprocedure
+language plpgsql set search_path = pg_catalog, pg_temp as $fn$
+declare
+  found regprocedure;
+begin
+  perform set_config('search_path', caller_path, true);
+  found := to_regprocedure((select string_agg(quote_ident(n), '.') from unnest(names) n) || arguments);
+  perform set_config('search_path', 'pg_catalog, pg_temp', true);
+  if found is null then
+    raise exception undefined_function using message = format(
+      'function %s%s does not exist', array_to_string(names, '.'), arguments);
+  end if;
+  return found;
+end $fn$;
+
+-- PostgreSQL lets only a superuser own an event trigger or a foreign data wrapper: supautils makes the
+-- caller one for the ALTER ... OWNER alone (inside the caller's transaction, so no one else sees it).
+create or replace function {PRIVATE_SCHEMA}.give_to_caller(kind text, name text, owner_role text) returns void
+language plpgsql set search_path = pg_catalog, pg_temp as $fn$
+begin
+  if kind <> all (array['event trigger', 'foreign data wrapper']) then
+    raise exception invalid_parameter_value using message = format('not given by supautils: %s', kind);
+  end if;
+  execute format('alter role %I superuser', owner_role);
+  execute format('alter %s %I owner to %I', kind, name, owner_role);
+  execute format('alter role %I nosuperuser', owner_role);
+end $fn$;
+
+-- options: name, value pairs; separator: what stands between a name and its value
+create or replace function {PRIVATE_SCHEMA}.option_list(options text[], separator text) returns text
+language sql immutable set search_path = pg_catalog, pg_temp as $fn$
+  select coalesce(string_agg(quote_ident(options[i]) || separator || quote_literal(options[i + 1]), ', '), '')
+  from generate_subscripts(options, 1) i where i % 2 = 1
+$fn$;
+
+create or replace function {PRIVATE_SCHEMA}.comment_on_extension(name text, comment text) returns void
+language plpgsql {definer} as $fn$
+begin
+  execute format('comment on extension %I is %L', name, comment);
+end $fn$;
+
+-- schemas null: FOR ALL TABLES; options: name, value pairs of WITH (...)
+create or replace function {PRIVATE_SCHEMA}.create_publication(
+  name text, schemas text[], options text[], owner_role text
+) returns void
+language plpgsql {definer} as $fn$
+begin
+  owner_role := {PRIVATE_SCHEMA}.acting_as(owner_role);
+  if exists (select from unnest(options) with ordinality o (v, i)
+             where i % 2 = 1 and v <> all (array['publish', 'publish_via_partition_root',
+                                                  'publish_generated_columns'])) then
+    raise exception syntax_error using message = 'unrecognized publication parameter';
+  end if;
+  execute format('create publication %I', name)
+    || case when schemas is null then ' for all tables'
+            else ' for tables in schema ' || (select string_agg(quote_ident(s), ', ') from unnest(schemas) s)
+       end
+    || case when cardinality(options) > 0
+            then format(' with (%s)', {PRIVATE_SCHEMA}.option_list(options, ' = ')) else '' end;
+  execute format('alter publication %I owner to %I', name, owner_role);
+end $fn$;
+
+create or replace function {PRIVATE_SCHEMA}.alter_publication_schemas(
+  name text, action text, schemas text[]
+) returns void
+language plpgsql {definer} as $fn$
+begin
+  if action is null or action <> all (array['add', 'set', 'drop']) then
+    raise exception syntax_error using message = 'unrecognized publication action';
+  end if;
+  execute format('alter publication %I %s tables in schema ', name, action)
+    || (select string_agg(quote_ident(s), ', ') from unnest(schemas) s);
+end $fn$;
+
+-- handler, validator: the names as written (null: none); a validator runs when the wrapper, its servers
+-- and foreign tables are made, so one the project wrote would run as the superuser here: refused.
+create or replace function {PRIVATE_SCHEMA}.create_foreign_data_wrapper(
+  name text, handler text[], validator text[], options text[], caller_path text, owner_role text
+) returns void
+language plpgsql {definer} as $fn$
+declare
+  checks regprocedure;
+begin
+  owner_role := {PRIVATE_SCHEMA}.acting_as(owner_role);
+  if validator is not null then
+    checks := {PRIVATE_SCHEMA}.function_named(validator, '(text[], oid)', caller_path);
+    if not (select r.rolsuper from pg_proc p join pg_roles r on r.oid = p.proowner where p.oid = checks) then
+      raise exception feature_not_supported using message = format(
+        '{REFUSAL} a foreign data wrapper whose validator %s the project wrote (it would run as the '
+        'superuser here)', checks);
+    end if;
+  end if;
+  execute format('create foreign data wrapper %I', name)
+    || case when handler is null then ''
+            else format(' handler %s', {PRIVATE_SCHEMA}.function_named(handler, '()', caller_path)::regproc)
+       end
+    || case when checks is null then '' else format(' validator %s', checks::regproc) end
+    || case when cardinality(options) > 0
+            then format(' options (%s)', {PRIVATE_SCHEMA}.option_list(options, ' ')) else '' end;
+  perform {PRIVATE_SCHEMA}.give_to_caller('foreign data wrapper', name, owner_role);
+end $fn$;
+{event_trigger_sql}
 revoke all on all functions in schema {PRIVATE_SCHEMA} from public;
 grant execute on function {PRIVATE_SCHEMA}.create_extension(text, text, text, boolean, boolean, text)
   to {role};
 grant execute on function {PRIVATE_SCHEMA}.alter_extension_update(text, text) to {role};
 grant execute on function {PRIVATE_SCHEMA}.drop_extension(text, boolean, boolean) to {role};
 grant execute on function {PRIVATE_SCHEMA}.set_setting(text, text[], boolean) to {role};
+grant execute on function {PRIVATE_SCHEMA}.comment_on_extension(text, text) to {role};
+grant execute on function {PRIVATE_SCHEMA}.create_publication(text, text[], text[], text) to {role};
+grant execute on function {PRIVATE_SCHEMA}.alter_publication_schemas(text, text, text[]) to {role};
+grant execute on function {PRIVATE_SCHEMA}.create_foreign_data_wrapper(
+  text, text[], text[], text[], text, text) to {role};{event_trigger_grant}
 grant execute on function {PRIVATE_SCHEMA}.alter_role_setting(text, text, text, text[]) to {role};
 """
 
@@ -502,6 +674,9 @@ def privileged_call(kind: str, node: dict) -> list[tuple[str, list[object]]] | N
     if kind == "AlterExtensionStmt" and node.get("extname") in PRIVILEGED_EXTENSIONS:
         version = _sval(_options(node).get("new_version", {}).get("arg"))
         return [(f"select {PRIVATE_SCHEMA}.alter_extension_update(%s, %s)", [node["extname"], version])]
+    if kind in _POSTGRES_MAY:
+        call = _POSTGRES_MAY[kind](node)
+        return [call] if call else None
     if kind == "DropStmt" and node.get("removeType") == "OBJECT_EXTENSION":
         names = [_sval(item) for item in node.get("objects") or []]
         if names and all(name in PRIVILEGED_EXTENSIONS for name in names):
@@ -512,19 +687,123 @@ def privileged_call(kind: str, node: dict) -> list[tuple[str, list[object]]] | N
     return None
 
 
-def give_way_calls(statements: Iterable[Statement]) -> list[tuple[str, list[object]]]:
-    """The calls that make the seed's SEED_GIVES_WAY copies give way to a migration that creates one of
-    them, or a schema (the one a copy is in), without IF NOT EXISTS; the admin runs them first."""
-    calls: list[tuple[str, list[object]]] = []
+# --- statements supautils runs as the superuser for its privileged role (postgres) ---------------
+# The search_path the statement's names are read on, and the role it runs as (which owns what it makes).
+_AS_CALLER = "pg_catalog.current_setting('search_path'), current_user"
+_SCHEMA_OBJECTS = {"PUBLICATIONOBJ_TABLES_IN_SCHEMA"}
+_PUBLICATION_ACTIONS = {"AP_AddObjects": "add", "AP_SetObjects": "set", "AP_DropObjects": "drop"}
+Call = tuple[str, list[object]]
+
+
+def _comment_on_extension(node: dict) -> Call | None:
+    if node.get("objtype") != "OBJECT_EXTENSION":
+        return None
+    return f"select {PRIVATE_SCHEMA}.comment_on_extension(%s, %s)", [
+        _sval(node.get("object")),
+        node.get("comment"),
+    ]
+
+
+def _publication_schemas(node: dict) -> list[str] | None:
+    """The schemas of FOR TABLES IN SCHEMA, when that is all the statement names (None otherwise)."""
+    specs = [item.get("PublicationObjSpec", {}) for item in node.get("pubobjects") or []]
+    if not specs or any(spec.get("pubobjtype") not in _SCHEMA_OBJECTS for spec in specs):
+        return None
+    return [spec.get("name") for spec in specs]
+
+
+def _create_publication(node: dict) -> Call | None:
+    """FOR ALL TABLES and FOR TABLES IN SCHEMA need the superuser in PostgreSQL; other forms do not."""
+    schemas = _publication_schemas(node)
+    if not node.get("for_all_tables") and schemas is None:
+        return None
+    options = [value for elem in _options(node).values() for value in (elem["defname"], option_value(elem))]
+    call = f"select {PRIVATE_SCHEMA}.create_publication(%s, %s, %s, current_user)"
+    return call, [node.get("pubname"), None if node.get("for_all_tables") else schemas, options]
+
+
+def _alter_publication(node: dict) -> Call | None:
+    schemas = _publication_schemas(node)
+    action = _PUBLICATION_ACTIONS.get(node.get("action", ""))
+    if schemas is None or action is None:
+        return None
+    call = f"select {PRIVATE_SCHEMA}.alter_publication_schemas(%s, %s, %s)"
+    return call, [node.get("pubname"), action, schemas]
+
+
+def _names(elem: dict | None) -> list[str] | None:
+    """A DefElem's qualified name (HANDLER a.b), or None for NO HANDLER."""
+    items = ((elem or {}).get("arg") or {}).get("List", {}).get("items")
+    return [_sval(item) for item in items] if items else None
+
+
+def _create_foreign_data_wrapper(node: dict) -> Call:
+    functions = {item["DefElem"]["defname"]: item["DefElem"] for item in node.get("func_options") or []}
+    options = [
+        value for elem in _options(node).values() for value in (elem["defname"], _sval(elem.get("arg")))
+    ]
+    call = f"select {PRIVATE_SCHEMA}.create_foreign_data_wrapper(%s, %s, %s, %s, {_AS_CALLER})"
+    arguments = [
+        node.get("fdwname"),
+        _names(functions.get("handler")),
+        _names(functions.get("validator")),
+        options,
+    ]
+    return call, arguments
+
+
+def _create_event_trigger(node: dict) -> Call | None:
+    filters = [item["DefElem"] for item in node.get("whenclause") or []]
+    if any(elem.get("defname") != "tag" for elem in filters):
+        return None  # PostgreSQL knows no other filter: its own error
+    tags = [tag for elem in filters for tag in _names(elem) or []] or None
+    call = f"select {PRIVATE_SCHEMA}.create_event_trigger(%s, %s, %s, %s, {_AS_CALLER})"
+    return call, [
+        node.get("trigname"),
+        node.get("eventname"),
+        tags,
+        [_sval(n) for n in node.get("funcname") or []],
+    ]
+
+
+_POSTGRES_MAY: dict[str, Callable[[dict], Call | None]] = {
+    "CommentStmt": _comment_on_extension,
+    "CreatePublicationStmt": _create_publication,
+    "AlterPublicationStmt": _alter_publication,
+    "CreateFdwStmt": _create_foreign_data_wrapper,
+    "CreateEventTrigStmt": _create_event_trigger,
+}
+
+
+def give_way_calls(statements: Iterable[Statement]) -> list[Call]:
+    """The calls that make the seed's SEED_GIVES_WAY copies give way to a migration whose first word on one
+    of them, or on a schema (the one a copy is in), is a CREATE without IF NOT EXISTS; the admin runs them
+    first. A migration that drops or alters the copy before creating it (`drop extension pg_graphql;
+    create extension pg_graphql`) meets the seed's copy, as an older project does."""
+    calls: list[Call] = []
+    named: set[tuple[str, str]] = set()  # ("extension" | "schema", name) already named by a statement
     for statement in statements:
-        node = statement.node
-        if node.get("if_not_exists"):
-            continue
-        if statement.kind == "CreateExtensionStmt" and node.get("extname") in SEED_GIVES_WAY:
-            calls.append((_GIVE_WAY, [node["extname"], None]))
-        elif statement.kind == "CreateSchemaStmt" and node.get("schemaname"):
-            calls.append((_GIVE_WAY, [None, node["schemaname"]]))
+        for kind, name, plain_create in _extension_or_schema_named(statement):
+            if plain_create and (kind, name) not in named and (kind == "schema" or name in SEED_GIVES_WAY):
+                calls.append((_GIVE_WAY, [name, None] if kind == "extension" else [None, name]))
+            named.add((kind, name))
     return calls
+
+
+def _extension_or_schema_named(statement: Statement) -> list[tuple[str, str, bool]]:
+    """The extensions and schemas a statement creates, drops or alters: (kind, name, a plain CREATE)."""
+    node, kind = statement.node, statement.kind
+    plain = not node.get("if_not_exists")
+    if kind == "CreateExtensionStmt":
+        return [("extension", node.get("extname", ""), plain)]
+    if kind in ("AlterExtensionStmt", "AlterExtensionContentsStmt"):
+        return [("extension", node.get("extname", ""), False)]
+    if kind == "CreateSchemaStmt" and node.get("schemaname"):
+        return [("schema", node["schemaname"], plain)]
+    dropped = {"OBJECT_EXTENSION": "extension", "OBJECT_SCHEMA": "schema"}.get(node.get("removeType", ""))
+    if kind == "DropStmt" and dropped:
+        return [(dropped, _sval(item) or "", False) for item in node.get("objects") or []]
+    return []
 
 
 _GIVE_WAY = f"select {PRIVATE_SCHEMA}.give_way(%s, %s)"
@@ -603,8 +882,17 @@ def prepare_migrating_session(admin: psycopg.Connection, superuser_uri: str) -> 
     seed_copies = admin.execute(
         "select extname, oid from pg_catalog.pg_extension where extname = any(%s)", [sorted(SEED_GIVES_WAY)]
     ).fetchall()
-    admin.execute(_function_sql(role, {str(name): int(oid) for name, oid in seed_copies}))
+    copies = {str(name): int(oid) for name, oid in seed_copies}
+    admin.execute(_function_sql(role, copies, admin.info.server_version // 10000))
     return session
+
+
+def superuser_session(conn: psycopg.Connection) -> psycopg.Connection:
+    """A superuser connection of the checker's: from PostgreSQL 17, no event trigger runs on it (supautils
+    skips postgres's event triggers for the superuser; a project's would otherwise run as the superuser)."""
+    if conn.info.server_version >= EVENT_TRIGGERS_FROM * 10000:
+        conn.execute("set event_triggers = off")
+    return conn
 
 
 def _run_role(admin: psycopg.Connection, superuser_uri: str, member_of_postgres: bool) -> MigratingSession:

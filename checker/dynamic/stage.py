@@ -68,7 +68,7 @@ from checker.dynamic.engines import Engine, EngineOptions, open_engine
 from checker.dynamic.engines.cleanup import sigterm_as_interrupt
 from checker.dynamic.history import APPLIED_UNCHECKED, RESTORED, History
 from checker.dynamic.locks import LockTrace
-from checker.dynamic.privileges import give_way_calls, prepare_migrating_session
+from checker.dynamic.privileges import give_way_calls, prepare_migrating_session, superuser_session
 from checker.dynamic.probes import probe_unit
 from checker.dynamic.record import MigrationRecord, Record, seed_identity
 from checker.dynamic.rollback import ROLLBACK, Before, report_differences
@@ -185,7 +185,9 @@ def _migrating_session(admin: psycopg.Connection, uri: str, stack: ExitStack) ->
 
 def _connect(uri: str) -> psycopg.Connection:
     try:
-        return psycopg.connect(with_statement_timeout(uri), autocommit=True, connect_timeout=30)
+        return superuser_session(
+            psycopg.connect(with_statement_timeout(uri), autocommit=True, connect_timeout=30)
+        )
     except psycopg.Error as err:
         raise EngineError(f"cannot connect to the throwaway database: {' '.join(str(err).split())}") from None
 

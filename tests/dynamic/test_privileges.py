@@ -26,6 +26,7 @@ from checker.dynamic.privileges import (
     allowed_config,
     prepare_migrating_session,
     reserved_role,
+    superuser_session,
 )
 from checker.dynamic.seed import apply_seed
 
@@ -339,6 +340,30 @@ def test_the_privileged_functions_check_what_they_are_given() -> None:
                 (alter_role, ["anon", None, "statement_timeout", ["1s"]], "permission denied to set"),
                 (alter_role, ['anon" set log_statement = all; --', None, "pgrst.x", ["1"]], "does not exist"),
             ]
+            publication = f"select {PRIVATE_SCHEMA}.create_publication(%s, %s, %s, %s)"
+            schemas = f"select {PRIVATE_SCHEMA}.alter_publication_schemas(%s, %s, %s)"
+            wrapper = f"select {PRIVATE_SCHEMA}.create_foreign_data_wrapper(%s, %s, %s, %s, %s, %s)"
+            trigger = f"select {PRIVATE_SCHEMA}.create_event_trigger(%s, %s, %s, %s, %s, %s)"
+            admin.execute(
+                "create function public.superusers_trigger() returns event_trigger language plpgsql"
+                " as $$ begin null; end $$"
+            )
+            conn.execute(
+                "create function public.own_check(text[], oid) returns void language plpgsql"
+                " as $$ begin end $$"
+            )
+            refused += [
+                (publication, ["p", None, [], "supabase_admin"], "is not the caller's"),
+                (publication, ["p", None, ["publish) for all tables; --", "x"], "postgres"], "unrecognized"),
+                (schemas, ["supabase_realtime", "add tables in schema public; --", ["x"]], "unrecognized"),
+                (wrapper, ["w", None, None, [], "public", "supabase_admin"], "is not the caller's"),
+                (wrapper, ["w", None, ["own_check"], [], "public", "postgres"], "the project wrote"),
+                (
+                    trigger,
+                    ["t", "ddl_command_end", None, ["superusers_trigger"], "public", "postgres"],
+                    "Non-superuser owned event trigger must execute a non-superuser owned function",
+                ),
+            ]
             for call, arguments, message in refused:
                 with pytest.raises(psycopg.Error) as error:
                     conn.execute(call, arguments)
@@ -482,3 +507,119 @@ def test_a_dsn_server_whose_postgres_is_a_superuser_gets_a_run_role_dropped_afte
         left = conn.execute("select rolname from pg_roles where rolname like 'checker\\_postgres\\_%'")
         assert left.fetchall() == []
         assert conn.execute("select rolsuper from pg_roles where rolname = 'postgres'").fetchone() == (True,)
+
+
+# supautils runs these as the superuser for postgres, then makes postgres the owner (supautils.c, v2.9.4,
+# the version supabase/postgres ships): each migration checks the owner itself.
+SUPAUTILS_STATEMENTS = """\
+begin;
+create function public.log_ddl() returns event_trigger language plpgsql as $$
+begin
+  raise notice 'ddl %', tg_tag;
+end $$;
+create event trigger log_ddl on ddl_command_end when tag in ('CREATE TABLE') execute function log_ddl();
+create publication everything for all tables with (publish = 'insert, update');
+create schema reports;
+create publication reporting for tables in schema reports;
+alter publication reporting add tables in schema public;
+create foreign data wrapper dummy_fdw options (mode 'test');
+comment on extension pgcrypto is 'cryptographic functions';
+create table public.notes (id bigint primary key);
+alter table public.notes enable row level security;
+do $$
+begin
+  if (select evtowner::regrole::text from pg_event_trigger where evtname = 'log_ddl') <> 'postgres'
+     or (select fdwowner::regrole::text from pg_foreign_data_wrapper) <> 'postgres'
+     or (select pubowner::regrole::text from pg_publication where pubname = 'everything') <> 'postgres'
+     or not (select puballtables from pg_publication where pubname = 'everything')
+     or (select count(*) from pg_publication_namespace) <> 2 then
+    raise exception 'not as supautils leaves them';
+  end if;
+end $$;
+commit;
+"""
+
+
+def test_statements_supautils_runs_for_postgres_apply_as_on_supabase(folder: Path) -> None:
+    """Event triggers, FOR ALL TABLES and TABLES IN SCHEMA publications, foreign data wrappers and comments
+    on extensions: PostgreSQL wants a superuser for each; on Supabase postgres makes them (before: each
+    was blamed with "it would fail there too")."""
+    (folder / "m.sql").write_text(SUPAUTILS_STATEMENTS, encoding="utf-8")
+    (folder / "r.sql").write_text(
+        "begin;\ndrop table public.notes;\ndrop foreign data wrapper dummy_fdw;\n"
+        "drop publication reporting, everything;\ndrop schema reports;\ndrop event trigger log_ddl;\n"
+        "drop function public.log_ddl();\ncommit;\n",
+        encoding="utf-8",
+    )
+    require_engine("embedded")
+    done = subprocess.run(
+        [sys.executable, "-m", "checker", "verify", "m.sql", "--rollback", "r.sql", "--engine", "embedded"],
+        cwd=folder,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0 and " error " not in done.stdout, done.stdout + done.stderr
+    assert "rollback: catalog restored" in done.stdout, done.stdout
+
+
+def test_a_projects_event_trigger_never_runs_as_the_superuser(folder: Path) -> None:
+    """supautils skips postgres's event triggers for the superuser; here PostgreSQL 17's event_triggers is
+    off wherever the checker's superuser runs DDL (the seed's copy making way, CREATE EXTENSION through
+    the privileged functions, the end of the run). The trigger does run for postgres's own DDL."""
+    marker = Path(tempfile.mkdtemp(prefix="evt-", dir="/tmp"))
+    marker.chmod(0o777)
+    (folder / "migrations").mkdir()
+    (folder / "migrations" / "1_trigger.sql").write_text(
+        "create function public.on_ddl() returns event_trigger language plpgsql as $$\n"
+        "begin\n"
+        "  if (select rolsuper from pg_catalog.pg_roles where rolname = current_user) then\n"
+        f"    copy (select current_user) to program 'touch {marker}/ran_as_superuser';\n"
+        "  end if;\n"
+        "  if tg_tag = 'CREATE SEQUENCE' then\n"
+        "    raise exception 'the event trigger ran for %', current_user;\n"
+        "  end if;\n"
+        "end $$;\n"
+        "create event trigger on_ddl on ddl_command_start execute function public.on_ddl();\n",
+        encoding="utf-8",
+    )
+    (folder / "migrations" / "2_more.sql").write_text(
+        "create schema pgsodium;\ncreate extension pg_trgm;\ncreate sequence public.s;\n", encoding="utf-8"
+    )
+    try:
+        code, output = run_checker(folder, "migrations", "text")
+        assert not (marker / "ran_as_superuser").exists(), output
+    finally:
+        for item in marker.iterdir():
+            item.unlink()
+        marker.rmdir()
+    assert (
+        code == 1 and "2_more.sql\n  3:1  error   dynamic-apply  the event trigger ran for postgres" in output
+    ), output
+
+
+def test_before_postgresql_17_an_event_trigger_is_not_verified(folder: Path) -> None:
+    """Nothing there would keep it from running as the checker's superuser."""
+    (folder / "m.sql").write_text(SUPAUTILS_STATEMENTS, encoding="utf-8")
+    code, output = run_checker(folder, "m.sql", "text", engine="local")
+    assert code == 2, output
+    assert (
+        "6:1  error   dynamic-not-verified  not verified: CREATE EVENT TRIGGER cannot be verified" in output
+    ), output
+
+
+def test_the_checkers_superuser_sessions_run_no_event_trigger() -> None:
+    """superuser_session turns event triggers off: the control, a plain superuser connection, runs one."""
+    with require_engine("embedded") as uri, psycopg.connect(uri, autocommit=True) as admin:
+        admin.execute(
+            "create function public.mark() returns event_trigger language plpgsql as $$\n"
+            "begin insert into public.marks values (current_user); end $$;\n"
+            "create table public.marks (by_role text);\n"
+            "create event trigger mark on ddl_command_end execute function public.mark();"
+        )
+        with superuser_session(psycopg.connect(uri, autocommit=True)) as checker_session:
+            checker_session.execute("create table public.by_the_checker (id int)")
+        assert admin.execute("select count(*) from public.marks").fetchone() == (0,)
+        admin.execute("create table public.by_another_session (id int)")
+        assert admin.execute("select count(*) from public.marks").fetchone() == (1,)
