@@ -192,6 +192,15 @@ STANDINS: dict[str, StandIn] = {
             "Supabase (on PostgreSQL 15 and 16) has the real pgsodium",
         ),
         StandIn(
+            "wrappers",
+            "Supabase Wrappers 0.5.3's handler, validator and meta functions of its fifteen foreign data "
+            "wrappers (stripe_fdw_handler, s3_fdw_validator, ...) and wrappers_fdw_stats, in the schema "
+            "given: CREATE FOREIGN DATA WRAPPER, SERVER, USER MAPPING and FOREIGN TABLE work as on Supabase",
+            "a foreign table cannot be read, imported (IMPORT FOREIGN SCHEMA) or analysed: the handlers "
+            "refuse, and that statement is not verified; the validators accept any option",
+            "Supabase has the real Wrappers",
+        ),
+        StandIn(
             "supabase_vault",
             "schema vault, vault.secrets, vault.decrypted_secrets, create_secret and update_secret "
             "with Supabase Vault 0.3's signatures",
@@ -213,9 +222,15 @@ class Unreproduced:
     real_one: str
 
 
+# What PostgreSQL says when it asks the wrappers stand-in's handler for a wrapper's routines.
+_HANDLER_REFUSAL = "cannot accept a value of type fdw_handler"
+
+
 def unreproduced(sqlstate: str | None, message: str) -> Unreproduced | None:
     """The stand-in function an error comes from, when the error is a stand-in's refusal to pretend: the
     SQL needs what this server cannot reproduce, so it is not verified here rather than wrong."""
+    if sqlstate == FEATURE_NOT_SUPPORTED and message == _HANDLER_REFUSAL:
+        return Unreproduced("reading a foreign table of the wrappers stand-in", STANDINS["wrappers"].real_one)
     if sqlstate != FEATURE_NOT_SUPPORTED or not message.startswith(STANDIN_COMMENT):
         return None
     what = message.removeprefix(STANDIN_COMMENT).strip() + " by the checker's stand-in"

@@ -170,6 +170,17 @@ def test_dropping_a_seed_extension_where_the_server_lacks_it_is_not_verified(
 # How real projects create and use the extensions Supabase offers and the embedded server lacks: each
 # applies there through the checker's stand-in, reported at the CREATE EXTENSION.
 STANDIN_MIGRATIONS = {
+    # Supabase Wrappers, as FlutterKaigi/2024's 20240904185013_add_stripe_wrapper.sql declares Stripe's
+    "wrappers": """\
+create extension if not exists wrappers with schema extensions;
+create foreign data wrapper stripe_wrapper handler stripe_fdw_handler validator stripe_fdw_validator;
+create server stripe_server foreign data wrapper stripe_wrapper
+  options (api_key_id '5e4e0c80-1b2c-4d5e-8f90-a1b2c3d4e5f6', api_key_name 'stripe');
+create schema stripe;
+create foreign table stripe.checkout_sessions (id text, customer text, attrs jsonb)
+  server stripe_server options (object 'checkout/sessions', rowid_column 'id');
+select name, version from extensions.stripe_fdw_meta();
+""",
     # every `supabase db pull` dump has this line (a project's remote_schema.sql)
     "pg_graphql": """\
 CREATE EXTENSION IF NOT EXISTS "pg_graphql" WITH SCHEMA "graphql";
@@ -360,6 +371,28 @@ def test_a_schema_the_seeds_pgsodium_is_used_from_stays_and_its_creation_is_blam
     (failure,) = [f for f in findings if f["rule"] == "dynamic-apply"]
     assert failure["file"].endswith("2_schema.sql") and failure["line"] == 1, failure
     assert 'schema "pgsodium" already exists' in failure["message"]
+
+
+@pytest.mark.parametrize(
+    "reading",
+    [
+        "select count(*) from stripe.customers;",
+        "import foreign schema stripe from server stripe_server into stripe;",
+        "analyze stripe.customers;",
+    ],
+)
+def test_reading_a_foreign_table_of_the_wrappers_stand_in_is_not_verified(folder: Path, reading: str) -> None:
+    """Declaring works as on Supabase; reading asks the handler, which the stand-in cannot be."""
+    require_engine("embedded")
+    (folder / "m.sql").write_text(
+        STANDIN_MIGRATIONS["wrappers"].replace("checkout_sessions", "customers") + reading + "\n",
+        encoding="utf-8",
+    )
+    code, findings = verify(folder, "--engine", "embedded")
+    assert code == 2, findings
+    (lack,) = [f for f in findings if f["rule"] == "dynamic-not-verified"]
+    assert lack["line"] == 9 and "foreign table of the wrappers stand-in" in lack["message"], lack
+    assert [f for f in findings if f["rule"] == "dynamic-apply"] == []
 
 
 def test_a_pgsodium_function_the_stand_in_does_not_reproduce_is_not_verified(folder: Path) -> None:
