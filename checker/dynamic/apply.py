@@ -41,7 +41,12 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg.pq import TransactionStatus
 
 from checker.dynamic.collect import Location, at, at_char
-from checker.dynamic.privileges import NEEDS_SUPERUSER_HINT, privileged_call, reserved_refusal
+from checker.dynamic.privileges import (
+    NEEDS_SUPERUSER_HINT,
+    privileged_call,
+    privileged_do_block,
+    reserved_refusal,
+)
 from checker.errors import ConfigError
 from checker.model.objects import strings
 from checker.model.walk import find_nodes
@@ -267,6 +272,8 @@ def _execute(conn: psycopg.Connection, statement: Statement, text: str | None = 
         rollback_open(conn)
         return Failure(at(statement), refusal, NEEDS_SUPERUSER_HINT, INSUFFICIENT_PRIVILEGE)
     calls = privileged_call(statement.kind, statement.node) if supautils else None
+    if supautils and statement.kind == "DoStmt":
+        text = privileged_do_block(statement, conn)
     fired = threading.Event()
     try:
         with _WATCHDOG.guard(conn, fired):

@@ -24,6 +24,7 @@ from checker.dynamic.privileges import (
     privileged_call,
 )
 from checker.dynamic.standins import FEATURE_NOT_SUPPORTED, unreproduced
+from checker.model.do_blocks import embedded_statements
 from checker.parse import ParsedFile, Statement
 
 # Statements that need CREATEROLE (or ADMIN on the role) when they act on another role.
@@ -105,7 +106,7 @@ def needs_of(files: Iterable[ParsedFile]) -> Needs:
     for parsed in files:
         extensions.update(name for name, _ in needed_extensions(parsed))
         manages_roles = manages_roles or any(_manages_roles(s) for s in parsed.statements)
-        event_triggers = event_triggers or any(s.kind == "CreateEventTrigStmt" for s in parsed.statements)
+        event_triggers = event_triggers or any(_creates_event_trigger(s) for s in parsed.statements)
     return Needs(frozenset(extensions), manages_roles, event_triggers)
 
 
@@ -137,7 +138,7 @@ def lacks(parsed: ParsedFile, offered: set[str], major: int) -> list[Lack]:
                 at(statement),
             )
             for statement in parsed.statements
-            if statement.kind == "CreateEventTrigStmt"
+            if _creates_event_trigger(statement)
         ]
     return sorted(found, key=lambda lack: lack.where[1:])
 
@@ -194,6 +195,12 @@ def needed_extensions(parsed: ParsedFile) -> list[tuple[str, Location]]:
         if item.get("String", {}).get("sval") in SEED_EXTENSIONS
     ]
     return sorted(created_extensions(parsed) + dropped, key=lambda found: found[1][1:])
+
+
+def _creates_event_trigger(statement: Statement) -> bool:
+    if statement.kind == "DoStmt":
+        return any(inner.kind == "CreateEventTrigStmt" for inner in embedded_statements(statement))
+    return statement.kind == "CreateEventTrigStmt"
 
 
 def _manages_roles(statement: Statement) -> bool:

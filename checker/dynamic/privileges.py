@@ -775,6 +775,30 @@ _POSTGRES_MAY: dict[str, Callable[[dict], Call | None]] = {
 }
 
 
+def privileged_do_block(do: Statement, conn: psycopg.Connection) -> str | None:
+    """A DO block's text with each statement supautils would run as the superuser (it hooks them inside
+    PL/pgSQL too) made a PERFORM of its privileged call, on as many lines (errors keep their line
+    numbers); None when the block has none. Dynamic SQL (EXECUTE '...') is left as it is."""
+    from checker.model.do_blocks import embedded_statements
+
+    text, pieces, kept_from = do.source.text, [], do.start
+    for inner in embedded_statements(do):
+        calls = privileged_call(inner.kind, inner.node)
+        if not calls or inner.start <= do.start:  # not located in the block's text
+            continue
+        performs = "; ".join(_perform(conn, call, arguments) for call, arguments in calls)
+        if "$" in performs:
+            return None  # could close the block's dollar quote
+        pieces += [text[kept_from : inner.start], performs + "\n" * text.count("\n", inner.start, inner.end)]
+        kept_from = inner.end
+    return "".join(pieces) + text[kept_from : do.end] if pieces else None
+
+
+def _perform(conn: psycopg.Connection, call: str, arguments: list[object]) -> str:
+    """`select f(%s)` with its arguments as literals, as a PL/pgSQL PERFORM."""
+    return "perform " + psycopg.ClientCursor(conn).mogrify(call, arguments).removeprefix("select ")
+
+
 def give_way_calls(statements: Iterable[Statement]) -> list[Call]:
     """The calls that make the seed's SEED_GIVES_WAY copies give way to a migration whose first word on one
     of them, or on a schema (the one a copy is in), is a CREATE without IF NOT EXISTS; the admin runs them

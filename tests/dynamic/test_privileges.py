@@ -511,7 +511,20 @@ def test_a_dsn_server_whose_postgres_is_a_superuser_gets_a_run_role_dropped_afte
 
 # supautils runs these as the superuser for postgres, then makes postgres the owner (supautils.c, v2.9.4,
 # the version supabase/postgres ships): each migration checks the owner itself.
-SUPAUTILS_STATEMENTS = """\
+OWNERS_CHECK = """\
+do $$
+begin
+  if (select evtowner::regrole::text from pg_event_trigger where evtname = 'log_ddl') <> 'postgres'
+     or (select fdwowner::regrole::text from pg_foreign_data_wrapper) <> 'postgres'
+     or (select pubowner::regrole::text from pg_publication where pubname = 'everything') <> 'postgres'
+     or not (select puballtables from pg_publication where pubname = 'everything')
+     or (select count(*) from pg_publication_namespace) <> 2 then
+    raise exception 'not as supautils leaves them';
+  end if;
+end $$;
+"""
+SUPAUTILS_STATEMENTS = (
+    """\
 begin;
 create function public.log_ddl() returns event_trigger language plpgsql as $$
 begin
@@ -526,18 +539,10 @@ create foreign data wrapper dummy_fdw options (mode 'test');
 comment on extension pgcrypto is 'cryptographic functions';
 create table public.notes (id bigint primary key);
 alter table public.notes enable row level security;
-do $$
-begin
-  if (select evtowner::regrole::text from pg_event_trigger where evtname = 'log_ddl') <> 'postgres'
-     or (select fdwowner::regrole::text from pg_foreign_data_wrapper) <> 'postgres'
-     or (select pubowner::regrole::text from pg_publication where pubname = 'everything') <> 'postgres'
-     or not (select puballtables from pg_publication where pubname = 'everything')
-     or (select count(*) from pg_publication_namespace) <> 2 then
-    raise exception 'not as supautils leaves them';
-  end if;
-end $$;
-commit;
 """
+    + OWNERS_CHECK
+    + "commit;\n"
+)
 
 
 def test_statements_supautils_runs_for_postgres_apply_as_on_supabase(folder: Path) -> None:
@@ -607,6 +612,13 @@ def test_before_postgresql_17_an_event_trigger_is_not_verified(folder: Path) -> 
     assert (
         "6:1  error   dynamic-not-verified  not verified: CREATE EVENT TRIGGER cannot be verified" in output
     ), output
+    in_a_block = SUPAUTILS_STATEMENTS.replace("create event trigger", "do $do$ begin create event trigger")
+    in_a_block = in_a_block.replace("execute function log_ddl();", "execute function log_ddl(); end $do$;")
+    (folder / "m.sql").write_text(in_a_block, encoding="utf-8")
+    code, output = run_checker(folder, "m.sql", "text", engine="local")
+    assert code == 2 and "6:1  error   dynamic-not-verified  not verified: CREATE EVENT TRIGGER" in output, (
+        output
+    )
 
 
 def test_the_checkers_superuser_sessions_run_no_event_trigger() -> None:
@@ -623,3 +635,32 @@ def test_the_checkers_superuser_sessions_run_no_event_trigger() -> None:
         assert admin.execute("select count(*) from public.marks").fetchone() == (0,)
         admin.execute("create table public.by_another_session (id int)")
         assert admin.execute("select count(*) from public.marks").fetchone() == (1,)
+
+
+def test_statements_supautils_runs_inside_a_do_block_apply_as_on_supabase(folder: Path) -> None:
+    """supautils hooks them inside PL/pgSQL too (QuivrHQ/quivr's init declares its Stripe wrapper in a DO
+    block guarded by IF NOT EXISTS); dynamic SQL is left to PostgreSQL."""
+    (folder / "m.sql").write_text(
+        "begin;\n"
+        "create function public.log_ddl() returns event_trigger language plpgsql as $$\n"
+        "begin\n  raise notice 'ddl %', tg_tag;\nend $$;\n"
+        "do $do$\nbegin\n"
+        "  if not exists (select from pg_foreign_data_wrapper where fdwname = 'dummy_fdw') then\n"
+        "    create foreign data wrapper dummy_fdw\n      options (mode 'test');\n"
+        "  end if;\n"
+        "  create event trigger log_ddl on ddl_command_end when tag in ('CREATE TABLE')\n"
+        "    execute function log_ddl();\n"
+        "  create publication everything for all tables with (publish = 'insert, update');\n"
+        "  comment on extension pgcrypto is 'cryptographic functions';\n"
+        "end $do$;\n"
+        + OWNERS_CHECK.replace("(select count(*) from pg_publication_namespace) <> 2", "false")
+        + "commit;\n",
+        encoding="utf-8",
+    )
+    code, output = run_checker(folder, "m.sql", "text")
+    assert code == 0 and " error " not in output, output
+    (folder / "m.sql").write_text(
+        "do $$ begin execute 'create foreign data wrapper dummy_fdw'; end $$;\n", encoding="utf-8"
+    )
+    code, output = run_checker(folder, "m.sql", "text")
+    assert code == 1 and 'permission denied to create foreign-data wrapper "dummy_fdw"' in output, output
