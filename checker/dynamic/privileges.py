@@ -223,7 +223,7 @@ declare
 begin
   owner_role := {PRIVATE_SCHEMA}.acting_as(owner_role);
   runs := {PRIVATE_SCHEMA}.function_named(function, '()', caller_path);
-  if (select r.rolsuper from pg_proc p join pg_roles r on r.oid = p.proowner where p.oid = runs) then
+  if {PRIVATE_SCHEMA}.superusers(runs) then
     raise exception using errcode = 'XX000',
       message = 'Non-superuser owned event trigger must execute a non-superuser owned function',
       detail = format('The current user "%s" is not a superuser and the function "%s" is owned by a '
@@ -499,6 +499,12 @@ begin
   execute format('alter role %I nosuperuser', owner_role);
 end $fn$;
 
+-- Whether a superuser owns the function: one a project wrote must not run as the superuser.
+create or replace function {PRIVATE_SCHEMA}.superusers(function regprocedure) returns boolean
+language sql stable set search_path = pg_catalog, pg_temp as $fn$
+  select r.rolsuper from pg_proc p join pg_roles r on r.oid = p.proowner where p.oid = function
+$fn$;
+
 -- options: name, value pairs; separator: what stands between a name and its value
 create or replace function {PRIVATE_SCHEMA}.option_list(options text[], separator text) returns text
 language sql immutable set search_path = pg_catalog, pg_temp as $fn$
@@ -557,7 +563,7 @@ begin
   owner_role := {PRIVATE_SCHEMA}.acting_as(owner_role);
   if validator is not null then
     checks := {PRIVATE_SCHEMA}.function_named(validator, '(text[], oid)', caller_path);
-    if not (select r.rolsuper from pg_proc p join pg_roles r on r.oid = p.proowner where p.oid = checks) then
+    if not {PRIVATE_SCHEMA}.superusers(checks) then
       raise exception feature_not_supported using message = format(
         '{REFUSAL} a foreign data wrapper whose validator %s the project wrote (it would run as the '
         'superuser here)', checks);
