@@ -215,14 +215,19 @@ REFUSAL = "checker cannot run safely:"
 def _event_trigger_sql(definer: str) -> str:
     return f"""
 create or replace function {PRIVATE_SCHEMA}.create_event_trigger(
-  name text, event text, tags text[], function text[], caller_path text, owner_role text
+  name text, event text, tags text[], function text[], caller_schemas name[], owner_role text
 ) returns void
 language plpgsql {definer} as $fn$
 declare
   runs regprocedure;
 begin
   owner_role := {PRIVATE_SCHEMA}.acting_as(owner_role);
-  runs := {PRIVATE_SCHEMA}.function_named(function, '()', caller_path);
+  if event not in ('ddl_command_start', 'ddl_command_end', 'sql_drop', 'table_rewrite') then
+    -- a login trigger would run as the checker's superuser when it connects (before any SET)
+    raise exception feature_not_supported using message = format(
+      '{REFUSAL} an event trigger on %s (it would run as the superuser here)', event);
+  end if;
+  runs := {PRIVATE_SCHEMA}.function_named(function, '{{}}', caller_schemas);
   if {PRIVATE_SCHEMA}.superusers(runs) then
     raise exception using errcode = 'XX000',
       message = 'Non-superuser owned event trigger must execute a non-superuser owned function',
@@ -294,7 +299,7 @@ def _function_sql(role: str, seed_copies: dict[str, int] | None = None, major: i
     event_trigger_sql = _event_trigger_sql(definer) if major >= EVENT_TRIGGERS_FROM else ""
     event_trigger_grant = (
         f"\ngrant execute on function {PRIVATE_SCHEMA}.create_event_trigger("
-        f"text, text, text[], text[], text, text) to {role};"
+        f"text, text, text[], text[], name[], text) to {role};"
         if event_trigger_sql
         else ""
     )
@@ -469,19 +474,30 @@ begin
   return owner_role;
 end $fn$;
 
+-- The function a statement names, looked up in the catalog: a qualified name in its schema, an unqualified
+-- one in the caller's schemas in order (current_schemas(true) at the call; never the session's temporary
+-- schema, which PostgreSQL does not search for functions). Nothing runs on the caller's search_path: a
+-- function or operator of theirs would run as the superuser here.
 create or replace function {PRIVATE_SCHEMA}.function_named(
-  names text[], arguments text, caller_path text
+  names text[], arguments oid[], caller_schemas name[]
 ) returns regprocedure
 language plpgsql set search_path = pg_catalog, pg_temp as $fn$
 declare
   found regprocedure;
 begin
-  perform set_config('search_path', caller_path, true);
-  found := to_regprocedure((select string_agg(quote_ident(n), '.') from unnest(names) n) || arguments);
-  perform set_config('search_path', 'pg_catalog, pg_temp', true);
+  select p.oid into found
+  from unnest(case when cardinality(names) = 2 then array[names[1]::name] else caller_schemas end)
+       with ordinality as searched (schema_name, position)
+  join pg_namespace n on n.nspname = searched.schema_name
+  join pg_proc p on p.pronamespace = n.oid
+  where cardinality(names) in (1, 2) and p.proname = names[cardinality(names)]
+    and p.proargtypes = array_to_string(arguments, ' ')::oidvector and n.oid <> pg_my_temp_schema()
+  order by searched.position
+  limit 1;
   if found is null then
     raise exception undefined_function using message = format(
-      'function %s%s does not exist', array_to_string(names, '.'), arguments);
+      'function %s(%s) does not exist', array_to_string(names, '.'),
+      (select string_agg(format_type(a, null), ', ') from unnest(arguments) a));
   end if;
   return found;
 end $fn$;
@@ -551,28 +567,45 @@ begin
     || (select string_agg(quote_ident(s), ', ') from unnest(schemas) s);
 end $fn$;
 
--- handler, validator: the names as written (null: none); a validator runs when the wrapper, its servers
--- and foreign tables are made, so one the project wrote would run as the superuser here: refused.
+-- handler, validator: the names as written (null: none). The wrapper's handler must come with the validator
+-- of its own extension (stripe_fdw_handler with stripe_fdw_validator, postgres_fdw_handler with
+-- postgres_fdw_validator): without it nothing would check the options of its servers and user mappings
+-- (postgres_fdw's `password_required`, which keeps postgres from logging back in as the superuser). A
+-- validator runs when the wrapper is made, as the superuser here: one the project wrote is refused.
 create or replace function {PRIVATE_SCHEMA}.create_foreign_data_wrapper(
-  name text, handler text[], validator text[], options text[], caller_path text, owner_role text
+  name text, handler text[], validator text[], options text[], caller_schemas name[], owner_role text
 ) returns void
 language plpgsql {definer} as $fn$
 declare
+  runs regprocedure;
   checks regprocedure;
 begin
   owner_role := {PRIVATE_SCHEMA}.acting_as(owner_role);
+  if handler is not null then
+    runs := {PRIVATE_SCHEMA}.function_named(handler, '{{}}', caller_schemas);
+  end if;
   if validator is not null then
-    checks := {PRIVATE_SCHEMA}.function_named(validator, '(text[], oid)', caller_path);
-    if not {PRIVATE_SCHEMA}.superusers(checks) then
-      raise exception feature_not_supported using message = format(
-        '{REFUSAL} a foreign data wrapper whose validator %s the project wrote (it would run as the '
-        'superuser here)', checks);
-    end if;
+    checks := {PRIVATE_SCHEMA}.function_named(validator, array['text[]'::regtype, 'oid'::regtype]::oid[],
+                                              caller_schemas);
+  end if;
+  if checks is not null and not {PRIVATE_SCHEMA}.superusers(checks) then
+    raise exception feature_not_supported using message = format(
+      '{REFUSAL} a foreign data wrapper whose validator %s the project wrote (it would run as the '
+      'superuser here)', checks);
+  end if;
+  if runs is not null and (checks is null or not exists (
+    select from pg_depend h join pg_depend v on v.refclassid = h.refclassid and v.refobjid = h.refobjid
+    join pg_proc hp on hp.oid = h.objid join pg_proc vp on vp.oid = v.objid
+    where h.classid = 'pg_proc'::regclass and h.objid = runs and h.deptype = 'e'
+      and v.classid = 'pg_proc'::regclass and v.objid = checks and v.deptype = 'e'
+      and right(hp.proname, 8) = '_handler' and vp.proname = left(hp.proname, -8) || '_validator'
+  )) then
+    raise exception feature_not_supported using message = format(
+      '{REFUSAL} a foreign data wrapper whose handler %s comes without its own validator (nothing would '
+      'check its servers'' options)', runs);
   end if;
   execute format('create foreign data wrapper %I', name)
-    || case when handler is null then ''
-            else format(' handler %s', {PRIVATE_SCHEMA}.function_named(handler, '()', caller_path)::regproc)
-       end
+    || case when runs is null then '' else format(' handler %s', runs::regproc) end
     || case when checks is null then '' else format(' validator %s', checks::regproc) end
     || case when cardinality(options) > 0
             then format(' options (%s)', {PRIVATE_SCHEMA}.option_list(options, ' ')) else '' end;
@@ -589,7 +622,7 @@ grant execute on function {PRIVATE_SCHEMA}.comment_on_extension(text, text) to {
 grant execute on function {PRIVATE_SCHEMA}.create_publication(text, text[], text[], text) to {role};
 grant execute on function {PRIVATE_SCHEMA}.alter_publication_schemas(text, text, text[]) to {role};
 grant execute on function {PRIVATE_SCHEMA}.create_foreign_data_wrapper(
-  text, text[], text[], text[], text, text) to {role};{event_trigger_grant}
+  text, text[], text[], text[], name[], text) to {role};{event_trigger_grant}
 grant execute on function {PRIVATE_SCHEMA}.alter_role_setting(text, text, text, text[]) to {role};
 """
 
@@ -694,8 +727,8 @@ def privileged_call(kind: str, node: dict) -> list[tuple[str, list[object]]] | N
 
 
 # --- statements supautils runs as the superuser for its privileged role (postgres) ---------------
-# The search_path the statement's names are read on, and the role it runs as (which owns what it makes).
-_AS_CALLER = "pg_catalog.current_setting('search_path'), current_user"
+# The schemas the statement's names are looked up in, and the role it runs as (which owns what it makes).
+_AS_CALLER = "pg_catalog.current_schemas(true), current_user"
 _SCHEMA_OBJECTS = {"PUBLICATIONOBJ_TABLES_IN_SCHEMA"}
 _PUBLICATION_ACTIONS = {"AP_AddObjects": "add", "AP_SetObjects": "set", "AP_DropObjects": "drop"}
 Call = tuple[str, list[object]]
@@ -918,8 +951,12 @@ def prepare_migrating_session(admin: psycopg.Connection, superuser_uri: str) -> 
 
 
 def superuser_session(conn: psycopg.Connection) -> psycopg.Connection:
-    """A superuser connection of the checker's: from PostgreSQL 17, no event trigger runs on it (supautils
-    skips postgres's event triggers for the superuser; a project's would otherwise run as the superuser)."""
+    """A superuser connection of the checker's. Its queries name nothing the project could define: the
+    search_path is pg_catalog's (the database's default has public, where postgres could add a
+    public.format(text, text, text) that matches a call better than pg_catalog's and would run as the
+    superuser). From PostgreSQL 17 no event trigger runs on it (supautils skips postgres's event triggers
+    for the superuser; a project's would otherwise run as the superuser)."""
+    conn.execute("set search_path = pg_catalog, pg_temp")
     if conn.info.server_version >= EVENT_TRIGGERS_FROM * 10000:
         conn.execute("set event_triggers = off")
     return conn

@@ -346,7 +346,8 @@ def test_the_privileged_functions_check_what_they_are_given() -> None:
             trigger = f"select {PRIVATE_SCHEMA}.create_event_trigger(%s, %s, %s, %s, %s, %s)"
             admin.execute(
                 "create function public.superusers_trigger() returns event_trigger language plpgsql"
-                " as $$ begin null; end $$"
+                " as $$ begin null; end $$;"
+                "create extension postgres_fdw with schema extensions"
             )
             conn.execute(
                 "create function public.own_check(text[], oid) returns void language plpgsql"
@@ -356,11 +357,33 @@ def test_the_privileged_functions_check_what_they_are_given() -> None:
                 (publication, ["p", None, [], "supabase_admin"], "is not the caller's"),
                 (publication, ["p", None, ["publish) for all tables; --", "x"], "postgres"], "unrecognized"),
                 (schemas, ["supabase_realtime", "add tables in schema public; --", ["x"]], "unrecognized"),
-                (wrapper, ["w", None, None, [], "public", "supabase_admin"], "is not the caller's"),
-                (wrapper, ["w", None, ["own_check"], [], "public", "postgres"], "the project wrote"),
+                (wrapper, ["w", None, None, [], ["public"], "supabase_admin"], "is not the caller's"),
+                (wrapper, ["w", None, ["own_check"], [], ["public"], "postgres"], "the project wrote"),
+                (
+                    wrapper,
+                    ["w", ["postgres_fdw_handler"], None, [], ["extensions"], "postgres"],
+                    "without its own",
+                ),
+                (
+                    wrapper,
+                    [
+                        "w",
+                        ["postgres_fdw_handler"],
+                        ["postgresql_fdw_validator"],
+                        [],
+                        ["pg_catalog", "extensions"],
+                        "postgres",
+                    ],
+                    "without its own",
+                ),
                 (
                     trigger,
-                    ["t", "ddl_command_end", None, ["superusers_trigger"], "public", "postgres"],
+                    ["t", "login", None, ["f"], ["public"], "postgres"],
+                    "it would run as the superuser",
+                ),
+                (
+                    trigger,
+                    ["t", "ddl_command_end", None, ["superusers_trigger"], ["public"], "postgres"],
                     "Non-superuser owned event trigger must execute a non-superuser owned function",
                 ),
             ]
@@ -664,3 +687,65 @@ def test_statements_supautils_runs_inside_a_do_block_apply_as_on_supabase(folder
     )
     code, output = run_checker(folder, "m.sql", "text")
     assert code == 1 and 'permission denied to create foreign-data wrapper "dummy_fdw"' in output, output
+
+
+def _as_superuser_marks(marker: Path) -> str:
+    """A function body that leaves a file behind when it runs as a superuser."""
+    return (
+        "if (select rolsuper from pg_catalog.pg_roles where rolname = current_user) then "
+        f"execute 'copy (select 1) to program ''touch {marker}/ran_as_superuser'''; end if;"
+    )
+
+
+# Ways a migration tried to get its code run as the superuser through what the checker runs for it (found by
+# a review; each left the file behind before its fix).
+ESCALATIONS = {
+    # names a supautils statement gives are looked up on the caller's schemas, as data only
+    "search_path of a wrapper's validator": """\
+create schema evil;
+create function evil.quote_ident(text) returns text language plpgsql as $f$ begin {mark}
+  return pg_catalog.quote_ident($1); end $f$;
+create function evil.array_to_string(anyarray, text) returns text language plpgsql as $f$ begin {mark}
+  return pg_catalog.array_to_string($1, $2); end $f$;
+set search_path = evil, pg_catalog;
+create foreign data wrapper w validator postgresql_fdw_validator;
+""",
+    # a handler without its own validator: postgres_fdw logging back in as the superuser over trust
+    "a wrapper without its validator": """\
+create extension if not exists postgres_fdw with schema extensions;
+create function public.pwn() returns int language plpgsql as $f$ begin {mark} return 1; end $f$;
+create view public.pwn_v as select public.pwn() as x;
+create foreign data wrapper loose_fdw handler extensions.postgres_fdw_handler;
+do $d$ begin
+  execute format('create server s foreign data wrapper loose_fdw options (host %L, port %L, dbname %L)',
+    split_part(current_setting('unix_socket_directories'), ',', 1), current_setting('port'),
+    current_database());
+end $d$;
+create user mapping for current_user server s options (user 'supabase_admin', password_required 'false');
+create foreign table public.ft (x int) server s options (schema_name 'public', table_name 'pwn_v');
+select * from public.ft;
+""",
+    # the checker's own queries as the superuser must not see public's functions
+    "public.format in the checker's queries": """\
+create function public.format(f text, a text, b text) returns text language plpgsql as $f$ begin {mark}
+  return pg_catalog.format(f, a, b); end $f$;
+create table public.t (id int primary key);
+alter table public.t enable row level security;
+""",
+}
+
+
+@pytest.mark.parametrize("route", sorted(ESCALATIONS))
+def test_a_migration_does_not_run_its_code_as_the_superuser(folder: Path, route: str) -> None:
+    marker = Path(tempfile.mkdtemp(prefix="escalation-", dir="/tmp"))
+    marker.chmod(0o777)
+    (folder / "m.sql").write_text(
+        ESCALATIONS[route].format(mark=_as_superuser_marks(marker)), encoding="utf-8"
+    )
+    try:
+        _, output = run_checker(folder, "m.sql", "text")
+        assert not (marker / "ran_as_superuser").exists(), output
+    finally:
+        for item in marker.iterdir():
+            item.unlink()
+        marker.rmdir()
