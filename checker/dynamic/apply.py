@@ -45,6 +45,7 @@ from checker.dynamic.privileges import (
     NEEDS_SUPERUSER_HINT,
     privileged_call,
     privileged_do_block,
+    requested_version,
     reserved_refusal,
 )
 from checker.errors import ConfigError
@@ -271,9 +272,12 @@ def _execute(conn: psycopg.Connection, statement: Statement, text: str | None = 
     if refusal:
         rollback_open(conn)
         return Failure(at(statement), refusal, NEEDS_SUPERUSER_HINT, INSUFFICIENT_PRIVILEGE)
-    calls = privileged_call(statement.kind, statement.node) if supautils else None
+    node, run = statement.node, statement.text if text is None else text
+    if text is None and requested_version(statement) and not _offered(conn, statement):
+        node, run = _without_version(statement)
+    calls = privileged_call(statement.kind, node) if supautils else None
     if supautils and statement.kind == "DoStmt":
-        text = privileged_do_block(statement, conn)
+        run = privileged_do_block(statement, conn) or run
     fired = threading.Event()
     try:
         with _WATCHDOG.guard(conn, fired):
@@ -283,13 +287,34 @@ def _execute(conn: psycopg.Connection, statement: Statement, text: str | None = 
             elif text is None and _copy_to_stdout(statement):
                 _discard_copy_out(conn, statement.text)
             else:
-                conn.execute(statement.text if text is None else text)
+                conn.execute(run)
     except psycopg.Error as err:
         if conn.broken or conn.closed:
             return _session_ended(statement, err)
         rollback_open(conn)
         return failure_of(statement, err, timed_out=fired.is_set())
     return None
+
+
+def _offered(conn: psycopg.Connection, statement: Statement) -> bool:
+    """Whether the server has the version of the extension the CREATE EXTENSION asks for."""
+    row = conn.execute(
+        "select from pg_catalog.pg_available_extension_versions where name = %s and version = %s",
+        [statement.node["extname"], requested_version(statement)],
+    ).fetchone()
+    return row is not None
+
+
+def _without_version(statement: Statement) -> tuple[dict, str]:
+    """The CREATE EXTENSION's tree and text without its VERSION: a version Supabase ships and this server
+    lacks makes the server's own (the stage reports it), rather than failing a migration that works there."""
+    from pglast import parse_sql
+    from pglast.stream import RawStream
+
+    kept = [o for o in statement.node.get("options") or [] if o["DefElem"]["defname"] != "new_version"]
+    tree = parse_sql(statement.text)[0].stmt
+    tree.options = tuple(o for o in tree.options or () if o.defname != "new_version") or None
+    return dict(statement.node, options=kept), RawStream()(tree)
 
 
 def _superuser(conn: psycopg.Connection) -> bool:

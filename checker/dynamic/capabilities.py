@@ -156,7 +156,7 @@ def lack_in_failure(sqlstate: str | None, message: str, where: Location) -> Lack
     if refusal is not None:
         return Lack(refusal.what, f"{refusal.real_one}; verify there", where)
     if sqlstate == FEATURE_NOT_SUPPORTED and message.startswith(REFUSAL):
-        return Lack(message.removeprefix(REFUSAL).strip(), "Supabase runs it; verify there", where)
+        return Lack("the " + message, "Supabase runs it; verify there", where)
     missing_provider = _NO_LABEL_PROVIDER.fullmatch(message) if sqlstate == INVALID_PARAMETER_VALUE else None
     # Supabase loads pgsodium's provider only: a label for another fails there too
     if missing_provider is not None and missing_provider["name"] in (None, "pgsodium"):

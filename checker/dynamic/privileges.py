@@ -40,6 +40,7 @@ from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
 from checker.dynamic.seed import seed_file
+from checker.dynamic.standins import STANDIN_COMMENT
 from checker.errors import EngineError
 from checker.model.objects import option_value
 from checker.parse import Statement
@@ -209,7 +210,7 @@ _AFTER_CREATE = {
 EVENT_TRIGGERS_FROM = 17
 # The start of a privileged function's refusal of what would run as the superuser here but not on
 # Supabase: the statement is not verified (capabilities.lack_in_failure), not blamed.
-REFUSAL = "checker cannot run safely:"
+REFUSAL = "checker cannot safely run"
 
 
 def _event_trigger_sql(definer: str) -> str:
@@ -225,7 +226,7 @@ begin
   if event not in ('ddl_command_start', 'ddl_command_end', 'sql_drop', 'table_rewrite') then
     -- a login trigger would run as the checker's superuser when it connects (before any SET)
     raise exception feature_not_supported using message = format(
-      '{REFUSAL} an event trigger on %s (it would run as the superuser here)', event);
+      '{REFUSAL} an event trigger on %s, which would run as the checker''s superuser,', event);
   end if;
   runs := {PRIVATE_SCHEMA}.function_named(function, '{{}}', caller_schemas);
   if {PRIVATE_SCHEMA}.superusers(runs) then
@@ -320,6 +321,44 @@ begin
   end if;
 end $fn$;
 
+-- An extension's script runs as the superuser with the extension's schema and those of the extensions it
+-- requires on its search_path, and the session's temporary schema searched first for tables and types: a
+-- function or operator the project put in one of those schemas (one that matches a call better than
+-- pg_catalog's), or a temporary table or type of the session, could be what the script's names mean. The
+-- scripts of PostgreSQL's trusted extensions are written to be safe there; for the others, and every
+-- stand-in, such a schema or session is refused: not verified.
+create or replace function {PRIVATE_SCHEMA}.require_safe_script(name text, in_schema text) returns void
+language plpgsql set search_path = pg_catalog, pg_temp as $fn$
+declare
+  available record;
+  searched oid[];
+begin
+  select bool_or(v.trusted) as trusted, max(v.schema) as schema, max(v.comment) as comment,
+         array_agg(distinct r.required) filter (where r.required is not null) as requires
+  into available
+  from pg_available_extension_versions v left join lateral unnest(v.requires) r (required) on true
+  where v.name = require_safe_script.name;
+  if available.trusted and available.comment not like '{STANDIN_COMMENT}%' then
+    return;
+  end if;
+  searched := array(
+    select n.oid from pg_namespace n where n.nspname in (in_schema, available.schema)
+    union
+    select e.extnamespace from pg_extension e where e.extname = any(available.requires)
+  );
+  if exists (select from pg_proc p join pg_roles r on r.oid = p.proowner
+             where p.pronamespace = any(searched) and not r.rolsuper)
+     or exists (select from pg_operator o join pg_roles r on r.oid = o.oprowner
+                where o.oprnamespace = any(searched) and not r.rolsuper)
+     or exists (select from pg_class c where c.relnamespace = pg_my_temp_schema()) then
+    raise exception feature_not_supported using message = format(
+      '{REFUSAL} the script of extension %s, which would run as the superuser next to the project''s '
+      'functions, operators or temporary tables (in %s),', name,
+      coalesce((select string_agg(quote_ident(nspname), ', ') from pg_namespace where oid = any(searched)),
+               'the session'));
+  end if;
+end $fn$;
+
 -- caller_schema: the caller's current_schema(), where CREATE EXTENSION without SCHEMA puts an extension
 -- whose control file names none (here the search_path is pg_catalog's).
 create or replace function {PRIVATE_SCHEMA}.create_extension(
@@ -342,6 +381,7 @@ begin
     end if;
     in_schema := caller_schema;
   end if;
+  perform {PRIVATE_SCHEMA}.require_safe_script(name, in_schema);
   execute format('create extension %I', name)
     || case when in_schema is null then '' else format(' schema %I', in_schema) end
     || case when version is null then '' else format(' version %L', version) end
@@ -378,6 +418,8 @@ create or replace function {PRIVATE_SCHEMA}.alter_extension_update(name text, ve
 language plpgsql {definer} as $fn$
 begin
   perform {PRIVATE_SCHEMA}.require_privileged(name);
+  perform {PRIVATE_SCHEMA}.require_safe_script(
+    name, (select extnamespace::regnamespace::text from pg_extension where extname = name));
   execute format('alter extension %I update', name)
     || case when version is null then '' else format(' to %L', version) end;
 end $fn$;
@@ -590,8 +632,7 @@ begin
   end if;
   if checks is not null and not {PRIVATE_SCHEMA}.superusers(checks) then
     raise exception feature_not_supported using message = format(
-      '{REFUSAL} a foreign data wrapper whose validator %s the project wrote (it would run as the '
-      'superuser here)', checks);
+      '{REFUSAL} the project''s own wrapper validator %s, which would run as the superuser,', checks);
   end if;
   if runs is not null and (checks is null or not exists (
     select from pg_depend h join pg_depend v on v.refclassid = h.refclassid and v.refobjid = h.refobjid
@@ -601,8 +642,8 @@ begin
       and right(hp.proname, 8) = '_handler' and vp.proname = left(hp.proname, -8) || '_validator'
   )) then
     raise exception feature_not_supported using message = format(
-      '{REFUSAL} a foreign data wrapper whose handler %s comes without its own validator (nothing would '
-      'check its servers'' options)', runs);
+      '{REFUSAL} a wrapper whose handler %s comes without its own validator (nothing would check its '
+      'servers'' options),', runs);
   end if;
   execute format('create foreign data wrapper %I', name)
     || case when runs is null then '' else format(' handler %s', runs::regproc) end
@@ -628,6 +669,15 @@ grant execute on function {PRIVATE_SCHEMA}.alter_role_setting(text, text, text, 
 
 
 # --- statements supautils takes over ------------------------------------------------------------
+
+
+def requested_version(statement: Statement) -> str | None:
+    """The VERSION a CREATE EXTENSION asks for, if any."""
+    return _version(statement.node) if statement.kind == "CreateExtensionStmt" else None
+
+
+def _version(node: dict) -> str | None:
+    return _sval(_options(node).get("new_version", {}).get("arg"))
 
 
 def _sval(node: dict | None) -> str | None:
@@ -704,7 +754,7 @@ def privileged_call(kind: str, node: dict) -> list[tuple[str, list[object]]] | N
         arguments = [
             node["extname"],
             _sval(options.get("schema", {}).get("arg")),
-            _sval(options.get("new_version", {}).get("arg")),
+            _version(node),
             cascade,
             bool(node.get("if_not_exists")),
         ]

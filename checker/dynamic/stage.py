@@ -68,7 +68,12 @@ from checker.dynamic.engines import Engine, EngineOptions, open_engine
 from checker.dynamic.engines.cleanup import sigterm_as_interrupt
 from checker.dynamic.history import APPLIED_UNCHECKED, RESTORED, History
 from checker.dynamic.locks import LockTrace
-from checker.dynamic.privileges import give_way_calls, prepare_migrating_session, superuser_session
+from checker.dynamic.privileges import (
+    give_way_calls,
+    prepare_migrating_session,
+    requested_version,
+    superuser_session,
+)
 from checker.dynamic.probes import probe_unit
 from checker.dynamic.record import MigrationRecord, Record, seed_identity
 from checker.dynamic.rollback import ROLLBACK, Before, report_differences
@@ -443,6 +448,7 @@ class Run:
                 self._report(APPLY, failure, "validation, probes and rollback of this migration were skipped")
                 return False
             self._report_standins(unit.migration, created_extensions(unit.migration))
+            self._report_versions(unit.migration)
             trace.report(unit.migration, self.one_transaction, self.out)
             self.out.record.say(f"validating and probing {unit.migration.path}")
             with self.clock.phase("validate"):
@@ -471,6 +477,26 @@ class Run:
                     f"extension {name} is the checker's stand-in on this server: {standin.approximates}; "
                     f"not reproduced: {standin.differs}",
                     f"{standin.real_one}; verify there for the real behaviour",
+                )
+
+    def _report_versions(self, parsed: ParsedFile) -> None:
+        """CREATE EXTENSION ... VERSION of a version this server lacks made the server's own (privileges.py):
+        Supabase may ship the one asked for, so it is said, not blamed."""
+        for statement in parsed.statements:
+            asked = requested_version(statement)
+            if asked is None:
+                continue
+            name = statement.node["extname"]
+            row = self.admin.execute(
+                "select extversion from pg_catalog.pg_extension where extname = %s", [name]
+            ).fetchone()
+            if row is not None and row[0] != asked:
+                self.out.add(
+                    APPLY,
+                    Severity.INFO,
+                    at(statement),
+                    f"extension {name} {asked} is not on this server: its {row[0]} was created instead",
+                    f"Supabase's images ship a few versions of {name}; verify there for {asked}'s behaviour",
                 )
 
     def _standin_calls(self, parsed: ParsedFile, installed: list[str]) -> list[tuple[str, Location]]:

@@ -395,6 +395,25 @@ def test_reading_a_foreign_table_of_the_wrappers_stand_in_is_not_verified(folder
     assert [f for f in findings if f["rule"] == "dynamic-apply"] == []
 
 
+def test_a_version_supabase_ships_and_the_server_lacks_makes_the_servers_own(folder: Path) -> None:
+    """gridaco/grida pins pgmq 1.4.4; the stand-in is 1.5.1: said (info), not blamed, and the later
+    migrations run (before: "has no installation script nor update path", and the rest not applied)."""
+    require_engine("embedded")
+    (folder / "m.sql").write_text(
+        "create extension if not exists pg_net with schema extensions version '0.14.0';\n"
+        "create extension pgmq version '1.4.4';\n"
+        "select from pgmq.create('jobs');\n",
+        encoding="utf-8",
+    )
+    code, findings = verify(folder, "--engine", "embedded")
+    assert code == 0, findings
+    versions = [(f["line"], f["message"]) for f in findings if f["rule"] == "dynamic-apply"]
+    assert versions == [
+        (1, "extension pg_net 0.14.0 is not on this server: its 0.20.4 was created instead"),
+        (2, "extension pgmq 1.4.4 is not on this server: its 1.5.1 was created instead"),
+    ]
+
+
 def test_a_pgsodium_function_the_stand_in_does_not_reproduce_is_not_verified(folder: Path) -> None:
     """Not a failure of the migration: the stand-in refuses crypto_box_seal, and the run says so (exit 2)."""
     require_engine("embedded")

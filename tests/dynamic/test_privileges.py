@@ -358,7 +358,7 @@ def test_the_privileged_functions_check_what_they_are_given() -> None:
                 (publication, ["p", None, ["publish) for all tables; --", "x"], "postgres"], "unrecognized"),
                 (schemas, ["supabase_realtime", "add tables in schema public; --", ["x"]], "unrecognized"),
                 (wrapper, ["w", None, None, [], ["public"], "supabase_admin"], "is not the caller's"),
-                (wrapper, ["w", None, ["own_check"], [], ["public"], "postgres"], "the project wrote"),
+                (wrapper, ["w", None, ["own_check"], [], ["public"], "postgres"], "own wrapper validator"),
                 (
                     wrapper,
                     ["w", ["postgres_fdw_handler"], None, [], ["extensions"], "postgres"],
@@ -379,7 +379,7 @@ def test_the_privileged_functions_check_what_they_are_given() -> None:
                 (
                     trigger,
                     ["t", "login", None, ["f"], ["public"], "postgres"],
-                    "it would run as the superuser",
+                    "which would run as the checker's superuser",
                 ),
                 (
                     trigger,
@@ -725,6 +725,13 @@ create user mapping for current_user server s options (user 'supabase_admin', pa
 create foreign table public.ft (x int) server s options (schema_name 'public', table_name 'pwn_v');
 select * from public.ft;
 """,
+    # an extension's script runs as the superuser with its schema on the search_path
+    "an extension script next to the project's functions": """\
+create schema evil;
+create function evil.format(f text, a text, b text) returns text language plpgsql as $f$ begin {mark}
+  return pg_catalog.format(f, a, b); end $f$;
+create extension wrappers schema evil;
+""",
     # the checker's own queries as the superuser must not see public's functions
     "public.format in the checker's queries": """\
 create function public.format(f text, a text, b text) returns text language plpgsql as $f$ begin {mark}
@@ -749,3 +756,19 @@ def test_a_migration_does_not_run_its_code_as_the_superuser(folder: Path, route:
         for item in marker.iterdir():
             item.unlink()
         marker.rmdir()
+
+
+def test_an_extension_script_is_not_run_beside_the_sessions_temporary_tables(folder: Path) -> None:
+    """The temporary schema is searched first for tables and types, also by a script running as the
+    superuser; PostgreSQL's trusted extensions are written for that and still apply."""
+    (folder / "m.sql").write_text(
+        "create temporary table staging (id int);\n"
+        "create extension pg_trgm with schema extensions;\n"
+        "create extension wrappers with schema extensions;\n",
+        encoding="utf-8",
+    )
+    code, output = run_checker(folder, "m.sql", "text")
+    assert code == 2, output
+    assert (
+        "3:1  error   dynamic-not-verified  not verified: the checker cannot safely run the script" in output
+    )
