@@ -37,17 +37,20 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import psycopg
+from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg.pq import TransactionStatus
 
 from checker.dynamic.collect import Location, at, at_char
 from checker.dynamic.privileges import (
     NEEDS_SUPERUSER_HINT,
+    REFUSAL,
     privileged_call,
     privileged_do_block,
     requested_version,
     reserved_refusal,
 )
+from checker.dynamic.standins import FEATURE_NOT_SUPPORTED
 from checker.errors import ConfigError
 from checker.model.objects import strings
 from checker.model.walk import find_nodes
@@ -272,6 +275,9 @@ def _execute(conn: psycopg.Connection, statement: Statement, text: str | None = 
     if refusal:
         rollback_open(conn)
         return Failure(at(statement), refusal, NEEDS_SUPERUSER_HINT, INSUFFICIENT_PRIVILEGE)
+    if supautils and _on_a_superusers_table(conn, statement):
+        rollback_open(conn)
+        return Failure(at(statement), _SUPERUSERS_TABLE, "", FEATURE_NOT_SUPPORTED)
     node, run = statement.node, statement.text if text is None else text
     if text is None and requested_version(statement) and not _offered(conn, statement):
         node, run = _without_version(statement)
@@ -294,6 +300,27 @@ def _execute(conn: psycopg.Connection, statement: Statement, text: str | None = 
         rollback_open(conn)
         return failure_of(statement, err, timed_out=fired.is_set())
     return None
+
+
+_SUPERUSERS_TABLE = (
+    f"{REFUSAL} a trigger on a superuser's table, which would run as the superuser when its functions "
+    "write it,"
+)
+
+
+def _on_a_superusers_table(conn: psycopg.Connection, statement: Statement) -> bool:
+    """A CREATE TRIGGER on a superuser's table (vault.secrets): nobody else may add one here
+    (privileges.no_triggers_on_superuser_tables), though Supabase's grants let postgres."""
+    if statement.kind != "CreateTrigStmt":
+        return False
+    relation = statement.node["relation"]
+    parts = [part for part in (relation.get("schemaname"), relation.get("relname")) if part]
+    row = conn.execute(
+        "select r.rolsuper from pg_catalog.pg_class c join pg_catalog.pg_roles r on r.oid = c.relowner"
+        " where c.oid = pg_catalog.to_regclass(%s)",
+        [sql.Identifier(*parts).as_string(conn)],
+    ).fetchone()
+    return bool(row and row[0])
 
 
 def _offered(conn: psycopg.Connection, statement: Statement) -> bool:

@@ -359,6 +359,31 @@ begin
   end if;
 end $fn$;
 
+-- A trigger runs as whoever writes the row: on a table the superuser's own functions write (vault.secrets,
+-- through vault.create_secret), a trigger of the project's would run as the superuser. So nobody but its
+-- owner may add a trigger to a superuser's table here (extensions grant ALL, TRIGGER included, to some of
+-- their roles, which postgres belongs to): run after the seed and after each CREATE EXTENSION.
+create or replace function {PRIVATE_SCHEMA}.no_triggers_on_superuser_tables() returns void
+language plpgsql set search_path = pg_catalog, pg_temp as $fn$
+declare
+  granted record;
+begin
+  for granted in
+    select c.oid::regclass as relation,
+           case when a.grantee = 0 then 'public' else quote_ident(g.rolname) end as grantee,
+           quote_ident(w.rolname) as grantor
+    from pg_class c
+    join pg_roles o on o.oid = c.relowner and o.rolsuper
+    cross join lateral aclexplode(c.relacl) a
+    left join pg_roles g on g.oid = a.grantee
+    join pg_roles w on w.oid = a.grantor
+    where c.relkind in ('r', 'p', 'v', 'm', 'f') and a.privilege_type = 'TRIGGER' and a.grantee <> c.relowner
+  loop
+    execute format('revoke trigger on %s from %s granted by %s cascade', granted.relation, granted.grantee,
+                   granted.grantor);
+  end loop;
+end $fn$;
+
 -- caller_schema: the caller's current_schema(), where CREATE EXTENSION without SCHEMA puts an extension
 -- whose control file names none (here the search_path is pg_catalog's).
 create or replace function {PRIVATE_SCHEMA}.create_extension(
@@ -387,6 +412,7 @@ begin
     || case when version is null then '' else format(' version %L', version) end
     || case when with_cascade then ' cascade' else '' end;
   case name {after} else null; end case;
+  perform {PRIVATE_SCHEMA}.no_triggers_on_superuser_tables();
 end $fn$;
 
 -- The seed's copy of a SEED_GIVES_WAY extension makes way for a migration that creates the extension, or
@@ -997,6 +1023,7 @@ def prepare_migrating_session(admin: psycopg.Connection, superuser_uri: str) -> 
     ).fetchall()
     copies = {str(name): int(oid) for name, oid in seed_copies}
     admin.execute(_function_sql(role, copies, admin.info.server_version // 10000))
+    admin.execute(f"select {PRIVATE_SCHEMA}.no_triggers_on_superuser_tables()")
     return session
 
 

@@ -732,6 +732,16 @@ create function evil.format(f text, a text, b text) returns text language plpgsq
   return pg_catalog.format(f, a, b); end $f$;
 create extension wrappers schema evil;
 """,
+    # vault.create_secret (a superuser's definer function) writes vault.secrets, which Supabase's grants let
+    # postgres put a trigger on
+    "a trigger on a table the superuser writes": """\
+create function public.tp() returns trigger language plpgsql as $f$ begin {mark} return new; end $f$;
+do $d$ begin
+  create trigger tp before insert on vault.secrets for each row execute function public.tp();
+exception when others then null;
+end $d$;
+select vault.create_secret('x');
+""",
     # the checker's own queries as the superuser must not see public's functions
     "public.format in the checker's queries": """\
 create function public.format(f text, a text, b text) returns text language plpgsql as $f$ begin {mark}
@@ -772,3 +782,16 @@ def test_an_extension_script_is_not_run_beside_the_sessions_temporary_tables(fol
     assert (
         "3:1  error   dynamic-not-verified  not verified: the checker cannot safely run the script" in output
     )
+
+
+def test_a_trigger_on_a_superusers_table_is_not_verified(folder: Path) -> None:
+    """Supabase's grants let postgres add one to vault.secrets; here it would run as the superuser when
+    vault.create_secret writes the table, so nobody may add one: not verified, never blamed."""
+    (folder / "m.sql").write_text(
+        "create function public.audit() returns trigger language plpgsql as $$ begin return new; end $$;\n"
+        "create trigger audit before insert on vault.secrets for each row execute function public.audit();\n",
+        encoding="utf-8",
+    )
+    code, output = run_checker(folder, "m.sql", "text")
+    assert code == 2, output
+    assert "2:1  error   dynamic-not-verified  not verified: the checker cannot safely run a trigger on a" in output
