@@ -794,4 +794,7 @@ def test_a_trigger_on_a_superusers_table_is_not_verified(folder: Path) -> None:
     )
     code, output = run_checker(folder, "m.sql", "text")
     assert code == 2, output
-    assert "2:1  error   dynamic-not-verified  not verified: the checker cannot safely run a trigger on a" in output
+    assert (
+        "2:1  error   dynamic-not-verified  not verified: the checker cannot safely run a trigger on a"
+        in output
+    )
