@@ -369,18 +369,16 @@ declare
   granted record;
 begin
   for granted in
-    select c.oid::regclass as relation,
-           case when a.grantee = 0 then 'public' else quote_ident(g.rolname) end as grantee,
-           quote_ident(w.rolname) as grantor
+    select distinct c.oid::regclass as relation,
+           case when a.grantee = 0 then 'public' else quote_ident(g.rolname) end as grantee
     from pg_class c
     join pg_roles o on o.oid = c.relowner and o.rolsuper
     cross join lateral aclexplode(c.relacl) a
     left join pg_roles g on g.oid = a.grantee
-    join pg_roles w on w.oid = a.grantor
     where c.relkind in ('r', 'p', 'v', 'm', 'f') and a.privilege_type = 'TRIGGER' and a.grantee <> c.relowner
   loop
-    execute format('revoke trigger on %s from %s granted by %s cascade', granted.relation, granted.grantee,
-                   granted.grantor);
+    -- a superuser's REVOKE acts as the owner's, and CASCADE takes the grants made from it
+    execute format('revoke trigger on %s from %s cascade', granted.relation, granted.grantee);
   end loop;
 end $fn$;
 
@@ -894,8 +892,11 @@ def privileged_do_block(do: Statement, conn: psycopg.Connection) -> str | None:
     """A DO block's text with each statement supautils would run as the superuser (it hooks them inside
     PL/pgSQL too) made a PERFORM of its privileged call, on as many lines (errors keep their line
     numbers); None when the block has none. Dynamic SQL (EXECUTE '...') is left as it is."""
-    from checker.model.do_blocks import embedded_statements
+    from checker.model.do_blocks import body_quote, embedded_statements
 
+    quote, _ = body_quote(do)
+    if not quote:
+        return None
     text, pieces, kept_from = do.source.text, [], do.start
     for inner in embedded_statements(do):
         calls = privileged_call(inner.kind, inner.node)
@@ -904,6 +905,8 @@ def privileged_do_block(do: Statement, conn: psycopg.Connection) -> str | None:
         performs = "; ".join(_perform(conn, call, arguments) for call, arguments in calls)
         if "$" in performs:
             return None  # could close the block's dollar quote
+        if quote == "'":
+            performs = performs.replace("'", "''")  # the body's own quotes are doubled in the file
         pieces += [text[kept_from : inner.start], performs + "\n" * text.count("\n", inner.start, inner.end)]
         kept_from = inner.end
     return "".join(pieces) + text[kept_from : do.end] if pieces else None

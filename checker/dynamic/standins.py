@@ -272,10 +272,11 @@ def _indented(fragment: Path, indent: str) -> str:
 
 
 def standins_used(conn: Any) -> list[StandIn]:
-    """The stand-ins installed in the database behind `conn` (a psycopg connection), by their comment."""
-    # CREATE EXTENSION copies the control file's comment onto the extension, so this needs no control path.
+    """The stand-ins installed in the database behind `conn` (a psycopg connection), by their control file's
+    comment (not the extension's own, which COMMENT ON EXTENSION may change)."""
     rows = conn.execute(
-        "select extname from pg_extension where obj_description(oid, 'pg_extension') like %s order by 1",
+        "select name from pg_catalog.pg_available_extensions"
+        " where installed_version is not null and comment like %s order by 1",
         [STANDIN_COMMENT + "%"],
     ).fetchall()
     return [STANDINS[row[0]] for row in rows if row[0] in STANDINS]

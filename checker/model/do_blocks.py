@@ -38,21 +38,58 @@ def embedded_steps(do: Statement) -> Iterator[tuple[Statement, bool]]:
         return
     sure = {id(node) for node in _sure_statements(tree)}
     cursor = do.start
+    not_code = _comments_and_strings(do, body)
+    doubled = body_quote(do)[0] == "'"  # the body's quotes stand doubled in the file
     for sql in find_nodes(tree, "PLpgSQL_stmt_execsql"):
         query = sql.get("sqlstmt", {}).get("PLpgSQL_expr", {}).get("query", "")
-        found = do.source.text.find(query, cursor, do.end) if query else -1
+        written = query.replace("'", "''") if doubled else query
+        found = _in_code(do, written, cursor, not_code) if query else -1
         try:
             parsed = sql_tree(query)
         except pg.ParseError:
             continue
         if found >= 0:
-            cursor = found + len(query)
+            cursor = found + len(written)
         shift = do.source.byte_offset(found) if found >= 0 else None
         for raw in parsed.get("stmts", []):
             ((kind, node),) = raw["stmt"].items()
             _relocate(node, shift)
-            start, end = (found, found + len(query)) if found >= 0 else (do.start, do.end)
+            start, end = (found, found + len(written)) if found >= 0 else (do.start, do.end)
             yield Statement(do.source, do.index, kind, node, start, end), id(sql) in sure
+
+
+def body_quote(do: Statement) -> tuple[str, int]:
+    """How the block's body is quoted in the file ("$", or "'" with its quotes doubled there) and where it
+    starts; ("", -1) when it cannot be found as written."""
+    body, _ = _body(do.node)
+    text = do.source.text
+    for quote, written in (("$", body), ("'", body.replace("'", "''"))):
+        start = text.find(quote + written, do.start, do.end) + 1 if body else 0
+        if start > do.start:
+            return quote, start
+    return "", -1
+
+
+def _comments_and_strings(do: Statement, body: str) -> list[tuple[int, int]]:
+    """The file's spans of the block's comments and string literals, where a statement's text may
+    stand without being the statement (`-- create table x` before `create table x`)."""
+    quote, start = body_quote(do)
+    if quote != "$":
+        return []  # a body in single quotes differs from the file where it has quotes
+    try:
+        tokens = pg.scan(body)
+    except pg.ParseError:
+        return []
+    kinds = ("SQL_COMMENT", "C_COMMENT", "SCONST", "USCONST")
+    return [(start + t.start, start + t.end + 1) for t in tokens if t.name in kinds]
+
+
+def _in_code(do: Statement, query: str, cursor: int, not_code: list[tuple[int, int]]) -> int:
+    """The first place at or after `cursor` where `query` stands in the block's code, or -1."""
+    found = do.source.text.find(query, cursor, do.end)
+    while found >= 0 and any(start <= found < end for start, end in not_code):
+        found = do.source.text.find(query, found + 1, do.end)
+    return found
 
 
 def _sure_statements(tree: object) -> list[dict]:

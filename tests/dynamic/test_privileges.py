@@ -682,6 +682,18 @@ def test_statements_supautils_runs_inside_a_do_block_apply_as_on_supabase(folder
     )
     code, output = run_checker(folder, "m.sql", "text")
     assert code == 0 and " error " not in output, output
+    # the statement's text in a comment or a string before it, a body in single quotes
+    (folder / "m.sql").write_text(
+        "do $$\nbegin\n"
+        "  -- create foreign data wrapper dummy_fdw\n"
+        "  raise notice 'create foreign data wrapper dummy_fdw';\n"
+        "  create foreign data wrapper dummy_fdw;\n"
+        "end $$;\n"
+        "do 'begin create foreign data wrapper other_fdw options (mode ''test''); end';\n",
+        encoding="utf-8",
+    )
+    code, output = run_checker(folder, "m.sql", "text")
+    assert code == 0 and " error " not in output, output
     (folder / "m.sql").write_text(
         "do $$ begin execute 'create foreign data wrapper dummy_fdw'; end $$;\n", encoding="utf-8"
     )
@@ -798,3 +810,15 @@ def test_a_trigger_on_a_superusers_table_is_not_verified(folder: Path) -> None:
         "2:1  error   dynamic-not-verified  not verified: the checker cannot safely run a trigger on a"
         in output
     )
+
+
+def test_a_comment_on_an_extension_does_not_change_what_the_record_calls_a_stand_in(folder: Path) -> None:
+    """Stand-ins are told by their control file's comment, which no statement changes."""
+    (folder / "m.sql").write_text(
+        "comment on extension pgcrypto is 'hashes';\ncomment on extension plpgsql is 'checker stand-in: no';\n",
+        encoding="utf-8",
+    )
+    code, output = run_checker(folder, "m.sql", "text")
+    assert code == 0, output
+    (line,) = [line for line in output.splitlines() if "stand-ins:" in line]
+    assert ", pgcrypto, " in line and "plpgsql" not in line, line
