@@ -815,7 +815,8 @@ def test_a_trigger_on_a_superusers_table_is_not_verified(folder: Path) -> None:
 def test_a_comment_on_an_extension_does_not_change_what_the_record_calls_a_stand_in(folder: Path) -> None:
     """Stand-ins are told by their control file's comment, which no statement changes."""
     (folder / "m.sql").write_text(
-        "comment on extension pgcrypto is 'hashes';\ncomment on extension plpgsql is 'checker stand-in: no';\n",
+        "comment on extension pgcrypto is 'hashes';\n"
+        "comment on extension plpgsql is 'checker stand-in: no';\n",
         encoding="utf-8",
     )
     code, output = run_checker(folder, "m.sql", "text")
