@@ -179,6 +179,12 @@ def test_fk_auth_unique(reference: str, caught: bool, tmp_path: Path) -> None:
         ("create unique index b on public.posts (id);", True),
         ("create unique index b on public.posts (id desc);", False),
         ("create unique index b on public.posts (id) where author_id is not null;", False),
+        # `supabase db diff` builds a key's index, then makes it the key: one index, not two
+        (
+            "create unique index posts_author_key on public.posts (author_id);\n"
+            "alter table public.posts add constraint posts_author_key unique using index posts_author_key;",
+            False,
+        ),
     ],
 )
 def test_duplicate_index(second: str, caught: bool, tmp_path: Path) -> None:

@@ -44,7 +44,7 @@ def check(ctx: RuleContext) -> Iterator[Issue]:
         if twin is not None and ctx.after.find(twin) is None:
             twin = None  # dropped in between
         twin = twin or _constraint_twin(ctx, table, statement.node)
-        if twin is not None and ctx.after.find(index) is not None:
+        if twin is not None and twin.name != index.name and ctx.after.find(index) is not None:
             yield Issue(
                 statement,
                 f"index {index.name} on {table.qualified} is identical to {twin.name}: every write "
