@@ -101,6 +101,12 @@ def test_issue_example_on_a_table_created_in_the_migration_passes(tmp_path: Path
         ("alter table public.users alter column name type text using lower(name);\n", REWRITE, 2),
         ("alter table public.users alter column name type text using name::varchar(10);\n", REWRITE, 2),
         ("alter table public.users add constraint users_email_key unique (email);\n", UNIQUE, 2),
+        (
+            "alter table public.users drop constraint users_pkey, alter column id drop not null;\n"
+            "alter table public.users alter column id set not null;\n",
+            "set-not-null",
+            3,
+        ),
         ("alter table public.users add column handle text unique;\n", UNIQUE, 2),
     ],
 )
@@ -126,6 +132,8 @@ def test_dangerous_forms_are_errors(tmp_path: Path, body: str, rule: str, line: 
         "alter table public.users add constraint users_score_check check (score >= 0) not valid;\n",
         "alter table public.users enable row level security;\n",
         "alter table public.users alter column score set statistics 500;\n",
+        # a primary key's column is NOT NULL already: nothing to scan (gridaco/grida)
+        "alter table public.users alter column id set not null;\n",
         "create table public.notes (id uuid primary key, user_id uuid references public.users (id));\n"
         "create index notes_user_id_idx on public.notes (user_id);\n"
         "alter table public.notes alter column user_id set not null;\n",

@@ -17,6 +17,7 @@ from checker.rules.base import Example, Issue, Rule
 def check(ctx: RuleContext) -> Iterator[Issue]:
     pending: dict[tuple[ObjectRef, str], str] = {}  # NOT VALID `col is not null` checks -> column
     proven: set[ObjectRef] = set()  # columns a valid check constraint proves not null
+    released: set[ObjectRef] = set()  # columns the migration dropped NOT NULL of
     for step in lock_steps(ctx):
         if step.statement.kind != "AlterTableStmt":
             continue
@@ -33,10 +34,20 @@ def check(ctx: RuleContext) -> Iterator[Issue]:
                     proven.add(ref)
             elif subtype == "AT_ValidateConstraint" and (table, cmd.get("name", "")) in pending:
                 proven.add(ObjectRef("column", table.schema, pending[(table, cmd["name"])], table.name))
+            elif subtype == "AT_DropNotNull":
+                released.add(ObjectRef("column", table.schema, cmd.get("name", ""), table.name))
             elif subtype == "AT_SetNotNull":
                 ref = ObjectRef("column", table.schema, cmd.get("name", ""), table.name)
-                if table in step.locks and ref not in step.new_columns and ref not in proven:
+                keyed = ref not in released and _in_primary_key(ctx, ref)
+                if table in step.locks and ref not in step.new_columns and ref not in proven and not keyed:
                     yield _issue(step, ref)
+
+
+def _in_primary_key(ctx: RuleContext, column: ObjectRef) -> bool:
+    """Whether the column was in its table's primary key before the migration: NOT NULL already (dropping
+    the key leaves it so), so SET NOT NULL on it scans nothing."""
+    table = ctx.before.find(column.table_ref) if column.table_ref else None
+    return table is not None and column.name in (table.details.get("primary_key") or [])
 
 
 def _not_null_check(con: dict) -> str | None:
