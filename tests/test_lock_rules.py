@@ -165,6 +165,22 @@ def test_timestamp_to_timestamptz_using_the_plain_cast_keeps_the_rows_in_utc(tmp
     assert [f for f in found if f[1] == "error"] == [(REWRITE, "error", 4)]
 
 
+def test_dropping_an_index_the_migration_makes_only_later_locks_nothing(tmp_path: Path) -> None:
+    """`supabase db diff` drops a key, then its index IF EXISTS (gone with the key), then builds a new one of
+    that name: only the build is reported (the drop was, for the index made two lines below)."""
+    baseline = (
+        "create table public.t (id uuid not null, v int not null, constraint t_pkey primary key (id));\n"
+    )
+    change = (
+        "alter table public.t drop constraint t_pkey;\n"
+        "drop index if exists public.t_pkey;\n"
+        "create unique index t_pkey on public.t using btree (id, v);\n"
+        "alter table public.t add constraint t_pkey primary key using index t_pkey;\n"
+    )
+    _, found, report = lint(tmp_path, f"begin;\nset local lock_timeout = '5s';\n{change}commit;\n", baseline)
+    assert [f for f in found if f[0] == "index-concurrently"] == [("index-concurrently", "error", 5)], report
+
+
 def test_validate_in_the_same_transaction_gains_nothing(tmp_path: Path) -> None:
     body = (
         "begin;\nset local lock_timeout = '5s';\n"

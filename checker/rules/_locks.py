@@ -341,18 +341,21 @@ def _dropped_from(ctx: RuleContext, effects: Effects) -> Iterator[tuple[ObjectRe
         if ref.kind in ("table", "policy", "trigger", "rule") and (ref.table or ref.kind == "table"):
             yield (ref.table_ref if ref.table else ref), Mode.ACCESS_EXCLUSIVE  # type: ignore[misc]
         elif ref.kind == "index":
-            table = _table_of_index(ctx, ref.schema or "public", ref.name)
+            table = _table_of_index(ctx, ref.schema or "public", ref.name, effects.statement.index)
             if table is not None:
                 yield table, Mode.SHARE_UPDATE_EXCLUSIVE if concurrent else Mode.ACCESS_EXCLUSIVE
 
 
-def _table_of_index(ctx: RuleContext, schema: str, name: str) -> ObjectRef | None:
-    """DROP INDEX names no table: the one the index is on, from before or from this migration."""
+def _table_of_index(ctx: RuleContext, schema: str, name: str, position: int) -> ObjectRef | None:
+    """DROP INDEX names no table: the one the index is on, from before or from this migration's statements
+    before the drop (one it makes later is not there yet: `supabase db diff` drops a key's index, then makes
+    an index of that name)."""
     index = ctx.before.find(ObjectRef("index", schema, name))
     if index is not None and index.ref.table:
         return ObjectRef("table", index.ref.schema, index.ref.table)
-    for ref in ctx.created_by_migration():
-        if ref.kind == "index" and (ref.schema, ref.name) == (schema, name) and ref.table:
+    for ref, (statement, _) in ctx.created_by_migration().items():
+        same = ref.kind == "index" and (ref.schema, ref.name) == (schema, name)
+        if same and ref.table and statement.index < position:
             return ObjectRef("table", ref.schema, ref.table)
     return None
 
