@@ -155,6 +155,7 @@ def _replaced(context: RuleContext) -> set[ObjectRef]:
     dropped: list[ObjectRef] = []
     for effects in context.migration_effects:
         dropped.extend(drop.ref for drop in effects.drops)
+        dropped.extend(gone for drop in effects.drops for gone in _dropped_with(context, drop.ref))
         dropped.extend(old for old, _ in effects.renames)
         dropped.extend(old for old, _ in effects.moves)
         for created in effects.creates:
@@ -163,11 +164,28 @@ def _replaced(context: RuleContext) -> set[ObjectRef]:
     return replaced
 
 
+_KEY_KINDS = ("index", "constraint")  # a key is both, by one name
+
+
+def _dropped_with(context: RuleContext, gone: ObjectRef) -> list[ObjectRef]:
+    """What goes with a dropped key or column: the key's index (of its name), and the indexes and keys on
+    the column (`drop column id` takes chats_pkey)."""
+    if gone.kind == "constraint" and gone.table:
+        return [ObjectRef("index", gone.schema, gone.name, gone.table)]
+    table = context.before.find(gone.table_ref) if gone.kind == "column" and gone.table_ref else None
+    if table is None:
+        return []
+    keys = table.details.get("constraints", {}).items()
+    keyed = [name for name, key in keys if gone.name in key["columns"]]
+    on_it = [ObjectRef(kind, gone.schema, name, gone.table) for name in keyed for kind in _KEY_KINDS]
+    indexed = [i for i in context.before.members_of(table.ref) if i.ref.kind == "index"]
+    return on_it + [i.ref for i in indexed if gone.name in i.details.get("columns", [])]
+
+
 def _frees(gone: ObjectRef, created: ObjectRef) -> bool:
-    """Whether an object dropped or moved away leaves its name to `created`: relations share one
-    namespace (DROP VIEW x frees the name for CREATE TABLE x)."""
-    relations = RELATION_KINDS | {"table"}
-    if gone.kind in relations and created.kind in relations and gone.table is None and created.table is None:
+    """Whether an object dropped or moved away leaves its name to `created`: relations, indexes among them,
+    share one namespace per schema (DROP VIEW x frees the name for CREATE TABLE x)."""
+    if gone.kind in RELATION_KINDS and created.kind in RELATION_KINDS:
         return (gone.schema, gone.name) == (created.schema, created.name)
     return created.matches(gone)
 

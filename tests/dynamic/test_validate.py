@@ -120,6 +120,33 @@ def test_objects_the_migration_replaces_are_not_reported_as_already_there(tmp_pa
     assert not only(findings, "dynamic-precheck"), findings
 
 
+def test_indexes_and_keys_dropped_first_even_with_their_column_are_replaced(tmp_path: Path) -> None:
+    """An unqualified DROP INDEX, a dropped key's index, a dropped column's key: each frees its name for the
+    CREATE after it (surveyed projects had "already exists" warnings for all three)."""
+    baseline = write(
+        tmp_path,
+        "baseline.sql",
+        "create table public.chats (id int, t text, constraint chats_pkey primary key (id));\n"
+        "create index chats_t_idx on public.chats (t);\n"
+        "create table public.notes (id int, constraint notes_pkey primary key (id));\n",
+    )
+    migration = write(
+        tmp_path,
+        "replace.sql",
+        "begin;\n"
+        "drop index if exists chats_t_idx;\n"
+        "create index chats_t_idx on public.chats (t);\n"
+        "alter table public.chats drop column id;\n"
+        "alter table public.chats add column id uuid;\n"
+        "alter table public.chats add constraint chats_pkey primary key (id);\n"
+        "alter table public.notes drop constraint notes_pkey;\n"
+        "create unique index notes_pkey on public.notes (id);\n"
+        "commit;\n",
+    )
+    findings = run(migration, None, baseline=[baseline])
+    assert not only(findings, "dynamic-precheck"), findings
+
+
 def test_an_object_renamed_out_of_the_way_is_replaced(tmp_path: Path) -> None:
     # How hivecom adds enum values: rename the type, create the new one, move the columns, drop the old.
     baseline = write(tmp_path, "baseline.sql", "create type public.permission as enum ('read');\n")
