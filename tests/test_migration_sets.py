@@ -57,6 +57,21 @@ def test_an_unqualified_call_finds_the_function_an_earlier_statement_created(tmp
     assert _rules(report, "fk-order") == [], report
 
 
+def test_a_pgmq_queue_made_by_its_function_is_there_for_later_statements(tmp_path: Path) -> None:
+    """`select pgmq.create('Jobs')` makes pgmq.q_jobs and pgmq.a_jobs (lower case, as pgmq names them);
+    gridaco/grida enables RLS on the queue's table in the next file (before: "created nowhere")."""
+    folder = tmp_path / "migrations"
+    files = {
+        "1_queue.sql": "create extension if not exists pgmq;\nselect from pgmq.create('Jobs');\n",
+        "2_rls.sql": "alter table pgmq.q_jobs enable row level security;\n"
+        "alter table pgmq.a_jobs enable row level security;\n",
+        "3_gone.sql": "select pgmq.drop_queue('jobs');\nalter table pgmq.q_jobs enable row level security;\n",
+    }
+    policy = _write(folder, files)
+    _, report, _ = run_json("lint", "--config", policy, folder, cwd=tmp_path)
+    assert [(Path(f["file"]).name, f["line"]) for f in _rules(report, "fk-order")] == [("3_gone.sql", 2)]
+
+
 def test_files_run_in_version_order_not_name_order(tmp_path: Path) -> None:
     folder = tmp_path / "migrations"
     # "10_..." sorts before "9_..." as text; as versions 9 runs first and creates what 10 needs.

@@ -745,6 +745,41 @@ EXTENSION_TYPES = {
 EXTENSION_SCHEMAS = {"pgmq": "pgmq"}
 
 
+# --- tables an extension's functions make and drop --------------------------------------------------
+
+# pgmq's queue functions: a queue is the table pgmq.q_<name> and its archive pgmq.a_<name>, the name in
+# lower case (pgmq.format_table_name); `select pgmq.create('jobs')` is how Supabase Queues are made.
+_QUEUE_CREATE = frozenset({"create", "create_unlogged", "create_partitioned"})
+_QUEUE_DROP = frozenset({"drop_queue"})
+_QUEUE_COLUMNS = ["msg_id", "read_ct", "enqueued_at", "vt", "message", "headers"]
+
+
+@handles("SelectStmt")
+def _select(stmt: Statement, fx: Effects) -> None:
+    for call in find_nodes(stmt.node, "FuncCall"):
+        names = strings(call.get("funcname"))
+        queue = _first_string(call) if len(names) == 2 and names[0] == "pgmq" else None
+        if queue is None:
+            continue
+        tables = [ObjectRef("table", "pgmq", f"{prefix}_{queue.lower()}") for prefix in ("q", "a")]
+        if names[1] in _QUEUE_CREATE:
+            fx.creates.extend(_queue_table(table, call.get("location")) for table in tables)
+        elif names[1] in _QUEUE_DROP:
+            fx.drops.extend(Drop(t, missing_ok=True, location=call.get("location")) for t in tables)
+
+
+def _queue_table(table: ObjectRef, location: int | None) -> Created:
+    details = {"columns": list(_QUEUE_COLUMNS), "primary_key": ["msg_id"], "extension": "pgmq"}
+    return Created(table, details, location=location, if_not_exists=True)  # pgmq.create makes it once
+
+
+def _first_string(call: dict) -> str | None:
+    """The first argument of a call when it is a string constant (`'jobs'`)."""
+    args = call.get("args") or []
+    constant = args[0].get("A_Const", {}) if args else {}
+    return constant.get("sval", {}).get("sval")
+
+
 # --- drops and renames ---------------------------------------------------------------------------
 
 _OBJTYPE_KIND = {
