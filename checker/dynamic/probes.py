@@ -44,7 +44,9 @@ from checker.dynamic.world import (
 )
 from checker.findings import Severity
 from checker.model import ObjectRef
-from checker.rules._policies import table_policies
+from checker.model.objects import strings
+from checker.model.walk import find_nodes
+from checker.rules._policies import deparsed_expression, table_policies
 
 LEAK = "rls-probe"
 MISSING = "rls-missing-policy"
@@ -508,31 +510,55 @@ class Prober:
                 self.missing.append(("SELECT", f"user A{row.part} does not see their own row ({refusal})"))
 
     def _readable_while(self, rows: sql.Composable, user: str | None, role: str) -> str:
-        """Whether the rows a reader sees are readable only in the state their own boolean columns are
-        in (`using (is_published or ...)`: the probe's rows took the default, true). Each flag is
-        flipped in turn, then all of them, as service_role (the owner could do the same); when the
-        reader then sees none of the rows, the rows are public by their own state, not by who reads
-        them: returns that state ("is_published is true"), else ""."""
-        flags = [name for (name,) in self.conn.execute(_FLAGS, {"table": self._regclass}).fetchall()]
-        if not flags:
+        """Whether the rows a reader sees are readable only in the state their own columns are in: a
+        boolean (`using (is_published or ...)`: the probe's rows took the default, true), or an enum or
+        text column a select policy compares (`using (status = 'open' or ...)`). Each is changed in
+        turn, then all of them, as service_role (the owner could do the same): a boolean negated, an
+        enum to another of its labels, text to a value no policy names; when the reader then sees none
+        of the rows, the rows are public by their own state, not by who reads them: returns that state
+        ("is_published is true", "status is open"), else ""."""
+        states = self.conn.execute(_STATES, {"table": self._regclass, "role": role}).fetchall()
+        if not states:
             return ""
-        columns = sql.SQL(", ").join(sql.SQL("{}::text").format(sql.Identifier(f)) for f in flags)
+        names = [name for name, _, _ in states]
+        columns = sql.SQL(", ").join(sql.SQL("{}::text").format(sql.Identifier(f)) for f in names)
         pick = sql.SQL("select {} from {} where {} limit 1").format(columns, self._target, rows)
-        values = dict(zip(flags, self.conn.execute(pick).fetchone() or (), strict=False))
-        tries = [[flag] for flag in flags] + ([flags] if len(flags) > 1 else [])
-        for flipped in tries:
-            hiding = [f for f in flipped if values.get(f) is not None]
-            if hiding and self._hidden_by(hiding, rows, user, role):
-                return " and ".join(f"{flag} is {values[flag]}" for flag in hiding)
+        values = dict(zip(names, self.conn.execute(pick).fetchone() or (), strict=False))
+        named = self._named_states(role)
+        changes = {
+            name: others
+            for name, category, labels in states
+            if values.get(name) is not None
+            and (others := _other_states(name, category, labels + named.get(name, []), values[name]))
+        }
+        tries = [[(name, other)] for name, others in changes.items() for other in others]
+        if len(changes) > 1:
+            tries.append([(name, others[0]) for name, others in changes.items()])
+        for changed in tries:
+            if self._hidden_by([change for _, change in changed], rows, user, role):
+                return " and ".join(f"{name} is {values[name]}" for name, _ in changed)
         return ""
 
-    def _hidden_by(self, flags: list[str], rows: sql.Composable, user: str | None, role: str) -> bool:
-        """Whether the reader sees none of the rows once service_role has negated these flags."""
-        flip = sql.SQL("update {} set {} where {}").format(
-            self._target,
-            sql.SQL(", ").join(sql.SQL("{0} = not {0}").format(sql.Identifier(flag)) for flag in flags),
-            rows,
-        )
+    def _named_states(self, role: str) -> dict[str, list[str]]:
+        """The string constants columns are compared with by the role's permissive select policies
+        (`status = 'open'`, `status <> 'draft'`) and by the table's check constraints (`status in ('draft',
+        'published')`), by column: the states a row may be put in to leave the policy."""
+        named: dict[str, list[str]] = {}
+        texts = self.conn.execute(_STATE_EXPRESSIONS, {"table": self._regclass, "role": role}).fetchall()
+        for (text,) in texts:
+            tree = deparsed_expression(text) if text else None
+            for comparison in find_nodes(tree, "A_Expr") if tree else ():
+                column = _column_of(comparison.get("lexpr")) or _column_of(comparison.get("rexpr"))
+                if column:
+                    constants = find_nodes([comparison.get("lexpr"), comparison.get("rexpr")], "A_Const")
+                    named.setdefault(column, []).extend(c["sval"]["sval"] for c in constants if "sval" in c)
+        return named
+
+    def _hidden_by(
+        self, changes: list[sql.Composable], rows: sql.Composable, user: str | None, role: str
+    ) -> bool:
+        """Whether the reader sees none of the rows once service_role has made these changes to them."""
+        flip = sql.SQL("update {} set {} where {}").format(self._target, sql.SQL(", ").join(changes), rows)
         count = sql.SQL("select count(*) from {} where {}").format(self._target, rows)
         with savepoint(self.conn):
             try:
@@ -692,12 +718,57 @@ where p.polrelid = %(table)s::regclass and p.polpermissive and p.polcmd in (%(co
        or exists (select from unnest(p.polroles) r where pg_catalog.pg_has_role(%(role)s, r, 'USAGE')))
 order by 1"""
 
-# The row's own flags: boolean columns a client may set (not generated).
-_FLAGS = """
-select a.attname::text from pg_catalog.pg_attribute a join pg_catalog.pg_type t on t.oid = a.atttypid
+# The row's own state: the boolean columns a client may set (not generated), and the enum and text columns
+# a permissive select policy for the role names; with an enum's labels.
+_STATES = """
+select a.attname::text, t.typcategory::text,
+       array(select e.enumlabel::text from pg_catalog.pg_enum e where e.enumtypid = t.oid
+             order by e.enumsortorder)
+from pg_catalog.pg_attribute a join pg_catalog.pg_type t on t.oid = a.atttypid
 where a.attrelid = %(table)s::regclass and a.attnum > 0 and not a.attisdropped and a.attgenerated = ''
-  and t.typcategory = 'B'
+  and (t.typcategory = 'B' or (t.typcategory in ('E', 'S') and exists (
+        select from pg_catalog.pg_policy p
+        join pg_catalog.pg_depend d on d.classid = 'pg_catalog.pg_policy'::regclass and d.objid = p.oid
+          and d.refclassid = 'pg_catalog.pg_class'::regclass and d.refobjid = a.attrelid
+          and d.refobjsubid = a.attnum
+        where p.polrelid = a.attrelid and p.polpermissive and p.polcmd in ('r', '*')
+          and (0::oid = any(p.polroles) or exists (
+                 select from unnest(p.polroles) r where pg_catalog.pg_has_role(%(role)s, r, 'USAGE'))))))
 order by a.attnum"""
+
+
+def _other_states(name: str, category: str, candidates: list[str], value: str) -> list[sql.Composable]:
+    """The assignments that put a row's state column in another state than `value`: a boolean negated, an
+    enum or text column set to another of `candidates` (its labels, the constants the policies name), and
+    text also to a value no policy names."""
+    column = sql.Identifier(name)
+    if category == "B":
+        return [sql.SQL("{0} = not {0}").format(column)]
+    others = list(dict.fromkeys(c for c in candidates if c != value))
+    if category == "S":
+        others.append(_NO_POLICYS_STATE)
+    return [sql.SQL("{} = {}").format(column, sql.Literal(other)) for other in others]
+
+
+def _column_of(node: dict | None) -> str | None:
+    """The column a comparison's side is (cast or not)."""
+    node = node or {}
+    fields = strings(node.get("TypeCast", {}).get("arg", node).get("ColumnRef", {}).get("fields"))
+    return fields[-1] if fields else None
+
+
+# The role's permissive select policies' USING and the table's check constraints, as PostgreSQL deparses them.
+_STATE_EXPRESSIONS = """
+select pg_catalog.pg_get_expr(p.polqual, p.polrelid) from pg_catalog.pg_policy p
+where p.polrelid = %(table)s::regclass and p.polpermissive and p.polcmd in ('r', '*')
+  and (0::oid = any(p.polroles)
+       or exists (select from unnest(p.polroles) r where pg_catalog.pg_has_role(%(role)s, r, 'USAGE')))
+union all
+select pg_catalog.pg_get_expr(c.conbin, c.conrelid) from pg_catalog.pg_constraint c
+where c.conrelid = %(table)s::regclass and c.contype = 'c'"""
+
+# A text state no policy compares with (`status = 'open'` does not hold for it).
+_NO_POLICYS_STATE = "checker: another state"
 
 _RLS_ON = """select relrowsecurity from pg_catalog.pg_class
 where oid = to_regclass(format('%%I.%%I', %(schema)s::text, %(table)s::text))"""

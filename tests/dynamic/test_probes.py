@@ -222,6 +222,53 @@ def test_rows_readable_by_their_own_flag_are_a_public_read(tmp_path: Path) -> No
         ), message
 
 
+STATES = """
+begin;
+create type public.listing_state as enum ('draft', 'open', 'closed');
+create table public.listings (
+  id uuid primary key default gen_random_uuid(),
+  seller_id uuid not null references public.users (id) on delete cascade,
+  state public.listing_state not null default 'open',
+  status text not null default 'published' check (status in ('draft', 'published')),
+  kind text not null default 'memo'
+);
+alter table public.listings enable row level security;
+create policy "listings_select" on public.listings for select to authenticated
+  using ({using} or (select auth.uid()) = seller_id);
+commit;
+"""
+
+
+@pytest.mark.parametrize(
+    ("using", "state"),
+    [
+        ("state = 'open'", "state is open"),  # an enum: another of its labels hides the row
+        ("status <> 'draft'", "status is published"),  # text: the state the policy names hides it
+        ("status = 'published'::text", "status is published"),
+        ("kind is not null", None),  # no state of the row keeps it private: the policy's read, a leak
+    ],
+)
+def test_rows_readable_by_their_own_text_or_enum_state_are_a_public_read(
+    tmp_path: Path, using: str, state: str | None
+) -> None:
+    """SanjoSolutions' service listings are readable while open (`status = 'open' or ...`); before, only
+    boolean flags were tried and such a read was a leak."""
+    migration = write(tmp_path, "listings.sql", STATES.replace("{using}", using))
+    rollback = write(
+        tmp_path,
+        "rollback.sql",
+        "begin;\ndrop table public.listings;\ndrop type public.listing_state;\ncommit;\n",
+    )
+    findings = run(migration, rollback)
+    leaks = only(findings, "rls-probe", Severity.ERROR)
+    reads = [f.message for f in only(findings, "rls-probe", Severity.INFO)]
+    if state is None:
+        assert leaks and not reads, probe_findings(findings)
+    else:
+        assert not leaks and reads, probe_findings(findings)
+        assert all(f'policy "listings_select" while {state}: SELECT' in m for m in reads), reads
+
+
 def test_rows_readable_whatever_their_flags_are_a_leak(tmp_path: Path) -> None:
     """Negating the flags leaves the rows readable to every signed-in user: no state of the row keeps
     it private, so the read is the policy's, not the row's; writes never count as public."""
