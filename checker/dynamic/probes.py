@@ -636,6 +636,8 @@ class Prober:
         other = next((r for r in self.rows if not r.mine and r.owned_by), None)
         if mine is None or other is None:
             return
+        if self.table.tenancy.kind != "user" and not self._policies_name(list(other.owned_by)):
+            return  # the key to the group carries no access here: every policy asks for the row's user
         assignments = sql.SQL(", ").join(
             sql.SQL("{} = {}").format(sql.Identifier(column), sql.Literal(value))
             for column, value in other.owned_by.items()
@@ -646,6 +648,12 @@ class Prober:
             columns = ", ".join(other.owned_by)
             what = f"user A's update set {columns} of their own row to that of {other.named}, handing it over"
             self.leaks.append(Leak("authenticated", "UPDATE", what, USER_A))
+
+    def _policies_name(self, columns: list[str]) -> bool:
+        """Whether any policy of the table reads one of these columns (PostgreSQL records the columns a
+        policy's expressions name as its dependencies)."""
+        row = self.conn.execute(_POLICIES_NAME, {"table": self._regclass, "columns": columns}).fetchone()
+        return row is not None
 
     def _unfiltered_moves(self, update: sql.Composable, mine: ProbeRow) -> bool:
         """Without WHERE the new row need not stay visible through the select policies: only the
@@ -756,6 +764,14 @@ def _column_of(node: dict | None) -> str | None:
     fields = strings(node.get("TypeCast", {}).get("arg", node).get("ColumnRef", {}).get("fields"))
     return fields[-1] if fields else None
 
+
+_POLICIES_NAME = """
+select from pg_catalog.pg_policy p
+join pg_catalog.pg_depend d on d.classid = 'pg_catalog.pg_policy'::regclass and d.objid = p.oid
+  and d.refclassid = 'pg_catalog.pg_class'::regclass and d.refobjid = p.polrelid
+join pg_catalog.pg_attribute a on a.attrelid = p.polrelid and a.attnum = d.refobjsubid
+where p.polrelid = %(table)s::regclass and a.attname::text = any(%(columns)s)
+limit 1"""
 
 # The role's permissive select policies' USING and the table's check constraints, as PostgreSQL deparses them.
 _STATE_EXPRESSIONS = """

@@ -606,3 +606,69 @@ def test_probe_users_are_email_sign_ups_as_gotrue_records_them(tmp_path: Path) -
     findings = run(migration, write(tmp_path, "signup_rollback.sql", SIGNUP_TRIGGER_ROLLBACK))
     assert [f.message for f in findings if "skipped" in f.message] == []
     assert probe_findings(findings) == []
+
+
+ORG_NOTES = """
+begin;
+create table public.orgs (id uuid primary key default gen_random_uuid(), name text);
+create table public.org_members (
+  org_id uuid not null references public.orgs (id) on delete cascade,
+  user_id uuid not null references auth.users (id) on delete cascade,
+  primary key (org_id, user_id)
+);
+create table public.notes (
+  id uuid primary key default gen_random_uuid(),
+  user_id uuid not null references auth.users (id) on delete cascade,
+  org_id uuid references public.orgs (id) on delete cascade,
+  body text
+);
+create index on public.notes (user_id);
+create index on public.notes (org_id);
+alter table public.orgs enable row level security;
+alter table public.org_members enable row level security;
+alter table public.notes enable row level security;
+create policy "members read their orgs" on public.orgs for select to authenticated
+  using (id in (select org_id from public.org_members where user_id = (select auth.uid())));
+create policy "members read their memberships" on public.org_members for select to authenticated
+  using (user_id = (select auth.uid()));
+{policies}
+commit;
+"""
+
+
+@pytest.mark.parametrize(
+    ("policies", "handed_over"),
+    [
+        # every policy asks for the row's user: org_id gives nobody access, moving it hands nothing over
+        (
+            'create policy "own notes" on public.notes for select to authenticated\n'
+            "  using ((select auth.uid()) = user_id);\n"
+            'create policy "own updates" on public.notes for update to authenticated\n'
+            "  using ((select auth.uid()) = user_id) with check ((select auth.uid()) = user_id);",
+            False,
+        ),
+        # the org's members read its notes: moving one's note into another org puts it before them
+        (
+            'create policy "org notes" on public.notes for select to authenticated\n'
+            "  using (org_id in (select org_id from public.org_members\n"
+            "                    where user_id = (select auth.uid())));\n"
+            'create policy "own updates" on public.notes for update to authenticated\n'
+            "  using ((select auth.uid()) = user_id) with check ((select auth.uid()) = user_id);",
+            True,
+        ),
+    ],
+)
+def test_a_key_to_a_group_is_handed_over_only_where_a_policy_reads_it(
+    tmp_path: Path, policies: str, handed_over: bool
+) -> None:
+    """SanjoSolutions' notifications key every policy on user_id and have an organization_id: the move of
+    that key was reported as a hand-over leak."""
+    migration = write(tmp_path, "notes.sql", ORG_NOTES.replace("{policies}", policies))
+    rollback = write(
+        tmp_path,
+        "rollback.sql",
+        "begin;\ndrop table public.notes, public.org_members, public.orgs;\ncommit;\n",
+    )
+    findings = run(migration, rollback)
+    moves = [f.message for f in only(findings, "rls-probe", Severity.ERROR) if "handing it over" in f.message]
+    assert bool(moves) is handed_over, probe_findings(findings)
