@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -289,3 +290,21 @@ def test_timestamp_to_timestamptz_keeps_the_rows_in_utc(tmp_path: Path) -> None:
     assert [f for f in found if f[0] == "column-type-rewrite"] == []
     _, found, _ = lint(tmp_path, start + "set local time zone 'Europe/Paris';\n" + change, baseline)
     assert [f for f in found if f[0] == "column-type-rewrite"] == [("column-type-rewrite", "error", 4)]
+
+
+def test_under_the_supabase_cli_the_hint_is_a_file_of_its_own(tmp_path: Path) -> None:
+    """The CLI runs CREATE INDEX CONCURRENTLY outside the file's transaction: no other runner's syntax."""
+    policy = {"transaction": "runner", "order": "supabase", "rollback": "optional"}
+    (tmp_path / "policy.json").write_text(json.dumps(policy), encoding="utf-8")
+    (tmp_path / "baseline.sql").write_text(USERS, encoding="utf-8")
+    (tmp_path / "m.sql").write_text("create index users_name_idx on public.users (name);\n", encoding="utf-8")
+    _, report, _ = run_json(
+        "lint",
+        tmp_path / "m.sql",
+        "--baseline",
+        tmp_path / "baseline.sql",
+        "--config",
+        tmp_path / "policy.json",
+    )
+    (hint,) = [f["hint"] for f in report["findings"] if f["rule"] == "index-concurrently"]
+    assert "a migration file of its own: the Supabase CLI" in hint and "dbmate" not in hint, hint

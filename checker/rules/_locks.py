@@ -453,10 +453,16 @@ def column_type(ctx: RuleContext, column: ObjectRef) -> tuple[str, tuple[int, ..
     return None
 
 
-def in_own_transaction_hint(subject: str, explicit: bool) -> str:
-    """How to run a statement outside a transaction block, in the policy's transaction mode."""
+def in_own_transaction_hint(subject: str, explicit: bool, supabase: bool = False) -> str:
+    """How to run a statement outside a transaction block, in the policy's transaction mode (`supabase`:
+    the Supabase CLI runs the file, and runs CONCURRENTLY index builds outside its transaction)."""
     if explicit:
         return f"run {subject} after the file's COMMIT, as a statement of its own"
+    if supabase:
+        return (
+            f"put {subject} in a migration file of its own: the Supabase CLI (v2.109 and later) runs it "
+            "outside the file's transaction"
+        )
     return (
         f"put {subject} in a migration file of its own that the runner does not wrap in a transaction "
         "(dbmate: `-- migrate:up transaction:false`)"

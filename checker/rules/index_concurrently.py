@@ -17,6 +17,7 @@ _INDEX_KEYWORD = re.compile(r"\bindex\b", re.IGNORECASE)
 
 def check(ctx: RuleContext) -> Iterator[Issue]:
     explicit = ctx.policy.transaction == "explicit"
+    supabase = ctx.policy.supabase_runner
     dropped = _tables_dropped(ctx)
     splits = ctx.policy.supabase_runner and _shares_its_file(ctx)  # told once, at the first one
     for step in lock_steps(ctx):
@@ -34,7 +35,7 @@ def check(ctx: RuleContext) -> Iterator[Issue]:
         for table, lock in step.locks.items():
             if dropping and dropped.get(table, -1) > statement.index:
                 continue  # its DROP TABLE takes ACCESS EXCLUSIVE anyway (supabase db diff's order)
-            yield _blocking(step, table.qualified, lock.mode.label, dropping, explicit)
+            yield _blocking(step, table.qualified, lock.mode.label, dropping, explicit, supabase)
 
 
 def _shares_its_file(ctx: RuleContext) -> bool:
@@ -66,7 +67,7 @@ def _tables_dropped(ctx: RuleContext) -> dict[ObjectRef, int]:
     }
 
 
-def _blocking(step: Step, table: str, mode: str, dropping: bool, explicit: bool) -> Issue:
+def _blocking(step: Step, table: str, mode: str, dropping: bool, explicit: bool, supabase: bool) -> Issue:
     what = "drop index" if dropping else "create index"
     waits = (
         "every read and write of it waits until the drop is done"
@@ -77,7 +78,7 @@ def _blocking(step: Step, table: str, mode: str, dropping: bool, explicit: bool)
     return Issue(
         step.statement,
         f"{what} without CONCURRENTLY takes {mode} on {table}, which existed before this migration: {waits}",
-        f"{safe}; — {in_own_transaction_hint('it', explicit)}",
+        f"{safe}; — {in_own_transaction_hint('it', explicit, supabase)}",
         None,
         table,
     )
