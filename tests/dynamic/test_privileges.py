@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -66,6 +67,16 @@ def run_checker(
     )
     assert "Traceback" not in done.stdout + done.stderr, done.stdout + done.stderr
     return done.returncode, done.stdout + done.stderr
+
+
+@pytest.fixture
+def marker() -> Iterator[Path]:
+    """A folder the server's process may write to (it may run as another user): a file left there by a
+    migration's code shows that code ran as the superuser."""
+    path = Path(tempfile.mkdtemp(prefix="superuser-marker-", dir="/tmp"))
+    path.chmod(0o777)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture
@@ -592,12 +603,10 @@ def test_statements_supautils_runs_for_postgres_apply_as_on_supabase(folder: Pat
     assert "rollback: catalog restored" in done.stdout, done.stdout
 
 
-def test_a_projects_event_trigger_never_runs_as_the_superuser(folder: Path) -> None:
+def test_a_projects_event_trigger_never_runs_as_the_superuser(folder: Path, marker: Path) -> None:
     """supautils skips postgres's event triggers for the superuser; here PostgreSQL 17's event_triggers is
     off wherever the checker's superuser runs DDL (the seed's copy making way, CREATE EXTENSION through
     the privileged functions, the end of the run). The trigger does run for postgres's own DDL."""
-    marker = Path(tempfile.mkdtemp(prefix="evt-", dir="/tmp"))
-    marker.chmod(0o777)
     (folder / "migrations").mkdir()
     (folder / "migrations" / "1_trigger.sql").write_text(
         "create function public.on_ddl() returns event_trigger language plpgsql as $$\n"
@@ -615,13 +624,8 @@ def test_a_projects_event_trigger_never_runs_as_the_superuser(folder: Path) -> N
     (folder / "migrations" / "2_more.sql").write_text(
         "create schema pgsodium;\ncreate extension pg_trgm;\ncreate sequence public.s;\n", encoding="utf-8"
     )
-    try:
-        code, output = run_checker(folder, "migrations", "text")
-        assert not (marker / "ran_as_superuser").exists(), output
-    finally:
-        for item in marker.iterdir():
-            item.unlink()
-        marker.rmdir()
+    code, output = run_checker(folder, "migrations", "text")
+    assert not (marker / "ran_as_superuser").exists(), output
     assert (
         code == 1 and "2_more.sql\n  3:1  error   dynamic-apply  the event trigger ran for postgres" in output
     ), output
@@ -765,19 +769,12 @@ alter table public.t enable row level security;
 
 
 @pytest.mark.parametrize("route", sorted(ESCALATIONS))
-def test_a_migration_does_not_run_its_code_as_the_superuser(folder: Path, route: str) -> None:
-    marker = Path(tempfile.mkdtemp(prefix="escalation-", dir="/tmp"))
-    marker.chmod(0o777)
+def test_a_migration_does_not_run_its_code_as_the_superuser(folder: Path, marker: Path, route: str) -> None:
     (folder / "m.sql").write_text(
         ESCALATIONS[route].format(mark=_as_superuser_marks(marker)), encoding="utf-8"
     )
-    try:
-        _, output = run_checker(folder, "m.sql", "text")
-        assert not (marker / "ran_as_superuser").exists(), output
-    finally:
-        for item in marker.iterdir():
-            item.unlink()
-        marker.rmdir()
+    _, output = run_checker(folder, "m.sql", "text")
+    assert not (marker / "ran_as_superuser").exists(), output
 
 
 def test_an_extension_script_is_not_run_beside_the_sessions_temporary_tables(folder: Path) -> None:
