@@ -88,7 +88,8 @@ RULE = Rule(
         "SHARE UPDATE EXCLUSIVE, which blocks neither reads nor writes. The checker follows that "
         "sequence through the migration (and its transactions), and exempts tables and columns the "
         "migration created (a column added and filled in the same migration is reported by the "
-        "lock trace of the dynamic stage, not here)."
+        "lock trace of the dynamic stage, not here), and a column of the table's primary key, NOT NULL "
+        "already (nothing is scanned), unless the migration dropped its NOT NULL first."
     ),
     bad=Example(
         "begin;\nalter table public.users alter column email set not null;\ncommit;\n",
