@@ -112,9 +112,10 @@ def needs_of(files: Iterable[ParsedFile]) -> Needs:
 
 def lacks(parsed: ParsedFile, offered: set[str], major: int) -> list[Lack]:
     """What the file's statements need that a server of this major, offering these extensions, lacks."""
+    first = {name: where for name, where in reversed(needed_extensions(parsed))}  # a repeat adds nothing
     found = [
         Lack(f"extension {name} is not available", extension_provider(name), where)
-        for name, where in needed_extensions(parsed)
+        for name, where in first.items()
         if name not in offered
     ]
     if major < SAFE_CREATEROLE_FROM:
