@@ -60,7 +60,9 @@ def require_local_postgis() -> None:
 def test_an_extension_no_engine_has_is_not_verified_and_exits_2(folder: Path) -> None:
     require_engine("embedded")
     # a repeat of the CREATE (a no-op where the extension exists: quivr's init has one) is not said again
-    (folder / "m.sql").write_text(POSTGIS_MIGRATION + POSTGIS_MIGRATION.splitlines()[0] + "\n", encoding="utf-8")
+    (folder / "m.sql").write_text(
+        POSTGIS_MIGRATION + POSTGIS_MIGRATION.splitlines()[0] + "\n", encoding="utf-8"
+    )
     code, findings = verify(folder, "--engine", "embedded")
     assert code == 2, findings
     (finding,) = [f for f in findings if f["rule"] == "dynamic-not-verified"]
