@@ -311,6 +311,26 @@ def test_to_public_service_role_and_restrictive_true_are_fine(tmp_path: Path, po
 # --- rls-policy-with-check ---------------------------------------------------------------------
 
 
+def test_with_check_that_drops_the_group_using_checks_names_it(tmp_path: Path) -> None:
+    """gonasi's organization_members_update: USING asks for the org's owner, WITH CHECK only about the
+    row's user and role, so an owner can move a member into any org: the finding says organization_id, and
+    the hint is not to tie a member's row to its writer."""
+    sql = (
+        "create table public.orgs (id uuid primary key);\n"
+        "create table public.members (org_id uuid not null references public.orgs (id),\n"
+        "  user_id uuid not null references auth.users (id), role text not null,\n"
+        "  primary key (org_id, user_id));\n"
+        "alter table public.members enable row level security;\n"
+        "create function public.is_owner(org uuid) returns boolean language sql stable security definer\n"
+        "  set search_path = '' as $$ select true $$;\n"
+        "create policy members_upd on public.members for update to authenticated\n"
+        "  using (public.is_owner(org_id)) with check (user_id <> (select auth.uid()) and role <> 'owner');\n"
+    )
+    finding = only(lint(tmp_path, sql), WITH_CHECK)
+    assert "nor checks org_id as its USING does" in finding["message"], finding
+    assert "its test of org_id" in finding["hint"] and "auth.uid()) = user_id" not in finding["hint"]
+
+
 def test_with_check_update_falls_back_to_an_owner_using(tmp_path: Path) -> None:
     sql = NOTES + (
         "create policy notes_upd on public.notes for update to authenticated\n"

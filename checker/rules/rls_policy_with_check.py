@@ -6,6 +6,8 @@ from collections.abc import Iterator
 
 from checker.context import RuleContext
 from checker.findings import Severity
+from checker.model.objects import strings
+from checker.model.walk import clause_nodes
 from checker.rules._policies import (
     PolicyDef,
     clause_location,
@@ -35,14 +37,43 @@ def check(ctx: RuleContext) -> Iterator[Issue]:
         if holds_to_owner(tree, owners, ctx.after):
             continue
         columns = ", ".join(sorted(owners))
+        message = (
+            f"{policy.display()} ({policy.command}) {_what(clause)} does not tie {columns} to auth.uid()"
+        )
+        hint = f"add: with check ((select auth.uid()) = {sorted(owners)[0]})"
+        unchecked = [c for c in _left_unchecked(policy) if c not in owners] if clause == "with check" else []
+        if (
+            unchecked
+        ):  # USING holds the row to a group (has_org_role(organization_id, ...)): WITH CHECK must too
+            shown = ", ".join(unchecked)
+            message += f", nor checks {shown} as its USING does"
+            hint = (
+                f"make WITH CHECK hold the new row to what USING holds the old one to (its test of {shown})"
+            )
         yield Issue(
             policy.statement,
-            f"{policy.display()} ({policy.command}) {_what(clause)} does not tie {columns} to "
-            f"auth.uid(): a user can write rows that belong to someone else",
-            f"add: with check ((select auth.uid()) = {sorted(owners)[0]})",
+            f"{message}: a user can write rows that belong to someone else",
+            hint,
             clause_location(tree, policy.location),
             policy.table.qualified,
         )
+
+
+def _left_unchecked(policy: PolicyDef) -> list[str]:
+    """The row's columns USING reads and WITH CHECK does not (an update can move the row out of reach)."""
+    return sorted(
+        _row_columns(policy.using, policy.table.name) - _row_columns(policy.with_check, policy.table.name)
+    )
+
+
+def _row_columns(tree: dict | None, table: str) -> set[str]:
+    """The columns of the policy's own row an expression names: unqualified or qualified by the table."""
+    found = set()
+    for ref in clause_nodes(tree, "ColumnRef") if tree is not None else ():
+        fields = strings(ref.get("fields"))
+        if len(fields) == 1 or (len(fields) == 2 and fields[0] == table):
+            found.add(fields[-1])
+    return found
 
 
 def _write_side(policy: PolicyDef) -> tuple[str, dict | None]:
