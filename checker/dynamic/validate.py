@@ -88,11 +88,30 @@ def _type_text(conn: psycopg.Connection, canonical: str) -> str:
     # Builtins keep their SQL spelling (`character varying`); schema.name of user types is quoted,
     # since the model keeps names as PostgreSQL stores them (case and all).
     ref = user_type_ref(canonical)
-    if ref is None:
-        return canonical
     base = canonical.removeprefix("setof ")
     suffix = base[len(base.rstrip("[]")) :]
+    if ref is None:
+        return _on_the_projects_path(conn, base.rstrip("[]")) + suffix
     return sql.Identifier(ref.schema, ref.name).as_string(conn) + suffix
+
+
+# The search_path the project's SQL runs with (seed_sql/90_database.sql, as on Supabase), for a type it
+# names unqualified (`citext`, `vector` from extensions); the checker's own superuser session searches
+# pg_catalog only.
+PROJECTS_PATH = ["pg_catalog", "public", "extensions"]
+_TYPE_ON_PATH = """
+select pg_catalog.format('%%I.%%I', n.nspname, t.typname)
+from pg_catalog.pg_type t join pg_catalog.pg_namespace n on n.oid = t.typnamespace
+where t.typname = %(name)s and n.nspname = any(%(path)s)
+order by pg_catalog.array_position(%(path)s, n.nspname::text)
+limit 1"""
+
+
+def _on_the_projects_path(conn: psycopg.Connection, name: str) -> str:
+    """A type the project named unqualified, qualified where its search_path finds it (as written when it
+    is a builtin's SQL spelling, `character varying`, which no pg_type row is named)."""
+    row = conn.execute(_TYPE_ON_PATH, {"name": name, "path": PROJECTS_PATH}).fetchone()
+    return str(row[0]) if row else name
 
 
 # --- pre-checks ------------------------------------------------------------------------------------

@@ -147,6 +147,23 @@ def test_indexes_and_keys_dropped_first_even_with_their_column_are_replaced(tmp_
     assert not only(findings, "dynamic-precheck"), findings
 
 
+def test_a_function_of_an_extensions_type_named_unqualified_is_found(tmp_path: Path) -> None:
+    """chatbot-ui's match_file_items_local(vector, ...) and dbdev's search_packages(citext, ...): the
+    project's search_path finds the type in extensions (the checker's own session searches pg_catalog)."""
+    migration = write(
+        tmp_path,
+        "functions.sql",
+        "begin;\n"
+        "create extension if not exists citext with schema extensions;\n"
+        "create function public.f1(e citext, t text, v character varying) returns int\n"
+        "  language sql as 'select 1';\n"
+        "create function public.f2(e citext[]) returns int language sql as 'select 1';\n"
+        "commit;\n",
+    )
+    findings = run(migration, None)
+    assert not only(findings, "dynamic-validation"), findings
+
+
 def test_an_object_renamed_out_of_the_way_is_replaced(tmp_path: Path) -> None:
     # How hivecom adds enum values: rename the type, create the new one, move the columns, drop the old.
     baseline = write(tmp_path, "baseline.sql", "create type public.permission as enum ('read');\n")
