@@ -204,6 +204,46 @@ _AFTER_CREATE = {
 }
 
 
+# PostgreSQL's own contrib extensions Supabase offers: their scripts are written to be safe in a schema
+# others can create objects in (CVE-2020-14350), as trusted extensions' are.
+CORE_CONTRIB = frozenset(
+    {
+        "autoinc",
+        "bloom",
+        "btree_gin",
+        "btree_gist",
+        "citext",
+        "cube",
+        "dblink",
+        "dict_int",
+        "dict_xsyn",
+        "earthdistance",
+        "fuzzystrmatch",
+        "hstore",
+        "insert_username",
+        "intarray",
+        "isn",
+        "lo",
+        "ltree",
+        "moddatetime",
+        "pg_stat_statements",
+        "pg_trgm",
+        "pg_walinspect",
+        "pgcrypto",
+        "pgrowlocks",
+        "postgres_fdw",
+        "refint",
+        "seg",
+        "sslinfo",
+        "tablefunc",
+        "tcn",
+        "tsm_system_rows",
+        "tsm_system_time",
+        "unaccent",
+        "uuid-ossp",
+    }
+)
+
 # supautils lets postgres create event triggers (as the superuser, then owned by postgres) and skips them
 # for superusers; here that takes PostgreSQL 17's event_triggers setting, off wherever the superuser runs
 # statements. Before 17 a project's event trigger would run as the superuser: not verified (capabilities).
@@ -297,6 +337,7 @@ def _function_sql(role: str, seed_copies: dict[str, int] | None = None, major: i
         f"when '{name}' then execute $after${script.format(role=role)}$after$;"
         for name, script in _AFTER_CREATE.items()
     )
+    core_contrib = _sql_list(sorted(CORE_CONTRIB))
     event_trigger_sql = _event_trigger_sql(definer) if major >= EVENT_TRIGGERS_FROM else ""
     event_trigger_grant = (
         f"\ngrant execute on function {PRIVATE_SCHEMA}.create_event_trigger("
@@ -338,7 +379,7 @@ begin
   into available
   from pg_available_extension_versions v left join lateral unnest(v.requires) r (required) on true
   where v.name = require_safe_script.name;
-  if available.trusted and available.comment not like '{STANDIN_COMMENT}%' then
+  if (available.trusted or name in ({core_contrib})) and available.comment not like '{STANDIN_COMMENT}%' then
     return;
   end if;
   searched := array(
@@ -581,6 +622,14 @@ begin
   execute format('alter role %I nosuperuser', owner_role);
 end $fn$;
 
+-- Whether a wrapper handler reads nothing: the wrappers stand-in's (the fdw_handler type's input function,
+-- which refuses when asked for routines), where a wrapper without its validator exposes nothing.
+create or replace function {PRIVATE_SCHEMA}.reads_nothing(handler regprocedure) returns boolean
+language sql stable set search_path = pg_catalog, pg_temp as $fn$
+  select exists (select from pg_proc p join pg_language l on l.oid = p.prolang
+                 where p.oid = handler and l.lanname = 'internal' and p.prosrc = 'fdw_handler_in')
+$fn$;
+
 -- Whether a superuser owns the function: one a project wrote must not run as the superuser.
 create or replace function {PRIVATE_SCHEMA}.superusers(function regprocedure) returns boolean
 language sql stable set search_path = pg_catalog, pg_temp as $fn$
@@ -658,7 +707,7 @@ begin
     raise exception feature_not_supported using message = format(
       '{REFUSAL} the project''s own wrapper validator %s, which would run as the superuser,', checks);
   end if;
-  if runs is not null and (checks is null or not exists (
+  if runs is not null and not {PRIVATE_SCHEMA}.reads_nothing(runs) and (checks is null or not exists (
     select from pg_depend h join pg_depend v on v.refclassid = h.refclassid and v.refobjid = h.refobjid
     join pg_proc hp on hp.oid = h.objid join pg_proc vp on vp.oid = v.objid
     where h.classid = 'pg_proc'::regclass and h.objid = runs and h.deptype = 'e'

@@ -820,3 +820,18 @@ def test_a_comment_on_an_extension_does_not_change_what_the_record_calls_a_stand
     assert code == 0, output
     (line,) = [line for line in output.splitlines() if "stand-ins:" in line]
     assert ", pgcrypto, " in line and "plpgsql" not in line, line
+
+
+def test_what_cannot_run_the_projects_code_as_the_superuser_still_applies(folder: Path) -> None:
+    """The refusals stay narrow: a core contrib extension's script (written for schemas others create in)
+    beside the project's functions in public (postgres-new's moddatetime), and a wrapper of the stand-in's
+    handler, which reads nothing, without a validator (quivr's stripe_wrapper)."""
+    (folder / "m.sql").write_text(
+        "create function public.supabase_url() returns text language sql as 'select 1::text';\n"
+        "create extension if not exists moddatetime;\n"
+        "create extension if not exists wrappers with schema extensions;\n"
+        "do $$ begin create foreign data wrapper stripe_wrapper handler stripe_fdw_handler; end $$;\n",
+        encoding="utf-8",
+    )
+    code, output = run_checker(folder, "m.sql", "text")
+    assert code == 0 and " error " not in output, output
