@@ -363,41 +363,47 @@ begin
 end $fn$;
 
 -- An extension's script runs as the superuser with the extension's schema and those of the extensions it
--- requires on its search_path, and the session's temporary schema searched first for tables and types: a
--- function or operator the project put in one of those schemas (one that matches a call better than
--- pg_catalog's), or a temporary table or type of the session, could be what the script's names mean. The
--- scripts of PostgreSQL's trusted extensions are written to be safe there; for the others, and every
--- stand-in, such a schema or session is refused: not verified.
-create or replace function {PRIVATE_SCHEMA}.require_safe_script(name text, in_schema text) returns void
+-- requires on its search_path (PostgreSQL puts pg_temp last there): a function or operator the project put
+-- in one of those schemas, one that matches a call better than pg_catalog's, could be what the script's
+-- names mean. The scripts of PostgreSQL's trusted and contrib extensions are written to be safe there.
+-- Another, and every stand-in, is created where the project has nothing: a relocatable one in an empty
+-- schema, then moved (`create extension vector` in public beside the project's functions); otherwise it is
+-- refused (not verified). Returns the schema to create in.
+create or replace function {PRIVATE_SCHEMA}.script_schema(name text, in_schema text, with_cascade boolean)
+returns text
 language plpgsql set search_path = pg_catalog, pg_temp as $fn$
 declare
   available record;
   searched oid[];
 begin
-  select bool_or(v.trusted) as trusted, max(v.schema) as schema, max(v.comment) as comment,
+  select bool_or(v.trusted) as trusted, bool_and(v.relocatable) as relocatable, max(v.schema) as schema,
+         max(v.comment) as comment,
          array_agg(distinct r.required) filter (where r.required is not null) as requires
   into available
   from pg_available_extension_versions v left join lateral unnest(v.requires) r (required) on true
-  where v.name = require_safe_script.name;
+  where v.name = script_schema.name;
   if (available.trusted or name in ({core_contrib})) and available.comment not like '{STANDIN_COMMENT}%' then
-    return;
+    return in_schema;
   end if;
   searched := array(
     select n.oid from pg_namespace n where n.nspname in (in_schema, available.schema)
     union
     select e.extnamespace from pg_extension e where e.extname = any(available.requires)
   );
-  if exists (select from pg_proc p join pg_roles r on r.oid = p.proowner
-             where p.pronamespace = any(searched) and not r.rolsuper)
-     or exists (select from pg_operator o join pg_roles r on r.oid = o.oprowner
-                where o.oprnamespace = any(searched) and not r.rolsuper)
-     or exists (select from pg_class c where c.relnamespace = pg_my_temp_schema()) then
-    raise exception feature_not_supported using message = format(
-      '{REFUSAL} the script of extension %s, which would run as the superuser next to the project''s '
-      'functions, operators or temporary tables (in %s),', name,
-      coalesce((select string_agg(quote_ident(nspname), ', ') from pg_namespace where oid = any(searched)),
-               'the session'));
+  if not exists (select from pg_proc p join pg_roles r on r.oid = p.proowner
+                 where p.pronamespace = any(searched) and not r.rolsuper)
+     and not exists (select from pg_operator o join pg_roles r on r.oid = o.oprowner
+                     where o.oprnamespace = any(searched) and not r.rolsuper) then
+    return in_schema;
   end if;
+  if available.relocatable and in_schema is not null and not with_cascade
+     and not exists (select from pg_extension e where e.extname = any(available.requires)) then
+    return 'checker_install_' || pg_backend_pid();  -- an empty schema; the extension is moved after
+  end if;
+  raise exception feature_not_supported using message = format(
+    '{REFUSAL} the script of extension %s, which would run as the superuser next to the project''s '
+    'functions or operators (in %s),', name,
+    (select string_agg(quote_ident(nspname), ', ') from pg_namespace where oid = any(searched)));
 end $fn$;
 
 -- A trigger runs as whoever writes the row: on a table the superuser's own functions write (vault.secrets,
@@ -429,6 +435,8 @@ create or replace function {PRIVATE_SCHEMA}.create_extension(
   name text, in_schema text, version text, with_cascade boolean, if_not_exists boolean, caller_schema text
 ) returns void
 language plpgsql {definer} as $fn$
+declare
+  install_in text;
 begin
   perform {PRIVATE_SCHEMA}.require_privileged(name);
   if exists (select from pg_extension where extname = name) and if_not_exists then
@@ -445,11 +453,18 @@ begin
     end if;
     in_schema := caller_schema;
   end if;
-  perform {PRIVATE_SCHEMA}.require_safe_script(name, in_schema);
+  install_in := {PRIVATE_SCHEMA}.script_schema(name, in_schema, with_cascade);
+  if install_in is distinct from in_schema then
+    execute format('create schema %I', install_in);
+  end if;
   execute format('create extension %I', name)
-    || case when in_schema is null then '' else format(' schema %I', in_schema) end
+    || case when install_in is null then '' else format(' schema %I', install_in) end
     || case when version is null then '' else format(' version %L', version) end
     || case when with_cascade then ' cascade' else '' end;
+  if install_in is distinct from in_schema then  -- moving objects runs no script
+    execute format('alter extension %I set schema %I', name, in_schema);
+    execute format('drop schema %I', install_in);
+  end if;
   case name {after} else null; end case;
   perform {PRIVATE_SCHEMA}.no_triggers_on_superuser_tables();
 end $fn$;
@@ -481,10 +496,17 @@ end $fn$;
 
 create or replace function {PRIVATE_SCHEMA}.alter_extension_update(name text, version text) returns void
 language plpgsql {definer} as $fn$
+declare
+  installed_in text;
 begin
   perform {PRIVATE_SCHEMA}.require_privileged(name);
-  perform {PRIVATE_SCHEMA}.require_safe_script(
-    name, (select extnamespace::regnamespace::text from pg_extension where extname = name));
+  installed_in := (select n.nspname::text from pg_extension e join pg_namespace n on n.oid = e.extnamespace
+                   where e.extname = name);
+  if {PRIVATE_SCHEMA}.script_schema(name, installed_in, true) is distinct from installed_in then
+    raise exception feature_not_supported using message = format(
+      '{REFUSAL} the update script of extension %s, which would run as the superuser next to the '
+      'project''s functions or operators,', name);
+  end if;
   execute format('alter extension %I update', name)
     || case when version is null then '' else format(' to %L', version) end;
 end $fn$;
