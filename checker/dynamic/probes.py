@@ -19,6 +19,7 @@ does (`set local role` and the JWT claims), each in a transaction that is rolled
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -536,7 +537,7 @@ class Prober:
             tries.append([(name, others[0]) for name, others in changes.items()])
         for changed in tries:
             if self._hidden_by([change for _, change in changed], rows, user, role):
-                return " and ".join(f"{name} is {values[name]}" for name, _ in changed)
+                return " and ".join(f"{name} is {_shown(values[name])}" for name, _ in changed)
         return ""
 
     def _named_states(self, role: str) -> dict[str, list[str]]:
@@ -726,15 +727,15 @@ where p.polrelid = %(table)s::regclass and p.polpermissive and p.polcmd in (%(co
        or exists (select from unnest(p.polroles) r where pg_catalog.pg_has_role(%(role)s, r, 'USAGE')))
 order by 1"""
 
-# The row's own state: the boolean columns a client may set (not generated), and the enum and text columns
-# a permissive select policy for the role names; with an enum's labels.
+# The row's own state: the boolean columns a client may set (not generated), and the enum, text, date and
+# time columns a permissive select policy for the role names; with an enum's labels.
 _STATES = """
 select a.attname::text, t.typcategory::text,
        array(select e.enumlabel::text from pg_catalog.pg_enum e where e.enumtypid = t.oid
              order by e.enumsortorder)
 from pg_catalog.pg_attribute a join pg_catalog.pg_type t on t.oid = a.atttypid
 where a.attrelid = %(table)s::regclass and a.attnum > 0 and not a.attisdropped and a.attgenerated = ''
-  and (t.typcategory = 'B' or (t.typcategory in ('E', 'S') and exists (
+  and (t.typcategory = 'B' or (t.typcategory in ('E', 'S', 'D') and exists (
         select from pg_catalog.pg_policy p
         join pg_catalog.pg_depend d on d.classid = 'pg_catalog.pg_policy'::regclass and d.objid = p.oid
           and d.refclassid = 'pg_catalog.pg_class'::regclass and d.refobjid = a.attrelid
@@ -752,6 +753,8 @@ def _other_states(name: str, category: str, candidates: list[str], value: str) -
     column = sql.Identifier(name)
     if category == "B":
         return [sql.SQL("{0} = not {0}").format(column)]
+    if category == "D":  # `expires_at > now()`: one end of time or the other leaves the policy
+        return [sql.SQL("{} = {}").format(column, sql.Literal(end)) for end in _ENDS_OF_TIME if end != value]
     others = list(dict.fromkeys(c for c in candidates if c != value))
     if category == "S":
         others.append(_NO_POLICYS_STATE)
@@ -782,6 +785,14 @@ where p.polrelid = %(table)s::regclass and p.polpermissive and p.polcmd in ('r',
 union all
 select pg_catalog.pg_get_expr(c.conbin, c.conrelid) from pg_catalog.pg_constraint c
 where c.conrelid = %(table)s::regclass and c.contype = 'c'"""
+
+_ENDS_OF_TIME = ("-infinity", "infinity")
+_FRACTION = re.compile(r"\.\d+(?=[+-]\d\d$|$)")
+
+
+def _shown(value: str) -> str:
+    """A state as the finding says it: a time to the second (`2026-12-01 08:42:42+00`)."""
+    return _FRACTION.sub("", value)
 
 # A text state no policy compares with (`status = 'open'` does not hold for it).
 _NO_POLICYS_STATE = "checker: another state"

@@ -230,7 +230,8 @@ create table public.listings (
   seller_id uuid not null references public.users (id) on delete cascade,
   state public.listing_state not null default 'open',
   status text not null default 'published' check (status in ('draft', 'published')),
-  kind text not null default 'memo'
+  kind text not null default 'memo',
+  expires_at timestamptz not null default now() + interval '1 day'
 );
 alter table public.listings enable row level security;
 create policy "listings_select" on public.listings for select to authenticated
@@ -245,6 +246,7 @@ commit;
         ("state = 'open'", "state is open"),  # an enum: another of its labels hides the row
         ("status <> 'draft'", "status is published"),  # text: the state the policy names hides it
         ("status = 'published'::text", "status is published"),
+        ("expires_at > now()", "expires_at is "),  # cocktailsop's stories: one end of time hides the row
         ("kind is not null", None),  # no state of the row keeps it private: the policy's read, a leak
     ],
 )
