@@ -34,6 +34,25 @@ def test_a_type_created_inside_a_do_block_exists_afterwards(tmp_path: Path) -> N
     assert _found(report, "fk-order") == []
 
 
+def test_a_statement_a_do_block_guards_by_the_tables_existence_refers_to_nothing_missing(
+    tmp_path: Path,
+) -> None:
+    """petroflow-sparkle drops a key only `if exists` its table, which a later statement creates: the
+    guarded ALTER does not run when the table is not there, so nothing is created too late."""
+    _, report = _lint(
+        tmp_path,
+        "do $$ begin\n"
+        "  if exists (select 1 from information_schema.tables\n"
+        "             where table_schema = 'public' and table_name = 'k')\n"
+        "  then alter table public.k drop constraint k_pkey;\n  end if;\nend $$;\n"
+        "create table if not exists public.k (a int primary key);\n"
+        "alter table public.k enable row level security;\n"
+        "do $$ begin alter table public.later add column b int; end $$;\n"
+        "create table public.later (a int primary key);\n",
+    )
+    assert _found(report, "fk-order") == [(9, 1)], report  # an unguarded one still is (at the CREATE)
+
+
 def test_serial_columns_need_no_type(tmp_path: Path) -> None:
     """serial, bigserial and smallserial are column shorthands, not types a migration must create."""
     _, report = _lint(

@@ -22,7 +22,7 @@ def check(ctx: RuleContext) -> Iterator[Issue]:
         bodies_checked = _function_bodies_checked(effects.statement, bodies_checked)
         own = {created.ref for created in effects.creates}
         missing = ctx.missing_when_run(effects.statement)
-        for reference in effects.all_references():
+        for reference in _sure_references(effects):
             if reference.target in own or reference.target in reported or reference.target not in missing:
                 continue
             if not reference.lasting and not bodies_checked:
@@ -31,6 +31,16 @@ def check(ctx: RuleContext) -> Iterator[Issue]:
             if issue:
                 reported.add(reference.target)
                 yield issue
+
+
+def _sure_references(effects: Effects) -> list[Reference]:
+    """What the statement refers to when it runs: of a DO block, the statements that surely run (one under
+    `if exists (... the table ...)` is guarded against the table's absence)."""
+    if not effects.steps:
+        return effects.all_references()
+    return [
+        reference for step in effects.steps if not step.conditional for reference in step.all_references()
+    ]
 
 
 def _function_bodies_checked(statement: Statement, current: bool) -> bool:
