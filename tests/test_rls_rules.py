@@ -236,7 +236,11 @@ def test_to_public_supabase_quick_start_profiles_are_not_an_error(tmp_path: Path
     assert findings and all(f["severity"] == "warning" for f in findings), findings
 
 
-@pytest.mark.parametrize("column", ["created_by", "updated_by", "modified_by", "deletedBy", "inserted_by_id"])
+@pytest.mark.parametrize(
+    "column",
+    # resolved_by: cocktailsop's platform_bugs names the staff member who resolved a report
+    ["created_by", "updated_by", "modified_by", "deletedBy", "inserted_by_id", "resolved_by", "closedBy"],
+)
 def test_to_public_audit_columns_do_not_make_rows_owned(tmp_path: Path, column: str) -> None:
     sql = (
         f"create table public.pages (id bigint primary key, {column} uuid references auth.users (id));\n"

@@ -34,10 +34,13 @@ AUTH_USERS = ObjectRef("table", "auth", "users")
 USER_TABLES = frozenset(
     {AUTH_USERS, ObjectRef("table", "public", "users"), ObjectRef("table", "public", "profiles")}
 )
-# Who wrote or last touched a row (created_by, updatedBy, last_modified_by_id): an audit trail, not
-# ownership; a project's rows often reference their author while the whole team may edit them.
+# Who wrote, last touched or acted on a row (created_by, updatedBy, last_modified_by_id, resolved_by): an
+# audit trail, not ownership; a project's rows often reference their author while the whole team may edit
+# them, and a bug report names the staff member who resolved it.
 _AUDIT_COLUMN = re.compile(
-    r"(last_?)?(created|updated|modified|deleted|inserted|changed|edited|archived|approved|reviewed)_?by"
+    r"(last_?)?(created|updated|modified|deleted|inserted|changed|edited|archived|approved|reviewed"
+    r"|resolved|closed|completed|verified|processed|published|rejected|cancell?ed|handled|revoked"
+    r"|acknowledged|assigned|confirmed)_?by"
     r"(_?(id|user|user_?id))?"
 )
 _BUILTIN_SCHEMAS = frozenset({"pg_catalog", "auth", "extensions"})
