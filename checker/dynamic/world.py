@@ -29,11 +29,17 @@ USER_A = "a0000000-0000-4000-8000-00000000000a"
 USER_B = "b0000000-0000-4000-8000-00000000000b"
 USER_C = "c0000000-0000-4000-8000-00000000000c"  # the counterpart in rows that need a second user
 USER_D = "d0000000-0000-4000-8000-00000000000d"  # signed in, owns nothing, member of nothing
+# Signed up before the others where nobody has signed up yet, and never acting: a project whose first user
+# becomes its administrator (a signup trigger's `case when exists (select 1 from user_roles) ...`) makes
+# this one the administrator, not user A.
+FIRST_USER = "f0000000-0000-4000-8000-00000000000f"
 EVERY_USER = (USER_A, USER_B, USER_C, USER_D)
 
 # Roles tried, in order, for a text role column (its CHECK decides which pass); an enum's labels are
 # tried in their order, which projects write highest first (basejump: 'owner', 'member').
 _TEXT_ROLES = ("owner", "admin", "member")
+# Roles over the whole platform rather than one group: super_admin, platform_admin, system_owner, root.
+_PLATFORM_WIDE = re.compile(r"super|platform|system|global|^root$", re.IGNORECASE)
 
 # A value for a NOT NULL column without default, by type category (pg_type.typcategory).
 _VALUE_BY_CATEGORY = {
@@ -186,6 +192,8 @@ class Filler:
     def ensure_users(self) -> None:
         """Users A to D as GoTrue records an email sign-up, so signup triggers on auth.users (a profile
         made from new.email and new.raw_user_meta_data) run as they do on Supabase."""
+        if not self._users and self.conn.execute("select from auth.users limit 1").fetchone() is None:
+            self._sign_up(FIRST_USER)
         for user in EVERY_USER:
             key = (*AUTH_USERS, user)
             if key in self._users:
@@ -233,7 +241,9 @@ class Filler:
             return []
         if column.category == "E":
             labels = self.conn.execute(f"select unnest(enum_range(null::{column.type}))::text").fetchall()
-            return [label for (label,) in labels]
+            in_order = [label for (label,) in labels]
+            # a role over every group (super_admin) makes no one a group's owner: tried last
+            return sorted(in_order, key=lambda label: _PLATFORM_WIDE.search(label) is not None)
         return list(_TEXT_ROLES) if column.category == "S" else []
 
     @staticmethod

@@ -674,3 +674,51 @@ def test_a_key_to_a_group_is_handed_over_only_where_a_policy_reads_it(
     findings = run(migration, rollback)
     moves = [f.message for f in only(findings, "rls-probe", Severity.ERROR) if "handing it over" in f.message]
     assert bool(moves) is handed_over, probe_findings(findings)
+
+
+@pytest.mark.parametrize(
+    "schema",
+    [
+        # petroflow-sparkle: the role enum starts with a platform-wide super_admin
+        "create type public.app_role as enum ('super_admin', 'member');\n"
+        "create table public.orgs (id uuid primary key default gen_random_uuid());\n"
+        "create table public.user_roles (id uuid primary key default gen_random_uuid(),\n"
+        "  user_id uuid not null references auth.users on delete cascade,\n"
+        "  org_id uuid references public.orgs on delete cascade, role public.app_role not null,\n"
+        "  unique (user_id, org_id, role));\n"
+        "create index on public.user_roles (org_id);\n"
+        "create function public.is_super_admin() returns boolean language sql stable security definer\n"
+        "  set search_path = '' as $$ select exists (select 1 from public.user_roles\n"
+        "    where user_id = auth.uid() and role = 'super_admin') $$;\n"
+        "alter table public.orgs enable row level security;\n"
+        "alter table public.user_roles enable row level security;\n"
+        'create policy "super admins see all" on public.orgs for select to authenticated\n'
+        "  using (public.is_super_admin());\n",
+        # fastnd-poc: the first user to sign up becomes the administrator
+        "create table public.user_roles (user_id uuid primary key references auth.users on delete cascade,\n"
+        "  role text not null);\n"
+        "alter table public.user_roles enable row level security;\n"
+        "create function public.on_signup() returns trigger language plpgsql security definer\n"
+        "  set search_path = '' as $$ begin insert into public.user_roles values (new.id,\n"
+        "    case when exists (select 1 from public.user_roles) then 'user' else 'admin' end); return new;\n"
+        "  end $$;\n"
+        "create trigger on_auth_user_created after insert on auth.users for each row\n"
+        "  execute function public.on_signup();\n"
+        "create table public.logs (id uuid primary key default gen_random_uuid(),\n"
+        "  user_id uuid not null references auth.users on delete cascade);\n"
+        "create index on public.logs (user_id);\n"
+        "alter table public.logs enable row level security;\n"
+        "create function public.is_admin() returns boolean language sql stable security definer\n"
+        "  set search_path = '' as $$ select exists (select 1 from public.user_roles r\n"
+        "    where r.user_id = auth.uid() and r.role = 'admin') $$;\n"
+        'create policy "admins read all" on public.logs for select to authenticated\n'
+        "  using (public.is_admin());\n",
+    ],
+    ids=["platform-wide-role-first", "first-user-is-admin"],
+)
+def test_the_probe_users_are_no_platform_administrators(tmp_path: Path, schema: str) -> None:
+    """An administrator of the whole platform reads every tenant's rows by design; the probe's users are
+    ordinary members: user A gets a group role before a platform-wide one, and someone else signs up first."""
+    migration = write(tmp_path, "admins.sql", schema)
+    findings = run(migration, None)
+    assert not only(findings, "rls-probe", Severity.ERROR), probe_findings(findings)
