@@ -17,6 +17,7 @@ from checker.dynamic.collect import Collector, Location, at
 from checker.dynamic.privileges import SEED_GIVES_WAY
 from checker.findings import Severity
 from checker.model import Catalog, ObjectRef
+from checker.model.effects import Drop
 from checker.model.objects import RELATION_KINDS, TABLE_MEMBER_KINDS, quote_ident, user_type_ref
 from checker.suppress import find_suppressions
 
@@ -136,7 +137,7 @@ def precheck_baseline(conn: psycopg.Connection, baseline: Catalog, out: Collecto
 def precheck_unit(conn: psycopg.Connection, context: RuleContext, out: Collector) -> None:
     """Runbook 2.2: nothing the migration creates exists yet (a half-applied earlier run, a clash)."""
     created = context.created_by_migration()
-    replaced = _replaced(context)
+    replaced = _replaced(context) | _guarded(context)
     for ref, (statement, location) in created.items():
         if ref in replaced or _inside_created_table(ref, created) or object_exists(conn, ref) is not True:
             continue
@@ -167,6 +168,17 @@ def _seed_gives_way(conn: psycopg.Connection, ref: ObjectRef) -> bool:
     return row is not None
 
 
+def _guarded(context: RuleContext) -> set[ObjectRef]:
+    """What a DO block may not create (`if not exists (...) then alter table ... add column ...`)."""
+    return {
+        created.ref
+        for effects in context.migration_effects
+        for step in effects.steps
+        for created in step.creates
+        if step.conditional or created.conditional
+    }
+
+
 def _replaced(context: RuleContext) -> set[ObjectRef]:
     """Objects the migration means to replace: CREATE OR REPLACE, or a DROP before the CREATE, or a
     RENAME or SET SCHEMA that moves the old one out of the way (as a changed enum is remade)."""
@@ -174,7 +186,7 @@ def _replaced(context: RuleContext) -> set[ObjectRef]:
     dropped: list[ObjectRef] = []
     for effects in context.migration_effects:
         dropped.extend(drop.ref for drop in effects.drops)
-        dropped.extend(gone for drop in effects.drops for gone in _dropped_with(context, drop.ref))
+        dropped.extend(gone for drop in effects.drops for gone in _dropped_with(context, drop))
         dropped.extend(old for old, _ in effects.renames)
         dropped.extend(old for old, _ in effects.moves)
         for created in effects.creates:
@@ -186,9 +198,13 @@ def _replaced(context: RuleContext) -> set[ObjectRef]:
 _KEY_KINDS = ("index", "constraint")  # a key is both, by one name
 
 
-def _dropped_with(context: RuleContext, gone: ObjectRef) -> list[ObjectRef]:
+def _dropped_with(context: RuleContext, drop: Drop) -> list[ObjectRef]:
     """What goes with a dropped key or column: the key's index (of its name), and the indexes and keys on
-    the column (`drop column id` takes chats_pkey)."""
+    the column (`drop column id` takes chats_pkey); with a function dropped CASCADE, its triggers."""
+    gone = drop.ref
+    if gone.kind in ("function", "procedure") and drop.cascade:
+        triggers = (obj for obj in context.before if obj.ref.kind == "trigger")
+        return [obj.ref for obj in triggers if obj.details.get("function") == f"{gone.schema}.{gone.name}"]
     if gone.kind == "constraint" and gone.table:
         return [ObjectRef("index", gone.schema, gone.name, gone.table)]
     table = context.before.find(gone.table_ref) if gone.kind == "column" and gone.table_ref else None

@@ -147,6 +147,38 @@ def test_indexes_and_keys_dropped_first_even_with_their_column_are_replaced(tmp_
     assert not only(findings, "dynamic-precheck"), findings
 
 
+def test_a_trigger_its_functions_cascade_took_and_a_guarded_column_are_not_already_there(
+    tmp_path: Path,
+) -> None:
+    """cocktailsop drops a trigger function CASCADE (its triggers go with it) and makes both again, and adds
+    columns in DO blocks only where they are missing: neither is a leftover of an earlier run."""
+    baseline = write(
+        tmp_path,
+        "baseline.sql",
+        "create table public.t (id int primary key, updated_at timestamptz, note text);\n"
+        "create function public.touch() returns trigger language plpgsql as $$ begin return new; end $$;\n"
+        "create trigger t_touch before update on public.t for each row execute function public.touch();\n",
+    )
+    migration = write(
+        tmp_path,
+        "again.sql",
+        "begin;\n"
+        "drop function if exists public.touch() cascade;\n"
+        "create function public.touch() returns trigger language plpgsql set search_path = '' as $$\n"
+        "  begin new.updated_at = now(); return new; end $$;\n"
+        "create trigger t_touch before update on public.t for each row execute function public.touch();\n"
+        "do $$ begin\n"
+        "  if not exists (select 1 from information_schema.columns\n"
+        "                 where table_schema = 'public' and table_name = 't' and column_name = 'note') then\n"
+        "    alter table public.t add column note text;\n"
+        "  end if;\n"
+        "end $$;\n"
+        "commit;\n",
+    )
+    findings = run(migration, None, baseline=[baseline])
+    assert not only(findings, "dynamic-precheck"), findings
+
+
 def test_a_function_of_an_extensions_type_named_unqualified_is_found(tmp_path: Path) -> None:
     """chatbot-ui's match_file_items_local(vector, ...) and dbdev's search_packages(citext, ...): the
     project's search_path finds the type in extensions (the checker's own session searches pg_catalog)."""
