@@ -47,7 +47,7 @@ from checker.findings import Severity
 from checker.model import ObjectRef
 from checker.model.objects import strings
 from checker.model.walk import find_nodes
-from checker.rules._policies import deparsed_expression, table_policies
+from checker.rules._policies import deparsed_expression, table_policies, uid_comparisons
 
 LEAK = "rls-probe"
 MISSING = "rls-missing-policy"
@@ -517,8 +517,15 @@ class Prober:
         turn, then all of them, as service_role (the owner could do the same): a boolean negated, an
         enum to another of its labels, text to a value no policy names; when the reader then sees none
         of the rows, the rows are public by their own state, not by who reads them: returns that state
-        ("is_published is true", "status is open"), else ""."""
-        states = self.conn.execute(_STATES, {"table": self._regclass, "role": role}).fetchall()
+        ("is_published is true", "status is open"), else "". Only rows an outsider reads as they are can
+        be public so: user D (signed in, owning nothing, in no group), or anon; where D does not see B's
+        row, a state test ANDed with a faulty tenant test (`status <> 'archived' and ...`) hides it too,
+        and the read stays a leak. The tenancy's own keys are no state."""
+        if user not in (USER_D, None) and not self._seen_by_an_outsider(rows):
+            return ""
+        keys = set(self.table.tenancy.columns) | {column for row in self.rows for column in row.owned_by}
+        found = self.conn.execute(_STATES, {"table": self._regclass, "role": role}).fetchall()
+        states = [state for state in found if state[0] not in keys]
         if not states:
             return ""
         names = [name for name, _, _ in states]
@@ -554,6 +561,15 @@ class Prober:
                     constants = find_nodes([comparison.get("lexpr"), comparison.get("rexpr")], "A_Const")
                     named.setdefault(column, []).extend(c["sval"]["sval"] for c in constants if "sval" in c)
         return named
+
+    def _seen_by_an_outsider(self, rows: sql.Composable) -> bool:
+        count = sql.SQL("select count(*) from {} where {}").format(self._target, rows)
+        with savepoint(self.conn):
+            try:
+                with self._acting(USER_D):
+                    return (self.conn.execute(count).fetchone() or (0,))[0] > 0
+            except psycopg.Error:
+                return False
 
     def _hidden_by(
         self, changes: list[sql.Composable], rows: sql.Composable, user: str | None, role: str
@@ -637,7 +653,7 @@ class Prober:
         other = next((r for r in self.rows if not r.mine and r.owned_by), None)
         if mine is None or other is None:
             return
-        if self.table.tenancy.kind != "user" and not self._policies_name(list(other.owned_by)):
+        if self.table.tenancy.kind != "user" and self._only_users_count(list(other.owned_by)):
             return  # the key to the group carries no access here: every policy asks for the row's user
         assignments = sql.SQL(", ").join(
             sql.SQL("{} = {}").format(sql.Identifier(column), sql.Literal(value))
@@ -650,11 +666,18 @@ class Prober:
             what = f"user A's update set {columns} of their own row to that of {other.named}, handing it over"
             self.leaks.append(Leak("authenticated", "UPDATE", what, USER_A))
 
-    def _policies_name(self, columns: list[str]) -> bool:
-        """Whether any policy of the table reads one of these columns (PostgreSQL records the columns a
-        policy's expressions name as its dependencies)."""
-        row = self.conn.execute(_POLICIES_NAME, {"table": self._regclass, "columns": columns}).fetchone()
-        return row is not None
+    def _only_users_count(self, keys: list[str]) -> bool:
+        """Whether every policy of the table ties rows to their user (compares a column with auth.uid())
+        and none reads these keys or the whole row (`can_access(tasks)`): PostgreSQL records the columns,
+        or the row, a policy's expressions name as its dependencies."""
+        table = {"table": self._regclass, "columns": keys}
+        if self.conn.execute(_POLICIES_READ, table).fetchone() is not None:
+            return False
+        expressions = self.conn.execute(_POLICY_EXPRESSIONS, table).fetchall()
+        return bool(expressions) and all(
+            any(uid_comparisons(tree) for text in pair if text and (tree := deparsed_expression(text)))
+            for pair in expressions
+        )
 
     def _unfiltered_moves(self, update: sql.Composable, mine: ProbeRow) -> bool:
         """Without WHERE the new row need not stay visible through the select policies: only the
@@ -768,13 +791,20 @@ def _column_of(node: dict | None) -> str | None:
     return fields[-1] if fields else None
 
 
-_POLICIES_NAME = """
+# A policy of the table that reads one of the columns, or the whole row (a normal dependency on the table
+# itself; every policy also depends on its table automatically).
+_POLICIES_READ = """
 select from pg_catalog.pg_policy p
 join pg_catalog.pg_depend d on d.classid = 'pg_catalog.pg_policy'::regclass and d.objid = p.oid
   and d.refclassid = 'pg_catalog.pg_class'::regclass and d.refobjid = p.polrelid
-join pg_catalog.pg_attribute a on a.attrelid = p.polrelid and a.attnum = d.refobjsubid
-where p.polrelid = %(table)s::regclass and a.attname::text = any(%(columns)s)
+left join pg_catalog.pg_attribute a on a.attrelid = p.polrelid and a.attnum = d.refobjsubid
+where p.polrelid = %(table)s::regclass
+  and (a.attname::text = any(%(columns)s) or (d.refobjsubid = 0 and d.deptype = 'n'))
 limit 1"""
+
+_POLICY_EXPRESSIONS = """
+select pg_catalog.pg_get_expr(p.polqual, p.polrelid), pg_catalog.pg_get_expr(p.polwithcheck, p.polrelid)
+from pg_catalog.pg_policy p where p.polrelid = %(table)s::regclass"""
 
 # The role's permissive select policies' USING and the table's check constraints, as PostgreSQL deparses them.
 _STATE_EXPRESSIONS = """

@@ -658,6 +658,17 @@ commit;
             "  using ((select auth.uid()) = user_id) with check ((select auth.uid()) = user_id);",
             True,
         ),
+        # the same through a helper given the whole row: it reads org_id too
+        (
+            "create function public.can_access(n public.notes) returns boolean language sql stable\n"
+            "  security definer set search_path = '' as $$ select exists (select 1 from public.org_members m\n"
+            "    where m.org_id = n.org_id and m.user_id = (select auth.uid())) $$;\n"
+            'create policy "org notes" on public.notes for select to authenticated\n'
+            "  using (public.can_access(notes));\n"
+            'create policy "own updates" on public.notes for update to authenticated\n'
+            "  using ((select auth.uid()) = user_id) with check ((select auth.uid()) = user_id);",
+            True,
+        ),
     ],
 )
 def test_a_key_to_a_group_is_handed_over_only_where_a_policy_reads_it(
@@ -722,3 +733,22 @@ def test_the_probe_users_are_no_platform_administrators(tmp_path: Path, schema: 
     migration = write(tmp_path, "admins.sql", schema)
     findings = run(migration, None)
     assert not only(findings, "rls-probe", Severity.ERROR), probe_findings(findings)
+
+
+def test_a_state_test_anded_with_a_faulty_tenant_test_is_still_a_leak(tmp_path: Path) -> None:
+    """Archiving the row hides it from everyone whatever the tenant test says, so a hidden row proves
+    nothing: only rows an outsider (user D) reads as they are can be public by their state."""
+    policies = (
+        "create table public.projects (id uuid primary key default gen_random_uuid(),\n"
+        "  org_id uuid not null references public.orgs (id) on delete cascade,\n"
+        "  status text not null default 'active' check (status in ('active', 'archived')));\n"
+        "create index on public.projects (org_id);\n"
+        "alter table public.projects enable row level security;\n"
+        'create policy "projects read" on public.projects for select to authenticated\n'
+        "  using (status <> 'archived' and exists (select 1 from public.org_members m\n"
+        "         where m.org_id = m.org_id and m.user_id = (select auth.uid())));\n"
+    )
+    migration = write(tmp_path, "projects.sql", ORG_NOTES.replace("{policies}", policies))
+    findings = run(migration, None)
+    leaks = [f.message for f in only(findings, "rls-probe", Severity.ERROR) if "public.projects" in f.message]
+    assert any("user A sees 1 row(s)" in m for m in leaks), probe_findings(findings)
