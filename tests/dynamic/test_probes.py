@@ -661,7 +661,8 @@ commit;
         # the same through a helper given the whole row: it reads org_id too
         (
             "create function public.can_access(n public.notes) returns boolean language sql stable\n"
-            "  security definer set search_path = '' as $$ select exists (select 1 from public.org_members m\n"
+            "  security definer set search_path = '' as $$ select exists (\n"
+            "    select 1 from public.org_members m\n"
             "    where m.org_id = n.org_id and m.user_id = (select auth.uid())) $$;\n"
             'create policy "org notes" on public.notes for select to authenticated\n'
             "  using (public.can_access(notes));\n"
