@@ -48,9 +48,16 @@ def test_a_statement_a_do_block_guards_by_the_tables_existence_refers_to_nothing
         "create table if not exists public.k (a int primary key);\n"
         "alter table public.k enable row level security;\n"
         "do $$ begin alter table public.later add column b int; end $$;\n"
-        "create table public.later (a int primary key);\n",
+        "create table public.later (a int primary key);\n"
+        "do $$ begin alter table public.caught add column b int; exception when undefined_table then null;"
+        " end $$;\n"
+        "do $$ begin alter table public.fails add column b int; exception when duplicate_object then null;"
+        " end $$;\n"
+        "create table public.caught (a int primary key);\n"
+        "create table public.fails (a int primary key);\n",
     )
-    assert _found(report, "fk-order") == [(9, 1)], report  # an unguarded one still is (at the CREATE)
+    # an unguarded one still is, and one whose handler does not catch a missing table
+    assert _found(report, "fk-order") == [(9, 1), (12, 1)], report
 
 
 def test_serial_columns_need_no_type(tmp_path: Path) -> None:

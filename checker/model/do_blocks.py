@@ -23,12 +23,14 @@ from checker.parse import Statement, do_block_tree, sql_tree
 
 def embedded_statements(do: Statement) -> Iterator[Statement]:
     """The statements a PL/pgSQL DO block runs directly, located in the file."""
-    for statement, _ in embedded_steps(do):
+    for statement, _, _ in embedded_steps(do):
         yield statement
 
 
-def embedded_steps(do: Statement) -> Iterator[tuple[Statement, bool]]:
-    """The statements a PL/pgSQL DO block runs directly, in order, each with whether it surely runs."""
+def embedded_steps(do: Statement) -> Iterator[tuple[Statement, bool, bool]]:
+    """The statements a PL/pgSQL DO block runs directly, in order, each with whether it surely runs and
+    whether a missing object it names would not fail the block (guarded: under IF, CASE or a loop, or in a
+    block whose handler catches a missing object)."""
     body, language = _body(do.node)
     if not body or language != "plpgsql":
         return
@@ -37,6 +39,7 @@ def embedded_steps(do: Statement) -> Iterator[tuple[Statement, bool]]:
     except pg.ParseError:
         return
     sure = {id(node) for node in _sure_statements(tree)}
+    guarded = {id(node) for node in _guarded_statements(tree)}
     cursor = do.start
     not_code = _comments_and_strings(do, body)
     doubled = body_quote(do)[0] == "'"  # the body's quotes stand doubled in the file
@@ -55,7 +58,7 @@ def embedded_steps(do: Statement) -> Iterator[tuple[Statement, bool]]:
             ((kind, node),) = raw["stmt"].items()
             _relocate(node, shift)
             start, end = (found, found + len(written)) if found >= 0 else (do.start, do.end)
-            yield Statement(do.source, do.index, kind, node, start, end), id(sql) in sure
+            yield Statement(do.source, do.index, kind, node, start, end), id(sql) in sure, id(sql) in guarded
 
 
 def body_quote(do: Statement) -> tuple[str, int]:
@@ -115,6 +118,40 @@ def _sure_statements(tree: object) -> list[dict]:
 
 
 _LEAVING = ("PLpgSQL_stmt_return", "PLpgSQL_stmt_exit")
+# Conditions a handler catches that include a missing table, type, column or function.
+_MISSING_CAUGHT = frozenset(
+    {
+        "others",
+        "undefined_table",
+        "undefined_object",
+        "undefined_column",
+        "undefined_function",
+        "syntax_error_or_access_rule_violation",
+    }
+)
+
+
+def _guarded_statements(tree: object) -> list[dict]:
+    """The SQL statements that run only under a condition (IF, CASE, a loop's), or inside a block whose
+    handler catches a missing object: a missing reference does not fail the block there."""
+    guarded: list[dict] = []
+    for kind in (
+        "PLpgSQL_stmt_if",
+        "PLpgSQL_stmt_case",
+        "PLpgSQL_stmt_loop",
+        "PLpgSQL_stmt_while",
+        "PLpgSQL_stmt_fori",
+        "PLpgSQL_stmt_fors",
+        "PLpgSQL_stmt_foreach_a",
+        "PLpgSQL_stmt_dynfors",
+    ):
+        for node in find_nodes(tree, kind):
+            guarded.extend(find_nodes(node, "PLpgSQL_stmt_execsql"))
+    for block in find_nodes(tree, "PLpgSQL_stmt_block"):
+        caught = {c.get("condname") for c in find_nodes(block.get("exceptions"), "PLpgSQL_condition")}
+        if caught & _MISSING_CAUGHT:
+            guarded.extend(find_nodes(block.get("body"), "PLpgSQL_stmt_execsql"))
+    return guarded
 
 
 def _leaves(kind: str, node: dict) -> bool:

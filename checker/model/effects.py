@@ -87,6 +87,7 @@ class Effects:
     # A DO block: the effects of the statements it runs, in order (the lists above hold them all)
     steps: list[Effects] = field(default_factory=list)
     conditional: bool = False  # a step that may not run
+    guarded: bool = False  # a step a missing object it names does not fail (under IF, or a handler)
 
     def compact(self) -> None:
         """Once its handler ran: the empty lists (most of them: a statement does one or two kinds of
@@ -150,8 +151,9 @@ def statement_effects(statement: Statement) -> Effects:
 def _do_block(stmt: Statement, fx: Effects) -> None:
     from checker.model.do_blocks import embedded_steps
 
-    for inner, sure in embedded_steps(stmt):
+    for inner, sure, guarded in embedded_steps(stmt):
         step = statement_effects(inner)
+        step.guarded = guarded
         if not sure:
             step.conditional = True
             for created in step.creates:

@@ -34,13 +34,11 @@ def check(ctx: RuleContext) -> Iterator[Issue]:
 
 
 def _sure_references(effects: Effects) -> list[Reference]:
-    """What the statement refers to when it runs: of a DO block, the statements that surely run (one under
-    `if exists (... the table ...)` is guarded against the table's absence)."""
+    """What the statement refers to when it runs: of a DO block, the statements a missing object fails (not
+    one under `if exists (... the table ...)`, nor one whose handler catches undefined_table)."""
     if not effects.steps:
         return effects.all_references()
-    return [
-        reference for step in effects.steps if not step.conditional for reference in step.all_references()
-    ]
+    return [reference for step in effects.steps if not step.guarded for reference in step.all_references()]
 
 
 def _function_bodies_checked(statement: Statement, current: bool) -> bool:
