@@ -93,7 +93,11 @@ def _type_text(conn: psycopg.Connection, canonical: str) -> str:
     suffix = base[len(base.rstrip("[]")) :]
     if ref is None:
         return _on_the_projects_path(conn, base.rstrip("[]")) + suffix
-    return sql.Identifier(ref.schema, ref.name).as_string(conn) + suffix
+    qualified = sql.Identifier(ref.schema, ref.name).as_string(conn)
+    if conn.execute("select pg_catalog.to_regtype(%s) is null", [qualified]).fetchone() == (True,):
+        # the model put an extension's type it does not know (geometry) in the current schema
+        qualified = _on_the_projects_path(conn, ref.name)
+    return qualified + suffix
 
 
 # The search_path the project's SQL runs with (seed_sql/90_database.sql, as on Supabase), for a type it

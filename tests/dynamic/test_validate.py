@@ -190,6 +190,8 @@ def test_a_function_of_an_extensions_type_named_unqualified_is_found(tmp_path: P
         "create function public.f1(e citext, t text, v character varying) returns int\n"
         "  language sql as 'select 1';\n"
         "create function public.f2(e citext[]) returns int language sql as 'select 1';\n"
+        "create extension if not exists cube with schema extensions;\n"
+        "create function public.f3(c cube) returns int language sql as 'select 1';\n"
         "commit;\n",
     )
     findings = run(migration, None)
