@@ -385,10 +385,17 @@ begin
   if (available.trusted or name in ({core_contrib})) and available.comment not like '{STANDIN_COMMENT}%' then
     return in_schema;
   end if;
+  -- pg_catalog is the superuser's: only what the project can create in is searched
   searched := array(
-    select n.oid from pg_namespace n where n.nspname in (in_schema, available.schema)
-    union
-    select e.extnamespace from pg_extension e where e.extname = any(available.requires)
+    select schema_oid from (
+      select n.oid from pg_namespace n
+      where n.nspname in (in_schema, available.schema)
+         or n.nspname in (select v.schema from pg_available_extension_versions v
+                          where v.name = any(available.requires))
+      union
+      select e.extnamespace from pg_extension e where e.extname = any(available.requires)
+    ) as schemas (schema_oid)
+    where schema_oid <> 'pg_catalog'::regnamespace
   );
   if not exists (select from pg_proc p join pg_roles r on r.oid = p.proowner
                  where p.pronamespace = any(searched) and not r.rolsuper)
@@ -396,9 +403,13 @@ begin
                      where o.oprnamespace = any(searched) and not r.rolsuper) then
     return in_schema;
   end if;
-  if available.relocatable and in_schema is not null and not with_cascade
-     and not exists (select from pg_extension e where e.extname = any(available.requires)) then
-    return 'checker_install_' || pg_backend_pid();  -- an empty schema; the extension is moved after
+  -- an empty schema the extension is moved from after, where what it requires is installed already (CASCADE
+  -- would leave it there); its name is not one the migration could take first
+  if available.relocatable and in_schema is not null and not exists (
+    select from unnest(available.requires) r (required)
+    where not exists (select from pg_extension e where e.extname = r.required)
+  ) then
+    return 'checker_install_' || md5(random()::text);
   end if;
   raise exception feature_not_supported using message = format(
     '{REFUSAL} the script of extension %s, which would run as the superuser next to the project''s '

@@ -77,14 +77,18 @@ def _comments_and_strings(do: Statement, body: str) -> list[tuple[int, int]]:
     """The file's spans of the block's comments and string literals, where a statement's text may
     stand without being the statement (`-- create table x` before `create table x`)."""
     quote, start = body_quote(do)
-    if quote != "$":
-        return []  # a body in single quotes differs from the file where it has quotes
+    if not quote:
+        return []
     try:
         tokens = pg.scan(body)
     except pg.ParseError:
         return []
     kinds = ("SQL_COMMENT", "C_COMMENT", "SCONST", "USCONST")
-    return [(start + t.start, start + t.end + 1) for t in tokens if t.name in kinds]
+
+    def in_file(offset: int) -> int:  # in single quotes, each quote of the body stands doubled in the file
+        return start + offset + (body.count("'", 0, offset) if quote == "'" else 0)
+
+    return [(in_file(t.start), in_file(t.end + 1)) for t in tokens if t.name in kinds]
 
 
 def _in_code(do: Statement, query: str, cursor: int, not_code: list[tuple[int, int]]) -> int:

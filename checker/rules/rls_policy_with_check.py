@@ -70,6 +70,8 @@ def _row_columns(tree: dict | None, table: str) -> set[str]:
     """The columns of the policy's own row an expression names: unqualified or qualified by the table."""
     found = set()
     for ref in clause_nodes(tree, "ColumnRef") if tree is not None else ():
+        if any("A_Star" in field for field in ref.get("fields", [])):
+            continue  # `items.*`: the whole row, no column
         fields = strings(ref.get("fields"))
         if len(fields) == 1 or (len(fields) == 2 and fields[0] == table):
             found.add(fields[-1])

@@ -693,7 +693,9 @@ def test_statements_supautils_runs_inside_a_do_block_apply_as_on_supabase(folder
         "  raise notice 'create foreign data wrapper dummy_fdw';\n"
         "  create foreign data wrapper dummy_fdw;\n"
         "end $$;\n"
-        "do 'begin create foreign data wrapper other_fdw options (mode ''test''); end';\n",
+        "do 'begin create foreign data wrapper other_fdw options (mode ''test''); end';\n"
+        "do '\nbegin\n  -- create extension pgrowlocks with schema extensions;\n"
+        "  create extension pgrowlocks with schema extensions;\nend';\n",
         encoding="utf-8",
     )
     code, output = run_checker(folder, "m.sql", "text")
@@ -825,6 +827,19 @@ def test_a_comment_on_an_extension_does_not_change_what_the_record_calls_a_stand
     assert code == 0, output
     (line,) = [line for line in output.splitlines() if "stand-ins:" in line]
     assert ", pgcrypto, " in line and "plpgsql" not in line, line
+
+
+def test_an_extension_requiring_plpgsql_is_created_beside_the_projects_functions(folder: Path) -> None:
+    """pgtap requires plpgsql, which lives in pg_catalog (no project can create there): created in an empty
+    schema and moved, not refused (Debian's real pgtap on PostgreSQL 15)."""
+    (folder / "m.sql").write_text(
+        "create function extensions.my_helper() returns int language sql as 'select 1';\n"
+        "create extension if not exists pgtap with schema extensions;\n"
+        "select extensions.plan(1);\n",
+        encoding="utf-8",
+    )
+    code, output = run_checker(folder, "m.sql", "text", engine="local")
+    assert code == 0 and " error " not in output, output
 
 
 def test_what_cannot_run_the_projects_code_as_the_superuser_still_applies(folder: Path) -> None:
