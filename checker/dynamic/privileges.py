@@ -520,6 +520,7 @@ begin
   end if;
   execute format('alter extension %I update', name)
     || case when version is null then '' else format(' to %L', version) end;
+  perform {PRIVATE_SCHEMA}.no_triggers_on_superuser_tables();
 end $fn$;
 
 create or replace function {PRIVATE_SCHEMA}.drop_extension(
