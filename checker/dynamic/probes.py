@@ -507,7 +507,7 @@ class Prober:
                 what = f"user A sees {count} {row.counted}"
                 flags = self._readable_while(row.where, USER_A, "authenticated")
                 self.leaks.append(Leak("authenticated", "SELECT", what, USER_A, row.where, flags))
-            elif not count and row.mine:
+            elif not count and row.mine and not self._sees_own_membership():
                 self.missing.append(("SELECT", f"user A{row.part} does not see their own row ({refusal})"))
 
     def _readable_while(self, rows: sql.Composable, user: str | None, role: str) -> str:
@@ -561,6 +561,26 @@ class Prober:
                     constants = find_nodes([comparison.get("lexpr"), comparison.get("rexpr")], "A_Const")
                     named.setdefault(column, []).extend(c["sval"]["sval"] for c in constants if "sval" in c)
         return named
+
+    def _sees_own_membership(self) -> bool:
+        """A membership table whose policy shows each user their own memberships only (`user_id =
+        auth.uid()`, the common guard against recursive policies): user A sees their membership of G1 and
+        not the other members', which is a choice, not a missing policy."""
+        plan = self.table.plan
+        members = (
+            plan.parent_plan.tenancy.members if isinstance(plan, ChildPlan) and plan.member_column else None
+        )
+        if members is None or not isinstance(plan.parent_plan, GroupPlan):
+            return False
+        mine = sql.SQL("select count(*) from {} where {} = {}").format(
+            self._target, sql.Identifier(members.user_column), sql.Literal(USER_A)
+        )
+        with savepoint(self.conn):
+            try:
+                with self._acting(USER_A):
+                    return (self.conn.execute(mine).fetchone() or (0,))[0] > 0
+            except psycopg.Error:
+                return False
 
     def _seen_by_an_outsider(self, rows: sql.Composable) -> bool:
         count = sql.SQL("select count(*) from {} where {}").format(self._target, rows)
@@ -823,6 +843,7 @@ _FRACTION = re.compile(r"\.\d+(?=[+-]\d\d$|$)")
 def _shown(value: str) -> str:
     """A state as the finding says it: a time to the second (`2026-12-01 08:42:42+00`)."""
     return _FRACTION.sub("", value)
+
 
 # A text state no policy compares with (`status = 'open'` does not hold for it).
 _NO_POLICYS_STATE = "checker: another state"

@@ -753,3 +753,16 @@ def test_a_state_test_anded_with_a_faulty_tenant_test_is_still_a_leak(tmp_path: 
     findings = run(migration, None)
     leaks = [f.message for f in only(findings, "rls-probe", Severity.ERROR) if "public.projects" in f.message]
     assert any("user A sees 1 row(s)" in m for m in leaks), probe_findings(findings)
+
+
+def test_a_membership_table_showing_each_user_their_own_memberships_misses_nothing(tmp_path: Path) -> None:
+    """`using (user_id = auth.uid())` on the membership table (the usual guard against recursive policies)
+    hides the other members from user A, not A's own membership: a choice, not a missing policy."""
+    policies = (
+        'create policy "own notes" on public.notes for select to authenticated\n'
+        "  using ((select auth.uid()) = user_id);"
+    )
+    migration = write(tmp_path, "members.sql", ORG_NOTES.replace("{policies}", policies))
+    findings = run(migration, None)
+    missing = [f.message for f in only(findings, "rls-missing-policy") if "public.org_members" in f.message]
+    assert not [m for m in missing if "SELECT" in m], missing
