@@ -53,11 +53,17 @@ def test_a_statement_a_do_block_guards_by_the_tables_existence_refers_to_nothing
         " end $$;\n"
         "do $$ begin alter table public.fails add column b int; exception when duplicate_object then null;"
         " end $$;\n"
+        "do $$ begin alter table public.by_code add column b int; exception when sqlstate '42P01' then null;"
+        " end $$;\n"
+        "do $$ begin alter table public.raised add column b int;"
+        " exception when others then raise exception 'failed: %', sqlerrm; end $$;\n"
         "create table public.caught (a int primary key);\n"
-        "create table public.fails (a int primary key);\n",
+        "create table public.fails (a int primary key);\n"
+        "create table public.by_code (a int primary key);\n"
+        "create table public.raised (a int primary key);\n",
     )
-    # an unguarded one still is, and one whose handler does not catch a missing table
-    assert _found(report, "fk-order") == [(9, 1), (12, 1)], report
+    # an unguarded one still is, one whose handler does not catch a missing table, one that raises again
+    assert _found(report, "fk-order") == [(9, 1), (12, 1), (14, 1)], report
 
 
 def test_serial_columns_need_no_type(tmp_path: Path) -> None:

@@ -279,7 +279,7 @@ def _execute(conn: psycopg.Connection, statement: Statement, text: str | None = 
         rollback_open(conn)
         return Failure(at(statement), _SUPERUSERS_TABLE, "", FEATURE_NOT_SUPPORTED)
     node, run = statement.node, statement.text if text is None else text
-    if text is None and requested_version(statement) and not _offered(conn, statement):
+    if text is None and requested_version(statement) and not _version_offered(conn, statement):
         node, run = _without_version(statement)
     calls = privileged_call(statement.kind, node) if supautils else None
     if supautils and statement.kind == "DoStmt":
@@ -323,7 +323,7 @@ def _on_a_superusers_table(conn: psycopg.Connection, statement: Statement) -> bo
     return bool(row and row[0])
 
 
-def _offered(conn: psycopg.Connection, statement: Statement) -> bool:
+def _version_offered(conn: psycopg.Connection, statement: Statement) -> bool:
     """Whether the server has the version of the extension the CREATE EXTENSION asks for."""
     row = conn.execute(
         "select from pg_catalog.pg_available_extension_versions where name = %s and version = %s",

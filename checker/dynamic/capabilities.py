@@ -198,8 +198,13 @@ def needed_extensions(parsed: ParsedFile) -> list[tuple[str, Location]]:
     return sorted(created_extensions(parsed) + dropped, key=lambda found: found[1][1:])
 
 
+_EVENT_TRIGGER = re.compile(r"event\s+trigger", re.IGNORECASE)
+
+
 def _creates_event_trigger(statement: Statement) -> bool:
     if statement.kind == "DoStmt":
+        if not _EVENT_TRIGGER.search(statement.text):
+            return False  # most DO blocks: not parsed again
         return any(inner.kind == "CreateEventTrigStmt" for inner in embedded_statements(statement))
     return statement.kind == "CreateEventTrigStmt"
 

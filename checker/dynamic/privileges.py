@@ -31,6 +31,7 @@ supautils.conf.j2) and its extension scripts (postgresql_extension_custom_script
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -382,7 +383,8 @@ begin
   into available
   from pg_available_extension_versions v left join lateral unnest(v.requires) r (required) on true
   where v.name = script_schema.name;
-  if (available.trusted or name in ({core_contrib})) and available.comment not like '{STANDIN_COMMENT}%' then
+  if (available.trusted or name in ({core_contrib}))
+     and coalesce(available.comment, '') not like '{STANDIN_COMMENT}%' then
     return in_schema;
   end if;
   -- pg_catalog is the superuser's: only what the project can create in is searched
@@ -978,7 +980,7 @@ def privileged_do_block(do: Statement, conn: psycopg.Connection) -> str | None:
     from checker.model.do_blocks import body_quote, embedded_statements
 
     quote, _ = body_quote(do)
-    if not quote:
+    if not quote or not _may_be_privileged(do):
         return None
     text, pieces, kept_from = do.source.text, [], do.start
     for inner in embedded_statements(do):
@@ -995,6 +997,15 @@ def privileged_do_block(do: Statement, conn: psycopg.Connection) -> str | None:
     return "".join(pieces) + text[kept_from : do.end] if pieces else None
 
 
+# Words a statement supautils runs as the superuser has: a DO block without one is not parsed again.
+_PRIVILEGED_WORDS = re.compile(r"extension|publication|wrapper|event\s+trigger|\bset\b|role|schema", re.I)
+
+
+def _may_be_privileged(statement: Statement) -> bool:
+    """Whether a DO block may hold such a statement (the top-level ones are always looked at)."""
+    return statement.kind == "DoStmt" and _PRIVILEGED_WORDS.search(statement.text) is not None
+
+
 def _perform(conn: psycopg.Connection, call: str, arguments: list[object]) -> str:
     """`select f(%s)` with its arguments as literals, as a PL/pgSQL PERFORM."""
     return "perform " + psycopg.ClientCursor(conn).mogrify(call, arguments).removeprefix("select ")
@@ -1005,10 +1016,13 @@ def give_way_calls(statements: Iterable[Statement]) -> list[Call]:
     of them, or on a schema (the one a copy is in), is a CREATE without IF NOT EXISTS; the admin runs them
     first. A migration that drops or alters the copy before creating it (`drop extension pg_graphql;
     create extension pg_graphql`) meets the seed's copy, as an older project does."""
+    from checker.model.do_blocks import embedded_statements
+
     calls: list[Call] = []
     named: set[tuple[str, str]] = set()  # ("extension" | "schema", name) already named by a statement
     for statement in statements:
-        for kind, name, plain_create in _extension_or_schema_named(statement):
+        inner = list(embedded_statements(statement)) if _may_be_privileged(statement) else [statement]
+        for kind, name, plain_create in (found for s in inner for found in _extension_or_schema_named(s)):
             if plain_create and (kind, name) not in named and (kind == "schema" or name in SEED_GIVES_WAY):
                 calls.append((_GIVE_WAY, [name, None] if kind == "extension" else [None, name]))
             named.add((kind, name))

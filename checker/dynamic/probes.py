@@ -45,9 +45,8 @@ from checker.dynamic.world import (
 )
 from checker.findings import Severity
 from checker.model import ObjectRef
-from checker.model.objects import strings
 from checker.model.walk import find_nodes
-from checker.rules._policies import deparsed_expression, table_policies, uid_comparisons
+from checker.rules._policies import deparsed_expression, operand_column, table_policies, uid_comparisons
 
 LEAK = "rls-probe"
 MISSING = "rls-missing-policy"
@@ -556,7 +555,7 @@ class Prober:
         for (text,) in texts:
             tree = deparsed_expression(text) if text else None
             for comparison in find_nodes(tree, "A_Expr") if tree else ():
-                column = _column_of(comparison.get("lexpr")) or _column_of(comparison.get("rexpr"))
+                column = operand_column(comparison.get("lexpr")) or operand_column(comparison.get("rexpr"))
                 if column:
                     constants = find_nodes([comparison.get("lexpr"), comparison.get("rexpr")], "A_Const")
                     named.setdefault(column, []).extend(c["sval"]["sval"] for c in constants if "sval" in c)
@@ -567,13 +566,10 @@ class Prober:
         auth.uid()`, the common guard against recursive policies): user A sees their membership of G1 and
         not the other members', which is a choice, not a missing policy."""
         plan = self.table.plan
-        members = (
-            plan.parent_plan.tenancy.members if isinstance(plan, ChildPlan) and plan.member_column else None
-        )
-        if members is None or not isinstance(plan.parent_plan, GroupPlan):
+        if not isinstance(plan, ChildPlan) or plan.member_column is None:
             return False
         mine = sql.SQL("select count(*) from {} where {} = {}").format(
-            self._target, sql.Identifier(members.user_column), sql.Literal(USER_A)
+            self._target, sql.Identifier(plan.member_column), sql.Literal(USER_A)
         )
         with savepoint(self.conn):
             try:
@@ -778,7 +774,9 @@ select a.attname::text, t.typcategory::text,
              order by e.enumsortorder)
 from pg_catalog.pg_attribute a join pg_catalog.pg_type t on t.oid = a.atttypid
 where a.attrelid = %(table)s::regclass and a.attnum > 0 and not a.attisdropped and a.attgenerated = ''
-  and (t.typcategory = 'B' or (t.typcategory in ('E', 'S', 'D') and exists (
+  and (t.typcategory = 'B' or ((t.typcategory in ('E', 'S')
+                                 or t.oid in ('date'::regtype, 'timestamp'::regtype, 'timestamptz'::regtype))
+                                and exists (
         select from pg_catalog.pg_policy p
         join pg_catalog.pg_depend d on d.classid = 'pg_catalog.pg_policy'::regclass and d.objid = p.oid
           and d.refclassid = 'pg_catalog.pg_class'::regclass and d.refobjid = a.attrelid
@@ -802,13 +800,6 @@ def _other_states(name: str, category: str, candidates: list[str], value: str) -
     if category == "S":
         others.append(_NO_POLICYS_STATE)
     return [sql.SQL("{} = {}").format(column, sql.Literal(other)) for other in others]
-
-
-def _column_of(node: dict | None) -> str | None:
-    """The column a comparison's side is (cast or not)."""
-    node = node or {}
-    fields = strings(node.get("TypeCast", {}).get("arg", node).get("ColumnRef", {}).get("fields"))
-    return fields[-1] if fields else None
 
 
 # A policy of the table that reads one of the columns, or the whole row (a normal dependency on the table

@@ -487,10 +487,14 @@ class Run:
             if asked is None:
                 continue
             name = statement.node["extname"]
+            offered = self.admin.execute(
+                "select from pg_catalog.pg_available_extension_versions where name = %s and version = %s",
+                [name, asked],
+            ).fetchone()
             row = self.admin.execute(
                 "select extversion from pg_catalog.pg_extension where extname = %s", [name]
             ).fetchone()
-            if row is not None and row[0] != asked:
+            if offered is None and row is not None and row[0] != asked:
                 self.out.add(
                     APPLY,
                     Severity.INFO,

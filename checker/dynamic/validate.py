@@ -18,7 +18,12 @@ from checker.dynamic.privileges import SEED_GIVES_WAY
 from checker.findings import Severity
 from checker.model import Catalog, ObjectRef
 from checker.model.effects import Drop
-from checker.model.objects import RELATION_KINDS, TABLE_MEMBER_KINDS, quote_ident, user_type_ref
+from checker.model.objects import (
+    RELATION_KINDS,
+    TABLE_MEMBER_KINDS,
+    quote_ident,
+    user_type_ref,
+)
 from checker.suppress import find_suppressions
 
 PRECHECK = "dynamic-precheck"
@@ -141,7 +146,7 @@ def precheck_baseline(conn: psycopg.Connection, baseline: Catalog, out: Collecto
 def precheck_unit(conn: psycopg.Connection, context: RuleContext, out: Collector) -> None:
     """Runbook 2.2: nothing the migration creates exists yet (a half-applied earlier run, a clash)."""
     created = context.created_by_migration()
-    replaced = _replaced(context) | _guarded(context)
+    replaced = _replaced(context) | _conditional_creates(context)
     for ref, (statement, location) in created.items():
         if ref in replaced or _inside_created_table(ref, created) or object_exists(conn, ref) is not True:
             continue
@@ -172,14 +177,14 @@ def _seed_gives_way(conn: psycopg.Connection, ref: ObjectRef) -> bool:
     return row is not None
 
 
-def _guarded(context: RuleContext) -> set[ObjectRef]:
+def _conditional_creates(context: RuleContext) -> set[ObjectRef]:
     """What a DO block may not create (`if not exists (...) then alter table ... add column ...`)."""
     return {
         created.ref
         for effects in context.migration_effects
         for step in effects.steps
         for created in step.creates
-        if step.conditional or created.conditional
+        if step.conditional
     }
 
 
@@ -208,7 +213,7 @@ def _dropped_with(context: RuleContext, drop: Drop) -> list[ObjectRef]:
     gone = drop.ref
     if gone.kind in ("function", "procedure") and drop.cascade:
         triggers = (obj for obj in context.before if obj.ref.kind == "trigger")
-        return [obj.ref for obj in triggers if obj.details.get("function") == f"{gone.schema}.{gone.name}"]
+        return [obj.ref for obj in triggers if obj.details.get("function") == gone.qualified]
     if gone.kind == "constraint" and gone.table:
         return [ObjectRef("index", gone.schema, gone.name, gone.table)]
     table = context.before.find(gone.table_ref) if gone.kind == "column" and gone.table_ref else None

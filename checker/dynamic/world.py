@@ -39,7 +39,7 @@ EVERY_USER = (USER_A, USER_B, USER_C, USER_D)
 # tried in their order, which projects write highest first (basejump: 'owner', 'member').
 _TEXT_ROLES = ("owner", "admin", "member")
 # Roles over the whole platform rather than one group: super_admin, platform_admin, system_owner, root.
-_PLATFORM_WIDE = re.compile(r"super|platform|system|global|^root$", re.IGNORECASE)
+_PLATFORM_WIDE = re.compile(r"super_?(admin|user|owner)|platform|system|global|^root$", re.IGNORECASE)
 
 # A value for a NOT NULL column without default, by type category (pg_type.typcategory).
 _VALUE_BY_CATEGORY = {

@@ -131,6 +131,11 @@ _MISSING_CAUGHT = frozenset(
         "undefined_column",
         "undefined_function",
         "syntax_error_or_access_rule_violation",
+        "42P01",  # the same by SQLSTATE: undefined_table, undefined_object, undefined_column,
+        "42704",  # undefined_function, the class of syntax and access errors
+        "42703",
+        "42883",
+        "42000",
     }
 )
 
@@ -152,10 +157,21 @@ def _guarded_statements(tree: object) -> list[dict]:
         for node in find_nodes(tree, kind):
             guarded.extend(find_nodes(node, "PLpgSQL_stmt_execsql"))
     for block in find_nodes(tree, "PLpgSQL_stmt_block"):
-        caught = {c.get("condname") for c in find_nodes(block.get("exceptions"), "PLpgSQL_condition")}
-        if caught & _MISSING_CAUGHT:
+        if any(map(_swallows_a_missing_object, find_nodes(block.get("exceptions"), "PLpgSQL_exception"))):
             guarded.extend(find_nodes(block.get("body"), "PLpgSQL_stmt_execsql"))
     return guarded
+
+
+def _swallows_a_missing_object(handler: dict) -> bool:
+    """A handler that catches a missing object and does not raise an error of its own."""
+    caught = {c.get("condname") for c in find_nodes(handler.get("conditions"), "PLpgSQL_condition")}
+    raises = any(
+        r.get("elog_level") == _ERROR_LEVEL for r in find_nodes(handler.get("action"), "PLpgSQL_stmt_raise")
+    )
+    return bool(caught & _MISSING_CAUGHT) and not raises
+
+
+_ERROR_LEVEL = 21  # elog's ERROR: RAISE EXCEPTION, and a bare RAISE (re-raising)
 
 
 def _leaves(kind: str, node: dict) -> bool:

@@ -758,6 +758,8 @@ _QUEUE_COLUMNS = ["msg_id", "read_ct", "enqueued_at", "vt", "message", "headers"
 
 @handles("SelectStmt")
 def _select(stmt: Statement, fx: Effects) -> None:
+    if "pgmq" not in stmt.source.text[stmt.start : stmt.end]:
+        return  # most SELECTs: no walk
     for call in find_nodes(stmt.node, "FuncCall"):
         names = strings(call.get("funcname"))
         queue = _first_string(call) if len(names) == 2 and names[0] == "pgmq" else None

@@ -255,12 +255,12 @@ def is_false(tree: object) -> bool:
 # --- owners -------------------------------------------------------------------------------------
 
 
-def _column_name(tree: object) -> str | None:
+def operand_column(tree: object) -> str | None:
     """The column an operand names, looking through casts: user_id, t.user_id, user_id::text."""
     if not isinstance(tree, dict):
         return None
     if "TypeCast" in tree:
-        return _column_name(tree["TypeCast"].get("arg"))
+        return operand_column(tree["TypeCast"].get("arg"))
     if "ColumnRef" in tree:
         fields = strings(tree["ColumnRef"].get("fields"))
         return fields[-1] if fields else None
@@ -291,7 +291,7 @@ def _uid_comparisons(facts: TreeFacts) -> Iterator[tuple[str, dict]]:
         if not any(_is_uid_call(op) for op in operands):
             continue
         for operand in operands:
-            column = _column_name(operand)
+            column = operand_column(operand)
             if column:
                 yield column, expr
 
@@ -304,7 +304,7 @@ def owner_columns(catalog: Catalog, table: ObjectRef) -> set[str]:
     for policy in table_policies(catalog, table):
         for tree in (policy.using, policy.with_check):
             owners.update(column for column, _ in uid_comparisons(tree))
-    for fk in _foreign_keys(catalog, table):
+    for fk in foreign_keys(catalog, table):
         if _is_user_table(catalog, fk["target"]):
             owners.update(column for column in fk["columns"] if not is_audit_column(column))
     obj = catalog.find(table)
@@ -324,7 +324,8 @@ def is_audit_column(name: str) -> bool:
     return _AUDIT_COLUMN.fullmatch(name.lower()) is not None
 
 
-def _foreign_keys(catalog: Catalog, table: ObjectRef) -> list[dict]:
+def foreign_keys(catalog: Catalog, table: ObjectRef) -> list[dict]:
+    """The table's foreign keys (columns, target), declared with it or added after."""
     obj = catalog.find(table)
     keys = list(obj.details.get("foreign_keys", [])) if obj else []
     for member in catalog.members_of(table):
@@ -340,7 +341,7 @@ def _is_user_table(catalog: Catalog, table: ObjectRef) -> bool:
     obj = catalog.find(table)
     primary = set(obj.details.get("primary_key", [])) if obj else set()
     return bool(primary) and any(
-        fk["target"] == AUTH_USERS and set(fk["columns"]) <= primary for fk in _foreign_keys(catalog, table)
+        fk["target"] == AUTH_USERS and set(fk["columns"]) <= primary for fk in foreign_keys(catalog, table)
     )
 
 

@@ -11,6 +11,7 @@ from checker.model.walk import clause_nodes
 from checker.rules._policies import (
     PolicyDef,
     clause_location,
+    foreign_keys,
     holds_to_owner,
     migration_policies,
     owners_after,
@@ -41,15 +42,13 @@ def check(ctx: RuleContext) -> Iterator[Issue]:
             f"{policy.display()} ({policy.command}) {_what(clause)} does not tie {columns} to auth.uid()"
         )
         hint = f"add: with check ((select auth.uid()) = {sorted(owners)[0]})"
-        unchecked = [c for c in _left_unchecked(policy) if c not in owners] if clause == "with check" else []
-        if (
-            unchecked
-        ):  # USING holds the row to a group (has_org_role(organization_id, ...)): WITH CHECK must too
+        # USING holds the row to a group by a key (has_org_role(organization_id, ...)): WITH CHECK must too
+        keys = {c for fk in foreign_keys(ctx.after, policy.table) for c in fk["columns"]}
+        unchecked = [c for c in _left_unchecked(policy) if c in keys and c not in owners]
+        if clause == "with check" and unchecked:
             shown = ", ".join(unchecked)
             message += f", nor checks {shown} as its USING does"
-            hint = (
-                f"make WITH CHECK hold the new row to what USING holds the old one to (its test of {shown})"
-            )
+            hint += f", or make WITH CHECK repeat USING's test of {shown}"
         yield Issue(
             policy.statement,
             f"{message}: a user can write rows that belong to someone else",

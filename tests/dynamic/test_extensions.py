@@ -356,6 +356,19 @@ def test_a_newer_projects_own_pgsodium_schema_and_its_rollback_meet_no_seed_copy
     assert [f for f in findings if f["severity"] != "info"] == []
 
 
+def test_a_newer_projects_pgsodium_made_in_a_do_block_meets_no_seed_copy(folder: Path) -> None:
+    """The seed's copy makes way for a CREATE inside a DO block as for one at the top level."""
+    require_engine("embedded")
+    (folder / "m.sql").write_text(
+        "do $$ begin create extension pgsodium with schema pgsodium; end $$;\n"
+        "select length(pgsodium.crypto_aead_det_keygen());\n",
+        encoding="utf-8",
+    )
+    code, findings = verify(folder, "--engine", "embedded")
+    assert code == 0, findings
+    assert [f for f in findings if f["severity"] != "info"] == []
+
+
 def test_a_schema_the_seeds_pgsodium_is_used_from_stays_and_its_creation_is_blamed(folder: Path) -> None:
     """Where an earlier migration already uses the seed's copy, it is the project's pgsodium: a later
     CREATE SCHEMA pgsodium fails, as on a project that has the extension."""
@@ -405,7 +418,9 @@ def test_a_version_supabase_ships_and_the_server_lacks_makes_the_servers_own(fol
     (folder / "m.sql").write_text(
         "create extension if not exists pg_net with schema extensions version '0.14.0';\n"
         "create extension pgmq version '1.4.4';\n"
-        "select from pgmq.create('jobs');\n",
+        "select from pgmq.create('jobs');\n"
+        "create extension if not exists pg_trgm with schema extensions;\n"
+        "create extension if not exists pg_trgm with schema extensions version '1.5';\n",  # offered: silent
         encoding="utf-8",
     )
     code, findings = verify(folder, "--engine", "embedded")
