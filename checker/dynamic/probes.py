@@ -568,21 +568,18 @@ class Prober:
         plan = self.table.plan
         if not isinstance(plan, ChildPlan) or plan.member_column is None:
             return False
-        mine = sql.SQL("select count(*) from {} where {} = {}").format(
-            self._target, sql.Identifier(plan.member_column), sql.Literal(USER_A)
-        )
-        with savepoint(self.conn):
-            try:
-                with self._acting(USER_A):
-                    return (self.conn.execute(mine).fetchone() or (0,))[0] > 0
-            except psycopg.Error:
-                return False
+        mine = sql.SQL("{} = {}").format(sql.Identifier(plan.member_column), sql.Literal(USER_A))
+        return self._sees_any(USER_A, mine)
 
     def _seen_by_an_outsider(self, rows: sql.Composable) -> bool:
+        return self._sees_any(USER_D, rows)
+
+    def _sees_any(self, user: str, rows: sql.Composable) -> bool:
+        """Whether the signed-in user reads any of these rows (a refused read: none)."""
         count = sql.SQL("select count(*) from {} where {}").format(self._target, rows)
         with savepoint(self.conn):
             try:
-                with self._acting(USER_D):
+                with self._acting(user):
                     return (self.conn.execute(count).fetchone() or (0,))[0] > 0
             except psycopg.Error:
                 return False
@@ -756,19 +753,21 @@ def _with_check_refusal(err: psycopg.Error) -> bool:
 # it has, as row level security decides), each with whether it is FOR SELECT and the expression that
 # decides: USING, or for an insert WITH CHECK (USING stands in for it on a FOR ALL policy).
 _POLCMD = {"SELECT": "r", "INSERT": "a", "UPDATE": "w", "DELETE": "d"}
-_CANDIDATES = """
+# A policy p applies to the role %(role)s: PUBLIC, or a role it has the privileges of.
+_FOR_THE_ROLE = """(0::oid = any(p.polroles)
+       or exists (select from unnest(p.polroles) r where pg_catalog.pg_has_role(%(role)s, r, 'USAGE')))"""
+_CANDIDATES = f"""
 select p.polname::text, p.polcmd = 'r',
        pg_catalog.pg_get_expr(case when %(command)s = 'a' then coalesce(p.polwithcheck, p.polqual)
                                    else p.polqual end, p.polrelid)
 from pg_catalog.pg_policy p
 where p.polrelid = %(table)s::regclass and p.polpermissive and p.polcmd in (%(command)s, '*')
-  and (0::oid = any(p.polroles)
-       or exists (select from unnest(p.polroles) r where pg_catalog.pg_has_role(%(role)s, r, 'USAGE')))
+  and {_FOR_THE_ROLE}
 order by 1"""
 
 # The row's own state: the boolean columns a client may set (not generated), and the enum, text, date and
 # time columns a permissive select policy for the role names; with an enum's labels.
-_STATES = """
+_STATES = f"""
 select a.attname::text, t.typcategory::text,
        array(select e.enumlabel::text from pg_catalog.pg_enum e where e.enumtypid = t.oid
              order by e.enumsortorder)
@@ -781,9 +780,7 @@ where a.attrelid = %(table)s::regclass and a.attnum > 0 and not a.attisdropped a
         join pg_catalog.pg_depend d on d.classid = 'pg_catalog.pg_policy'::regclass and d.objid = p.oid
           and d.refclassid = 'pg_catalog.pg_class'::regclass and d.refobjid = a.attrelid
           and d.refobjsubid = a.attnum
-        where p.polrelid = a.attrelid and p.polpermissive and p.polcmd in ('r', '*')
-          and (0::oid = any(p.polroles) or exists (
-                 select from unnest(p.polroles) r where pg_catalog.pg_has_role(%(role)s, r, 'USAGE'))))))
+        where p.polrelid = a.attrelid and p.polpermissive and p.polcmd in ('r', '*') and {_FOR_THE_ROLE})))
 order by a.attnum"""
 
 
@@ -818,11 +815,9 @@ select pg_catalog.pg_get_expr(p.polqual, p.polrelid), pg_catalog.pg_get_expr(p.p
 from pg_catalog.pg_policy p where p.polrelid = %(table)s::regclass"""
 
 # The role's permissive select policies' USING and the table's check constraints, as PostgreSQL deparses them.
-_STATE_EXPRESSIONS = """
+_STATE_EXPRESSIONS = f"""
 select pg_catalog.pg_get_expr(p.polqual, p.polrelid) from pg_catalog.pg_policy p
-where p.polrelid = %(table)s::regclass and p.polpermissive and p.polcmd in ('r', '*')
-  and (0::oid = any(p.polroles)
-       or exists (select from unnest(p.polroles) r where pg_catalog.pg_has_role(%(role)s, r, 'USAGE')))
+where p.polrelid = %(table)s::regclass and p.polpermissive and p.polcmd in ('r', '*') and {_FOR_THE_ROLE}
 union all
 select pg_catalog.pg_get_expr(c.conbin, c.conrelid) from pg_catalog.pg_constraint c
 where c.conrelid = %(table)s::regclass and c.contype = 'c'"""
