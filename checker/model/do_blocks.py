@@ -140,22 +140,24 @@ _MISSING_CAUGHT = frozenset(
 )
 
 
+_UNDER_A_CONDITION = (
+    "PLpgSQL_stmt_if",
+    "PLpgSQL_stmt_case",
+    "PLpgSQL_stmt_loop",
+    "PLpgSQL_stmt_while",
+    "PLpgSQL_stmt_fori",
+    "PLpgSQL_stmt_fors",
+    "PLpgSQL_stmt_foreach_a",
+    "PLpgSQL_stmt_dynfors",
+)
+
+
 def _guarded_statements(tree: object) -> list[dict]:
     """The SQL statements that run only under a condition (IF, CASE, a loop's), or inside a block whose
     handler catches a missing object: a missing reference does not fail the block there."""
     guarded: list[dict] = []
-    for kind in (
-        "PLpgSQL_stmt_if",
-        "PLpgSQL_stmt_case",
-        "PLpgSQL_stmt_loop",
-        "PLpgSQL_stmt_while",
-        "PLpgSQL_stmt_fori",
-        "PLpgSQL_stmt_fors",
-        "PLpgSQL_stmt_foreach_a",
-        "PLpgSQL_stmt_dynfors",
-    ):
-        for node in find_nodes(tree, kind):
-            guarded.extend(find_nodes(node, "PLpgSQL_stmt_execsql"))
+    for node in find_nodes(tree, *_UNDER_A_CONDITION):
+        guarded.extend(find_nodes(node, "PLpgSQL_stmt_execsql"))
     for block in find_nodes(tree, "PLpgSQL_stmt_block"):
         if any(map(_swallows_a_missing_object, find_nodes(block.get("exceptions"), "PLpgSQL_exception"))):
             guarded.extend(find_nodes(block.get("body"), "PLpgSQL_stmt_execsql"))
