@@ -212,8 +212,7 @@ def _dropped_with(context: RuleContext, drop: Drop) -> list[ObjectRef]:
     the column (`drop column id` takes chats_pkey); with a function dropped CASCADE, its triggers."""
     gone = drop.ref
     if gone.kind in ("function", "procedure") and drop.cascade:
-        triggers = (obj for obj in context.before if obj.ref.kind == "trigger")
-        return [obj.ref for obj in triggers if obj.details.get("function") == gone.qualified]
+        return [obj.ref for obj in context.before.dependents(gone) if obj.ref.kind == "trigger"]
     if gone.kind == "constraint" and gone.table:
         return [ObjectRef("index", gone.schema, gone.name, gone.table)]
     table = context.before.find(gone.table_ref) if gone.kind == "column" and gone.table_ref else None
