@@ -46,6 +46,7 @@ from checker.dynamic.world import (
 from checker.findings import Severity
 from checker.model import ObjectRef
 from checker.model.walk import find_nodes
+from checker.parse import Statement
 from checker.rules._policies import deparsed_expression, operand_column, table_policies, uid_comparisons
 
 LEAK = "rls-probe"
@@ -380,13 +381,24 @@ class Leak:
 def acting_as(conn: psycopg.Connection, role: str, user: str | None, claims: dict) -> Iterator[None]:
     """A savepoint in which the session is `role` with PostgREST's JWT claims; undone afterwards."""
     with conn.transaction(force_rollback=True):
-        conn.execute(sql.SQL("set local role {}").format(sql.Identifier(role)))
-        conn.execute(
-            "select set_config('request.jwt.claims', %s, true),"
-            " set_config('request.jwt.claim.sub', %s, true), set_config('request.jwt.claim.role', %s, true)",
-            (json.dumps(claims), user or "", role),
-        )
+        _request(conn, role, user, claims)
         yield
+
+
+def _request(conn: psycopg.Connection, role: str, user: str | None, claims: dict) -> None:
+    """Take the role and JWT claims PostgREST sets for a request, until the transaction ends."""
+    conn.execute(sql.SQL("set local role {}").format(sql.Identifier(role)))
+    conn.execute(
+        "select set_config('request.jwt.claims', %s, true),"
+        " set_config('request.jwt.claim.sub', %s, true), set_config('request.jwt.claim.role', %s, true)",
+        (json.dumps(claims), user or "", role),
+    )
+
+
+def as_service_role(conn: psycopg.Connection) -> None:
+    """Act as a request made with the service key (its token's role claim is service_role: guards
+    written as `auth.role() = 'service_role'` let it through), until RESET ROLE; the claims stay set."""
+    _request(conn, "service_role", None, {"role": "service_role"})
 
 
 @contextmanager
@@ -592,7 +604,7 @@ class Prober:
         count = sql.SQL("select count(*) from {} where {}").format(self._target, rows)
         with savepoint(self.conn):
             try:
-                self.conn.execute("set local role service_role")
+                as_service_role(self.conn)
                 changed = self.conn.execute(flip).rowcount
                 self.conn.execute("reset role")
                 with self._acting(user, role):
@@ -842,12 +854,7 @@ def probe_unit(conn: psycopg.Connection, context: RuleContext, out: Collector) -
     """Probe every exposed table the migration creates, by the tenancy the schema gives it."""
     schema = Schema(conn, list(out.policy.exposed_schemas))
     model = Model(schema, out.policy.tenancy)
-    for ref, (statement, location) in context.created_by_migration().items():
-        if ref.kind != "table" or not context.is_exposed(ref):
-            continue
-        left = context.after.find(ref)
-        if left is None or left.ref.kind != "table":
-            continue  # dropped or renamed again by the migration: it leaves no such table to probe
+    for ref, (statement, location) in _tables_to_probe(context):
         where = at(statement, location)
         if object_exists(conn, ref) is not True:  # a DO block did not make it, dynamic SQL dropped it
             _skipped(out, ref, where, "the table is not in the database after the migration")
@@ -867,6 +874,21 @@ def probe_unit(conn: psycopg.Connection, context: RuleContext, out: Collector) -
         statements = {p.ref.name: at(p.created_by) for p in policies if p.created_by is not None}
         commands = _user_commands(context, ref)
         _probe_table(schema, ProbeTable(ref, plan, tenancy, where, statements, commands), out)
+
+
+def probes_anything(context: RuleContext) -> bool:
+    """Whether the migration leaves a table of its own making for the probes."""
+    return next(_tables_to_probe(context), None) is not None
+
+
+def _tables_to_probe(context: RuleContext) -> Iterator[tuple[ObjectRef, tuple[Statement, int | None]]]:
+    """The exposed tables the migration creates and leaves (not dropped or renamed again)."""
+    for ref, made_by in context.created_by_migration().items():
+        if ref.kind != "table" or not context.is_exposed(ref):
+            continue
+        left = context.after.find(ref)
+        if left is not None and left.ref.kind == "table":
+            yield ref, made_by
 
 
 def _user_commands(context: RuleContext, ref: ObjectRef) -> frozenset[str]:
@@ -950,7 +972,7 @@ def _record_matrix(
 def _setup(schema: Schema, table: ProbeTable) -> list[ProbeRow]:
     filler = Filler(schema)
     filler.ensure_users()
-    schema.conn.execute("set local role service_role")
+    as_service_role(schema.conn)
     made = table.plan.make(filler, (table.ref.schema, table.ref.name))
     schema.conn.execute("reset role")
     return [row for row, _ in made]

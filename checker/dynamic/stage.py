@@ -41,8 +41,8 @@ keeping the findings so far; the engine is removed in every case.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from contextlib import ExitStack
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 from pathlib import Path
@@ -52,6 +52,7 @@ import psycopg
 from checker.context import MigrationUnit, RuleContext
 from checker.dynamic import sequences
 from checker.dynamic.advisor import Advisor
+from checker.dynamic.api_login import api_connection
 from checker.dynamic.apply import (
     TRANSACTION_CONTROL,
     Failure,
@@ -69,12 +70,13 @@ from checker.dynamic.engines.cleanup import sigterm_as_interrupt
 from checker.dynamic.history import APPLIED_UNCHECKED, RESTORED, History
 from checker.dynamic.locks import LockTrace
 from checker.dynamic.privileges import (
+    MigratingSession,
     give_way_calls,
     prepare_migrating_session,
     requested_version,
     superuser_session,
 )
-from checker.dynamic.probes import probe_unit
+from checker.dynamic.probes import probe_unit, probes_anything
 from checker.dynamic.record import MigrationRecord, Record, seed_identity
 from checker.dynamic.rollback import ROLLBACK, Before, report_differences
 from checker.dynamic.seed import apply_seed
@@ -138,8 +140,9 @@ def run_dynamic(
         run = None
         try:
             with clock.phase("seed"):
-                conn = _migrating_session(admin, uri, stack)
-            run = Run(admin, conn, policy, out, clock, history, roles=roles)
+                session, conn = _migrating_session(admin, uri, stack)
+            api_login = session if engine.owns_server else None
+            run = Run(admin, conn, policy, out, clock, history, roles=roles, api_login=api_login)
             run.save = lambda: _save_history(engine, history, uri, stack, say)
             run.run(units, baseline)
             out.record.standins = [standin.name for standin in standins_used(run.admin)]
@@ -178,14 +181,16 @@ def _save_history(
     except OSError as err:  # a full disk costs the next run its head start, not this run
         say(f"the unchanged migrations' database was not cached: {err}")
     admin = stack.enter_context(_connect(uri))
-    return admin, _migrating_session(admin, uri, stack)
+    return admin, _migrating_session(admin, uri, stack)[1]
 
 
-def _migrating_session(admin: psycopg.Connection, uri: str, stack: ExitStack) -> psycopg.Connection:
+def _migrating_session(
+    admin: psycopg.Connection, uri: str, stack: ExitStack
+) -> tuple[MigratingSession, psycopg.Connection]:
     """Log in as the non-superuser that runs the project's SQL."""
     session = prepare_migrating_session(admin, uri)
     stack.callback(session.drop, admin)
-    return stack.enter_context(session.connect(with_statement_timeout(session.uri)))
+    return session, stack.enter_context(session.connect(with_statement_timeout(session.uri)))
 
 
 def _connect(uri: str) -> psycopg.Connection:
@@ -257,6 +262,8 @@ class Run:
     standins_reported: set[str] = field(default_factory=set)
     advisor: Advisor | None = None
     roles: ParsedFile | None = None  # the project's roles file (supabase/roles.sql): before everything
+    # how the probes log in as PostgREST does (api_login.py); None: on the migrating connection
+    api_login: MigratingSession | None = None
     diverged: Failure | None = None  # the first statement skipped as not reproducible here (_skip)
     labelled: set[str] = field(default_factory=set)  # the tables of the skipped labels
 
@@ -453,13 +460,28 @@ class Run:
             self.out.record.say(f"validating and probing {unit.migration.path}")
             with self.clock.phase("validate"):
                 validate_unit(self.admin, context, self.out)
-            with self.clock.phase("probes"), sequences.kept(self.admin, self.conn):
-                probe_unit(self.conn, context, self.out)
+            if probes_anything(context):
+                with (
+                    self.clock.phase("probes"),
+                    self._api_session() as api,
+                    sequences.kept(self.admin, api),
+                ):
+                    probe_unit(api, context, self.out)
             if self.advisor is not None:
                 with self.clock.phase("advisor"):
                     self.advisor.advise(self.admin, context, self.out)
             self.applied.append(Applied(unit, context, before))
         return True
+
+    @contextmanager
+    def _api_session(self) -> Iterator[psycopg.Connection]:
+        """The probes' connection: logged in as authenticator where it can be, else the migrating one."""
+        if self.api_login is None:
+            yield self.conn
+            return
+        login = self.api_login
+        with api_connection(self.admin, login.uri, login.acts_as) as conn:
+            yield conn if conn is not None else self.conn
 
     def _report_standins(self, parsed: ParsedFile, created: list[tuple[str, Location]]) -> None:
         """Each stand-in a migration created or called, once a run: what it approximates, and the real one."""

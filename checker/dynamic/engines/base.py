@@ -33,6 +33,8 @@ class Engine(abc.ABC):
     keep `cache` None."""
 
     name: str = "engine"
+    # The server was started for this run, so its roles are the run's to change (not a --dsn server's).
+    owns_server: bool = True
     seeded_key: str = ""  # the key of this server's seeded cluster (server identity + seed identity)
 
     def __init__(self, options: EngineOptions | None = None):

@@ -45,6 +45,7 @@ def with_dbname(dsn: str, dbname: str) -> str:
 
 class DsnEngine(Engine):
     name = "dsn"
+    owns_server = False
 
     def __init__(self, options: EngineOptions | None = None):
         super().__init__(options)
