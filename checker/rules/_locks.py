@@ -400,9 +400,11 @@ def type_change_rewrites(ctx: RuleContext, table: ObjectRef, cmd: dict) -> bool:
     new, new_mods = type_name(coldef["typeName"]), type_modifiers(coldef["typeName"])
     old = column_type(ctx, ObjectRef("column", table.schema, cmd.get("name", ""), table.name))
     if old is None:  # unknown column: only a change that always rewrites is predicted
-        return new not in _TEXTUAL and new != "numeric"
+        return new not in _TEXTUAL and new != "numeric" and _unqualified(new) != "citext"
     old_type, old_mods = old
     if (old_type, old_mods) == (new, new_mods) or (old_type in _TEXTUAL and new == "text"):
+        return False
+    if _citext_relabels(old_type, new, new_mods):
         return False
     if old_type in _TEXTUAL and new == "character varying":
         return bool(new_mods) and not (old_type == new and old_mods and new_mods[0] >= old_mods[0])
@@ -415,6 +417,19 @@ def type_change_rewrites(ctx: RuleContext, table: ObjectRef, cmd: dict) -> bool:
         # rewrites)
         return _sets_time_zone(ctx)
     return True
+
+
+def _citext_relabels(old: str, new: str, new_mods: tuple[int, ...]) -> bool:
+    """citext's script declares its casts to and from text and varchar WITHOUT FUNCTION: the stored
+    bytes stay (only a varchar(n) target checks the length, through a function)."""
+    old, new = _unqualified(old), _unqualified(new)
+    if new == "citext":
+        return old in _TEXTUAL
+    return old == "citext" and (new == "text" or (new == "character varying" and not new_mods))
+
+
+def _unqualified(type_name: str) -> str:
+    return type_name.rsplit(".", 1)[-1]
 
 
 def _the_column_as_is(using: dict, column: str | None, new_type: dict) -> bool:

@@ -37,6 +37,7 @@ FORMS_BASELINE = (
     "create table public.users (id uuid primary key, org_id uuid, email text, name varchar(40),\n"
     "  score int, price numeric(8, 2), note text, seen timestamp, left_at timestamptz(3));\n"
     "create index users_name_idx on public.users (name);\n"
+    "create extension if not exists citext with schema extensions;\n"
     "create function public.touch() returns trigger language plpgsql set search_path = '' as\n"
     "  $$ begin return new; end $$;\n"
 )
@@ -55,6 +56,10 @@ alter table public.users alter column note type varchar(10);
 alter table public.users alter column seen type timestamptz;
 alter table public.users alter column left_at type timestamp(3);
 alter table public.users alter column seen type timestamptz(0);
+alter table public.users alter column email type extensions.citext;
+alter table public.users alter column email type text;
+alter table public.users alter column name type extensions.citext;
+alter table public.users alter column name type varchar(20);
 alter table public.users alter column a set default 'y';
 alter table public.users alter column a drop default;
 alter table public.users alter column score set statistics 200;
