@@ -41,7 +41,7 @@ from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
 from checker.dynamic.seed import seed_file
-from checker.dynamic.standins import STANDIN_COMMENT
+from checker.dynamic.standins import STANDIN_COMMENT, STANDINS
 from checker.errors import EngineError
 from checker.model.objects import option_value
 from checker.parse import Statement
@@ -339,6 +339,7 @@ def _function_sql(role: str, seed_copies: dict[str, int] | None = None, major: i
         for name, script in _AFTER_CREATE.items()
     )
     core_contrib = _sql_list(sorted(CORE_CONTRIB))
+    pinned_standins = _sql_list(sorted(name for name, standin in STANDINS.items() if standin.pinned))
     event_trigger_sql = _event_trigger_sql(definer) if major >= EVENT_TRIGGERS_FROM else ""
     event_trigger_grant = (
         f"\ngrant execute on function {PRIVATE_SCHEMA}.create_event_trigger("
@@ -367,9 +368,9 @@ end $fn$;
 -- requires on its search_path (PostgreSQL puts pg_temp last there): a function or operator the project put
 -- in one of those schemas, one that matches a call better than pg_catalog's, could be what the script's
 -- names mean. The scripts of PostgreSQL's trusted and contrib extensions are written to be safe there.
--- Another, and every stand-in, is created where the project has nothing: a relocatable one in an empty
--- schema, then moved (`create extension vector` in public beside the project's functions); otherwise it is
--- refused (not verified). Returns the schema to create in.
+-- Another, and every stand-in but a pinned one (StandIn.pinned), is created where the project has nothing:
+-- a relocatable one in an empty schema, then moved (`create extension vector` in public beside the
+-- project's functions); otherwise it is refused (not verified). Returns the schema to create in.
 create or replace function {PRIVATE_SCHEMA}.script_schema(name text, in_schema text, with_cascade boolean)
 returns text
 language plpgsql set search_path = pg_catalog, pg_temp as $fn$
@@ -386,6 +387,9 @@ begin
   if (available.trusted or name in ({core_contrib}))
      and coalesce(available.comment, '') not like '{STANDIN_COMMENT}%' then
     return in_schema;
+  end if;
+  if name in ({pinned_standins}) and available.comment like '{STANDIN_COMMENT}%' then
+    return in_schema;  -- a stand-in whose script searches pg_catalog only
   end if;
   -- pg_catalog is the superuser's: only what the project can create in is searched
   searched := array(

@@ -36,6 +36,9 @@ class StandIn:
     approximates: str  # what behaves like the real extension
     differs: str  # what does not, or is missing
     real_one: str  # where the real extension can be had
+    # Its script first sets search_path to pg_catalog, pg_temp and names everything else by schema: it may
+    # be created beside the project's functions (privileges.script_schema), none can be what its names mean.
+    pinned: bool = False
 
 
 STANDINS: dict[str, StandIn] = {
@@ -70,6 +73,7 @@ STANDINS: dict[str, StandIn] = {
             "nothing is ever sent: net._http_response stays empty and http_collect_response reports "
             "the request as not found; no worker functions (wake, worker_restart, ...)",
             "Supabase has the real pg_net (a background worker sends the requests)",
+            pinned=True,
         ),
         StandIn(
             "pg_cron",

@@ -855,3 +855,30 @@ def test_what_cannot_run_the_projects_code_as_the_superuser_still_applies(folder
     )
     code, output = run_checker(folder, "m.sql", "text")
     assert code == 0 and " error " not in output, output
+
+
+def test_pg_net_is_created_beside_the_projects_functions_and_names_none_of_them(
+    folder: Path, marker: Path
+) -> None:
+    """atomic-crm's `create extension if not exists pg_net` after functions of its own in public: the
+    stand-in's script searches pg_catalog only (StandIn.pinned), so it is created there, not refused, and
+    neither runs nor binds the project's better-matching public.cardinality(text[]) or public.format."""
+    (folder / "m.sql").write_text(
+        "create function public.cardinality(items text[]) returns integer language sql immutable"
+        " as 'select 0';\n"
+        "create function public.format(f text, a text, b text) returns text language plpgsql as $f$ begin "
+        + _as_superuser_marks(marker)
+        + " return pg_catalog.format(f, a, b); end $f$;\n"
+        "create extension if not exists pg_net;\n"
+        "do $$ begin\n"
+        "  perform net.http_get('https://example.com/hook', '{\"a\": \"b\"}');\n"
+        "  if not exists (select from net.http_request_queue\n"
+        "                 where url = 'https://example.com/hook?a=b') then\n"
+        "    raise exception 'pg_net bound a function of the project''s';\n"
+        "  end if;\n"
+        "end $$;\n",
+        encoding="utf-8",
+    )
+    code, output = run_checker(folder, "m.sql", "text")
+    assert code == 0 and " error " not in output, output
+    assert not (marker / "ran_as_superuser").exists(), output

@@ -13,7 +13,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from checker.dynamic.standins import STANDIN_COMMENT, STANDINS, install_standins, standins_used
+from checker.dynamic.standins import SOURCE_DIR, STANDIN_COMMENT, STANDINS, install_standins, standins_used
+from checker.parse import parse_source
+from checker.source import SourceFile
 
 from .helpers import require_engine
 
@@ -943,3 +945,13 @@ def test_pgsodium_keys_hashes_and_refusals(sodium: psycopg.Connection) -> None:
         sodium.execute("select pgsodium.crypto_sign('x', pgsodium.crypto_sign_new_seed())")
     assert raised.value.diag.sqlstate == "0A000"
     assert (raised.value.diag.message_primary or "").startswith(STANDIN_COMMENT)
+
+
+@pytest.mark.parametrize("name", sorted(n for n, standin in STANDINS.items() if standin.pinned))
+def test_a_pinned_stand_ins_script_searches_pg_catalog_only_from_its_first_statement(name: str) -> None:
+    """What lets privileges.script_schema create it beside the project's functions."""
+    (script,) = SOURCE_DIR.glob(f"{name}--*.sql")
+    text = "\n".join(line for line in script.read_text().splitlines() if not line.startswith("\\"))
+    first = parse_source(SourceFile(str(script), text)).statements[0]
+    assert first.kind == "VariableSetStmt" and first.node["name"] == "search_path", first.text
+    assert [a["A_Const"]["sval"]["sval"] for a in first.node["args"]] == ["pg_catalog", "pg_temp"]

@@ -3,6 +3,10 @@
 -- there is no worker, so nothing is sent and net._http_response stays empty.
 \echo Use "CREATE EXTENSION pg_net" to load this file. \quit
 
+-- Pinned (StandIn.pinned): created without a schema the extension lands in the caller's schema, often public
+-- beside the project's functions; with pg_catalog alone, none of them can be what a name below means.
+set search_path = pg_catalog, pg_temp;
+
 create schema if not exists net;
 
 create domain net.http_method as text
