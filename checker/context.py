@@ -95,6 +95,32 @@ class RuleContext:
     def _created(self) -> dict[ObjectRef, tuple[Statement, int | None]]:
         return self._replay[2]
 
+    @cached_property
+    def access_changed(self) -> dict[ObjectRef, Creation]:
+        """The tables whose row level security or policies the migration turns, creates, alters or drops,
+        each with the first statement (and clause) that does."""
+        changed: dict[ObjectRef, Creation] = {}
+        for effects in self.migration_effects:
+            for table, location in _access_changes(effects):
+                changed.setdefault(table, (effects.statement, location))
+        return changed
+
+    def rls_enabled_later(self, table: ObjectRef) -> Statement | None:
+        """The statement of a later migration in this run that enables row level security on the table."""
+        for parsed in self.unit.later:
+            for effects in effects_of(parsed):
+                if (table, "enable") in effects.rls:
+                    return effects.statement
+        return None
+
+
+def _access_changes(effects: Effects) -> list[tuple[ObjectRef, int | None]]:
+    tables = [(table, None) for table, _ in effects.rls]
+    policies = [(item.ref, item.location) for item in effects.creates]
+    policies += [(item.ref, item.location) for item in effects.drops]
+    policies += [(ref, None) for ref, _ in effects.changes]
+    return tables + [(ref.table_ref, at) for ref, at in policies if ref.kind == "policy" and ref.table_ref]
+
 
 def effects_of(parsed: ParsedFile) -> list[Effects]:
     """The effects of every statement, computed once per file (several contexts read them)."""

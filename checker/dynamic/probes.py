@@ -851,13 +851,20 @@ where oid = to_regclass(format('%%I.%%I', %(schema)s::text, %(table)s::text))"""
 
 
 def probe_unit(conn: psycopg.Connection, context: RuleContext, out: Collector) -> None:
-    """Probe every exposed table the migration creates, by the tenancy the schema gives it."""
+    """Probe every exposed table the migration creates, or whose row level security or policies it
+    changes, by the tenancy the schema gives it."""
     schema = Schema(conn, list(out.policy.exposed_schemas))
     model = Model(schema, out.policy.tenancy)
     for ref, (statement, location) in _tables_to_probe(context):
         where = at(statement, location)
         if object_exists(conn, ref) is not True:  # a DO block did not make it, dynamic SQL dropped it
             _skipped(out, ref, where, "the table is not in the database after the migration")
+            continue
+        later = None if _rls_on(conn, ref) else context.rls_enabled_later(ref)
+        if later is not None:  # rls-enabled warns of the window: the policies are probed once they apply
+            _skipped(
+                out, ref, where, f"row level security is off until {later.where()} enables it; probed there"
+            )
             continue
         try:
             with conn.transaction():
@@ -871,7 +878,12 @@ def probe_unit(conn: psycopg.Connection, context: RuleContext, out: Collector) -
             _skipped(out, ref, where, plan)
             continue
         policies = context.after.policies_on(ref)
-        statements = {p.ref.name: at(p.created_by) for p in policies if p.created_by is not None}
+        # findings point at this migration's policies (an earlier one's are where the table is probed again)
+        statements = {
+            p.ref.name: at(p.created_by)
+            for p in policies
+            if p.created_by is not None and p.created_by.source is context.migration.source
+        }
         commands = _user_commands(context, ref)
         _probe_table(schema, ProbeTable(ref, plan, tenancy, where, statements, commands), out)
 
@@ -882,8 +894,11 @@ def probes_anything(context: RuleContext) -> bool:
 
 
 def _tables_to_probe(context: RuleContext) -> Iterator[tuple[ObjectRef, tuple[Statement, int | None]]]:
-    """The exposed tables the migration creates and leaves (not dropped or renamed again)."""
-    for ref, made_by in context.created_by_migration().items():
+    """The exposed tables the migration creates, then those whose access it changes (a policy added to a
+    table of an earlier migration), that it leaves (not dropped or renamed again)."""
+    created = context.created_by_migration()
+    changed = [item for item in context.access_changed.items() if item[0] not in created]
+    for ref, made_by in [*created.items(), *changed]:
         if ref.kind != "table" or not context.is_exposed(ref):
             continue
         left = context.after.find(ref)
@@ -923,7 +938,7 @@ def _probe_table(schema: Schema, table: ProbeTable, out: Collector) -> None:
             prober.run()
             leaks = [(leak, prober.granting(leak)) for leak in prober.leaks]
             missing = [(cmd, what) for cmd, what in prober.missing if cmd in table.user_commands]
-            rls_on = bool((conn.execute(_RLS_ON, _names(table.ref)).fetchone() or (False,))[0])
+            rls_on = _rls_on(conn, table.ref)
     except CannotFill as reason:
         _skipped(out, table.ref, table.where, str(reason))
         return
@@ -976,6 +991,10 @@ def _setup(schema: Schema, table: ProbeTable) -> list[ProbeRow]:
     made = table.plan.make(filler, (table.ref.schema, table.ref.name))
     schema.conn.execute("reset role")
     return [row for row, _ in made]
+
+
+def _rls_on(conn: psycopg.Connection, ref: ObjectRef) -> bool:
+    return bool((conn.execute(_RLS_ON, _names(ref)).fetchone() or (False,))[0])
 
 
 def _names(ref: ObjectRef) -> dict[str, str]:

@@ -24,6 +24,7 @@ from checker.model.objects import (
     quote_ident,
     user_type_ref,
 )
+from checker.parse import Statement
 from checker.suppress import find_suppressions
 
 PRECHECK = "dynamic-precheck"
@@ -287,7 +288,7 @@ def validate_unit(conn: psycopg.Connection, context: RuleContext, out: Collector
             _check_keys(conn, ref, details, where, out)
             # the static rls-enabled's claim: a suppression of it (with its reason) covers this check
             if context.is_exposed(ref) and not suppressions.covers(RLS_RULE, statement.index):
-                _check_rls(conn, ref, where, out)
+                _check_rls(conn, ref, where, out, context.rls_enabled_later(ref))
         elif ref.kind == "constraint" and ref.table_ref:
             _check_keys(conn, ref.table_ref, details, where, out)
 
@@ -332,18 +333,21 @@ def _columns(names: list[str]) -> str:
     return ", ".join(quote_ident(name) for name in names)
 
 
-def _check_rls(conn: psycopg.Connection, table: ObjectRef, where: Location, out: Collector) -> None:
+def _check_rls(
+    conn: psycopg.Connection, table: ObjectRef, where: Location, out: Collector, later: Statement | None
+) -> None:
+    """`later`: a later migration of the run enables it (as rls-enabled, a warning: the window is between)."""
     row = conn.execute(_RLS, {"schema": table.schema, "name": table.name}).fetchone()
     # a table no API role reaches (its schema's USAGE revoked) is exposed to nobody
-    if row and not out.check("rls", bool(row[0]) or not row[1]):
-        _invalid(
-            out,
-            where,
-            f"row level security is not enabled on {table.qualified} (pg_tables.rowsecurity is false); "
-            "every API role can read and write all of its rows",
-            table,
-            f"add `alter table {table.qualified} enable row level security;` and policies",
-        )
+    if not row or out.check("rls", bool(row[0]) or not row[1]):
+        return
+    message = f"row level security is not enabled on {table.qualified} (pg_tables.rowsecurity is false); "
+    hint = f"add `alter table {table.qualified} enable row level security;` and policies"
+    if later is None:
+        _invalid(out, where, message + "every API role can read and write all of its rows", table, hint)
+        return
+    message += f"until {later.where()} enables it, every API role can read and write all of its rows"
+    out.add(VALIDATION, Severity.WARNING, where, message, hint + " in this migration", table.qualified)
 
 
 def _check_policy(

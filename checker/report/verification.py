@@ -76,7 +76,7 @@ def probes_phrase(migration: dict) -> str:
     expected, surprising = probe_counts(migration["probes"])
     skipped = len(migration["probes_skipped"])
     if not migration["probes"] and not skipped:
-        return "none (no exposed table created)"
+        return "none (no exposed table created or changed)"
     text = f"{expected} of {expected + surprising} as the policies say"
     return text + (f", {skipped} table(s) skipped" if skipped else "")
 

@@ -6,6 +6,8 @@ from collections.abc import Iterator
 
 from checker.context import RuleContext
 from checker.findings import Severity
+from checker.model import ObjectRef
+from checker.parse import Statement
 from checker.rules._api_access import schema_reached
 from checker.rules.base import Example, Issue, Rule
 
@@ -20,14 +22,7 @@ def check(ctx: RuleContext) -> Iterator[Issue]:
         if table is None:
             continue  # dropped again within the migration
         if not table.rls:
-            yield Issue(
-                statement,
-                f"table {ref.qualified} is created without row level security: "
-                "anon and authenticated can read and write every row through the API",
-                f"add: alter table {ref.qualified} enable row level security;",
-                location,
-                ref.qualified,
-            )
+            yield _without_rls(ctx, ref, statement, location)
         elif not ctx.after.policies_on(ref):
             yield Issue(
                 statement,
@@ -39,6 +34,31 @@ def check(ctx: RuleContext) -> Iterator[Issue]:
                 Severity.WARNING,
             )
     yield from _disables(ctx)
+
+
+def _without_rls(ctx: RuleContext, ref: ObjectRef, statement: Statement, location: int | None) -> Issue:
+    """An error, or a warning where a later migration of the run enables it (one push ships both: the
+    window is the time between them, on a table nothing has written to)."""
+    hint = f"add: alter table {ref.qualified} enable row level security;"
+    later = ctx.rls_enabled_later(ref)
+    if later is None:
+        message = "anon and authenticated can read and write every row through the API"
+        return Issue(
+            statement,
+            f"table {ref.qualified} is created without row level security: {message}",
+            hint,
+            location,
+            ref.qualified,
+        )
+    return Issue(
+        statement,
+        f"table {ref.qualified} is created without row level security, which {later.where()} enables: "
+        "until that migration runs, anon and authenticated can read and write every row through the API",
+        hint + " (here, so that this migration never deploys without it)",
+        location,
+        ref.qualified,
+        severity=Severity.WARNING,
+    )
 
 
 def _disables(ctx: RuleContext) -> Iterator[Issue]:
@@ -63,7 +83,9 @@ RULE = Rule(
         "access to every new table there. Until row level security is enabled, any client holding "
         "the public anon key can read and change every row. Enabling it in the migration that creates "
         "the table closes that window; a table with RLS and no policy is reachable by service_role "
-        "only, which is reported as rls-no-policy (a warning: sometimes that is the intent). A table "
+        "only, which is reported as rls-no-policy (a warning: sometimes that is the intent). A table a later "
+        "migration of the same run enables it on (the Supabase CLI pushes both) is a warning naming that "
+        "migration: the API reaches every row between the two. A table "
         "in a schema whose USAGE the migration revokes from anon and authenticated is out of the API's "
         "reach and not reported."
     ),

@@ -1,0 +1,74 @@
+"""A table's access changed by a later migration than the one that made it: a policy added to it is probed
+there (onlook's `0006_rls.sql`), and row level security enabled by the next file of the same push is a
+window between two migrations, not an open table (MarkFlow, nextbase)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import run_json
+
+from .helpers import require_engine
+
+pytestmark = pytest.mark.postgres
+
+NOTES = """create table public.notes (
+  id uuid primary key default gen_random_uuid(),
+  owner_id uuid not null references auth.users (id),
+  body text not null default ''
+);
+"""
+OWN_NOTES = """alter table public.notes enable row level security;
+create policy notes_select_own on public.notes for select to authenticated
+  using ((select auth.uid()) = owner_id);
+create policy notes_insert_own on public.notes for insert to authenticated
+  with check ((select auth.uid()) = owner_id);
+"""
+
+
+@pytest.fixture(autouse=True)
+def embedded() -> None:
+    require_engine("embedded")
+
+
+def check(tmp_path: Path, files: dict[str, str]) -> tuple[int, dict]:
+    folder = tmp_path / "migrations"
+    folder.mkdir()
+    for name, text in files.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    policy = tmp_path / "policy.toml"
+    policy.write_text('transaction = "runner"\n', encoding="utf-8")
+    code, report, _ = run_json("check", "--config", policy, folder, "--engine", "embedded", cwd=tmp_path)
+    return code, report
+
+
+def found(report: dict, severity: str) -> list[tuple[str, str, str]]:
+    chosen = [f for f in report["findings"] if f["severity"] == severity]
+    return [(Path(f["file"]).name, f["rule"], f["message"]) for f in chosen]
+
+
+def test_a_policy_a_later_migration_adds_to_an_earlier_table_is_probed(tmp_path: Path) -> None:
+    widened = (
+        "create policy notes_select_signed_in on public.notes for select to authenticated\n"
+        "  using ((select auth.uid()) is not null);\n"
+    )
+    code, report = check(tmp_path, {"0001_notes.sql": NOTES + OWN_NOTES, "0002_widen.sql": widened})
+    errors = found(report, "error")
+    assert code == 1 and errors, report
+    assert all(name == "0002_widen.sql" and rule == "rls-probe" for name, rule, _ in errors), errors
+    assert any('"notes_select_signed_in"' in message for _, _, message in errors), errors
+
+
+def test_row_level_security_the_next_migration_enables_is_a_window_not_an_open_table(tmp_path: Path) -> None:
+    code, report = check(tmp_path, {"0001_notes.sql": NOTES, "0002_rls.sql": OWN_NOTES})
+    assert code == 0 and not found(report, "error"), found(report, "error")
+    warnings = {(name, rule): message for name, rule, message in found(report, "warning")}
+    for rule in ("rls-enabled", "dynamic-validation"):
+        assert "0002_rls.sql:1:1 enables" in warnings[("0001_notes.sql", rule)], warnings
+    first, second = report["verification"]["migrations"]
+    assert first["probes_skipped"] == [
+        f"public.notes: row level security is off until {tmp_path}/migrations/0002_rls.sql:1:1 enables it;"
+        " probed there"
+    ]
+    assert second["probes"] and all(probe["expected"] for probe in second["probes"]), second
