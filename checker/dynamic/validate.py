@@ -24,6 +24,7 @@ from checker.model.objects import (
     quote_ident,
     user_type_ref,
 )
+from checker.parse import Statement
 from checker.suppress import find_suppressions
 
 PRECHECK = "dynamic-precheck"
@@ -148,7 +149,9 @@ def precheck_unit(conn: psycopg.Connection, context: RuleContext, out: Collector
     created = context.created_by_migration()
     replaced = _replaced(context) | _conditional_creates(context)
     for ref, (statement, location) in created.items():
-        if ref in replaced or _inside_created_table(ref, created) or object_exists(conn, ref) is not True:
+        if ref in replaced or _inside_created_table(ref, created) or _name_chosen(context, ref, statement):
+            continue
+        if object_exists(conn, ref) is not True:
             continue
         if _seed_gives_way(conn, ref):
             continue  # the seed's copy, which a plain CREATE replaces (privileges.py)
@@ -161,6 +164,12 @@ def precheck_unit(conn: psycopg.Connection, context: RuleContext, out: Collector
             "find out where it came from (a partial earlier run?) before migrating",
             ref.qualified,
         )
+
+
+def _name_chosen(context: RuleContext, ref: ObjectRef, statement: Statement) -> bool:
+    """Made without a name by the statement that creates it: PostgreSQL picks one no object has
+    (discussions_slug_idx1 where discussions_slug_idx exists), so one of the model's name is no clash."""
+    return any(item.name_chosen for item in context.effects_for(statement).creates if item.ref == ref)
 
 
 def _seed_gives_way(conn: psycopg.Connection, ref: ObjectRef) -> bool:
