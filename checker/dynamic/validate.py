@@ -13,6 +13,7 @@ import psycopg
 from psycopg import sql
 
 from checker.context import RuleContext
+from checker.dynamic.advisor import api_reaches
 from checker.dynamic.collect import Collector, Location, at
 from checker.dynamic.privileges import SEED_GIVES_WAY
 from checker.findings import Severity
@@ -260,10 +261,7 @@ left join pg_catalog.pg_namespace rn on rn.oid = rc.relnamespace
 where co.conrelid = to_regclass(format('%%I.%%I', %(schema)s::text, %(name)s::text))"""
 
 # RLS, and whether an API role reaches the table at all (USAGE on its schema and a privilege on it).
-_RLS = """select c.relrowsecurity,
-  exists (select from unnest(array['anon', 'authenticated']) as api(role)
-          where pg_catalog.has_schema_privilege(api.role, c.relnamespace, 'USAGE')
-            and pg_catalog.has_table_privilege(api.role, c.oid, 'SELECT, INSERT, UPDATE, DELETE'))
+_RLS = f"""select c.relrowsecurity, {api_reaches("SELECT, INSERT, UPDATE, DELETE")}
 from pg_catalog.pg_class c
 where c.oid = to_regclass(format('%%I.%%I', %(schema)s::text, %(name)s::text))"""
 
