@@ -22,6 +22,7 @@ from checker.findings import Severity
 from checker.model.objects import ObjectRef, quote_ident
 from checker.policy import Policy
 from checker.rules import rule_by_id
+from checker.rules._api_access import API_ROLES
 from checker.rules._policies import CLIENT_ROLES, SUPABASE_SCHEMAS, deparsed_expression, role_guard
 from checker.rules.column_reg_type import UNSUPPORTED
 from checker.rules.rls_policy_auth_null import true_without_user
@@ -64,8 +65,23 @@ def _qualified(schema: str, name: str) -> str:
     return f"{quote_ident(schema)}.{quote_ident(name)}"
 
 
-_API_CAN_READ = """(has_table_privilege('anon', c.oid, 'SELECT')
-    or has_table_privilege('authenticated', c.oid, 'SELECT'))"""
+def _role_reaches(role: str, privilege: str = "") -> str:
+    """SQL: `role` reaches the relation `c` through the API and, given a privilege, holds it. PostgREST,
+    pg_graphql and pgmq_public's functions (run as the caller) reach only schemas the role has USAGE on:
+    hivecom's private schema, in the API's list with USAGE revoked, hides its tables whatever their grants
+    (as rls-enabled judges it)."""
+    reached = f"pg_catalog.has_schema_privilege('{role}', c.relnamespace, 'USAGE')"
+    if privilege:
+        reached += f" and pg_catalog.has_table_privilege('{role}', c.oid, '{privilege}')"
+    return f"({reached})"
+
+
+def api_reaches(privilege: str = "") -> str:
+    """SQL: anon or authenticated reaches the relation `c` (_role_reaches)."""
+    return "(" + " or ".join(_role_reaches(role, privilege) for role in API_ROLES) + ")"
+
+
+_API_CAN_READ = api_reaches("SELECT")
 _NOT_EXTENSION_MEMBER = """not exists (select from pg_depend d
     where d.classid = 'pg_class'::regclass and d.objid = c.oid and d.deptype = 'e')"""
 
@@ -204,7 +220,7 @@ def _tables_without_rls(conn: psycopg.Connection, exposed: list[str]) -> Iterato
     query = f"""
         select n.nspname, c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace
         where c.relkind in ('r', 'p') and not c.relrowsecurity and n.nspname = any(%(exposed)s)
-          and {_NOT_EXTENSION_MEMBER}"""
+          and {api_reaches()} and {_NOT_EXTENSION_MEMBER}"""
     for schema, table in _rows(conn, query, {"exposed": exposed}):
         name = _qualified(schema, table)
         yield Condition(
@@ -269,12 +285,10 @@ def _lists_bucket(qual: str | None, bucket: str) -> bool:
 
 
 def _graphql_relations(conn: psycopg.Connection, exposed: list[str]) -> Iterator[Condition]:
-    readable = """exists (select from pg_attribute a where a.attrelid = c.oid and a.attnum > 0
-        and not a.attisdropped and has_column_privilege(%s, c.oid, a.attnum, 'SELECT'))"""
     query = f"""
         select n.nspname, c.relname, array_remove(array[
-            case when {readable % "'anon'"} then 'anon' end,
-            case when {readable % "'authenticated'"} then 'authenticated' end], null)
+            case when {_graphql_readable("anon")} then 'anon' end,
+            case when {_graphql_readable("authenticated")} then 'authenticated' end], null)
         from pg_class c join pg_namespace n on n.oid = c.relnamespace
         where c.relkind in ('r', 'v', 'm', 'f') and n.nspname = any(%(exposed)s)"""
     for schema, relation, roles in _rows(conn, query, {"exposed": exposed}):
@@ -289,6 +303,13 @@ def _graphql_relations(conn: psycopg.Connection, exposed: list[str]) -> Iterator
                 f"if it should not be discoverable: revoke select on {name} from {', '.join(roles)};",
                 relation,
             )
+
+
+def _graphql_readable(role: str) -> str:
+    # one column the role may read lists the relation
+    column = f"has_column_privilege('{role}', c.oid, a.attnum, 'SELECT')"
+    return f"""{_role_reaches(role)} and exists (select from pg_attribute a where a.attrelid = c.oid
+        and a.attnum > 0 and not a.attisdropped and {column})"""
 
 
 def _definer_functions(conn: psycopg.Connection, exposed: list[str]) -> Iterator[Condition]:

@@ -13,6 +13,7 @@ import psycopg
 from psycopg import sql
 
 from checker.context import RuleContext
+from checker.dynamic.advisor import api_reaches
 from checker.dynamic.collect import Collector, Location, at
 from checker.dynamic.privileges import SEED_GIVES_WAY
 from checker.findings import Severity
@@ -149,7 +150,9 @@ def precheck_unit(conn: psycopg.Connection, context: RuleContext, out: Collector
     created = context.created_by_migration()
     replaced = _replaced(context) | _conditional_creates(context)
     for ref, (statement, location) in created.items():
-        if ref in replaced or _inside_created_table(ref, created) or object_exists(conn, ref) is not True:
+        if ref in replaced or _inside_created_table(ref, created) or _name_chosen(context, ref, statement):
+            continue
+        if object_exists(conn, ref) is not True:
             continue
         if _seed_gives_way(conn, ref):
             continue  # the seed's copy, which a plain CREATE replaces (privileges.py)
@@ -162,6 +165,12 @@ def precheck_unit(conn: psycopg.Connection, context: RuleContext, out: Collector
             "find out where it came from (a partial earlier run?) before migrating",
             ref.qualified,
         )
+
+
+def _name_chosen(context: RuleContext, ref: ObjectRef, statement: Statement) -> bool:
+    """Made without a name by the statement that creates it: PostgreSQL picks one no object has
+    (discussions_slug_idx1 where discussions_slug_idx exists), so one of the model's name is no clash."""
+    return any(item.name_chosen for item in context.effects_for(statement).creates if item.ref == ref)
 
 
 def _seed_gives_way(conn: psycopg.Connection, ref: ObjectRef) -> bool:
@@ -252,10 +261,7 @@ left join pg_catalog.pg_namespace rn on rn.oid = rc.relnamespace
 where co.conrelid = to_regclass(format('%%I.%%I', %(schema)s::text, %(name)s::text))"""
 
 # RLS, and whether an API role reaches the table at all (USAGE on its schema and a privilege on it).
-_RLS = """select c.relrowsecurity,
-  exists (select from unnest(array['anon', 'authenticated']) as api(role)
-          where pg_catalog.has_schema_privilege(api.role, c.relnamespace, 'USAGE')
-            and pg_catalog.has_table_privilege(api.role, c.oid, 'SELECT, INSERT, UPDATE, DELETE'))
+_RLS = f"""select c.relrowsecurity, {api_reaches("SELECT, INSERT, UPDATE, DELETE")}
 from pg_catalog.pg_class c
 where c.oid = to_regclass(format('%%I.%%I', %(schema)s::text, %(name)s::text))"""
 

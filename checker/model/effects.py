@@ -64,6 +64,8 @@ class Created:
     location: int | None = None
     if_not_exists: bool = False
     conditional: bool = False  # in a DO block, where it may not run (IF, an exception handler, ...)
+    # made without a name (`create index on t (a)`): PostgreSQL picks one not taken, t_a_idx1 after t_a_idx
+    name_chosen: bool = False
 
 
 @dataclass(slots=True)
@@ -423,6 +425,7 @@ def _add_constraint(table: ObjectRef, con: dict, fx: Effects) -> None:
             details,
             [Reference(table, "table of the constraint"), *holder.depends_on],
             con.get("location"),
+            name_chosen=not (con.get("conname") or index),  # USING INDEX: the index's name
         )
     )
 
@@ -453,6 +456,7 @@ def _create_index(stmt: Statement, fx: Effects) -> None:
             [Reference(table, "indexed table", node["relation"].get("location"))],
             node["relation"].get("location"),
             bool(node.get("if_not_exists")),
+            name_chosen=not node.get("idxname"),
         )
     )
 

@@ -151,6 +151,35 @@ def test_foreign_table_in_an_exposed_schema(seeded: psycopg.Connection) -> None:
     assert ("foreign-table-in-api", "public.hidden") not in found
 
 
+def test_a_schema_the_api_roles_cannot_use_exposes_none_of_its_relations(seeded: psycopg.Connection) -> None:
+    """hivecom lists its private schema among the API's schemas and revokes USAGE on it from anon and
+    authenticated: PostgREST and pg_graphql reach none of its relations, whatever their grants, and the
+    static rls-enabled is silent there. The advisor reported private.kvstore without row level security."""
+    policy = default_policy()
+    policy.data["exposed_schemas"] = ["public", "private"]
+    seeded.execute(
+        "create schema private; create table private.kvstore (key text primary key, api_key text);"
+        "create materialized view private.totals as select count(*) from private.kvstore;"
+        "grant select on all tables in schema private to anon, authenticated;"
+        "revoke usage on schema private from anon, authenticated"
+    )
+    exposing = {
+        "rls-enabled",
+        "sensitive-columns-exposed",
+        "materialized-view-in-api",
+        "graphql-table-exposed",
+    }
+    assert not [key for key in conditions(seeded, policy) if key[0] in exposing]
+    seeded.execute("grant usage on schema private to authenticated")
+    assert {key for key in conditions(seeded, policy) if key[0] in exposing} == {
+        ("rls-enabled", "private.kvstore"),
+        ("sensitive-columns-exposed", "private.kvstore"),
+        ("materialized-view-in-api", "private.totals"),
+        ("graphql-table-exposed", "private.kvstore"),
+        ("graphql-table-exposed", "private.totals"),
+    }
+
+
 def test_definer_function_named_by_its_argument_types(seeded: psycopg.Connection) -> None:
     """As the static rule names it, so that an exemption covers both stages."""
     seeded.execute(

@@ -198,6 +198,35 @@ def test_a_function_of_an_extensions_type_named_unqualified_is_found(tmp_path: P
     assert not only(findings, "dynamic-validation"), findings
 
 
+def test_indexes_and_constraints_made_without_a_name_clash_with_nothing(tmp_path: Path) -> None:
+    """hivecom adds `create index on public.discussions (slug)` where discussions_slug_idx exists:
+    PostgreSQL names the new one discussions_slug_idx1, as it numbers unnamed keys and checks, so the
+    pre-check warned of a clash that is none. A named index of a taken name still is one."""
+    baseline = write(
+        tmp_path,
+        "baseline.sql",
+        "create table public.topics (id uuid primary key);\n"
+        "create table public.discussions (id uuid primary key, slug text check (slug <> ''),\n"
+        "  topic_id uuid references public.topics (id));\n"
+        "create unique index discussions_slug_idx on public.discussions (slug) where slug is not null;\n"
+        "create index discussions_topic_idx on public.discussions (topic_id);\n",
+    )
+    migration = write(
+        tmp_path,
+        "unnamed.sql",
+        "begin;\n"
+        "create index on public.discussions using btree (slug);\n"
+        "alter table public.discussions add check (length(slug) < 200);\n"
+        "alter table public.discussions add foreign key (topic_id) references public.topics (id);\n"
+        "create index discussions_topic_idx on public.discussions (topic_id, id);\n"
+        "commit;\n",
+    )
+    findings = run(migration, None, baseline=[baseline])
+    assert [(f.line, f.message) for f in only(findings, "dynamic-precheck")] == [
+        (5, "index public.discussions_topic_idx already exists before the migration runs")
+    ], findings
+
+
 def test_an_object_renamed_out_of_the_way_is_replaced(tmp_path: Path) -> None:
     # How hivecom adds enum values: rename the type, create the new one, move the columns, drop the old.
     baseline = write(tmp_path, "baseline.sql", "create type public.permission as enum ('read');\n")
