@@ -409,12 +409,13 @@ class Advisor:
         static = _static_locations(context, {c.rule for c in new})
         suppressions = find_suppressions(context.migration)
         for condition in new:
-            where, index = static.get(condition.key) or _mentioning(context, condition.name)
+            found_statically = static.get(condition.key)
+            where, index, severity = found_statically or (*_mentioning(context, condition.name), None)
             if suppressions.covers(condition.rule, index):
                 continue
             out.add(
                 condition.rule,
-                condition.severity,
+                severity or condition.severity,
                 where,
                 condition.message,
                 condition.hint,
@@ -450,9 +451,10 @@ def _condition_name(ref: ObjectRef) -> str:
 
 def _static_locations(
     context: RuleContext, rules: set[str]
-) -> dict[tuple[str, str], tuple[Location, int | None]]:
-    """Where the static rules put the same conditions, so that both stages name one place."""
-    found: dict[tuple[str, str], tuple[Location, int | None]] = {}
+) -> dict[tuple[str, str], tuple[Location, int | None, Severity | None]]:
+    """Where the static rules put the same conditions, so that both stages name one place, and the
+    severity a static rule gave the case (a table a later migration enables RLS on: a warning)."""
+    found: dict[tuple[str, str], tuple[Location, int | None, Severity | None]] = {}
     for rule_id in rules:
         rule = rule_by_id(rule_id)
         if rule is None:
@@ -460,7 +462,8 @@ def _static_locations(
         for issue in rule.check(context):
             if issue.object_name:
                 key = (issue.rule_id or rule.id, issue.object_name.split("(", 1)[0])
-                found.setdefault(key, (at(issue.statement, issue.location), issue.statement.index))
+                where = at(issue.statement, issue.location)
+                found.setdefault(key, (where, issue.statement.index, issue.severity))
     return found
 
 

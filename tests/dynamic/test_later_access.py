@@ -32,14 +32,14 @@ def embedded() -> None:
     require_engine("embedded")
 
 
-def check(tmp_path: Path, files: dict[str, str]) -> tuple[int, dict]:
+def check(tmp_path: Path, files: dict[str, str], command: str = "check") -> tuple[int, dict]:
     folder = tmp_path / "migrations"
-    folder.mkdir()
+    folder.mkdir(exist_ok=True)
     for name, text in files.items():
         (folder / name).write_text(text, encoding="utf-8")
     policy = tmp_path / "policy.toml"
     policy.write_text('transaction = "runner"\n', encoding="utf-8")
-    code, report, _ = run_json("check", "--config", policy, folder, "--engine", "embedded", cwd=tmp_path)
+    code, report, _ = run_json(command, "--config", policy, folder, "--engine", "embedded", cwd=tmp_path)
     return code, report
 
 
@@ -61,7 +61,11 @@ def test_a_policy_a_later_migration_adds_to_an_earlier_table_is_probed(tmp_path:
 
 
 def test_row_level_security_the_next_migration_enables_is_a_window_not_an_open_table(tmp_path: Path) -> None:
-    code, report = check(tmp_path, {"0001_notes.sql": NOTES, "0002_rls.sql": OWN_NOTES})
+    files = {"0001_notes.sql": NOTES, "0002_rls.sql": OWN_NOTES}
+    code, verified = check(tmp_path, files, "verify")  # the advisor's own rls-enabled included
+    assert code == 0 and not found(verified, "error"), found(verified, "error")
+    assert ("0001_notes.sql", "rls-enabled") in {(name, rule) for name, rule, _ in found(verified, "warning")}
+    code, report = check(tmp_path, files)
     assert code == 0 and not found(report, "error"), found(report, "error")
     warnings = {(name, rule): message for name, rule, message in found(report, "warning")}
     for rule in ("rls-enabled", "dynamic-validation"):
