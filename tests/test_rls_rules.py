@@ -650,3 +650,20 @@ def test_rls_enabled_skips_a_schema_the_api_roles_cannot_use(tmp_path: Path) -> 
     assert where(lint(tmp_path / "b", table + revoke, policy=exposed), "rls-enabled") == []
     regrant = table + revoke + "grant usage on schema private to authenticated;\n"
     assert where(lint(tmp_path / "c", regrant, policy=exposed), "rls-enabled") == [(2, 14)]
+
+
+@pytest.mark.parametrize(
+    ("command", "severity"), [("update", "error"), ("delete", "error"), ("select", "warning")]
+)
+def test_to_public_true_on_storage_objects_opens_every_file(
+    tmp_path: Path, command: str, severity: str
+) -> None:
+    """nextbase's `"anything 1plzjhd_*"` policies: storage.objects has no owner column a policy compares,
+    but Storage records each file's uploader, and true reaches every bucket's files."""
+    sql = (
+        "insert into storage.buckets (id, name) values ('user-assets', 'user-assets');\n"
+        f'create policy "anything" on storage.objects for {command} to public using (true);\n'
+    )
+    finding = only(lint(tmp_path, sql), TO_PUBLIC)
+    assert (finding["line"], finding["severity"]) == (2, severity), finding
+    assert "every file of every bucket" in finding["message"] and "owner_id" in finding["hint"]

@@ -44,6 +44,8 @@ _AUDIT_COLUMN = re.compile(
     r"(_?(id|user|user_?id))?"
 )
 _BUILTIN_SCHEMAS = frozenset({"pg_catalog", "auth", "extensions"})
+# Storage's files: the Storage API records the uploader in owner_id (text; owner, uuid, before it).
+STORAGE_OBJECTS = ObjectRef("table", "storage", "objects")
 # Schemas Supabase owns: storage.objects carries one set of policies per bucket by design.
 SUPABASE_SCHEMAS = frozenset(
     {

@@ -9,6 +9,7 @@ from checker.findings import Severity
 from checker.model.walk import clause_nodes
 from checker.rules._policies import (
     PER_ROW_FUNCTIONS,
+    STORAGE_OBJECTS,
     PolicyDef,
     call_name,
     is_true,
@@ -65,10 +66,21 @@ def _always_true(policy: PolicyDef, ctx: RuleContext) -> Issue | None:
     if found is None:
         return None
     clause, tree = found
+    roles = ", ".join(sorted(policy.client_roles))
+    if policy.table == STORAGE_OBJECTS:
+        message = (
+            f"{policy.display()} ({policy.command}) is {clause.upper()} (true) for {roles} on "
+            f"storage.objects: every caller can {_VERBS[policy.command]} every file of every bucket, private "
+            "ones included"
+        )
+        hint = (
+            f"restrict it to a bucket and the uploader, e.g. {clause} (bucket_id = 'avatars' and owner_id = "
+        )
+        hint += "(select auth.uid()::text))"
+        return _opened(policy, tree, message, hint)
     owners = owners_after(ctx, policy.table)
     if not owners:
         return None  # a lookup table nobody owns rows of: true is a deliberate open door
-    roles = ", ".join(sorted(policy.client_roles))
     owner = sorted(owners)[0]
     message = (
         f"{policy.display()} ({policy.command}) is {clause.upper()} (true) for {roles} on a table whose "
@@ -76,6 +88,10 @@ def _always_true(policy: PolicyDef, ctx: RuleContext) -> Issue | None:
         "every user's rows"
     )
     hint = f"restrict it to the owner, e.g. {clause} ((select auth.uid()) = {owner})"
+    return _opened(policy, tree, message, hint)
+
+
+def _opened(policy: PolicyDef, tree: dict, message: str, hint: str) -> Issue:
     if policy.command == "select":
         # A public read is a common, deliberate choice (public profiles); it only exposes data.
         message += "; fine if the table is public on purpose"
@@ -111,7 +127,9 @@ RULE = Rule(
         "than failing the gate. Audit columns (created_by, updated_by, modified_by, deleted_by, "
         "inserted_by, ...) record who touched a row, not who owns it, and do not make a table owned "
         "unless a policy compares them with auth.uid(). On lookup tables without an owner column, "
-        "true is a deliberate open door and is not reported. Restrictive policies only narrow access "
+        "true is a deliberate open door and is not reported. storage.objects counts as owned (Storage "
+        "records each file's uploader): true there opens every file of every bucket, private ones "
+        "included, to every caller. Restrictive policies only narrow access "
         "and are not checked."
     ),
     bad=Example(

@@ -10,11 +10,17 @@ from checker.model import ObjectRef
 from checker.model.objects import range_var, strings
 from checker.model.walk import clause_nodes
 from checker.parse import Statement
-from checker.rules._policies import clause_location, conjuncts, is_true, migration_policies, role_guard
+from checker.rules._policies import (
+    STORAGE_OBJECTS,
+    clause_location,
+    conjuncts,
+    is_true,
+    migration_policies,
+    role_guard,
+)
 from checker.rules.base import Example, Issue, Rule
 
 BUCKETS = ObjectRef("table", "storage", "buckets")
-OBJECTS = ObjectRef("table", "storage", "objects")
 EVERY_BUCKET = "*"
 
 
@@ -58,7 +64,11 @@ def public_buckets(statements: list[Statement]) -> set[str]:
 def check(ctx: RuleContext) -> Iterator[Issue]:
     public = public_buckets(ctx.migration.statements)
     for policy in migration_policies(ctx):
-        if policy.table != OBJECTS or not policy.permissive or policy.command not in ("select", "all"):
+        if (
+            policy.table != STORAGE_OBJECTS
+            or not policy.permissive
+            or policy.command not in ("select", "all")
+        ):
             continue
         if policy.statement is None or not policy.client_roles:
             continue
