@@ -112,13 +112,12 @@ def looked_for(start: Path) -> str:
 
 
 def project_of_migrations(path: Path) -> SupabaseProject | None:
-    """The Supabase CLI project whose `supabase/migrations` is `path` or holds the file `path`."""
+    """The Supabase CLI project whose `supabase/migrations` is `path` or holds the file `path`; the
+    folder's name says so even where config.toml is not committed (its settings are defaults only)."""
     resolved = path.resolve()
     folder = resolved if resolved.is_dir() else resolved.parent
     root = folder.parent.parent
-    if folder == root / MIGRATIONS and (root / CONFIG).is_file():
-        return SupabaseProject(root)
-    return None
+    return SupabaseProject(root) if folder == root / MIGRATIONS else None
 
 
 # --- which files the CLI applies, in which order -------------------------------------------------

@@ -111,6 +111,16 @@ def test_an_empty_migration_is_one_the_cli_applies(supabase_project: Path) -> No
     assert code == 2 and "no SQL statements" in err, "outside the layout an empty file stays an input error"
 
 
+def test_a_supabase_migrations_folder_without_config_toml_is_the_cli_layout(supabase_project: Path) -> None:
+    """MarkFlow commits supabase/migrations but not config.toml: the folder is still the CLI's, so its
+    comment-only first migration is one the CLI applies, and files run in runner mode."""
+    (supabase_project / "supabase" / "config.toml").unlink()
+    _migrations(supabase_project, {"20240105000000_init.sql": "-- the schema starts below\n"})
+    code, report, err = run_json("lint", "supabase/migrations", cwd=supabase_project)
+    assert (code, report["findings"]) == (0, []), err
+    assert report["summary"]["files"] == 3
+
+
 def _empty_elsewhere(root: Path) -> Path:
     (root / "sql").mkdir()
     (root / "sql" / "empty.sql").write_text("\n", encoding="utf-8")
