@@ -215,24 +215,30 @@ def _replaced(context: RuleContext) -> set[ObjectRef]:
 
 
 _KEY_KINDS = ("index", "constraint")  # a key is both, by one name
+_VIEW_KINDS = ("view", "materialized view")
 
 
 def _dropped_with(context: RuleContext, drop: Drop) -> list[ObjectRef]:
     """What goes with a dropped key or column: the key's index (of its name), and the indexes and keys on
-    the column (`drop column id` takes chats_pkey); with a function dropped CASCADE, its triggers."""
+    the column (`drop column id` takes chats_pkey); with a function dropped CASCADE, its triggers; with a
+    column dropped CASCADE, the views reading its table (those reading the column go: the others' names
+    are not claimed taken, and a clash there fails the CREATE itself)."""
     gone = drop.ref
     if gone.kind in ("function", "procedure") and drop.cascade:
         return [obj.ref for obj in context.before.dependents(gone) if obj.ref.kind == "trigger"]
+    views: list[ObjectRef] = []
+    if gone.kind == "column" and gone.table_ref and drop.cascade:
+        views = [obj.ref for obj in context.before.dependents(gone.table_ref) if obj.ref.kind in _VIEW_KINDS]
     if gone.kind == "constraint" and gone.table:
         return [ObjectRef("index", gone.schema, gone.name, gone.table)]
     table = context.before.find(gone.table_ref) if gone.kind == "column" and gone.table_ref else None
     if table is None:
-        return []
+        return views
     keys = table.details.get("constraints", {}).items()
     keyed = [name for name, key in keys if gone.name in key["columns"]]
     on_it = [ObjectRef(kind, gone.schema, name, gone.table) for name in keyed for kind in _KEY_KINDS]
     indexed = [i for i in context.before.members_of(table.ref) if i.ref.kind == "index"]
-    return on_it + [i.ref for i in indexed if gone.name in i.details.get("columns", [])]
+    return views + on_it + [i.ref for i in indexed if gone.name in i.details.get("columns", [])]
 
 
 def _frees(gone: ObjectRef, created: ObjectRef) -> bool:

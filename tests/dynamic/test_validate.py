@@ -147,6 +147,29 @@ def test_indexes_and_keys_dropped_first_even_with_their_column_are_replaced(tmp_
     assert not only(findings, "dynamic-precheck"), findings
 
 
+SUMMARY_VIEW = (
+    "create view public.contacts_summary with (security_invoker = on)\n"
+    "  as select co.* from public.contacts co;\n"
+)
+
+
+def test_a_view_a_column_dropped_cascade_took_is_not_already_there(tmp_path: Path) -> None:
+    """atomic-crm drops a column CASCADE, which drops the view reading it, and makes the view again."""
+    baseline = write(
+        tmp_path,
+        "baseline.sql",
+        "create table public.contacts (id bigint primary key, acquisition text, name text);\n" + SUMMARY_VIEW,
+    )
+    migration = write(
+        tmp_path,
+        "replace.sql",
+        f"begin;\nalter table public.contacts drop column acquisition cascade;\n{SUMMARY_VIEW}commit;\n",
+    )
+    findings = run(migration, None, baseline=[baseline])
+    assert not only(findings, "dynamic-precheck"), findings
+    assert not [f for f in findings if f.severity.value == "error"], findings
+
+
 def test_a_trigger_its_functions_cascade_took_and_a_guarded_column_are_not_already_there(
     tmp_path: Path,
 ) -> None:
