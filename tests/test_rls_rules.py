@@ -667,3 +667,36 @@ def test_to_public_true_on_storage_objects_opens_every_file(
     finding = only(lint(tmp_path, sql), TO_PUBLIC)
     assert (finding["line"], finding["severity"]) == (2, severity), finding
     assert "every file of every bucket" in finding["message"] and "owner_id" in finding["hint"]
+
+
+STORAGE_POLICIES = (
+    "insert into storage.buckets (id, name) values ('content', 'content');\n"
+    'create policy "own folder" on storage.objects for select to authenticated\n'
+    "  using (bucket_id = 'content' and (storage.foldername(name))[1] = (select auth.uid()::text));\n"
+    'create policy "own delete" on storage.objects for delete to authenticated\n'
+    "  using (bucket_id = 'content' and owner = (select auth.uid()));\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("check", "reported"),
+    [
+        ("bucket_id = 'content' and name like 'events/%'", False),  # hivecom: a fixed folder, nobody's
+        ("bucket_id = 'content' and (storage.foldername(name))[1] = 'events'", False),
+        ("bucket_id = 'content' and starts_with(name, 'events/')", False),
+        ("bucket_id = 'content' and name like '%/events/%'", True),  # any folder, another user's too
+        ("bucket_id = 'content'", True),
+    ],
+)
+def test_with_check_on_storage_objects_ties_the_path_not_the_owner_storage_sets(
+    tmp_path: Path, check: str, reported: bool
+) -> None:
+    """Storage sets owner and owner_id from the uploader's token; the path is the client's to choose."""
+    sql = (
+        STORAGE_POLICIES
+        + f'create policy "upload" on storage.objects for insert to authenticated\n  with check ({check});\n'
+    )
+    found = [f for f in lint(tmp_path, sql) if f["rule"] == "rls-policy-with-check"]
+    assert bool(found) == reported, found
+    if reported:
+        assert "does not tie name to auth.uid()" in found[0]["message"], found

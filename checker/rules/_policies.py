@@ -258,11 +258,17 @@ def is_false(tree: object) -> bool:
 
 
 def operand_column(tree: object) -> str | None:
-    """The column an operand names, looking through casts: user_id, t.user_id, user_id::text."""
+    """The column an operand names, looking through casts: user_id, t.user_id, user_id::text, and a
+    Storage path's folder, (storage.foldername(name))[1], which names the path's column."""
     if not isinstance(tree, dict):
         return None
     if "TypeCast" in tree:
         return operand_column(tree["TypeCast"].get("arg"))
+    if "A_Indirection" in tree:
+        call = (tree["A_Indirection"].get("arg") or {}).get("FuncCall", {})
+        args = call.get("args") or []
+        folder = strings(call.get("funcname"))[-1:] == ["foldername"] and len(args) == 1
+        return operand_column(args[0]) if folder else None
     if "ColumnRef" in tree:
         fields = strings(tree["ColumnRef"].get("fields"))
         return fields[-1] if fields else None

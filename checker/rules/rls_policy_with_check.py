@@ -9,8 +9,10 @@ from checker.findings import Severity
 from checker.model.objects import strings
 from checker.model.walk import clause_nodes
 from checker.rules._policies import (
+    STORAGE_OBJECTS,
     PolicyDef,
     clause_location,
+    conjuncts,
     foreign_keys,
     holds_to_owner,
     migration_policies,
@@ -32,10 +34,10 @@ def check(ctx: RuleContext) -> Iterator[Issue]:
         ):
             continue
         owners = owners_after(ctx, policy.table)
-        if not owners:
-            continue
         clause, tree = _write_side(policy)
-        if holds_to_owner(tree, owners, ctx.after):
+        if policy.table == STORAGE_OBJECTS:
+            owners = _storage_owners(owners, tree)
+        if not owners or holds_to_owner(tree, owners, ctx.after):
             continue
         columns = ", ".join(sorted(owners))
         message = (
@@ -56,6 +58,60 @@ def check(ctx: RuleContext) -> Iterator[Issue]:
             clause_location(tree, policy.location),
             policy.table.qualified,
         )
+
+
+# Storage sets these from the uploader's token: a client never chooses them.
+_SET_BY_STORAGE = frozenset({"owner", "owner_id"})
+
+
+def _storage_owners(owners: frozenset[str], check: dict | None) -> frozenset[str]:
+    """The columns of storage.objects the check must tie to the user: not those Storage sets, nor the path
+    when the check puts the file in a fixed folder (`name like 'events/%'`), which is no user's folder."""
+    owners = owners - _SET_BY_STORAGE
+    fixed = any(_fixed_folder(part) for part in conjuncts(check)) if check is not None else False
+    return owners - {"name"} if fixed else owners
+
+
+def _fixed_folder(part: object) -> bool:
+    """`name like 'x/%'`, `name = 'x/y'`, `(storage.foldername(name))[1] = 'x'`, `starts_with(name, 'x/')`."""
+    if not isinstance(part, dict):
+        return False
+    expr = part.get("A_Expr")
+    if (
+        expr is not None
+        and expr.get("kind") in ("AEXPR_LIKE", "AEXPR_OP")
+        and strings(expr.get("name"))
+        in (
+            ["~~"],
+            ["="],
+        )
+    ):
+        sides = (expr.get("lexpr"), expr.get("rexpr"))
+        return any(_is_path(a) and _constant_prefix(b) for a, b in (sides, sides[::-1]))
+    call = part.get("FuncCall")
+    if call is not None and strings(call.get("funcname"))[-1:] == ["starts_with"]:
+        args = call.get("args") or []
+        return len(args) == 2 and _is_path(args[0]) and _constant_prefix(args[1])
+    return False
+
+
+def _is_path(node: object) -> bool:
+    """The file's name, or a folder of it (storage.foldername(name)[n])."""
+    if not isinstance(node, dict):
+        return False
+    if "A_Indirection" in node:
+        node = node["A_Indirection"].get("arg") or {}
+        call = node.get("FuncCall", {})
+        return strings(call.get("funcname"))[-1:] == ["foldername"] and _is_path(
+            (call.get("args") or [{}])[0]
+        )
+    return strings(node.get("ColumnRef", {}).get("fields"))[-1:] == ["name"]
+
+
+def _constant_prefix(node: object) -> bool:
+    """A string constant that does not start with a wildcard."""
+    value = node.get("A_Const", {}).get("sval", {}).get("sval") if isinstance(node, dict) else None
+    return bool(value) and value[0] not in "%_"
 
 
 def _left_unchecked(policy: PolicyDef) -> list[str]:
