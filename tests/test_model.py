@@ -402,6 +402,19 @@ def test_a_commit_that_makes_new_enum_values_usable_is_a_warning(tmp_path: Path)
     assert found == [(4, "error"), (7, "warning")]
 
 
+def test_a_commit_after_adding_an_enum_value_in_a_do_block_is_the_same_warning(tmp_path: Path) -> None:
+    """hivecom adds the value in a DO block guarded by IF NOT EXISTS (pg_enum), commits, and uses it in
+    a second BEGIN ... COMMIT: the COMMIT is needed just as after a bare ADD VALUE."""
+    guarded = (
+        "do $$ begin\n  if not exists (select 1 from pg_enum where enumlabel = 'happy') then\n"
+        "    alter type public.mood add value 'happy';\n  end if;\nend $$;\n"
+    )
+    bare = "alter type public.mood add value if not exists 'happy';\n"
+    _, report = _lint(tmp_path, ENUM_THEN_USE.replace(bare, guarded))
+    found = [(f["line"], f["severity"]) for f in report["findings"] if f["rule"] == "transaction-wrapper"]
+    assert found == [(4, "error"), (10, "warning")]
+
+
 @pytest.mark.parametrize("mode", ["runner", "explicit"])
 def test_session_settings_around_the_transaction_are_harmless(tmp_path: Path, mode: str) -> None:
     """`set lock_timeout` before BEGIN and `reset` after COMMIT change the session, not the schema."""
