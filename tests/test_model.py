@@ -105,8 +105,29 @@ def test_findings_inside_a_do_block_point_into_it(tmp_path: Path) -> None:
 
 
 def test_dynamic_sql_in_a_do_block_is_not_guessed(tmp_path: Path) -> None:
-    _, report = _lint(tmp_path, "do $$ begin execute 'create table public.hidden (id int)'; end $$;\n")
+    """What concatenation or format() builds is known only when it runs."""
+    _, report = _lint(
+        tmp_path,
+        "do $$ begin execute 'create table public.' || 'hidden (id int)';\n"
+        "  execute format('create table public.%I (id int)', 'other'); end $$;\n",
+    )
     assert report["findings"] == []
+
+
+def test_execute_of_a_string_constant_is_modelled_like_the_blocks_own_sql(tmp_path: Path) -> None:
+    """An enum recreated in a DO block (the old one renamed away, the new one made by EXECUTE of a
+    constant, the old one dropped) exists afterwards; findings in executed SQL point into the string."""
+    _, report = _lint(
+        tmp_path,
+        "create type public.perm as enum ('a', 'b');\n"
+        "do $$\nbegin\n  alter type public.perm rename to perm_old;\n"
+        "  execute 'create type public.perm as enum (''a'')';\n  drop type public.perm_old;\nend $$;\n"
+        "create function public.is_a(p public.perm) returns boolean language sql immutable\n"
+        "  set search_path = '' as $$ select p = 'a' $$;\n"
+        "do $$ begin execute $q$create table public.shown (id int primary key)$q$; end $$;\n",
+    )
+    assert _found(report, "fk-order") == []
+    assert _found(report, "rls-enabled") == [(10, 37)]
 
 
 SQL_FUNCTION_READING_LATER_TABLE = (
