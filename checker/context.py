@@ -12,6 +12,7 @@ from checker.policy import Policy
 
 NOTHING: frozenset[ObjectRef] = frozenset()
 Creation = tuple[Statement, int | None]  # the statement that creates an object, and the clause
+Refs = frozenset[ObjectRef]
 
 
 @dataclass
@@ -62,15 +63,22 @@ class RuleContext:
         creations not applied yet), from the same replay as `after`: fk-order needs no replay of its own."""
         return self._replay[1][statement.index]
 
+    def absent_when_dropped(self, statement: Statement) -> frozenset[ObjectRef]:
+        """What one of the migration's statements drops that is not there when it runs (an earlier
+        statement dropped it, or the model never saw it), from the same replay as `after`."""
+        return self._replay[3][statement.index]
+
     @cached_property
-    def _replay(self) -> tuple[Catalog, list[frozenset[ObjectRef]], dict[ObjectRef, Creation]]:
+    def _replay(self) -> tuple[Catalog, list[Refs], dict[ObjectRef, Creation], list[Refs]]:
         catalog = self.before.copy()
-        missing: list[frozenset[ObjectRef]] = []
+        missing: list[Refs] = []
+        absent: list[Refs] = []
         created: dict[ObjectRef, Creation] = {}
         temporary = False
         for effects in self.migration_effects:
             found = [r.target for r in effects.all_references() if not catalog.resolves(r)]
             missing.append(frozenset(found) if found else NOTHING)  # mostly nothing: one shared set
+            gone: list[ObjectRef] = []
             for step in effects.steps or (effects,):
                 for item in step.creates:
                     # IF NOT EXISTS creates nothing where the object is there when the statement runs
@@ -79,10 +87,11 @@ class RuleContext:
                         temporary = True  # the session's, not the project's: no rule claims it
                     elif not (item.if_not_exists and catalog.has(item.ref)):
                         created.setdefault(item.ref, (effects.statement, item.location))
-                catalog.apply_step(step, effects.statement)
+                gone += catalog.apply_step(step, effects.statement)
+            absent.append(frozenset(gone) if gone else NOTHING)
         if temporary:
             catalog.end_session()
-        return catalog, missing, created
+        return catalog, missing, created, absent
 
     def is_exposed(self, ref: ObjectRef) -> bool:
         return ref.schema in self.policy.exposed_schemas

@@ -182,6 +182,27 @@ def test_dropping_an_index_the_migration_makes_only_later_locks_nothing(tmp_path
     assert [f for f in found if f[0] == "index-concurrently"] == [("index-concurrently", "error", 5)], report
 
 
+def test_dropping_the_index_of_a_dropped_key_locks_nothing(tmp_path: Path) -> None:
+    """facilitation-app made a key USING INDEX; `supabase db diff` drops the key, then its index IF EXISTS:
+    the index went with the key, so the DROP INDEX does nothing. Dropping the index of a key that stays
+    (PostgreSQL refuses that) or an index of no key still locks the table."""
+    baseline = (
+        "create table public.ex (id uuid primary key, slug text, code text);\n"
+        "create unique index ex_slug_key on public.ex using btree (slug);\n"
+        "alter table public.ex add constraint ex_slug_key unique using index ex_slug_key;\n"
+        "create unique index ex_code_idx on public.ex (code);\n"
+    )
+    change = "alter table public.ex drop constraint ex_slug_key;\ndrop index if exists public.ex_slug_key;\n"
+    _, found, report = lint(tmp_path, f"set lock_timeout = '5s';\n{change}", baseline)
+    assert [f for f in found if f[0] == "index-concurrently"] == [], report["findings"]
+    change = "drop index if exists public.ex_slug_key;\ndrop index if exists public.ex_code_idx;\n"
+    _, found, _ = lint(tmp_path, f"set lock_timeout = '5s';\n{change}", baseline)
+    assert [f for f in found if f[0] == "index-concurrently"] == [
+        ("index-concurrently", "error", 2),
+        ("index-concurrently", "error", 3),
+    ]
+
+
 def test_validate_in_the_same_transaction_gains_nothing(tmp_path: Path) -> None:
     body = (
         "begin;\nset local lock_timeout = '5s';\n"

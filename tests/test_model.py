@@ -105,8 +105,29 @@ def test_findings_inside_a_do_block_point_into_it(tmp_path: Path) -> None:
 
 
 def test_dynamic_sql_in_a_do_block_is_not_guessed(tmp_path: Path) -> None:
-    _, report = _lint(tmp_path, "do $$ begin execute 'create table public.hidden (id int)'; end $$;\n")
+    """What concatenation or format() builds is known only when it runs."""
+    _, report = _lint(
+        tmp_path,
+        "do $$ begin execute 'create table public.' || 'hidden (id int)';\n"
+        "  execute format('create table public.%I (id int)', 'other'); end $$;\n",
+    )
     assert report["findings"] == []
+
+
+def test_execute_of_a_string_constant_is_modelled_like_the_blocks_own_sql(tmp_path: Path) -> None:
+    """An enum recreated in a DO block (the old one renamed away, the new one made by EXECUTE of a
+    constant, the old one dropped) exists afterwards; findings in executed SQL point into the string."""
+    _, report = _lint(
+        tmp_path,
+        "create type public.perm as enum ('a', 'b');\n"
+        "do $$\nbegin\n  alter type public.perm rename to perm_old;\n"
+        "  execute 'create type public.perm as enum (''a'')';\n  drop type public.perm_old;\nend $$;\n"
+        "create function public.is_a(p public.perm) returns boolean language sql immutable\n"
+        "  set search_path = '' as $$ select p = 'a' $$;\n"
+        "do $$ begin execute $q$create table public.shown (id int primary key)$q$; end $$;\n",
+    )
+    assert _found(report, "fk-order") == []
+    assert _found(report, "rls-enabled") == [(10, 37)]
 
 
 SQL_FUNCTION_READING_LATER_TABLE = (
@@ -400,6 +421,19 @@ def test_a_commit_that_makes_new_enum_values_usable_is_a_warning(tmp_path: Path)
     _, report = _lint(tmp_path, with_ddl)
     found = [(f["line"], f["severity"]) for f in report["findings"] if f["rule"] == "transaction-wrapper"]
     assert found == [(4, "error"), (7, "warning")]
+
+
+def test_a_commit_after_adding_an_enum_value_in_a_do_block_is_the_same_warning(tmp_path: Path) -> None:
+    """hivecom adds the value in a DO block guarded by IF NOT EXISTS (pg_enum), commits, and uses it in
+    a second BEGIN ... COMMIT: the COMMIT is needed just as after a bare ADD VALUE."""
+    guarded = (
+        "do $$ begin\n  if not exists (select 1 from pg_enum where enumlabel = 'happy') then\n"
+        "    alter type public.mood add value 'happy';\n  end if;\nend $$;\n"
+    )
+    bare = "alter type public.mood add value if not exists 'happy';\n"
+    _, report = _lint(tmp_path, ENUM_THEN_USE.replace(bare, guarded))
+    found = [(f["line"], f["severity"]) for f in report["findings"] if f["rule"] == "transaction-wrapper"]
+    assert found == [(4, "error"), (10, "warning")]
 
 
 @pytest.mark.parametrize("mode", ["runner", "explicit"])

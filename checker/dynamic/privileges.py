@@ -987,7 +987,7 @@ def privileged_do_block(do: Statement, conn: psycopg.Connection) -> str | None:
     if not quote or not _may_be_privileged(do):
         return None
     text, pieces, kept_from = do.source.text, [], do.start
-    for inner in embedded_statements(do):
+    for inner in embedded_statements(do, executed=False):  # an EXECUTE's string is no statement to replace
         calls = privileged_call(inner.kind, inner.node)
         if not calls or inner.start <= do.start:  # not located in the block's text
             continue

@@ -195,8 +195,11 @@ class Catalog:
 
     def _key_of_index(self, constraint: ObjectRef, details: dict) -> dict:
         """A PRIMARY KEY or UNIQUE made from an existing index (USING INDEX) has the index's columns,
-        where the model saw the index made; otherwise it claims no column list."""
+        where the model saw the index made; otherwise it claims no column list. The index (renamed after
+        the key) belongs to the key from then on: DROP CONSTRAINT drops it too (_members_of_ref)."""
         index = self.find(ObjectRef("index", constraint.schema, details["using_index"], constraint.table))
+        if index is not None:
+            self._writable(index).details["key_of"] = constraint.name
         columns = list(index.details.get("columns") or []) if index else []
         if not columns or not all(columns):  # not seen, or an expression: PostgreSQL refuses those
             return details
@@ -298,6 +301,9 @@ class Catalog:
             return self.contents_of_schema(ref.name)
         if ref.kind == "extension":  # the types an extension brought go with it
             return [obj for obj in self._objects.values() if obj.details.get("extension") == ref.name]
+        if ref.kind == "constraint":  # a key's index (USING INDEX) bears the key's name and goes with it
+            index = self._objects.get(ref._replace(kind="index"))
+            return [index] if index is not None and index.details.get("key_of") == ref.name else []
         return []
 
     def apply(self, effects: Effects, origin: str = "migration") -> None:
@@ -306,12 +312,14 @@ class Catalog:
         for step in effects.steps or (effects,):
             self.apply_step(step, effects.statement, origin)
 
-    def apply_step(self, effects: Effects, statement: Statement, origin: str = "migration") -> None:
-        """One of `apply`'s steps: a statement, or one statement of a DO block (`statement`)."""
+    def apply_step(
+        self, effects: Effects, statement: Statement, origin: str = "migration"
+    ) -> list[ObjectRef]:
+        """One of `apply`'s steps: a statement, or one statement of a DO block (`statement`). Returns what
+        its drops found nothing of (dropped before, or never seen): such a DROP ... IF EXISTS does nothing."""
         for created in effects.creates:
             self.add(created, statement, origin)
-        for drop in effects.drops:
-            self.remove(drop)
+        absent = [drop.ref for drop in effects.drops if not self.remove(drop)]
         for table_ref, action in effects.rls:
             table = self.find(table_ref)
             if table and action in ("enable", "disable"):
@@ -329,6 +337,7 @@ class Catalog:
                 found = self._writable(found)
                 found.details.update(changes)
                 found.conditional = found.conditional or effects.conditional
+        return absent
 
     def _move_extension(self, extension: ObjectRef, schema: str) -> None:
         """ALTER EXTENSION ... SET SCHEMA: the extension keeps its identity; what it brought moves."""

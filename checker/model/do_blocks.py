@@ -3,7 +3,9 @@
 Idempotent migrations create types, policies and constraints inside DO blocks guarded by
 IF NOT EXISTS or an exception handler. libpg_query's PL/pgSQL parser gives each embedded statement's
 text; that text stands verbatim in the file, so its nodes' locations are shifted to point there.
-Dynamic SQL (EXECUTE '...') is not modelled: its text is only known when it runs.
+EXECUTE of one string constant (`execute 'create type ...'`) runs SQL known beforehand: it is modelled
+like the block's own statements. Other dynamic SQL (concatenation, format(), a query) is not: its text is
+only known when it runs.
 
 The statements run in order, as the file's own do. Those that may not run are conditional: inside
 IF, CASE or a loop, in a block with an exception handler (a failure undoes the block's statements and
@@ -21,16 +23,18 @@ from checker.model.walk import find_nodes
 from checker.parse import Statement, do_block_tree, sql_tree
 
 
-def embedded_statements(do: Statement) -> Iterator[Statement]:
-    """The statements a PL/pgSQL DO block runs directly, located in the file."""
-    for statement, _, _ in embedded_steps(do):
+def embedded_statements(do: Statement, executed: bool = True) -> Iterator[Statement]:
+    """The statements a PL/pgSQL DO block runs directly, located in the file (with those it EXECUTEs from
+    a string constant, located at the string, unless not `executed`)."""
+    for statement, _, _ in embedded_steps(do, executed):
         yield statement
 
 
-def embedded_steps(do: Statement) -> Iterator[tuple[Statement, bool, bool]]:
-    """The statements a PL/pgSQL DO block runs directly, in order, each with whether it surely runs and
-    whether a missing object it names would not fail the block (guarded: under IF, CASE or a loop, or in a
-    block whose handler catches a missing object)."""
+def embedded_steps(do: Statement, executed: bool = True) -> Iterator[tuple[Statement, bool, bool]]:
+    """The statements a PL/pgSQL DO block runs directly (and EXECUTEs from a string constant, unless not
+    `executed`), in order, each with whether it surely runs and whether a missing object it names would not
+    fail the block (guarded: under IF, CASE or a loop, or in a block whose handler catches a missing
+    object)."""
     body, language = _body(do.node)
     if not body or language != "plpgsql":
         return
@@ -43,22 +47,50 @@ def embedded_steps(do: Statement) -> Iterator[tuple[Statement, bool, bool]]:
     cursor = do.start
     not_code = _comments_and_strings(do, body)
     doubled = body_quote(do)[0] == "'"  # the body's quotes stand doubled in the file
-    for sql in find_nodes(tree, "PLpgSQL_stmt_execsql"):
-        query = sql.get("sqlstmt", {}).get("PLpgSQL_expr", {}).get("query", "")
+    for sql in find_nodes(tree, *(_RUNS_SQL if executed else _RUNS_SQL[:1])):
+        query, runs = _step_sql(sql)
         written = query.replace("'", "''") if doubled else query
         found = _in_code(do, written, cursor, not_code) if query else -1
         try:
-            parsed = sql_tree(query)
+            parsed = sql_tree(runs) if runs is not None else {}
         except pg.ParseError:
             continue
         if found >= 0:
             cursor = found + len(written)
-        shift = do.source.byte_offset(found) if found >= 0 else None
+        # where the SQL starts: an EXECUTE's string after its opening quote, if it stands there verbatim
+        at = 0 if "sqlstmt" in sql else written.find(runs, 1) if runs else -1
+        shift = do.source.byte_offset(found + at) if found >= 0 and at >= 0 else None
         for raw in parsed.get("stmts", []):
             ((kind, node),) = raw["stmt"].items()
             _relocate(node, shift)
             start, end = (found, found + len(written)) if found >= 0 else (do.start, do.end)
             yield Statement(do.source, do.index, kind, node, start, end), id(sql) in sure, id(sql) in guarded
+
+
+# The steps that run SQL: a statement of the block's own, and EXECUTE (read when its text is a constant)
+_RUNS_SQL = ("PLpgSQL_stmt_execsql", "PLpgSQL_stmt_dynexecute")
+
+
+def _step_sql(step: dict) -> tuple[str, str | None]:
+    """A step's text in the block, and the SQL it runs: an EXECUTE's only when its argument is one string
+    constant (what concatenation or format() makes is known only when it runs)."""
+    if "sqlstmt" in step:
+        query = step["sqlstmt"].get("PLpgSQL_expr", {}).get("query", "")
+        return query, query
+    argument = step.get("query", {}).get("PLpgSQL_expr", {}).get("query", "")
+    return argument, _string_constant(argument)
+
+
+def _string_constant(expression: str) -> str | None:
+    """The value of an expression that is one string literal ('...', E'...', $q$...$q$), else None."""
+    try:
+        statements = sql_tree(f"select {expression}").get("stmts", [])
+    except pg.ParseError:
+        return None
+    select = statements[0]["stmt"].get("SelectStmt", {}) if len(statements) == 1 else {}
+    targets = select.get("targetList", []) if select.keys() <= {"targetList", "limitOption", "op"} else []
+    value = targets[0]["ResTarget"].get("val", {}) if len(targets) == 1 else {}
+    return value.get("A_Const", {}).get("sval", {}).get("sval")
 
 
 def body_quote(do: Statement) -> tuple[str, int]:
@@ -92,15 +124,16 @@ def _comments_and_strings(do: Statement, body: str) -> list[tuple[int, int]]:
 
 
 def _in_code(do: Statement, query: str, cursor: int, not_code: list[tuple[int, int]]) -> int:
-    """The first place at or after `cursor` where `query` stands in the block's code, or -1."""
+    """The first place at or after `cursor` where `query` stands in the block's code, or -1. It may start
+    where a string does (EXECUTE's '...'): a statement never starts with a quote or a comment's dash."""
     found = do.source.text.find(query, cursor, do.end)
-    while found >= 0 and any(start <= found < end for start, end in not_code):
+    while found >= 0 and any(start < found < end for start, end in not_code):
         found = do.source.text.find(query, found + 1, do.end)
     return found
 
 
 def _sure_statements(tree: object) -> list[dict]:
-    """The SQL statements (PLpgSQL_stmt_execsql) that run whenever the block runs to its end."""
+    """The steps running SQL (_RUNS_SQL) that run whenever the block runs to its end."""
     sure: list[dict] = []
     left = False  # a RETURN or an EXIT to a label was passed: what follows may not run
 
@@ -108,7 +141,7 @@ def _sure_statements(tree: object) -> list[dict]:
         nonlocal left
         for item in statements:
             ((kind, node),) = item.items()
-            if kind == "PLpgSQL_stmt_execsql" and not left:
+            if kind in _RUNS_SQL and not left:
                 sure.append(node)
             elif kind == "PLpgSQL_stmt_block" and "exceptions" not in node and not left:
                 walk(node.get("body", []))
@@ -157,10 +190,10 @@ def _guarded_statements(tree: object) -> list[dict]:
     handler catches a missing object: a missing reference does not fail the block there."""
     guarded: list[dict] = []
     for node in find_nodes(tree, *_UNDER_A_CONDITION):
-        guarded.extend(find_nodes(node, "PLpgSQL_stmt_execsql"))
+        guarded.extend(find_nodes(node, *_RUNS_SQL))
     for block in find_nodes(tree, "PLpgSQL_stmt_block"):
         if any(map(_swallows_a_missing_object, find_nodes(block.get("exceptions"), "PLpgSQL_exception"))):
-            guarded.extend(find_nodes(block.get("body"), "PLpgSQL_stmt_execsql"))
+            guarded.extend(find_nodes(block.get("body"), *_RUNS_SQL))
     return guarded
 
 

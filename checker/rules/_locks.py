@@ -340,7 +340,7 @@ def _dropped_from(ctx: RuleContext, effects: Effects) -> Iterator[tuple[ObjectRe
     for ref in (drop.ref for drop in effects.drops):
         if ref.kind in ("table", "policy", "trigger", "rule") and (ref.table or ref.kind == "table"):
             yield (ref.table_ref if ref.table else ref), Mode.ACCESS_EXCLUSIVE  # type: ignore[misc]
-        elif ref.kind == "index":
+        elif ref.kind == "index" and ref not in ctx.absent_when_dropped(effects.statement):
             table = _table_of_index(ctx, ref.schema or "public", ref.name, effects.statement.index)
             if table is not None:
                 yield table, Mode.SHARE_UPDATE_EXCLUSIVE if concurrent else Mode.ACCESS_EXCLUSIVE

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from checker.context import RuleContext
 from checker.findings import Severity
+from checker.model.do_blocks import embedded_statements
 from checker.parse import ParsedFile, Statement
 from checker.rules.base import Example, Issue, Rule
 
@@ -171,10 +172,18 @@ def _commits_new_enum_values(statements: list[Statement], end: int) -> bool:
     for statement in reversed(statements[:end]):
         if transaction_kind(statement) in _END:
             return False
-        node = statement.node
-        if statement.kind == "AlterEnumStmt" and node.get("newVal") and not node.get("oldVal"):
+        if _adds_enum_value(statement):
             return transaction_kind(statements[end]) == "TRANS_STMT_COMMIT"
     return False
+
+
+def _adds_enum_value(statement: Statement) -> bool:
+    """ALTER TYPE ... ADD VALUE, bare or inside a DO block (idempotent migrations guard it by
+    IF NOT EXISTS there): the value is just as unusable before a COMMIT."""
+    if statement.kind == "DoStmt":
+        return any(map(_adds_enum_value, embedded_statements(statement)))
+    node = statement.node
+    return statement.kind == "AlterEnumStmt" and bool(node.get("newVal")) and not node.get("oldVal")
 
 
 def _enum_commit(statement: Statement) -> Issue:
@@ -228,8 +237,9 @@ RULE = Rule(
         "file whose one BEGIN ... "
         "COMMIT ends it (even after statements that come before the BEGIN), or a COMMIT as its last "
         "statement, is harmless, but a COMMIT or ROLLBACK anywhere else ends the runner's transaction "
-        "early. One early COMMIT is a warning, not an error: after ALTER TYPE ... ADD VALUE, since a new "
-        "enum value cannot be used in the transaction that adds it (better: a migration of its own). "
+        "early. One early COMMIT is a warning, not an error: after ALTER TYPE ... ADD VALUE (bare or in a "
+        "DO block), since a new enum value cannot be used in the transaction that adds it (better: a "
+        "migration of its own). "
         "SET and RESET outside the transaction (set lock_timeout before BEGIN) change the session only."
     ),
     bad=Example(

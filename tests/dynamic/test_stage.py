@@ -204,17 +204,17 @@ def items(tmp_path: Path, extra: str, rollback: str = ITEMS_ROLLBACK, **kwargs) 
 
 
 def test_validation_reports_what_the_database_lacks(tmp_path: Path) -> None:
-    # PL/pgSQL bodies are opaque to the model: the SQL declares what the DO block then undoes.
+    # Dynamic SQL built by format() is opaque to the model: the SQL declares what the DO block then undoes.
     # With its foreign key gone the schema no longer says whose items are: the policy states it.
     policy = project_policy()
     policy.data["rls"] = {"tenancy": {"public.items": "user:user_id"}}
     findings = items(
         tmp_path,
         "do $$ begin\n"
-        "  execute 'drop policy items_insert_own on public.items';\n"
-        "  execute 'alter table public.items drop constraint items_code_key';\n"
-        "  execute 'alter table public.items drop constraint items_user_id_fkey';\n"
-        "  execute 'alter policy items_select_own on public.items to anon';\n"
+        "  execute format('drop policy items_insert_own on public.items');\n"
+        "  execute format('alter table public.items drop constraint items_code_key');\n"
+        "  execute format('alter table public.items drop constraint items_user_id_fkey');\n"
+        "  execute format('alter policy items_select_own on public.items to anon');\n"
         "end $$;",
         policy=policy,
     )
@@ -254,8 +254,8 @@ def test_prechecks_compare_the_baseline_model_with_the_database(tmp_path: Path) 
         "baseline.sql",
         "create table public.users (id uuid primary key references auth.users (id));\n"
         "create table public.gone (id int);\n"
-        "do $$ begin execute 'alter table public.gone rename to gone_too'; "
-        "execute 'create table public.items (id int)'; end $$;\n",
+        "do $$ begin execute format('alter table public.gone rename to gone_too'); "
+        "execute format('create table public.items (id int)'); end $$;\n",
     )
     findings = items(tmp_path, "", baseline=[baseline])
     (missing,) = only(findings, "dynamic-precheck", Severity.ERROR)

@@ -63,12 +63,12 @@ def test_quoted_names_that_exist_pass_validation(tmp_path: Path) -> None:
 
 
 def test_missing_keys_are_named_as_sql_writes_them(tmp_path: Path) -> None:
-    # PL/pgSQL bodies are opaque to the model: the SQL declares what the DO block then undoes.
+    # Dynamic SQL built by format() is opaque to the model: the SQL declares what the DO block then undoes.
     undo = (
         "do $$ begin\n"
-        """  execute 'alter table "public"."Repo" drop constraint "repo_userId_fkey"';\n"""
-        """  execute 'alter table "public"."Repo" drop constraint "Repo_self_fkey"';\n"""
-        """  execute 'alter table "public"."Repo" drop constraint "Repo_Code_key"';\n"""
+        """  execute format('alter table "public"."Repo" drop constraint "repo_userId_fkey"');\n"""
+        """  execute format('alter table "public"."Repo" drop constraint "Repo_self_fkey"');\n"""
+        """  execute format('alter table "public"."Repo" drop constraint "Repo_Code_key"');\n"""
         "end $$;"
     )
     migration, findings = quoted(tmp_path, undo)
@@ -88,9 +88,9 @@ def test_a_foreign_key_to_another_table_of_the_same_name_is_missing(tmp_path: Pa
     extra = (
         'create table "public"."User" ("id" uuid primary key);\n'
         'alter table "public"."User" enable row level security;\n'
-        """do $$ begin execute 'alter table "public"."Repo" drop constraint "repo_userId_fkey"'; """
-        """execute 'alter table "public"."Repo" add constraint "repo_userId_fkey" """
-        """foreign key ("userId") references "public"."User"("id") not valid'; end $$;"""
+        """do $$ begin execute format('alter table "public"."Repo" drop constraint "repo_userId_fkey"'); """
+        """execute format('alter table "public"."Repo" add constraint "repo_userId_fkey" """
+        """foreign key ("userId") references "public"."User"("id") not valid'); end $$;"""
     )
     _, findings = quoted(tmp_path, extra)
     messages = [f.message for f in only(findings, "dynamic-validation", Severity.ERROR)]
@@ -277,7 +277,7 @@ create unique index funding_month_key on public.funding using btree (month, year
 alter table public.funding add constraint funding_month_key unique using index funding_month_key;
 create unique index funding_note_idx on public.funding (note);
 alter table public.funding add constraint funding_note_key unique using index funding_note_idx;
-do $$ begin execute 'create unique index funding_code_idx on public.funding (code)'; end $$;
+do $$ begin execute format('create unique index funding_code_idx on public.funding (code)'); end $$;
 alter table public.funding add constraint funding_code_key unique using index funding_code_idx;
 alter table public.funding enable row level security;
 {extra}
@@ -297,8 +297,8 @@ def test_keys_made_from_an_index_have_the_index_columns(tmp_path: Path) -> None:
 def test_a_key_made_from_an_index_is_checked_on_its_columns(tmp_path: Path) -> None:
     undo = (
         "do $$ begin\n"
-        "  execute 'alter table public.funding drop constraint funding_month_key';\n"
-        "  execute 'alter table public.funding add constraint funding_month_key unique (month)';\n"
+        "  execute format('alter table public.funding drop constraint funding_month_key');\n"
+        "  execute format('alter table public.funding add constraint funding_month_key unique (month)');\n"
         "end $$;"
     )
     migration = write(tmp_path, "from_index.sql", FROM_INDEX.replace("{extra}", undo))
@@ -350,7 +350,7 @@ def test_a_do_block_replacing_a_policy_declares_the_new_one(tmp_path: Path) -> N
 
 def test_a_policy_a_do_block_replaces_is_checked_as_the_block_leaves_it(tmp_path: Path) -> None:
     extra = "".join(
-        f"""  execute 'alter policy "{name}" on public.notes to anon';\n"""
+        f"""  execute format('alter policy "{name}" on public.notes to anon');\n"""
         for name in ("Notes are readable", "Notes are writable", "Notes are new")
     )
     migration, findings = notes(tmp_path, REPLACE.replace("{extra}", extra))
@@ -485,7 +485,7 @@ def test_a_table_the_database_lacks_is_not_probed(tmp_path: Path) -> None:
     migration drops again is neither validated nor probed."""
     gone = TWEETS.replace("tweets", "gone")
     sql = (
-        f"begin;\n{gone}do $$ begin execute 'drop table public.gone'; end $$;\n"
+        f"begin;\n{gone}do $$ begin execute format('drop table public.gone'); end $$;\n"
         "create table public.brief (id bigint primary key, user_id uuid references auth.users (id));\n"
         "drop table public.brief;\ncommit;\n"
     )
