@@ -49,9 +49,27 @@ _VALUE_BY_CATEGORY = {
     "D": "now()",
     "T": "'1 hour'",
     "A": "'{}'",
-    "I": "'127.0.0.1'",
+    "I": "'127.0.0.1'",  # inet, cidr
+    "V": "'1'",  # bit, varbit: bit(n) pads it with zeros
+    "G": "'((0,0),(1,1))'",  # box, lseg, line, path, polygon
+    "R": "'empty'",  # ranges (multiranges below)
 }
-_VALUE_BY_TYPE = {"uuid": "gen_random_uuid()", "json": "'{}'", "jsonb": "'{}'"}
+_VALUE_BY_TYPE = {
+    "uuid": "gen_random_uuid()",
+    "json": "'{}'",
+    "jsonb": "'{}'",
+    "bytea": "'probe {n}'",  # the text's bytes (escape format), numbered like text
+    "macaddr": "'08:00:2b:01:02:03'",
+    "macaddr8": "'08:00:2b:01:02:03'",
+    "tsvector": "'probe'",
+    "tsquery": "'probe'",
+    "xml": "'<probe/>'",  # a server built without libxml takes no xml value at all
+    "jsonpath": "'$'",
+    "pg_lsn": "'0/0'",
+    "point": "'(0,0)'",
+    "circle": "'<(0,0),1>'",
+    **{f"{kind}multirange": "'{}'" for kind in ("int4", "int8", "num", "date", "ts", "tstz")},
+}
 
 
 _CHECK_RETRIES = 4

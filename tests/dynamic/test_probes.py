@@ -11,7 +11,7 @@ import pytest
 from checker.findings import Finding, Severity
 
 from .helpers import require_engine
-from .test_stage import ROOT, line_of, only, project_policy, run, write
+from .test_stage import ENGINES, ROOT, line_of, only, project_policy, run, write
 
 pytestmark = pytest.mark.postgres
 
@@ -553,6 +553,37 @@ def test_a_check_on_columns_left_null_is_satisfied(tmp_path: Path) -> None:
     rollback = write(tmp_path, "topics_rollback.sql", "begin;\ndrop table public.topic_threads;\ncommit;\n")
     findings = run(migration, rollback)
     assert probe_findings(findings) == []  # probed, not skipped
+
+
+# Built-in types a NOT NULL column without default may have; the probe must give each a value. xml only
+# where the server was built with libxml (the Debian PostgreSQL 15, not the embedded one).
+BUILT_IN_TYPES = (
+    "bytea", "inet", "cidr", "macaddr", "macaddr8", "interval", "time", "timetz", "date", "money",
+    "bit(8)", "varbit(4)", "tsvector", "tsquery", "int4range", "tstzrange", "daterange", "int4multirange",
+    "point", "box", "lseg", "line", "path", "polygon", "circle", "jsonpath", "pg_lsn",
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("engine", ["embedded", "local"])
+def test_a_not_null_column_of_any_built_in_type_gets_a_value(tmp_path: Path, engine: str) -> None:
+    """leadminer's private.mining_sources keeps credentials in a bytea NOT NULL column: the probe skipped
+    the table ("no automatic value ... of type bytea") and missed an update policy open to everyone."""
+    require_engine(engine, ENGINES[engine])
+    types = (*BUILT_IN_TYPES, "xml") if engine == "local" else BUILT_IN_TYPES
+    columns = "".join(f"  c{i} {kind} not null,\n" for i, kind in enumerate(types))
+    migration = write(
+        tmp_path,
+        "sources.sql",
+        "create table public.mining_sources (\n  id uuid primary key default gen_random_uuid(),\n"
+        f"{columns}  user_id uuid not null references auth.users (id) on delete cascade\n);\n"
+        "alter table public.mining_sources enable row level security;\n"
+        'create policy "sources_update" on public.mining_sources for update to authenticated\n'
+        "  using (true) with check (true);\n",
+    )
+    findings = run(migration, None, engine)
+    assert not [f.message for f in findings if "skipped" in f.message]
+    leaks = [f.message for f in only(findings, "rls-probe", Severity.ERROR)]
+    assert any("UPDATE as authenticated" in m and 'policy "sources_update"' in m for m in leaks), leaks
 
 
 # A signup trigger as Supabase's guide writes it (liam's handle_new_user reads new.email): the probe users
