@@ -182,6 +182,7 @@ class GroupPlan:
         assert members is not None
         made = []
         for user, group in ((USER_A, "G1"), (USER_B, "G2")):
+            filler.ensure_member_row(members, user)
             values, insert = filler.insert(table, user, {})
             filler.join(members, values[self.key], user)
             row = ProbeRow(

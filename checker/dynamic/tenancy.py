@@ -70,10 +70,12 @@ from pg_catalog.pg_constraint co where co.conrelid = %s::regclass and co.contype
 _COLUMNS = """
 select a.attname::text, format_type(a.atttypid, a.atttypmod), a.attnotnull,
        a.atthasdef or a.attidentity <> '' or a.attgenerated <> '',
-       coalesce(b.typcategory, t.typcategory)::text, coalesce(b.typname, t.typname)::text
+       coalesce(b.typcategory, t.typcategory)::text, coalesce(b.typname, t.typname)::text,
+       coalesce(pg_catalog.pg_get_expr(d.adbin, d.adrelid), '')
 from pg_catalog.pg_attribute a
 join pg_catalog.pg_type t on t.oid = a.atttypid
 left join pg_catalog.pg_type b on t.typtype = 'd' and b.oid = t.typbasetype
+left join pg_catalog.pg_attrdef d on d.adrelid = a.attrelid and d.adnum = a.attnum
 where a.attrelid = %s::regclass and a.attnum > 0 and not a.attisdropped
 order by a.attnum"""
 
@@ -104,6 +106,7 @@ class Column:
     has_default: bool
     category: str  # pg_type.typcategory, of the domain's base type
     base_type: str
+    default: str = ""  # the column's DEFAULT expression as the server deparses it; empty without one
 
 
 @dataclass(frozen=True)

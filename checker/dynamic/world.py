@@ -5,8 +5,10 @@ user (the other side of a match); user D is signed in but owns nothing and belon
 Rows are filled from the live catalog (the tables a migration references may come from the
 baseline, the seed or earlier migrations): foreign keys are followed, user references get the
 row's owner, NOT NULL columns without a default get a value of their type (enums their first
-label). Whoever owns a group row is also made a member of it, as applications do when a team is
-created. A row that cannot be made this way raises CannotFill, which the probes report.
+label). The row's owner also created it: a column recording its creator (created_by, owner_id, or
+any column defaulting to auth.uid()) names the owner. Whoever owns a group row is also made a
+member of it, as applications do when a team is created. A row that cannot be made this way
+raises CannotFill, which the probes report.
 """
 
 from __future__ import annotations
@@ -49,10 +51,37 @@ _VALUE_BY_CATEGORY = {
     "D": "now()",
     "T": "'1 hour'",
     "A": "'{}'",
-    "I": "'127.0.0.1'",
+    "I": "'127.0.0.1'",  # inet, cidr
+    "V": "'1'",  # bit, varbit: bit(n) pads it with zeros
+    "G": "'((0,0),(1,1))'",  # box, lseg, line, path, polygon
+    "R": "'empty'",  # ranges (multiranges below)
 }
-_VALUE_BY_TYPE = {"uuid": "gen_random_uuid()", "json": "'{}'", "jsonb": "'{}'"}
+_VALUE_BY_TYPE = {
+    "uuid": "gen_random_uuid()",
+    "json": "'{}'",
+    "jsonb": "'{}'",
+    "bytea": "'probe {n}'",  # the text's bytes (escape format), numbered like text
+    "macaddr": "'08:00:2b:01:02:03'",
+    "macaddr8": "'08:00:2b:01:02:03'",
+    "tsvector": "'probe'",
+    "tsquery": "'probe'",
+    "xml": "'<probe/>'",  # a server built without libxml takes no xml value at all
+    "jsonpath": "'$'",
+    "pg_lsn": "'0/0'",
+    "point": "'(0,0)'",
+    "circle": "'<(0,0),1>'",
+    **{f"{kind}multirange": "'{}'" for kind in ("int4", "int8", "num", "date", "ts", "tstz")},
+}
 
+
+# A column whose default is the caller (`default auth.uid()`, `default (select auth.uid())`): the API's
+# insert puts the user there; the probe's inserts run as service_role, whose token names no user.
+_AUTH_UID = re.compile(r"\bauth\.uid\(\)")
+# A user column saying who created the row: whoever creates a group owns it (a trigger may make them its
+# first member from new.created_by), and whoever creates a user's row is that user.
+_CREATOR = re.compile(
+    r"(created|inserted)_?by(_?(id|user|user_?id))?|(creator|owner|author)(_?(id|user_?id))?"
+)
 
 _CHECK_RETRIES = 4
 _CHECK = """
@@ -85,7 +114,8 @@ class Filler:
     def insert(
         self, table: Table, owner: str, fixed: dict[str, object], depth: int = 0
     ) -> tuple[dict, sql.Composed]:
-        """Insert one row owned by `owner` with `fixed` values; returns the row and its INSERT."""
+        """Insert one row owned by `owner` with `fixed` values; returns the row and its INSERT as the API's
+        client sends it (see _as_sent)."""
         if depth > MAX_DEPTH:
             raise CannotFill(f"foreign keys nest deeper than {MAX_DEPTH} tables from {name(table)}")
         values: dict[str, object] = dict(fixed)  # plain values, or SQL expressions
@@ -94,7 +124,11 @@ class Filler:
             owner_placed = self._fill_reference(table, fk, owner, owner_placed, values, depth)
         made = set()
         for column in self.columns(table):
-            if column.name not in values and column.not_null and not column.has_default:
+            if column.name in values:
+                continue
+            if _defaults_to_caller(column):  # a user id whatever it references
+                values[column.name] = owner
+            elif column.not_null and not column.has_default:
                 self._made += 1
                 values[column.name] = _value_for(table, column, self._made)
                 made.add(column.name)
@@ -103,7 +137,7 @@ class Filler:
             try:
                 with self.conn.transaction(), self.conn.cursor(row_factory=dict_row) as cursor:
                     row = cursor.execute(statement + sql.SQL(" returning *")).fetchone()
-                return row or {}, statement
+                return row or {}, self._as_sent(table, fixed, values)
             except psycopg.errors.CheckViolation as err:
                 if not self._satisfy(table, err.diag.constraint_name or "", made, values):
                     raise CannotFill(
@@ -112,6 +146,12 @@ class Filler:
             except psycopg.Error as err:
                 raise CannotFill(f"inserting a test row into {name(table)} failed: {one_line(err)}") from None
         raise CannotFill(f"no test row of {name(table)} passes its check constraints")
+
+    def _as_sent(self, table: Table, fixed: dict[str, object], values: dict[str, object]) -> sql.Composed:
+        """The INSERT a client sends: a column defaulting to auth.uid() is left to that default, the
+        caller, unless the probe fixed it (whose row it is); the insert probe runs it again as user A."""
+        by_caller = {c.name for c in self.columns(table) if c.name not in fixed and _defaults_to_caller(c)}
+        return self.insert_statement(table, {c: v for c, v in values.items() if c not in by_caller})
 
     def _satisfy(self, table: Table, constraint: str, made: set[str], values: dict[str, object]) -> bool:
         """Give the made columns a CHECK constrains a literal the check itself names (`rating between
@@ -158,16 +198,18 @@ class Filler:
     ) -> bool:
         by_name = {c.name: c for c in self.columns(table)}
         if len(fk.columns) == 1 and self.schema.user_keyed(fk.table, fk.ref_columns[0]):
-            column = fk.columns[0]
-            if column in values:
-                user = str(values[column])
-            elif by_name[column].not_null:
-                user = USER_C if owner_placed else owner
-                values[column] = user
+            column = by_name[fk.columns[0]]
+            creator = column.name not in values and _records_creator(column)
+            if column.name in values:
+                user = str(values[column.name])
+            elif creator or column.not_null:
+                user = values[column.name] = owner if creator or not owner_placed else USER_C
             else:
                 return owner_placed
             self.ensure_user_row(fk.table, fk.ref_columns[0], user, depth)
-            return owner_placed or user == owner
+            # the creator takes no participant's place: a group's owner_id after its created_by is still
+            # the owner's, not user C's
+            return owner_placed or (user == owner and not creator)
         if any(c in values for c in fk.columns) or not any(by_name[c].not_null for c in fk.columns):
             return owner_placed  # set by the caller, or optional: left null
         row, _ = self.insert(fk.table, owner, {}, depth + 1)
@@ -188,6 +230,14 @@ class Filler:
         if missing:
             self.insert(table, user, {column: user}, depth + 1)
         self._users.add(key)
+
+    def ensure_member_row(self, members: Membership, user: str) -> None:
+        """The user's row in the table the membership's user column references (a profile), made before
+        the user creates a group: a trigger making the creator its first member needs it."""
+        fk = next(
+            fk for fk in self.schema.foreign_keys(members.table) if fk.columns == (members.user_column,)
+        )
+        self.ensure_user_row(fk.table, fk.ref_columns[0], user)
 
     def ensure_users(self) -> None:
         """Users A to D as GoTrue records an email sign-up, so signup triggers on auth.users (a profile
@@ -375,6 +425,15 @@ def matching(values: dict[str, object]) -> sql.Composable:
 
 def name(table: Table) -> str:
     return ".".join(quote_ident(part) for part in table)
+
+
+def _records_creator(column: Column) -> bool:
+    """Whether the user column records who created the row: by its name or its `auth.uid()` default."""
+    return _CREATOR.fullmatch(column.name.lower()) is not None or _defaults_to_caller(column)
+
+
+def _defaults_to_caller(column: Column) -> bool:
+    return _AUTH_UID.search(column.default) is not None
 
 
 def _literal(definition: str, column: Column) -> sql.Composable | None:

@@ -11,7 +11,7 @@ import pytest
 from checker.findings import Finding, Severity
 
 from .helpers import require_engine
-from .test_stage import ROOT, line_of, only, project_policy, run, write
+from .test_stage import ENGINES, ROOT, line_of, only, project_policy, run, write
 
 pytestmark = pytest.mark.postgres
 
@@ -555,6 +555,37 @@ def test_a_check_on_columns_left_null_is_satisfied(tmp_path: Path) -> None:
     assert probe_findings(findings) == []  # probed, not skipped
 
 
+# Built-in types a NOT NULL column without default may have; the probe must give each a value. xml only
+# where the server was built with libxml (the Debian PostgreSQL 15, not the embedded one).
+BUILT_IN_TYPES = (
+    "bytea", "inet", "cidr", "macaddr", "macaddr8", "interval", "time", "timetz", "date", "money",
+    "bit(8)", "varbit(4)", "tsvector", "tsquery", "int4range", "tstzrange", "daterange", "int4multirange",
+    "point", "box", "lseg", "line", "path", "polygon", "circle", "jsonpath", "pg_lsn",
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("engine", ["embedded", "local"])
+def test_a_not_null_column_of_any_built_in_type_gets_a_value(tmp_path: Path, engine: str) -> None:
+    """leadminer's private.mining_sources keeps credentials in a bytea NOT NULL column: the probe skipped
+    the table ("no automatic value ... of type bytea") and missed an update policy open to everyone."""
+    require_engine(engine, ENGINES[engine])
+    types = (*BUILT_IN_TYPES, "xml") if engine == "local" else BUILT_IN_TYPES
+    columns = "".join(f"  c{i} {kind} not null,\n" for i, kind in enumerate(types))
+    migration = write(
+        tmp_path,
+        "sources.sql",
+        "create table public.mining_sources (\n  id uuid primary key default gen_random_uuid(),\n"
+        f"{columns}  user_id uuid not null references auth.users (id) on delete cascade\n);\n"
+        "alter table public.mining_sources enable row level security;\n"
+        'create policy "sources_update" on public.mining_sources for update to authenticated\n'
+        "  using (true) with check (true);\n",
+    )
+    findings = run(migration, None, engine)
+    assert not [f.message for f in findings if "skipped" in f.message]
+    leaks = [f.message for f in only(findings, "rls-probe", Severity.ERROR)]
+    assert any("UPDATE as authenticated" in m and 'policy "sources_update"' in m for m in leaks), leaks
+
+
 # A signup trigger as Supabase's guide writes it (liam's handle_new_user reads new.email): the probe users
 # are email sign-ups as GoTrue records them, and their tokens carry the same e-mail address.
 SIGNUP_TRIGGER = """
@@ -766,3 +797,81 @@ def test_a_membership_table_showing_each_user_their_own_memberships_misses_nothi
     findings = run(migration, None)
     missing = [f.message for f in only(findings, "rls-missing-policy") if "public.org_members" in f.message]
     assert not [m for m in missing if "SELECT" in m], missing
+
+
+# GECO-Project-App/facilitation-app: whoever creates a team becomes its owner through a trigger reading
+# new.created_by; the membership insert policy lets anyone add anyone to any team.
+TEAMS = """
+create table public.teams (
+  id uuid primary key default gen_random_uuid(),
+  name text not null,
+  {created_by}
+);
+create table public.team_members (
+  team_id uuid not null references public.teams (id) on delete cascade,
+  user_id uuid not null references {users} (id) on delete cascade,
+  role text not null default 'member',
+  primary key (team_id, user_id)
+);
+create index on public.team_members (user_id);
+alter table public.teams enable row level security;
+alter table public.team_members enable row level security;
+create function public.handle_new_team() returns trigger language plpgsql security definer
+  set search_path = '' as $$
+begin
+  insert into public.team_members (team_id, user_id, role) values (new.id, new.created_by, 'owner');
+  return new;
+end $$;
+create trigger on_team_created after insert on public.teams
+  for each row execute function public.handle_new_team();
+create policy "teams_select" on public.teams for select to authenticated
+  using (exists (select 1 from public.team_members m
+                 where m.team_id = teams.id and m.user_id = (select auth.uid())));
+create policy "members_select" on public.team_members for select to authenticated
+  using (user_id = (select auth.uid()));
+create policy "members_insert" on public.team_members for insert to authenticated with check (true);
+"""
+
+
+@pytest.mark.parametrize(
+    ("created_by", "users"),
+    [
+        ("created_by uuid references auth.users (id) on delete set null", "auth.users"),
+        # the trigger's member needs a row in the users table the membership references
+        ("created_by uuid references auth.users (id) on delete set null", "public.users"),
+        ("created_by uuid default auth.uid() references auth.users (id)", "auth.users"),
+        # hivecom's projects: no foreign key, and the service's insert has no auth.uid()
+        ("created_by uuid not null default auth.uid()", "auth.users"),
+    ],
+    ids=["nullable", "members-in-public-users", "default-auth-uid", "not-null-default-auth-uid-no-fk"],
+)
+def test_a_group_is_created_by_its_owner(tmp_path: Path, created_by: str, users: str) -> None:
+    """G1 is A's: its creator column says A, so a trigger making the creator the first member works (it
+    failed on a null user_id and both tables were skipped, hiding the open membership insert)."""
+    schema = TEAMS.replace("{created_by}", created_by).replace("{users}", users)
+    findings = run(write(tmp_path, "teams.sql", schema), None)
+    assert not [f.message for f in findings if "skipped" in f.message]
+    errors = [f.message for f in only(findings, "rls-probe", Severity.ERROR)]
+    leak = "row level security leak on public.team_members: INSERT as authenticated"
+    assert errors and all(m.startswith(leak) and 'policy "members_insert"' in m for m in errors), errors
+
+
+def test_a_users_row_is_created_by_its_owner(tmp_path: Path) -> None:
+    """hivecom's projects belong to the profile in `owner` and record their creator with `created_by uuid
+    not null default auth.uid()`, null for the service's insert: the table was skipped."""
+    schema = (
+        "create table public.projects (\n"
+        "  id bigint generated by default as identity primary key,\n"
+        "  created_by uuid not null default auth.uid(),\n"
+        "  title text not null,\n"
+        "  owner uuid references public.users (id)\n"
+        ");\n"
+        "create index on public.projects (owner);\n"
+        "alter table public.projects enable row level security;\n"
+        'create policy "projects_update" on public.projects for update to authenticated\n'
+        "  using (true) with check (true);\n"
+    )
+    findings = run(write(tmp_path, "projects.sql", schema), None)
+    assert not [f.message for f in findings if "skipped" in f.message]
+    leaks = [f.message for f in only(findings, "rls-probe", Severity.ERROR)]
+    assert any("UPDATE as authenticated" in m and 'policy "projects_update"' in m for m in leaks), leaks

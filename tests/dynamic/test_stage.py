@@ -240,12 +240,14 @@ def test_owned_table_with_rls_passes_validation_and_probes(tmp_path: Path) -> No
 def test_unfillable_table_is_skipped_with_a_reason(tmp_path: Path) -> None:
     extra = (
         "alter table public.items enable row level security;\n"
-        "alter table public.items add column place point not null;"
+        "create type public.place as (lat float8, lng float8);\n"  # a composite: no value of its own
+        "alter table public.items add column place public.place not null;"
     )
-    findings = items(tmp_path, extra)
+    rollback = "begin;\ndrop table if exists public.items;\ndrop type if exists public.place;\ncommit;\n"
+    findings = items(tmp_path, extra, rollback)
     (skipped,) = only(findings, "rls-probe", Severity.INFO)
     assert "public.items skipped" in skipped.message
-    assert "public.items.place of type point" in skipped.message
+    assert "no automatic value for public.items.place of type place" in skipped.message
 
 
 def test_prechecks_compare_the_baseline_model_with_the_database(tmp_path: Path) -> None:
