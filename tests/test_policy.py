@@ -133,7 +133,7 @@ def _pyproject(folder: Path, table: str) -> None:
 
 def test_pyproject_found_from_the_current_directory_upward(isolated: Path) -> None:
     _pyproject(isolated, '[tool.checker.rules.rls-enabled]\nseverity = "warning"\n')
-    deeper = isolated / "supabase" / "migrations"
+    deeper = isolated / "db" / "migrations"  # not supabase/migrations: the CLI's layout would skip m.sql
     deeper.mkdir(parents=True)
     (deeper / "m.sql").write_text(MIGRATION, encoding="utf-8")
     code, report, _ = run_json("lint", "m.sql", cwd=deeper)
