@@ -14,7 +14,10 @@ set to that role at connection (RESET ROLE returns to it), which needs `authenti
 member of it for the probes. The seed makes postgres a member of authenticator (ADMIN, from
 PostgreSQL 16) and of supabase_storage_admin, itself a member of authenticator; PostgreSQL refuses
 circular memberships, so those grants are lifted for the probes and given back exactly afterwards.
-Nothing is gained by the project's code: authenticator may become only what postgres already is.
+Nothing is gained by the project's code: authenticator may become only what postgres already is. What
+differs from Supabase meanwhile: `pg_has_role(session_user, 'postgres', ...)` holds in a policy. The login
+sets the few settings that would make the probes other than requests (read-only, RLS off), since a
+migration may have given authenticator (or the database) other defaults since the run began.
 
 Only on servers the checker started (a `--dsn` server's roles are not the run's to change), and
 only where authenticator may log in without a password, as on every server the checker starts.
@@ -121,18 +124,33 @@ def _give_back(admin: psycopg.Connection, migrator: str, lifted: list[Membership
         return  # the server is gone with the run
     with admin.transaction():
         admin.execute(_membership_of_api_login("revoke {} from {}", migrator))
-        for membership in lifted:
+        for membership in reversed(lifted):  # a grant made through another comes back after it
             admin.execute(membership.grant())
+
+
+def _escaped(value: str) -> str:
+    return value.replace("\\", "\\\\").replace(" ", "\\ ")
 
 
 def _membership_of_api_login(statement: str, migrator: str) -> sql.Composable:
     return sql.SQL(statement).format(sql.Identifier(migrator), sql.Identifier(API_LOGIN))
 
 
+# A fresh login takes the settings `alter role authenticator set ...` and `alter database ... set ...` gave
+# it since the run began, and project code may give them (as authenticator, after `set role none`). These
+# would make the probes something else than requests (read-only, RLS off): given at the login, they win.
+_PROBE_SETTINGS = {
+    "default_transaction_read_only": "off",
+    "default_transaction_isolation": "read committed",
+    "row_security": "on",
+}
+
+
 def _connect(migrating_uri: str, migrator: str) -> psycopg.Connection | None:
+    settings = {"role": migrator, **_PROBE_SETTINGS}
     # libpq splits `options` at blanks; a backslash keeps one in a value
-    role = migrator.replace("\\", "\\\\").replace(" ", "\\ ")
-    uri = make_conninfo(migrating_uri, user=API_LOGIN, options=f"-c role={role}")
+    options = " ".join(f"-c {name}={_escaped(value)}" for name, value in settings.items())
+    uri = make_conninfo(migrating_uri, user=API_LOGIN, options=options)
     try:
         return psycopg.connect(with_statement_timeout(uri), autocommit=True, connect_timeout=30)
     except psycopg.Error:

@@ -389,17 +389,26 @@ def acting_as(conn: psycopg.Connection, role: str, user: str | None, claims: dic
 def _request(conn: psycopg.Connection, role: str, user: str | None, claims: dict) -> None:
     """Take the role and JWT claims PostgREST sets for a request, until the transaction ends."""
     conn.execute(sql.SQL("set local role {}").format(sql.Identifier(role)))
-    conn.execute(
-        "select set_config('request.jwt.claims', %s, true),"
-        " set_config('request.jwt.claim.sub', %s, true), set_config('request.jwt.claim.role', %s, true)",
-        (json.dumps(claims), user or "", role),
-    )
+    conn.execute(_SET_CLAIMS, (json.dumps(claims), user or "", role))
 
 
-def as_service_role(conn: psycopg.Connection) -> None:
+_SET_CLAIMS = (
+    "select pg_catalog.set_config('request.jwt.claims', %s, true),"
+    " pg_catalog.set_config('request.jwt.claim.sub', %s, true),"
+    " pg_catalog.set_config('request.jwt.claim.role', %s, true)"
+)
+
+
+@contextmanager
+def as_service_role(conn: psycopg.Connection) -> Iterator[None]:
     """Act as a request made with the service key (its token's role claim is service_role: guards
-    written as `auth.role() = 'service_role'` let it through), until RESET ROLE; the claims stay set."""
+    written as `auth.role() = 'service_role'` let it through); then back to the session's own role with
+    empty claims, as a PostgREST connection between requests (what runs next, an access token hook
+    called as GoTrue would, sees no request)."""
     _request(conn, "service_role", None, {"role": "service_role"})
+    yield
+    conn.execute("reset role")
+    conn.execute(_SET_CLAIMS, ("", "", ""))
 
 
 @contextmanager
@@ -605,9 +614,8 @@ class Prober:
         count = sql.SQL("select count(*) from {} where {}").format(self._target, rows)
         with savepoint(self.conn):
             try:
-                as_service_role(self.conn)
-                changed = self.conn.execute(flip).rowcount
-                self.conn.execute("reset role")
+                with as_service_role(self.conn):
+                    changed = self.conn.execute(flip).rowcount
                 with self._acting(user, role):
                     seen = (self.conn.execute(count).fetchone() or (0,))[0]
             except psycopg.Error:
@@ -848,7 +856,7 @@ def _shown(value: str) -> str:
 _NO_POLICYS_STATE = "checker: another state"
 
 _RLS_ON = """select relrowsecurity from pg_catalog.pg_class
-where oid = to_regclass(format('%%I.%%I', %(schema)s::text, %(table)s::text))"""
+where oid = pg_catalog.to_regclass(pg_catalog.format('%%I.%%I', %(schema)s::text, %(table)s::text))"""
 
 
 def probe_unit(conn: psycopg.Connection, context: RuleContext, out: Collector) -> None:
@@ -988,9 +996,8 @@ def _record_matrix(
 def _setup(schema: Schema, table: ProbeTable) -> list[ProbeRow]:
     filler = Filler(schema)
     filler.ensure_users()
-    as_service_role(schema.conn)
-    made = table.plan.make(filler, (table.ref.schema, table.ref.name))
-    schema.conn.execute("reset role")
+    with as_service_role(schema.conn):
+        made = table.plan.make(filler, (table.ref.schema, table.ref.name))
     return [row for row, _ in made]
 
 

@@ -384,7 +384,7 @@ def jwt_claims(conn: psycopg.Connection, role: str, user: str | None) -> dict:
     if user is None:
         return {"role": role}
     # to_jsonb: a server whose auth.users predates a column (is_anonymous) still answers
-    found = conn.execute("select to_jsonb(u) from auth.users u where id = %s", (user,)).fetchone()
+    found = conn.execute("select pg_catalog.to_jsonb(u) from auth.users u where id = %s", (user,)).fetchone()
     row = (found[0] if found else None) or {}
     issued = int(time.time())
     claims = {

@@ -3,6 +3,7 @@ the session acts as the migrating role between requests, and the role graph is g
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,7 +12,9 @@ import pytest
 
 from checker.dynamic.api_login import api_connection
 from checker.dynamic.privileges import MigratingSession, prepare_migrating_session, superuser_session
+from checker.dynamic.probes import as_service_role
 from checker.dynamic.seed import apply_seed
+from checker.dynamic.world import USER_A, jwt_claims
 
 from .helpers import require_engine
 from .test_stage import items, only
@@ -21,7 +24,7 @@ pytestmark = pytest.mark.postgres
 # Every grant of authenticator, with its options and grantor (the columns PostgreSQL 16 added included).
 _MEMBERSHIPS = """
 select to_jsonb(m) - 'oid' - 'roleid' || jsonb_build_object('member', m.member::regrole::text)
-from pg_catalog.pg_auth_members m where m.roleid = 'authenticator'::regrole order by 1::text"""
+from pg_catalog.pg_auth_members m where m.roleid = 'authenticator'::regrole"""
 
 
 @pytest.fixture(scope="module")
@@ -32,8 +35,8 @@ def seeded() -> Iterator[tuple[psycopg.Connection, MigratingSession]]:
         yield admin, prepare_migrating_session(admin, uri)
 
 
-def memberships(admin: psycopg.Connection) -> list[object]:
-    return [row[0] for row in admin.execute(_MEMBERSHIPS)]
+def memberships(admin: psycopg.Connection) -> list[str]:
+    return sorted(json.dumps(row[0], sort_keys=True) for row in admin.execute(_MEMBERSHIPS))
 
 
 def test_the_probe_session_is_authenticator_acting_as_postgres(
@@ -107,3 +110,38 @@ def test_a_test_of_session_user_sees_an_api_request(tmp_path: Path, extra: str) 
     findings = items(tmp_path, extra, rollback=ROLLBACK)
     assert not only(findings, "rls-probe"), findings  # neither a leak nor a public read
     assert not only(findings, "dynamic-rollback"), findings
+
+
+def test_settings_a_migration_gives_the_api_login_do_not_switch_the_probes_off(tmp_path: Path) -> None:
+    """`alter role authenticator set default_transaction_read_only = on` (or row_security = off) would make
+    every probe fail or read past RLS: the probe's login sets them back."""
+    leaky = (
+        "alter table public.items enable row level security;\n"
+        "alter role authenticator set default_transaction_read_only = on;\n"
+        "alter role authenticator set row_security = off;\n"
+        'create policy "items_select_signed_in" on public.items for select to authenticated\n'
+        "  using ((select auth.uid()) is not null);\n"
+    )
+    rollback = "begin;\ndrop table if exists public.items;\nalter role authenticator reset all;\ncommit;\n"
+    findings = items(tmp_path, leaky, rollback=rollback)
+    leaks = [f.message for f in only(findings, "rls-probe") if f.severity.value == "error"]
+    assert any("items_select_signed_in" in message for message in leaks), findings
+
+
+def test_an_access_token_hook_sees_no_request_after_the_probes_service_role_work(
+    seeded: tuple[psycopg.Connection, MigratingSession],
+) -> None:
+    """GoTrue calls the hook on a connection of its own, where no request's claims are set: the probe's
+    rows, made with the service key's claims, must not show through (a hook branching on auth.role())."""
+    admin, session = seeded
+    with session.connect(session.uri) as migrating:
+        migrating.execute(
+            "create function public.seen_hook(event jsonb) returns jsonb language plpgsql as $$ begin\n"
+            "  return jsonb_set(event, '{claims,seen}', to_jsonb(coalesce(auth.role(), 'nobody'))); end $$;\n"
+            "grant execute on function public.seen_hook(jsonb) to supabase_auth_admin"
+        )
+    with api_connection(admin, session.uri, session.acts_as) as conn, conn.transaction(force_rollback=True):
+        assert conn is not None
+        with as_service_role(conn):
+            assert conn.execute("select auth.role()").fetchone() == ("service_role",)
+        assert jwt_claims(conn, "authenticated", USER_A)["seen"] == "nobody"
