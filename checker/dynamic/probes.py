@@ -13,7 +13,8 @@ does (`set local role` and the JWT claims), each in a transaction that is rolled
   every row: its USING names no column of the row and holds for the role's token whoever the user is
   (USING (true), auth.role() = 'authenticated'; a deliberate public read, reported as info);
 - A should be able to act on G1's and A's own rows: a denied command is a warning, only where the
-  table has some policy for that command (a table with no update policy is deliberately immutable).
+  table has some policy for that command that may read the row (a table with no update policy is
+  deliberately immutable; one whose policies only ask who the user is, `is_admin()`, is the admins').
 """
 
 from __future__ import annotations
@@ -45,9 +46,17 @@ from checker.dynamic.world import (
 )
 from checker.findings import Severity
 from checker.model import ObjectRef
-from checker.model.walk import find_nodes
+from checker.model.objects import strings
+from checker.model.walk import clause_nodes, find_nodes
 from checker.parse import Statement
-from checker.rules._policies import deparsed_expression, operand_column, table_policies, uid_comparisons
+from checker.rules._policies import (
+    PolicyDef,
+    deparsed_expression,
+    is_true,
+    operand_column,
+    table_policies,
+    uid_comparisons,
+)
 
 LEAK = "rls-probe"
 MISSING = "rls-missing-policy"
@@ -916,14 +925,34 @@ def _tables_to_probe(context: RuleContext) -> Iterator[tuple[ObjectRef, tuple[St
 
 
 def _user_commands(context: RuleContext, ref: ObjectRef) -> frozenset[str]:
-    """What some permissive policy lets signed-in users do (a guard such as auth.role() =
-    'service_role' narrows a policy without TO to the service)."""
+    """What some permissive policy lets signed-in users do to rows of their own (a guard such as
+    auth.role() = 'service_role' narrows a policy without TO to the service). A policy that reads nothing
+    of the row (`using (is_admin())`, `has_permission('reservations.update')`) grants by who the user is,
+    not whose the row is: owners denied there are as meant (their rows are the admins' to handle)."""
+    table = context.after.find(ref)
+    columns = frozenset(table.details.get("columns") or ()) if table else frozenset()
     granted = (
         policy.commands
         for policy in table_policies(context.after, ref)
-        if policy.permissive and policy.client_roles & _SIGNED_IN
+        if policy.permissive and policy.client_roles & _SIGNED_IN and _about_the_row(policy, columns)
     )
     return frozenset(command.upper() for commands in granted for command in commands)
+
+
+def _about_the_row(policy: PolicyDef, columns: frozenset[str]) -> bool:
+    """Whether the policy's expressions may read the row: `true`, or a column of it (a table's own name
+    stands for the whole row, `can_access(tasks)`); unqualified names in a sub-select count too, as they
+    may be the row's. Without columns known, every policy may."""
+    trees = [tree for tree in (policy.using, policy.with_check) if tree is not None]
+    if not trees or not columns or any(is_true(tree) for tree in trees):
+        return True
+    table = policy.table.name
+    for tree in trees:
+        for ref in clause_nodes(tree, "ColumnRef"):
+            fields = strings(ref.get("fields"))
+            if (fields[:1] == [table] and len(fields) <= 2) or (len(fields) == 1 and fields[0] in columns):
+                return True
+    return False
 
 
 def _show(out: Collector, ref: ObjectRef, where: Location, tenancy: Tenancy) -> None:

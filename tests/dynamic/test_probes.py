@@ -875,3 +875,52 @@ def test_a_users_row_is_created_by_its_owner(tmp_path: Path) -> None:
     assert not [f.message for f in findings if "skipped" in f.message]
     leaks = [f.message for f in only(findings, "rls-probe", Severity.ERROR)]
     assert any("UPDATE as authenticated" in m and 'policy "projects_update"' in m for m in leaks), leaks
+
+
+ADMIN_ONLY = """
+begin;
+create table public.admins (user_id uuid primary key references auth.users (id));
+alter table public.admins enable row level security;
+create function public.is_admin() returns boolean language sql stable security definer set search_path = ''
+  as $$ select exists (select 1 from public.admins where user_id = (select auth.uid())) $$;
+create table public.reservations (
+  id bigint generated always as identity primary key,
+  username text not null,
+  assigned_to uuid references auth.users (id) on delete set null
+);
+alter table public.reservations enable row level security;
+create policy res_select on public.reservations for select to authenticated
+  using ((select public.is_admin()));
+create policy res_update on public.reservations for update to authenticated
+  using ((select public.is_admin())) with check ((select public.is_admin()));
+{extra}
+commit;
+"""
+
+
+@pytest.mark.parametrize(
+    ("extra", "missing"),
+    [
+        ("", set()),  # hivecom's profile_reservations: the admins' table, whoever it is assigned to
+        (
+            "create policy res_own on public.reservations for select to authenticated\n"
+            "  using (assigned_to = (select auth.uid()) and false);",
+            {"SELECT"},  # a policy about the row's user that lets nobody read their own
+        ),
+    ],
+    ids=["admin-only", "about-the-owner"],
+)
+def test_a_table_only_admins_reach_misses_no_policy_for_its_owners(
+    tmp_path: Path, extra: str, missing: set[str]
+) -> None:
+    rollback = "begin;\ndrop table if exists public.reservations, public.admins;\n"
+    rollback += "drop function if exists public.is_admin();\ncommit;\n"
+    findings = run(
+        write(tmp_path, "reservations.sql", ADMIN_ONLY.replace("{extra}", extra)),
+        write(tmp_path, "reservations_rollback.sql", rollback),
+    )
+    warned = {
+        f.message.split(" on ")[0].removeprefix("missing policy for ")
+        for f in only(findings, "rls-missing-policy")
+    }
+    assert warned == missing, probe_findings(findings)
