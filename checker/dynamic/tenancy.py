@@ -260,12 +260,19 @@ class Schema:
         )
 
     def user_columns(self, table: Table, audit: bool = False) -> list[str]:
-        """The columns that reference a user, in table order; audit columns only when asked."""
+        """The columns that reference a user, in table order; audit columns only when asked. Where no
+        foreign key offers one, a uuid column the table's own policies compare with auth.uid() holds a
+        user (leadminer's `user_id uuid not null`, whose policies say `auth.uid() = user_id`); never
+        beside one a key offers, where a policy comparing the wrong column (`auth.uid() = id`) would
+        change whose the rows are."""
         keyed = {
             fk.columns[0]
             for fk in self.foreign_keys(table)
             if len(fk.columns) == 1 and self.user_keyed(fk.table, fk.ref_columns[0])
         }
+        if not keyed:
+            uuids = {column.name for column in self.column_info(table) if column.base_type == "uuid"}
+            keyed = uuids & set(self.tied_to_user(table))
         return [c for c in self.columns(table) if c in keyed and (audit or not is_audit_column(c))]
 
 

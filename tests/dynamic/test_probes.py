@@ -924,3 +924,31 @@ def test_a_table_only_admins_reach_misses_no_policy_for_its_owners(
         for f in only(findings, "rls-missing-policy")
     }
     assert warned == missing, probe_findings(findings)
+
+
+NO_FOREIGN_KEY = """
+begin;
+create table public.persons (
+  email text not null,
+  user_id uuid not null,
+  name text,
+  primary key (email, user_id)
+);
+alter table public.persons enable row level security;
+create policy p_select on public.persons for select to authenticated using ((select auth.uid()) = user_id);
+create policy p_update on public.persons for update to authenticated using (true) with check (true);
+commit;
+"""
+
+
+def test_an_owner_column_without_a_foreign_key_is_the_owner_the_policies_compare(tmp_path: Path) -> None:
+    """leadminer's tables keep `user_id uuid` with no foreign key; their policies say whose rows they are."""
+    findings = run(
+        write(tmp_path, "persons.sql", NO_FOREIGN_KEY),
+        write(tmp_path, "persons_rollback.sql", "begin;\ndrop table if exists public.persons;\ncommit;\n"),
+    )
+    leaks = [f.message for f in only(findings, "rls-probe", Severity.ERROR)]
+    assert leaks and all("whose rows: a user's user_id" in message for message in leaks), probe_findings(
+        findings
+    )
+    assert any('policy "p_update"' in message for message in leaks), leaks
