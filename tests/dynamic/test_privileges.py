@@ -785,16 +785,25 @@ def test_an_extension_created_beside_the_projects_functions_applies_where_they_c
     """A relocatable extension's script runs in an empty schema, and the extension is moved after:
     liam's `create extension if not exists vector` in public beside its functions applies (the project's
     public.format, a better match than pg_catalog's, never runs as the superuser there)."""
-    (folder / "m.sql").write_text(
-        "create function public.format(f text, a text, b text) returns text language plpgsql as $f$ begin "
-        + _as_superuser_marks(marker)
-        + " return pg_catalog.format(f, a, b); end $f$;\n"
+    _applies_beside_a_hostile_format(
+        folder,
+        marker,
         "create temporary table staging (id int);\n"
         "create extension if not exists vector;\n"
         "create extension if not exists hypopg;\n"
         "select '[1,2]'::public.vector, public.hypopg_reset();\n",
-        encoding="utf-8",
     )
+
+
+def _applies_beside_a_hostile_format(folder: Path, marker: Path, migration: str, first: str = "") -> None:
+    """The migration, after `first` and a public.format(text, text, text) that leaves the marker when run
+    as the superuser (it matches a call better than pg_catalog's), applies without an error or the marker."""
+    hostile = (
+        "create function public.format(f text, a text, b text) returns text language plpgsql as $f$ begin "
+        + _as_superuser_marks(marker)
+        + " return pg_catalog.format(f, a, b); end $f$;\n"
+    )
+    (folder / "m.sql").write_text(first + hostile + migration, encoding="utf-8")
     code, output = run_checker(folder, "m.sql", "text")
     assert code == 0 and " error " not in output, output
     assert not (marker / "ran_as_superuser").exists(), output
@@ -863,12 +872,9 @@ def test_pg_net_is_created_beside_the_projects_functions_and_names_none_of_them(
     """atomic-crm's `create extension if not exists pg_net` after functions of its own in public: the
     stand-in's script searches pg_catalog only (StandIn.pinned), so it is created there, not refused, and
     neither runs nor binds the project's better-matching public.cardinality(text[]) or public.format."""
-    (folder / "m.sql").write_text(
-        "create function public.cardinality(items text[]) returns integer language sql immutable"
-        " as 'select 0';\n"
-        "create function public.format(f text, a text, b text) returns text language plpgsql as $f$ begin "
-        + _as_superuser_marks(marker)
-        + " return pg_catalog.format(f, a, b); end $f$;\n"
+    _applies_beside_a_hostile_format(
+        folder,
+        marker,
         "create extension if not exists pg_net;\n"
         "do $$ begin\n"
         "  perform net.http_get('https://example.com/hook', '{\"a\": \"b\"}');\n"
@@ -877,8 +883,6 @@ def test_pg_net_is_created_beside_the_projects_functions_and_names_none_of_them(
         "    raise exception 'pg_net bound a function of the project''s';\n"
         "  end if;\n"
         "end $$;\n",
-        encoding="utf-8",
+        first="create function public.cardinality(items text[]) returns integer language sql immutable"
+        " as 'select 0';\n",
     )
-    code, output = run_checker(folder, "m.sql", "text")
-    assert code == 0 and " error " not in output, output
-    assert not (marker / "ran_as_superuser").exists(), output
