@@ -22,7 +22,8 @@ create table public.open_notes (id bigint primary key);
 create table public.locked_notes (id bigint primary key);
 alter table public.locked_notes enable row level security;
 """
-EVERY_SEVERITY_POLICY = {"rules": {"transaction-wrapper": {"severity": "info"}}}
+# explicit: the folder is the Supabase CLI's layout, whose runner mode would leave no transaction-wrapper info
+EVERY_SEVERITY_POLICY = {"transaction": "explicit", "rules": {"transaction-wrapper": {"severity": "info"}}}
 SYNTAX_ERROR_SQL = "begin;\ncreate table public.t (id int;\ncommit;\n"
 CLEAN_SQL = "begin;\nselect 1;\ncommit;\n"
 
