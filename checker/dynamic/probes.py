@@ -237,6 +237,8 @@ class ChildPlan:
         made = []
         parent_table = (self.parent.schema, self.parent.name)
         for parent_row, parent_values in self.parent_plan.make(filler, parent_table):
+            if not set(self.parent_columns) <= parent_values.keys():
+                continue  # a parent row made for the insert probe only (joining G2), never in the table
             fixed: dict[str, object] = {
                 c: parent_values[p] for c, p in zip(self.key_columns, self.parent_columns, strict=True)
             }

@@ -952,3 +952,37 @@ def test_an_owner_column_without_a_foreign_key_is_the_owner_the_policies_compare
         findings
     )
     assert any('policy "p_update"' in message for message in leaks), leaks
+
+
+CHILD_OF_A_MEMBERSHIP = """
+begin;
+create table public.groups (id uuid primary key default gen_random_uuid());
+create table public.groupmember (
+  id uuid primary key default gen_random_uuid(),
+  group_id uuid not null references public.groups (id),
+  user_id uuid references auth.users (id),
+  unique (group_id, user_id)
+);
+create table public.poll (
+  id uuid primary key default gen_random_uuid(),
+  author_id uuid references public.groupmember (id)
+);
+alter table public.groups enable row level security;
+alter table public.groupmember enable row level security;
+alter table public.poll enable row level security;
+create policy poll_own on public.poll for select to authenticated
+  using (author_id in (select id from public.groupmember where user_id = (select auth.uid())));
+commit;
+"""
+
+
+def test_a_child_of_a_membership_row_is_made_under_the_members_the_table_holds(tmp_path: Path) -> None:
+    """classroomio's polls reference groupmember(id): the membership plan's extra row, made for the insert
+    probe only (user A joining G2), has no id and is no parent (verify stopped with KeyError: 'id')."""
+    rollback = "begin;\ndrop table if exists public.poll, public.groupmember, public.groups;\ncommit;\n"
+    findings = run(
+        write(tmp_path, "poll.sql", CHILD_OF_A_MEMBERSHIP), write(tmp_path, "poll_rollback.sql", rollback)
+    )
+    probed = [f for f in only(findings, "rls-probe") if "public.poll" in f.message]
+    assert not [f for f in probed if "skipped" in f.message], probe_findings(findings)
+    assert not [f for f in probed if f.severity is Severity.ERROR], probe_findings(findings)
