@@ -57,6 +57,26 @@ def test_an_unqualified_call_finds_the_function_an_earlier_statement_created(tmp
     assert _rules(report, "fk-order") == [], report
 
 
+def test_what_exists_without_a_migration_and_an_alter_if_exists_are_no_missing_objects(
+    tmp_path: Path,
+) -> None:
+    """tutur3u: a function body reading information_schema.tables; `alter table if exists` of a table no
+    migration makes (a notice, not an error). A reference of the same statement to another missing
+    object is still one."""
+    folder = tmp_path / "migrations"
+    files = {
+        "1_schema.sql": TABLE.format(name="kept")
+        + "create function public.count_tables() returns bigint language sql stable set search_path = ''\n"
+        "  as $$ select count(*) from information_schema.tables where table_schema = 'public' $$;\n"
+        "alter table if exists public.maybe_there add column if not exists note text;\n"
+        "alter table if exists public.kept add column gone_id bigint references public.gone (id);\n",
+    }
+    policy = _write(folder, files)
+    _, report, _ = run_json("lint", "--config", policy, folder, cwd=tmp_path)
+    found = [(f["line"], f["message"].split(" which ")[0]) for f in _rules(report, "fk-order")]
+    assert found == [(5, "foreign key refers to table public.gone,")], report
+
+
 def test_a_pgmq_queue_made_by_its_function_is_there_for_later_statements(tmp_path: Path) -> None:
     """`select pgmq.create('Jobs')` makes pgmq.q_jobs and pgmq.a_jobs (lower case, as pgmq names them);
     gridaco/grida enables RLS on the queue's table in the next file (before: "created nowhere")."""

@@ -281,7 +281,7 @@ def validate_unit(conn: psycopg.Connection, context: RuleContext, out: Collector
     for ref, (statement, location) in context.created_by_migration().items():
         where = at(statement, location)
         obj = context.after.find(ref)
-        if obj is None or obj.conditional:
+        if obj is None or obj.conditional or _on_an_unknown_table(context, ref):
             # dropped or renamed later in the migration: the SQL does not declare it is there; or
             # made or changed in a DO block where it may not run: whether it is there, and how, is
             # known only when the SQL runs
@@ -303,6 +303,13 @@ def validate_unit(conn: psycopg.Connection, context: RuleContext, out: Collector
                 _check_rls(conn, ref, where, out, context.rls_enabled_later(ref))
         elif ref.kind == "constraint" and ref.table_ref:
             _check_keys(conn, ref.table_ref, details, where, out)
+
+
+def _on_an_unknown_table(context: RuleContext, ref: ObjectRef) -> bool:
+    """A column, key or index of a table the model does not know (`alter table if exists` of a table that
+    is not there): the SQL declares nothing about it."""
+    table = ref.table_ref if ref.kind in TABLE_MEMBER_KINDS else None
+    return table is not None and context.after.find(table) is None
 
 
 def _invalid(out: Collector, where: Location, message: str, ref: ObjectRef, hint: str = "") -> None:

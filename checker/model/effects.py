@@ -353,6 +353,17 @@ def _alter_table(stmt: Statement, fx: Effects) -> None:
     table = range_var(node["relation"])
     for item in node.get("cmds", []):
         _alter_table_cmd(table, item["AlterTableCmd"], fx)
+    if node.get("missing_ok"):  # IF EXISTS: a missing table makes the statement a notice
+        _table_need_not_exist(table, fx)
+
+
+def _table_need_not_exist(table: ObjectRef, fx: Effects) -> None:
+    """Drop the references to the table (and to the relation) of an ALTER TABLE IF EXISTS: it need not
+    exist; what else the statement names must, where the table does."""
+    relation = table._replace(kind="relation")
+    fx.references = [r for r in fx.references if r.target not in (table, relation)]
+    for created in fx.creates:
+        created.depends_on = [r for r in created.depends_on if r.target not in (table, relation)]
 
 
 def _schema_name(relation: dict) -> tuple[str, str]:
@@ -535,9 +546,15 @@ def _sql_body_references(node: dict, options: dict) -> list[Reference]:
     ]
 
 
+# PostgreSQL's own catalogs: every database has them, no migration makes them.
+SYSTEM_SCHEMAS = frozenset({"pg_catalog", "information_schema"})
+
+
 def _is_real_table(rv: dict) -> bool:
-    # A name without schema may be a CTE; only qualified names are checked with confidence.
-    return bool(rv.get("schemaname"))
+    """A project's table: a name without schema may be a CTE (only qualified names are checked with
+    confidence), and the system catalogs' views and tables are there already."""
+    schema = rv.get("schemaname")
+    return bool(schema) and schema not in SYSTEM_SCHEMAS
 
 
 @handles("CreateTrigStmt")

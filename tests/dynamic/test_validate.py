@@ -549,3 +549,15 @@ def test_create_if_not_exists_after_a_drop_of_that_name_is_validated(tmp_path: P
     (error,) = only(findings, "dynamic-validation")
     assert error.message.startswith("row level security is not enabled on public.quote_tweets")
     assert error.line == line_of(migration, "create table if not exists")
+
+
+def test_a_column_an_alter_if_exists_adds_to_no_table_is_not_claimed(tmp_path: Path) -> None:
+    """tutur3u's `alter table if exists public.hive_simulation_ticks add column ...` of a table that is not
+    there: PostgreSQL says so in a notice and adds nothing, which the SQL never declared it would."""
+    migration = write(
+        tmp_path,
+        "maybe.sql",
+        "begin;\nalter table if exists public.maybe_there add column if not exists note text;\ncommit;\n",
+    )
+    findings = run(migration, None)
+    assert not [f for f in findings if f.severity.value == "error"], findings
