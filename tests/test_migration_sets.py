@@ -214,3 +214,22 @@ def test_changed_since_limits_dynamic_findings_to_changed_files(tmp_path: Path) 
     assert {Path(f["file"]).name for f in leaks} == {"0001_notes.sql"}, everything  # user A's, user D's
     assert all(Path(f["file"]).name == "0002_tags.sql" for f in changed["findings"]), changed
     assert not [f for f in changed["findings"] if f["severity"] == "error"], err
+
+
+def test_a_schema_the_project_makes_is_out_of_the_apis_reach_until_granted(tmp_path: Path) -> None:
+    """tutur3u lists `private` in config.toml's [api] schemas but never grants USAGE on it: PostgREST
+    cannot reach its tables. The grant of a later migration opens it, and rls-enabled speaks again."""
+    folder = tmp_path / "migrations"
+    table = "create table private.{name} (id bigint primary key);\n"
+    files = {
+        "1_private.sql": "create schema private;\n" + table.format(name="rate_limits"),
+        "2_grant.sql": "grant usage on schema private to authenticated;\n" + table.format(name="tokens"),
+    }
+    for name, text in files.items():
+        folder.mkdir(exist_ok=True)
+        (folder / name).write_text(text, encoding="utf-8")
+    policy = tmp_path / "policy.toml"
+    policy.write_text('transaction = "runner"\nexposed_schemas = ["public", "private"]\n', encoding="utf-8")
+    _, report, _ = run_json("lint", "--config", policy, folder, cwd=tmp_path)
+    found = [(Path(f["file"]).name, f["severity"]) for f in _rules(report, "rls-enabled")]
+    assert found == [("2_grant.sql", "error")], report

@@ -641,15 +641,18 @@ def test_with_check_findings_match_what_postgresql_allows(
 
 
 def test_rls_enabled_skips_a_schema_the_api_roles_cannot_use(tmp_path: Path) -> None:
-    """An exposed schema whose USAGE the migration revokes from anon and authenticated: its tables are
-    out of the API's reach (a later GRANT in the same migration brings them back)."""
+    """An exposed schema anon and authenticated may not use: its tables are out of the API's reach. A new
+    schema grants them nothing (Supabase's guide to custom schemas grants USAGE by hand); a GRANT opens it,
+    a REVOKE closes it again, in the order written; PUBLIC counts for both."""
     table = "create schema private;\ncreate table private.kvstore (key text primary key, value jsonb);\n"
+    grant = "grant usage on schema private to anon, authenticated;\n"
     revoke = "revoke usage on schema private from anon, authenticated;\n"
     exposed = 'exposed_schemas = ["public", "private"]\n'
-    assert where(lint(tmp_path / "a", table, policy=exposed), "rls-enabled") == [(2, 14)]
-    assert where(lint(tmp_path / "b", table + revoke, policy=exposed), "rls-enabled") == []
-    regrant = table + revoke + "grant usage on schema private to authenticated;\n"
-    assert where(lint(tmp_path / "c", regrant, policy=exposed), "rls-enabled") == [(2, 14)]
+    assert where(lint(tmp_path / "a", table, policy=exposed), "rls-enabled") == []
+    assert where(lint(tmp_path / "b", table + grant, policy=exposed), "rls-enabled") == [(2, 14)]
+    assert where(lint(tmp_path / "c", table + grant + revoke, policy=exposed), "rls-enabled") == []
+    regrant = table + grant + revoke + "grant usage on schema private to public;\n"
+    assert where(lint(tmp_path / "d", regrant, policy=exposed), "rls-enabled") == [(2, 14)]
 
 
 @pytest.mark.parametrize(

@@ -719,12 +719,40 @@ def _create_sequence(stmt: Statement, fx: Effects) -> None:
     )
 
 
+# The API roles, whose USAGE of a schema the model follows (a schema's "usage <role>" details).
+API_ROLES = ("anon", "authenticated")
+
+
 @handles("CreateSchemaStmt")
 def _create_schema(stmt: Statement, fx: Effects) -> None:
     name = stmt.node.get("schemaname") or ""
+    # a new schema grants nothing to anyone: the API roles reach it only once granted USAGE
+    usage = {f"usage {role}": False for role in API_ROLES}
     fx.creates.append(
-        Created(ObjectRef("schema", "", name), if_not_exists=bool(stmt.node.get("if_not_exists")))
+        Created(ObjectRef("schema", "", name), usage, if_not_exists=bool(stmt.node.get("if_not_exists")))
     )
+
+
+@handles("GrantStmt")
+def _grant(stmt: Statement, fx: Effects) -> None:
+    """GRANT / REVOKE USAGE (or ALL) ON SCHEMA to the API roles or PUBLIC, which includes them."""
+    node = stmt.node
+    if node.get("objtype") != "OBJECT_SCHEMA" or node.get("targtype") != "ACL_TARGET_OBJECT":
+        return
+    privileges = {p["AccessPriv"].get("priv_name") for p in node.get("privileges") or [] if "AccessPriv" in p}
+    if privileges and "usage" not in privileges:
+        return  # no list means ALL PRIVILEGES
+    named = {grantee(item.get("RoleSpec", {})) for item in node.get("grantees") or []}
+    roles = API_ROLES if "public" in named else [r for r in API_ROLES if r in named]
+    if roles:
+        usage = {f"usage {role}": bool(node.get("is_grant")) for role in roles}
+        for obj in node.get("objects") or []:
+            fx.changes.append((ObjectRef("schema", "", obj.get("String", {}).get("sval", "")), usage))
+
+
+def grantee(spec: dict) -> str:
+    """A GRANT's or REVOKE's role as named ("public" for PUBLIC; CURRENT_USER and the like count so)."""
+    return spec.get("rolename", "public") if spec.get("roletype") == "ROLESPEC_CSTRING" else "public"
 
 
 @handles("CreateExtensionStmt")

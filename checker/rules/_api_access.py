@@ -1,6 +1,7 @@
 """What the API roles can reach once a migration has run: Supabase's default privileges grant every
 table, view and function in an exposed schema to anon and authenticated, so only a REVOKE in the
-migration takes that away. Shared by the rules mirroring the advisor's exposure lints."""
+migration takes that away; a schema the project makes, though, they may use only once granted USAGE.
+Shared by the rules mirroring the advisor's exposure lints."""
 
 from __future__ import annotations
 
@@ -9,10 +10,10 @@ from collections.abc import Iterator
 
 from checker.context import RuleContext
 from checker.model import ObjectRef
+from checker.model.effects import API_ROLES, grantee
 from checker.model.objects import object_with_args, range_var
 from checker.parse import Statement
 
-API_ROLES = ("anon", "authenticated")
 _RELATION_KINDS = frozenset({"table", "view", "materialized view", "foreign table"})
 
 
@@ -62,7 +63,7 @@ def _privilege_changes(
         return  # no list means ALL PRIVILEGES
     if not any(_names(obj, node.get("objtype"), ref) for obj in node.get("objects", [])):
         return
-    roles = {_role(item.get("RoleSpec", {})) for item in node.get("grantees", [])}
+    roles = {grantee(item.get("RoleSpec", {})) for item in node.get("grantees", [])}
     yield roles & set(API_ROLES), bool(node.get("is_grant"))
 
 
@@ -78,13 +79,19 @@ def _names(obj: dict, objtype: str | None, ref: ObjectRef) -> bool:
 
 
 def schema_reached(ctx: RuleContext, schema: str) -> bool:
-    """Whether an API role may still use the schema at the migration's end: only a REVOKE USAGE in
-    the migration takes that away (an earlier migration's grants are not modelled: assumed)."""
-    return bool(api_roles_left(ctx, ObjectRef("schema", "", schema), "usage"))
-
-
-def _role(spec: dict) -> str:
-    return spec.get("rolename", "public") if spec.get("roletype") == "ROLESPEC_CSTRING" else "public"
+    """Whether an API role may still use the schema at the migration's end. A schema the project made
+    grants nothing until its migrations grant USAGE (the model follows those grants); Supabase's own
+    (public) lose it only to a REVOKE USAGE in the migration."""
+    ref = ObjectRef("schema", "", schema)
+    made = ctx.after.find(ref)
+    usage = (
+        [made.details[key] for key in (f"usage {r}" for r in API_ROLES) if key in made.details]
+        if made
+        else []
+    )
+    if usage:
+        return any(usage)
+    return bool(api_roles_left(ctx, ref, "usage"))
 
 
 def created_exposed(ctx: RuleContext, kind: str) -> Iterator[tuple[ObjectRef, Statement, int | None]]:

@@ -86,8 +86,9 @@ RULE = Rule(
         "only, which is reported as rls-no-policy (a warning: sometimes that is the intent). A table a later "
         "migration of the same run enables it on (the Supabase CLI pushes both) is a warning naming that "
         "migration: the API reaches every row between the two. A table "
-        "in a schema whose USAGE the migration revokes from anon and authenticated is out of the API's "
-        "reach and not reported."
+        "in a schema anon and authenticated cannot use is out of the API's reach and not reported: a "
+        "schema the project makes grants them nothing until a migration grants USAGE (Supabase's guide "
+        "to custom schemas grants it by hand), and public loses it only to a REVOKE."
     ),
     bad=Example(
         "begin;\ncreate table public.notes (\n  id uuid primary key,\n  user_id uuid not null\n);\ncommit;\n"
