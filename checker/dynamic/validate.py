@@ -17,7 +17,7 @@ from checker.dynamic.advisor import api_reaches
 from checker.dynamic.collect import Collector, Location, at
 from checker.dynamic.privileges import SEED_GIVES_WAY
 from checker.findings import Severity
-from checker.model import Catalog, ObjectRef
+from checker.model import Catalog, CatalogObject, ObjectRef
 from checker.model.effects import Drop
 from checker.model.objects import (
     RELATION_KINDS,
@@ -281,10 +281,12 @@ def validate_unit(conn: psycopg.Connection, context: RuleContext, out: Collector
     for ref, (statement, location) in context.created_by_migration().items():
         where = at(statement, location)
         obj = context.after.find(ref)
-        if obj is None or obj.conditional or _on_an_unknown_table(context, ref):
+        if obj is None or obj.conditional or _on_an_unknown_table(context, ref) or _brought_type(obj):
             # dropped or renamed later in the migration: the SQL does not declare it is there; or
             # made or changed in a DO block where it may not run: whether it is there, and how, is
-            # known only when the SQL runs
+            # known only when the SQL runs; or a type an extension brings, which the model places in the
+            # schema the statement names (`if not exists ... with schema extensions` of an extension
+            # already in public brings nothing there)
             continue
         details = obj.details
         if ref.kind == "policy":
@@ -303,6 +305,10 @@ def validate_unit(conn: psycopg.Connection, context: RuleContext, out: Collector
                 _check_rls(conn, ref, where, out, context.rls_enabled_later(ref))
         elif ref.kind == "constraint" and ref.table_ref:
             _check_keys(conn, ref.table_ref, details, where, out)
+
+
+def _brought_type(obj: CatalogObject) -> bool:
+    return obj.ref.kind == "type" and "extension" in obj.details
 
 
 def _on_an_unknown_table(context: RuleContext, ref: ObjectRef) -> bool:

@@ -561,3 +561,18 @@ def test_a_column_an_alter_if_exists_adds_to_no_table_is_not_claimed(tmp_path: P
     )
     findings = run(migration, None)
     assert not [f for f in findings if f.severity.value == "error"], findings
+
+
+def test_an_extension_created_if_not_exists_elsewhere_brings_nothing_where_the_statement_says(
+    tmp_path: Path,
+) -> None:
+    """tutur3u creates pg_trgm (in public), later `if not exists ... with schema extensions`: a no-op that
+    puts no gtrgm type in extensions."""
+    migration = write(
+        tmp_path,
+        "trgm.sql",
+        "create extension if not exists pg_trgm;\n"
+        "create extension if not exists pg_trgm with schema extensions;\n",
+    )
+    findings = run(migration, None)
+    assert not [f for f in findings if f.severity.value == "error"], findings
