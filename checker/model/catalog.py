@@ -326,6 +326,8 @@ class Catalog:
                 self._writable(table).rls = action == "enable"
         for old, new_name in effects.renames:
             self._relocate(old, lambda ref, new=new_name: ref._replace(name=new))
+            if old.kind == "column" and old.table_ref is not None:
+                self._rename_column(old.table_ref, old.name, new_name)
         for old, new_schema in effects.moves:
             if old.kind == "extension":
                 self._move_extension(old, new_schema)
@@ -353,6 +355,20 @@ class Catalog:
                 self._discard(member.ref)
                 self._store(replace(member, ref=member.ref._replace(schema=schema)))
 
+    def _rename_column(self, table: ObjectRef, old: str, new: str) -> None:
+        """The table's and its keys' and indexes' records of a column, under its new name (a unique on
+        email_ci is one on email once the column is renamed)."""
+        holders = [
+            self.find(table),
+            *(m for m in self.members_of(table) if m.ref.kind in ("constraint", "index")),
+        ]
+        for holder in holders:
+            if holder is not None:
+                own = self._writable(holder)
+                own.details = {
+                    key: _column_renamed(key, value, old, new) for key, value in own.details.items()
+                }
+
     def _relocate(self, old: ObjectRef, change: Callable[[ObjectRef], ObjectRef]) -> None:
         """RENAME or SET SCHEMA: the object gets a new identity, and a relation's members follow it."""
         obj = self.find(old)
@@ -365,6 +381,30 @@ class Catalog:
         for member in members:
             self._discard(member.ref)
             self._store(replace(member, ref=member.ref._replace(schema=new_ref.schema, table=new_ref.name)))
+
+
+# The details that name the table's own columns (a foreign key's referenced columns are another table's).
+_COLUMN_LISTS = frozenset({"columns", "primary_key"})
+_COLUMN_KEYED = frozenset({"column_types", "column_typmods"})
+
+
+def _column_renamed(key: str, value: object, old: str, new: str) -> object:
+    """A detail with the column `old` called `new`, built anew (catalog copies share the old one)."""
+
+    def names(columns: list) -> list:
+        return [new if column == old else column for column in columns]
+
+    if key in _COLUMN_LISTS and isinstance(value, list):
+        return names(value)
+    if key == "unique" and isinstance(value, list):
+        return [names(columns) for columns in value]
+    if key == "foreign_keys" and isinstance(value, list):
+        return [{**fk, "columns": names(fk.get("columns", []))} for fk in value]
+    if key == "constraints" and isinstance(value, dict):
+        return {name: {**c, "columns": names(c.get("columns", []))} for name, c in value.items()}
+    if key in _COLUMN_KEYED and isinstance(value, dict):
+        return {new if column == old else column: v for column, v in value.items()}
+    return value
 
 
 def same_object(created: ObjectRef, wanted: ObjectRef) -> bool:

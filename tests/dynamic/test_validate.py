@@ -576,3 +576,22 @@ def test_an_extension_created_if_not_exists_elsewhere_brings_nothing_where_the_s
     )
     findings = run(migration, None)
     assert not [f for f in findings if f.severity.value == "error"], findings
+
+
+def test_a_key_on_a_column_renamed_after_it_is_validated_under_the_new_name(tmp_path: Path) -> None:
+    """tutur3u adds a unique on email_citext, then renames the column to email: the key is there, on the
+    column's new name."""
+    migration = write(
+        tmp_path,
+        "rename.sql",
+        "begin;\n"
+        "create table public.roles (id bigint generated always as identity primary key, email text);\n"
+        "alter table public.roles enable row level security;\n"
+        "alter table public.roles add column email_ci text;\n"
+        "alter table public.roles add constraint roles_email_ci_unique unique (email_ci);\n"
+        "alter table public.roles rename column email to legacy_email;\n"
+        "alter table public.roles rename column email_ci to email;\n"
+        "commit;\n",
+    )
+    findings = run(migration, None)
+    assert not [f for f in findings if f.severity.value == "error"], findings
