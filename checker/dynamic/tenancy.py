@@ -92,6 +92,14 @@ where co.conrelid = %s::regclass and co.contype = 'f'
 order by co.conname"""
 
 # The table's policies, USING and WITH CHECK as the server deparses them.
+# The table's columns its own policies name (PostgreSQL records each as a dependency of the policy).
+_POLICY_COLUMNS = """
+select distinct a.attname::text from pg_catalog.pg_policy p
+join pg_catalog.pg_depend d on d.classid = 'pg_catalog.pg_policy'::regclass and d.objid = p.oid
+  and d.refclassid = 'pg_catalog.pg_class'::regclass and d.refobjid = p.polrelid and d.refobjsubid > 0
+join pg_catalog.pg_attribute a on a.attrelid = p.polrelid and a.attnum = d.refobjsubid
+where p.polrelid = %s::regclass"""
+
 _POLICY_EXPRESSIONS = """
 select pg_catalog.pg_get_expr(p.polqual, p.polrelid), pg_catalog.pg_get_expr(p.polwithcheck, p.polrelid)
 from pg_catalog.pg_policy p where p.polrelid = %s::regclass
@@ -203,6 +211,7 @@ class Schema:
         self._keys: dict[Table, list[set[str]]] = {}
         self._columns: dict[Table, list[Column]] = {}
         self._tied: dict[Table, list[str]] = {}
+        self._read: dict[Table, frozenset[str]] = {}
 
     def _regclass(self, table: Table) -> str:
         return sql.Identifier(*table).as_string(self.conn)
@@ -245,6 +254,13 @@ class Schema:
             compared = {column for tree in trees if tree is not None for column, _ in uid_comparisons(tree)}
             self._tied[table] = [c for c in self.columns(table) if c in compared]
         return self._tied[table]
+
+    def read_by_policies(self, table: Table) -> frozenset[str]:
+        """The columns of the table its own policies name, anywhere in USING or WITH CHECK."""
+        if table not in self._read:
+            rows = self.conn.execute(_POLICY_COLUMNS, (self._regclass(table),)).fetchall()
+            self._read[table] = frozenset(name for (name,) in rows)
+        return self._read[table]
 
     def user_keyed(self, table: Table, column: str, depth: int = 0) -> bool:
         """Whether the column holds a user id: auth.users.id, a key that references one, or the key of a
@@ -368,10 +384,12 @@ class Model:
             if fk.table != table and depth < MAX_DEPTH and not self._is_user_reference(fk)
         ]
         # the shortest way to a shared owner: a row that names its team directly is the team's,
-        # whatever else it references
+        # whatever else it references; of as short ones, a key the table's policies read (a break is its
+        # session's workspace's, not its break type's, when the policies follow session_id)
+        read = self.schema.read_by_policies(table)
         shared = min(
             (fk for fk, parent in parents if parent.owned and parent.shared),
-            key=lambda fk: self.of(fk.table, depth + 1).depth,
+            key=lambda fk: (self.of(fk.table, depth + 1).depth, not set(fk.columns) & read),
             default=None,
         )
         if shared:

@@ -986,3 +986,64 @@ def test_a_child_of_a_membership_row_is_made_under_the_members_the_table_holds(t
     probed = [f for f in only(findings, "rls-probe") if "public.poll" in f.message]
     assert not [f for f in probed if "skipped" in f.message], probe_findings(findings)
     assert not [f for f in probed if f.severity is Severity.ERROR], probe_findings(findings)
+
+
+BREAKS = """
+begin;
+create table public.workspaces (id uuid primary key default gen_random_uuid(), name text);
+create table public.workspace_members (
+  ws_id uuid not null references public.workspaces (id),
+  user_id uuid not null references auth.users (id),
+  primary key (ws_id, user_id)
+);
+create index on public.workspace_members (user_id);
+create table public.break_types (
+  id uuid primary key default gen_random_uuid(),
+  ws_id uuid not null references public.workspaces (id)
+);
+create index on public.break_types (ws_id);
+create table public.sessions (
+  id uuid primary key default gen_random_uuid(),
+  ws_id uuid not null references public.workspaces (id),
+  user_id uuid not null references auth.users (id)
+);
+create index on public.sessions (ws_id);
+create index on public.sessions (user_id);
+create table public.breaks (
+  id uuid primary key default gen_random_uuid(),
+  session_id uuid not null references public.sessions (id),
+  break_type_id uuid references public.break_types (id),
+  created_by uuid not null default auth.uid() references auth.users (id)
+);
+create index on public.breaks (session_id);
+create index on public.breaks (break_type_id);
+create index on public.breaks (created_by);
+alter table public.workspaces enable row level security;
+alter table public.workspace_members enable row level security;
+alter table public.break_types enable row level security;
+alter table public.sessions enable row level security;
+alter table public.breaks enable row level security;
+create policy "own memberships" on public.workspace_members for select to authenticated
+  using (user_id = (select auth.uid()));
+create policy "read breaks of my workspaces" on public.breaks for select to authenticated
+  using (exists (select 1 from public.sessions s join public.workspace_members wm on wm.ws_id = s.ws_id
+                 where s.id = breaks.session_id and wm.user_id = (select auth.uid())));
+create policy "update own breaks" on public.breaks for update to authenticated
+  using (created_by = (select auth.uid()));
+create policy "members read sessions" on public.sessions for select to authenticated
+  using (exists (select 1 from public.workspace_members wm
+                 where wm.ws_id = sessions.ws_id and wm.user_id = (select auth.uid())));
+commit;
+"""
+
+
+def test_of_two_keys_to_groups_the_one_the_policies_read_says_whose_the_row_is(tmp_path: Path) -> None:
+    """tutur3u's breaks reference a session and a break type, both of a workspace: the policies follow
+    session_id, so a break is its session's workspace's; moving it to another workspace's session is the
+    write-through (a break type, which nothing reads, was called handed over)."""
+    rollback = "begin;\ndrop table if exists public.breaks, public.sessions, public.break_types,"
+    rollback += " public.workspace_members, public.workspaces;\ncommit;\n"
+    findings = run(write(tmp_path, "breaks.sql", BREAKS), write(tmp_path, "breaks_rollback.sql", rollback))
+    leaks = [f.message for f in only(findings, "rls-probe", Severity.ERROR) if "public.breaks" in f.message]
+    assert leaks and all("set session_id of their own row" in message for message in leaks), leaks
+    assert not only(findings, "rls-missing-policy"), probe_findings(findings)
