@@ -89,6 +89,8 @@ class RuleContext:
                         created.setdefault(item.ref, (effects.statement, item.location))
                 gone += catalog.apply_step(step, effects.statement)
             absent.append(frozenset(gone) if gone else NOTHING)
+            if effects.unread_sql:
+                catalog.unread_sql = effects.statement
         if temporary:
             catalog.end_session()
         return catalog, missing, created, absent
@@ -113,6 +115,12 @@ class RuleContext:
             for table, location in _access_changes(effects):
                 changed.setdefault(table, (effects.statement, location))
         return changed
+
+    def unread_sql_before(self, statement: Statement) -> Statement | None:
+        """The last DO block before the statement (in this migration, else an earlier one) that ran SQL
+        built at run time, which may have made, moved or dropped what the model cannot see."""
+        earlier = (e.statement for e in self.migration_effects[: statement.index] if e.unread_sql)
+        return next(reversed(list(earlier)), None) or self.before.unread_sql
 
     def rls_enabled_later(self, table: ObjectRef) -> Statement | None:
         """The statement of a later migration in this run that enables row level security on the table."""

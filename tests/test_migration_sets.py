@@ -233,3 +233,25 @@ def test_a_schema_the_project_makes_is_out_of_the_apis_reach_until_granted(tmp_p
     _, report, _ = run_json("lint", "--config", policy, folder, cwd=tmp_path)
     found = [(Path(f["file"]).name, f["severity"]) for f in _rules(report, "rls-enabled")]
     assert found == [("2_grant.sql", "error")], report
+
+
+def test_what_a_do_blocks_built_sql_may_have_made_is_a_warning(tmp_path: Path) -> None:
+    """hivecom re-makes an enum through `execute 'create type ...' || ...`; tutur3u moves tables with
+    `execute format('alter table ... set schema private')`: the model cannot read either, so an object it
+    finds nowhere afterwards is a warning naming the block, not an error. Before any such block: an error."""
+    folder = tmp_path / "migrations"
+    files = {
+        "1_types.sql": "create function public.early(p public.gone) returns int language sql as 'select 1';\n"
+        "create type public.perm as enum ('a', 'b');\n",
+        "2_recreate.sql": "do $$ begin\n  alter type public.perm rename to perm_old;\n"
+        "  execute 'create type public.perm as enum (' || quote_literal('a') || ')';\n"
+        "  drop type public.perm_old;\nend $$;\n"
+        "create function public.is_a(p public.perm) returns boolean language sql\n"
+        "  as $f$ select p = 'a' $f$;\n",
+    }
+    policy = _write(folder, files)
+    _, report, _ = run_json("lint", "--config", policy, folder, cwd=tmp_path)
+    found = [(Path(f["file"]).name, f["severity"]) for f in _rules(report, "fk-order")]
+    assert found == [("1_types.sql", "error"), ("2_recreate.sql", "warning")], report
+    warning = _rules(report, "fk-order")[1]["message"]
+    assert "2_recreate.sql:1:1 runs SQL built when it runs" in warning, warning

@@ -40,6 +40,8 @@ class Catalog:
         self._members: dict[tuple[str, str], frozenset[ObjectRef]] = {}
         # extension -> the schema it was created in, for the extensions the SQL creates
         self._extensions: dict[str, str] = {}
+        # the last DO block that ran SQL built at run time: it may have made what the model misses
+        self.unread_sql: Statement | None = None
 
     def copy(self) -> Catalog:
         """A shallow copy: objects are shared and copied only when one side changes them
@@ -48,6 +50,7 @@ class Catalog:
         clone._objects = dict(self._objects)
         clone._members = dict(self._members)  # values are frozensets, replaced on change
         clone._extensions = dict(self._extensions)
+        clone.unread_sql = self.unread_sql
         return clone
 
     def _writable(self, obj: CatalogObject) -> CatalogObject:
@@ -311,6 +314,8 @@ class Catalog:
         # POLICY of the same name leaves the new policy (all creations before all drops would not)
         for step in effects.steps or (effects,):
             self.apply_step(step, effects.statement, origin)
+        if effects.unread_sql:
+            self.unread_sql = effects.statement
 
     def apply_step(
         self, effects: Effects, statement: Statement, origin: str = "migration"

@@ -67,6 +67,19 @@ def embedded_steps(do: Statement, executed: bool = True) -> Iterator[tuple[State
             yield Statement(do.source, do.index, kind, node, start, end), id(sql) in sure, id(sql) in guarded
 
 
+def runs_unread_sql(do: Statement) -> bool:
+    """Whether the block EXECUTEs SQL built when it runs (concatenation, format(), a query): what that
+    makes, moves or drops is not in the model."""
+    body, language = _body(do.node)
+    if not body or language != "plpgsql":
+        return False
+    try:
+        tree = do_block_tree(body)
+    except pg.ParseError:
+        return False
+    return any(_step_sql(step)[1] is None for step in find_nodes(tree, "PLpgSQL_stmt_dynexecute"))
+
+
 # The steps that run SQL: a statement of the block's own, and EXECUTE (read when its text is a constant)
 _RUNS_SQL = ("PLpgSQL_stmt_execsql", "PLpgSQL_stmt_dynexecute")
 

@@ -90,6 +90,7 @@ class Effects:
     steps: list[Effects] = field(default_factory=list)
     conditional: bool = False  # a step that may not run
     guarded: bool = False  # a step a missing object it names does not fail (under IF, or a handler)
+    unread_sql: bool = False  # a DO block EXECUTEs SQL built when it runs: what it does is not modelled
 
     def compact(self) -> None:
         """Once its handler ran: the empty lists (most of them: a statement does one or two kinds of
@@ -151,7 +152,9 @@ def statement_effects(statement: Statement) -> Effects:
 
 @handles("DoStmt")
 def _do_block(stmt: Statement, fx: Effects) -> None:
-    from checker.model.do_blocks import embedded_steps
+    from checker.model.do_blocks import embedded_steps, runs_unread_sql
+
+    fx.unread_sql = runs_unread_sql(stmt)
 
     for inner, sure, guarded in embedded_steps(stmt):
         step = statement_effects(inner)

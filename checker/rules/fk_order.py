@@ -105,12 +105,24 @@ def _missing(
         )
     if target.kind == "function" and (not target.schema or target.schema == "pg_catalog"):
         return None  # an unqualified call to a function nobody creates is a built-in
+    hint = "create it first, add the file that creates it to the baseline, or list it under [known] "
+    hint += "in the policy"
+    dynamic = ctx.unread_sql_before(statement)
+    if dynamic is not None:  # a warning: the SQL the model cannot read may well have made it
+        return Issue(
+            statement,
+            f"{reference.reason} refers to {target.display()}, which no SQL the model can read creates; the "
+            f"DO block at {dynamic.where()} runs SQL built when it runs (EXECUTE), which may have",
+            hint,
+            reference.location,
+            target.qualified,
+            severity=Severity.WARNING,
+        )
     return Issue(
         statement,
         f"{reference.reason} refers to {target.display()}, which is created nowhere "
         "(not in this migration, the baseline, or the known Supabase objects)",
-        "create it first, add the file that creates it to the baseline, or list it under [known] "
-        "in the policy",
+        hint,
         reference.location,
         target.qualified,
     )
@@ -192,7 +204,9 @@ RULE = Rule(
         "worked on a developer's copy where matches already existed. The rule replays the file against "
         "the baseline and Supabase's own objects (auth.users, auth.uid(), ...), reports each reference to "
         "an object that does not exist yet, and suggests a safe order (or the ALTER TABLE ... ADD "
-        "CONSTRAINT way out of a cycle)."
+        "CONSTRAINT way out of a cycle). An object created nowhere the model can read, after a DO block "
+        "that EXECUTEs SQL built when it runs (a type re-made, tables moved by format()), is a warning: "
+        "that SQL may have made it."
     ),
     bad=Example(
         "begin;\ncreate table public.chats (\n  id uuid primary key,\n"
