@@ -58,13 +58,11 @@ class Membership:
     set_option: bool | None = None
 
     def grant(self) -> sql.Composable:
-        options = [sql.SQL("admin {}").format(sql.SQL(str(self.admin).lower()))]
-        if self.inherit is not None:
-            options.append(sql.SQL("inherit {}").format(sql.SQL(str(self.inherit).lower())))
-        if self.set_option is not None:
-            options.append(sql.SQL("set {}").format(sql.SQL(str(self.set_option).lower())))
-        if self.inherit is None:  # before 16 the only option, spelled the old way
+        if self.inherit is None:  # before 16, ADMIN OPTION is a grant's only option
             options = [sql.SQL("admin option")] if self.admin else []
+        else:
+            chosen = (("admin", self.admin), ("inherit", self.inherit), ("set", self.set_option))
+            options = [sql.SQL(f"{name} {'true' if value else 'false'}") for name, value in chosen]
         return sql.SQL("grant {} to {}{} granted by {}").format(
             sql.Identifier(API_LOGIN),
             sql.Identifier(self.member),

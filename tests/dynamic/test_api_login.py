@@ -11,6 +11,7 @@ import psycopg
 import pytest
 
 from checker.dynamic.api_login import api_connection
+from checker.dynamic.engines import EngineOptions
 from checker.dynamic.privileges import MigratingSession, prepare_migrating_session, superuser_session
 from checker.dynamic.probes import as_service_role
 from checker.dynamic.seed import apply_seed
@@ -27,9 +28,13 @@ select to_jsonb(m) - 'oid' - 'roleid' || jsonb_build_object('member', m.member::
 from pg_catalog.pg_auth_members m where m.roleid = 'authenticator'::regrole"""
 
 
-@pytest.fixture(scope="module")
-def seeded() -> Iterator[tuple[psycopg.Connection, MigratingSession]]:
-    with require_engine("embedded") as uri, psycopg.connect(uri, autocommit=True) as admin:
+@pytest.fixture(scope="module", params=["embedded", "local"])
+def seeded(request: pytest.FixtureRequest) -> Iterator[tuple[psycopg.Connection, MigratingSession]]:
+    """A seeded server: PostgreSQL 18 (embedded) and 15 (local), whose role grants differ."""
+    engine = require_engine(
+        request.param, EngineOptions(pg_version="15") if request.param == "local" else None
+    )
+    with engine as uri, psycopg.connect(uri, autocommit=True) as admin:
         superuser_session(admin)
         apply_seed(admin)
         yield admin, prepare_migrating_session(admin, uri)
