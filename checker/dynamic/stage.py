@@ -264,6 +264,7 @@ class Run:
     roles: ParsedFile | None = None  # the project's roles file (supabase/roles.sql): before everything
     # how the probes log in as PostgREST does (api_login.py); None: on the migrating connection
     api_login: MigratingSession | None = None
+    api_login_lacked: bool = False  # said once a run
     diverged: Failure | None = None  # the first statement skipped as not reproducible here (_skip)
     labelled: set[str] = field(default_factory=set)  # the tables of the skipped labels
 
@@ -481,6 +482,12 @@ class Run:
             return
         login = self.api_login
         with api_connection(self.admin, login.uri, login.acts_as) as conn:
+            if conn is None and not self.api_login_lacked:
+                self.api_login_lacked = True
+                self.out.record.say(
+                    "the RLS probes run on the migrating login: authenticator cannot be made PostgREST's "
+                    "login here (policies see session_user = postgres, not authenticator)"
+                )
             yield conn if conn is not None else self.conn
 
     def _report_standins(self, parsed: ParsedFile, created: list[tuple[str, Location]]) -> None:
