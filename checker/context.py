@@ -119,8 +119,10 @@ class RuleContext:
     def unread_sql_before(self, statement: Statement) -> Statement | None:
         """The last DO block before the statement (in this migration, else an earlier one) that ran SQL
         built at run time, which may have made, moved or dropped what the model cannot see."""
-        earlier = (e.statement for e in self.migration_effects[: statement.index] if e.unread_sql)
-        return next(reversed(list(earlier)), None) or self.before.unread_sql
+        for effects in reversed(self.migration_effects[: statement.index]):
+            if effects.unread_sql:
+                return effects.statement
+        return self.before.unread_sql
 
     def rls_enabled_later(self, table: ObjectRef) -> Statement | None:
         """The statement of a later migration in this run that enables row level security on the table."""
