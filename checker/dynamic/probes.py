@@ -909,7 +909,7 @@ def probe_unit(conn: psycopg.Connection, context: RuleContext, out: Collector) -
 
 
 def probes_anything(context: RuleContext) -> bool:
-    """Whether the migration leaves a table of its own making for the probes."""
+    """Whether the migration leaves a table for the probes (one it makes, or whose access it changes)."""
     return next(_tables_to_probe(context), None) is not None
 
 
