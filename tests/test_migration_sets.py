@@ -255,3 +255,25 @@ def test_what_a_do_blocks_built_sql_may_have_made_is_a_warning(tmp_path: Path) -
     assert found == [("1_types.sql", "error"), ("2_recreate.sql", "warning")], report
     warning = _rules(report, "fk-order")[1]["message"]
     assert "2_recreate.sql:1:1 runs SQL built when it runs" in warning, warning
+
+
+def test_a_definer_function_in_a_schema_the_api_cannot_use_is_not_callable_through_it(tmp_path: Path) -> None:
+    """leadminer's `private` schema is in [api] schemas, but anon and authenticated have no USAGE on it:
+    /rest/v1/rpc cannot reach its SECURITY DEFINER functions until a migration grants it."""
+    folder = tmp_path / "migrations"
+    function = (
+        "create function private.{name}(x int) returns int language sql security definer set search_path = ''"
+        " as 'select x + 1';\n"
+    )
+    files = {
+        "1_private.sql": "create schema private;\n" + function.format(name="bump"),
+        "2_grant.sql": "grant usage on schema private to anon;\n" + function.format(name="bump_more"),
+    }
+    for name, text in files.items():
+        folder.mkdir(exist_ok=True)
+        (folder / name).write_text(text, encoding="utf-8")
+    policy = tmp_path / "policy.toml"
+    policy.write_text('transaction = "runner"\nexposed_schemas = ["public", "private"]\n', encoding="utf-8")
+    _, report, _ = run_json("lint", "--config", policy, folder, cwd=tmp_path)
+    found = [Path(f["file"]).name for f in _rules(report, "function-definer-exposed")]
+    assert found == ["2_grant.sql"], report

@@ -95,7 +95,9 @@ def schema_reached(ctx: RuleContext, schema: str) -> bool:
 
 
 def created_exposed(ctx: RuleContext, kind: str) -> Iterator[tuple[ObjectRef, Statement, int | None]]:
-    """Objects of a kind the migration creates in an exposed schema and leaves in place."""
+    """Objects of a kind the migration creates in an exposed schema the API roles may use, and leaves."""
     for ref, (statement, location) in ctx.created_by_migration().items():
-        if ref.kind == kind and ctx.is_exposed(ref) and ctx.after.find(ref) is not None:
+        if ref.kind != kind or not ctx.is_exposed(ref) or ctx.after.find(ref) is None:
+            continue
+        if schema_reached(ctx, ref.schema):
             yield ref, statement, location
