@@ -216,21 +216,27 @@ def test_changed_since_limits_dynamic_findings_to_changed_files(tmp_path: Path) 
     assert not [f for f in changed["findings"] if f["severity"] == "error"], err
 
 
+def _lint_exposing_private(tmp_path: Path, files: dict[str, str]) -> dict:
+    """Lint migrations in runner mode with a `private` schema exposed besides public (rules all on)."""
+    folder = tmp_path / "migrations"
+    folder.mkdir()
+    for name, text in files.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    policy = tmp_path / "policy.toml"
+    policy.write_text('transaction = "runner"\nexposed_schemas = ["public", "private"]\n', encoding="utf-8")
+    _, report, _ = run_json("lint", "--config", policy, folder, cwd=tmp_path)
+    return report
+
+
 def test_a_schema_the_project_makes_is_out_of_the_apis_reach_until_granted(tmp_path: Path) -> None:
     """tutur3u lists `private` in config.toml's [api] schemas but never grants USAGE on it: PostgREST
     cannot reach its tables. The grant of a later migration opens it, and rls-enabled speaks again."""
-    folder = tmp_path / "migrations"
     table = "create table private.{name} (id bigint primary key);\n"
     files = {
         "1_private.sql": "create schema private;\n" + table.format(name="rate_limits"),
         "2_grant.sql": "grant usage on schema private to authenticated;\n" + table.format(name="tokens"),
     }
-    for name, text in files.items():
-        folder.mkdir(exist_ok=True)
-        (folder / name).write_text(text, encoding="utf-8")
-    policy = tmp_path / "policy.toml"
-    policy.write_text('transaction = "runner"\nexposed_schemas = ["public", "private"]\n', encoding="utf-8")
-    _, report, _ = run_json("lint", "--config", policy, folder, cwd=tmp_path)
+    report = _lint_exposing_private(tmp_path, files)
     found = [(Path(f["file"]).name, f["severity"]) for f in _rules(report, "rls-enabled")]
     assert found == [("2_grant.sql", "error")], report
 
@@ -260,7 +266,6 @@ def test_what_a_do_blocks_built_sql_may_have_made_is_a_warning(tmp_path: Path) -
 def test_a_definer_function_in_a_schema_the_api_cannot_use_is_not_callable_through_it(tmp_path: Path) -> None:
     """leadminer's `private` schema is in [api] schemas, but anon and authenticated have no USAGE on it:
     /rest/v1/rpc cannot reach its SECURITY DEFINER functions until a migration grants it."""
-    folder = tmp_path / "migrations"
     function = (
         "create function private.{name}(x int) returns int language sql security definer set search_path = ''"
         " as 'select x + 1';\n"
@@ -269,11 +274,6 @@ def test_a_definer_function_in_a_schema_the_api_cannot_use_is_not_callable_throu
         "1_private.sql": "create schema private;\n" + function.format(name="bump"),
         "2_grant.sql": "grant usage on schema private to anon;\n" + function.format(name="bump_more"),
     }
-    for name, text in files.items():
-        folder.mkdir(exist_ok=True)
-        (folder / name).write_text(text, encoding="utf-8")
-    policy = tmp_path / "policy.toml"
-    policy.write_text('transaction = "runner"\nexposed_schemas = ["public", "private"]\n', encoding="utf-8")
-    _, report, _ = run_json("lint", "--config", policy, folder, cwd=tmp_path)
+    report = _lint_exposing_private(tmp_path, files)
     found = [Path(f["file"]).name for f in _rules(report, "function-definer-exposed")]
     assert found == ["2_grant.sql"], report
