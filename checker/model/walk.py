@@ -145,7 +145,7 @@ class TreeIndex:
 # the calls run per row.
 CLAUSES = TreeIndex(
     frozenset({"FuncCall", "A_Const", "ColumnRef", "SubLink", "RangeVar"}),
-    own=frozenset({"A_Expr"}),
+    own=frozenset({"A_Expr", "FuncCall"}),
     per_row=frozenset({"FuncCall"}),
 )
 clause_nodes = CLAUSES.nodes

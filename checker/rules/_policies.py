@@ -18,7 +18,7 @@ from pglast import parser as pg
 from checker.context import RuleContext
 from checker.model import Catalog, CatalogObject, ObjectRef
 from checker.model.objects import function_ref, range_var, strings
-from checker.model.walk import TreeFacts, clause_facts, clause_nodes, find_nodes, first_location
+from checker.model.walk import TreeFacts, clause_facts, clause_nodes, first_location
 from checker.parse import Statement, sql_tree
 
 COMMANDS = ("select", "insert", "update", "delete")
@@ -201,8 +201,10 @@ def per_row_calls(tree: object) -> list[dict]:
 
 
 def _is_uid_call(tree: object) -> bool:
-    # Operands are small and asked about once: a lazy walk that stops at the first call found.
-    return any(call_name(call) == ("auth", "uid") for call in find_nodes(tree, "FuncCall"))
+    """Whether an operand is the user's id: auth.uid(), also cast, wrapped or in a FROM-less sub-select;
+    not a value a sub-select reads from a table (select org_id from profiles where id = auth.uid()),
+    which is that table's, compared with the user there."""
+    return any(call_name(call) == ("auth", "uid") for call in clause_facts(tree).own("FuncCall"))
 
 
 def is_user_function(call: dict, catalog: Catalog) -> bool:

@@ -1047,3 +1047,35 @@ def test_of_two_keys_to_groups_the_one_the_policies_read_says_whose_the_row_is(t
     leaks = [f.message for f in only(findings, "rls-probe", Severity.ERROR) if "public.breaks" in f.message]
     assert leaks and all("set session_id of their own row" in message for message in leaks), leaks
     assert not only(findings, "rls-missing-policy"), probe_findings(findings)
+
+
+ORGANIZATION_OF_THE_PROFILE = """
+begin;
+create table public.organizations (id uuid primary key default gen_random_uuid(), name text not null);
+create table public.profiles (
+  id uuid primary key references auth.users (id) on delete cascade,
+  organization_id uuid references public.organizations (id)
+);
+alter table public.organizations enable row level security;
+alter table public.profiles enable row level security;
+create policy own_profile on public.profiles for all to authenticated
+  using (id = (select auth.uid())) with check (id = (select auth.uid()));
+create policy members_read on public.organizations for select to authenticated
+  using (id = (select organization_id from public.profiles where profiles.id = (select auth.uid())));
+create policy members_update on public.organizations for update to authenticated
+  using (id = (select organization_id from public.profiles where profiles.id = (select auth.uid())));
+commit;
+"""
+
+
+def test_a_row_id_compared_with_a_value_read_from_another_table_is_no_user_column(tmp_path: Path) -> None:
+    """`id = (select organization_id from profiles where id = auth.uid())` compares the organization's
+    id with the user's organization, not with the user: the organizations are not the users' own rows
+    (they were, and each user was found unable to read and update "their own" organization)."""
+    rollback = "begin;\ndrop table if exists public.profiles, public.organizations;\ncommit;\n"
+    findings = run(
+        write(tmp_path, "organizations.sql", ORGANIZATION_OF_THE_PROFILE),
+        write(tmp_path, "organizations_rollback.sql", rollback),
+    )
+    assert not only(findings, "rls-missing-policy"), probe_findings(findings)
+    assert not only(findings, "rls-probe", Severity.ERROR), probe_findings(findings)
