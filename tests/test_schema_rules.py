@@ -525,3 +525,24 @@ def test_destructive_change_suppressed_with_a_reason(tmp_path: Path) -> None:
     assert found == [("destructive-change", "error", 4, 13)], (found, report["findings"])
     assert not [f for f in report["findings"] if f["rule"] == "unused-suppression"]
     assert code == 1
+
+
+def test_destructive_change_truncate_cascade_names_the_tables_it_empties(tmp_path: Path) -> None:
+    """TRUNCATE ... CASCADE empties every table whose foreign keys reach a named one, transitively."""
+    baseline = USERS + (
+        "create table public.posts (id int primary key, author uuid references public.users (id));\n"
+        "create table public.comments (id int primary key, post int references public.posts (id));\n"
+        "create table public.tags (id int primary key);\n"
+    )
+    _, found, report = lint(tmp_path, tx("truncate public.users cascade;\n"), baseline=baseline)
+    messages = [f["message"] for f in report["findings"] if f["rule"] == "destructive-change"]
+    assert found == [("destructive-change", "warning", 2, 10)] * 3, (found, report["findings"])
+    cascade = "truncates table public.{}, through CASCADE (its foreign key references public.{}): "
+    cascade += "every row is lost"
+    assert sorted(messages) == [
+        cascade.format("comments", "posts"),
+        cascade.format("posts", "users"),
+        "truncates table public.users, which this migration did not create: every row is lost",
+    ]
+    _, found, _ = lint(tmp_path, tx("truncate public.users;\n"), baseline=baseline)
+    assert len(found) == 1, found  # without CASCADE the truncate fails instead: only the named table

@@ -6,9 +6,10 @@ from collections.abc import Iterator
 
 from checker.context import RuleContext
 from checker.findings import Severity
-from checker.model import Effects, ObjectRef
+from checker.model import Catalog, Effects, ObjectRef
 from checker.model.objects import range_var
 from checker.rules._locks import form_rewrites
+from checker.rules._policies import foreign_keys
 from checker.rules._schema_support import OwnObjects, may_exist, relation_of, remember_own, table_commands
 from checker.rules.base import Example, Issue, Rule
 
@@ -101,19 +102,37 @@ def _rename(ctx: RuleContext, effects: Effects) -> Iterator[tuple[ObjectRef, Iss
 
 
 def _truncate(ctx: RuleContext, effects: Effects) -> Iterator[tuple[ObjectRef, Issue]]:
-    for item in effects.statement.node.get("relations", []):
-        rv = item.get("RangeVar", {})
+    named = [item.get("RangeVar", {}) for item in effects.statement.node.get("relations", [])]
+    for rv in named:
         table = range_var(rv)
-        yield (
-            table,
-            Issue(
-                effects.statement,
-                f"truncates table {table.qualified}, which this migration did not create: every row is lost",
-                _HINT,
-                rv.get("location"),
-                table.qualified,
-            ),
-        )
+        yield table, _truncates(effects, table, "which this migration did not create", rv.get("location"))
+    if effects.statement.node.get("behavior") == "DROP_CASCADE":
+        # CASCADE empties every table whose foreign keys reach a truncated one, named or not
+        for table, parent, rv in _referencing(ctx.before, [(range_var(rv), rv) for rv in named]):
+            why = f"through CASCADE (its foreign key references {parent.qualified})"
+            yield table, _truncates(effects, table, why, rv.get("location"))
+
+
+def _truncates(effects: Effects, table: ObjectRef, why: str, location: int | None) -> Issue:
+    message = f"truncates table {table.qualified}, {why}: every row is lost"
+    return Issue(effects.statement, message, _HINT, location, table.qualified)
+
+
+def _referencing(
+    catalog: Catalog, truncated: list[tuple[ObjectRef, dict]]
+) -> Iterator[tuple[ObjectRef, ObjectRef, dict]]:
+    """The tables TRUNCATE ... CASCADE also empties, each with the table its key references and the
+    named table's RangeVar that led there, in the order the cascade reaches them."""
+    seen = {table for table, _ in truncated}
+    queue = list(truncated)
+    tables = [obj.ref for obj in catalog if obj.ref.kind == "table"]
+    while queue:
+        parent, rv = queue.pop(0)
+        for table in tables:
+            if table not in seen and any(fk["target"] == parent for fk in foreign_keys(catalog, table)):
+                seen.add(table)
+                queue.append((table, rv))
+                yield table, parent, rv
 
 
 _FINDERS = {
