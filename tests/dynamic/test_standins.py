@@ -152,6 +152,22 @@ def test_each_standin_creates_and_drops_cleanly(conn: psycopg.Connection, name: 
     assert leftover == []
 
 
+SESSION_SETTINGS = "select name, setting from pg_settings where source = 'session' order by name"
+
+
+@pytest.mark.parametrize("name", sorted(STANDINS))
+def test_a_standin_leaves_the_sessions_settings_as_they_were(conn: psycopg.Connection, name: str) -> None:
+    """A plain SET in an extension's script outlives CREATE EXTENSION: pg_net's stand-in left search_path
+    at pg_catalog, and the migration's next `create table documents` was refused on pg_catalog."""
+    conn.execute("set search_path = public, extensions")
+    before = conn.execute(SESSION_SETTINGS).fetchall()
+    schema = PINNED_SCHEMA.get(name, ("extensions",))[0]
+    if schema not in ("extensions", "pg_catalog"):
+        conn.execute(f"create schema if not exists {schema}")
+    conn.execute(f'create extension "{name}" with schema {schema} cascade')
+    assert conn.execute(SESSION_SETTINGS).fetchall() == before
+
+
 @pytest.mark.parametrize("name", sorted(PINNED_SCHEMA))
 def test_pinned_standins_refuse_other_schemas_like_the_real_ones(conn: psycopg.Connection, name: str) -> None:
     message = error_of(conn, f"create extension {name} with schema extensions")
@@ -954,4 +970,5 @@ def test_a_pinned_stand_ins_script_searches_pg_catalog_only_from_its_first_state
     text = "\n".join(line for line in script.read_text().splitlines() if not line.startswith("\\"))
     first = parse_source(SourceFile(str(script), text)).statements[0]
     assert first.kind == "VariableSetStmt" and first.node["name"] == "search_path", first.text
+    assert first.node.get("is_local"), "a plain SET outlives the script (SET LOCAL ends with it)"
     assert [a["A_Const"]["sval"]["sval"] for a in first.node["args"]] == ["pg_catalog", "pg_temp"]

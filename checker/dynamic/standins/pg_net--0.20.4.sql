@@ -5,7 +5,8 @@
 
 -- Pinned (StandIn.pinned): created without a schema the extension lands in the caller's schema, often public
 -- beside the project's functions; with pg_catalog alone, none of them can be what a name below means.
-set search_path = pg_catalog, pg_temp;
+-- LOCAL: the setting ends with this script (a plain SET would outlive CREATE EXTENSION, into the migration).
+set local search_path = pg_catalog, pg_temp;
 
 create schema if not exists net;
 
