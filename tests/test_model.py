@@ -255,6 +255,27 @@ def test_the_types_of_pgmq_and_http_exist_after_they_are_created(tmp_path: Path)
     assert _found(report, "fk-order") == []
 
 
+def test_the_tables_of_pg_net_and_pg_cron_are_in_their_own_schemas(tmp_path: Path) -> None:
+    """pg_net's script makes net.*, pg_cron's cron.*, whatever WITH SCHEMA says (recollect reads
+    net._http_response); the tables are the extension's: no rule asks them for a primary key."""
+    code, report = _lint(
+        tmp_path,
+        (
+            "begin;\n"
+            "create extension if not exists pg_net with schema extensions;\n"
+            "create extension if not exists pg_cron;\n"
+            "create function public.failures() returns bigint language sql stable set search_path = ''\n"
+            "  as $$ select count(*) from net._http_response where status_code >= 400 $$;\n"
+            "create view public.jobs with (security_invoker = true) as\n"
+            "  select jobname, schedule from cron.job join cron.job_run_details using (jobid);\n"
+            "revoke all on public.jobs from anon, authenticated;\n"
+            "commit;\n"
+        ),
+    )
+    assert [f["rule"] for f in report["findings"] if f["severity"] != "info"] == [], report["findings"]
+    assert code == 0
+
+
 def test_implicit_constraint_names_match_postgresql(tmp_path: Path) -> None:
     baseline = "create table public.w (id int primary key, code text unique, n int);\n"
     migration = (

@@ -778,6 +778,10 @@ def _create_extension(stmt: Statement, fx: Effects) -> None:
     )
     for type_ in EXTENSION_TYPES.get(name, ()):  # so `extensions.vector(1536)` columns resolve
         fx.creates.append(Created(ObjectRef("type", schema, type_), {"extension": name}, if_not_exists=True))
+    home, tables = EXTENSION_TABLES.get(name, ("", ()))
+    for table, columns in tables:
+        details = {"columns": list(columns), "extension": name}
+        fx.creates.append(Created(ObjectRef("table", home, table), details, if_not_exists=True))
 
 
 # The types that common extensions bring (the ones migrations use as column types), as objects of the
@@ -797,6 +801,27 @@ EXTENSION_TYPES = {
 }
 # Extensions whose control file fixes their schema (the types land there whatever the statement says).
 EXTENSION_SCHEMAS = {"pgmq": "pgmq"}
+# The tables an extension's script makes in a schema of its own, whatever WITH SCHEMA says (functions
+# and views of the project read pg_net's responses and pg_cron's jobs), with their columns.
+EXTENSION_TABLES = {
+    "pg_net": (
+        "net",
+        (
+            ("http_request_queue", ("id", "method", "url", "headers", "body", "timeout_milliseconds")),
+            ("_http_response", ("id", "status_code", "content_type", "headers", "content", "timed_out",
+                                "error_msg", "created")),
+        ),
+    ),
+    "pg_cron": (
+        "cron",
+        (
+            ("job", ("jobid", "schedule", "command", "nodename", "nodeport", "database", "username",
+                     "active", "jobname")),
+            ("job_run_details", ("jobid", "runid", "job_pid", "database", "username", "command", "status",
+                                 "return_message", "start_time", "end_time")),
+        ),
+    ),
+}
 
 
 # --- tables an extension's functions make and drop --------------------------------------------------

@@ -85,12 +85,13 @@ def _table_elements(statement: Statement) -> Iterator[dict]:
 
 
 def created_tables(ctx: RuleContext) -> Iterator[tuple[CatalogObject, Statement, int | None]]:
-    """Tables the migration creates and leaves in place, with the statement and name location."""
+    """Tables the migration creates and leaves in place, with the statement and name location; not an
+    extension's (pg_net's, a pgmq queue), whose shape is the extension's, not the project's choice."""
     for ref, (statement, location) in ctx.created_by_migration().items():
         if ref.kind != "table":
             continue
         table = ctx.after.find(ref)
-        if table is not None and table.ref.kind == "table":
+        if table is not None and table.ref.kind == "table" and "extension" not in table.details:
             yield table, statement, location
 
 
