@@ -280,15 +280,17 @@ class Schema:
         foreign key offers one, a uuid column the table's own policies compare with auth.uid() holds a
         user (leadminer's `user_id uuid not null`, whose policies say `auth.uid() = user_id`); never
         beside one a key offers, where a policy comparing the wrong column (`auth.uid() = id`) would
-        change whose the rows are."""
+        change whose the rows are. Audit columns offer no owner: beside only them (makerkit's accounts,
+        `created_by references auth.users`, whose policies say `auth.uid() = id`) the policies' column
+        counts."""
         keyed = {
             fk.columns[0]
             for fk in self.foreign_keys(table)
             if len(fk.columns) == 1 and self.user_keyed(fk.table, fk.ref_columns[0])
         }
-        if not keyed:
+        if all(is_audit_column(column) for column in keyed):
             uuids = {column.name for column in self.column_info(table) if column.base_type == "uuid"}
-            keyed = uuids & set(self.tied_to_user(table))
+            keyed |= uuids & set(self.tied_to_user(table))
         return [c for c in self.columns(table) if c in keyed and (audit or not is_audit_column(c))]
 
 

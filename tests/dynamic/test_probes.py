@@ -1079,3 +1079,31 @@ def test_a_row_id_compared_with_a_value_read_from_another_table_is_no_user_colum
     )
     assert not only(findings, "rls-missing-policy"), probe_findings(findings)
     assert not only(findings, "rls-probe", Severity.ERROR), probe_findings(findings)
+
+
+ACCOUNTS_WITH_AN_AUDIT_KEY = """
+begin;
+create table public.accounts (
+  id uuid primary key,
+  name text not null,
+  created_by uuid references auth.users (id)
+);
+alter table public.accounts enable row level security;
+create policy accounts_read on public.accounts for select to authenticated using ((select auth.uid()) = id);
+create policy accounts_insert on public.accounts for insert to authenticated with check (true);
+commit;
+"""
+
+
+def test_an_audit_key_beside_the_column_the_policies_compare_leaves_that_column_the_owner(
+    tmp_path: Path,
+) -> None:
+    """makerkit's accounts: `created_by references auth.users` is who made the row; the policies compare
+    `id` with auth.uid(). The table was skipped as nobody's; it is the user's in id, and an insert policy
+    open to every user is a leak there."""
+    rollback = "begin;\ndrop table if exists public.accounts;\ncommit;\n"
+    migration = write(tmp_path, "accounts.sql", ACCOUNTS_WITH_AN_AUDIT_KEY)
+    findings = run(migration, write(tmp_path, "accounts_rollback.sql", rollback))
+    leaks = [f.message for f in only(findings, "rls-probe", Severity.ERROR)]
+    assert leaks and all("whose rows: a user's id" in message for message in leaks), probe_findings(findings)
+    assert all('policy "accounts_insert"' in message for message in leaks), leaks
