@@ -447,12 +447,32 @@ def _value_for(table: Table, column: Column, number: int) -> sql.Composable:
     if column.category == "E":
         expression = f"(enum_range(null::{column.type}))[1]"
     else:
-        literal = _VALUE_BY_TYPE.get(column.base_type) or _VALUE_BY_CATEGORY.get(column.category)
+        literal = (
+            _vector_literal(column)
+            or _VALUE_BY_TYPE.get(column.base_type)
+            or _VALUE_BY_CATEGORY.get(column.category)
+        )
         if literal is None:
             column_name = f"{name(table)}.{quote_ident(column.name)}"
             raise CannotFill(f"no automatic value for {column_name} of type {column.type}")
         expression = f"{literal.replace('{n}', str(number))}::{column.type}"
     return sql.SQL(expression)
+
+
+def _vector_literal(column: Column) -> str | None:
+    """A pgvector value of the column's dimensions (`vector(1536)`, `halfvec(3)`, `sparsevec(5)`): all
+    ones, not zeros, which a cosine index or a normalising check may refuse."""
+    if column.base_type not in _VECTOR_TYPES:
+        return None
+    sized = _DIMENSIONS.search(column.type)
+    dimensions = int(sized.group(1)) if sized else 1
+    if column.base_type == "sparsevec":
+        return f"'{{1:1}}/{dimensions}'"
+    return "'[" + ",".join(["1"] * dimensions) + "]'"
+
+
+_VECTOR_TYPES = frozenset({"vector", "halfvec", "sparsevec"})
+_DIMENSIONS = re.compile(r"\((\d+)\)$")
 
 
 def one_line(err: psycopg.Error) -> str:

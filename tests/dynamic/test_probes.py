@@ -586,6 +586,28 @@ def test_a_not_null_column_of_any_built_in_type_gets_a_value(tmp_path: Path, eng
     assert any("UPDATE as authenticated" in m and 'policy "sources_update"' in m for m in leaks), leaks
 
 
+def test_a_not_null_pgvector_column_gets_a_value_of_its_dimensions(tmp_path: Path) -> None:
+    """recollect's bookmark_embeddings keep `embedding halfvec(3) not null`: the probe skipped the table
+    ("no automatic value ... of type halfvec(3)"); a cosine index takes no zero vector."""
+    migration = write(
+        tmp_path,
+        "embeddings.sql",
+        "create extension if not exists vector with schema extensions;\n"
+        "create table public.embeddings (\n  id uuid primary key default gen_random_uuid(),\n"
+        "  full_vector extensions.vector(1536) not null,\n  half extensions.halfvec(3) not null,\n"
+        "  sparse extensions.sparsevec(5) not null,\n  any_size extensions.vector not null,\n"
+        "  user_id uuid not null references auth.users (id) on delete cascade\n);\n"
+        "create index on public.embeddings using hnsw (half extensions.halfvec_cosine_ops);\n"
+        "alter table public.embeddings enable row level security;\n"
+        'create policy "embeddings_update" on public.embeddings for update to authenticated\n'
+        "  using (true) with check (true);\n",
+    )
+    findings = run(migration, None)
+    assert not [f.message for f in findings if "skipped" in f.message]
+    leaks = [f.message for f in only(findings, "rls-probe", Severity.ERROR)]
+    assert any("UPDATE as authenticated" in m and 'policy "embeddings_update"' in m for m in leaks), leaks
+
+
 # A signup trigger as Supabase's guide writes it (liam's handle_new_user reads new.email): the probe users
 # are email sign-ups as GoTrue records them, and their tokens carry the same e-mail address.
 SIGNUP_TRIGGER = """
