@@ -92,6 +92,12 @@ _TEXT_LITERAL = re.compile(r"'(?:[^']|'')*'")
 _NUMBER_LITERAL = re.compile(r"(?<![\w.'])-?\d+(?:\.\d+)?(?![\w.'])")
 
 
+# Columns the platform always fills though the table lets them be null: every Storage object is in a
+# bucket (an upload trigger may read its bucket as well as its name and owner, see Filler._uploaded).
+STORAGE_OBJECTS = ("storage", "objects")
+_ALWAYS_SET = frozenset({(*STORAGE_OBJECTS, "bucket_id")})
+
+
 class CannotFill(Exception):
     """A row the probe needs cannot be made automatically; the message says why."""
 
@@ -119,6 +125,8 @@ class Filler:
         if depth > MAX_DEPTH:
             raise CannotFill(f"foreign keys nest deeper than {MAX_DEPTH} tables from {name(table)}")
         values: dict[str, object] = dict(fixed)  # plain values, or SQL expressions
+        if table == STORAGE_OBJECTS:
+            values = {**self._uploaded(owner), **values}
         owner_placed = owner in fixed.values()
         for fk in self.schema.foreign_keys(table):
             owner_placed = self._fill_reference(table, fk, owner, owner_placed, values, depth)
@@ -146,6 +154,13 @@ class Filler:
             except psycopg.Error as err:
                 raise CannotFill(f"inserting a test row into {name(table)} failed: {one_line(err)}") from None
         raise CannotFill(f"no test row of {name(table)} passes its check constraints")
+
+    def _uploaded(self, owner: str) -> dict[str, object]:
+        """What Storage sets on every object it stores: a name `<folder>/<file>`, the uploader's folder
+        first as Supabase's guides write it, and the uploader as owner (owner_id, and the older owner)."""
+        uploaded = {"name": f"{owner}/probe-{self._made + 1}.txt", "owner": owner, "owner_id": owner}
+        present = {column.name for column in self.columns(STORAGE_OBJECTS)}
+        return {column: value for column, value in uploaded.items() if column in present}
 
     def _as_sent(self, table: Table, fixed: dict[str, object], values: dict[str, object]) -> sql.Composed:
         """The INSERT a client sends: a column defaulting to auth.uid() is left to that default, the
@@ -210,7 +225,8 @@ class Filler:
             # the creator takes no participant's place: a group's owner_id after its created_by is still
             # the owner's, not user C's
             return owner_placed or (user == owner and not creator)
-        if any(c in values for c in fk.columns) or not any(by_name[c].not_null for c in fk.columns):
+        required = any(by_name[c].not_null or (*table, c) in _ALWAYS_SET for c in fk.columns)
+        if any(c in values for c in fk.columns) or not required:
             return owner_placed  # set by the caller, or optional: left null
         row, _ = self.insert(fk.table, owner, {}, depth + 1)
         for column, ref_column in zip(fk.columns, fk.ref_columns, strict=True):

@@ -1129,3 +1129,41 @@ def test_an_audit_key_beside_the_column_the_policies_compare_leaves_that_column_
     leaks = [f.message for f in only(findings, "rls-probe", Severity.ERROR)]
     assert leaks and all("whose rows: a user's id" in message for message in leaks), probe_findings(findings)
     assert all('policy "accounts_insert"' in message for message in leaks), leaks
+
+
+UPLOADED_DOCUMENTS = """
+begin;
+create table public.docs (
+  id bigint primary key generated always as identity,
+  name text not null,
+  storage_object_id uuid not null references storage.objects (id),
+  created_by uuid not null references auth.users (id) default auth.uid()
+);
+create index on public.docs (storage_object_id);
+create index on public.docs (created_by);
+alter table public.docs enable row level security;
+create policy docs_read on public.docs for select to authenticated using (created_by = (select auth.uid()));
+create policy docs_rename on public.docs for update to authenticated using (true);
+create function public.on_upload() returns trigger
+language plpgsql security definer set search_path = '' as $$
+begin
+  if new.bucket_id is null then
+    raise exception 'Storage puts every object in a bucket';
+  end if;
+  insert into public.docs (name, storage_object_id, created_by)
+  values (new.path_tokens[2], new.id, new.owner);
+  return null;
+end $$;
+revoke execute on function public.on_upload() from public, anon, authenticated;
+create trigger on_upload after insert on storage.objects for each row execute function public.on_upload();
+commit;
+"""
+
+
+def test_a_storage_object_is_made_as_storage_uploads_one(tmp_path: Path) -> None:
+    """chatgpt-your-files keeps a row per upload, made by a trigger from the object's path and owner: the
+    probe's object had no name, bucket or owner, and the table was skipped."""
+    findings = run(write(tmp_path, "docs.sql", UPLOADED_DOCUMENTS), None)
+    assert not [f.message for f in findings if "skipped" in f.message], probe_findings(findings)
+    leaks = [f.message for f in only(findings, "rls-probe", Severity.ERROR)]
+    assert leaks and all('policy "docs_rename"' in message for message in leaks), probe_findings(findings)
