@@ -375,6 +375,25 @@ def test_runner_files_may_end_the_runners_transaction_last(
     assert errors == expected, report["findings"]
 
 
+@pytest.mark.parametrize(
+    ("sql", "expected"),
+    [
+        # recollect's shape: the CLI commits before what it runs alone (VACUUM, CREATE INDEX
+        # CONCURRENTLY) anyway, so a COMMIT just before such statements at the end commits where it would
+        ("begin;\nselect 1;\ncommit;\nvacuum;\nreindex table concurrently public.k;\n", []),
+        ("begin;\nselect 1;\ncommit;\nvacuum;\nselect 2;\n", [(3, 1)]),
+    ],
+)
+def test_a_commit_before_what_the_cli_runs_alone_commits_where_the_cli_would(
+    tmp_path: Path, sql: str, expected: list[tuple[int, int]]
+) -> None:
+    (tmp_path / "20240101000000_m.sql").write_text(sql, encoding="utf-8")
+    (tmp_path / "policy.toml").write_text(RUNNER + 'order = "supabase"\n', encoding="utf-8")
+    _, report, _ = run_json("lint", "--config", "policy.toml", ".", cwd=tmp_path)
+    errors = [(f["line"], f["column"]) for f in report["findings"] if f["severity"] == "error"]
+    assert errors == expected, report["findings"]
+
+
 def test_policy_rules_judge_a_policy_as_a_later_alter_policy_leaves_it(tmp_path: Path) -> None:
     table = (
         "create table public.notes (id bigint primary key,\n"

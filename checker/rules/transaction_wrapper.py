@@ -88,7 +88,7 @@ def check(ctx: RuleContext) -> Iterator[Issue]:
         if parsed and parsed.statements:
             explicit = ctx.policy.transaction == "explicit"
             yield from _non_transactional(parsed, explicit, ctx.policy.supabase_runner)
-            yield from _explicit(parsed) if explicit else _runner_wrapped(parsed)
+            yield from _explicit(parsed) if explicit else _runner_wrapped(parsed, ctx.policy.supabase_runner)
 
 
 def _non_transactional(parsed: ParsedFile, explicit: bool, supabase_runner: bool) -> Iterator[Issue]:
@@ -109,11 +109,11 @@ def _non_transactional(parsed: ParsedFile, explicit: bool, supabase_runner: bool
             )
 
 
-def _commits_whole(parsed: ParsedFile) -> bool:
+def _commits_whole(statements: list[Statement]) -> bool:
     """One BEGIN and a COMMIT as the last statement: under the runner the BEGIN does nothing, and the
     COMMIT ends the runner's transaction with the whole file applied (statements before the BEGIN
     included), just as the runner's own commit would."""
-    kinds = [transaction_kind(s) for s in without_settings(parsed.statements)]
+    kinds = [transaction_kind(s) for s in statements]
     control = [k for k in kinds if k in _BEGIN or k in _END]
     return len(control) == 2 and control[0] in _BEGIN and kinds[-1] == "TRANS_STMT_COMMIT" and len(kinds) > 2
 
@@ -196,10 +196,14 @@ def _enum_commit(statement: Statement) -> Issue:
     )
 
 
-def _runner_wrapped(parsed: ParsedFile) -> Iterator[Issue]:
-    if _commits_whole(parsed):
-        return  # one BEGIN, COMMIT last: still a single transaction
+def _runner_wrapped(parsed: ParsedFile, supabase_runner: bool) -> Iterator[Issue]:
     statements = without_settings(parsed.statements)
+    while supabase_runner and statements and runs_alone(statements[-1]):
+        # the CLI commits before each statement it runs alone: a COMMIT just before the file's last ones
+        # (`commit; create index concurrently ...`) commits where the CLI would
+        statements.pop()
+    if _commits_whole(statements):
+        return  # one BEGIN, COMMIT last: still a single transaction
     last = statements[-1] if statements else None
     for index, statement in enumerate(statements):
         kind = transaction_kind(statement)
