@@ -438,6 +438,7 @@ class Prober:
         self.leaks: list[Leak] = []
         self.missing: list[tuple[str, str]] = []  # (command, what happened)
         self.observed: dict[tuple[str, str, str], bool] = {}  # (role, command, whose rows) -> allowed
+        self.denied_by_choice: set[str] = set()  # commands the policies deny on own rows on purpose
         self._claims: dict[tuple[str, str | None], dict] = {}
 
     def granting(self, leak: Leak) -> Granting:
@@ -539,7 +540,9 @@ class Prober:
                 what = f"user A sees {count} {row.counted}"
                 flags = self._readable_while(row.where, USER_A, "authenticated")
                 self.leaks.append(Leak("authenticated", "SELECT", what, USER_A, row.where, flags))
-            elif not count and row.mine and not self._sees_own_membership():
+            elif not count and row.mine and self._sees_own_membership():
+                self.denied_by_choice.add("SELECT")
+            elif not count and row.mine:
                 self.missing.append(("SELECT", f"user A{row.part} does not see their own row ({refusal})"))
 
     def _readable_while(self, rows: sql.Composable, user: str | None, role: str) -> str:
@@ -993,7 +996,8 @@ def _probe_table(schema: Schema, table: ProbeTable, out: Collector) -> None:
             _public_read(out, table, leak, granting.public_reads or granting.policies)
             continue  # the table's own policies say every row (in that state) is readable: not a leak
         _leak(out, table, role, command, what, granting.policies, rls_on)
-    owners_may = set(table.user_commands)  # denying an owner a command no policy grants is as meant
+    # denying an owner a command no policy grants is as meant, and so is what the policies deny by choice
+    owners_may = set(table.user_commands) - prober.denied_by_choice
     if out.policy.exemption(MISSING, table.ref.qualified):
         owners_may = set()  # the project says owners deliberately cannot act on some rows
     _record_matrix(out, table.ref, prober.observed, intended, owners_may)

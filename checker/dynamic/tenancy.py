@@ -380,6 +380,11 @@ class Model:
     def _inferred(self, table: Table, depth: int) -> Tenancy:
         if table in self.memberships():
             return self._group(table, "")
+        keyed = self._keyed_by_user(table)
+        if keyed:
+            # a user's own row (a profile), whatever group it names: midday's users.team_id is the team
+            # the user works in now, not an owner of the profile
+            return Tenancy(table, "user", (keyed,))
         parents = [
             (fk, self.of(fk.table, depth + 1))
             for fk in self.schema.foreign_keys(table)
@@ -396,19 +401,23 @@ class Model:
         )
         if shared:
             return self._via(table, shared.columns, depth=depth)
-        users = self.schema.user_columns(table)
-        if table in USER_TABLE_NAMES:
-            users = [c for c in self.schema.columns(table) if {c} in self.schema.keys(table)][:1] or users
-        keyed = next((c for c in users if {c} in self.schema.keys(table)), None)
-        if keyed:
-            return Tenancy(table, "user", (keyed,))
-        users = self._owners(table) or users
+        users = self._owners(table) or self.schema.user_columns(table)
         if users:
             return Tenancy(table, "user", tuple(users))
         owned = next((fk for fk, parent in parents if parent.owned), None)
         if owned:
             return self._via(table, owned.columns, depth=depth)
         return Tenancy(table, "public")
+
+    def _keyed_by_user(self, table: Table) -> str | None:
+        """The user column that alone is a key of the table (a profile's id), or the key of a table named
+        as users are (public.users, public.profiles)."""
+        keys = self.schema.keys(table)
+        if table in USER_TABLE_NAMES:
+            found = next((c for c in self.schema.columns(table) if {c} in keys), None)
+            if found:
+                return found
+        return next((c for c in self.schema.user_columns(table) if {c} in keys), None)
 
     def _owners(self, table: Table) -> list[str]:
         """The user columns (audit columns too) that the table's own policies compare with auth.uid():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -1167,3 +1168,50 @@ def test_a_storage_object_is_made_as_storage_uploads_one(tmp_path: Path) -> None
     assert not [f.message for f in findings if "skipped" in f.message], probe_findings(findings)
     leaks = [f.message for f in only(findings, "rls-probe", Severity.ERROR)]
     assert leaks and all('policy "docs_rename"' in message for message in leaks), probe_findings(findings)
+
+
+TEAM_OF_THE_PROFILE = """
+create table public.teams (id uuid primary key default gen_random_uuid(), name text);
+create table public.users (
+  id uuid primary key references auth.users (id) on delete cascade,
+  full_name text,
+  team_id uuid references public.teams (id) on delete set null
+);
+create table public.users_on_team (
+  user_id uuid not null references public.users (id) on delete cascade,
+  team_id uuid not null references public.teams (id) on delete cascade,
+  role text,
+  primary key (user_id, team_id)
+);
+alter table public.teams enable row level security;
+alter table public.users enable row level security;
+alter table public.users_on_team enable row level security;
+create policy own_profile on public.users for select to authenticated using ((select auth.uid()) = id);
+create policy own_memberships on public.users_on_team for select to authenticated
+  using ((select auth.uid()) = user_id);
+create policy my_teams on public.teams for select to authenticated
+  using (id in (select team_id from public.users_on_team where user_id = (select auth.uid())));
+"""
+
+
+def test_a_profile_naming_its_team_is_its_users_and_a_chosen_denial_counts_as_meant(tmp_path: Path) -> None:
+    """midday's public.users (id references auth.users, team_id the team the user works in) was taken
+    for the team's row, and the probe's row for it collided with the member's own profile ("duplicate
+    key"): it is the user's. And the membership table that shows each user only their own memberships
+    (no finding, a choice) was counted as a probe not as the policies say ("28 of 29")."""
+    folder = tmp_path / "supabase" / "migrations"
+    folder.mkdir(parents=True)
+    (folder / "20240101000000_teams.sql").write_text(TEAM_OF_THE_PROFILE)
+    result = subprocess.run(
+        [sys.executable, "-m", "checker", "verify", str(folder), "--engine", "embedded", "--format", "json"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    report = json.loads(result.stdout)
+    (migration,) = report["verification"]["migrations"]
+    assert migration["probes_skipped"] == [], migration["probes_skipped"]
+    tables = {probe["table"] for probe in migration["probes"]}
+    assert tables == {"public.teams", "public.users", "public.users_on_team"}
+    assert [probe for probe in migration["probes"] if not probe["expected"]] == []
