@@ -383,7 +383,8 @@ class Leak:
     command: str
     what: str  # what happened, for the finding
     user: str | None  # whose token the probe acted with; None: anon
-    rows: sql.Composable | None = None  # a read: the rows it saw (each policy is asked about them)
+    # a read: the rows it saw (each policy is asked about them); an insert: the probe's row of the values
+    rows: sql.Composable | None = None
     # a read: the state of the rows' own flags they are readable in, and not otherwise ("is_published
     # is true"); empty when no flag of the row decides
     readable_while: str = ""
@@ -457,7 +458,8 @@ class Prober:
             alone = self._holds(expression, leak.user, leak.role)  # None: it reads the row
             held = alone
             if alone is None and leak.rows is not None:
-                held = self._holds_on(expression, leak.user, leak.role, leak.rows)
+                ask = self._holds_for_values if leak.command == "INSERT" else self._holds_on
+                held = ask(expression, leak.user, leak.role, leak.rows)
             if held is False:
                 continue  # false for this user (a guard for service_role): it did not allow this
             allowing.append(name)
@@ -493,6 +495,26 @@ class Prober:
         except psycopg.Error:
             return None
         return None if not seen else bool(held)
+
+    def _holds_for_values(
+        self, expression: str, user: str | None, role: str, rows: sql.Composable
+    ) -> bool | None:
+        """Whether a WITH CHECK holds for the user on the values of the row an insert leak inserted (the
+        probe's row of the same values, read back as service_role: the user may not see it)."""
+        values = sql.SQL("select to_jsonb(t) from {} as t where {}").format(self._target, rows)
+        query = sql.SQL("select coalesce(({}), false) from jsonb_populate_record(null::{}, %s) as {}").format(
+            sql.SQL(expression), self._target, sql.Identifier(self.table.ref.name)
+        )
+        with savepoint(self.conn):
+            try:
+                with as_service_role(self.conn):
+                    found = self.conn.execute(values).fetchone()
+                if found is None:
+                    return None
+                with self._acting(user, role):
+                    return bool((self.conn.execute(query, (json.dumps(found[0]),)).fetchone() or (False,))[0])
+            except psycopg.Error:
+                return None
 
     def _observe(self, role: str, command: str, mine: bool | None, allowed: bool) -> None:
         key = (role, command, "any" if mine is None else "own" if mine else "others'")
@@ -754,7 +776,8 @@ class Prober:
                 refusal = one_line(err)
         self._observe("authenticated", "INSERT", row.mine, not refusal)
         if not row.mine and not refusal:
-            self.leaks.append(Leak("authenticated", "INSERT", f"user A inserted {row.made}", USER_A))
+            what = f"user A inserted {row.made}"
+            self.leaks.append(Leak("authenticated", "INSERT", what, USER_A, row.where))
         elif row.mine and refusal:
             self.missing.append(("INSERT", f"user A{row.part} cannot insert their own row ({refusal})"))
 

@@ -183,6 +183,42 @@ create policy "pairs_select_debug" on public.pairs for select to authenticated
         assert '(allowed by policy "pairs_select_debug")' in message, message
 
 
+TEAM_DOCUMENTS = """
+begin;
+create table public.teams (id uuid primary key default gen_random_uuid(), name text);
+create table public.members (
+  user_id uuid not null references auth.users (id) on delete cascade,
+  team_id uuid not null references public.teams (id) on delete cascade,
+  role text,
+  primary key (user_id, team_id)
+);
+create table public.documents (
+  id uuid primary key default gen_random_uuid(),
+  team_id uuid references public.teams (id),
+  title text
+);
+alter table public.teams enable row level security;
+alter table public.members enable row level security;
+alter table public.documents enable row level security;
+create policy my_memberships on public.members for select to authenticated
+  using ((select auth.uid()) = user_id);
+create policy team_docs on public.documents for all to authenticated
+  using (team_id in (select team_id from public.members where user_id = (select auth.uid())));
+create policy insert_docs on public.documents for insert to authenticated with check (true);
+commit;
+"""
+
+
+def test_an_insert_leak_names_only_the_policies_whose_check_the_row_passes(tmp_path: Path) -> None:
+    """midday's documents: a FOR ALL policy of the team's members does not admit a row of another team;
+    the insert policy `with check (true)` does (both were named)."""
+    rollback = "begin;\ndrop table if exists public.documents, public.members, public.teams;\ncommit;\n"
+    migration = write(tmp_path, "documents.sql", TEAM_DOCUMENTS)
+    findings = run(migration, write(tmp_path, "documents_rollback.sql", rollback))
+    leaks = [f.message for f in only(findings, "rls-probe", Severity.ERROR) if "INSERT" in f.message]
+    assert leaks and all('(allowed by policy "insert_docs")' in message for message in leaks), leaks
+
+
 POSTS = """
 begin;
 create table public.posts (
