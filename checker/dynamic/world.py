@@ -217,7 +217,9 @@ class Filler:
             creator = column.name not in values and _records_creator(column)
             if column.name in values:
                 user = str(values[column.name])
-            elif creator or column.not_null:
+            elif creator or column.not_null or (depth and not owner_placed):
+                # a row made for another's key is the owner's too (a tag of A's row is A's tag), also
+                # where its user column may be null
                 user = values[column.name] = owner if creator or not owner_placed else USER_C
             else:
                 return owner_placed
