@@ -62,6 +62,21 @@ where c.relkind in ('r', 'p') and n.nspname = any(%(exposed)s)
   and (select count(*) from pg_catalog.pg_constraint co
        where co.conrelid = c.oid and co.contype = 'f' and cardinality(co.conkey) = 1) >= 2"""
 
+# Tables keyed by a user that may name the user's one group (profiles.organization_id): a single-column
+# foreign key of theirs, other than the key, that some policy of the database reads (PostgreSQL records the
+# column a policy's expression names as a dependency of the policy).
+_PROFILE_GROUP_CANDIDATES = """
+select distinct n.nspname::text, c.relname::text
+from pg_catalog.pg_class c
+join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+join pg_catalog.pg_constraint fk on fk.conrelid = c.oid and fk.contype = 'f' and cardinality(fk.conkey) = 1
+join pg_catalog.pg_depend d on d.classid = 'pg_catalog.pg_policy'::regclass
+  and d.refclassid = 'pg_catalog.pg_class'::regclass and d.refobjid = c.oid and d.refobjsubid = fk.conkey[1]
+where c.relkind in ('r', 'p') and n.nspname = any(%(exposed)s)
+  and exists (select from pg_catalog.pg_constraint k where k.conrelid = c.oid and k.contype in ('p', 'u')
+              and cardinality(k.conkey) = 1 and k.conkey[1] <> fk.conkey[1])
+order by 1, 2"""
+
 _KEYS = """
 select array(select a.attname::text from unnest(co.conkey) k(n)
              join pg_catalog.pg_attribute a on a.attrelid = co.conrelid and a.attnum = k.n)
@@ -99,6 +114,12 @@ join pg_catalog.pg_depend d on d.classid = 'pg_catalog.pg_policy'::regclass and 
   and d.refclassid = 'pg_catalog.pg_class'::regclass and d.refobjid = p.polrelid and d.refobjsubid > 0
 join pg_catalog.pg_attribute a on a.attrelid = p.polrelid and a.attnum = d.refobjsubid
 where p.polrelid = %s::regclass"""
+
+_COLUMNS_POLICIES_READ = """
+select distinct a.attname::text from pg_catalog.pg_depend d
+join pg_catalog.pg_attribute a on a.attrelid = d.refobjid and a.attnum = d.refobjsubid
+where d.classid = 'pg_catalog.pg_policy'::regclass and d.refclassid = 'pg_catalog.pg_class'::regclass
+  and d.refobjid = %s::regclass and d.refobjsubid > 0"""
 
 _POLICY_EXPRESSIONS = """
 select pg_catalog.pg_get_expr(p.polqual, p.polrelid), pg_catalog.pg_get_expr(p.polwithcheck, p.polrelid)
@@ -223,6 +244,16 @@ class Schema:
         rows = self.conn.execute(_MEMBERSHIP_CANDIDATES, {"exposed": self.exposed, **patterns})
         return [(schema, table) for schema, table in rows]
 
+    def profile_group_candidates(self) -> list[Table]:
+        """Tables with a single-column key and a foreign key a policy reads (`Model._one_group`)."""
+        rows = self.conn.execute(_PROFILE_GROUP_CANDIDATES, {"exposed": self.exposed})
+        return [(schema, table) for schema, table in rows]
+
+    def read_by_any_policy(self, table: Table) -> frozenset[str]:
+        """The columns of the table that some policy of the database names (of any table)."""
+        rows = self.conn.execute(_COLUMNS_POLICIES_READ, (self._regclass(table),)).fetchall()
+        return frozenset(name for (name,) in rows)
+
     def foreign_keys(self, table: Table) -> list[ForeignKey]:
         if table not in self._fks:
             rows = self.conn.execute(_FOREIGN_KEYS, (self._regclass(table),)).fetchall()
@@ -307,11 +338,36 @@ class Model:
         """Group table -> the membership table that makes users its members."""
         if self._memberships is None:
             self._memberships = {}
-            for table in self.schema.membership_candidates():
-                found = self._membership(table)
+            found_in = [(t, self._membership) for t in self.schema.membership_candidates()]
+            found_in += [(t, self._one_group) for t in self.schema.profile_group_candidates()]
+            for table, finder in found_in:  # a membership table wins over a profile naming a group
+                found = finder(table)
                 if found and found[0] not in self._memberships:
                     self._memberships[found[0]] = found[1]
         return self._memberships
+
+    def _may_be_group(self, fk: ForeignKey) -> bool:
+        """Not a user table, nor a row shared by users (a match between user_a and user_b)."""
+        return not (
+            self.schema.user_keyed(fk.table, fk.ref_columns[0]) or len(self.schema.user_columns(fk.table)) > 1
+        )
+
+    def _one_group(self, table: Table) -> tuple[Table, Membership] | None:
+        """A user's own row that names the user's one group (`profiles.organization_id`, the profile keyed
+        by the user) where a policy reads that column (`org_id = (select organization_id from profiles
+        where id = auth.uid())`): the policies follow it, so it makes the user a member. A foreign key no
+        policy reads (a profile's country) makes nobody a member of anything."""
+        user = self._keyed_by_user(table)
+        if user is None:
+            return None
+        read = self.schema.read_by_any_policy(table)
+        for fk in self.schema.foreign_keys(table):
+            column = fk.columns[0] if len(fk.columns) == 1 else None
+            if column is None or column == user or column not in read or fk.table == table:
+                continue
+            if self._may_be_group(fk):
+                return fk.table, Membership(table, column, user, None)
+        return None
 
     def _membership(self, table: Table) -> tuple[Table, Membership] | None:
         users = self.schema.user_columns(table)
@@ -321,11 +377,8 @@ class Model:
         for fk in self.schema.foreign_keys(table):
             if len(fk.columns) != 1 or fk.columns[0] in users or fk.table == table:
                 continue
-            if (
-                self.schema.user_keyed(fk.table, fk.ref_columns[0])
-                or len(self.schema.user_columns(fk.table)) > 1
-            ):
-                continue  # a user table, or a row shared by users: not a group
+            if not self._may_be_group(fk):
+                continue
             if any({fk.columns[0], users[0]} <= key for key in self.schema.keys(table)):
                 role = next((c for c in roles if c != fk.columns[0]), None)
                 return fk.table, Membership(table, fk.columns[0], users[0], role)

@@ -287,6 +287,10 @@ class Filler:
         existing = self.existing(members.table, fixed)
         if existing is not None:
             return existing
+        if {members.user_column} in self.schema.keys(members.table):
+            moved = self._move(members, group, user)  # one group per user: the user's row names it
+            if moved is not None:
+                return moved
         for role in self._roles(members):
             try:
                 with self.conn.transaction():
@@ -294,6 +298,19 @@ class Filler:
             except CannotFill:
                 continue  # not a role this table knows: the next one
         return self.insert(members.table, user, fixed)  # the column's default, or the insert's own error
+
+    def _move(self, members: Membership, group: object, user: str) -> tuple[dict, sql.Composed] | None:
+        """Put the user's own row (a profile a trigger or an earlier row made) in the group."""
+        update = sql.SQL("update {} set {} = {} where {} = {} returning *").format(
+            sql.Identifier(*members.table),
+            sql.Identifier(members.group_column),
+            sql.Literal(group),
+            sql.Identifier(members.user_column),
+            sql.Literal(user),
+        )
+        with self.conn.cursor(row_factory=dict_row) as cursor:
+            row = cursor.execute(update).fetchone()
+        return None if row is None else (row, self.insert_statement(members.table, row))
 
     def existing(self, table: Table, fixed: dict[str, object]) -> tuple[dict, sql.Composed] | None:
         """The row a trigger already made (a profile for a new user, the owner's membership), if any."""

@@ -1138,6 +1138,31 @@ def test_a_row_id_compared_with_a_value_read_from_another_table_is_no_user_colum
     )
     assert not only(findings, "rls-missing-policy"), probe_findings(findings)
     assert not only(findings, "rls-probe", Severity.ERROR), probe_findings(findings)
+    assert not [f.message for f in findings if "skipped" in f.message], probe_findings(findings)
+
+
+def test_a_profile_naming_the_users_organization_makes_them_its_member(tmp_path: Path) -> None:
+    """One organization per user, named by the user's profile, which the policies read: the
+    organization is a group and its projects are its rows (they were nobody's, and not probed), so an
+    update policy open to every user is caught handing a project to another organization."""
+    migration = ORGANIZATION_OF_THE_PROFILE.replace(
+        "commit;",
+        "create table public.projects (\n  id uuid primary key default gen_random_uuid(),\n"
+        "  organization_id uuid not null references public.organizations (id),\n  title text not null\n);\n"
+        "alter table public.projects enable row level security;\n"
+        "create policy members_read_projects on public.projects for select to authenticated using (\n"
+        "  organization_id = (select organization_id from public.profiles where id = (select auth.uid())));\n"
+        "create policy anyone_edits_projects on public.projects for update to authenticated using (true);\n"
+        "commit;",
+    )
+    rollback = "begin;\ndrop table if exists public.projects, public.profiles, public.organizations;\ncommit;"
+    migration_file = write(tmp_path, "projects.sql", migration)
+    findings = run(migration_file, write(tmp_path, "projects_rollback.sql", rollback + "\n"))
+    leaks = [f.message for f in only(findings, "rls-probe", Severity.ERROR)]
+    assert leaks and all("public.projects" in m for m in leaks), leaks
+    assert all("members in public.profiles (id)" in m for m in leaks), leaks
+    assert all('policy "anyone_edits_projects"' in message for message in leaks), leaks
+    assert not only(findings, "rls-missing-policy"), probe_findings(findings)
 
 
 ACCOUNTS_WITH_AN_AUDIT_KEY = """
