@@ -65,6 +65,14 @@ def do_block_tree(body: str) -> list:
     return json.loads(pg.parse_plpgsql_json(f"do $checker_do$ {body} $checker_do$"))
 
 
+def plpgsql_function_tree(body: str, returns: str) -> list:
+    """libpg_query's tree of a PL/pgSQL function's body, for a function returning `returns` (RETURN's form
+    depends on it); raises pg.ParseError."""
+    head = f"create function checker_f() returns {returns} language plpgsql"
+    function = f"{head} as $checker_f$ {body} $checker_f$"
+    return json.loads(pg.parse_plpgsql_json(function))
+
+
 def parse_source(source: SourceFile) -> ParsedFile:
     try:
         tree = sql_tree(source.text)

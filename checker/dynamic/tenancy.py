@@ -38,6 +38,9 @@ from dataclasses import dataclass
 import psycopg
 from psycopg import sql
 
+from checker.model.do_blocks import function_body_trees
+from checker.model.objects import strings
+from checker.model.walk import find_nodes
 from checker.rules._policies import deparsed_expression, is_audit_column, uid_comparisons
 
 Table = tuple[str, str]
@@ -63,18 +66,20 @@ where c.relkind in ('r', 'p') and n.nspname = any(%(exposed)s)
        where co.conrelid = c.oid and co.contype = 'f' and cardinality(co.conkey) = 1) >= 2"""
 
 # Tables keyed by a user that may name the user's one group (profiles.organization_id): a single-column
-# foreign key of theirs, other than the key, that some policy of the database reads (PostgreSQL records the
-# column a policy's expression names as a dependency of the policy).
+# key that is a foreign key itself (profiles.id references auth.users) or the key of a table named as
+# users are, and another single-column foreign key (Model._one_group asks whether policies read it).
 _PROFILE_GROUP_CANDIDATES = """
 select distinct n.nspname::text, c.relname::text
 from pg_catalog.pg_class c
 join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+join pg_catalog.pg_constraint k on k.conrelid = c.oid and k.contype in ('p', 'u')
+  and cardinality(k.conkey) = 1
 join pg_catalog.pg_constraint fk on fk.conrelid = c.oid and fk.contype = 'f' and cardinality(fk.conkey) = 1
-join pg_catalog.pg_depend d on d.classid = 'pg_catalog.pg_policy'::regclass
-  and d.refclassid = 'pg_catalog.pg_class'::regclass and d.refobjid = c.oid and d.refobjsubid = fk.conkey[1]
+  and fk.conkey[1] <> k.conkey[1]
 where c.relkind in ('r', 'p') and n.nspname = any(%(exposed)s)
-  and exists (select from pg_catalog.pg_constraint k where k.conrelid = c.oid and k.contype in ('p', 'u')
-              and cardinality(k.conkey) = 1 and k.conkey[1] <> fk.conkey[1])
+  and (exists (select from pg_catalog.pg_constraint uk
+               where uk.conrelid = c.oid and uk.contype = 'f' and uk.conkey = k.conkey)
+       or n.nspname || '.' || c.relname = any(%(user_tables)s))
 order by 1, 2"""
 
 _KEYS = """
@@ -120,6 +125,15 @@ select distinct a.attname::text from pg_catalog.pg_depend d
 join pg_catalog.pg_attribute a on a.attrelid = d.refobjid and a.attnum = d.refobjsubid
 where d.classid = 'pg_catalog.pg_policy'::regclass and d.refclassid = 'pg_catalog.pg_class'::regclass
   and d.refobjid = %s::regclass and d.refobjsubid > 0"""
+
+# The functions policies call (PostgreSQL records each as a dependency of the policy), with their bodies.
+_POLICY_FUNCTIONS = """
+select distinct p.prosrc, l.lanname::text, p.proretset
+from pg_catalog.pg_depend d
+join pg_catalog.pg_proc p on p.oid = d.refobjid
+join pg_catalog.pg_language l on l.oid = p.prolang
+where d.classid = 'pg_catalog.pg_policy'::regclass and d.refclassid = 'pg_catalog.pg_proc'::regclass
+  and l.lanname in ('sql', 'plpgsql')"""
 
 _POLICY_EXPRESSIONS = """
 select pg_catalog.pg_get_expr(p.polqual, p.polrelid), pg_catalog.pg_get_expr(p.polwithcheck, p.polrelid)
@@ -218,6 +232,12 @@ class Tenancy:
         return self.kind
 
 
+def _names_table(range_var: dict, table: Table) -> bool:
+    """Whether a RangeVar names the table (unqualified: a function's search_path usually finds it)."""
+    schema = range_var.get("schemaname")
+    return range_var.get("relname") == table[1] and schema in (None, table[0])
+
+
 def dotted(table: Table) -> str:
     return ".".join(table)
 
@@ -233,6 +253,7 @@ class Schema:
         self._columns: dict[Table, list[Column]] = {}
         self._tied: dict[Table, list[str]] = {}
         self._read: dict[Table, frozenset[str]] = {}
+        self._function_trees: list[dict] | None = None
 
     def _regclass(self, table: Table) -> str:
         return sql.Identifier(*table).as_string(self.conn)
@@ -245,14 +266,28 @@ class Schema:
         return [(schema, table) for schema, table in rows]
 
     def profile_group_candidates(self) -> list[Table]:
-        """Tables with a single-column key and a foreign key a policy reads (`Model._one_group`)."""
-        rows = self.conn.execute(_PROFILE_GROUP_CANDIDATES, {"exposed": self.exposed})
+        """Tables keyed by a user, with another foreign key (`Model._one_group` asks if policies read it)."""
+        params = {"exposed": self.exposed, "user_tables": [dotted(table) for table in USER_TABLE_NAMES]}
+        rows = self.conn.execute(_PROFILE_GROUP_CANDIDATES, params)
         return [(schema, table) for schema, table in rows]
 
     def read_by_any_policy(self, table: Table) -> frozenset[str]:
-        """The columns of the table that some policy of the database names (of any table)."""
+        """The columns of the table that some policy of the database names (of any table), or that a
+        function a policy calls reads from it (`id = public.my_org()`, whose body selects org_id from
+        profiles): PostgreSQL records neither the function's tables nor its columns."""
         rows = self.conn.execute(_COLUMNS_POLICIES_READ, (self._regclass(table),)).fetchall()
-        return frozenset(name for (name,) in rows)
+        named = {name for (name,) in rows}
+        for tree in self._policy_function_trees():
+            if any(_names_table(rv, table) for rv in find_nodes(tree, "RangeVar")):
+                named.update(strings(ref.get("fields"))[-1] for ref in find_nodes(tree, "ColumnRef"))
+        return frozenset(named & set(self.columns(table)))
+
+    def _policy_function_trees(self) -> list[dict]:
+        """The parse trees of what the functions policies call run, read once."""
+        if self._function_trees is None:
+            rows = self.conn.execute(_POLICY_FUNCTIONS).fetchall()
+            self._function_trees = [tree for row in rows for tree in function_body_trees(*row)]
+        return self._function_trees
 
     def foreign_keys(self, table: Table) -> list[ForeignKey]:
         if table not in self._fks:

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from pglast import parser as pg
 
 from checker.model.walk import find_nodes
-from checker.parse import Statement, do_block_tree, sql_tree
+from checker.parse import Statement, do_block_tree, plpgsql_function_tree, sql_tree
 
 
 def embedded_statements(do: Statement, executed: bool = True) -> Iterator[Statement]:
@@ -78,6 +78,29 @@ def runs_unread_sql(do: Statement) -> bool:
     except pg.ParseError:
         return False
     return any(_step_sql(step)[1] is None for step in find_nodes(tree, "PLpgSQL_stmt_dynexecute"))
+
+
+def function_body_trees(body: str, language: str, returns_set: bool = False) -> list[dict]:
+    """The parse trees of the SQL a function body runs: a LANGUAGE sql body, or each query and expression
+    of a PL/pgSQL body (`return (select ...)`, `select ... into v from ...`); none where it does not parse."""
+    try:
+        if language == "sql":
+            return [sql_tree(body)]
+        if language != "plpgsql":
+            return []
+        tree = plpgsql_function_tree(body, "setof record" if returns_set else "record")
+    except pg.ParseError:
+        return []
+    trees = []
+    for expression in find_nodes(tree, "PLpgSQL_expr"):
+        query = expression.get("query", "")
+        for text in (query, f"select {query}"):
+            try:
+                trees.append(sql_tree(text))
+                break
+            except pg.ParseError:
+                continue
+    return trees
 
 
 # The steps that run SQL: a statement of the block's own, and EXECUTE (read when its text is a constant)

@@ -1317,3 +1317,24 @@ def test_a_row_made_for_the_owners_key_is_the_owners_even_if_its_user_may_be_nul
     findings = run(migration, write(tmp_path, "tags_rollback.sql", rollback))
     assert not only(findings, "rls-missing-policy"), probe_findings(findings)
     assert not only(findings, "rls-probe", Severity.ERROR), probe_findings(findings)
+
+
+def test_an_organization_a_policy_function_reads_from_the_profile_makes_its_member(tmp_path: Path) -> None:
+    """viagrua's orgs: the policies call a helper, `id = public.my_org()`, whose body reads the profile's
+    org_id; PostgreSQL records no dependency on that column, so the helper's body is read."""
+    helper = (
+        "create function public.my_org() returns uuid language plpgsql stable security definer\n"
+        "  set search_path = '' as $$ begin\n"
+        "  return (select organization_id from public.profiles where id = (select auth.uid())); end $$;\n"
+    )
+    migration = ORGANIZATION_OF_THE_PROFILE.replace(
+        "alter table public.organizations enable", helper + "alter table public.organizations enable"
+    ).replace(
+        "(select organization_id from public.profiles where profiles.id = (select auth.uid()))",
+        "public.my_org()",
+    )
+    rollback = "begin;\ndrop table if exists public.profiles, public.organizations cascade;\n"
+    rollback += "drop function if exists public.my_org();\ncommit;\n"
+    findings = run(write(tmp_path, "orgs.sql", migration), write(tmp_path, "orgs_rollback.sql", rollback))
+    assert not [f.message for f in findings if "skipped" in f.message], probe_findings(findings)
+    assert not only(findings, "rls-probe", Severity.ERROR), probe_findings(findings)
