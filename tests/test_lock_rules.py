@@ -329,3 +329,15 @@ def test_under_the_supabase_cli_the_hint_is_a_file_of_its_own(tmp_path: Path) ->
     )
     (hint,) = [f["hint"] for f in report["findings"] if f["rule"] == "index-concurrently"]
     assert "a migration file of its own: the Supabase CLI" in hint and "dbmate" not in hint, hint
+
+
+def test_add_column_if_not_exists_of_a_column_there_builds_no_index(tmp_path: Path) -> None:
+    """exhibit-flow's retried file: PostgreSQL skips ADD COLUMN IF NOT EXISTS of a column that is there,
+    its UNIQUE with it; of a column that is not, the unique index is built under the lock."""
+    there = "alter table public.users add column if not exists email text unique;\n"
+    added_before = "alter table public.users add column code text;\n" + there.replace("email", "code")
+    for body in (there, added_before):
+        _, found, report = lint(tmp_path, f"begin;\n{body}commit;\n")
+        assert [f for f in found if f[0] == UNIQUE] == [], report["findings"]
+    _, found, _ = lint(tmp_path, f"begin;\n{there.replace('email', 'badge')}commit;\n")
+    assert [f for f in found if f[0] == UNIQUE] == [(UNIQUE, "error", 2)]
