@@ -31,6 +31,7 @@ from checker.targets import (
     Target,
     folder_migrations,
     inside,
+    is_rollback_name,
     mark_changed_since,
     resolve_targets,
     version_key,
@@ -120,7 +121,8 @@ def _cli_layout_findings(
             for t in targets
             if t.rollback and not t.sectioned and t.rollback.resolve().parent == here
         ]
-        findings += layout_findings(applied, skipped, rollbacks)
+        orphans = [path for path in applied if is_rollback_name(path)]
+        findings += layout_findings(applied, skipped, rollbacks, orphans)
     if changed is not None:
         findings = [f for f in findings if Path(f.file).resolve() in changed]
     return [

@@ -167,13 +167,28 @@ def _legacy_init(name: str) -> bool:
 
 
 def layout_findings(
-    applied: list[Path], skipped: dict[Path, tuple[str, str]], rollbacks: Iterable[Path]
+    applied: list[Path],
+    skipped: dict[Path, tuple[str, str]],
+    rollbacks: Iterable[Path],
+    orphans: Iterable[Path] = (),
 ) -> list[Finding]:
     """What breaks `supabase db push` before any SQL runs: files it skips, rollback files it would
-    apply as migrations, and versions two files share."""
+    apply as migrations, and versions two files share; and files named like rollbacks of no migration,
+    which it applies as migrations (and the checker checks as such)."""
     findings = [
         _finding(path, Severity.WARNING, f"not applied: {why}", hint) for path, (why, hint) in skipped.items()
     ]
+    for path in orphans:  # named like a rollback of no migration here: checked as the CLI runs it
+        findings.append(
+            _finding(
+                path,
+                Severity.WARNING,
+                "named like a rollback, but no migration of this folder is its own: the Supabase CLI "
+                "applies it as a migration, and it is checked as one",
+                "if it is a migration, name it as one; if it undoes one, move it to "
+                "supabase/migrations/rollback/ beside that migration's name",
+            )
+        )
     for rollback in rollbacks:
         if cli_version(rollback) is not None:
             findings.append(

@@ -84,9 +84,13 @@ def _directory_targets(folder: Path, policy: Policy) -> list[Target]:
 
 
 def folder_migrations(folder: Path, policy: Policy) -> list[Path]:
-    """The folder's SQL files that are neither rollbacks nor the policy's baseline or smoke files."""
+    """The folder's SQL files that are neither rollbacks nor the policy's baseline or smoke files. Under
+    the Supabase CLI, a file named like a rollback of no migration here is one: the CLI applies it."""
     skip = {p.resolve() for p in [*policy.baseline, *policy.smoke]}
-    return [p for p in folder.glob("*.sql") if p.resolve() not in skip and not is_rollback_name(p)]
+    files = [p for p in folder.glob("*.sql") if p.resolve() not in skip]
+    if policy.order == "supabase":
+        return [p for p in files if not is_rollback_name(p) or is_orphan_rollback(p)]
+    return [p for p in files if not is_rollback_name(p)]
 
 
 def _file_target(path: Path, rollback: Path | None) -> Target:
@@ -108,6 +112,14 @@ def inside(path: Path, folder: Path) -> bool:
 
 def is_rollback_name(path: Path) -> bool:
     return path.name.endswith(ROLLBACK_SUFFIXES) or path.parent.name == "rollback"
+
+
+def is_orphan_rollback(path: Path) -> bool:
+    """A file named like a rollback (`X_rollback.sql`, `X.down.sql`) beside no migration X of its own."""
+    if not path.name.endswith(ROLLBACK_SUFFIXES):
+        return False
+    stem = next(path.name.removesuffix(suffix) for suffix in ROLLBACK_SUFFIXES if path.name.endswith(suffix))
+    return not any(path.with_name(stem + ending).is_file() for ending in (".sql", ".up.sql"))
 
 
 def _conventional_rollback(path: Path) -> Path | None:

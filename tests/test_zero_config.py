@@ -177,6 +177,22 @@ def test_files_the_cli_skips_or_cannot_record_are_reported(supabase_project: Pat
     assert "version 20240102000000 is also 20240102000000_avatars.sql's" in text
 
 
+def test_a_file_named_like_a_rollback_of_no_migration_is_checked_as_the_cli_applies_it(
+    supabase_project: Path,
+) -> None:
+    """lodgeical2's 055_import_batch_rollback.sql adds a column and a policy, and no 055_import_batch.sql
+    exists: the CLI applies it, and it was neither linted nor verified."""
+    orphan = {"20240103000000_batches_rollback.sql": "create table public.open (id int);\n"}
+    _migrations(supabase_project, orphan)
+    code, report, _ = run_json("lint", cwd=supabase_project)
+    assert _migration_names(report) == {("20240103000000_batches_rollback.sql", "warning")}
+    assert report["summary"]["files"] == 3
+    assert ("rls-enabled", "20240103000000_batches_rollback.sql") in {
+        (f["rule"], Path(f["file"]).name) for f in report["findings"]
+    }
+    assert code == 1
+
+
 def test_the_cli_layout_findings_follow_the_policy(supabase_project: Path) -> None:
     _migrations(supabase_project, {"notes.sql": TABLE.format("notes")})
     (supabase_project / "checker.toml").write_text('[rules]\nmigration-name = {severity = "off"}\n')
