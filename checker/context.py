@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -126,9 +127,14 @@ class RuleContext:
 
     def rls_enabled_later(self, table: ObjectRef) -> Statement | None:
         """The statement of a later migration in this run that enables row level security on the table."""
+        return self.later(lambda effects: (table, "enable") in effects.rls)
+
+    def later(self, does: Callable[[Effects], bool]) -> Statement | None:
+        """The first statement of a later migration in this run whose effects do what is asked (one push
+        ships both: a warning naming it, not an error, where it puts right what this one leaves)."""
         for parsed in self.unit.later:
             for effects in effects_of(parsed):
-                if (table, "enable") in effects.rls:
+                if does(effects):
                     return effects.statement
         return None
 

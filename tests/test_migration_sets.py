@@ -277,3 +277,39 @@ def test_a_definer_function_in_a_schema_the_api_cannot_use_is_not_callable_throu
     report = _lint_exposing_private(tmp_path, files)
     found = [Path(f["file"]).name for f in _rules(report, "function-definer-exposed")]
     assert found == ["2_grant.sql"], report
+
+
+@pytest.mark.parametrize(
+    ("made", "fix", "rule"),
+    [
+        (
+            "create view public.v_items as select id from public.items;\n",
+            "alter view public.v_items set (security_invoker = on);\n",
+            "view-security-invoker",
+        ),
+        (
+            "create function public.count_items() returns bigint language sql security definer\n"
+            "  as $$ select count(*) from public.items $$;\n"
+            "revoke execute on function public.count_items() from public, anon, authenticated;\n",
+            "alter function public.count_items() set search_path = '';\n",
+            "function-search-path",
+        ),
+    ],
+    ids=["view", "definer"],
+)
+def test_what_a_later_file_of_the_push_puts_right_is_a_warning_naming_it(
+    tmp_path: Path, made: str, fix: str, rule: str
+) -> None:
+    """creditpilot's views and hyper-local-shoppe's definer functions get security_invoker and a
+    search_path from the next file of the same push, as RLS a later file enables does."""
+    folder = tmp_path / "migrations"
+    items = TABLE.format(name="items") + "alter table public.items enable row level security;\n"
+    policy = _write(folder, {"20240101000001_a.sql": items + made, "20240101000002_b.sql": fix})
+    _, report, _ = run_json("lint", "--config", policy, folder, cwd=tmp_path)
+    found = _rules(report, rule)
+    assert [(f["severity"], Path(f["file"]).name) for f in found] == [("warning", "20240101000001_a.sql")]
+    assert "20240101000002_b.sql:1:1" in found[0]["message"]
+    alone = tmp_path / "alone"
+    _write(alone, {"20240101000001_a.sql": items + made})
+    _, report, _ = run_json("lint", "--config", policy, alone, cwd=tmp_path)
+    assert [f["severity"] for f in _rules(report, rule)] == ["error"], "alone, nothing puts it right"

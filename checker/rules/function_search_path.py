@@ -31,7 +31,7 @@ def check(ctx: RuleContext) -> Iterator[Issue]:
         if routine.pinned:
             continue
         if routine.definer_at is not None:
-            yield _definer_issue(routine)
+            yield _definer_issue(routine, ctx.later(lambda effects, ref=routine.ref: _pins(effects, ref)))
         elif ctx.is_exposed(routine.ref):
             yield _exposed_issue(routine)
 
@@ -89,18 +89,34 @@ def signature(ref: ObjectRef) -> str:
     return f"{ref.qualified}({', '.join(ref.args or ())})"
 
 
-def _definer_issue(routine: _Routine) -> Issue:
+def _pins(effects: Effects, ref: ObjectRef) -> bool:
+    """Whether a statement (of a later migration) pins the routine's search_path: CREATE OR REPLACE with
+    SET search_path, or ALTER ... SET search_path."""
+    statement = effects.statement
+    if statement.kind == "CreateFunctionStmt":
+        pinned = [item for item in effects.creates if item.details.get("search_path") is not None]
+        return any(item.ref.matches(ref) for item in pinned)
+    if statement.kind == "AlterFunctionStmt" and altered_function(statement.node).matches(ref):
+        routine = _Routine(ref, statement, False, None)
+        _apply_alter(routine, statement)
+        return routine.pinned
+    return False
+
+
+def _definer_issue(routine: _Routine, pinned_by: Statement | None) -> Issue:
     statement, location = routine.definer_at  # type: ignore[misc]
     name = signature(routine.ref)
-    return Issue(
-        statement,
-        f"{routine.ref.kind} {name} is SECURITY DEFINER without a fixed search_path: a caller who puts "
-        "their own objects first on the path runs them with the owner's rights",
+    what = f"{routine.ref.kind} {name} is SECURITY DEFINER without a fixed search_path"
+    risk = "a caller who puts their own objects first on the path runs them with the owner's rights"
+    hint = (
         f"add `set search_path = ''` to {name} and schema-qualify every name in its body "
-        f"(or: alter {routine.ref.kind} {name} set search_path = '';)",
-        location,
-        name,
+        f"(or: alter {routine.ref.kind} {name} set search_path = '';)"
     )
+    if pinned_by is None:
+        return Issue(statement, f"{what}: {risk}", hint, location, name)
+    message = f"{what}, which {pinned_by.where()} fixes: until that migration runs, {risk}"
+    hint += " (here, so that this migration never deploys without it)"
+    return Issue(statement, message, hint, location, name, severity=Severity.WARNING)
 
 
 def _exposed_issue(routine: _Routine) -> Issue:

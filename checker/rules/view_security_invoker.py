@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from checker.context import RuleContext
 from checker.findings import Severity
-from checker.model import ObjectRef
+from checker.model import Effects, ObjectRef
 from checker.model.walk import find_nodes
 from checker.parse import Statement
 from checker.rules._schema_support import def_elems, is_true, relation_of, table_commands
@@ -31,7 +31,7 @@ def check(ctx: RuleContext) -> Iterator[Issue]:
         if not ctx.is_exposed(view.ref):
             continue
         if view.ref.kind == "view" and not view.invoker:
-            yield _definer_view(view)
+            yield _definer_view(view, ctx.later(lambda effects, ref=view.ref: _makes_invoker(effects, ref)))
         yield from _auth_users(view)
 
 
@@ -74,17 +74,31 @@ def _invoker_after(statement: Statement, invoker: bool) -> bool:
     return invoker
 
 
-def _definer_view(view: _View) -> Issue:
+def _makes_invoker(effects: Effects, view: ObjectRef) -> bool:
+    """Whether a statement (of a later migration) makes the view run as the caller."""
+    statement = effects.statement
+    if statement.kind == "ViewStmt":
+        return any(item.ref == view for item in effects.creates) and _invoker(statement.node)
+    if statement.kind == "AlterTableStmt" and relation_of(statement).qualified == view.qualified:
+        return _invoker_after(statement, False)
+    return False
+
+
+def _definer_view(view: _View, fixed_by: Statement | None) -> Issue:
     name = view.ref.qualified
-    return Issue(
-        view.statement,
-        f"view {name} in exposed schema {view.ref.schema} runs with its owner's rights "
-        "(no security_invoker): it bypasses the row level security of every table it reads",
-        f"create view {name} with (security_invoker = true) as ...; "
-        f"or: alter view {name} set (security_invoker = true);",
-        view.location,
-        name,
+    what = f"view {name} in exposed schema {view.ref.schema} runs with its owner's rights"
+    what += " (no security_invoker)"
+    hint = f"create view {name} with (security_invoker = true) as ...; "
+    hint += f"or: alter view {name} set (security_invoker = true);"
+    if fixed_by is None:
+        message = f"{what}: it bypasses the row level security of every table it reads"
+        return Issue(view.statement, message, hint, view.location, name)
+    message = (
+        f"{what}, which {fixed_by.where()} sets: until that migration runs, it bypasses the row level "
+        "security of every table it reads"
     )
+    hint += " (here, so that this migration never deploys without it)"
+    return Issue(view.statement, message, hint, view.location, name, severity=Severity.WARNING)
 
 
 def _auth_users(view: _View) -> Iterator[Issue]:
