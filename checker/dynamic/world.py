@@ -45,10 +45,12 @@ _PLATFORM_WIDE = re.compile(r"super_?(admin|user|owner)|platform|system|global|^
 
 # A value for a NOT NULL column without default, by type category (pg_type.typcategory).
 _VALUE_BY_CATEGORY = {
-    "S": "'probe {n}'",  # numbered, so two rows do not collide on a unique key
+    # numbered, so two rows do not collide on a unique key; lowercase, digits and a hyphen, which the
+    # usual slug and handle checks (`slug ~ '^[a-z0-9-]+$'`) accept
+    "S": "'probe-{n}'",
     "N": "{n}",
     "B": "false",
-    "D": "now()",
+    "D": "(now() + interval '{n} days')",  # later columns later: check (ends_at > starts_at) holds
     "T": "'1 hour'",
     "A": "'{}'",
     "I": "'127.0.0.1'",  # inet, cidr

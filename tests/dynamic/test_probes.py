@@ -645,6 +645,27 @@ def test_a_not_null_pgvector_column_gets_a_value_of_its_dimensions(tmp_path: Pat
     assert any("UPDATE as authenticated" in m and 'policy "embeddings_update"' in m for m in leaks), leaks
 
 
+def test_a_row_passes_the_usual_checks_of_slugs_and_date_order(tmp_path: Path) -> None:
+    """consultora's orgs keep `slug ~ '^[a-z0-9-]+$'` (44 probes skipped), lodgeical2's bookings
+    `check (check_out > check_in)`: the probe's values fit both."""
+    migration = write(
+        tmp_path,
+        "bookings.sql",
+        "create table public.bookings (\n  id uuid primary key default gen_random_uuid(),\n"
+        "  slug text not null check (slug ~ '^[a-z0-9-]+$'),\n  check_in date not null,\n"
+        "  check_out date not null check (check_out > check_in),\n  starts_at timestamptz not null,\n"
+        "  ends_at timestamptz not null,\n  check (ends_at > starts_at),\n"
+        "  user_id uuid not null references auth.users (id) on delete cascade\n);\n"
+        "alter table public.bookings enable row level security;\n"
+        'create policy "bookings_update" on public.bookings for update to authenticated\n'
+        "  using (true) with check (true);\n",
+    )
+    findings = run(migration, None)
+    assert not [f.message for f in findings if "skipped" in f.message], probe_findings(findings)
+    leaks = [f.message for f in only(findings, "rls-probe", Severity.ERROR)]
+    assert any("UPDATE as authenticated" in m and 'policy "bookings_update"' in m for m in leaks), leaks
+
+
 # A signup trigger as Supabase's guide writes it (liam's handle_new_user reads new.email): the probe users
 # are email sign-ups as GoTrue records them, and their tokens carry the same e-mail address.
 SIGNUP_TRIGGER = """
