@@ -498,14 +498,13 @@ class Model:
         return Tenancy(table, "public")
 
     def _keyed_by_user(self, table: Table) -> str | None:
-        """The user column that alone is a key of the table (a profile's id), or the key of a table named
-        as users are (public.users, public.profiles)."""
+        """The user column that alone is a key of the table (a profile's id, or its unique user_id), else
+        the key of a table named as users are (public.users, public.profiles: a trigger fills it)."""
         keys = self.schema.keys(table)
-        if table in USER_TABLE_NAMES:
-            found = next((c for c in self.schema.columns(table) if {c} in keys), None)
-            if found:
-                return found
-        return next((c for c in self.schema.user_columns(table) if {c} in keys), None)
+        keyed = next((c for c in self.schema.user_columns(table) if {c} in keys), None)
+        if keyed or table not in USER_TABLE_NAMES:
+            return keyed  # a profile's unique user_id, not its own generated id
+        return next((c for c in self.schema.columns(table) if {c} in keys), None)
 
     def _owners(self, table: Table) -> list[str]:
         """The user columns (audit columns too) that the table's own policies compare with auth.uid():

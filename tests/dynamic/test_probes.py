@@ -1359,3 +1359,41 @@ def test_an_organization_a_policy_function_reads_from_the_profile_makes_its_memb
     findings = run(write(tmp_path, "orgs.sql", migration), write(tmp_path, "orgs_rollback.sql", rollback))
     assert not [f.message for f in findings if "skipped" in f.message], probe_findings(findings)
     assert not only(findings, "rls-probe", Severity.ERROR), probe_findings(findings)
+
+
+LOVABLE_PROFILES = """
+begin;
+create table public.profiles (
+  id uuid primary key default gen_random_uuid(),
+  user_id uuid not null unique references auth.users (id) on delete cascade,
+  full_name text
+);
+alter table public.profiles enable row level security;
+create policy "own profile read" on public.profiles for select to authenticated using (true);
+create policy "own profile update" on public.profiles for update to authenticated
+  using ((select auth.uid()) = user_id) with check (true);
+create function public.handle_new_user() returns trigger
+language plpgsql security definer set search_path = '' as $$
+begin
+  insert into public.profiles (user_id) values (new.id);
+  return new;
+end $$;
+revoke execute on function public.handle_new_user() from public, anon, authenticated;
+create trigger on_auth_user_created after insert on auth.users
+  for each row execute function public.handle_new_user();
+commit;
+"""
+
+
+def test_a_profile_keyed_by_its_unique_user_id_is_that_users(tmp_path: Path) -> None:
+    """hyper-local-shoppe's profiles (the common generated template): a generated id, and user_id unique,
+    which a signup trigger fills. The owner was taken to be id, and the probe's own row collided with
+    the trigger's ("duplicate key"): it is user_id, and the profile the trigger made is the user's row."""
+    rollback = "begin;\ndrop trigger if exists on_auth_user_created on auth.users;\n"
+    rollback += "drop function if exists public.handle_new_user();\n"
+    rollback += "drop table if exists public.profiles;\ncommit;\n"
+    migration = write(tmp_path, "profiles.sql", LOVABLE_PROFILES)
+    findings = run(migration, write(tmp_path, "profiles_rollback.sql", rollback))
+    assert not [f.message for f in findings if "skipped" in f.message], probe_findings(findings)
+    leaks = [f.message for f in only(findings, "rls-probe", Severity.ERROR)]
+    assert leaks and all("whose rows: a user's user_id" in message for message in leaks), leaks
