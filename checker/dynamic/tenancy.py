@@ -329,13 +329,16 @@ class Schema:
         return self._read[table]
 
     def user_keyed(self, table: Table, column: str, depth: int = 0) -> bool:
-        """Whether the column holds a user id: auth.users.id, a key that references one, or the key of a
+        """Whether the column holds a user id: auth.users.id, a key that references one, the key of a
         table named as users are (public.users, public.user, public.profiles; a trigger on auth.users
-        often fills one without a foreign key)."""
+        often fills one without a foreign key), or a key of a table without foreign keys that its
+        policies compare with auth.uid()."""
         if (*table, column) == AUTH_USERS:
             return True
         if table in USER_TABLE_NAMES and {column} in self.keys(table):
             return True
+        if {column} in self.keys(table) and not self.foreign_keys(table):
+            return column in self.tied_to_user(table)  # seller_profiles.user_id, unique, policies' user
         return depth < MAX_DEPTH and any(
             fk.columns == (column,) and self.user_keyed(fk.table, fk.ref_columns[0], depth + 1)
             for fk in self.foreign_keys(table)

@@ -1397,3 +1397,38 @@ def test_a_profile_keyed_by_its_unique_user_id_is_that_users(tmp_path: Path) -> 
     assert not [f.message for f in findings if "skipped" in f.message], probe_findings(findings)
     leaks = [f.message for f in only(findings, "rls-probe", Severity.ERROR)]
     assert leaks and all("whose rows: a user's user_id" in message for message in leaks), leaks
+
+
+SELLER_PROFILES = """
+begin;
+create table public.seller_profiles (
+  id uuid primary key default gen_random_uuid(),
+  user_id uuid not null unique,
+  shop_name text not null
+);
+alter table public.seller_profiles enable row level security;
+create policy own_seller_profile on public.seller_profiles for all to authenticated
+  using ((select auth.uid()) = user_id) with check ((select auth.uid()) = user_id);
+create table public.public_seller_profiles (
+  id uuid primary key default gen_random_uuid(),
+  seller_id uuid not null unique references public.seller_profiles (user_id) on delete cascade,
+  shop_name text not null
+);
+alter table public.public_seller_profiles enable row level security;
+create policy sellers_write on public.public_seller_profiles for insert to authenticated with check (true);
+create policy sellers_read on public.public_seller_profiles for select to authenticated
+  using ((select auth.uid()) = seller_id);
+commit;
+"""
+
+
+def test_a_key_to_a_unique_user_id_the_policies_compare_is_a_user_reference(tmp_path: Path) -> None:
+    """hyper-local-shoppe's public_seller_profiles reference seller_profiles(user_id), unique, without a
+    foreign key, compared with auth.uid() by its policies: the probe made no seller for its user and
+    the table was skipped (a foreign key violation)."""
+    rollback = "begin;\ndrop table if exists public.public_seller_profiles, public.seller_profiles;\ncommit;"
+    migration = write(tmp_path, "sellers.sql", SELLER_PROFILES)
+    findings = run(migration, write(tmp_path, "sellers_rollback.sql", rollback + "\n"))
+    assert not [f.message for f in findings if "skipped" in f.message], probe_findings(findings)
+    leaks = [f.message for f in only(findings, "rls-probe", Severity.ERROR)]
+    assert leaks and all('policy "sellers_write"' in message for message in leaks), probe_findings(findings)
