@@ -481,13 +481,14 @@ class Model:
             for fk in self.schema.foreign_keys(table)
             if fk.table != table and depth < MAX_DEPTH and not self._is_user_reference(fk)
         ]
-        # the shortest way to a shared owner: a row that names its team directly is the team's,
-        # whatever else it references; of as short ones, a key the table's policies read (a break is its
-        # session's workspace's, not its break type's, when the policies follow session_id)
+        # a key the table's policies read says whose the row is (a break is its session's workspace's, not
+        # its break type's, when the policies follow session_id; an asset its item's, not its author
+        # persona's, when they follow item_id); of those, or where they read none, the shortest way to a
+        # shared owner: a row that names its team directly is the team's
         read = self.schema.read_by_policies(table)
         shared = min(
             (fk for fk, parent in parents if parent.owned and parent.shared),
-            key=lambda fk: (self.of(fk.table, depth + 1).depth, not set(fk.columns) & read),
+            key=lambda fk: (not set(fk.columns) & read, self.of(fk.table, depth + 1).depth),
             default=None,
         )
         if shared:

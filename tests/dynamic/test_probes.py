@@ -1432,3 +1432,81 @@ def test_a_key_to_a_unique_user_id_the_policies_compare_is_a_user_reference(tmp_
     assert not [f.message for f in findings if "skipped" in f.message], probe_findings(findings)
     leaks = [f.message for f in only(findings, "rls-probe", Severity.ERROR)]
     assert leaks and all('policy "sellers_write"' in message for message in leaks), probe_findings(findings)
+
+
+ASSETS_OF_ITEMS = """
+begin;
+create table public.orgs (id uuid primary key default gen_random_uuid(), name text not null);
+create table public.org_members (
+  id uuid primary key default gen_random_uuid(),
+  org_id uuid not null references public.orgs (id) on delete cascade,
+  user_id uuid not null references auth.users (id) on delete cascade,
+  unique (org_id, user_id)
+);
+create table public.personas (
+  id uuid primary key default gen_random_uuid(),
+  org_id uuid not null references public.orgs (id) on delete cascade
+);
+create table public.weeks (
+  id uuid primary key default gen_random_uuid(),
+  org_id uuid not null references public.orgs (id) on delete cascade
+);
+create table public.items (
+  id uuid primary key default gen_random_uuid(),
+  week_id uuid not null references public.weeks (id) on delete cascade
+);
+create table public.assets (
+  id uuid primary key default gen_random_uuid(),
+  item_id uuid not null references public.items (id) on delete cascade,
+  author_persona_id uuid not null references public.personas (id) on delete restrict
+);
+create index on public.org_members (user_id);
+create index on public.personas (org_id);
+create index on public.weeks (org_id);
+create index on public.items (week_id);
+create index on public.assets (item_id);
+create index on public.assets (author_persona_id);
+
+create function public.is_member(o uuid) returns boolean
+  language sql stable security definer set search_path = '' as $$
+  select exists (select 1 from public.org_members where org_id = o and user_id = (select auth.uid()));
+$$;
+create function public.item_org(i uuid) returns uuid
+  language sql stable security definer set search_path = '' as $$
+  select w.org_id from public.items i2 join public.weeks w on w.id = i2.week_id where i2.id = i;
+$$;
+
+alter table public.orgs enable row level security;
+alter table public.org_members enable row level security;
+alter table public.personas enable row level security;
+alter table public.weeks enable row level security;
+alter table public.items enable row level security;
+alter table public.assets enable row level security;
+create policy r on public.orgs for select to authenticated using (public.is_member(id));
+create policy r on public.org_members for select to authenticated using (public.is_member(org_id));
+create policy a on public.personas for all to authenticated
+  using (public.is_member(org_id)) with check (public.is_member(org_id));
+create policy a on public.weeks for all to authenticated
+  using (public.is_member(org_id)) with check (public.is_member(org_id));
+create policy a on public.items for all to authenticated using (public.is_member(public.item_org(id)))
+  with check (exists (select 1 from public.weeks w where w.id = week_id and public.is_member(w.org_id)));
+create policy a on public.assets for all to authenticated
+  using (exists (select 1 from public.items i join public.weeks w on w.id = i.week_id
+                 where i.id = item_id and public.is_member(w.org_id)))
+  with check (exists (select 1 from public.items i join public.weeks w on w.id = i.week_id
+                      where i.id = item_id and public.is_member(w.org_id)));
+commit;
+"""
+
+
+def test_the_key_the_policies_read_says_whose_the_row_is_over_a_shorter_one(tmp_path: Path) -> None:
+    """Reddit-Mastermind's content_assets reference their item (item -> week -> org) and their author
+    persona (persona -> org, shorter): the policies follow item_id, and the probe put the asset in A's
+    persona but another group's item (false missing policies)."""
+    rollback = "begin;\ndrop table if exists public.assets, public.items, public.weeks, public.personas,"
+    rollback += " public.org_members, public.orgs cascade;\n"
+    rollback += "drop function if exists public.is_member(uuid), public.item_org(uuid);\ncommit;\n"
+    migration = write(tmp_path, "assets.sql", ASSETS_OF_ITEMS)
+    findings = run(migration, write(tmp_path, "assets_rollback.sql", rollback))
+    assert not only(findings, "rls-missing-policy"), probe_findings(findings)
+    assert not only(findings, "rls-probe", Severity.ERROR), probe_findings(findings)
