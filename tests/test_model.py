@@ -629,3 +629,20 @@ def test_if_not_exists_is_judged_where_the_statement_runs(tmp_path: Path) -> Non
     kept = "create table if not exists public.tweets (tweet_id text primary key, quoted text);\n"
     _, report = _lint_pair(tmp_path, kept, "select 1;\n", baseline)
     assert report["findings"] == [], report
+
+
+def test_a_policy_on_a_view_fails_and_the_view_made_here_locks_no_one(tmp_path: Path) -> None:
+    """hyper-local-shoppe's policy on its general_location view: PostgreSQL refuses it, and the view the
+    migration itself made was listed as an existing table whose lock queues the API."""
+    code, report = _lint(
+        tmp_path,
+        "create table public.profiles (user_id uuid primary key references auth.users (id), city text);\n"
+        "alter table public.profiles enable row level security;\n"
+        "create view public.general_location with (security_invoker = true) as\n"
+        "  select p.user_id, p.city from public.profiles p;\n"
+        "create policy located on public.general_location for select to authenticated\n"
+        "  using ((select auth.uid()) = user_id);\n",
+    )
+    assert _found(report, "fk-order") == [(5, 26)]
+    assert _found(report, "lock-timeout") == []
+    assert code == 1

@@ -135,9 +135,13 @@ def may_exist(before: Catalog, target: ObjectRef, statement: Statement, effects:
     return table is None or not table.details.get("columns")
 
 
+# What a migration makes that no one else uses yet: changing it locks nobody out.
+_OWN_KINDS = frozenset({"table", "column", "view", "materialized view", "sequence"})
+
+
 def remember_own(effects: Effects, created: dict, own: OwnObjects) -> None:
     for item in effects.creates:
-        if item.ref.kind in ("table", "column", "materialized view", "sequence") and item.ref in created:
+        if item.ref.kind in _OWN_KINDS and item.ref in created:
             own.add(item.ref)
     for old, new_name in effects.renames:
         if own.has(old) and new_name:

@@ -10,6 +10,7 @@ from checker.context import RuleContext, effects_of
 from checker.findings import Severity
 from checker.model import Effects, ObjectRef, Reference
 from checker.model.catalog import same_object
+from checker.model.objects import range_var
 from checker.parse import Statement
 from checker.rules.base import Example, Issue, Rule
 
@@ -31,6 +32,28 @@ def check(ctx: RuleContext) -> Iterator[Issue]:
             if issue:
                 reported.add(reference.target)
                 yield issue
+    yield from _policies_on_views(ctx)
+
+
+def _policies_on_views(ctx: RuleContext) -> Iterator[Issue]:
+    """A policy belongs to a table: a FROM clause may name a view, a policy may not."""
+    for effects in ctx.migration_effects:
+        statement = effects.statement
+        if statement.kind != "CreatePolicyStmt":
+            continue
+        target = range_var(statement.node["table"])
+        found = ctx.after.find(target)
+        if found is not None and found.ref.kind in ("view", "materialized view"):
+            policy = f'policy "{statement.node.get("policy_name")}"'
+            yield Issue(
+                statement,
+                f"{policy} is created on {found.ref.kind} {target.qualified}: PostgreSQL refuses it "
+                f'("{target.name}" is not a table), and the migration fails here',
+                "put the policy on the tables the view reads: a view with security_invoker = true applies "
+                "their policies to whoever reads it",
+                statement.node["table"].get("location"),
+                target.qualified,
+            )
 
 
 def _sure_references(effects: Effects) -> list[Reference]:
