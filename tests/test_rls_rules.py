@@ -703,3 +703,16 @@ def test_with_check_on_storage_objects_ties_the_path_not_the_owner_storage_sets(
     assert bool(found) == reported, found
     if reported:
         assert "does not tie name to auth.uid()" in found[0]["message"], found
+
+
+def test_a_users_table_is_owned_row_by_row(tmp_path: Path) -> None:
+    """rapid-steno's public.users (email, password_hash) under `for all using (true)` without TO: each row
+    is its user's, so anyone can read and change every user's row (it passed as a lookup table)."""
+    found = lint(
+        tmp_path,
+        "create table public.users (id uuid primary key default gen_random_uuid(), email text not null,\n"
+        "  password_hash text);\nalter table public.users enable row level security;\n"
+        'create policy "Allow all operations on users" on public.users for all using (true);\n',
+    )
+    errors = {(f["rule"], f["line"]) for f in found if f["severity"] == "error"}
+    assert errors == {("rls-policy-to-public", 4), ("rls-policy-with-check", 4)}, found

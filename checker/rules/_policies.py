@@ -307,9 +307,10 @@ def _uid_comparisons(facts: TreeFacts) -> Iterator[tuple[str, dict]]:
 
 
 def owner_columns(catalog: Catalog, table: ObjectRef) -> set[str]:
-    """Columns that say whose row it is: compared with auth.uid() in a policy of the table, or a
-    foreign key to a table of users (auth.users, or a profile table keyed by auth.users) other than
-    an audit column such as created_by (a policy comparing one with auth.uid() still counts)."""
+    """Columns that say whose row it is: compared with auth.uid() in a policy of the table, a foreign
+    key to a table of users (auth.users, or a profile table keyed by auth.users) other than an audit
+    column such as created_by (a policy comparing one with auth.uid() still counts), or the primary
+    key of public.users or public.profiles."""
     owners: set[str] = set()
     for policy in table_policies(catalog, table):
         for tree in (policy.using, policy.with_check):
@@ -318,6 +319,8 @@ def owner_columns(catalog: Catalog, table: ObjectRef) -> set[str]:
         if _is_user_table(catalog, fk["target"]):
             owners.update(column for column in fk["columns"] if not is_audit_column(column))
     obj = catalog.find(table)
+    if table in USER_TABLES and obj is not None:  # public.users, public.profiles: each row is its user's
+        owners.update(obj.details.get("primary_key", []))
     declared = obj.details.get("columns") if obj else None
     return {c for c in owners if c in declared} if declared else owners
 
