@@ -199,7 +199,7 @@ def run_verify(
     request: DynamicRequest, paths, rollback, baselines, config, fmt, changed_since
 ) -> tuple[int, str]:
     from checker.dynamic.record import Record
-    from checker.dynamic.stage import dynamic_needs, run_dynamic
+    from checker.dynamic.stage import dynamic_needs, run_dynamic, unparsed_rest
 
     request.say("linting")
     policy, targets, baseline, result = lint_result(paths, rollback, baselines, config, changed_since)
@@ -217,6 +217,7 @@ def run_verify(
         dynamic = run_dynamic(
             runnable, baseline, policy, request.engine, request.options, timings, record, unchecked
         )
+        dynamic += unparsed_rest(result.units[len(runnable) :], policy, record)
         findings.extend(_once(_for_reported_targets(dynamic, targets), findings))
     if not request.lint_first:
         findings.extend(f for f in result.findings if f.rule == SYNTAX_ERROR)

@@ -802,6 +802,23 @@ def _parsed_roles_file(path: Path, _mtime_ns: int, _size: int) -> ParsedFile | N
     return parsed if parsed.statements or parsed.syntax_error else None
 
 
+def unparsed_rest(units: list[MigrationUnit], policy: Policy, record: Record) -> list[Finding]:
+    """The migrations from the first that does not parse on, which the stage never reached: recorded as
+    not applied, each after that one saying which file stopped it (that one has its syntax error)."""
+    out = Collector(policy, record=record)
+    for unit in units:
+        record.migration(unit.migration.path)
+        if unit is not units[0]:
+            out.add(
+                APPLY,
+                Severity.INFO,
+                _file_start(unit.migration),
+                f"not applied: it runs after {units[0].migration.path}, which does not parse",
+                "fix the syntax error; this migration is checked once the one before it applies",
+            )
+    return out.findings
+
+
 def _file_start(parsed: ParsedFile) -> Location:
     if parsed.statements:
         return at(parsed.statements[0])

@@ -52,3 +52,32 @@ def test_broken_rollback_is_a_located_syntax_error_and_the_migration_is_still_ve
     assert done.returncode == 2, done.stderr
     assert ("syntax-error", "m_rollback.sql", 2) in by_rule
     assert any(rule == "rls-probe" and name == "m.sql" for rule, name, _ in by_rule), report
+
+
+def test_the_migrations_from_one_that_does_not_parse_are_recorded_as_not_applied(tmp_path: Path) -> None:
+    """creditpilot's syntax error at its 7th file: the 25 files from there on were missing from the
+    verification record, where a failed apply lists what it kept from running."""
+    folder = tmp_path / "supabase" / "migrations"
+    folder.mkdir(parents=True)
+    (folder / "20240101000000_a.sql").write_text(LEAKY, encoding="utf-8")
+    (folder / "20240101000001_b.sql").write_text("alter tabel public.notes add column x int;\n")
+    (folder / "20240101000002_c.sql").write_text("select 1;\n", encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "checker", "verify", str(folder), "--engine", "embedded", "--format", "json"],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    report = json.loads(done.stdout)
+    assert done.returncode == 2, done.stderr
+    statuses = [(Path(m["file"]).name, m["status"]) for m in report["verification"]["migrations"]]
+    assert statuses == [
+        ("20240101000000_a.sql", "applied"),
+        ("20240101000001_b.sql", "not applied"),
+        ("20240101000002_c.sql", "not applied"),
+    ]
+    after = [f for f in report["findings"] if Path(f["file"]).name == "20240101000002_c.sql"]
+    assert [(f["rule"], f["severity"]) for f in after] == [("dynamic-apply", "info")]
+    assert "20240101000001_b.sql, which does not parse" in after[0]["message"]
