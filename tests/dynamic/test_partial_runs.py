@@ -21,33 +21,26 @@ LEAKY = (
 )
 
 
+def _verify(cwd: Path, *args: str) -> tuple[subprocess.CompletedProcess, dict]:
+    """`checker verify ARGS` on the embedded engine, as a user runs it; the process and its JSON report."""
+    done = subprocess.run(
+        [sys.executable, "-m", "checker", "verify", *args, "--engine", "embedded", "--format", "json"],
+        cwd=cwd,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    return done, json.loads(done.stdout)
+
+
 def test_broken_rollback_is_a_located_syntax_error_and_the_migration_is_still_verified(
     tmp_path: Path,
 ) -> None:
     (tmp_path / "pyproject.toml").write_text("[project]\nname = 'scratch'\n", encoding="utf-8")
     (tmp_path / "m.sql").write_text(LEAKY, encoding="utf-8")
     (tmp_path / "m_rollback.sql").write_text("begin;\ndrop tabel public.notes;\ncommit;\n", encoding="utf-8")
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "checker",
-            "verify",
-            "m.sql",
-            "--rollback",
-            "m_rollback.sql",
-            "--engine",
-            "embedded",
-            "--format",
-            "json",
-        ],
-        cwd=tmp_path,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    report = json.loads(done.stdout)
+    done, report = _verify(tmp_path, "m.sql", "--rollback", "m_rollback.sql")
     by_rule = {(f["rule"], Path(f["file"]).name, f["line"]) for f in report["findings"]}
     assert done.returncode == 2, done.stderr
     assert ("syntax-error", "m_rollback.sql", 2) in by_rule
@@ -62,15 +55,7 @@ def test_the_migrations_from_one_that_does_not_parse_are_recorded_as_not_applied
     (folder / "20240101000000_a.sql").write_text(LEAKY, encoding="utf-8")
     (folder / "20240101000001_b.sql").write_text("alter tabel public.notes add column x int;\n")
     (folder / "20240101000002_c.sql").write_text("select 1;\n", encoding="utf-8")
-    done = subprocess.run(
-        [sys.executable, "-m", "checker", "verify", str(folder), "--engine", "embedded", "--format", "json"],
-        cwd=tmp_path,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    report = json.loads(done.stdout)
+    done, report = _verify(tmp_path, str(folder))
     assert done.returncode == 2, done.stderr
     statuses = [(Path(m["file"]).name, m["status"]) for m in report["verification"]["migrations"]]
     assert statuses == [
