@@ -229,7 +229,7 @@ RULE = Rule(
         "an object that does not exist yet, and suggests a safe order (or the ALTER TABLE ... ADD "
         "CONSTRAINT way out of a cycle). An object created nowhere the model can read, after a DO block "
         "that EXECUTEs SQL built when it runs (a type re-made, tables moved by format()), is a warning: "
-        "that SQL may have made it."
+        "that SQL may have made it. A policy created on a view fails the same way: a policy needs a table."
     ),
     bad=Example(
         "begin;\ncreate table public.chats (\n  id uuid primary key,\n"

@@ -145,7 +145,8 @@ RULE = Rule(
         "as the owner. Pinning `set search_path = ''` (and qualifying names) in the function, or with "
         "ALTER FUNCTION ... SET search_path later in the same migration, closes that: an error for "
         "SECURITY DEFINER functions, a warning for other functions in exposed schemas (Supabase's "
-        "database linter reports these as function_search_path_mutable)."
+        "database linter reports these as function_search_path_mutable). A later migration of the same "
+        "run that pins it makes the error a warning naming that file."
     ),
     bad=Example(
         "begin;\ncreate function public.user_email(uid uuid) returns text\n"

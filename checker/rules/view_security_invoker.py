@@ -131,7 +131,8 @@ RULE = Rule(
         "schema that reads auth.users is reported as auth-users-exposed even with security_invoker: "
         "materialized views have no such option, and the view publishes auth data by design. Only "
         "views the migration creates (or re-creates) are checked; ALTER VIEW ... SET "
-        "(security_invoker = true) later in the migration counts."
+        "(security_invoker = true) later in the migration counts, and one in a later migration of the "
+        "same run (pushed with it) makes the finding a warning naming that file."
     ),
     bad=Example(
         "begin;\ncreate view public.member_emails as\n  select u.id, u.email from auth.users u;\ncommit;\n"
