@@ -82,6 +82,21 @@ where c.relkind in ('r', 'p') and n.nspname = any(%(exposed)s)
        or n.nspname || '.' || c.relname = any(%(user_tables)s))
 order by 1, 2"""
 
+# The tables that keep one row per user: keyed (or uniquely) by a reference to auth.users, or named as
+# users' tables are; with that column.
+_USER_TABLES = """
+select distinct n.nspname::text, c.relname::text, a.attname::text
+from pg_catalog.pg_class c
+join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+join pg_catalog.pg_constraint k on k.conrelid = c.oid and k.contype in ('p', 'u')
+  and cardinality(k.conkey) = 1
+join pg_catalog.pg_attribute a on a.attrelid = c.oid and a.attnum = k.conkey[1]
+where c.relkind in ('r', 'p') and n.nspname = any(%(exposed)s)
+  and (exists (select from pg_catalog.pg_constraint f where f.conrelid = c.oid and f.contype = 'f'
+               and f.conkey = k.conkey and f.confrelid = 'auth.users'::regclass)
+       or (k.contype = 'p' and n.nspname || '.' || c.relname = any(%(user_tables)s)))
+order by 1, 2, 3"""
+
 _KEYS = """
 select array(select a.attname::text from unnest(co.conkey) k(n)
              join pg_catalog.pg_attribute a on a.attrelid = co.conrelid and a.attnum = k.n)
@@ -270,6 +285,12 @@ class Schema:
         params = {"exposed": self.exposed, "user_tables": [dotted(table) for table in USER_TABLE_NAMES]}
         rows = self.conn.execute(_PROFILE_GROUP_CANDIDATES, params)
         return [(schema, table) for schema, table in rows]
+
+    def user_tables(self) -> list[tuple[Table, str]]:
+        """The tables that keep one row per user (public.users, profiles), each with its user column."""
+        params = {"exposed": self.exposed, "user_tables": [dotted(table) for table in USER_TABLE_NAMES]}
+        rows = self.conn.execute(_USER_TABLES, params)
+        return [((schema, table), column) for schema, table, column in rows]
 
     def read_by_any_policy(self, table: Table) -> frozenset[str]:
         """The columns of the table that some policy of the database names (of any table), or that a

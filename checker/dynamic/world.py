@@ -100,6 +100,16 @@ STORAGE_OBJECTS = ("storage", "objects")
 _ALWAYS_SET = frozenset({(*STORAGE_OBJECTS, "bucket_id")})
 
 
+# An account's approval state: a state column and the labels of an account in use, and flags of one.
+_STATE_COLUMN = re.compile(r"(account_|approval_|user_)?(status|state)")
+_ACTIVE_STATE = re.compile(r"active|approved|enabled|verified|confirmed")
+_ACTIVE_FLAG = re.compile(r"(is_)?(active|approved|enabled|verified)")
+
+
+def _approval_flag(column: Column) -> bool:
+    return column.base_type == "bool" and _ACTIVE_FLAG.fullmatch(column.name) is not None
+
+
 class CannotFill(Exception):
     """A row the probe needs cannot be made automatically; the message says why."""
 
@@ -248,7 +258,7 @@ class Filler:
         except psycopg.Error as err:
             raise CannotFill(f"reading {name(table)} failed: {one_line(err)}") from None
         if missing:
-            self.insert(table, user, {column: user}, depth + 1)
+            self.insert(table, user, {column: user, **self._approval(table)}, depth + 1)
         self._users.add(key)
 
     def ensure_member_row(self, members: Membership, user: str) -> None:
@@ -271,6 +281,39 @@ class Filler:
             if self.conn.execute("select from auth.users where id = %s", (user,)).fetchone() is None:
                 self._sign_up(user)
             self._users.add(key)
+        self._approve_users()
+
+    def _approve_users(self) -> None:
+        """The probe users as accounts in use: where a users' or profile table keeps an approval state a
+        sign-up leaves pending (a `status` enum defaulting to 'pending' beside 'active', `is_approved`
+        false), it is set as an administrator approves an account, so policies that admit active users
+        only are probed between active users (pm-app's every probe was denied, leaks unseen)."""
+        for table, column in self.schema.user_tables():
+            approved = self._approval(table)
+            if approved:
+                changes = [
+                    sql.SQL("{} = {}").format(sql.Identifier(c), sql.Literal(v)) for c, v in approved.items()
+                ]
+                update = sql.SQL("update {} set {} where {}::text = any(%s)").format(
+                    sql.Identifier(*table), sql.SQL(", ").join(changes), sql.Identifier(column)
+                )
+                self.conn.execute(update, (list(EVERY_USER),))
+
+    def _approval(self, table: Table) -> dict[str, object]:
+        """The approval state of an account in use, by column, where the table's defaults leave it unset."""
+        approved: dict[str, object] = {}
+        for column in self.columns(table):
+            if column.category == "E" and _STATE_COLUMN.fullmatch(column.name):
+                active = self._active_label(column)
+                if active and f"'{active}'" not in column.default:
+                    approved[column.name] = active
+            elif _approval_flag(column) and column.default == "false":
+                approved[column.name] = True
+        return approved
+
+    def _active_label(self, column: Column) -> str | None:
+        labels = self.conn.execute(f"select unnest(enum_range(null::{column.type}))::text").fetchall()
+        return next((label for (label,) in labels if _ACTIVE_STATE.fullmatch(label.lower())), None)
 
     def _sign_up(self, user: str) -> None:
         users = AUTH_USERS[:2]

@@ -1510,3 +1510,55 @@ def test_the_key_the_policies_read_says_whose_the_row_is_over_a_shorter_one(tmp_
     findings = run(migration, write(tmp_path, "assets_rollback.sql", rollback))
     assert not only(findings, "rls-missing-policy"), probe_findings(findings)
     assert not only(findings, "rls-probe", Severity.ERROR), probe_findings(findings)
+
+
+PENDING_APPROVAL = """
+begin;
+create type public.user_status as enum ('pending', 'active', 'disabled');
+create table public.user_profiles (
+  id uuid primary key references auth.users (id) on delete cascade,
+  status public.user_status not null default 'pending',
+  is_approved boolean not null default false
+);
+create function public.handle_new_user() returns trigger
+language plpgsql security definer set search_path = '' as $$
+begin insert into public.user_profiles (id) values (new.id); return new; end $$;
+revoke execute on function public.handle_new_user() from public, anon, authenticated;
+create trigger on_auth_user_created after insert on auth.users
+  for each row execute function public.handle_new_user();
+create function public.is_active() returns boolean language sql stable security definer set search_path = ''
+  as $$ select exists (select 1 from public.user_profiles
+                       where id = (select auth.uid()) and status = 'active' and is_approved) $$;
+alter table public.user_profiles enable row level security;
+create policy own_profile on public.user_profiles for select to authenticated
+  using (id = (select auth.uid()));
+create table public.links (
+  id uuid primary key default gen_random_uuid(),
+  owner_id uuid not null references public.user_profiles (id) on delete cascade,
+  url text not null
+);
+create index on public.links (owner_id);
+alter table public.links enable row level security;
+create policy active_users_own_links on public.links for all to authenticated
+  using ({tenant}public.is_active()) with check (owner_id = (select auth.uid()) and public.is_active());
+commit;
+"""
+
+
+@pytest.mark.parametrize("tenant", ["owner_id = (select auth.uid()) and ", ""], ids=["owned", "open"])
+def test_probe_users_are_approved_accounts(tmp_path: Path, tenant: str) -> None:
+    """pm-app's sign-up leaves a profile pending; its policies admit active users only. The probe users
+    stayed pending: every probe was denied, owners' rows showed as missing policies and a policy open to
+    every active user went unseen. They are approved accounts now, as an administrator approves one."""
+    rollback = "begin;\ndrop trigger if exists on_auth_user_created on auth.users;\n"
+    rollback += "drop table if exists public.links, public.user_profiles;\n"
+    rollback += "drop function if exists public.is_active(), public.handle_new_user();\n"
+    rollback += "drop type if exists public.user_status;\ncommit;\n"
+    migration = write(tmp_path, "links.sql", PENDING_APPROVAL.replace("{tenant}", tenant))
+    findings = run(migration, write(tmp_path, "links_rollback.sql", rollback))
+    assert not only(findings, "rls-missing-policy"), probe_findings(findings)
+    leaks = [f.message for f in only(findings, "rls-probe", Severity.ERROR)]
+    if tenant:
+        assert leaks == [], leaks
+    else:
+        assert any("user A sees 1 row(s) of user B" in m for m in leaks), probe_findings(findings)
