@@ -49,7 +49,7 @@ AUTH_USERS = ("auth", "users", "id")
 USER_TABLE_NAMES = frozenset({("public", "users"), ("public", "user"), ("public", "profiles")})
 
 _MEMBERSHIP_NAME = re.compile(r"(member|membership|users?|participant|collaborator)s?$")
-_ROLE_COLUMN = re.compile(r"(^|_)role$")
+ROLE_COLUMN = re.compile(r"(^|_)role$")
 
 # Tables that may pair a user with a group (see Model._membership): named like a membership table or
 # with a role column (the patterns below, which PostgreSQL reads alike), and two single-column foreign
@@ -276,7 +276,7 @@ class Schema:
     def membership_candidates(self) -> list[Table]:
         """The tables `Model._membership` could accept: named like a membership table or with a role
         column, and two single-column foreign keys (the user's and the group's)."""
-        patterns = {"name": _MEMBERSHIP_NAME.pattern, "role": _ROLE_COLUMN.pattern}
+        patterns = {"name": _MEMBERSHIP_NAME.pattern, "role": ROLE_COLUMN.pattern}
         rows = self.conn.execute(_MEMBERSHIP_CANDIDATES, {"exposed": self.exposed, **patterns})
         return [(schema, table) for schema, table in rows]
 
@@ -430,7 +430,7 @@ class Model:
 
     def _membership(self, table: Table) -> tuple[Table, Membership] | None:
         users = self.schema.user_columns(table)
-        roles = [c for c in self.schema.columns(table) if _ROLE_COLUMN.search(c)]
+        roles = [c for c in self.schema.columns(table) if ROLE_COLUMN.search(c)]
         if len(users) != 1 or not (_MEMBERSHIP_NAME.search(table[1]) or roles):
             return None
         for fk in self.schema.foreign_keys(table):

@@ -24,7 +24,16 @@ from psycopg import sql
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
-from checker.dynamic.tenancy import AUTH_USERS, MAX_DEPTH, Column, ForeignKey, Membership, Schema, Table
+from checker.dynamic.tenancy import (
+    AUTH_USERS,
+    MAX_DEPTH,
+    ROLE_COLUMN,
+    Column,
+    ForeignKey,
+    Membership,
+    Schema,
+    Table,
+)
 from checker.model.objects import quote_ident
 
 USER_A = "a0000000-0000-4000-8000-00000000000a"
@@ -99,6 +108,9 @@ _NUMBER_LITERAL = re.compile(r"(?<![\w.'])-?\d+(?:\.\d+)?(?![\w.'])")
 STORAGE_OBJECTS = ("storage", "objects")
 _ALWAYS_SET = frozenset({(*STORAGE_OBJECTS, "bucket_id")})
 
+
+# The labels of roles with power over other users' rows.
+_POWER = re.compile(r"admin|owner|super|moderator|manager|staff|root|editor")
 
 # An account's approval state: a state column and the labels of an account in use, and flags of one.
 _STATE_COLUMN = re.compile(r"(account_|approval_|user_)?(status|state)")
@@ -524,7 +536,13 @@ def _literal(definition: str, column: Column) -> sql.Composable | None:
 
 
 def _value_for(table: Table, column: Column, number: int) -> sql.Composable:
-    if column.category == "E":
+    if column.category == "E" and ROLE_COLUMN.search(column.name):
+        # a user's role (app_role 'admin', 'moderator', 'user'): the first that grants no power over others,
+        # or a probe user made admin by their own row reads everyone's (has_role(uid, 'admin'))
+        labels = f"unnest(enum_range(null::{column.type})) with ordinality as label(value, position)"
+        powerless = f"value::text ~* '{_POWER.pattern}', position"
+        expression = f"(select value from {labels} order by {powerless} limit 1)"
+    elif column.category == "E":
         expression = f"(enum_range(null::{column.type}))[1]"
     else:
         literal = (

@@ -1562,3 +1562,42 @@ def test_probe_users_are_approved_accounts(tmp_path: Path, tenant: str) -> None:
         assert leaks == [], leaks
     else:
         assert any("user A sees 1 row(s) of user B" in m for m in leaks), probe_findings(findings)
+
+
+USER_ROLES = """
+begin;
+create type public.app_role as enum ('admin', 'moderator', 'user');
+create table public.user_roles (
+  id uuid primary key default gen_random_uuid(),
+  user_id uuid not null references auth.users (id) on delete cascade,
+  role public.app_role not null,
+  unique (user_id, role)
+);
+alter table public.user_roles enable row level security;
+create function public.has_role(_user_id uuid, _role public.app_role) returns boolean
+language sql stable security definer set search_path = '' as $$
+  select exists (select 1 from public.user_roles where user_id = _user_id and role = _role)
+$$;
+create policy own_roles on public.user_roles for select to authenticated
+  using ((select auth.uid()) = user_id);
+create policy admins_see_all on public.user_roles for select to authenticated
+  using ({admins});
+commit;
+"""
+
+
+@pytest.mark.parametrize(
+    ("admins", "leaks"),
+    [("public.has_role((select auth.uid()), 'admin')", False), ("(select auth.uid()) is not null", True)],
+    ids=["admins", "everyone"],
+)
+def test_a_probe_users_own_role_is_one_without_power(tmp_path: Path, admins: str, leaks: bool) -> None:
+    """The generated projects' user_roles (app_role 'admin', 'moderator', 'user'; has_role()): user A's
+    own row took the first label, admin, and A read every user's roles through the admins' policy."""
+    rollback = "begin;\ndrop table if exists public.user_roles cascade;\n"
+    rollback += "drop function if exists public.has_role(uuid, public.app_role);\n"
+    rollback += "drop type if exists public.app_role;\ncommit;\n"
+    migration = write(tmp_path, "roles.sql", USER_ROLES.replace("{admins}", admins))
+    findings = run(migration, write(tmp_path, "roles_rollback.sql", rollback))
+    found = [f.message for f in only(findings, "rls-probe", Severity.ERROR)]
+    assert bool(found) == leaks, probe_findings(findings)
