@@ -419,7 +419,8 @@ def probe_email(user: str) -> str:
 def gotrue_user(user: str) -> dict[str, object]:
     """The auth.users row of an email sign-up as GoTrue writes it (email confirmation off, as `supabase
     start` has it, so confirmed and signed in): aud and role authenticated, the provider in
-    raw_app_meta_data, the identity's claims in raw_user_meta_data, empty strings for the token columns."""
+    raw_app_meta_data, the identity's claims and the sign-up form's data in raw_user_meta_data, empty
+    strings for the token columns."""
     email = probe_email(user)
     return {
         "instance_id": _INSTANCE,
@@ -435,7 +436,7 @@ def gotrue_user(user: str) -> dict[str, object]:
         "email_change": "",
         "last_sign_in_at": _SIGNED_UP,
         "raw_app_meta_data": Jsonb({"provider": "email", "providers": ["email"]}),
-        "raw_user_meta_data": Jsonb(_identity_data(user)),
+        "raw_user_meta_data": Jsonb({**_identity_data(user), **_sign_up_form(user)}),
         "created_at": _SIGNED_UP,
         "updated_at": _SIGNED_UP,
         "is_anonymous": False,
@@ -452,6 +453,19 @@ def gotrue_identity(user: str) -> dict[str, object]:
         "last_sign_in_at": _SIGNED_UP,
         "created_at": _SIGNED_UP,
         "updated_at": _SIGNED_UP,
+    }
+
+
+def _sign_up_form(user: str) -> dict[str, object]:
+    """What a sign-up form commonly passes as `options.data` (GoTrue merges it into the user's metadata):
+    signup triggers that copy, or require, a name into the profile they make find one."""
+    letter = user[0].upper()  # as probe_email names them
+    return {
+        "name": f"Probe {letter}",
+        "full_name": f"Probe {letter}",
+        "first_name": "Probe",
+        "last_name": letter,
+        "username": f"probe-{letter.lower()}",
     }
 
 

@@ -1389,11 +1389,8 @@ def test_a_profile_keyed_by_its_unique_user_id_is_that_users(tmp_path: Path) -> 
     """hyper-local-shoppe's profiles (the common generated template): a generated id, and user_id unique,
     which a signup trigger fills. The owner was taken to be id, and the probe's own row collided with
     the trigger's ("duplicate key"): it is user_id, and the profile the trigger made is the user's row."""
-    rollback = "begin;\ndrop trigger if exists on_auth_user_created on auth.users;\n"
-    rollback += "drop function if exists public.handle_new_user();\n"
-    rollback += "drop table if exists public.profiles;\ncommit;\n"
     migration = write(tmp_path, "profiles.sql", LOVABLE_PROFILES)
-    findings = run(migration, write(tmp_path, "profiles_rollback.sql", rollback))
+    findings = run(migration, write(tmp_path, "profiles_rollback.sql", signup_rollback("public.profiles")))
     assert not [f.message for f in findings if "skipped" in f.message], probe_findings(findings)
     leaks = [f.message for f in only(findings, "rls-probe", Severity.ERROR)]
     assert leaks and all("whose rows: a user's user_id" in message for message in leaks), leaks
@@ -1601,3 +1598,46 @@ def test_a_probe_users_own_role_is_one_without_power(tmp_path: Path, admins: str
     findings = run(migration, write(tmp_path, "roles_rollback.sql", rollback))
     found = [f.message for f in only(findings, "rls-probe", Severity.ERROR)]
     assert bool(found) == leaks, probe_findings(findings)
+
+
+NAMED_SIGN_UP = """
+begin;
+create table public.people (
+  id uuid primary key references auth.users (id) on delete cascade,
+  name text not null
+);
+alter table public.people enable row level security;
+create policy people_read on public.people for select to authenticated using (true);
+create policy people_rename on public.people for update to authenticated using (true);
+create function public.handle_new_user() returns trigger
+language plpgsql security definer set search_path = '' as $$
+begin
+  if coalesce(new.raw_user_meta_data ->> 'name', '') = '' then
+    raise exception 'Name is required in user_metadata';
+  end if;
+  insert into public.people (id, name) values (new.id, new.raw_user_meta_data ->> 'name');
+  return new;
+end $$;
+revoke execute on function public.handle_new_user() from public, anon, authenticated;
+create trigger on_auth_user_created after insert on auth.users
+  for each row execute function public.handle_new_user();
+commit;
+"""
+
+
+def test_probe_users_sign_up_with_a_name(tmp_path: Path) -> None:
+    """todofam's signup trigger requires a name in the user's metadata, as its sign-up form sends one: the
+    probe users could not sign up, and no table of the project was probed."""
+    migration = write(tmp_path, "people.sql", NAMED_SIGN_UP)
+    findings = run(migration, write(tmp_path, "people_rollback.sql", signup_rollback("public.people")))
+    assert not [f.message for f in findings if "skipped" in f.message], probe_findings(findings)
+    leaks = [f.message for f in only(findings, "rls-probe", Severity.ERROR)]
+    assert leaks and all('policy "people_rename"' in message for message in leaks), probe_findings(findings)
+
+
+def signup_rollback(table: str) -> str:
+    """The rollback of a migration that makes a table and the signup trigger (handle_new_user) filling it."""
+    return (
+        "begin;\ndrop trigger if exists on_auth_user_created on auth.users;\n"
+        f"drop function if exists public.handle_new_user();\ndrop table if exists {table};\ncommit;\n"
+    )
