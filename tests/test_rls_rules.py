@@ -716,3 +716,18 @@ def test_a_users_table_is_owned_row_by_row(tmp_path: Path) -> None:
     )
     errors = {(f["rule"], f["line"]) for f in found if f["severity"] == "error"}
     assert errors == {("rls-policy-to-public", 4), ("rls-policy-with-check", 4)}, found
+
+
+def test_a_table_without_rls_that_the_api_roles_lost_every_privilege_on_is_a_warning(tmp_path: Path) -> None:
+    """OnlineStore's admin_domains, read only by a definer trigger: `revoke all ... from anon, authenticated`
+    leaves the API no way in, so 'anon and authenticated can read and write every row' was not true."""
+    table = "create table public.admin_domains (domain text primary key);\n"
+
+    def severities(grants: str) -> list[str]:
+        return [f["severity"] for f in lint(tmp_path, table + grants) if f["rule"] == "rls-enabled"]
+
+    assert severities("revoke all on table public.admin_domains from anon, authenticated;\n") == ["warning"]
+    # Supabase grants the roles directly: revoking from PUBLIC takes nothing from them
+    assert severities("revoke all on table public.admin_domains from public;\n") == ["error"]
+    read_only = "revoke insert, update, delete on public.admin_domains from anon, authenticated;\n"
+    assert severities(read_only) == ["error"]

@@ -8,10 +8,11 @@ from checker.context import RuleContext
 from checker.findings import Severity
 from checker.model import ObjectRef
 from checker.parse import Statement
-from checker.rules._api_access import schema_reached
+from checker.rules._api_access import api_roles_left, schema_reached
 from checker.rules.base import Example, Issue, Rule
 
 NO_POLICY_ID = "rls-no-policy"
+TABLE_PRIVILEGES = ("select", "insert", "update", "delete")
 
 
 def check(ctx: RuleContext) -> Iterator[Issue]:
@@ -40,6 +41,17 @@ def _without_rls(ctx: RuleContext, ref: ObjectRef, statement: Statement, locatio
     """An error, or a warning where a later migration of the run enables it (one push ships both: the
     window is the time between them, on a table nothing has written to)."""
     hint = f"add: alter table {ref.qualified} enable row level security;"
+    if not any(api_roles_left(ctx, ref, privilege) for privilege in TABLE_PRIVILEGES):
+        return Issue(
+            statement,
+            f"table {ref.qualified} is created without row level security; the migration revokes every "
+            "privilege anon and authenticated hold on it, so the API cannot reach it, but a later GRANT "
+            "exposes every row",
+            hint,
+            location,
+            ref.qualified,
+            severity=Severity.WARNING,
+        )
     later = ctx.rls_enabled_later(ref)
     if later is None:
         message = "anon and authenticated can read and write every row through the API"

@@ -151,6 +151,16 @@ def test_foreign_table_in_an_exposed_schema(seeded: psycopg.Connection) -> None:
     assert ("foreign-table-in-api", "public.hidden") not in found
 
 
+def test_a_table_whose_privileges_the_api_roles_lost_is_exposed_to_nobody(seeded: psycopg.Connection) -> None:
+    """OnlineStore's admin_domains: no row level security, every privilege of anon and authenticated
+    revoked. Supabase's advisor asks has_table_privilege (0013 since 2026); so does this one."""
+    seeded.execute("create table public.admin_domains (domain text primary key)")
+    seeded.execute("revoke all on public.admin_domains from anon, authenticated")
+    assert ("rls-enabled", "public.admin_domains") not in conditions(seeded, default_policy())
+    seeded.execute("grant insert on public.admin_domains to anon")
+    assert ("rls-enabled", "public.admin_domains") in conditions(seeded, default_policy())
+
+
 def test_a_schema_the_api_roles_cannot_use_exposes_none_of_its_relations(seeded: psycopg.Connection) -> None:
     """hivecom lists its private schema among the API's schemas and revokes USAGE on it from anon and
     authenticated: PostgREST and pg_graphql reach none of its relations, whatever their grants, and the
