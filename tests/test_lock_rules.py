@@ -341,3 +341,26 @@ def test_add_column_if_not_exists_of_a_column_there_builds_no_index(tmp_path: Pa
         assert [f for f in found if f[0] == UNIQUE] == [], report["findings"]
     _, found, _ = lint(tmp_path, f"begin;\n{there.replace('email', 'badge')}commit;\n")
     assert [f for f in found if f[0] == UNIQUE] == [(UNIQUE, "error", 2)]
+
+
+@pytest.mark.parametrize(
+    ("body", "found"),
+    [
+        ("alter table public.users add column position integer not null;\n", True),
+        ("alter table public.users add column code uuid primary key;\n", True),
+        ("alter table public.users add column position integer not null default 0;\n", False),
+        ("alter table public.users add column n bigint not null generated always as identity;\n", False),
+        ("alter table public.users add column note text;\n", False),
+        ("alter table public.users add column if not exists score int not null;\n", False),  # there: skipped
+        ("create table public.fresh (id int);\nalter table public.fresh add column n int not null;\n", False),
+    ],
+    ids=["not-null", "primary-key", "default", "identity", "nullable", "if-not-exists-there", "own-table"],
+)
+def test_a_required_column_on_an_existing_table_needs_a_default(
+    tmp_path: Path, body: str, found: bool
+) -> None:
+    """todofam's task sorting added `position integer not null` to a table with rows: it passes on a fresh
+    database, whose tables are empty, and fails in production."""
+    _, _, report = lint(tmp_path, f"begin;\n{body}commit;\n")
+    required = [f for f in report["findings"] if f["rule"] == "add-column-required"]
+    assert bool(required) == found, report["findings"]

@@ -146,3 +146,11 @@ def remember_own(effects: Effects, created: dict, own: OwnObjects) -> None:
     for old, new_name in effects.renames:
         if own.has(old) and new_name:
             own.add(ObjectRef(old.kind, old.schema, new_name, old.table))
+
+
+def column_there(ctx: RuleContext, table: ObjectRef, column: str, statement: Statement) -> bool:
+    """Whether the column exists when the statement runs: before the migration, or made by an earlier
+    statement of it (ADD COLUMN IF NOT EXISTS of such a column is skipped whole)."""
+    ref = ObjectRef("column", table.schema, column, table.name)
+    made = ctx.created_by_migration().get(ref)
+    return ctx.before.has(ref) or (made is not None and made[0].index < statement.index)

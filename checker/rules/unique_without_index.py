@@ -6,13 +6,11 @@ from collections.abc import Iterator
 
 from checker.context import RuleContext
 from checker.findings import Severity
-from checker.model import ObjectRef
 from checker.model.effects import constraint_name
 from checker.model.objects import strings
 from checker.model.walk import find_nodes
-from checker.parse import Statement
 from checker.rules._locks import lock_steps
-from checker.rules._schema_support import relation_of, table_commands
+from checker.rules._schema_support import column_there, relation_of, table_commands
 from checker.rules.base import Example, Issue, Rule
 
 _KEYS = {"CONSTR_PRIMARY": "primary key", "CONSTR_UNIQUE": "unique"}
@@ -29,20 +27,12 @@ def check(ctx: RuleContext) -> Iterator[Issue]:
             if cmd.get("subtype") not in ("AT_AddConstraint", "AT_AddColumn"):
                 continue
             column = cmd["def"].get("ColumnDef", {}).get("colname")
-            if cmd.get("missing_ok") and column and _column_there(ctx, table, column, step.statement):
+            if cmd.get("missing_ok") and column and column_there(ctx, table, column, step.statement):
                 continue  # ADD COLUMN IF NOT EXISTS of a column that is there: PostgreSQL skips it whole
             for con in find_nodes(cmd["def"], "Constraint"):
                 if con.get("contype") in _KEYS and not con.get("indexname"):
                     columns = [column] if column else strings(con.get("keys"))
                     yield _issue(step.statement, table, con, column, columns)
-
-
-def _column_there(ctx: RuleContext, table: ObjectRef, column: str, statement: Statement) -> bool:
-    """Whether the column exists when the statement runs: before the migration, or made by an earlier
-    statement of it."""
-    ref = ObjectRef("column", table.schema, column, table.name)
-    made = ctx.created_by_migration().get(ref)
-    return ctx.before.has(ref) or (made is not None and made[0].index < statement.index)
 
 
 def _issue(statement, table, con: dict, column: str | None, columns: list[str]) -> Issue:
