@@ -507,17 +507,19 @@ class Model:
         # persona's, when they follow item_id); of those, or where they read none, the shortest way to a
         # shared owner: a row that names its team directly is the team's
         read = self.schema.read_by_policies(table)
-        shared = min(
-            (fk for fk, parent in parents if parent.owned and parent.shared),
-            key=lambda fk: (not set(fk.columns) & read, self.of(fk.table, depth + 1).depth),
-            default=None,
-        )
+
+        def preferred(fk: ForeignKey) -> tuple[bool, int]:
+            return not set(fk.columns) & read, self.of(fk.table, depth + 1).depth
+
+        to_shared = [fk for fk, parent in parents if parent.owned and parent.shared]
+        shared = min(to_shared, key=preferred, default=None)
         if shared:
             return self._via(table, shared.columns, depth=depth)
         users = self._owners(table) or self.schema.user_columns(table)
         if users:
             return Tenancy(table, "user", tuple(users))
-        owned = next((fk for fk, parent in parents if parent.owned), None)
+        # the same preference among keys to a user's rows: a product is its store's, not its category's
+        owned = min((fk for fk, parent in parents if parent.owned), key=preferred, default=None)
         if owned:
             return self._via(table, owned.columns, depth=depth)
         return Tenancy(table, "public")

@@ -1641,3 +1641,46 @@ def signup_rollback(table: str) -> str:
         "begin;\ndrop trigger if exists on_auth_user_created on auth.users;\n"
         f"drop function if exists public.handle_new_user();\ndrop table if exists {table};\ncommit;\n"
     )
+
+
+STORE_PRODUCTS = """
+begin;
+create table public.stores (
+  id uuid primary key default gen_random_uuid(),
+  owner_id uuid not null references auth.users (id) on delete cascade
+);
+alter table public.stores enable row level security;
+create policy stores_owner on public.stores for all to authenticated
+  using (owner_id = (select auth.uid())) with check (owner_id = (select auth.uid()));
+create table public.categories (
+  id uuid primary key default gen_random_uuid(),
+  store_id uuid not null references public.stores (id) on delete cascade
+);
+alter table public.categories enable row level security;
+create policy categories_owner on public.categories for all to authenticated
+  using (exists (select 1 from public.stores s where s.id = store_id and s.owner_id = (select auth.uid())));
+create table public.products (
+  id uuid primary key default gen_random_uuid(),
+  store_id uuid not null references public.stores (id) on delete cascade,
+  category_id uuid references public.categories (id) on delete set null
+);
+alter table public.products enable row level security;
+create policy products_owner on public.products for all to authenticated
+  using (exists (select 1 from public.stores s where s.id = store_id and s.owner_id = (select auth.uid())))
+  with check (exists (select 1 from public.stores s
+                      where s.id = store_id and s.owner_id = (select auth.uid()))
+    and (category_id is null or exists (select 1 from public.categories c
+                                        where c.id = category_id and c.store_id = products.store_id)));
+commit;
+"""
+
+
+def test_of_two_keys_to_a_users_rows_the_one_the_policies_follow_wins(tmp_path: Path) -> None:
+    """OnlineStore's products reference their store and, optionally, a category of a store: the policies
+    follow store_id; the first key by name, category_id, was taken (false missing policies, and a product
+    moved to another store's category called a hand-over)."""
+    rollback = "begin;\ndrop table if exists public.products, public.categories, public.stores;\ncommit;\n"
+    migration = write(tmp_path, "products.sql", STORE_PRODUCTS)
+    findings = run(migration, write(tmp_path, "products_rollback.sql", rollback))
+    assert not only(findings, "rls-missing-policy"), probe_findings(findings)
+    assert not only(findings, "rls-probe", Severity.ERROR), probe_findings(findings)
