@@ -270,7 +270,9 @@ class ChildPlan:
         self, filler: Filler, table: tuple[str, str], owner: str, fixed: dict
     ) -> tuple[dict, sql.Composed]:
         if self.member_column is None:
-            return filler.insert(table, owner, fixed)
+            keyed = set(self.key_columns) in filler.schema.keys(table)  # one row per parent: maybe made
+            found = filler.existing(table, fixed) if keyed else None  # by a trigger on the parent
+            return found or filler.insert(table, owner, fixed)
         members = self.parent_plan.tenancy.members if isinstance(self.parent_plan, GroupPlan) else None
         assert members is not None
         fixed[self.member_column] = USER_C  # a new member, added by a member of the group

@@ -1684,3 +1684,45 @@ def test_of_two_keys_to_a_users_rows_the_one_the_policies_follow_wins(tmp_path: 
     findings = run(migration, write(tmp_path, "products_rollback.sql", rollback))
     assert not only(findings, "rls-missing-policy"), probe_findings(findings)
     assert not only(findings, "rls-probe", Severity.ERROR), probe_findings(findings)
+
+
+TRACKED_ORDERS = """
+begin;
+create table public.orders (
+  id uuid primary key default gen_random_uuid(),
+  customer_id uuid not null references auth.users (id) on delete cascade
+);
+alter table public.orders enable row level security;
+create policy orders_own on public.orders for all to authenticated
+  using (customer_id = (select auth.uid())) with check (customer_id = (select auth.uid()));
+create table public.delivery_tracking (
+  id uuid primary key default gen_random_uuid(),
+  order_id uuid not null unique references public.orders (id) on delete cascade,
+  stage text not null default 'pending'
+);
+alter table public.delivery_tracking enable row level security;
+create policy tracking_read on public.delivery_tracking for select to authenticated using (true);
+create policy tracking_write on public.delivery_tracking for update to authenticated using (true);
+create function public.orders_make_tracking() returns trigger
+language plpgsql security definer set search_path = '' as $$
+begin
+  insert into public.delivery_tracking (order_id) values (new.id);
+  return new;
+end $$;
+revoke execute on function public.orders_make_tracking() from public, anon, authenticated;
+create trigger orders_make_tracking after insert on public.orders
+  for each row execute function public.orders_make_tracking();
+commit;
+"""
+
+
+def test_a_child_row_a_trigger_made_for_its_parent_is_the_probes_row(tmp_path: Path) -> None:
+    """OnlineStore's orders get their delivery_tracking row from a trigger, one per order: the probe's own
+    row collided with it ("duplicate key") and the table was skipped."""
+    rollback = "begin;\ndrop table if exists public.delivery_tracking, public.orders cascade;\n"
+    rollback += "drop function if exists public.orders_make_tracking();\ncommit;\n"
+    migration = write(tmp_path, "tracking.sql", TRACKED_ORDERS)
+    findings = run(migration, write(tmp_path, "tracking_rollback.sql", rollback))
+    assert not [f.message for f in findings if "skipped" in f.message], probe_findings(findings)
+    leaks = [f.message for f in only(findings, "rls-probe", Severity.ERROR)]
+    assert leaks and all('policy "tracking_write"' in message for message in leaks), probe_findings(findings)
