@@ -646,3 +646,33 @@ def test_a_policy_on_a_view_fails_and_the_view_made_here_locks_no_one(tmp_path: 
     assert _found(report, "fk-order") == [(5, 26)]
     assert _found(report, "lock-timeout") == []
     assert code == 1
+
+
+@pytest.mark.parametrize(
+    ("drop", "expected"),
+    [
+        ('drop policy "insert for users" on public.tasks;\n', "error"),
+        ('drop policy if exists "insert for users" on public.tasks;\n', None),
+        ("drop policy read on public.tasks;\n", None),  # it is there
+        ("drop trigger touch on public.tasks;\n", "error"),
+        (
+            "do $$ begin execute format('create policy %I on public.tasks using (true)', 'insert for users');"
+            " end $$;\ndrop policy \"insert for users\" on public.tasks;\n",
+            "warning",
+        ),
+    ],
+    ids=["missing", "if-exists", "there", "trigger", "after-dynamic-sql"],
+)
+def test_dropping_a_policy_or_trigger_that_is_not_there_fails(
+    tmp_path: Path, drop: str, expected: str | None
+) -> None:
+    """todofam drops "Enable insert for authenticated users only", made in its dashboard: the migration
+    fails on a fresh database (supabase db reset)."""
+    table = (
+        "create table public.tasks (id uuid primary key, title text not null);\n"
+        "alter table public.tasks enable row level security;\n"
+        "create policy read on public.tasks for select to authenticated using (true);\n"
+    )
+    _, report = _lint(tmp_path, table + drop)
+    found = [f["severity"] for f in report["findings"] if f["rule"] == "fk-order"]
+    assert found == ([expected] if expected else []), report["findings"]

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator
 
 from checker.context import RuleContext, effects_of
 from checker.findings import Severity
-from checker.model import Effects, ObjectRef, Reference
+from checker.model import Drop, Effects, ObjectRef, Reference
 from checker.model.catalog import same_object
 from checker.model.objects import range_var
 from checker.parse import Statement
@@ -33,6 +33,39 @@ def check(ctx: RuleContext) -> Iterator[Issue]:
                 reported.add(reference.target)
                 yield issue
     yield from _policies_on_views(ctx)
+    yield from _dropped_missing(ctx)
+
+
+# What a DROP without IF EXISTS fails on when it is not there: a policy or trigger of a table the model knows.
+_DROPPED_OF_TABLES = frozenset({"policy", "trigger"})
+
+
+def _dropped_missing(ctx: RuleContext) -> Iterator[Issue]:
+    """DROP POLICY / DROP TRIGGER of one that does not exist when it runs fails ("does not exist"): on a
+    fresh database (supabase db reset) it was made nowhere the migrations reach, a dashboard maybe."""
+    for effects in ctx.migration_effects:
+        absent = ctx.absent_when_dropped(effects.statement)
+        for drop in effects.drops:
+            ref = drop.ref
+            if drop.missing_ok or ref not in absent or ref.kind not in _DROPPED_OF_TABLES:
+                continue
+            of = ref.table_ref
+            table = (ctx.before.find(of) or ctx.after.find(of)) if of else None
+            if table is None or table.origin == "known":
+                continue  # fk-order reports an unknown table; Supabase's own are not the model's to list
+            yield _drop_of_missing(ctx, effects.statement, drop)
+
+
+def _drop_of_missing(ctx: RuleContext, statement: Statement, drop: Drop) -> Issue:
+    ref, hint = drop.ref, f"write drop {drop.ref.kind} if exists, or create it in an earlier migration"
+    message = f"drops {ref.display()}, which does not exist when it runs: "
+    dynamic = ctx.unread_sql_before(statement)
+    if dynamic is not None:  # a warning: the SQL the model cannot read may well have made it
+        message += f"the DO block at {dynamic.where()} runs SQL built when it runs, which may have made it"
+        return Issue(statement, message, hint, drop.location, ref.qualified, severity=Severity.WARNING)
+    message += "no migration before it, nor the baseline, creates it, so the migration fails on a fresh "
+    message += "database (supabase db reset)"
+    return Issue(statement, message, hint, drop.location, ref.qualified)
 
 
 def _policies_on_views(ctx: RuleContext) -> Iterator[Issue]:
@@ -229,7 +262,9 @@ RULE = Rule(
         "an object that does not exist yet, and suggests a safe order (or the ALTER TABLE ... ADD "
         "CONSTRAINT way out of a cycle). An object created nowhere the model can read, after a DO block "
         "that EXECUTEs SQL built when it runs (a type re-made, tables moved by format()), is a warning: "
-        "that SQL may have made it. A policy created on a view fails the same way: a policy needs a table."
+        "that SQL may have made it. A policy created on a view fails the same way (a policy needs a table), "
+        "and so does DROP POLICY or DROP TRIGGER without IF EXISTS of one that is not there (made in a "
+        "dashboard, say: the migrations fail on a fresh database)."
     ),
     bad=Example(
         "begin;\ncreate table public.chats (\n  id uuid primary key,\n"
