@@ -21,7 +21,7 @@ from checker.model.effects import type_modifiers
 from checker.model.objects import SERIAL_TYPES, option_value, range_var, strings, type_name
 from checker.model.walk import find_nodes
 from checker.parse import Statement
-from checker.rules._schema_support import OwnObjects, may_exist, remember_own, table_commands
+from checker.rules._schema_support import OwnObjects, may_exist, relation_of, remember_own, table_commands
 from checker.rules.transaction_wrapper import begins, ends, runs_alone
 
 
@@ -145,6 +145,22 @@ def lock_steps(ctx: RuleContext) -> list[Step]:
     if key not in ctx.unit.memo:
         ctx.unit.memo[key] = list(_steps(ctx))
     return ctx.unit.memo[key]
+
+
+def alter_table_steps(ctx: RuleContext) -> Iterator[tuple[Step, ObjectRef]]:
+    """The migration's ALTER TABLE statements, with their predicted locks, and the table each alters."""
+    for step in lock_steps(ctx):
+        if step.statement.kind == "AlterTableStmt":
+            yield step, relation_of(step.statement)
+
+
+def existing_table_commands(ctx: RuleContext) -> Iterator[tuple[Step, ObjectRef, dict]]:
+    """Each subcommand of an ALTER TABLE of a table that existed before the migration (one it made is
+    empty and used by no one yet)."""
+    for step, table in alter_table_steps(ctx):
+        if table in step.locks:
+            for cmd in table_commands(step.statement):
+                yield step, table, cmd
 
 
 def _steps(ctx: RuleContext) -> Iterator[Step]:

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 from checker.context import RuleContext
 from checker.findings import Severity
-from checker.rules._locks import lock_steps
-from checker.rules._schema_support import column_there, relation_of, table_commands
+from checker.rules._locks import existing_table_commands
+from checker.rules._schema_support import column_there
 from checker.rules.base import Example, Issue, Rule
 
 # What makes a new column refuse null (a primary key too), and what gives the existing rows a value.
@@ -16,31 +16,25 @@ _FILLS = frozenset({"CONSTR_DEFAULT", "CONSTR_IDENTITY", "CONSTR_GENERATED"})
 
 
 def check(ctx: RuleContext) -> Iterator[Issue]:
-    for step in lock_steps(ctx):
-        if step.statement.kind != "AlterTableStmt":
+    for step, table, cmd in existing_table_commands(ctx):
+        coldef = cmd.get("def", {}).get("ColumnDef", {}) if cmd.get("subtype") == "AT_AddColumn" else {}
+        kinds = {c.get("Constraint", {}).get("contype") for c in coldef.get("constraints", [])}
+        if not kinds & _REQUIRES or kinds & _FILLS:
             continue
-        table = relation_of(step.statement)
-        if table not in step.locks:
-            continue  # a table the migration made is empty
-        for cmd in table_commands(step.statement):
-            coldef = cmd.get("def", {}).get("ColumnDef", {}) if cmd.get("subtype") == "AT_AddColumn" else {}
-            kinds = {c.get("Constraint", {}).get("contype") for c in coldef.get("constraints", [])}
-            if not kinds & _REQUIRES or kinds & _FILLS:
-                continue
-            name, shown = coldef.get("colname", ""), table.qualified
-            if cmd.get("missing_ok") and column_there(ctx, table, name, step.statement):
-                continue  # ADD COLUMN IF NOT EXISTS of a column that is there: skipped whole
-            yield Issue(
-                step.statement,
-                f"column {shown}.{name} is added NOT NULL without a default: the migration fails on a table "
-                "that has rows (\"column contains null values\"), as production's has, while it passes on "
-                "a fresh database whose tables are empty",
-                f"add it with a default for the existing rows (alter table {shown} add column {name} ... "
-                "not null default ...;, a constant default is instant), or add it nullable, fill it, then "
-                "set not null (see set-not-null)",
-                coldef.get("location"),
-                shown,
-            )
+        name, shown = coldef.get("colname", ""), table.qualified
+        if cmd.get("missing_ok") and column_there(ctx, table, name, step.statement):
+            continue  # ADD COLUMN IF NOT EXISTS of a column that is there: skipped whole
+        yield Issue(
+            step.statement,
+            f"column {shown}.{name} is added NOT NULL without a default: the migration fails on a table "
+            "that has rows (\"column contains null values\"), as production's has, while it passes on "
+            "a fresh database whose tables are empty",
+            f"add it with a default for the existing rows (alter table {shown} add column {name} ... "
+            "not null default ...;, a constant default is instant), or add it nullable, fill it, then "
+            "set not null (see set-not-null)",
+            coldef.get("location"),
+            shown,
+        )
 
 
 _BASELINE = "create table public.tasks (id bigint primary key, title text);\n"

@@ -6,35 +6,28 @@ from collections.abc import Iterator
 
 from checker.context import RuleContext
 from checker.findings import Severity
-from checker.rules._locks import lock_steps, volatile_default
-from checker.rules._schema_support import relation_of, table_commands
+from checker.rules._locks import existing_table_commands, volatile_default
 from checker.rules.base import Example, Issue, Rule
 
 
 def check(ctx: RuleContext) -> Iterator[Issue]:
-    for step in lock_steps(ctx):
-        if step.statement.kind != "AlterTableStmt":
-            continue
-        table = relation_of(step.statement)
-        if table not in step.locks:
-            continue
-        for cmd in table_commands(step.statement):
-            coldef = cmd.get("def", {}).get("ColumnDef", {})
-            why = volatile_default(coldef) if cmd.get("subtype") == "AT_AddColumn" else None
-            if why:
-                name, shown = coldef.get("colname", ""), table.qualified
-                yield Issue(
-                    step.statement,
-                    f"column {shown}.{name} is added with {why}: PostgreSQL rewrites the whole table "
-                    f"under ACCESS EXCLUSIVE, and every read and write of {shown} waits until the "
-                    "transaction ends",
-                    f"add the column without the default (alter table {shown} add column {name} ...;), "
-                    f"set the default for new rows (alter table {shown} alter column {name} set default "
-                    "...;), then fill the existing rows in batches of UPDATEs; constant and stable "
-                    "defaults (now(), 'x', 0) take the fast path and need none of this",
-                    coldef.get("location"),
-                    shown,
-                )
+    for step, table, cmd in existing_table_commands(ctx):
+        coldef = cmd.get("def", {}).get("ColumnDef", {})
+        why = volatile_default(coldef) if cmd.get("subtype") == "AT_AddColumn" else None
+        if why:
+            name, shown = coldef.get("colname", ""), table.qualified
+            yield Issue(
+                step.statement,
+                f"column {shown}.{name} is added with {why}: PostgreSQL rewrites the whole table "
+                f"under ACCESS EXCLUSIVE, and every read and write of {shown} waits until the "
+                "transaction ends",
+                f"add the column without the default (alter table {shown} add column {name} ...;), "
+                f"set the default for new rows (alter table {shown} alter column {name} set default "
+                "...;), then fill the existing rows in batches of UPDATEs; constant and stable "
+                "defaults (now(), 'x', 0) take the fast path and need none of this",
+                coldef.get("location"),
+                shown,
+            )
 
 
 _BASELINE = "create table public.users (id bigint primary key, email text);\n"

@@ -7,16 +7,13 @@ from collections.abc import Iterator
 from checker.context import RuleContext
 from checker.findings import Severity
 from checker.model.objects import type_name
-from checker.rules._locks import form_rewrites, lock_steps
-from checker.rules._schema_support import relation_of, table_commands
+from checker.rules._locks import alter_table_steps, form_rewrites
+from checker.rules._schema_support import table_commands
 from checker.rules.base import Example, Issue, Rule
 
 
 def check(ctx: RuleContext) -> Iterator[Issue]:
-    for step in lock_steps(ctx):
-        if step.statement.kind != "AlterTableStmt":
-            continue
-        table = relation_of(step.statement)
+    for step, table in alter_table_steps(ctx):
         retyped = [
             cmd
             for cmd in table_commands(step.statement)

@@ -9,8 +9,8 @@ from checker.findings import Severity
 from checker.model import ObjectRef
 from checker.model.effects import constraint_name
 from checker.model.objects import range_var
-from checker.rules._locks import Step, lock_steps
-from checker.rules._schema_support import relation_of, table_commands
+from checker.rules._locks import Step, alter_table_steps
+from checker.rules._schema_support import table_commands
 from checker.rules.base import Example, Issue, Rule
 
 _CHECKED = ("CONSTR_FOREIGN", "CONSTR_CHECK")
@@ -18,10 +18,7 @@ _CHECKED = ("CONSTR_FOREIGN", "CONSTR_CHECK")
 
 def check(ctx: RuleContext) -> Iterator[Issue]:
     added_not_valid: dict[tuple[ObjectRef, str], int] = {}  # constraint -> its transaction
-    for step in lock_steps(ctx):
-        if step.statement.kind != "AlterTableStmt":
-            continue
-        table = relation_of(step.statement)
+    for step, table in alter_table_steps(ctx):
         commands = list(table_commands(step.statement))
         for cmd in commands:
             con = cmd.get("def", {}).get("Constraint", {})

@@ -9,8 +9,8 @@ from checker.findings import Severity
 from checker.model import ObjectRef
 from checker.model.effects import constraint_name
 from checker.model.objects import strings
-from checker.rules._locks import Step, lock_steps
-from checker.rules._schema_support import relation_of, table_commands
+from checker.rules._locks import Step, alter_table_steps
+from checker.rules._schema_support import table_commands
 from checker.rules.base import Example, Issue, Rule
 
 
@@ -18,10 +18,7 @@ def check(ctx: RuleContext) -> Iterator[Issue]:
     pending: dict[tuple[ObjectRef, str], str] = {}  # NOT VALID `col is not null` checks -> column
     proven: set[ObjectRef] = set()  # columns a valid check constraint proves not null
     released: set[ObjectRef] = set()  # columns the migration dropped NOT NULL of
-    for step in lock_steps(ctx):
-        if step.statement.kind != "AlterTableStmt":
-            continue
-        table = relation_of(step.statement)
+    for step, table in alter_table_steps(ctx):
         for cmd in table_commands(step.statement):
             subtype = cmd.get("subtype")
             con = cmd.get("def", {}).get("Constraint", {})

@@ -9,30 +9,24 @@ from checker.findings import Severity
 from checker.model.effects import constraint_name
 from checker.model.objects import strings
 from checker.model.walk import find_nodes
-from checker.rules._locks import lock_steps
-from checker.rules._schema_support import column_there, relation_of, table_commands
+from checker.rules._locks import existing_table_commands
+from checker.rules._schema_support import column_there
 from checker.rules.base import Example, Issue, Rule
 
 _KEYS = {"CONSTR_PRIMARY": "primary key", "CONSTR_UNIQUE": "unique"}
 
 
 def check(ctx: RuleContext) -> Iterator[Issue]:
-    for step in lock_steps(ctx):
-        if step.statement.kind != "AlterTableStmt":
+    for step, table, cmd in existing_table_commands(ctx):
+        if cmd.get("subtype") not in ("AT_AddConstraint", "AT_AddColumn"):
             continue
-        table = relation_of(step.statement)
-        if table not in step.locks:
-            continue
-        for cmd in table_commands(step.statement):
-            if cmd.get("subtype") not in ("AT_AddConstraint", "AT_AddColumn"):
-                continue
-            column = cmd["def"].get("ColumnDef", {}).get("colname")
-            if cmd.get("missing_ok") and column and column_there(ctx, table, column, step.statement):
-                continue  # ADD COLUMN IF NOT EXISTS of a column that is there: PostgreSQL skips it whole
-            for con in find_nodes(cmd["def"], "Constraint"):
-                if con.get("contype") in _KEYS and not con.get("indexname"):
-                    columns = [column] if column else strings(con.get("keys"))
-                    yield _issue(step.statement, table, con, column, columns)
+        column = cmd["def"].get("ColumnDef", {}).get("colname")
+        if cmd.get("missing_ok") and column and column_there(ctx, table, column, step.statement):
+            continue  # ADD COLUMN IF NOT EXISTS of a column that is there: PostgreSQL skips it whole
+        for con in find_nodes(cmd["def"], "Constraint"):
+            if con.get("contype") in _KEYS and not con.get("indexname"):
+                columns = [column] if column else strings(con.get("keys"))
+                yield _issue(step.statement, table, con, column, columns)
 
 
 def _issue(statement, table, con: dict, column: str | None, columns: list[str]) -> Issue:
