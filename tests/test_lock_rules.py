@@ -351,10 +351,11 @@ def test_add_column_if_not_exists_of_a_column_there_builds_no_index(tmp_path: Pa
         ("alter table public.users add column position integer not null default 0;\n", False),
         ("alter table public.users add column n bigint not null generated always as identity;\n", False),
         ("alter table public.users add column note text;\n", False),
+        ("alter table public.users add column seq bigserial not null;\n", False),  # from its sequence
         ("alter table public.users add column if not exists score int not null;\n", False),  # there: skipped
         ("create table public.fresh (id int);\nalter table public.fresh add column n int not null;\n", False),
     ],
-    ids=["not-null", "primary-key", "default", "identity", "nullable", "if-not-exists-there", "own-table"],
+    ids=["not-null", "primary-key", "default", "identity", "nullable", "serial", "if-exists-there", "own"],
 )
 def test_a_required_column_on_an_existing_table_needs_a_default(
     tmp_path: Path, body: str, found: bool

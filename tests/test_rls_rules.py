@@ -731,3 +731,14 @@ def test_a_table_without_rls_that_the_api_roles_lost_every_privilege_on_is_a_war
     assert severities("revoke all on table public.admin_domains from public;\n") == ["error"]
     read_only = "revoke insert, update, delete on public.admin_domains from anon, authenticated;\n"
     assert severities(read_only) == ["error"]
+
+
+def test_rls_disabled_on_a_table_the_api_roles_lost_every_privilege_on_is_a_warning(tmp_path: Path) -> None:
+    """OnlineStore turns RLS off on a table only a definer trigger reads, and revokes all from the API."""
+    baseline = "create table public.admin_domains (domain text primary key);\n"
+    baseline += "alter table public.admin_domains enable row level security;\n"
+    disabled = "alter table public.admin_domains disable row level security;\n"
+    revoked = "revoke all on public.admin_domains from anon, authenticated;\n"
+    for sql, expected in ((disabled + revoked, "warning"), (disabled, "error")):
+        found = lint(tmp_path, sql, baseline)
+        assert [f["severity"] for f in found if f["rule"] == "rls-enabled"] == [expected], found

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from checker.context import RuleContext
 from checker.findings import Severity
+from checker.model.objects import SERIAL_TYPES, type_name
 from checker.rules._locks import existing_table_commands
 from checker.rules._schema_support import column_there
 from checker.rules.base import Example, Issue, Rule
@@ -19,7 +20,7 @@ def check(ctx: RuleContext) -> Iterator[Issue]:
     for step, table, cmd in existing_table_commands(ctx):
         coldef = cmd.get("def", {}).get("ColumnDef", {}) if cmd.get("subtype") == "AT_AddColumn" else {}
         kinds = {c.get("Constraint", {}).get("contype") for c in coldef.get("constraints", [])}
-        if not kinds & _REQUIRES or kinds & _FILLS:
+        if not kinds & _REQUIRES or kinds & _FILLS or _is_serial(coldef):
             continue
         name, shown = coldef.get("colname", ""), table.qualified
         if cmd.get("missing_ok") and column_there(ctx, table, name, step.statement):
@@ -35,6 +36,11 @@ def check(ctx: RuleContext) -> Iterator[Issue]:
             coldef.get("location"),
             shown,
         )
+
+
+def _is_serial(coldef: dict) -> bool:
+    """serial and bigserial fill each row from their sequence (add-column-volatile-default: a rewrite)."""
+    return type_name(coldef.get("typeName", {})) in SERIAL_TYPES
 
 
 _BASELINE = "create table public.tasks (id bigint primary key, title text);\n"

@@ -41,7 +41,7 @@ def _without_rls(ctx: RuleContext, ref: ObjectRef, statement: Statement, locatio
     """An error, or a warning where a later migration of the run enables it (one push ships both: the
     window is the time between them, on a table nothing has written to)."""
     hint = f"add: alter table {ref.qualified} enable row level security;"
-    if not any(api_roles_left(ctx, ref, privilege) for privilege in TABLE_PRIVILEGES):
+    if _unreachable(ctx, ref):
         return Issue(
             statement,
             f"table {ref.qualified} is created without row level security; the migration revokes every "
@@ -76,14 +76,23 @@ def _without_rls(ctx: RuleContext, ref: ObjectRef, statement: Statement, locatio
 def _disables(ctx: RuleContext) -> Iterator[Issue]:
     for effects in ctx.migration_effects:
         for table, action in effects.rls:
-            if action == "disable" and ctx.is_exposed(table):
-                yield Issue(
-                    effects.statement,
-                    f"row level security is disabled on {table.qualified}, an exposed table",
-                    "keep row level security on; grant access through policies instead",
-                    None,
-                    table.qualified,
+            if action != "disable" or not ctx.is_exposed(table):
+                continue
+            message = f"row level security is disabled on {table.qualified}, an exposed table"
+            hint = "keep row level security on; grant access through policies instead"
+            unreachable = _unreachable(ctx, table)  # OnlineStore's trigger-only table, privileges revoked
+            if unreachable:
+                message += (
+                    "; the migration revokes every privilege anon and authenticated hold on it, so the API "
+                    "cannot reach it, but a later GRANT exposes every row"
                 )
+            severity = Severity.WARNING if unreachable else None
+            yield Issue(effects.statement, message, hint, None, table.qualified, severity=severity)
+
+
+def _unreachable(ctx: RuleContext, table: ObjectRef) -> bool:
+    """Whether the migration leaves anon and authenticated no privilege on the table."""
+    return not any(api_roles_left(ctx, table, privilege) for privilege in TABLE_PRIVILEGES)
 
 
 RULE = Rule(
