@@ -611,15 +611,7 @@ class Run:
             )
 
     def _skip_rest(self, rest: list[MigrationUnit], failed: MigrationUnit) -> None:
-        for unit in rest:
-            self.out.record.migration(unit.migration.path)
-            self.out.add(
-                APPLY,
-                Severity.INFO,
-                _file_start(unit.migration),
-                f"not applied: it runs after {failed.migration.path}, which failed",
-                "fix the earlier migration; this one is checked once it applies",
-            )
+        _not_applied(self.out, rest, f"{failed.migration.path}, which failed")
 
     # --- smoke -----------------------------------------------------------------------------------
 
@@ -806,17 +798,23 @@ def unparsed_rest(units: list[MigrationUnit], policy: Policy, record: Record) ->
     """The migrations from the first that does not parse on, which the stage never reached: recorded as
     not applied, each after that one saying which file stopped it (that one has its syntax error)."""
     out = Collector(policy, record=record)
-    for unit in units:
-        record.migration(unit.migration.path)
-        if unit is not units[0]:
-            out.add(
-                APPLY,
-                Severity.INFO,
-                _file_start(unit.migration),
-                f"not applied: it runs after {units[0].migration.path}, which does not parse",
-                "fix the syntax error; this migration is checked once the one before it applies",
-            )
+    if units:
+        record.migration(units[0].migration.path)
+        _not_applied(out, units[1:], f"{units[0].migration.path}, which does not parse")
     return out.findings
+
+
+def _not_applied(out: Collector, units: list[MigrationUnit], after: str) -> None:
+    """Migrations a failure before them kept from running: in the record, each with why (info)."""
+    for unit in units:
+        out.record.migration(unit.migration.path)
+        out.add(
+            APPLY,
+            Severity.INFO,
+            _file_start(unit.migration),
+            f"not applied: it runs after {after}",
+            "fix the earlier migration; this one is checked once it applies",
+        )
 
 
 def _file_start(parsed: ParsedFile) -> Location:
