@@ -269,6 +269,7 @@ class Schema:
         self._tied: dict[Table, list[str]] = {}
         self._read: dict[Table, frozenset[str]] = {}
         self._function_trees: list[dict] | None = None
+        self._user_tables: list[tuple[Table, str]] | None = None
 
     def _regclass(self, table: Table) -> str:
         return sql.Identifier(*table).as_string(self.conn)
@@ -287,10 +288,13 @@ class Schema:
         return [(schema, table) for schema, table in rows]
 
     def user_tables(self) -> list[tuple[Table, str]]:
-        """The tables that keep one row per user (public.users, profiles), each with its user column."""
-        params = {"exposed": self.exposed, "user_tables": [dotted(table) for table in USER_TABLE_NAMES]}
-        rows = self.conn.execute(_USER_TABLES, params)
-        return [((schema, table), column) for schema, table, column in rows]
+        """The tables that keep one row per user (public.users, profiles), each with its user column; read
+        once per run of the probes (each table's probe asks, in its own rolled-back transaction)."""
+        if self._user_tables is None:
+            params = {"exposed": self.exposed, "user_tables": [dotted(table) for table in USER_TABLE_NAMES]}
+            rows = self.conn.execute(_USER_TABLES, params)
+            self._user_tables = [((schema, table), column) for schema, table, column in rows]
+        return self._user_tables
 
     def read_by_any_policy(self, table: Table) -> frozenset[str]:
         """The columns of the table that some policy of the database names (of any table), or that a

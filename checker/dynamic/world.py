@@ -324,8 +324,12 @@ class Filler:
         return approved
 
     def _active_label(self, column: Column) -> str | None:
-        labels = self.conn.execute(f"select unnest(enum_range(null::{column.type}))::text").fetchall()
-        return next((label for (label,) in labels if _ACTIVE_STATE.fullmatch(label.lower())), None)
+        return next((label for label in self._labels(column) if _ACTIVE_STATE.fullmatch(label.lower())), None)
+
+    def _labels(self, column: Column) -> list[str]:
+        """An enum column's labels, in the type's order."""
+        rows = self.conn.execute(f"select unnest(enum_range(null::{column.type}))::text").fetchall()
+        return [label for (label,) in rows]
 
     def _sign_up(self, user: str) -> None:
         users = AUTH_USERS[:2]
@@ -382,10 +386,8 @@ class Filler:
         if column is None:
             return []
         if column.category == "E":
-            labels = self.conn.execute(f"select unnest(enum_range(null::{column.type}))::text").fetchall()
-            in_order = [label for (label,) in labels]
             # a role over every group (super_admin) makes no one a group's owner: tried last
-            return sorted(in_order, key=lambda label: _PLATFORM_WIDE.search(label) is not None)
+            return sorted(self._labels(column), key=lambda label: _PLATFORM_WIDE.search(label) is not None)
         return list(_TEXT_ROLES) if column.category == "S" else []
 
     @staticmethod
