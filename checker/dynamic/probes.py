@@ -19,6 +19,7 @@ does (`set local role` and the JWT claims), each in a transaction that is rolled
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from collections.abc import Iterator
@@ -572,10 +573,11 @@ class Prober:
     def _readable_while(self, rows: sql.Composable, user: str | None, role: str) -> str:
         """Whether the rows a reader sees are readable only in the state their own columns are in: a
         boolean (`using (is_published or ...)`: the probe's rows took the default, true), or an enum or
-        text column a select policy compares (`using (status = 'open' or ...)`). Each is changed in
+        text column a select policy compares (`using (status = 'open' or ...)`); or in the state of their
+        parent (`exists (select from stores s where s.id = store_id and s.is_active)`). Each is changed in
         turn, then all of them, as service_role (the owner could do the same): a boolean negated, an
         enum to another of its labels, text to a value no policy names; when the reader then sees none
-        of the rows, the rows are public by their own state, not by who reads them: returns that state
+        of the rows, the rows are public by their state, not by who reads them: returns that state
         ("is_published is true", "status is open"), else "". Only rows an outsider reads as they are can
         be public so: user D (signed in, owning nothing, in no group), or anon; where D does not see B's
         row, a state test ANDed with a faulty tenant test (`status <> 'archived' and ...`) hides it too,
@@ -584,14 +586,35 @@ class Prober:
             return ""
         keys = set(self.table.tenancy.columns) | {column for row in self.rows for column in row.owned_by}
         found = self.conn.execute(_STATES, {"table": self._regclass, "role": role}).fetchall()
-        states = [state for state in found if state[0] not in keys]
-        if not states:
-            return ""
+        own = [state for state in found if state[0] not in keys]
+        reader = (rows, user, role)
+        if own and (state := self._state_hiding(self._target, rows, own, reader)):
+            return state
+        parents = self.conn.execute(_PARENT_STATES, {"table": self._regclass, "role": role}).fetchall()
+        for (schema, parent, key, parent_key), states in itertools.groupby(parents, lambda s: s[:4]):
+            rows_parents = sql.SQL("{} in (select {} from {} where {})").format(
+                sql.Identifier(parent_key), sql.Identifier(key), self._target, rows
+            )
+            target = sql.Identifier(schema, parent)
+            if state := self._state_hiding(target, rows_parents, [s[4:] for s in states], reader):
+                return f"{parent}.{state} for its {key}"
+        return ""
+
+    def _state_hiding(
+        self,
+        target: sql.Composable,
+        where: sql.Composable,
+        states: list[tuple[str, str, list[str]]],
+        reader: tuple[sql.Composable, str | None, str],
+    ) -> str:
+        """The state of these rows of `target` (the probed table's, or their parents') whose change hides
+        the reader's rows from them, as `_readable_while` says it; "" when no change of one, nor of all
+        of them, does."""
         names = [name for name, _, _ in states]
         columns = sql.SQL(", ").join(sql.SQL("{}::text").format(sql.Identifier(f)) for f in names)
-        pick = sql.SQL("select {} from {} where {} limit 1").format(columns, self._target, rows)
+        pick = sql.SQL("select {} from {} where {} limit 1").format(columns, target, where)
         values = dict(zip(names, self.conn.execute(pick).fetchone() or (), strict=False))
-        named = self._named_states(role)
+        named = self._named_states(reader[2])
         changes = {
             name: others
             for name, category, labels in states
@@ -602,7 +625,10 @@ class Prober:
         if len(changes) > 1:
             tries.append([(name, others[0]) for name, others in changes.items()])
         for changed in tries:
-            if self._hidden_by([change for _, change in changed], rows, user, role):
+            flip = sql.SQL("update {} set {} where {}").format(
+                target, sql.SQL(", ").join(change for _, change in changed), where
+            )
+            if self._hidden_by(flip, *reader):
                 return " and ".join(f"{name} is {_shown(values[name])}" for name, _ in changed)
         return ""
 
@@ -644,11 +670,8 @@ class Prober:
             except psycopg.Error:
                 return False
 
-    def _hidden_by(
-        self, changes: list[sql.Composable], rows: sql.Composable, user: str | None, role: str
-    ) -> bool:
-        """Whether the reader sees none of the rows once service_role has made these changes to them."""
-        flip = sql.SQL("update {} set {} where {}").format(self._target, sql.SQL(", ").join(changes), rows)
+    def _hidden_by(self, flip: sql.Composable, rows: sql.Composable, user: str | None, role: str) -> bool:
+        """Whether the reader sees none of the rows once service_role has made this change."""
         count = sql.SQL("select count(*) from {} where {}").format(self._target, rows)
         with savepoint(self.conn):
             try:
@@ -828,23 +851,51 @@ where p.polrelid = %(table)s::regclass and p.polpermissive and p.polcmd in (%(co
   and {_FOR_THE_ROLE}
 order by 1"""
 
-# The row's own state: the boolean columns a client may set (not generated), and the enum, text, date and
-# time columns a permissive select policy for the role names; with an enum's labels.
-_STATES = f"""
-select a.attname::text, t.typcategory::text,
+# A column a's type category and, for an enum, its labels (t: its type).
+_STATE_TYPE = """t.typcategory::text,
        array(select e.enumlabel::text from pg_catalog.pg_enum e where e.enumtypid = t.oid
-             order by e.enumsortorder)
-from pg_catalog.pg_attribute a join pg_catalog.pg_type t on t.oid = a.atttypid
-where a.attrelid = %(table)s::regclass and a.attnum > 0 and not a.attisdropped and a.attgenerated = ''
-  and (t.typcategory = 'B' or ((t.typcategory in ('E', 'S')
-                                 or t.oid in ('date'::regtype, 'timestamp'::regtype, 'timestamptz'::regtype))
-                                and exists (
+             order by e.enumsortorder)"""
+# Whether a permissive select policy for the role of the table `{policies_of}` reads the column a (its
+# expression, sub-selects included, names it: PostgreSQL records such a column as a dependency).
+_READ_BY_SELECT_POLICY = f"""exists (
         select from pg_catalog.pg_policy p
         join pg_catalog.pg_depend d on d.classid = 'pg_catalog.pg_policy'::regclass and d.objid = p.oid
           and d.refclassid = 'pg_catalog.pg_class'::regclass and d.refobjid = a.attrelid
           and d.refobjsubid = a.attnum
-        where p.polrelid = a.attrelid and p.polpermissive and p.polcmd in ('r', '*') and {_FOR_THE_ROLE})))
+        where p.polrelid = {{policies_of}} and p.polpermissive and p.polcmd in ('r', '*')
+          and {_FOR_THE_ROLE})"""
+_STATE_CATEGORIES = (
+    "t.typcategory in ('E', 'S') or t.oid in ('date'::regtype, 'timestamp'::regtype, 'timestamptz'::regtype)"
+)
+
+# The row's own state: the boolean columns a client may set (not generated), and the enum, text, date and
+# time columns a permissive select policy for the role names; with an enum's labels.
+_STATES = f"""
+select a.attname::text, {_STATE_TYPE}
+from pg_catalog.pg_attribute a join pg_catalog.pg_type t on t.oid = a.atttypid
+where a.attrelid = %(table)s::regclass and a.attnum > 0 and not a.attisdropped and a.attgenerated = ''
+  and (t.typcategory = 'B'
+       or (({_STATE_CATEGORIES}) and {_READ_BY_SELECT_POLICY.format(policies_of="a.attrelid")}))
 order by a.attnum"""
+
+# The parents' state: for each single-column foreign key of the table, the parent's columns of a state's
+# type that the table's own permissive select policies for the role read (`exists (select from stores s
+# where s.id = store_id and s.is_active)`), other than the referenced key.
+_PARENT_STATES = f"""
+select n.nspname::text, r.relname::text, child.attname::text, parent.attname::text, a.attname::text,
+       {_STATE_TYPE}
+from pg_catalog.pg_constraint c
+join pg_catalog.pg_class r on r.oid = c.confrelid
+join pg_catalog.pg_namespace n on n.oid = r.relnamespace
+join pg_catalog.pg_attribute child on child.attrelid = c.conrelid and child.attnum = c.conkey[1]
+join pg_catalog.pg_attribute parent on parent.attrelid = c.confrelid and parent.attnum = c.confkey[1]
+join pg_catalog.pg_attribute a on a.attrelid = c.confrelid and a.attnum > 0 and not a.attisdropped
+  and a.attgenerated = '' and a.attnum <> c.confkey[1]
+join pg_catalog.pg_type t on t.oid = a.atttypid
+where c.conrelid = %(table)s::regclass and c.contype = 'f' and cardinality(c.conkey) = 1
+  and (t.typcategory = 'B' or {_STATE_CATEGORIES})
+  and {_READ_BY_SELECT_POLICY.format(policies_of="c.conrelid")}
+order by 1, 2, 3, 4, a.attnum"""
 
 
 def _other_states(name: str, category: str, candidates: list[str], value: str) -> list[sql.Composable]:

@@ -308,6 +308,60 @@ def test_rows_readable_by_their_own_text_or_enum_state_are_a_public_read(
         assert all(f'policy "listings_select" while {state}' in m for m in reads), reads
 
 
+STORES = """
+begin;
+create table public.stores (
+  id uuid primary key default gen_random_uuid(),
+  owner_id uuid not null references public.users (id) on delete cascade,
+  is_active boolean not null default true,
+  name text not null
+);
+create table public.categories (
+  id uuid primary key default gen_random_uuid(),
+  store_id uuid not null references public.stores (id) on delete cascade,
+  name text not null
+);
+alter table public.stores enable row level security;
+alter table public.categories enable row level security;
+create policy "stores_select" on public.stores for select
+  using (is_active or (select auth.uid()) = owner_id);
+create policy "stores_write" on public.stores for all to authenticated
+  using ((select auth.uid()) = owner_id) with check ((select auth.uid()) = owner_id);
+create policy "categories_select" on public.categories for select
+  using (exists (select 1 from public.stores s where s.id = store_id and ({gate})));
+create policy "categories_write" on public.categories for all to authenticated
+  using (exists (select 1 from public.stores s where s.id = store_id and s.owner_id = auth.uid()))
+  with check (exists (select 1 from public.stores s where s.id = store_id and s.owner_id = auth.uid()));
+commit;
+"""
+
+
+@pytest.mark.parametrize(
+    ("gate", "state"),
+    [
+        ("s.is_active or s.owner_id = (select auth.uid())", "stores.is_active is true for its store_id"),
+        ("s.owner_id is not null", None),  # every store's categories, whatever its state: a leak
+    ],
+)
+def test_rows_readable_by_their_parents_state_are_a_public_read(
+    tmp_path: Path, gate: str, state: str | None
+) -> None:
+    """OnlineStore's categories are readable while their store is active, as the stores themselves are:
+    changing the parent's state is what hides them. Before, only the row's own columns were changed and
+    the child's read was an error where the same gate on the parent was a public read."""
+    migration = write(tmp_path, "stores.sql", STORES.replace("{gate}", gate))
+    drops = "begin;\ndrop table public.categories;\ndrop table public.stores;\ncommit;\n"
+    findings = run(migration, write(tmp_path, "rollback.sql", drops))
+    leaks = [f.message for f in only(findings, "rls-probe", Severity.ERROR)]
+    infos = only(findings, "rls-probe", Severity.INFO)
+    reads = [f.message for f in infos if "public.categories" in f.message]
+    if state is None:
+        assert any("public.categories" in m for m in leaks) and not reads, probe_findings(findings)
+    else:
+        assert not leaks and reads, probe_findings(findings)
+        assert all(f'policy "categories_select" while {state}' in m for m in reads), reads
+
+
 def test_rows_readable_whatever_their_flags_are_a_leak(tmp_path: Path) -> None:
     """Negating the flags leaves the rows readable to every signed-in user: no state of the row keeps
     it private, so the read is the policy's, not the row's; writes never count as public."""
