@@ -300,6 +300,19 @@ def test_an_index_dropped_before_its_table_needs_no_concurrently(tmp_path: Path)
     assert [f for f in found if f[0] == "index-concurrently"] == [("index-concurrently", "error", 3)]
 
 
+
+def test_an_index_if_not_exists_that_an_earlier_migration_made_builds_nothing(tmp_path: Path) -> None:
+    """chess-map-frontend and connextedlabs repeat `create index if not exists` of an index an earlier
+    migration made: PostgreSQL finds the name taken and builds nothing, so no write waits for a build."""
+    baseline = USERS + "create index if not exists users_name_idx on public.users (name);\n"
+    again = "begin;\nset local lock_timeout = '5s';\n"
+    again += "create index if not exists users_name_idx on public.users (name);\n"
+    _, found, _ = lint(tmp_path, again + "commit;\n", baseline)
+    assert found == [], found
+    other = again.replace("users_name_idx", "users_name_idx2")  # a new name: built, as without IF NOT EXISTS
+    _, found, _ = lint(tmp_path, other + "commit;\n", baseline)
+    assert found == [("index-concurrently", "error", 3)], found
+
 def test_timestamp_to_timestamptz_keeps_the_rows_in_utc(tmp_path: Path) -> None:
     """PostgreSQL 12+ changes timestamp to timestamptz without a rewrite when the session's time zone is
     UTC (Supabase's); a migration that sets another zone rewrites (tests/dynamic/test_lock_trace.py

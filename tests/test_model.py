@@ -660,8 +660,20 @@ def test_a_policy_on_a_view_fails_and_the_view_made_here_locks_no_one(tmp_path: 
             " end $$;\ndrop policy \"insert for users\" on public.tasks;\n",
             "warning",
         ),
+        (  # chess-map-frontend's 226: the drop runs only where the catalog says the policy is there
+            "do $$ begin\n  if exists (select 1 from pg_policies where tablename = 'tasks'"
+            " and policyname = 'insert for users') then\n"
+            "    drop policy \"insert for users\" on public.tasks;\n  end if;\nend $$;\n",
+            None,
+        ),
+        (
+            "do $$ begin\n  if exists (select from pg_policies where policyname = 'insert for users') then\n"
+            "    execute 'drop policy \"insert for users\" on public.tasks';\n  end if;\nend $$;\n",
+            None,
+        ),
+        ("do $$ begin\n  drop policy \"insert for users\" on public.tasks;\nend $$;\n", "error"),
     ],
-    ids=["missing", "if-exists", "there", "trigger", "after-dynamic-sql"],
+    ids=["missing", "if-exists", "there", "trigger", "after-dynamic-sql", "under-if", "executed-if", "do"],
 )
 def test_dropping_a_policy_or_trigger_that_is_not_there_fails(
     tmp_path: Path, drop: str, expected: str | None

@@ -45,7 +45,7 @@ def _dropped_missing(ctx: RuleContext) -> Iterator[Issue]:
     fresh database (supabase db reset) it was made nowhere the migrations reach, a dashboard maybe."""
     for effects in ctx.migration_effects:
         absent = ctx.absent_when_dropped(effects.statement)
-        for drop in effects.drops:
+        for drop in _sure_drops(effects):
             ref = drop.ref
             if drop.missing_ok or ref not in absent or ref.kind not in _DROPPED_OF_TABLES:
                 continue
@@ -54,6 +54,14 @@ def _dropped_missing(ctx: RuleContext) -> Iterator[Issue]:
             if table is None or table.origin == "known":
                 continue  # fk-order reports an unknown table; Supabase's own are not the model's to list
             yield _drop_of_missing(ctx, effects.statement, drop)
+
+
+def _sure_drops(effects: Effects) -> list[Drop]:
+    """What the statement drops whatever the database holds: of a DO block, not a drop under IF (`if exists
+    (select from pg_policies ...) then drop policy ...`) or a handler, which runs only when it may."""
+    if not effects.steps:
+        return list(effects.drops)
+    return [drop for step in effects.steps if not (step.guarded or step.conditional) for drop in step.drops]
 
 
 def _drop_of_missing(ctx: RuleContext, statement: Statement, drop: Drop) -> Issue:

@@ -32,10 +32,19 @@ def check(ctx: RuleContext) -> Iterator[Issue]:
                 yield _splits_the_file(step, dropping)
                 splits = False
             continue
+        if _already_there(ctx, step):
+            continue  # IF NOT EXISTS of an index an earlier migration made: nothing is built
         for table, lock in step.locks.items():
             if dropping and dropped.get(table, -1) > statement.index:
                 continue  # its DROP TABLE takes ACCESS EXCLUSIVE anyway (supabase db diff's order)
             yield _blocking(step, table.qualified, lock.mode.label, dropping, explicit, supabase)
+
+
+def _already_there(ctx: RuleContext, step: Step) -> bool:
+    """CREATE INDEX IF NOT EXISTS of an index the schema had before this migration: PostgreSQL takes the
+    table's lock, finds the name taken and goes on (lock-timeout still weighs the wait for the lock)."""
+    made = step.effects.creates
+    return bool(made) and made[0].if_not_exists and ctx.before.find(made[0].ref) is not None
 
 
 def _shares_its_file(ctx: RuleContext) -> bool:
