@@ -13,6 +13,9 @@ from checker.model.effects import Created, Drop, Effects, Reference
 from checker.model.objects import RELATION_KINDS, TABLE_MEMBER_KINDS, TEMP_SCHEMA, ObjectRef
 from checker.parse import Statement
 
+# Every table has these; statements may name some of them (an index cannot, a comment or a key can try).
+SYSTEM_COLUMNS = frozenset({"tableoid", "xmin", "cmin", "xmax", "cmax", "ctid"})
+
 TYPE_PROVIDERS = ("type", "table", "view", "materialized view", "foreign table")
 # What ALTER TABLE's owner, options and tablespace forms may name (a "relation" reference)
 ANY_RELATION = ("table", "view", "materialized view", "sequence", "foreign table")
@@ -130,7 +133,18 @@ class Catalog:
         """Whether a reference finds its object, in any schema of the search_path an unqualified name
         is looked up in."""
         target = reference.target
+        if target.kind == "column":
+            return self._column_resolves(target)
         return any(self.provided(target._replace(schema=s)) for s in (target.schema, *reference.also_in))
+
+    def _column_resolves(self, column: ObjectRef) -> bool:
+        """A column of a table whose whole column list the model saw made (a plain CREATE TABLE, then
+        ADD / DROP / RENAME COLUMN) must be in it; of any other relation, or a missing one (reported as
+        itself), the model cannot tell, so it resolves."""
+        table = self.find(column.table_ref) if column.table_ref else None
+        if table is None or table.ref.kind != "table" or not table.details.get("all_columns"):
+            return True
+        return column.name in table.details.get("columns", ()) or column.name in SYSTEM_COLUMNS
 
     def _resolved(self, reference: Reference) -> ObjectRef:
         """The object a reference finds (on the search_path for an unqualified name), else its target."""
@@ -185,6 +199,8 @@ class Catalog:
         if "using_index" in details:
             details = self._key_of_index(created.ref, details)
         obj = CatalogObject(created.ref, details, deps, statement, origin, conditional=created.conditional)
+        if created.ref.kind == "column":  # also where it is there: an earlier ADD may have found no table
+            self._set_column(created.ref, present=True)
         if existing and (created.if_not_exists or created.details.get("replace")):
             if created.details.get("replace"):
                 existing = self._writable(existing)
@@ -192,8 +208,6 @@ class Catalog:
                 existing.conditional = created.conditional
             return existing
         self._store(obj)
-        if created.ref.kind == "column":
-            self._set_column(created.ref, present=True)
         return obj
 
     def _key_of_index(self, constraint: ObjectRef, details: dict) -> dict:
@@ -218,7 +232,7 @@ class Catalog:
     def _set_column(self, column: ObjectRef, present: bool) -> None:
         """Keep the table's column list in step with added and dropped columns."""
         table = self.find(column.table_ref) if column.table_ref else None
-        if table is None:
+        if table is None or (column.name in table.details.get("columns", ())) == present:
             return
         columns = [c for c in table.details.get("columns", []) if c != column.name]
         if present:

@@ -195,6 +195,10 @@ def _create_table(stmt: Statement, fx: Effects) -> None:
             )
     if "partbound" in node and node.get("inhRelations"):
         details["partition"] = True
+    # Columns come only from the definition's own list: not from LIKE, a parent, or a composite type.
+    elements = node.get("tableElts", [])
+    liked = any("TableLikeClause" in element for element in elements)
+    details["all_columns"] = not (liked or node.get("inhRelations") or node.get("ofTypename"))
 
 
 def _column(table: ObjectRef, coldef: dict, created: Created, fx: Effects) -> Created:
@@ -259,9 +263,25 @@ def _table_constraint(table: ObjectRef, con: dict, column: str | None, created: 
             }
         )
         created.depends_on.append(Reference(target, "foreign key", con["pktable"].get("location")))
+        referenced = strings(con.get("pk_attrs"))
+        fx.references += column_references(target, referenced, "foreign key", con["pktable"].get("location"))
     elif contype == "CONSTR_CHECK":
         details.setdefault("checks", []).append(con.get("conname"))
 
+
+def column_references(
+    table: ObjectRef, columns: list[str], reason: str, location: int | None
+) -> list[Reference]:
+    """The named columns of a table a statement needs (Catalog.resolves knows a table's column list)."""
+    return [
+        Reference(ObjectRef("column", table.schema, name, table.name), reason, location)
+        for name in columns
+        if name
+    ]
+
+
+# Constraints whose columns are a list of names (a CHECK's are an expression, an exclusion's operators).
+_KEYS = frozenset({"CONSTR_PRIMARY", "CONSTR_UNIQUE", "CONSTR_FOREIGN"})
 
 _CONSTRAINT_SUFFIX = {
     "CONSTR_PRIMARY": "pkey",
@@ -389,12 +409,34 @@ _ANY_RELATION_FORMS = frozenset(
 )
 
 
+# ALTER TABLE forms on one existing column (named by `name`; IF EXISTS sets missing_ok where allowed).
+_COLUMN_FORMS = frozenset(
+    {
+        "AT_AlterColumnType",
+        "AT_ColumnDefault",
+        "AT_DropNotNull",
+        "AT_SetNotNull",
+        "AT_DropColumn",
+        "AT_SetStatistics",
+        "AT_SetStorage",
+        "AT_SetCompression",
+        "AT_AddIdentity",
+        "AT_SetIdentity",
+        "AT_DropIdentity",
+        "AT_SetOptions",
+        "AT_ResetOptions",
+    }
+)
+
+
 def _alter_table_cmd(table: ObjectRef, cmd: dict, fx: Effects) -> None:
     subtype = cmd.get("subtype")
     if subtype in _ANY_RELATION_FORMS:
         fx.references.append(Reference(table._replace(kind="relation"), "altered relation"))
     else:
         fx.references.append(Reference(table, "altered table"))
+    if subtype in _COLUMN_FORMS and not cmd.get("missing_ok"):
+        fx.references += column_references(table, [cmd.get("name", "")], "altered column", None)
     if subtype in _ALTER_RLS:
         fx.rls.append((table, _ALTER_RLS[subtype]))
     elif subtype == "AT_AddColumn":
@@ -427,6 +469,9 @@ def _alter_table_cmd(table: ObjectRef, cmd: dict, fx: Effects) -> None:
 def _add_constraint(table: ObjectRef, con: dict, fx: Effects) -> None:
     holder = Created(table, {})
     _table_constraint(table, con, None, holder, fx)
+    if con.get("contype") in _KEYS:
+        keys = strings(con.get("fk_attrs") or con.get("keys"))
+        fx.references += column_references(table, keys, "key", con.get("location"))
     name = constraint_name(table, con, None)
     ref = ObjectRef("constraint", table.schema, name, table.name)
     index = con.get("indexname")
@@ -473,6 +518,9 @@ def _create_index(stmt: Statement, fx: Effects) -> None:
             name_chosen=not node.get("idxname"),
         )
     )
+    # PostgreSQL looks the columns up before it asks whether IF NOT EXISTS finds the index made
+    indexed = [elem.get("name") for elem in elems]
+    fx.references += column_references(table, indexed, "indexed column", node["relation"].get("location"))
 
 
 @handles("CreateFunctionStmt")
@@ -930,9 +978,22 @@ def _rename(stmt: Statement, fx: Effects) -> None:
     target = _named_object(_OBJTYPE_KIND.get(node.get("renameType", ""), "object"), node)
     if target:
         fx.renames.append((target, node.get("newname", "")))
+        if target.kind == "column":
+            where = node.get("relation", {}).get("location")
+            fx.references.append(Reference(target, "renamed column", where))
         if target.schema == TEMP_SCHEMA and target.kind in RELATION_KINDS:
             remember_temporary(target.name, present=False)
             remember_temporary(node.get("newname", ""))
+
+
+@handles("CommentStmt")
+def _comment(stmt: Statement, fx: Effects) -> None:
+    """COMMENT ON COLUMN needs the column (other comments: the objects are not the model's to check here)."""
+    node = stmt.node
+    parts = strings(node.get("object", {}).get("List", {}).get("items"))
+    if node.get("objtype") == "OBJECT_COLUMN" and len(parts) >= 2:
+        schema, table = _relation_name(parts[:-1])
+        fx.references.append(Reference(ObjectRef("column", schema, parts[-1], table), "commented column"))
 
 
 @handles("AlterObjectSchemaStmt")

@@ -169,27 +169,30 @@ def _missing(
         )
     if target.kind == "function" and (not target.schema or target.schema == "pg_catalog"):
         return None  # an unqualified call to a function nobody creates is a built-in
-    hint = "create it first, add the file that creates it to the baseline, or list it under [known] "
-    hint += "in the policy"
+    if target.kind == "column":
+        what = f'column "{target.name}" of {target.table_ref.qualified}, which that table does not have'
+        nowhere = f"{what} (not in the definition the model saw, nor added since): PostgreSQL fails here"
+        hint = "correct the column's name, or add the column (alter table ... add column) before this "
+        hint += "statement"
+    else:
+        what = f"{target.display()}, which no SQL the model can read creates"
+        nowhere = f"{target.display()}, which is created nowhere "
+        nowhere += "(not in this migration, the baseline, or the known Supabase objects)"
+        hint = "create it first, add the file that creates it to the baseline, or list it under [known] "
+        hint += "in the policy"
     dynamic = ctx.unread_sql_before(statement)
     if dynamic is not None:  # a warning: the SQL the model cannot read may well have made it
         return Issue(
             statement,
-            f"{reference.reason} refers to {target.display()}, which no SQL the model can read creates; the "
-            f"DO block at {dynamic.where()} runs SQL built when it runs (EXECUTE), which may have",
+            f"{reference.reason} refers to {what}; the DO block at {dynamic.where()} runs SQL built when it "
+            "runs (EXECUTE), which may have",
             hint,
             reference.location,
             target.qualified,
             severity=Severity.WARNING,
         )
-    return Issue(
-        statement,
-        f"{reference.reason} refers to {target.display()}, which is created nowhere "
-        "(not in this migration, the baseline, or the known Supabase objects)",
-        hint,
-        reference.location,
-        target.qualified,
-    )
+    message = f"{reference.reason} refers to {nowhere}"
+    return Issue(statement, message, hint, reference.location, target.qualified)
 
 
 def _created_in_later_file(target: ObjectRef, ctx: RuleContext) -> Statement | None:
@@ -272,7 +275,11 @@ RULE = Rule(
         "that EXECUTEs SQL built when it runs (a type re-made, tables moved by format()), is a warning: "
         "that SQL may have made it. A policy created on a view fails the same way (a policy needs a table), "
         "and so does DROP POLICY or DROP TRIGGER without IF EXISTS of one that is not there (made in a "
-        "dashboard, say: the migrations fail on a fresh database)."
+        "dashboard, say: the migrations fail on a fresh database), outside an IF that asks the catalog. "
+        "Columns too: an index, a key, a foreign key's referenced columns, ALTER / RENAME / COMMENT ON "
+        "COLUMN naming a column its table does not have fail with \"column does not exist\"; the model "
+        "knows the columns of a table a plain CREATE TABLE made (not LIKE, INHERITS or OF a type) and "
+        "follows ADD, DROP and RENAME COLUMN."
     ),
     bad=Example(
         "begin;\ncreate table public.chats (\n  id uuid primary key,\n"
