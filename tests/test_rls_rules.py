@@ -689,6 +689,9 @@ STORAGE_POLICIES = (
         ("bucket_id = 'content' and starts_with(name, 'events/')", False),
         ("bucket_id = 'content' and name like '%/events/%'", True),  # any folder, another user's too
         ("bucket_id = 'content'", True),
+        ("bucket_id = 'images'", False),  # chess-map-frontend: another bucket, with no per-user folders
+        ("bucket_id in ('content', 'images')", True),
+        ("bucket_id = 'images' and (storage.foldername(name))[1] = 'x'", False),
     ],
 )
 def test_with_check_on_storage_objects_ties_the_path_not_the_owner_storage_sets(

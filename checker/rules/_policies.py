@@ -223,24 +223,38 @@ def conjuncts(tree: object) -> list[object]:
     return [tree]
 
 
+def buckets_named(policy: PolicyDef) -> frozenset[str]:
+    """The Storage buckets a policy on storage.objects is limited to by an AND-ed `bucket_id = 'x'` (or
+    `bucket_id in ('x', 'y')`) in USING or WITH CHECK; empty: any bucket."""
+    found: set[str] = set()
+    for tree in (policy.using, policy.with_check):
+        for operands in _equalities(tree) if tree is not None else ():
+            if any(operand_column(op) == "bucket_id" for op in operands):
+                found.update(_strings_in(operands))
+    return frozenset(found)
+
+
 def role_guard(tree: object) -> frozenset[str] | None:
     """The roles an AND-ed `auth.role() = 'x'` (or `in ('x', 'y')`) admits; None without one."""
     if not any(call_name(call) == ("auth", "role") for call in clause_nodes(tree, "FuncCall")):
         return None  # the usual case, answered by the clause's one walk
-    for part in conjuncts(tree):
-        expr = part.get("A_Expr") if isinstance(part, dict) else None
-        if not expr or expr.get("kind") not in ("AEXPR_OP", "AEXPR_IN") or strings(expr.get("name")) != ["="]:
-            continue
-        operands = _operands(expr)
+    for operands in _equalities(tree):
         calls = [call_name(c) for op in operands for c in clause_nodes(op, "FuncCall")]
         if ("auth", "role") in calls:
-            return frozenset(
-                c["sval"]["sval"].lower()
-                for op in operands
-                for c in clause_nodes(op, "A_Const")
-                if "sval" in c
-            )
+            return frozenset(value.lower() for value in _strings_in(operands))
     return None
+
+
+def _equalities(tree: object) -> Iterator[list[object]]:
+    """The operands of each AND-ed `a = b` or `a in (b, c)` of an expression."""
+    for part in conjuncts(tree):
+        expr = part.get("A_Expr") if isinstance(part, dict) else None
+        if expr and expr.get("kind") in ("AEXPR_OP", "AEXPR_IN") and strings(expr.get("name")) == ["="]:
+            yield _operands(expr)
+
+
+def _strings_in(operands: list[object]) -> list[str]:
+    return [c["sval"]["sval"] for op in operands for c in clause_nodes(op, "A_Const") if "sval" in c]
 
 
 # --- constant expressions -----------------------------------------------------------------------

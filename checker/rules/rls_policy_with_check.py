@@ -11,12 +11,15 @@ from checker.model.walk import clause_nodes
 from checker.rules._policies import (
     STORAGE_OBJECTS,
     PolicyDef,
+    buckets_named,
     clause_location,
     conjuncts,
     foreign_keys,
     holds_to_owner,
     migration_policies,
     owners_after,
+    table_policies,
+    uid_comparisons,
 )
 from checker.rules.base import Example, Issue, Rule
 
@@ -33,10 +36,11 @@ def check(ctx: RuleContext) -> Iterator[Issue]:
             or policy.grants_nothing
         ):
             continue
-        owners = owners_after(ctx, policy.table)
         clause, tree = _write_side(policy)
         if policy.table == STORAGE_OBJECTS:
-            owners = _storage_owners(owners, tree)
+            owners = _storage_owners(_bucket_owners(ctx, policy), tree)
+        else:
+            owners = owners_after(ctx, policy.table)
         if not owners or holds_to_owner(tree, owners, ctx.after):
             continue
         columns = ", ".join(sorted(owners))
@@ -62,6 +66,22 @@ def check(ctx: RuleContext) -> Iterator[Issue]:
 
 # Storage sets these from the uploader's token: a client never chooses them.
 _SET_BY_STORAGE = frozenset({"owner", "owner_id"})
+
+
+def _bucket_owners(ctx: RuleContext, policy: PolicyDef) -> frozenset[str]:
+    """The owner columns of the files of the policy's buckets: what the policies of the same buckets (or of
+    any bucket) compare with auth.uid(). A bucket of shared images need not follow another bucket's
+    per-user folders (chess-map-frontend's map_assets beside parent_ids)."""
+    buckets = buckets_named(policy)
+    if not buckets:
+        return owners_after(ctx, STORAGE_OBJECTS)
+    owners: set[str] = set()
+    for other in table_policies(ctx.after, STORAGE_OBJECTS):
+        theirs = buckets_named(other)
+        if not theirs or theirs & buckets:
+            trees = (other.using, other.with_check)
+            owners.update(column for tree in trees for column, _ in uid_comparisons(tree))
+    return frozenset(owners)
 
 
 def _storage_owners(owners: frozenset[str], check: dict | None) -> frozenset[str]:
