@@ -762,17 +762,18 @@ class Prober:
             self.leaks.append(Leak("authenticated", "UPDATE", what, USER_A))
 
     def _only_users_count(self, keys: list[str]) -> bool:
-        """Whether every policy of the table ties rows to their user (compares a column with auth.uid())
-        and none reads these keys or the whole row (`can_access(tasks)`): PostgreSQL records the columns,
-        or the row, a policy's expressions name as its dependencies."""
+        """Whether every policy of the table that reads its rows ties them to their user (compares a
+        column with auth.uid()) and none reads these keys: PostgreSQL records the columns a policy's
+        expressions name as its dependencies. A policy naming no column at all (an administrators'
+        `using (is_admin())`) says nothing of whose rows; one given the whole row (`can_access(tasks)`)
+        names it, and may read any key."""
         table = {"table": self._regclass, "columns": keys}
         if self.conn.execute(_POLICIES_READ, table).fetchone() is not None:
             return False
-        expressions = self.conn.execute(_POLICY_EXPRESSIONS, table).fetchall()
-        return bool(expressions) and all(
-            any(uid_comparisons(tree) for text in pair if text and (tree := deparsed_expression(text)))
-            for pair in expressions
-        )
+        rows = self.conn.execute(_POLICY_EXPRESSIONS, table).fetchall()
+        parsed = [[tree for text in pair if text and (tree := deparsed_expression(text))] for pair in rows]
+        about_rows = [trees for trees in parsed if any(_names_a_column(tree) for tree in trees)]
+        return bool(about_rows) and all(any(uid_comparisons(tree) for tree in trees) for trees in about_rows)
 
     def _unfiltered_moves(self, update: sql.Composable, mine: ProbeRow) -> bool:
         """Without WHERE the new row need not stay visible through the select policies: only the
@@ -826,6 +827,10 @@ class Prober:
                 what = f"{who} sees {seen} of the probe's row(s)"
                 flags = self._readable_while(owned, user, role)
                 self.leaks.append(Leak(role, "SELECT", what, user, owned, flags))
+
+
+def _names_a_column(tree: object) -> bool:
+    return next(find_nodes(tree, "ColumnRef"), None) is not None
 
 
 def _with_check_refusal(err: psycopg.Error) -> bool:
