@@ -740,3 +740,27 @@ def test_a_statement_naming_a_column_its_table_does_not_have_fails(
     _, report = _lint(tmp_path, COLUMNS + statements)
     found = [f["severity"] for f in report["findings"] if f["rule"] == "fk-order"]
     assert found == expected, report["findings"]
+
+
+@pytest.mark.parametrize(
+    ("using", "expected"),
+    [
+        ("exists (select 1 from profiles p where p.id = (select auth.uid()))", ["error"]),
+        ("exists (select 1 from tasks t where t.id = items.id)", []),
+        ("exists (with profiles as (select (select auth.uid()) as id) select 1 from profiles)", []),
+        ("exists (select 1 from pg_roles where rolname = current_user)", []),
+    ],
+)
+def test_an_unqualified_table_a_policy_reads_must_exist(
+    tmp_path: Path, using: str, expected: list[str]
+) -> None:
+    """connextedlabs' first policy reads `from profiles`, which no file makes: CREATE POLICY fails. Before,
+    only schema-qualified names were checked (an unqualified one may name the clause's own CTE)."""
+    sql = (
+        "create table public.tasks (id uuid primary key);\ncreate table public.items (id uuid primary key);\n"
+        "alter table public.items enable row level security;\n"
+        f'create policy "read" on public.items for select to authenticated using ({using});\n'
+    )
+    _, report = _lint(tmp_path, sql)
+    found = [f["severity"] for f in report["findings"] if f["rule"] == "fk-order"]
+    assert found == expected, report["findings"]

@@ -32,7 +32,7 @@ from checker.model.objects import (
     type_name,
     user_type_ref,
 )
-from checker.model.walk import clause_facts, find_nodes
+from checker.model.walk import clause_facts, clause_nodes, find_nodes
 from checker.parse import Statement, sql_tree
 
 
@@ -663,9 +663,18 @@ def _called_functions(trees: list, reason: str) -> list[Reference]:
                     call.get("location"),
                 )
             )
-    for rv in (rv for facts in found for rv in facts.nodes("RangeVar")):
+    read = [rv for facts in found for rv in facts.nodes("RangeVar")]
+    named = {rv.get("relname") for rv in read if not rv.get("schemaname")}
+    # An unqualified name is a table of the search_path, unless the clause's own WITH names it, or
+    # it is one of pg_catalog's, which PostgreSQL searches first.
+    ctes = {cte.get("ctename") for tree in trees if named for cte in clause_nodes(tree, "CommonTableExpr")}
+    for rv in read:
+        name = rv.get("relname", "")
         if _is_real_table(rv):
             refs.append(Reference(range_var(rv), "table read by the policy", rv.get("location")))
+        elif not rv.get("schemaname") and name not in ctes and not name.startswith("pg_"):
+            where, also_in = rv.get("location"), elsewhere([name])
+            refs.append(Reference(range_var(rv), "table read by the policy", where, also_in=also_in))
     return refs
 
 
