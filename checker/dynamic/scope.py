@@ -20,8 +20,7 @@ import psycopg
 from pglast import parser as pg
 
 from checker.context import RuleContext
-from checker.model.do_blocks import _body as do_body  # the model's reading of a DO block's body
-from checker.model.do_blocks import embedded_statements
+from checker.model.do_blocks import do_body, embedded_statements
 from checker.model.objects import strings
 from checker.model.walk import find_nodes
 from checker.parse import ParsedFile, Statement, do_block_tree

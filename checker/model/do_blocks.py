@@ -35,7 +35,7 @@ def embedded_steps(do: Statement, executed: bool = True) -> Iterator[tuple[State
     `executed`), in order, each with whether it surely runs and whether a missing object it names would not
     fail the block (guarded: under IF, CASE or a loop, or in a block whose handler catches a missing
     object)."""
-    body, language = _body(do.node)
+    body, language = do_body(do.node)
     if not body or language != "plpgsql":
         return
     try:
@@ -70,7 +70,7 @@ def embedded_steps(do: Statement, executed: bool = True) -> Iterator[tuple[State
 def runs_unread_sql(do: Statement) -> bool:
     """Whether the block EXECUTEs SQL built when it runs (concatenation, format(), a query): what that
     makes, moves or drops is not in the model."""
-    body, language = _body(do.node)
+    body, language = do_body(do.node)
     if not body or language != "plpgsql":
         return False
     try:
@@ -132,7 +132,7 @@ def _string_constant(expression: str) -> str | None:
 def body_quote(do: Statement) -> tuple[str, int]:
     """How the block's body is quoted in the file ("$", or "'" with its quotes doubled there) and where it
     starts; ("", -1) when it cannot be found as written."""
-    body, _ = _body(do.node)
+    body, _ = do_body(do.node)
     text = do.source.text
     for quote, written in (("$", body), ("'", body.replace("'", "''"))):
         start = text.find(quote + written, do.start, do.end) + 1 if body else 0
@@ -250,7 +250,8 @@ def _leaves(kind: str, node: dict) -> bool:
     return kind == "PLpgSQL_stmt_return" or (kind == "PLpgSQL_stmt_exit" and bool(node.get("label")))
 
 
-def _body(node: dict) -> tuple[str, str]:
+def do_body(node: dict) -> tuple[str, str]:
+    """A DO block's body and its language (plpgsql unless it says otherwise)."""
     body, language = "", "plpgsql"
     for item in node.get("args", []):
         elem = item.get("DefElem", {})

@@ -528,7 +528,7 @@ def _create_function(stmt: Statement, fx: Effects) -> None:
     node = stmt.node
     kind = "procedure" if node.get("is_procedure") else "function"
     ref = function_ref(strings(node["funcname"]), identity_args(node.get("parameters")), kind)
-    options = _function_options(node.get("options", []))
+    options = function_options(node.get("options", []))
     details = {"replace": bool(node.get("replace")), **options}
     if "returnType" in node:
         details["returns"] = type_name(node["returnType"])
@@ -550,7 +550,8 @@ def _create_function(stmt: Statement, fx: Effects) -> None:
     fx.creates.append(created)
 
 
-def _function_options(options: list[dict]) -> dict:
+def function_options(options: list[dict]) -> dict:
+    """A CREATE FUNCTION's options: security, search_path, language, body (the AS string), volatility."""
     found: dict = {"security_definer": False, "search_path": None, "language": None, "body": None}
     for item in options:
         elem = item.get("DefElem", {})

@@ -20,7 +20,7 @@ def check(ctx: RuleContext) -> Iterator[Issue]:
     reported: set = set()  # one finding per missing object and file: the first reference
     bodies_checked = True
     for effects in ctx.migration_effects:
-        bodies_checked = _function_bodies_checked(effects.statement, bodies_checked)
+        bodies_checked = function_bodies_checked(effects.statement, bodies_checked)
         own = {created.ref for created in effects.creates}
         missing = ctx.missing_when_run(effects.statement)
         for reference in _sure_references(effects):
@@ -105,7 +105,7 @@ def _sure_references(effects: Effects) -> list[Reference]:
     return [reference for step in effects.steps if not step.guarded for reference in step.all_references()]
 
 
-def _function_bodies_checked(statement: Statement, current: bool) -> bool:
+def function_bodies_checked(statement: Statement, current: bool) -> bool:
     """Follow `SET check_function_bodies` (pg_dump and the Supabase CLI's dumps turn it off)."""
     node = statement.node
     if statement.kind != "VariableSetStmt" or node.get("name") != "check_function_bodies":
