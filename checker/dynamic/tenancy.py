@@ -155,6 +155,14 @@ select pg_catalog.pg_get_expr(p.polqual, p.polrelid), pg_catalog.pg_get_expr(p.p
 from pg_catalog.pg_policy p where p.polrelid = %s::regclass
 order by p.polname"""
 
+# The functions the triggers on auth.users run (a signup trigger making the user's profile).
+_SIGNUP_FUNCTIONS = """
+select distinct p.prosrc, l.lanname::text, p.proretset
+from pg_catalog.pg_trigger t
+join pg_catalog.pg_proc p on p.oid = t.tgfoid
+join pg_catalog.pg_language l on l.oid = p.prolang
+where t.tgrelid = 'auth.users'::regclass and not t.tgisinternal and l.lanname in ('sql', 'plpgsql')"""
+
 
 @dataclass(frozen=True)
 class Column:
@@ -269,6 +277,7 @@ class Schema:
         self._tied: dict[Table, list[str]] = {}
         self._read: dict[Table, frozenset[str]] = {}
         self._function_trees: list[dict] | None = None
+        self._signup_trees: list[dict] | None = None
         self._user_tables: list[tuple[Table, str]] | None = None
 
     def _regclass(self, table: Table) -> str:
@@ -313,6 +322,13 @@ class Schema:
             rows = self.conn.execute(_POLICY_FUNCTIONS).fetchall()
             self._function_trees = [tree for row in rows for tree in function_body_trees(*row)]
         return self._function_trees
+
+    def signup_trees(self) -> list[dict]:
+        """The parse trees of what the triggers on auth.users run, read once per run of the probes."""
+        if self._signup_trees is None:
+            rows = self.conn.execute(_SIGNUP_FUNCTIONS).fetchall()
+            self._signup_trees = [tree for row in rows for tree in function_body_trees(*row)]
+        return self._signup_trees
 
     def foreign_keys(self, table: Table) -> list[ForeignKey]:
         if table not in self._fks:

@@ -34,7 +34,8 @@ from checker.dynamic.tenancy import (
     Schema,
     Table,
 )
-from checker.model.objects import quote_ident
+from checker.model.objects import quote_ident, strings
+from checker.model.walk import find_nodes
 
 USER_A = "a0000000-0000-4000-8000-00000000000a"
 USER_B = "b0000000-0000-4000-8000-00000000000b"
@@ -111,6 +112,15 @@ _ALWAYS_SET = frozenset({(*STORAGE_OBJECTS, "bucket_id")})
 
 # The labels of roles with power over other users' rows.
 _POWER = re.compile(r"admin|owner|super|moderator|manager|staff|root|editor")
+
+# Enum labels in order, those without power over others first (of `label(value, position)`).
+_POWERLESS_FIRST = f"value::text ~* '{_POWER.pattern}', position"
+
+# What a signup trigger reads from user_metadata: a cast's type, and text values some keys call for.
+_CAST_TYPE = """select t.oid::regtype::text, t.typtype::text, t.typcategory::text from pg_catalog.pg_type t
+where t.oid = pg_catalog.to_regtype(%s)"""
+_METADATA_BY_CATEGORY = {"N": 1, "B": False, "D": "2026-01-01"}
+_TEXT_HINTS = ((re.compile(r"time_?zone|^tz$"), "UTC"), (re.compile(r"locale|lang"), "en"))
 
 # An account's approval state: a state column and the labels of an account in use, and flags of one.
 _STATE_COLUMN = re.compile(r"(account_|approval_|user_)?(status|state)")
@@ -334,13 +344,37 @@ class Filler:
     def _sign_up(self, user: str) -> None:
         users = AUTH_USERS[:2]
         present = {c.name for c in self.columns(users)}
-        fixed = {column: value for column, value in gotrue_user(user).items() if column in present}
+        row = gotrue_user(user, self._sign_up_metadata(user))
+        fixed = {column: value for column, value in row.items() if column in present}
         self.insert(users, user, fixed)
         identities = ("auth", "identities")
         identity = gotrue_identity(user)
         exists = self.conn.execute("select to_regclass('auth.identities') is not null").fetchone() == (True,)
         if exists and set(identity) <= {c.name for c in self.columns(identities)}:
             self.insert(identities, user, identity)  # an auth.identities older than provider_id is left out
+
+    def _sign_up_metadata(self, user: str) -> dict[str, object]:
+        """A value for each user_metadata key the project's signup trigger reads (grade-lms makes the
+        profile from avatar, preferred_locale, timezone and a role cast to its enum, each NOT NULL): what
+        its sign-up form sends, or the trigger fails every sign-up and every probe is skipped."""
+        asked = metadata_read(self.schema.signup_trees())
+        return {key: self._metadata_value(key, cast, user) for key, cast in asked.items()}
+
+    def _metadata_value(self, key: str, cast: str, user: str) -> object:
+        """A value the trigger's cast (if any) accepts: an enum's first label without power over others, a
+        number, a flag, a date, the user's id for a uuid; else text (UTC for a time zone, en for a locale)."""
+        found = self.conn.execute(_CAST_TYPE, (cast,)).fetchone() if cast else None
+        if found is not None:
+            regtype, kind, category = found
+            if kind == "e":
+                labels = f"unnest(enum_range(null::{regtype})) with ordinality as label(value, position)"
+                query = f"select value::text from {labels} order by {_POWERLESS_FIRST} limit 1"
+                return (self.conn.execute(query).fetchone() or ("",))[0]
+            if category in _METADATA_BY_CATEGORY:
+                return _METADATA_BY_CATEGORY[category]
+            if regtype == "uuid":
+                return user
+        return next((value for hint, value in _TEXT_HINTS if hint.search(key)), f"probe-{user[0]}")
 
     def join(self, members: Membership, group: object, user: str) -> tuple[dict, sql.Composed]:
         """Make `user` a member of the group row `group` (kept when a trigger already did)."""
@@ -413,16 +447,41 @@ _SIGNED_UP = sql.SQL("now()")
 _PASSWORD_HASH = "$2a$10$" + "probe" * 10 + "abc"
 
 
+def metadata_read(trees: list[dict]) -> dict[str, str]:
+    """The user_metadata keys the SQL reads (`new.raw_user_meta_data ->> 'avatar'`), each with the type the
+    value is cast to (`(... ->> 'role')::public.role`), "" where it is taken as text."""
+    read: dict[str, str] = {}
+    for tree in trees:
+        for cast in find_nodes(tree, "TypeCast"):
+            key = _metadata_key(cast.get("arg"))
+            if key:
+                read.setdefault(key, ".".join(strings(cast.get("typeName", {}).get("names"))))
+        for expr in find_nodes(tree, "A_Expr"):
+            key = _metadata_key({"A_Expr": expr})
+            if key:
+                read.setdefault(key, "")
+    return read
+
+
+def _metadata_key(node: object) -> str | None:
+    expr = node.get("A_Expr") if isinstance(node, dict) else None
+    if not expr or strings(expr.get("name")) not in (["->>"], ["->"]):
+        return None
+    if strings(expr.get("lexpr", {}).get("ColumnRef", {}).get("fields"))[-1:] != ["raw_user_meta_data"]:
+        return None
+    return expr.get("rexpr", {}).get("A_Const", {}).get("sval", {}).get("sval")
+
+
 def probe_email(user: str) -> str:
     """The probe user's e-mail address: probe-a@example.com for user A, ..."""
     return f"probe-{user[0]}@example.com"
 
 
-def gotrue_user(user: str) -> dict[str, object]:
+def gotrue_user(user: str, asked: dict[str, object] | None = None) -> dict[str, object]:
     """The auth.users row of an email sign-up as GoTrue writes it (email confirmation off, as `supabase
     start` has it, so confirmed and signed in): aud and role authenticated, the provider in
-    raw_app_meta_data, the identity's claims and the sign-up form's data in raw_user_meta_data, empty
-    strings for the token columns."""
+    raw_app_meta_data, the identity's claims and the sign-up form's data in raw_user_meta_data (with what
+    the project's signup trigger `asked` for), empty strings for the token columns."""
     email = probe_email(user)
     return {
         "instance_id": _INSTANCE,
@@ -438,7 +497,7 @@ def gotrue_user(user: str) -> dict[str, object]:
         "email_change": "",
         "last_sign_in_at": _SIGNED_UP,
         "raw_app_meta_data": Jsonb({"provider": "email", "providers": ["email"]}),
-        "raw_user_meta_data": Jsonb({**_identity_data(user), **_sign_up_form(user)}),
+        "raw_user_meta_data": Jsonb({**(asked or {}), **_identity_data(user), **_sign_up_form(user)}),
         "created_at": _SIGNED_UP,
         "updated_at": _SIGNED_UP,
         "is_anonymous": False,
@@ -556,8 +615,7 @@ def _value_for(table: Table, column: Column, number: int) -> sql.Composable:
         # a user's role (app_role 'admin', 'moderator', 'user'): the first that grants no power over others,
         # or a probe user made admin by their own row reads everyone's (has_role(uid, 'admin'))
         labels = f"unnest(enum_range(null::{column.type})) with ordinality as label(value, position)"
-        powerless = f"value::text ~* '{_POWER.pattern}', position"
-        expression = f"(select value from {labels} order by {powerless} limit 1)"
+        expression = f"(select value from {labels} order by {_POWERLESS_FIRST} limit 1)"
     elif column.category == "E":
         expression = f"(enum_range(null::{column.type}))[1]"
     else:

@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from checker.dynamic.world import metadata_read
 from checker.findings import Finding, Severity
+from checker.model.do_blocks import function_body_trees
 
 from .helpers import require_engine
 from .test_stage import ENGINES, ROOT, line_of, only, project_policy, run, write
@@ -774,6 +776,66 @@ def test_probe_users_are_email_sign_ups_as_gotrue_records_them(tmp_path: Path) -
     assert [f.message for f in findings if "skipped" in f.message] == []
     assert probe_findings(findings) == []
 
+
+
+# grade-lms: the signup trigger makes the profile from what the sign-up form sends, each NOT NULL, and a
+# role cast to its enum; the probe users' sign-ups failed on it and every table's probe was skipped.
+SIGNUP_FORM = """
+begin;
+create type public.account_role as enum ('admin', 'teacher', 'student');
+create table public.accounts (
+  id uuid primary key references auth.users (id) on delete cascade,
+  avatar text not null,
+  timezone text not null,
+  role public.account_role not null
+);
+create function public.handle_new_account() returns trigger
+  language plpgsql security definer set search_path = '' as $$
+begin
+  perform now() at time zone (new.raw_user_meta_data ->> 'timezone');
+  insert into public.accounts (id, avatar, timezone, role)
+  values (new.id, new.raw_user_meta_data ->> 'avatar', new.raw_user_meta_data ->> 'timezone',
+          (new.raw_user_meta_data ->> 'role')::public.account_role);
+  return new;
+end $$;
+create trigger on_auth_user_created after insert on auth.users
+  for each row execute function public.handle_new_account();
+alter table public.accounts enable row level security;
+create policy "accounts_own" on public.accounts for select to authenticated using ((select auth.uid()) = id);
+create table public.notes (
+  id uuid primary key default gen_random_uuid(),
+  account_id uuid not null references public.accounts (id) on delete cascade,
+  body text
+);
+create index on public.notes (account_id);
+alter table public.notes enable row level security;
+create policy "notes_all" on public.notes for all to authenticated using (true) with check (true);
+commit;
+"""
+
+
+def test_probe_users_sign_up_with_the_metadata_the_signup_trigger_reads(tmp_path: Path) -> None:
+    """Each key the trigger reads gets a value its use accepts (a time zone, the enum's first label
+    without power over others): the probes run, and find the notes open to every signed-in user."""
+    rollback = (
+        "begin;\ndrop trigger on_auth_user_created on auth.users;\n"
+        "drop function public.handle_new_account();\ndrop table public.notes;\n"
+        "drop table public.accounts;\ndrop type public.account_role;\ncommit;\n"
+    )
+    findings = run(write(tmp_path, "accounts.sql", SIGNUP_FORM), write(tmp_path, "rollback.sql", rollback))
+    assert [f.message for f in findings if "skipped" in f.message] == [], probe_findings(findings)
+    leaks = [f.message for f in only(findings, "rls-probe", Severity.ERROR)]
+    assert any("public.notes: UPDATE as authenticated" in m for m in leaks), leaks
+
+
+def test_the_metadata_a_signup_trigger_reads_with_the_type_it_casts_to() -> None:
+    body = (
+        "begin insert into public.accounts (id, avatar, role)\n"
+        "values (new.id, new.raw_user_meta_data ->> 'avatar',"
+        " (new.raw_user_meta_data ->> 'role')::public.account_role); return new; end"
+    )
+    trees = function_body_trees(body, "plpgsql")
+    assert metadata_read(trees) == {"role": "public.account_role", "avatar": ""}
 
 ORG_NOTES = """
 begin;
