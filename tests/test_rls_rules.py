@@ -206,7 +206,47 @@ def test_to_public_true_write_for_authenticated_on_an_owned_table_is_an_error(
     assert where(findings, TO_PUBLIC) == [at(sql, "true")]
     finding = only(findings, TO_PUBLIC)
     assert finding["severity"] == "error"
-    assert "user_id" in finding["message"] and "every user's rows" in finding["message"]
+    said = "write rows of any user" if command == "insert" else "every user's rows"
+    assert "user_id" in finding["message"] and said in finding["message"]
+
+
+GROUP_SERVICES = (
+    "create table public.orgs (id uuid primary key);\n"
+    "create table public.org_members (org_id uuid not null references public.orgs (id),\n"
+    "  user_id uuid not null references auth.users (id), primary key (org_id, user_id));\n"
+    "create table public.services (id uuid primary key, org_id uuid not null references public.orgs (id));\n"
+    "alter table public.services enable row level security;\n"
+    "create policy services_members on public.services for select to authenticated\n"
+    "  using (exists (select 1 from public.org_members m where m.org_id = services.org_id\n"
+    "                 and m.user_id = (select auth.uid())));\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("policy", "severity", "said"),
+    [
+        # authority-engine's "Service role can manage GA4 metrics", to PUBLIC
+        ("for all using (true) with check (true)", "error", "read and change every group's rows"),
+        ("for delete to authenticated using (true)", "error", "delete every group's rows"),
+        # chess-map-frontend's master-admin policy: only WITH CHECK is open (and the message says so)
+        (
+            "for all using ((select auth.jwt() ->> 'user_role') = 'admin') with check (true)",
+            "warning",
+            "write rows of any group (WITH CHECK refuses no row)",
+        ),
+        ("for insert to anon with check (true)", "warning", "fine for a form anyone may send"),  # a lead form
+    ],
+)
+def test_true_on_a_table_whose_rows_belong_to_groups(
+    tmp_path: Path, policy: str, severity: str, said: str
+) -> None:
+    """Rows a table's policies tie to a group through a membership table (services.org_id) have owners
+    too: USING (true) opens every group's rows; WITH CHECK (true) lets anyone write into any group, which
+    a public form does on purpose (a warning). Before, such a table counted as a lookup table."""
+    sql = GROUP_SERVICES + f"create policy services_open on public.services {policy};\n"
+    finding = only(lint(tmp_path, sql), TO_PUBLIC)
+    assert (finding["severity"], "org_id" in finding["message"]) == (severity, True), finding
+    assert said in finding["message"], finding
 
 
 def test_to_public_true_read_of_an_owned_table_is_a_warning(tmp_path: Path) -> None:

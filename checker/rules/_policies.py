@@ -347,6 +347,35 @@ def owners_after(ctx: RuleContext, table: ObjectRef) -> frozenset[str]:
     return ctx.unit.memo[key]
 
 
+def group_keys_after(ctx: RuleContext, table: ObjectRef) -> frozenset[str]:
+    """The table's foreign-key columns that its policies tie to the reader through another table (`exists
+    (select from org_members m where m.org_id = services.org_id and m.user_id = auth.uid())`): the rows
+    belong to groups by them. Once the migration has run, worked out once per table."""
+    key = ("policies: group keys after", table)
+    if key not in ctx.unit.memo:
+        keys = {c for fk in foreign_keys(ctx.after, table) for c in fk["columns"]}
+        tied: set[str] = set()
+        for policy in table_policies(ctx.after, table):
+            for tree in (policy.using, policy.with_check):
+                calls = clause_nodes(tree, "FuncCall") if tree is not None else []
+                if any(call_name(call) == ("auth", "uid") for call in calls):
+                    tied.update(row_columns(tree, table.name) & keys)
+        ctx.unit.memo[key] = frozenset(tied - owners_after(ctx, table))
+    return ctx.unit.memo[key]
+
+
+def row_columns(tree: dict | None, table: str) -> set[str]:
+    """The columns of the policy's own row an expression names: unqualified or qualified by the table."""
+    found = set()
+    for ref in clause_nodes(tree, "ColumnRef") if tree is not None else ():
+        if any("A_Star" in field for field in ref.get("fields", [])):
+            continue  # `items.*`: the whole row, no column
+        fields = strings(ref.get("fields"))
+        if len(fields) == 1 or (len(fields) == 2 and fields[0] == table):
+            found.add(fields[-1])
+    return found
+
+
 def is_audit_column(name: str) -> bool:
     return _AUDIT_COLUMN.fullmatch(name.lower()) is not None
 

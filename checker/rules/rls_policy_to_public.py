@@ -12,6 +12,7 @@ from checker.rules._policies import (
     STORAGE_OBJECTS,
     PolicyDef,
     call_name,
+    group_keys_after,
     is_true,
     migration_policies,
     owners_after,
@@ -67,31 +68,43 @@ def _always_true(policy: PolicyDef, ctx: RuleContext) -> Issue | None:
         return None
     clause, tree = found
     roles = ", ".join(sorted(policy.client_roles))
+    opens = f"{policy.display()} ({policy.command}) is {clause.upper()} (true) for {roles}"
     if policy.table == STORAGE_OBJECTS:
-        message = (
-            f"{policy.display()} ({policy.command}) is {clause.upper()} (true) for {roles} on "
-            f"storage.objects: every caller can {_VERBS[policy.command]} every file of every bucket, private "
-            "ones included"
-        )
+        every = "every file of every bucket, private ones included"
+        can = _can(policy, clause, every, "files into any bucket and folder")
         hint = (
             f"restrict it to a bucket and the uploader, e.g. {clause} (bucket_id = 'avatars' and owner_id = "
         )
         hint += "(select auth.uid()::text))"
-        return _opened(policy, tree, message, hint)
-    owners = owners_after(ctx, policy.table)
-    if not owners:
+        return _opened(policy, tree, f"{opens} on storage.objects: every caller can {can}", hint)
+    owners, groups = owners_after(ctx, policy.table), group_keys_after(ctx, policy.table)
+    if not owners and not groups:
         return None  # a lookup table nobody owns rows of: true is a deliberate open door
-    owner = sorted(owners)[0]
-    message = (
-        f"{policy.display()} ({policy.command}) is {clause.upper()} (true) for {roles} on a table whose "
-        f"rows have owners ({', '.join(sorted(owners))}): every caller can {_VERBS[policy.command]} "
-        "every user's rows"
-    )
-    hint = f"restrict it to the owner, e.g. {clause} ((select auth.uid()) = {owner})"
+    whose, keys = ("user", owners) if owners else ("group", groups)
+    key = sorted(keys)[0]
+    can = _can(policy, clause, f"every {whose}'s rows", f"rows of any {whose}")
+    message = f"{opens} on a table whose rows have owners ({', '.join(sorted(keys))}): every caller can {can}"
+    if owners:
+        hint = f"restrict it to the owner, e.g. {clause} ((select auth.uid()) = {key})"
+        return _opened(policy, tree, message, hint)
+    hint = f"restrict it to the group's members, as the table's other policies test {key}"
+    if clause == "with check":  # a public form (a lead, a ticket) writes into a group's rows on purpose
+        message += "; fine for a form anyone may send to any group"
+        return _opened(policy, tree, message, hint, Severity.WARNING)
     return _opened(policy, tree, message, hint)
 
 
-def _opened(policy: PolicyDef, tree: dict, message: str, hint: str) -> Issue:
+def _can(policy: PolicyDef, clause: str, rows: str, written: str) -> str:
+    """What the open clause lets every caller do: USING (true) reaches the rows for the policy's commands;
+    WITH CHECK (true) refuses no written row (an insert's, an update's new values), whatever USING says."""
+    if clause == "using":
+        return f"{_VERBS[policy.command]} {rows}"
+    return f"write {written} (WITH CHECK refuses no row)"
+
+
+def _opened(
+    policy: PolicyDef, tree: dict, message: str, hint: str, severity: Severity = Severity.ERROR
+) -> Issue:
     if policy.command == "select":
         # A public read is a common, deliberate choice (public profiles); it only exposes data.
         message += "; fine if the table is public on purpose"
@@ -102,7 +115,7 @@ def _opened(policy: PolicyDef, tree: dict, message: str, hint: str) -> Issue:
         hint,
         tree["A_Const"].get("location", policy.location),
         policy.table.qualified,
-        severity=None if policy.command == "select" else Severity.ERROR,
+        severity=None if policy.command == "select" else severity,
     )
 
 

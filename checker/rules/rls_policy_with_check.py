@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from checker.context import RuleContext
 from checker.findings import Severity
 from checker.model.objects import strings
-from checker.model.walk import clause_nodes
 from checker.rules._policies import (
     STORAGE_OBJECTS,
     PolicyDef,
@@ -18,6 +17,7 @@ from checker.rules._policies import (
     holds_to_owner,
     migration_policies,
     owners_after,
+    row_columns,
     table_policies,
     uid_comparisons,
 )
@@ -137,20 +137,8 @@ def _constant_prefix(node: object) -> bool:
 def _left_unchecked(policy: PolicyDef) -> list[str]:
     """The row's columns USING reads and WITH CHECK does not (an update can move the row out of reach)."""
     return sorted(
-        _row_columns(policy.using, policy.table.name) - _row_columns(policy.with_check, policy.table.name)
+        row_columns(policy.using, policy.table.name) - row_columns(policy.with_check, policy.table.name)
     )
-
-
-def _row_columns(tree: dict | None, table: str) -> set[str]:
-    """The columns of the policy's own row an expression names: unqualified or qualified by the table."""
-    found = set()
-    for ref in clause_nodes(tree, "ColumnRef") if tree is not None else ():
-        if any("A_Star" in field for field in ref.get("fields", [])):
-            continue  # `items.*`: the whole row, no column
-        fields = strings(ref.get("fields"))
-        if len(fields) == 1 or (len(fields) == 2 and fields[0] == table):
-            found.add(fields[-1])
-    return found
 
 
 def _write_side(policy: PolicyDef) -> tuple[str, dict | None]:
