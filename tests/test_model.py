@@ -796,3 +796,23 @@ def test_plpgsql_that_does_not_compile_fails_the_migration(
     _, report = _lint(tmp_path, sql)
     found = [f["severity"] for f in report["findings"] if f["rule"] == "plpgsql-syntax"]
     assert found == expected, report["findings"]
+
+
+@pytest.mark.parametrize(
+    ("sql", "expected"),
+    [
+        ("alter view public.course_summary set (security_invoker = true);\n", ["error"]),  # connextedlabs
+        ("alter view if exists public.course_summary set (security_invoker = true);\n", []),
+        ("alter materialized view public.course_summary set (fillfactor = 70);\n", ["error"]),
+        (
+            "create table public.courses (id int primary key);\n"
+            "create view public.course_summary as select id from public.courses;\n"
+            "alter view public.course_summary set (security_invoker = true);\n",
+            [],
+        ),
+    ],
+)
+def test_altering_a_view_that_is_not_there_fails(tmp_path: Path, sql: str, expected: list[str]) -> None:
+    _, report = _lint(tmp_path, sql)
+    found = [f["severity"] for f in report["findings"] if f["rule"] == "fk-order"]
+    assert found == expected, report["findings"]

@@ -371,13 +371,19 @@ _ALTER_RLS = {
 @handles("AlterTableStmt")
 def _alter_table(stmt: Statement, fx: Effects) -> None:
     node = stmt.node
+    if node.get("objtype") in _VIEW_TYPES and not node.get("missing_ok"):
+        view = range_var(node["relation"])._replace(kind="relation")  # ALTER TABLE on a view finds it too
+        fx.references.append(Reference(view, "altered view", node["relation"].get("location")))
     if node.get("objtype") not in (None, "OBJECT_TABLE"):
-        return  # ALTER INDEX / VIEW / SEQUENCE options: nothing the model tracks
+        return  # ALTER INDEX / VIEW / SEQUENCE options: nothing else the model tracks
     table = range_var(node["relation"])
     for item in node.get("cmds", []):
         _alter_table_cmd(table, item["AlterTableCmd"], fx)
     if node.get("missing_ok"):  # IF EXISTS: a missing table makes the statement a notice
         _table_need_not_exist(table, fx)
+
+
+_VIEW_TYPES = frozenset({"OBJECT_VIEW", "OBJECT_MATVIEW"})
 
 
 def _table_need_not_exist(table: ObjectRef, fx: Effects) -> None:
