@@ -30,18 +30,29 @@ def embedded_statements(do: Statement, executed: bool = True) -> Iterator[Statem
         yield statement
 
 
-def embedded_steps(do: Statement, executed: bool = True) -> Iterator[tuple[Statement, bool, bool]]:
+def parsed_do_block(do: Statement) -> tuple[list | None, str]:
+    """The PL/pgSQL tree of a DO block, or None (another language, or code PostgreSQL's PL/pgSQL grammar
+    refuses: then its message, else "")."""
+    body, language = do_body(do.node)
+    if not body or language != "plpgsql":
+        return None, ""
+    try:
+        return do_block_tree(body), ""
+    except pg.ParseError as err:
+        return None, str(err.args[0]) if err.args else "does not parse"
+
+
+def embedded_steps(
+    do: Statement, executed: bool = True, tree: list | None = None
+) -> Iterator[tuple[Statement, bool, bool]]:
     """The statements a PL/pgSQL DO block runs directly (and EXECUTEs from a string constant, unless not
     `executed`), in order, each with whether it surely runs and whether a missing object it names would not
     fail the block (guarded: under IF, CASE or a loop, or in a block whose handler catches a missing
-    object)."""
-    body, language = do_body(do.node)
-    if not body or language != "plpgsql":
+    object). `tree`: the block's parsed_do_block, where the caller has it."""
+    tree = tree if tree is not None else parsed_do_block(do)[0]
+    if tree is None:
         return
-    try:
-        tree = do_block_tree(body)
-    except pg.ParseError:
-        return
+    body, _ = do_body(do.node)
     sure = {id(node) for node in _sure_statements(tree)}
     guarded = {id(node) for node in _guarded_statements(tree)}
     cursor = do.start
@@ -67,15 +78,10 @@ def embedded_steps(do: Statement, executed: bool = True) -> Iterator[tuple[State
             yield Statement(do.source, do.index, kind, node, start, end), id(sql) in sure, id(sql) in guarded
 
 
-def runs_unread_sql(do: Statement) -> bool:
-    """Whether the block EXECUTEs SQL built when it runs (concatenation, format(), a query): what that
-    makes, moves or drops is not in the model."""
-    body, language = do_body(do.node)
-    if not body or language != "plpgsql":
-        return False
-    try:
-        tree = do_block_tree(body)
-    except pg.ParseError:
+def runs_unread_sql(tree: list | None) -> bool:
+    """Whether the block (its parsed_do_block) EXECUTEs SQL built when it runs (concatenation, format(), a
+    query): what that makes, moves or drops is not in the model."""
+    if tree is None:
         return False
     return any(_step_sql(step)[1] is None for step in find_nodes(tree, "PLpgSQL_stmt_dynexecute"))
 

@@ -91,6 +91,7 @@ class Effects:
     conditional: bool = False  # a step that may not run
     guarded: bool = False  # a step a missing object it names does not fail (under IF, or a handler)
     unread_sql: bool = False  # a DO block EXECUTEs SQL built when it runs: what it does is not modelled
+    refused: str = ""  # a DO block's PL/pgSQL that the grammar refuses: the parser's message
 
     def compact(self) -> None:
         """Once its handler ran: the empty lists (most of them: a statement does one or two kinds of
@@ -152,11 +153,11 @@ def statement_effects(statement: Statement) -> Effects:
 
 @handles("DoStmt")
 def _do_block(stmt: Statement, fx: Effects) -> None:
-    from checker.model.do_blocks import embedded_steps, runs_unread_sql
+    from checker.model.do_blocks import embedded_steps, parsed_do_block, runs_unread_sql
 
-    fx.unread_sql = runs_unread_sql(stmt)
-
-    for inner, sure, guarded in embedded_steps(stmt):
+    tree, fx.refused = parsed_do_block(stmt)
+    fx.unread_sql = runs_unread_sql(tree)
+    for inner, sure, guarded in embedded_steps(stmt, tree=tree):
         step = statement_effects(inner)
         step.guarded = guarded
         if not sure:

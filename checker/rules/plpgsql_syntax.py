@@ -8,7 +8,6 @@ from pglast import parser as pg
 
 from checker.context import RuleContext
 from checker.findings import Severity
-from checker.model.do_blocks import do_body
 from checker.model.effects import function_options
 from checker.parse import Statement
 from checker.rules.base import Example, Issue, Rule
@@ -21,39 +20,34 @@ _REFUSALS = ("syntax error", "unterminated")
 
 def check(ctx: RuleContext) -> Iterator[Issue]:
     bodies_checked = True
-    for statement in ctx.migration.statements:
+    for effects in ctx.migration_effects:
+        statement = effects.statement
         bodies_checked = function_bodies_checked(statement, bodies_checked)
-        refusal = _refusal(statement, bodies_checked)
-        if refusal:
+        refused = effects.refused if statement.kind == "DoStmt" else _refused(statement, bodies_checked)
+        if refused.startswith(_REFUSALS):
             what = "DO block" if statement.kind == "DoStmt" else "function's body"
             yield Issue(
                 statement,
-                f"the {what} does not compile as PL/pgSQL ({refusal}): the migration fails here",
+                f"the {what} does not compile as PL/pgSQL ({refused}): the migration fails here",
                 "fix the PL/pgSQL; a quote inside a quoted string (EXECUTE '... = ''x'' ...') is doubled, "
                 "or the string is dollar-quoted with its own tag ($q$ ... $q$)",
             )
 
 
-def _refusal(statement: Statement, bodies_checked: bool) -> str | None:
-    """PostgreSQL compiles a DO block before it runs it, and a PL/pgSQL function's body when it is made
-    (unless check_function_bodies is off): what its parser refuses, else None."""
-    if statement.kind == "DoStmt":
-        body, language = do_body(statement.node)
-        code = f"do $checker_do$ {body} $checker_do$"
-    elif statement.kind == "CreateFunctionStmt" and bodies_checked:
-        options = function_options(statement.node.get("options", []))
-        body, language = options["body"], options["language"]
-        code = statement.text  # the whole statement: its parameters are the body's variables
-    else:
-        return None
-    if not body or language != "plpgsql":
-        return None
+def _refused(statement: Statement, bodies_checked: bool) -> str:
+    """PostgreSQL compiles a PL/pgSQL function's body when it is made (unless check_function_bodies is
+    off), as it compiles a DO block before it runs it (the model keeps what the grammar said of those):
+    the grammar's refusal, else ""."""
+    if statement.kind != "CreateFunctionStmt" or not bodies_checked:
+        return ""
+    options = function_options(statement.node.get("options", []))
+    if not options["body"] or options["language"] != "plpgsql":
+        return ""
     try:
-        pg.parse_plpgsql_json(code)
+        pg.parse_plpgsql_json(statement.text)  # the whole statement: its parameters are the body's variables
     except pg.ParseError as err:
-        message = str(err.args[0]) if err.args else ""
-        return message if message.startswith(_REFUSALS) else None
-    return None
+        return str(err.args[0]) if err.args else ""
+    return ""
 
 
 RULE = Rule(
