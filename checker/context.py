@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from checker.model import Catalog, Effects, ObjectRef, statement_effects
+from checker.model.catalog import CatalogObject
+from checker.model.effects import Created
 from checker.model.objects import TEMP_SCHEMA, follow_search_path, search_path_scope
 from checker.parse import ParsedFile, Statement
 from checker.policy import Policy
@@ -69,12 +71,18 @@ class RuleContext:
         statement dropped it, or the model never saw it), from the same replay as `after`."""
         return self._replay[3][statement.index]
 
+    def there_when_created(self, statement: Statement) -> list[tuple[Created, CatalogObject]]:
+        """What one of the migration's statements creates that is there when it runs, without IF NOT
+        EXISTS or OR REPLACE, each with the object that holds it (the table, for a column)."""
+        return self._replay[4].get(statement.index, [])
+
     @cached_property
-    def _replay(self) -> tuple[Catalog, list[Refs], dict[ObjectRef, Creation], list[Refs]]:
+    def _replay(self) -> tuple[Catalog, list[Refs], dict[ObjectRef, Creation], list[Refs], dict[int, list]]:
         catalog = self.before.copy()
         missing: list[Refs] = []
         absent: list[Refs] = []
         created: dict[ObjectRef, Creation] = {}
+        there: dict[int, list[tuple[Created, CatalogObject]]] = {}
         temporary = False
         for effects in self.migration_effects:
             found = [r.target for r in effects.all_references() if not catalog.resolves(r)]
@@ -88,13 +96,16 @@ class RuleContext:
                         temporary = True  # the session's, not the project's: no rule claims it
                     elif not (item.if_not_exists and catalog.has(item.ref)):
                         created.setdefault(item.ref, (effects.statement, item.location))
+                held = [pair for pair in catalog.holders(step) if pair[0].ref.schema != TEMP_SCHEMA]
+                if held:
+                    there.setdefault(effects.statement.index, []).extend(held)
                 gone += catalog.apply_step(step, effects.statement)
             absent.append(frozenset(gone) if gone else NOTHING)
             if effects.unread_sql:
                 catalog.unread_sql = effects.statement
         if temporary:
             catalog.end_session()
-        return catalog, missing, created, absent
+        return catalog, missing, created, absent, there
 
     def is_exposed(self, ref: ObjectRef) -> bool:
         return ref.schema in self.policy.exposed_schemas

@@ -816,3 +816,46 @@ def test_altering_a_view_that_is_not_there_fails(tmp_path: Path, sql: str, expec
     _, report = _lint(tmp_path, sql)
     found = [f["severity"] for f in report["findings"] if f["rule"] == "fk-order"]
     assert found == expected, report["findings"]
+
+
+NOTES_TABLE = (
+    "create table public.notes (id bigint primary key, user_id uuid not null);\n"
+    "alter table public.notes enable row level security;\n"
+    'create policy "read own" on public.notes for select using ((select auth.uid()) = user_id);\n'
+    "create function public.note_count() returns bigint language sql set search_path = ''\n"
+    "  as $$ select count(*) from public.notes $$;\n"
+)
+POLICY = 'create policy "read own" on public.notes using (true);\n'
+FUNCTION = "function public.note_count({args}) returns bigint language sql as $$ select 2::bigint $$;\n"
+
+
+@pytest.mark.parametrize(
+    ("sql", "expected"),
+    [
+        # authority-engine and joot-app re-create a policy an earlier file made: a fresh database fails
+        (POLICY, ["error"]),
+        ('drop policy "read own" on public.notes;\n' + POLICY, []),
+        ("create table public.notes (id int);\n", ["error"]),
+        ("create table if not exists public.notes (id int);\n", []),
+        ("alter table public.notes add column user_id uuid;\n", ["error"]),
+        ("alter table public.notes add column if not exists user_id uuid;\n", []),
+        ("create " + FUNCTION.format(args=""), ["error"]),
+        ("create or replace " + FUNCTION.format(args=""), []),
+        ("create " + FUNCTION.format(args="n int"), []),  # another signature: an overload
+        ("create index on public.notes (user_id);\n" * 2, []),  # PostgreSQL names the second anew
+        (
+            "do $$ begin\n  if not exists (select from pg_policies where policyname = 'read own') then\n"
+            f"    {POLICY}  end if;\nend $$;\n",
+            [],
+        ),
+        (
+            "do $$ declare p text := 'read own';\n"
+            "begin execute format('drop policy %I on public.notes', p); end $$;\n" + POLICY,
+            ["warning"],
+        ),
+    ],
+)
+def test_creating_what_is_already_there_fails(tmp_path: Path, sql: str, expected: list[str]) -> None:
+    _, report = _lint(tmp_path, NOTES_TABLE + sql)
+    found = [f["severity"] for f in report["findings"] if f["rule"] == "already-exists"]
+    assert found == expected, report["findings"]

@@ -155,6 +155,24 @@ class Catalog:
                 return found.ref
         return target
 
+    def holders(self, step: Effects) -> list[tuple[Created, CatalogObject]]:
+        """What a statement (a step of a DO block) creates that is already there when it runs, where
+        PostgreSQL then fails ("already exists"): not IF NOT EXISTS, OR REPLACE, a name PostgreSQL
+        chooses, a step that may not run, nor what was made where it may not have run or is the
+        platform's own. Each with its holder: the object, or the table whose column it is."""
+        if step.conditional or step.guarded or step.statement.node.get("replace"):
+            return []
+        found = []
+        for item in step.creates:
+            if item.if_not_exists or item.name_chosen or item.conditional or item.details.get("replace"):
+                continue
+            holder = self._objects.get(item.ref)
+            if holder is None and item.ref.kind == "column" and self.has(item.ref) and item.ref.table_ref:
+                holder = self.find(item.ref.table_ref)
+            if holder is not None and holder.origin != "known" and not holder.conditional:
+                found.append((item, holder))
+        return found
+
     def has(self, ref: ObjectRef) -> bool:
         """Like exists, but also knows the columns a CREATE TABLE declared."""
         if self.exists(ref):
