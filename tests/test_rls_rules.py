@@ -785,3 +785,17 @@ def test_rls_disabled_on_a_table_the_api_roles_lost_every_privilege_on_is_a_warn
     for sql, expected in ((disabled + revoked, "warning"), (disabled, "error")):
         found = lint(tmp_path, sql, baseline)
         assert [f["severity"] for f in found if f["rule"] == "rls-enabled"] == [expected], found
+
+
+@pytest.mark.parametrize("schema", ["auth", "public"])
+def test_a_projects_own_wrapper_of_auth_uid_is_read_as_its_helper(tmp_path: Path, schema: str) -> None:
+    """deploy-vercel's auth.current_uid() (auth.uid(), or an API key's user): a function the project made in
+    Supabase's auth schema is the project's helper as one in public is, not a Supabase function that
+    ties no row (a false rls-policy-with-check error)."""
+    sql = NOTES + (
+        f"create function {schema}.current_uid() returns uuid language sql stable set search_path = ''\n"
+        "  as $$ select auth.uid() $$;\n"
+        "create policy notes_upd on public.notes for update to authenticated\n"
+        f"  using ((select {schema}.current_uid()) = user_id);\n"
+    )
+    assert where(lint(tmp_path, sql), WITH_CHECK) == []

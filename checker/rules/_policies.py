@@ -208,10 +208,11 @@ def _is_uid_call(tree: object) -> bool:
 
 
 def is_user_function(call: dict, catalog: Catalog) -> bool:
-    """A helper the project wrote (e.g. is_member(org_id)), not a built-in or a Supabase function."""
+    """A helper the project wrote (e.g. is_member(org_id)), not a built-in or a Supabase function; one it
+    made in Supabase's own schemas too (auth.current_uid())."""
     parts = strings(call.get("funcname"))
-    if len(parts) > 1:
-        return parts[-2].lower() not in _BUILTIN_SCHEMAS
+    if len(parts) > 1 and parts[-2].lower() not in _BUILTIN_SCHEMAS:
+        return True
     found = catalog.find(function_ref(parts, None))
     return found is not None and found.origin != "known"
 
