@@ -120,7 +120,11 @@ _POWERLESS_FIRST = f"value::text ~* '{_POWER.pattern}', position"
 _CAST_TYPE = """select t.oid::regtype::text, t.typtype::text, t.typcategory::text from pg_catalog.pg_type t
 where t.oid = pg_catalog.to_regtype(%s)"""
 _METADATA_BY_CATEGORY = {"N": 1, "B": False, "D": "2026-01-01"}
-_TEXT_HINTS = ((re.compile(r"time_?zone|^tz$"), "UTC"), (re.compile(r"locale|lang"), "en"))
+_VALUE_HINTS = (
+    (re.compile(r"^(is|has|can)_|_enabled$"), False),  # a flag, tested as it is: `if (meta ->> 'is_x') then`
+    (re.compile(r"time_?zone|^tz$"), "UTC"),
+    (re.compile(r"locale|lang"), "en"),
+)
 
 # An account's approval state: a state column and the labels of an account in use, and flags of one.
 _STATE_COLUMN = re.compile(r"(account_|approval_|user_)?(status|state)")
@@ -344,21 +348,33 @@ class Filler:
     def _sign_up(self, user: str) -> None:
         users = AUTH_USERS[:2]
         present = {c.name for c in self.columns(users)}
-        row = gotrue_user(user, self._sign_up_metadata(user))
-        fixed = {column: value for column, value in row.items() if column in present}
-        self.insert(users, user, fixed)
+        forms = self._sign_up_forms(user)
+        for number, asked in enumerate(forms, 1):
+            row = {column: value for column, value in gotrue_user(user, asked).items() if column in present}
+            try:
+                with self.conn.transaction():
+                    self.insert(users, user, row)
+                break
+            except CannotFill:
+                if number == len(forms):
+                    raise
         identities = ("auth", "identities")
         identity = gotrue_identity(user)
         exists = self.conn.execute("select to_regclass('auth.identities') is not null").fetchone() == (True,)
         if exists and set(identity) <= {c.name for c in self.columns(identities)}:
             self.insert(identities, user, identity)  # an auth.identities older than provider_id is left out
 
-    def _sign_up_metadata(self, user: str) -> dict[str, object]:
-        """A value for each user_metadata key the project's signup trigger reads (grade-lms makes the
-        profile from avatar, preferred_locale, timezone and a role cast to its enum, each NOT NULL): what
-        its sign-up form sends, or the trigger fails every sign-up and every probe is skipped."""
+    def _sign_up_forms(self, user: str) -> list[dict[str, object]]:
+        """What the sign-up form may send, to try in turn: a value for each user_metadata key the project's
+        signup trigger reads (grade-lms makes the profile from avatar, preferred_locale, timezone and a
+        role cast to its enum, each NOT NULL, and fails every sign-up without them); then only the keys
+        it casts, then none (a key used as it is may be a flag some sign-ups leave out: `if (meta ->>
+        'is_streamer') then`)."""
         asked = metadata_read(self.schema.signup_trees())
-        return {key: self._metadata_value(key, cast, user) for key, cast in asked.items()}
+        values = {key: self._metadata_value(key, cast, user) for key, cast in asked.items()}
+        cast_only = {key: value for key, value in values.items() if asked[key]}
+        forms = [values, cast_only, {}]
+        return [form for number, form in enumerate(forms) if form not in forms[:number]]
 
     def _metadata_value(self, key: str, cast: str, user: str) -> object:
         """A value the trigger's cast (if any) accepts: an enum's first label without power over others, a
@@ -374,7 +390,7 @@ class Filler:
                 return _METADATA_BY_CATEGORY[category]
             if regtype == "uuid":
                 return user
-        return next((value for hint, value in _TEXT_HINTS if hint.search(key)), f"probe-{user[0]}")
+        return next((value for hint, value in _VALUE_HINTS if hint.search(key)), f"probe-{user[0]}")
 
     def join(self, members: Membership, group: object, user: str) -> tuple[dict, sql.Composed]:
         """Make `user` a member of the group row `group` (kept when a trigger already did)."""

@@ -828,6 +828,31 @@ def test_probe_users_sign_up_with_the_metadata_the_signup_trigger_reads(tmp_path
     assert any("public.notes: UPDATE as authenticated" in m for m in leaks), leaks
 
 
+
+@pytest.mark.parametrize("key", ["is_streamer", "streamer"])
+def test_a_metadata_flag_the_signup_trigger_tests_leaves_the_probes_running(tmp_path: Path, key: str) -> None:
+    """gamepity-nextjs: `if (new.raw_user_meta_data ->> 'is_streamer') then`: a flag is sent false, and a key
+    whose use text does not fit is left out again, as a sign-up form that does not send it (the probe
+    users' sign-ups failed on "probe-a" and every table's probe was skipped)."""
+    sql = (
+        "begin;\ncreate table public.members (id uuid primary key references auth.users on delete cascade,\n"
+        "  streams boolean not null);\nalter table public.members enable row level security;\n"
+        "create policy own on public.members for select to authenticated using ((select auth.uid()) = id);\n"
+        "create function public.on_signup() returns trigger language plpgsql security definer\n"
+        "  set search_path = '' as $$\nbegin\n"
+        f"  if (new.raw_user_meta_data ->> '{key}') then\n"
+        "    insert into public.members (id, streams) values (new.id, true);\n"
+        "  else\n    insert into public.members (id, streams) values (new.id, false);\n  end if;\n"
+        "  return new;\nend $$;\ncreate trigger on_signup after insert on auth.users\n"
+        "  for each row execute function public.on_signup();\ncommit;\n"
+    )
+    rollback = (
+        "begin;\ndrop trigger on_signup on auth.users;\ndrop function public.on_signup();\n"
+        "drop table public.members;\ncommit;\n"
+    )
+    findings = run(write(tmp_path, "members.sql", sql), write(tmp_path, "rollback.sql", rollback))
+    assert [f.message for f in findings if "skipped" in f.message] == [], probe_findings(findings)
+
 def test_the_metadata_a_signup_trigger_reads_with_the_type_it_casts_to() -> None:
     body = (
         "begin insert into public.accounts (id, avatar, role)\n"
