@@ -50,7 +50,8 @@ STANDINS: dict[str, StandIn] = {
             "gen_random_uuid use the server's strong random source; same signatures as pgcrypto 1.3",
             "crypt/gen_salt keep salt shapes and crypt(p, crypt(p, s)) = crypt(p, s) but are not bcrypt, "
             "MD5-crypt or DES; pgp_sym_* round-trip and reject a wrong password but are not OpenPGP and "
-            "ignore their options; no encrypt/decrypt, armor, pgp_pub_* or pgp_key_id",
+            "ignore their options; encrypt/decrypt(_iv) round-trip but are no block cipher and do not pad; "
+            "armor's checksum is not CRC-24; pgp_pub_* and pgp_key_id are refused (not verified)",
             "Debian postgresql-15 (local engine) and Supabase have the real pgcrypto",
         ),
         StandIn(

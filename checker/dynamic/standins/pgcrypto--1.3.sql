@@ -129,12 +129,7 @@ declare
   head bytea := '\x63686b01'::bytea || salt;
   body bytea := $1;
 begin
-  -- Keystream and XOR as in pgp_sym_decrypt_bytea: change both together.
-  select coalesce(decode(string_agg(lpad(to_hex(get_byte(body, i) # get_byte(stream, i)), 2, '0'), '' order by i), 'hex'), '')
-  into body
-  from (select string_agg(sha256(secret || salt || int4send(n)), ''::bytea order by n) as stream
-        from generate_series(0, length(body) / 32) as n) as keystream,
-       generate_series(0, length(body) - 1) as i;
+  -- @include keystream_xor.plpgsql
   return head || body || sha256(secret || head || body);
 end
 $$;
@@ -151,11 +146,7 @@ begin
      or sha256(secret || head || body) <> substring($1 from length($1) - 31) then
     raise exception 'Wrong key or corrupt data';
   end if;
-  select coalesce(decode(string_agg(lpad(to_hex(get_byte(body, i) # get_byte(stream, i)), 2, '0'), '' order by i), 'hex'), '')
-  into body
-  from (select string_agg(sha256(secret || salt || int4send(n)), ''::bytea order by n) as stream
-        from generate_series(0, length(body) / 32) as n) as keystream,
-       generate_series(0, length(body) - 1) as i;
+  -- @include keystream_xor.plpgsql
   return body;
 end
 $$;
@@ -184,3 +175,164 @@ return convert_from(pgp_sym_decrypt_bytea($1, $2, $3), 'UTF8');
 create function pgp_sym_decrypt(bytea, text) returns text
 language sql immutable strict parallel safe
 return convert_from(pgp_sym_decrypt_bytea($1, $2, ''), 'UTF8');
+
+-- Not a block cipher: raw encryption's stand-in keeps its shape, data XOR the keystream of the pgp_sym_*
+-- stand-in keyed by the key, the IV and the type. decrypt undoes encrypt with the same key, IV and type (XOR
+-- is its own inverse); lengths stay as they are (no padding), and real pgcrypto cannot read the result.
+create function encrypt_iv(bytea, bytea, bytea, text) returns bytea
+language plpgsql immutable strict parallel safe as $$
+declare
+  secret bytea := $2;
+  salt bytea := $3 || convert_to($4, 'UTF8');
+  body bytea := $1;
+begin
+  -- @include keystream_xor.plpgsql
+  return body;
+end
+$$;
+
+create function decrypt_iv(bytea, bytea, bytea, text) returns bytea
+language sql immutable strict parallel safe
+return encrypt_iv($1, $2, $3, $4);
+
+create function encrypt(bytea, bytea, text) returns bytea
+language sql immutable strict parallel safe
+return encrypt_iv($1, $2, ''::bytea, $3);
+
+create function decrypt(bytea, bytea, text) returns bytea
+language sql immutable strict parallel safe
+return encrypt_iv($1, $2, ''::bytea, $3);
+
+-- ASCII armor as OpenPGP writes it (RFC 4880 6.2): header lines, base64 and a checksum line, which is not
+-- the CRC-24 (dearmor does not check it); dearmor reads back what armor wrote.
+create function armor(bytea, text[], text[]) returns text
+language plpgsql immutable strict parallel safe as $$
+declare
+  headers text := '';
+begin
+  if cardinality($2) <> cardinality($3) then
+    raise exception 'mismatched array dimensions';
+  end if;
+  for i in 1 .. coalesce(cardinality($2), 0) loop
+    headers := headers || $2[i] || ': ' || $3[i] || E'\n';
+  end loop;
+  return E'-----BEGIN PGP MESSAGE-----\n' || headers || E'\n' || encode($1, 'base64') || E'\n='
+    || substring(encode(sha256($1), 'base64') for 4) || E'\n-----END PGP MESSAGE-----\n';
+end
+$$;
+
+create function armor(bytea) returns text
+language sql immutable strict parallel safe
+return armor($1, '{}'::text[], '{}'::text[]);
+
+create function dearmor(text) returns bytea
+language plpgsql immutable strict parallel safe as $$
+declare
+  lines text[] := regexp_split_to_array(btrim($1, E' \n'), E'\r?\n');
+  first integer := array_position(lines, '');
+begin
+  if lines[1] !~ '^-----BEGIN PGP [A-Z ]+-----$' or first is null then
+    raise exception 'Corrupt ascii-armor';
+  end if;
+  return decode(array_to_string(lines[first + 1 : cardinality(lines) - 2], ''), 'base64');
+end
+$$;
+
+create function pgp_armor_headers(text, out key text, out value text) returns setof record
+language sql immutable strict parallel safe
+begin atomic
+  select split_part(line, ': ', 1), substring(line from position(': ' in line) + 2)
+  from unnest((regexp_split_to_array(btrim($1, E' \n'), E'\r?\n'))[2:]) with ordinality as l(line, n)
+  where n < coalesce(array_position((regexp_split_to_array(btrim($1, E' \n'), E'\r?\n'))[2:], ''), 1);
+end;
+
+-- Public-key OpenPGP needs real keys and ciphers: these have the signatures only, and refuse as the dynamic
+-- stage reads a stand-in's refusal (feature_not_supported, "checker stand-in: ..."): not verified, not wrong.
+
+create function pgp_pub_encrypt(text, bytea) returns bytea
+language plpgsql volatile strict parallel safe as $$
+begin
+  raise exception using errcode = 'feature_not_supported',
+    message = 'checker stand-in: pgcrypto.pgp_pub_encrypt(text, bytea) is not reproduced';
+end
+$$;
+
+create function pgp_pub_encrypt(text, bytea, text) returns bytea
+language plpgsql volatile strict parallel safe as $$
+begin
+  raise exception using errcode = 'feature_not_supported',
+    message = 'checker stand-in: pgcrypto.pgp_pub_encrypt(text, bytea, text) is not reproduced';
+end
+$$;
+
+create function pgp_pub_encrypt_bytea(bytea, bytea) returns bytea
+language plpgsql volatile strict parallel safe as $$
+begin
+  raise exception using errcode = 'feature_not_supported',
+    message = 'checker stand-in: pgcrypto.pgp_pub_encrypt_bytea(bytea, bytea) is not reproduced';
+end
+$$;
+
+create function pgp_pub_encrypt_bytea(bytea, bytea, text) returns bytea
+language plpgsql volatile strict parallel safe as $$
+begin
+  raise exception using errcode = 'feature_not_supported',
+    message = 'checker stand-in: pgcrypto.pgp_pub_encrypt_bytea(bytea, bytea, text) is not reproduced';
+end
+$$;
+
+create function pgp_pub_decrypt(bytea, bytea) returns text
+language plpgsql immutable strict parallel safe as $$
+begin
+  raise exception using errcode = 'feature_not_supported',
+    message = 'checker stand-in: pgcrypto.pgp_pub_decrypt(bytea, bytea) is not reproduced';
+end
+$$;
+
+create function pgp_pub_decrypt(bytea, bytea, text) returns text
+language plpgsql immutable strict parallel safe as $$
+begin
+  raise exception using errcode = 'feature_not_supported',
+    message = 'checker stand-in: pgcrypto.pgp_pub_decrypt(bytea, bytea, text) is not reproduced';
+end
+$$;
+
+create function pgp_pub_decrypt(bytea, bytea, text, text) returns text
+language plpgsql immutable strict parallel safe as $$
+begin
+  raise exception using errcode = 'feature_not_supported',
+    message = 'checker stand-in: pgcrypto.pgp_pub_decrypt(bytea, bytea, text, text) is not reproduced';
+end
+$$;
+
+create function pgp_pub_decrypt_bytea(bytea, bytea) returns bytea
+language plpgsql immutable strict parallel safe as $$
+begin
+  raise exception using errcode = 'feature_not_supported',
+    message = 'checker stand-in: pgcrypto.pgp_pub_decrypt_bytea(bytea, bytea) is not reproduced';
+end
+$$;
+
+create function pgp_pub_decrypt_bytea(bytea, bytea, text) returns bytea
+language plpgsql immutable strict parallel safe as $$
+begin
+  raise exception using errcode = 'feature_not_supported',
+    message = 'checker stand-in: pgcrypto.pgp_pub_decrypt_bytea(bytea, bytea, text) is not reproduced';
+end
+$$;
+
+create function pgp_pub_decrypt_bytea(bytea, bytea, text, text) returns bytea
+language plpgsql immutable strict parallel safe as $$
+begin
+  raise exception using errcode = 'feature_not_supported',
+    message = 'checker stand-in: pgcrypto.pgp_pub_decrypt_bytea(bytea, bytea, text, text) is not reproduced';
+end
+$$;
+
+create function pgp_key_id(bytea) returns text
+language plpgsql immutable strict parallel safe as $$
+begin
+  raise exception using errcode = 'feature_not_supported',
+    message = 'checker stand-in: pgcrypto.pgp_key_id(bytea) is not reproduced';
+end
+$$;
