@@ -350,8 +350,9 @@ def owners_after(ctx: RuleContext, table: ObjectRef) -> frozenset[str]:
 
 def group_keys_after(ctx: RuleContext, table: ObjectRef) -> frozenset[str]:
     """The table's foreign-key columns that its policies tie to the reader through another table (`exists
-    (select from org_members m where m.org_id = services.org_id and m.user_id = auth.uid())`): the rows
-    belong to groups by them. Once the migration has run, worked out once per table."""
+    (select from org_members m where m.org_id = services.org_id and m.user_id = auth.uid())`), or hand to
+    a helper of the project (`private.is_org_role(org_id, 'admin')`): the rows belong to groups by them.
+    Once the migration has run, worked out once per table."""
     key = ("policies: group keys after", table)
     if key not in ctx.unit.memo:
         keys = {c for fk in foreign_keys(ctx.after, table) for c in fk["columns"]}
@@ -361,11 +362,14 @@ def group_keys_after(ctx: RuleContext, table: ObjectRef) -> frozenset[str]:
                 calls = clause_nodes(tree, "FuncCall") if tree is not None else []
                 if any(call_name(call) == ("auth", "uid") for call in calls):
                     tied.update(row_columns(tree, table.name) & keys)
+                for call in calls:
+                    if is_user_function(call, ctx.after):
+                        tied.update(row_columns(call.get("args"), table.name) & keys)
         ctx.unit.memo[key] = frozenset(tied - owners_after(ctx, table))
     return ctx.unit.memo[key]
 
 
-def row_columns(tree: dict | None, table: str) -> set[str]:
+def row_columns(tree: object, table: str) -> set[str]:
     """The columns of the policy's own row an expression names: unqualified or qualified by the table."""
     found = set()
     for ref in clause_nodes(tree, "ColumnRef") if tree is not None else ():
