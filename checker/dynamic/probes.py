@@ -547,6 +547,7 @@ class Prober:
             if row.mine or not self.table.plan.new_groups:
                 self._insert(row)
         self._outsiders()
+        self._anon_writes()
 
     def _select(self) -> None:
         query = sql.SQL("select {} from {}").format(
@@ -687,10 +688,13 @@ class Prober:
     def _regclass(self) -> str:
         return sql.Identifier(self.table.ref.schema, self.table.ref.name).as_string(self.conn)
 
-    def _attempt(self, query: sql.Composable, leak: bool) -> tuple[bool, str] | None:
-        """Run a write as user A: whether it reached a row, and PostgreSQL's refusal; None: inconclusive."""
+    def _attempt(
+        self, query: sql.Composable, leak: bool, user: str | None = USER_A, role: str = "authenticated"
+    ) -> tuple[bool, str] | None:
+        """Run a write as user A (or another caller): whether it reached a row, and PostgreSQL's refusal;
+        None: inconclusive."""
         try:
-            with self._acting(USER_A):
+            with self._acting(user, role):
                 reached = self.conn.execute(query).rowcount > 0
             return reached, "0 rows affected"
         except psycopg.Error as err:
@@ -725,22 +729,39 @@ class Prober:
         elif row.mine and not reached:
             self.missing.append((command, f"user A{row.part} cannot {verb} their own row ({refusal})"))
 
-    def _unfiltered_reaches(self, command: str, row: ProbeRow) -> bool:
+    def _unfiltered_reaches(
+        self, command: str, row: ProbeRow, user: str | None = USER_A, role: str = "authenticated"
+    ) -> bool:
         """An UPDATE or DELETE without WHERE reads no column, so select policies do not narrow it:
-        only the command's own USING does (a tautology there reaches every tenant's rows)."""
+        only the command's own USING does (a tautology there reaches every tenant's rows). An UPDATE that
+        sets a column to a constant reads none either (`set key = key` reads the key, and so is narrowed
+        by the select policies a caller such as anon may have none of)."""
         version = sql.SQL("select xmin::text from {} where {}").format(self._target, row.where)
         before = self.conn.execute(version).fetchone()
         if before is None:
             return False  # a row that exists only to be inserted
+        constant = self._constant_update(row) if command == "UPDATE" else None
+        statement = constant or self._statement(command, None)
         with savepoint(self.conn):
             try:
-                with self._acting(USER_A):
-                    self.conn.execute(self._statement(command, None))
+                with self._acting(user, role):
+                    self.conn.execute(statement)
                     self.conn.execute("reset role")
                     after = self.conn.execute(version).fetchone()
             except psycopg.Error:
                 return False  # refused for some row; the filtered statement already decided
         return after != before
+
+    def _constant_update(self, row: ProbeRow) -> sql.Composable | None:
+        """An UPDATE without WHERE that sets a column no unique key holds to the row's own value of it
+        (the other rows it reaches take that value too, in the probe's rolled-back savepoint)."""
+        found = self.conn.execute(_FREE_COLUMN, {"table": self._regclass}).fetchone()
+        if found is None:
+            return None
+        column = sql.Identifier(found[0])
+        pick = sql.SQL("select {}::text from {} where {}").format(column, self._target, row.where)
+        value = (self.conn.execute(pick).fetchone() or (None,))[0]
+        return sql.SQL("update {} set {} = {}").format(self._target, column, sql.Literal(value))
 
     def _move(self) -> None:
         """Write-through: A updates their own row so that it belongs to someone else."""
@@ -828,6 +849,20 @@ class Prober:
                 flags = self._readable_while(owned, user, role)
                 self.leaks.append(Leak(role, "SELECT", what, user, owned, flags))
 
+
+    def _anon_writes(self) -> None:
+        """anon (not signed in) updates or deletes others' rows: a row that belongs to someone is never
+        anon's to change (a public form inserts; it does not rewrite what others wrote)."""
+        for command in ("UPDATE", "DELETE"):
+            reached = False
+            for row in (row for row in self.rows if not row.mine):
+                outcome = self._attempt(self._statement(command, row.where), True, None, "anon")
+                reached = bool(outcome and outcome[0]) or self._unfiltered_reaches(command, row, None, "anon")
+                if reached:
+                    what = f"anon's {command.lower()} (not signed in) reached {row.named}"
+                    self.leaks.append(Leak("anon", command, what, None))
+                    break
+            self._observe("anon", command, None, reached)
 
 def _names_a_column(tree: object) -> bool:
     return next(find_nodes(tree, "ColumnRef"), None) is not None
@@ -940,6 +975,15 @@ where p.polrelid = %(table)s::regclass and p.polpermissive and p.polcmd in ('r',
 union all
 select pg_catalog.pg_get_expr(c.conbin, c.conrelid) from pg_catalog.pg_constraint c
 where c.conrelid = %(table)s::regclass and c.contype = 'c'"""
+
+# A column of the table an UPDATE may set to any row's value: no unique index holds it, nothing generates it.
+_FREE_COLUMN = """
+select a.attname::text from pg_catalog.pg_attribute a
+where a.attrelid = %(table)s::regclass and a.attnum > 0 and not a.attisdropped and a.attgenerated = ''
+  and a.attidentity <> 'a'
+  and not exists (select from pg_catalog.pg_index i where i.indrelid = a.attrelid and i.indisunique
+                  and a.attnum = any(i.indkey))
+order by a.attnum limit 1"""
 
 _ENDS_OF_TIME = ("-infinity", "infinity")
 _FRACTION = re.compile(r"\.\d+(?=[+-]\d\d$|$)")

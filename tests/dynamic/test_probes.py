@@ -382,6 +382,25 @@ def test_rows_readable_whatever_their_flags_are_a_leak(tmp_path: Path) -> None:
     assert "while is_published is true" in anon
 
 
+
+@pytest.mark.parametrize(
+    ("policy", "leaked"),
+    [
+        ('create policy "anon edits posts" on public.posts for update to anon using (true);', ["UPDATE"]),
+        ('create policy "anon clears posts" on public.posts for delete to anon using (true);', ["DELETE"]),
+        ('create policy "anon reads posts" on public.posts for select to anon using (is_published);', []),
+    ],
+)
+def test_anon_rewriting_or_deleting_owned_rows_is_a_leak(
+    tmp_path: Path, policy: str, leaked: list[str]
+) -> None:
+    """The probes asked anon to read only: a policy letting anyone holding the public key rewrite or delete
+    every user's rows passed the dynamic stage (survey round seven). anon reads none of them here: an
+    update setting a constant still reaches them all."""
+    findings = posts(tmp_path, policy)
+    found = [m for m in (f.message for f in only(findings, "rls-probe", Severity.ERROR)) if "as anon" in m]
+    assert [c for c in ("UPDATE", "DELETE") if any(f"{c} as anon" in m for m in found)] == leaked
+
 def test_participant_left_out_by_the_policy_is_missing(tmp_path: Path) -> None:
     findings = pairs(tmp_path, members="uid = p.user_a")
     (missing,) = only(findings, "rls-missing-policy")
