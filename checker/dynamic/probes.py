@@ -435,10 +435,13 @@ def savepoint(conn: psycopg.Connection) -> Iterator[None]:
 class Prober:
     """The checks on one table, with the probe's rows in place (inside the caller's transaction)."""
 
-    def __init__(self, conn: psycopg.Connection, table: ProbeTable, rows: list[ProbeRow]):
+    def __init__(
+        self, conn: psycopg.Connection, table: ProbeTable, rows: list[ProbeRow], filler: Filler | None = None
+    ):
         self.conn = conn
         self.table = table
         self.rows = rows
+        self.filler = filler  # makes the other rows a probe needs (a parent row to point a null key at)
         self.leaks: list[Leak] = []
         self.missing: list[tuple[str, str]] = []  # (command, what happened)
         self.observed: dict[tuple[str, str, str], bool] = {}  # (role, command, whose rows) -> allowed
@@ -599,7 +602,44 @@ class Prober:
             target = sql.Identifier(schema, parent)
             if state := self._state_hiding(target, rows_parents, [s[4:] for s in states], reader):
                 return f"{parent}.{state} for its {key}"
+        return self._unset_key_hiding(keys, reader)
+
+    def _unset_key_hiding(self, keys: set[str], reader: tuple[sql.Composable, str | None, str]) -> str:
+        """A row readable while a key of it is null (grade-lms's `course_id is null or <enrolled>`: a lesson
+        in no course is everyone's): where setting the key to a parent row hides it from the reader, the
+        rows are public by that state ("course_id is null")."""
+        rows, _, role = reader
+        nullable = self.conn.execute(_NULLABLE_KEYS, {"table": self._regclass, "role": role}).fetchall()
+        for column, schema, parent, parent_key in nullable:
+            if column in keys:
+                continue
+            unset = sql.SQL("select from {} where {} and {} is null limit 1").format(
+                self._target, rows, sql.Identifier(column)
+            )
+            if self.conn.execute(unset).fetchone() is None:
+                continue
+            value = self._parent_key((schema, parent), parent_key)
+            if value is None:
+                continue
+            flip = sql.SQL("update {} set {} = {} where {}").format(
+                self._target, sql.Identifier(column), sql.Literal(value), rows
+            )
+            if self._hidden_by(flip, *reader):
+                return f"{column} is null"
         return ""
+
+    def _parent_key(self, parent: tuple[str, str], column: str) -> object:
+        """The key of a row of the parent table: one there, else one made for user B; None if none can be."""
+        some = sql.SQL("select {} from {} limit 1").format(sql.Identifier(column), sql.Identifier(*parent))
+        found = self.conn.execute(some).fetchone()
+        if found is not None or self.filler is None:
+            return found[0] if found else None
+        try:
+            with self.conn.transaction(), as_service_role(self.conn):  # kept for the rest of the probe
+                row, _ = self.filler.insert(parent, USER_B, {})
+        except (CannotFill, psycopg.Error):
+            return None
+        return row.get(column)
 
     def _state_hiding(
         self,
@@ -895,13 +935,13 @@ order by 1"""
 _STATE_TYPE = """t.typcategory::text,
        array(select e.enumlabel::text from pg_catalog.pg_enum e where e.enumtypid = t.oid
              order by e.enumsortorder)"""
-# Whether a permissive select policy for the role of the table `{policies_of}` reads the column a (its
-# expression, sub-selects included, names it: PostgreSQL records such a column as a dependency).
+# Whether a permissive select policy for the role of the table `{policies_of}` reads the column `{column}` (a
+# pg_attribute row: its expression, sub-selects included, names it, which PostgreSQL records as a dependency).
 _READ_BY_SELECT_POLICY = f"""exists (
         select from pg_catalog.pg_policy p
         join pg_catalog.pg_depend d on d.classid = 'pg_catalog.pg_policy'::regclass and d.objid = p.oid
-          and d.refclassid = 'pg_catalog.pg_class'::regclass and d.refobjid = a.attrelid
-          and d.refobjsubid = a.attnum
+          and d.refclassid = 'pg_catalog.pg_class'::regclass and d.refobjid = {{column}}.attrelid
+          and d.refobjsubid = {{column}}.attnum
         where p.polrelid = {{policies_of}} and p.polpermissive and p.polcmd in ('r', '*')
           and {_FOR_THE_ROLE})"""
 _STATE_CATEGORIES = (
@@ -915,7 +955,7 @@ select a.attname::text, {_STATE_TYPE}
 from pg_catalog.pg_attribute a join pg_catalog.pg_type t on t.oid = a.atttypid
 where a.attrelid = %(table)s::regclass and a.attnum > 0 and not a.attisdropped and a.attgenerated = ''
   and (t.typcategory = 'B'
-       or (({_STATE_CATEGORIES}) and {_READ_BY_SELECT_POLICY.format(policies_of="a.attrelid")}))
+       or (({_STATE_CATEGORIES}) and {_READ_BY_SELECT_POLICY.format(policies_of="a.attrelid", column="a")}))
 order by a.attnum"""
 
 # The parents' state: for each single-column foreign key of the table, the parent's columns of a state's
@@ -934,7 +974,7 @@ join pg_catalog.pg_attribute a on a.attrelid = c.confrelid and a.attnum > 0 and 
 join pg_catalog.pg_type t on t.oid = a.atttypid
 where c.conrelid = %(table)s::regclass and c.contype = 'f' and cardinality(c.conkey) = 1
   and (t.typcategory = 'B' or {_STATE_CATEGORIES})
-  and {_READ_BY_SELECT_POLICY.format(policies_of="c.conrelid")}
+  and {_READ_BY_SELECT_POLICY.format(policies_of="c.conrelid", column="a")}
 order by 1, 2, 3, 4, a.attnum"""
 
 
@@ -975,6 +1015,20 @@ where p.polrelid = %(table)s::regclass and p.polpermissive and p.polcmd in ('r',
 union all
 select pg_catalog.pg_get_expr(c.conbin, c.conrelid) from pg_catalog.pg_constraint c
 where c.conrelid = %(table)s::regclass and c.contype = 'c'"""
+
+# The table's nullable single-column foreign keys that its permissive select policies for the role read, with
+# the column each references: a row may be readable while one is null.
+_NULLABLE_KEYS = f"""
+select child.attname::text, n.nspname::text, r.relname::text, parent.attname::text
+from pg_catalog.pg_constraint c
+join pg_catalog.pg_class r on r.oid = c.confrelid
+join pg_catalog.pg_namespace n on n.oid = r.relnamespace
+join pg_catalog.pg_attribute child on child.attrelid = c.conrelid and child.attnum = c.conkey[1]
+join pg_catalog.pg_attribute parent on parent.attrelid = c.confrelid and parent.attnum = c.confkey[1]
+where c.conrelid = %(table)s::regclass and c.contype = 'f' and cardinality(c.conkey) = 1
+  and not child.attnotnull
+  and {_READ_BY_SELECT_POLICY.format(policies_of="c.conrelid", column="child")}
+order by child.attnum"""
 
 # A column of the table an UPDATE may set to any row's value: no unique index holds it, nothing generates it.
 _FREE_COLUMN = """
@@ -1105,7 +1159,8 @@ def _probe_table(schema: Schema, table: ProbeTable, out: Collector) -> None:
     conn = schema.conn
     try:
         with conn.transaction(force_rollback=True):
-            prober = Prober(conn, table, _setup(schema, table))
+            filler = Filler(schema)
+            prober = Prober(conn, table, _setup(filler, table), filler)
             prober.run()
             leaks = [(leak, prober.granting(leak)) for leak in prober.leaks]
             missing = [(cmd, what) for cmd, what in prober.missing if cmd in table.user_commands]
@@ -1156,10 +1211,9 @@ def _record_matrix(
         record.probes.append(Probe(ref.qualified, actor, command, rows, allowed, expected))
 
 
-def _setup(schema: Schema, table: ProbeTable) -> list[ProbeRow]:
-    filler = Filler(schema)
+def _setup(filler: Filler, table: ProbeTable) -> list[ProbeRow]:
     filler.ensure_users()
-    with as_service_role(schema.conn):
+    with as_service_role(filler.conn):
         made = table.plan.make(filler, (table.ref.schema, table.ref.name))
     return [row for row, _ in made]
 

@@ -364,6 +364,55 @@ def test_rows_readable_by_their_parents_state_are_a_public_read(
         assert all(f'policy "categories_select" while {state}' in m for m in reads), reads
 
 
+
+LESSONS = """
+begin;
+create table public.courses (
+  id uuid primary key default gen_random_uuid(),
+  creator_id uuid not null references auth.users default auth.uid(),
+  title text not null
+);
+create table public.user_courses (
+  user_id uuid not null references auth.users on delete cascade,
+  course_id uuid not null references public.courses on delete cascade,
+  primary key (user_id, course_id)
+);
+create table public.lessons (
+  id uuid primary key default gen_random_uuid(),
+  course_id uuid references public.courses on delete cascade,
+  creator_id uuid not null references auth.users default auth.uid(),
+  title text not null default 'Quick lesson'
+);
+create index on public.user_courses (course_id);
+create index on public.lessons (course_id);
+create index on public.lessons (creator_id);
+alter table public.courses enable row level security;
+alter table public.user_courses enable row level security;
+alter table public.lessons enable row level security;
+create policy "own memberships" on public.user_courses for select to authenticated
+  using (user_id = (select auth.uid()));
+create policy "lessons" on public.lessons for select to authenticated
+  using ({gate} or exists (select 1 from public.user_courses uc
+                           where uc.course_id = lessons.course_id and uc.user_id = (select auth.uid())));
+commit;
+"""
+
+
+@pytest.mark.parametrize(("gate", "public"), [("course_id is null", True), ("creator_id is not null", False)])
+def test_rows_readable_while_a_key_is_null_are_a_public_read(tmp_path: Path, gate: str, public: bool) -> None:
+    """grade-lms: a lesson in no course is everyone's (`course_id is null or <enrolled>`): with the key set to
+    a course the reader is not in, they see none, so the read is the row's state, as a flag's is."""
+    drops = "begin;\ndrop table public.lessons, public.user_courses, public.courses;\ncommit;\n"
+    migration = write(tmp_path, "lessons.sql", LESSONS.replace("{gate}", gate))
+    findings = run(migration, write(tmp_path, "rollback.sql", drops))
+    leaks = [f.message for f in only(findings, "rls-probe", Severity.ERROR) if "public.lessons" in f.message]
+    reads = [f.message for f in only(findings, "rls-probe", Severity.INFO) if "public.lessons" in f.message]
+    if public:
+        assert reads and not leaks, probe_findings(findings)
+        assert all('policy "lessons" while course_id is null' in m for m in reads), reads
+    else:
+        assert leaks and not reads, probe_findings(findings)
+
 def test_rows_readable_whatever_their_flags_are_a_leak(tmp_path: Path) -> None:
     """Negating the flags leaves the rows readable to every signed-in user: no state of the row keeps
     it private, so the read is the policy's, not the row's; writes never count as public."""
