@@ -114,6 +114,14 @@ def _syntax_error(source: SourceFile, err: pg.ParseError) -> Finding:
     # libpg_query gives no position for "syntax error at end of input": that is the end of the text.
     offset = err.args[1] if len(err.args) > 1 and isinstance(err.args[1], int) else len(source.text.rstrip())
     line, column = source.position(offset)
+    message, hint = str(err.args[0]), "fix the SQL so that PostgreSQL can parse it; no rule ran on this file"
+    keyword = _new_keyword_before(source.text, offset)
+    if keyword:
+        message += (
+            f" ({keyword} is a keyword since PostgreSQL 16-17, whose grammar the checker parses with: "
+            "PostgreSQL 15 takes it as a name, 17 refuses it here too)"
+        )
+        hint = f'quote the name ("{keyword}") so that every version reads it; no rule ran on this file'
     return Finding(
         rule=SYNTAX_ERROR,
         severity=Severity.ERROR,
@@ -121,9 +129,40 @@ def _syntax_error(source: SourceFile, err: pg.ParseError) -> Finding:
         file=source.path,
         line=line,
         column=column,
-        message=str(err.args[0]),
-        hint="fix the SQL so that PostgreSQL can parse it; no rule ran on this file",
+        message=message,
+        hint=hint,
     )
+
+
+# Words PostgreSQL 16 and 17 made keywords that cannot be a function's or column's name unquoted: valid names
+# on 15, which many Supabase projects still run.
+_NEW_KEYWORDS = frozenset(
+    {
+        "json",
+        "json_array",
+        "json_arrayagg",
+        "json_exists",
+        "json_object",
+        "json_objectagg",
+        "json_query",
+        "json_scalar",
+        "json_serialize",
+        "json_table",
+        "json_value",
+        "merge_action",
+        "system_user",
+    }
+)
+
+
+def _new_keyword_before(text: str, offset: int) -> str | None:
+    """The newer keyword written unquoted just before (or at) where the parser stopped, if any."""
+    try:
+        tokens = [t for t in pg.scan(text[: offset + 1]) if t.name not in ("SQL_COMMENT", "C_COMMENT")]
+    except pg.ParseError:
+        return None
+    near = [text[t.start : t.end + 1].lower() for t in tokens[-2:]]
+    return next((word for word in reversed(near) if word in _NEW_KEYWORDS), None)
 
 
 @dataclass(frozen=True)

@@ -79,6 +79,18 @@ def test_syntax_error_at_end_of_input_points_at_the_end(isolated: Path) -> None:
     assert finding["line"] == 2, f"end of input is on line 2, reported at {reported}"
 
 
+
+def test_a_name_newer_postgresql_made_a_keyword_says_so(isolated: Path) -> None:
+    """deploy-vercel's `create function json(uuid_ulid)` is valid on its PostgreSQL 15; the checker parses
+    with PostgreSQL 17's grammar, which takes json( for its JSON() constructor: the error says why, and how
+    to write the name so that both read it."""
+    sql = "select 1;\ncreate function json(x int) returns int language sql as $$ select 1 $$;\n"
+    (isolated / "m.sql").write_text(sql, encoding="utf-8")
+    code, _, _, finding = _syntax_error("m.sql", isolated)
+    assert code == 2
+    assert "json is a keyword since PostgreSQL 16-17" in finding["message"], finding
+    assert 'quote the name ("json")' in finding["hint"]
+
 def test_non_utf8_file(write_sql: Callable[..., Path], tmp_path: Path) -> None:
     write_sql("latin1.sql", "select 1;\n-- caf\xe9\n".encode("latin-1"))
     code, out, err = run_checker("lint", "latin1.sql", cwd=tmp_path)
