@@ -34,6 +34,15 @@ def _already_there(ctx: RuleContext, statement: Statement, item: Created, holder
     return Issue(statement, message, hint, item.location, ref.qualified)
 
 
+_POLICY = (
+    "create policy \"read own\" on public.notes for select to authenticated\n"
+    "  using ((select auth.uid()) = user_id);\n"
+)
+_NOTES = (
+    "create table public.notes (id bigint primary key, user_id uuid not null);\n"
+    "alter table public.notes enable row level security;\n" + _POLICY
+)
+
 RULE = Rule(
     id="already-exists",
     severity=Severity.ERROR,
@@ -48,25 +57,12 @@ RULE = Rule(
         "first avoid it; what a DO block's built SQL may have dropped makes it a warning."
     ),
     bad=Example(
-        "begin;\ncreate policy \"read own\" on public.notes for select to authenticated\n"
-        "  using ((select auth.uid()) = user_id);\ncommit;\n",
-        baseline=(
-            "create table public.notes (id bigint primary key, user_id uuid not null);\n"
-            "alter table public.notes enable row level security;\n"
-            "create policy \"read own\" on public.notes for select to authenticated\n"
-            "  using ((select auth.uid()) = user_id);\n"
-        ),
+        "begin;\n" + _POLICY + "commit;\n",
+        baseline=_NOTES,
     ),
     good=Example(
-        "begin;\ndrop policy if exists \"read own\" on public.notes;\n"
-        "create policy \"read own\" on public.notes for select to authenticated\n"
-        "  using ((select auth.uid()) = user_id);\ncommit;\n",
-        baseline=(
-            "create table public.notes (id bigint primary key, user_id uuid not null);\n"
-            "alter table public.notes enable row level security;\n"
-            "create policy \"read own\" on public.notes for select to authenticated\n"
-            "  using ((select auth.uid()) = user_id);\n"
-        ),
+        "begin;\ndrop policy if exists \"read own\" on public.notes;\n" + _POLICY + "commit;\n",
+        baseline=_NOTES,
     ),
     check=check,
 )

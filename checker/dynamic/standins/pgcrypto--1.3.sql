@@ -248,91 +248,28 @@ end;
 
 -- Public-key OpenPGP needs real keys and ciphers: these have the signatures only, and refuse as the dynamic
 -- stage reads a stand-in's refusal (feature_not_supported, "checker stand-in: ..."): not verified, not wrong.
-
-create function pgp_pub_encrypt(text, bytea) returns bytea
-language plpgsql volatile strict parallel safe as $$
+do $refused$
+declare
+  f record;
 begin
-  raise exception using errcode = 'feature_not_supported',
-    message = 'checker stand-in: pgcrypto.pgp_pub_encrypt(text, bytea) is not reproduced';
+  for f in select * from (values
+    ('pgp_pub_encrypt', 'text, bytea', 'bytea', 'volatile'),
+    ('pgp_pub_encrypt', 'text, bytea, text', 'bytea', 'volatile'),
+    ('pgp_pub_encrypt_bytea', 'bytea, bytea', 'bytea', 'volatile'),
+    ('pgp_pub_encrypt_bytea', 'bytea, bytea, text', 'bytea', 'volatile'),
+    ('pgp_pub_decrypt', 'bytea, bytea', 'text', 'immutable'),
+    ('pgp_pub_decrypt', 'bytea, bytea, text', 'text', 'immutable'),
+    ('pgp_pub_decrypt', 'bytea, bytea, text, text', 'text', 'immutable'),
+    ('pgp_pub_decrypt_bytea', 'bytea, bytea', 'bytea', 'immutable'),
+    ('pgp_pub_decrypt_bytea', 'bytea, bytea, text', 'bytea', 'immutable'),
+    ('pgp_pub_decrypt_bytea', 'bytea, bytea, text, text', 'bytea', 'immutable'),
+    ('pgp_key_id', 'bytea', 'text', 'immutable')) as refused(name, args, result, volatility)
+  loop
+    execute format(
+      'create function %I(%s) returns %s language plpgsql %s strict parallel safe as %L',
+      f.name, f.args, f.result, f.volatility,
+      format('begin raise exception using errcode = %L, message = %L; end', 'feature_not_supported',
+             format('checker stand-in: pgcrypto.%s(%s) is not reproduced', f.name, f.args)));
+  end loop;
 end
-$$;
-
-create function pgp_pub_encrypt(text, bytea, text) returns bytea
-language plpgsql volatile strict parallel safe as $$
-begin
-  raise exception using errcode = 'feature_not_supported',
-    message = 'checker stand-in: pgcrypto.pgp_pub_encrypt(text, bytea, text) is not reproduced';
-end
-$$;
-
-create function pgp_pub_encrypt_bytea(bytea, bytea) returns bytea
-language plpgsql volatile strict parallel safe as $$
-begin
-  raise exception using errcode = 'feature_not_supported',
-    message = 'checker stand-in: pgcrypto.pgp_pub_encrypt_bytea(bytea, bytea) is not reproduced';
-end
-$$;
-
-create function pgp_pub_encrypt_bytea(bytea, bytea, text) returns bytea
-language plpgsql volatile strict parallel safe as $$
-begin
-  raise exception using errcode = 'feature_not_supported',
-    message = 'checker stand-in: pgcrypto.pgp_pub_encrypt_bytea(bytea, bytea, text) is not reproduced';
-end
-$$;
-
-create function pgp_pub_decrypt(bytea, bytea) returns text
-language plpgsql immutable strict parallel safe as $$
-begin
-  raise exception using errcode = 'feature_not_supported',
-    message = 'checker stand-in: pgcrypto.pgp_pub_decrypt(bytea, bytea) is not reproduced';
-end
-$$;
-
-create function pgp_pub_decrypt(bytea, bytea, text) returns text
-language plpgsql immutable strict parallel safe as $$
-begin
-  raise exception using errcode = 'feature_not_supported',
-    message = 'checker stand-in: pgcrypto.pgp_pub_decrypt(bytea, bytea, text) is not reproduced';
-end
-$$;
-
-create function pgp_pub_decrypt(bytea, bytea, text, text) returns text
-language plpgsql immutable strict parallel safe as $$
-begin
-  raise exception using errcode = 'feature_not_supported',
-    message = 'checker stand-in: pgcrypto.pgp_pub_decrypt(bytea, bytea, text, text) is not reproduced';
-end
-$$;
-
-create function pgp_pub_decrypt_bytea(bytea, bytea) returns bytea
-language plpgsql immutable strict parallel safe as $$
-begin
-  raise exception using errcode = 'feature_not_supported',
-    message = 'checker stand-in: pgcrypto.pgp_pub_decrypt_bytea(bytea, bytea) is not reproduced';
-end
-$$;
-
-create function pgp_pub_decrypt_bytea(bytea, bytea, text) returns bytea
-language plpgsql immutable strict parallel safe as $$
-begin
-  raise exception using errcode = 'feature_not_supported',
-    message = 'checker stand-in: pgcrypto.pgp_pub_decrypt_bytea(bytea, bytea, text) is not reproduced';
-end
-$$;
-
-create function pgp_pub_decrypt_bytea(bytea, bytea, text, text) returns bytea
-language plpgsql immutable strict parallel safe as $$
-begin
-  raise exception using errcode = 'feature_not_supported',
-    message = 'checker stand-in: pgcrypto.pgp_pub_decrypt_bytea(bytea, bytea, text, text) is not reproduced';
-end
-$$;
-
-create function pgp_key_id(bytea) returns text
-language plpgsql immutable strict parallel safe as $$
-begin
-  raise exception using errcode = 'feature_not_supported',
-    message = 'checker stand-in: pgcrypto.pgp_key_id(bytea) is not reproduced';
-end
-$$;
+$refused$;
