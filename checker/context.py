@@ -136,6 +136,12 @@ class RuleContext:
                 return effects.statement
         return self.before.unread_sql
 
+    def unread_sql_after(self, statement: Statement) -> Statement | None:
+        """The first DO block after the statement, in this migration, that runs SQL built at run time
+        (which may do what the model cannot see: enable row level security on a table it names)."""
+        later = self.migration_effects[statement.index + 1 :]
+        return next((effects.statement for effects in later if effects.unread_sql), None)
+
     def rls_enabled_later(self, table: ObjectRef) -> Statement | None:
         """The statement of a later migration in this run that enables row level security on the table."""
         return self.later(lambda effects: (table, "enable") in effects.rls)

@@ -859,3 +859,37 @@ def test_creating_what_is_already_there_fails(tmp_path: Path, sql: str, expected
     _, report = _lint(tmp_path, NOTES_TABLE + sql)
     found = [f["severity"] for f in report["findings"] if f["rule"] == "already-exists"]
     assert found == expected, report["findings"]
+
+
+TWO_TABLES = (
+    "create table public.vendors (id uuid primary key);\n"
+    "create table public.bookings (id uuid primary key, vendor_id uuid references public.vendors (id));\n"
+)
+
+
+LOOP = (
+    "do $$ declare t text; begin\n  {loop} loop\n"
+    "    execute format({format});\n  end loop;\nend $$;\n"
+)
+ENABLE = "'alter table public.%I enable row level security', t"
+BOTH = "foreach t in array array['vendors', 'bookings']"
+
+
+@pytest.mark.parametrize(
+    ("loop", "format", "expected"),
+    [
+        # unity-hoa: row level security turned on for a list of tables in one loop (22 false errors)
+        (BOTH, ENABLE, []),
+        (BOTH, "'alter table %s.%I enable row level security', 'public', t", []),
+        ("foreach t in array array['vendors']", ENABLE, ["error"]),  # a table left out is still reported
+        # a list the block reads at run time: what it does is not the model's to know
+        ("for t in select tablename from pg_tables", ENABLE, ["warning", "warning"]),
+    ],
+)
+def test_statements_a_do_block_executes_for_each_name_of_a_literal_list(
+    tmp_path: Path, loop: str, format: str, expected: list[str]
+) -> None:
+    block = LOOP.replace("{loop}", loop).replace("{format}", format)
+    _, report = _lint(tmp_path, TWO_TABLES + block)
+    found = sorted(f["severity"] for f in report["findings"] if f["rule"] == "rls-enabled")
+    assert found == expected, report["findings"]

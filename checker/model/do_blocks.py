@@ -15,10 +15,12 @@ create, so later statements find it, but cannot claim that it is there, nor how 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from pglast import parser as pg
 
+from checker.model.objects import quote_ident, strings
 from checker.model.walk import find_nodes
 from checker.parse import Statement, do_block_tree, plpgsql_function_tree, sql_tree
 
@@ -55,6 +57,7 @@ def embedded_steps(
     body, _ = do_body(do.node)
     sure = {id(node) for node in _sure_statements(tree)}
     guarded = {id(node) for node in _guarded_statements(tree)}
+    looped = _loop_expansions(tree)
     cursor = do.start
     not_code = _comments_and_strings(do, body)
     doubled = body_quote(do)[0] == "'"  # the body's quotes stand doubled in the file
@@ -62,20 +65,22 @@ def embedded_steps(
         query, runs = _step_sql(sql)
         written = query.replace("'", "''") if doubled else query
         found = _in_code(do, written, cursor, not_code) if query else -1
-        try:
-            parsed = sql_tree(runs) if runs is not None else {}
-        except pg.ParseError:
-            continue
         if found >= 0:
             cursor = found + len(written)
+        start, end = (found, found + len(written)) if found >= 0 else (do.start, do.end)
         # where the SQL starts: an EXECUTE's string after its opening quote, if it stands there verbatim
         at = 0 if "sqlstmt" in sql else written.find(runs, 1) if runs else -1
         shift = do.source.byte_offset(found + at) if found >= 0 and at >= 0 else None
-        for raw in parsed.get("stmts", []):
-            ((kind, node),) = raw["stmt"].items()
-            _relocate(node, shift)
-            start, end = (found, found + len(written)) if found >= 0 else (do.start, do.end)
-            yield Statement(do.source, do.index, kind, node, start, end), id(sql) in sure, id(sql) in guarded
+        for text in looped.get(id(sql)) or [runs]:
+            try:
+                parsed = sql_tree(text) if text is not None else {}
+            except pg.ParseError:
+                continue
+            for raw in parsed.get("stmts", []):
+                ((kind, node),) = raw["stmt"].items()
+                _relocate(node, shift if text is runs else None)
+                statement = Statement(do.source, do.index, kind, node, start, end)
+                yield statement, id(sql) in sure, id(sql) in guarded
 
 
 def runs_unread_sql(tree: list | None) -> bool:
@@ -83,7 +88,101 @@ def runs_unread_sql(tree: list | None) -> bool:
     query): what that makes, moves or drops is not in the model."""
     if tree is None:
         return False
-    return any(_step_sql(step)[1] is None for step in find_nodes(tree, "PLpgSQL_stmt_dynexecute"))
+    looped = _loop_expansions(tree)
+    return any(
+        _step_sql(step)[1] is None and id(step) not in looped
+        for step in find_nodes(tree, "PLpgSQL_stmt_dynexecute")
+    )
+
+
+def _loop_expansions(tree: object) -> dict[int, list[str]]:
+    """The SQL each EXECUTE format(...) inside a FOREACH over a literal array runs, once per element
+    (`foreach t in array array['vendors', 'bookings'] loop execute format('alter table public.%I enable
+    row level security', t)`), by the EXECUTE's node; the format's other arguments must be constants."""
+    found: dict[int, list[str]] = {}
+    for function in find_nodes(tree, "PLpgSQL_function"):
+        names = [next(iter(datum.values()), {}).get("refname") for datum in function.get("datums", [])]
+        for loop in find_nodes(function, "PLpgSQL_stmt_foreach_a"):
+            values = _literal_array(loop.get("expr", {}).get("PLpgSQL_expr", {}).get("query", ""))
+            varno = loop.get("varno", -1)
+            if not values or loop.get("slice") or not 0 <= varno < len(names):
+                continue
+            for execute in find_nodes(loop.get("body"), "PLpgSQL_stmt_dynexecute"):
+                query = execute.get("query", {}).get("PLpgSQL_expr", {}).get("query", "")
+                texts = [_formatted(query, names[varno], value) for value in values]
+                if all(text is not None for text in texts):
+                    found[id(execute)] = texts  # type: ignore[assignment]
+    return found
+
+
+def _over_literal_array(loop: dict) -> bool:
+    return _literal_array(loop.get("expr", {}).get("PLpgSQL_expr", {}).get("query", "")) is not None
+
+
+def _literal_array(expression: str) -> list[str] | None:
+    """The strings of `array['a', 'b']`, else None."""
+    target = _only_target(expression)
+    elements = target.get("A_ArrayExpr", {}).get("elements") if target else None
+    values = [_constant_text(element) for element in elements or []]
+    return values if values and all(v is not None for v in values) else None  # type: ignore[return-value]
+
+
+def _formatted(expression: str, variable: str, value: str) -> str | None:
+    """What `format('<template>', <variable or string constants>...)` makes with the variable set to value:
+    %I quotes an identifier, %L a literal, %s puts the text (PostgreSQL's format); else None."""
+    call = (_only_target(expression) or {}).get("FuncCall", {})
+    args = call.get("args") or []
+    if strings(call.get("funcname"))[-1:] != ["format"] or not args:
+        return None
+    template = _constant_text(args[0])
+    values = [value if strings(arg.get("ColumnRef", {}).get("fields")) == [variable] else _constant_text(arg)
+              for arg in args[1:]]
+    if template is None or any(v is None for v in values):
+        return None
+    return _apply_format(template, values)  # type: ignore[arg-type]
+
+
+_PLACEHOLDER = re.compile(r"%(?:(\d+)\$)?([ILs%])")
+
+
+def _apply_format(template: str, values: list[str]) -> str | None:
+    position = 0
+    parts: list[str] = []
+    last = 0
+    for match in _PLACEHOLDER.finditer(template):
+        parts.append(template[last : match.start()])
+        last = match.end()
+        if match[2] == "%":
+            parts.append("%")
+            continue
+        index = int(match[1]) - 1 if match[1] else position
+        position = index + 1
+        if index >= len(values):
+            return None
+        text = values[index]
+        if match[2] == "I":
+            text = quote_ident(text)
+        elif match[2] == "L":
+            text = "'" + text.replace("'", "''") + "'"
+        parts.append(text)
+    return "".join(parts) + template[last:]
+
+
+def _only_target(expression: str) -> dict | None:
+    """The one expression of `select <expression>`, else None."""
+    try:
+        statements = sql_tree(f"select {expression}").get("stmts", [])
+    except pg.ParseError:
+        return None
+    select = statements[0]["stmt"].get("SelectStmt", {}) if len(statements) == 1 else {}
+    targets = select.get("targetList", []) if select.keys() <= {"targetList", "limitOption", "op"} else []
+    return targets[0]["ResTarget"].get("val", {}) if len(targets) == 1 else None
+
+
+def _constant_text(node: dict) -> str | None:
+    """A string constant's text (through a cast: 'x'::text), else None."""
+    node = node.get("TypeCast", {}).get("arg", node) if isinstance(node, dict) else {}
+    return node.get("A_Const", {}).get("sval", {}).get("sval") if isinstance(node, dict) else None
 
 
 def function_body_trees(body: str, language: str, returns_set: bool = False) -> list[dict]:
@@ -125,14 +224,8 @@ def _step_sql(step: dict) -> tuple[str, str | None]:
 
 def _string_constant(expression: str) -> str | None:
     """The value of an expression that is one string literal ('...', E'...', $q$...$q$), else None."""
-    try:
-        statements = sql_tree(f"select {expression}").get("stmts", [])
-    except pg.ParseError:
-        return None
-    select = statements[0]["stmt"].get("SelectStmt", {}) if len(statements) == 1 else {}
-    targets = select.get("targetList", []) if select.keys() <= {"targetList", "limitOption", "op"} else []
-    value = targets[0]["ResTarget"].get("val", {}) if len(targets) == 1 else {}
-    return value.get("A_Const", {}).get("sval", {}).get("sval")
+    target = _only_target(expression)
+    return target.get("A_Const", {}).get("sval", {}).get("sval") if target else None
 
 
 def body_quote(do: Statement) -> tuple[str, int]:
@@ -187,6 +280,8 @@ def _sure_statements(tree: object) -> list[dict]:
                 sure.append(node)
             elif kind == "PLpgSQL_stmt_block" and "exceptions" not in node and not left:
                 walk(node.get("body", []))
+            elif kind == "PLpgSQL_stmt_foreach_a" and _over_literal_array(node) and not left:
+                walk(node.get("body", []))  # a loop over array['a', 'b'] runs its body for each
             # IF, CASE, loops, blocks with a handler: their statements may not run (nothing is sure)
             if _leaves(kind, node) or any(_leaves(k, n) for k in _LEAVING for n in find_nodes(node, k)):
                 left = True
@@ -231,8 +326,10 @@ def _guarded_statements(tree: object) -> list[dict]:
     """The SQL statements that run only under a condition (IF, CASE, a loop's), or inside a block whose
     handler catches a missing object: a missing reference does not fail the block there."""
     guarded: list[dict] = []
-    for node in find_nodes(tree, *_UNDER_A_CONDITION):
-        guarded.extend(find_nodes(node, *_RUNS_SQL))
+    for kind in _UNDER_A_CONDITION:
+        for node in find_nodes(tree, kind):
+            if not (kind == "PLpgSQL_stmt_foreach_a" and _over_literal_array(node)):
+                guarded.extend(find_nodes(node, *_RUNS_SQL))
     for block in find_nodes(tree, "PLpgSQL_stmt_block"):
         if any(map(_swallows_a_missing_object, find_nodes(block.get("exceptions"), "PLpgSQL_exception"))):
             guarded.extend(find_nodes(block.get("body"), *_RUNS_SQL))

@@ -52,6 +52,17 @@ def _without_rls(ctx: RuleContext, ref: ObjectRef, statement: Statement, locatio
             ref.qualified,
             severity=Severity.WARNING,
         )
+    dynamic = ctx.unread_sql_after(statement)
+    if dynamic is not None:
+        return Issue(
+            statement,
+            f"table {ref.qualified} is created without row level security as far as the model can read; "
+            f"the DO block at {dynamic.where()} runs SQL built when it runs, which may enable it",
+            hint,
+            location,
+            ref.qualified,
+            severity=Severity.WARNING,
+        )
     later = ctx.rls_enabled_later(ref)
     if later is None:
         message = "anon and authenticated can read and write every row through the API"
