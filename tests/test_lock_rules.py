@@ -378,3 +378,30 @@ def test_a_required_column_on_an_existing_table_needs_a_default(
     _, _, report = lint(tmp_path, f"begin;\n{body}commit;\n")
     required = [f for f in report["findings"] if f["rule"] == "add-column-required"]
     assert bool(required) == found, report["findings"]
+
+
+@pytest.mark.parametrize(
+    ("baseline", "expected"),
+    [
+        # unity-hoa's idempotent repair: the column was made NOT NULL, so nothing is scanned
+        ("create table public.ledger (id uuid primary key, kind text not null);\n", []),
+        ("create table public.ledger (id uuid primary key, kind text);\n", [("set-not-null", "error", 3)]),
+        (
+            "create table public.ledger (id uuid primary key);\n"
+            "alter table public.ledger add column kind text not null default 'x';\n",
+            [],
+        ),
+        (
+            "create table public.ledger (id uuid primary key, kind text not null);\n"
+            "alter table public.ledger alter column kind drop not null;\n",
+            [("set-not-null", "error", 3)],
+        ),
+    ],
+)
+def test_set_not_null_on_a_column_that_is_not_null_already_scans_nothing(
+    tmp_path: Path, baseline: str, expected: list
+) -> None:
+    migration = "begin;\nset local lock_timeout = '5s';\n"
+    migration += "alter table public.ledger alter column kind set not null;\ncommit;\n"
+    _, found, _ = lint(tmp_path, migration, baseline)
+    assert found == expected, found

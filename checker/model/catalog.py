@@ -219,6 +219,8 @@ class Catalog:
         obj = CatalogObject(created.ref, details, deps, statement, origin, conditional=created.conditional)
         if created.ref.kind == "column":  # also where it is there: an earlier ADD may have found no table
             self._set_column(created.ref, present=True)
+            if created.details.get("required") and not (existing and created.if_not_exists):
+                self._set_not_null(created.ref, True)
         if existing and (created.if_not_exists or created.details.get("replace")):
             if created.details.get("replace"):
                 existing = self._writable(existing)
@@ -256,6 +258,19 @@ class Catalog:
         if present:
             columns.append(column.name)
         self._writable(table).details["columns"] = columns
+
+    def _set_not_null(self, column: ObjectRef, required: bool) -> None:
+        """Keep the table's list of NOT NULL columns in step with SET / DROP NOT NULL and ADD COLUMN."""
+        table = self.find(column.table_ref) if column.table_ref else None
+        if table is None or (column.name in table.details.get("not_null", ())) == required:
+            return
+        names = [c for c in table.details.get("not_null", []) if c != column.name]
+        self._writable(table).details["not_null"] = [*names, column.name] if required else names
+
+    def is_not_null(self, column: ObjectRef) -> bool:
+        """Whether the model knows the column to be NOT NULL (declared so, a primary key's, or SET since)."""
+        table = self.find(column.table_ref) if column.table_ref else None
+        return table is not None and column.name in table.details.get("not_null", ())
 
     def _store(self, obj: CatalogObject) -> None:
         self._objects[obj.ref] = obj
@@ -371,6 +386,9 @@ class Catalog:
             else:
                 self._relocate(old, lambda ref, new=new_schema: ref._replace(schema=new))
         for ref, changes in effects.changes:
+            if ref.kind == "column" and "not_null" in changes:
+                self._set_not_null(ref, changes["not_null"])
+                continue
             found = self.find(ref)
             if found:
                 found = self._writable(found)

@@ -200,6 +200,7 @@ def _create_table(stmt: Statement, fx: Effects) -> None:
     elements = node.get("tableElts", [])
     liked = any("TableLikeClause" in element for element in elements)
     details["all_columns"] = not (liked or node.get("inhRelations") or node.get("ofTypename"))
+    details["not_null"] = sorted(set(details.get("not_null", [])) | set(details.get("primary_key") or []))
 
 
 def _column(table: ObjectRef, coldef: dict, created: Created, fx: Effects) -> Created:
@@ -221,9 +222,18 @@ def _column(table: ObjectRef, coldef: dict, created: Created, fx: Effects) -> Cr
                 also_in=elsewhere(strings(type_node.get("names"))),
             )
         )
+    required = bool(coldef.get("is_not_null"))
     for item in coldef.get("constraints", []):
         _table_constraint(table, item["Constraint"], name, created, fx)
-    return Created(column, {"type": col_type, "typmods": typmods}, location=coldef.get("location"))
+        required = required or item["Constraint"].get("contype") in NOT_NULL_CONSTRAINTS
+    if required:
+        created.details.setdefault("not_null", []).append(name)
+    details = {"type": col_type, "typmods": typmods, "required": required}
+    return Created(column, details, location=coldef.get("location"))
+
+
+# Column constraints that make it refuse null.
+NOT_NULL_CONSTRAINTS = frozenset({"CONSTR_NOTNULL", "CONSTR_PRIMARY"})
 
 
 def type_modifiers(type_node: dict) -> tuple[int, ...]:
@@ -461,6 +471,9 @@ def _alter_table_cmd(table: ObjectRef, cmd: dict, fx: Effects) -> None:
                 bool(cmd.get("missing_ok")),
             )
         )
+    elif subtype in ("AT_SetNotNull", "AT_DropNotNull"):
+        column = ObjectRef("column", table.schema, cmd.get("name", ""), table.name)
+        fx.changes.append((column, {"not_null": subtype == "AT_SetNotNull"}))
     elif subtype == "AT_AddConstraint":
         _add_constraint(table, cmd["def"]["Constraint"], fx)
     elif subtype == "AT_DropConstraint":

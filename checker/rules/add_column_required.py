@@ -6,13 +6,13 @@ from collections.abc import Iterator
 
 from checker.context import RuleContext
 from checker.findings import Severity
+from checker.model.effects import NOT_NULL_CONSTRAINTS
 from checker.model.objects import SERIAL_TYPES, type_name
 from checker.rules._locks import existing_table_commands
 from checker.rules._schema_support import column_there
 from checker.rules.base import Example, Issue, Rule
 
-# What makes a new column refuse null (a primary key too), and what gives the existing rows a value.
-_REQUIRES = frozenset({"CONSTR_NOTNULL", "CONSTR_PRIMARY"})
+# What gives the existing rows a value.
 _FILLS = frozenset({"CONSTR_DEFAULT", "CONSTR_IDENTITY", "CONSTR_GENERATED"})
 
 
@@ -20,7 +20,7 @@ def check(ctx: RuleContext) -> Iterator[Issue]:
     for step, table, cmd in existing_table_commands(ctx):
         coldef = cmd.get("def", {}).get("ColumnDef", {}) if cmd.get("subtype") == "AT_AddColumn" else {}
         kinds = {c.get("Constraint", {}).get("contype") for c in coldef.get("constraints", [])}
-        if not kinds & _REQUIRES or kinds & _FILLS or _is_serial(coldef):
+        if not kinds & NOT_NULL_CONSTRAINTS or kinds & _FILLS or _is_serial(coldef):
             continue
         name, shown = coldef.get("colname", ""), table.qualified
         if cmd.get("missing_ok") and column_there(ctx, table, name, step.statement):

@@ -35,16 +35,9 @@ def check(ctx: RuleContext) -> Iterator[Issue]:
                 released.add(ObjectRef("column", table.schema, cmd.get("name", ""), table.name))
             elif subtype == "AT_SetNotNull":
                 ref = ObjectRef("column", table.schema, cmd.get("name", ""), table.name)
-                keyed = ref not in released and _in_primary_key(ctx, ref)
-                if table in step.locks and ref not in step.new_columns and ref not in proven and not keyed:
+                already = ref not in released and ctx.before.is_not_null(ref)
+                if table in step.locks and ref not in step.new_columns and ref not in proven and not already:
                     yield _issue(step, ref)
-
-
-def _in_primary_key(ctx: RuleContext, column: ObjectRef) -> bool:
-    """Whether the column was in its table's primary key before the migration: NOT NULL already (dropping
-    the key leaves it so), so SET NOT NULL on it scans nothing."""
-    table = ctx.before.find(column.table_ref) if column.table_ref else None
-    return table is not None and column.name in (table.details.get("primary_key") or [])
 
 
 def _not_null_check(con: dict) -> str | None:
