@@ -40,7 +40,7 @@ USER_TABLES = frozenset(
 _AUDIT_COLUMN = re.compile(
     r"(last_?)?(created|updated|modified|deleted|inserted|changed|edited|archived|approved|reviewed"
     r"|resolved|closed|completed|verified|processed|published|rejected|cancell?ed|handled|revoked"
-    r"|acknowledged|assigned|confirmed)_?by"
+    r"|acknowledged|assigned|confirmed|uploaded|entered|recorded|added)_?by"
     r"(_?(id|user|user_?id))?"
 )
 _BUILTIN_SCHEMAS = frozenset({"pg_catalog", "auth", "extensions"})
