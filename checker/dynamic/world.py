@@ -17,6 +17,8 @@ import json
 import re
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import psycopg
@@ -113,6 +115,15 @@ _ALWAYS_SET = frozenset({(*STORAGE_OBJECTS, "bucket_id")})
 # The labels of roles with power over other users' rows.
 _POWER = re.compile(r"admin|owner|super|moderator|manager|staff|root|editor")
 
+# The request's claims, and the user in them (auth.uid() reads the second, or the first's sub).
+_CLAIMS_NOW = (
+    "select current_setting('request.jwt.claims', true), current_setting('request.jwt.claim.sub', true)"
+)
+_SET_SUB = (
+    "select pg_catalog.set_config('request.jwt.claims', %s, true),"
+    " pg_catalog.set_config('request.jwt.claim.sub', %s, true)"
+)
+
 # Enum labels in order, those without power over others first (of `label(value, position)`).
 _POWERLESS_FIRST = f"value::text ~* '{_POWER.pattern}', position"
 
@@ -181,7 +192,8 @@ class Filler:
         for _ in range(_CHECK_RETRIES):
             statement = self.insert_statement(table, values)
             try:
-                with self.conn.transaction(), self.conn.cursor(row_factory=dict_row) as cursor:
+                made_by, cursor_of = self._made_by(table, owner), self.conn.cursor(row_factory=dict_row)
+                with made_by, self.conn.transaction(), cursor_of as cursor:
                     row = cursor.execute(statement + sql.SQL(" returning *")).fetchone()
                 return row or {}, self._as_sent(table, fixed, values)
             except psycopg.errors.CheckViolation as err:
@@ -192,6 +204,22 @@ class Filler:
             except psycopg.Error as err:
                 raise CannotFill(f"inserting a test row into {name(table)} failed: {one_line(err)}") from None
         raise CannotFill(f"no test row of {name(table)} passes its check constraints")
+
+    @contextmanager
+    def _made_by(self, table: Table, owner: str) -> Iterator[None]:
+        """auth.uid() is the row's owner while it is made, as for the client that would make it: a trigger
+        recording who made the row (the creator of a gym becomes its owner) sees that user. Not for the
+        auth schema's rows: GoTrue writes those with no user signed in."""
+        if table[0] == "auth":
+            yield
+            return
+        before = self.conn.execute(_CLAIMS_NOW).fetchone() or ("", "")
+        claims = json.loads(before[0] or "{}")
+        self.conn.execute(_SET_SUB, (json.dumps({**claims, "sub": owner}), owner))
+        try:
+            yield
+        finally:
+            self.conn.execute(_SET_SUB, (before[0] or "", before[1] or ""))
 
     def _uploaded(self, owner: str) -> dict[str, object]:
         """What Storage sets on every object it stores: a name `<folder>/<file>`, the uploader's folder

@@ -927,6 +927,56 @@ def test_the_metadata_a_signup_trigger_reads_with_the_type_it_casts_to() -> None
     trees = function_body_trees(body, "plpgsql")
     assert metadata_read(trees) == {"role": "public.account_role", "avatar": ""}
 
+
+# nzila-gym-manager: a gym's creator becomes its owner through a trigger that reads auth.uid()
+GYMS = """
+begin;
+create table public.gyms (id uuid primary key default gen_random_uuid(), name text not null);
+create table public.user_roles (
+  id uuid primary key default gen_random_uuid(),
+  user_id uuid not null references auth.users (id) on delete cascade,
+  gym_id uuid references public.gyms (id) on delete cascade,
+  role text not null default 'member',
+  unique (user_id, gym_id)
+);
+create table public.members (
+  id uuid primary key default gen_random_uuid(),
+  gym_id uuid not null references public.gyms (id) on delete cascade,
+  full_name text not null
+);
+create index on public.user_roles (gym_id);
+create index on public.members (gym_id);
+alter table public.gyms enable row level security;
+alter table public.user_roles enable row level security;
+alter table public.members enable row level security;
+create policy "own roles" on public.user_roles for select to authenticated
+  using (user_id = (select auth.uid()));
+create policy "gyms of my roles" on public.gyms for select to authenticated
+  using (id in (select gym_id from public.user_roles where user_id = (select auth.uid())));
+create function public.handle_new_gym() returns trigger language plpgsql security definer
+  set search_path = '' as $$
+begin
+  insert into public.user_roles (user_id, gym_id, role) values (auth.uid(), new.id, 'gym_owner');
+  return new;
+end $$;
+create trigger on_gym_created after insert on public.gyms
+  for each row execute function public.handle_new_gym();
+create policy "members_require_auth" on public.members for select to authenticated
+  using ((select auth.uid()) is not null);
+commit;
+"""
+
+
+def test_rows_are_made_by_their_owner_for_triggers_that_ask_auth_uid(tmp_path: Path) -> None:
+    """The probe made a gym with no user signed in: the trigger's membership row got a null user_id, and
+    31 of nzila-gym-manager's tables were skipped, its leak of every gym's members unseen."""
+    drops = "begin;\ndrop table public.members, public.user_roles, public.gyms;\n"
+    drops += "drop function public.handle_new_gym();\ncommit;\n"
+    findings = run(write(tmp_path, "gyms.sql", GYMS), write(tmp_path, "rollback.sql", drops))
+    assert [f.message for f in findings if "skipped" in f.message] == [], probe_findings(findings)
+    leaks = [f.message for f in only(findings, "rls-probe", Severity.ERROR)]
+    assert any('public.members: SELECT as authenticated' in m for m in leaks), leaks
+
 ORG_NOTES = """
 begin;
 create table public.orgs (id uuid primary key default gen_random_uuid(), name text);
