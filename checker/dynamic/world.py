@@ -317,11 +317,12 @@ class Filler:
 
     def ensure_member_row(self, members: Membership, user: str) -> None:
         """The user's row in the table the membership's user column references (a profile), made before
-        the user creates a group: a trigger making the creator its first member needs it."""
-        fk = next(
-            fk for fk in self.schema.foreign_keys(members.table) if fk.columns == (members.user_column,)
-        )
-        self.ensure_user_row(fk.table, fk.ref_columns[0], user)
+        the user creates a group: a trigger making the creator its first member needs it. A user column
+        without a foreign key (FlowTrack's users.auth_user_id, kept unique) references no such row."""
+        columns = (members.user_column,)
+        fk = next((fk for fk in self.schema.foreign_keys(members.table) if fk.columns == columns), None)
+        if fk is not None:
+            self.ensure_user_row(fk.table, fk.ref_columns[0], user)
 
     def ensure_users(self) -> None:
         """Users A to D as GoTrue records an email sign-up, so signup triggers on auth.users (a profile

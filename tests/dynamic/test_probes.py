@@ -977,6 +977,28 @@ def test_rows_are_made_by_their_owner_for_triggers_that_ask_auth_uid(tmp_path: P
     leaks = [f.message for f in only(findings, "rls-probe", Severity.ERROR)]
     assert any('public.members: SELECT as authenticated' in m for m in leaks), leaks
 
+
+def test_a_membership_whose_user_column_has_no_foreign_key_is_probed(tmp_path: Path) -> None:
+    """FlowTrack's users table keeps the auth user's id unique, without a foreign key: making the probe's
+    members stopped the whole dynamic stage (an internal error, StopIteration)."""
+    sql = (
+        "begin;\ncreate table public.tenants (id uuid primary key default gen_random_uuid(), name text);\n"
+        "create table public.users (id uuid primary key default gen_random_uuid(), auth_user_id uuid unique,\n"
+        "  email text not null, tenant_id uuid not null references public.tenants (id) on delete cascade);\n"
+        "create index on public.users (tenant_id);\n"
+        "alter table public.tenants enable row level security;\n"
+        "alter table public.users enable row level security;\n"
+        "create policy tenants_members on public.tenants for all to authenticated using (id in\n"
+        "  (select tenant_id from public.users where auth_user_id = (select auth.uid())));\n"
+        "create policy users_self on public.users for select to authenticated\n"
+        "  using (auth_user_id = (select auth.uid()));\ncommit;\n"
+    )
+    drops = "begin;\ndrop table public.users, public.tenants;\ncommit;\n"
+    # its own public.users: not the baseline's
+    findings = run(write(tmp_path, "tenants.sql", sql), write(tmp_path, "rollback.sql", drops), baseline=[])
+    assert [f.message for f in findings if "skipped" in f.message] == [], probe_findings(findings)
+    assert not only(findings, "rls-probe", Severity.ERROR), probe_findings(findings)
+
 ORG_NOTES = """
 begin;
 create table public.orgs (id uuid primary key default gen_random_uuid(), name text);
