@@ -983,8 +983,9 @@ def test_a_membership_whose_user_column_has_no_foreign_key_is_probed(tmp_path: P
     members stopped the whole dynamic stage (an internal error, StopIteration)."""
     sql = (
         "begin;\ncreate table public.tenants (id uuid primary key default gen_random_uuid(), name text);\n"
-        "create table public.users (id uuid primary key default gen_random_uuid(), auth_user_id uuid unique,\n"
-        "  email text not null, tenant_id uuid not null references public.tenants (id) on delete cascade);\n"
+        "create table public.users (id uuid primary key default gen_random_uuid(),\n"
+        "  auth_user_id uuid unique, email text not null,\n"
+        "  tenant_id uuid not null references public.tenants (id) on delete cascade);\n"
         "create index on public.users (tenant_id);\n"
         "alter table public.tenants enable row level security;\n"
         "alter table public.users enable row level security;\n"
