@@ -53,6 +53,7 @@ from checker.parse import Statement
 from checker.rules._policies import (
     PolicyDef,
     deparsed_expression,
+    files_a_request,
     is_true,
     operand_column,
     table_policies,
@@ -574,6 +575,16 @@ class Prober:
             elif not count and row.mine:
                 self.missing.append(("SELECT", f"user A{row.part} does not see their own row ({refusal})"))
 
+    def files_requests(self, leak: Leak, policies: list[str]) -> bool:
+        """Whether an insert into another group went through policies whose every check holds the row to
+        its writer and to a set state (`status = 'pending' and user_id = auth.uid()`): the user's own
+        request to that group (to join it, to apply), which the table exists for."""
+        if leak.command != "INSERT" or not policies:
+            return False
+        found = self.conn.execute(_CHECKS, {"table": self._regclass, "names": policies}).fetchall()
+        trees = [deparsed_expression(text) if text else None for (text,) in found]
+        return bool(trees) and all(tree is not None and files_a_request(tree) for tree in trees)
+
     def _readable_while(self, rows: sql.Composable, user: str | None, role: str) -> str:
         """Whether the rows a reader sees are readable only in the state their own columns are in: a
         boolean (`using (is_published or ...)`: the probe's rows took the default, true), or an enum or
@@ -1004,6 +1015,11 @@ where p.polrelid = %(table)s::regclass
   and (a.attname::text = any(%(columns)s) or (d.refobjsubid = 0 and d.deptype = 'n'))
 limit 1"""
 
+# The named policies' checks of a written row (WITH CHECK, or USING standing in for it).
+_CHECKS = """
+select pg_catalog.pg_get_expr(coalesce(p.polwithcheck, p.polqual), p.polrelid) from pg_catalog.pg_policy p
+where p.polrelid = %(table)s::regclass and p.polname = any(%(names)s)"""
+
 _POLICY_EXPRESSIONS = """
 select pg_catalog.pg_get_expr(p.polqual, p.polrelid), pg_catalog.pg_get_expr(p.polwithcheck, p.polrelid)
 from pg_catalog.pg_policy p where p.polrelid = %(table)s::regclass"""
@@ -1163,6 +1179,7 @@ def _probe_table(schema: Schema, table: ProbeTable, out: Collector) -> None:
             prober = Prober(conn, table, _setup(filler, table), filler)
             prober.run()
             leaks = [(leak, prober.granting(leak)) for leak in prober.leaks]
+            requests = {id(leak) for leak, grant in leaks if prober.files_requests(leak, grant.policies)}
             missing = [(cmd, what) for cmd, what in prober.missing if cmd in table.user_commands]
             rls_on = _rls_on(conn, table.ref)
     except CannotFill as reason:
@@ -1178,6 +1195,10 @@ def _probe_table(schema: Schema, table: ProbeTable, out: Collector) -> None:
             intended.add((role, command))
             _public_read(out, table, leak, granting.public_reads or granting.policies)
             continue  # the table's own policies say every row (in that state) is readable: not a leak
+        if rls_on and id(leak) in requests:
+            intended.add((role, command))
+            _group_request(out, table, leak, granting.policies)
+            continue  # the user's own request to another group, in the state the group answers
         _leak(out, table, role, command, what, granting.policies, rls_on)
     # denying an owner a command no policy grants is as meant, and so is what the policies deny by choice
     owners_may = set(table.user_commands) - prober.denied_by_choice
@@ -1250,6 +1271,20 @@ def _leak(
         f"row level security leak on {table.ref.qualified}: {command} as {role}: {what} ({cause}); "
         f"whose rows: {table.tenancy.path()}",
         table.plan.leak_hint(table.ref, command),
+        table.ref.qualified,
+    )
+
+
+def _group_request(out: Collector, table: ProbeTable, leak: Leak, policies: list[str]) -> None:
+    named = ", ".join(f'policy "{p}"' for p in policies)
+    out.add(
+        LEAK,
+        Severity.INFO,
+        _where(table, policies),
+        f"request to another group in {table.ref.qualified} through {named}: {leak.what}, as the user's own "
+        "row in the state its check sets: a request that group answers (joining, applying), not a write "
+        "into its rows",
+        "if users should not ask groups they are not in, make the insert policy check the group as well",
         table.ref.qualified,
     )
 

@@ -246,6 +246,15 @@ def role_guard(tree: object) -> frozenset[str] | None:
     return None
 
 
+def files_a_request(tree: object) -> bool:
+    """A check that holds a written row to its writer and to a set state (`status = 'pending' and user_id =
+    auth.uid()`): the row is the writer's own request, which the group it names has still to answer."""
+    pinned = any(
+        any(operand_column(op) for op in operands) and _strings_in(operands) for operands in _equalities(tree)
+    )
+    return pinned and bool(uid_comparisons(tree))
+
+
 def _equalities(tree: object) -> Iterator[list[object]]:
     """The operands of each AND-ed `a = b` or `a in (b, c)` of an expression."""
     for part in conjuncts(tree):

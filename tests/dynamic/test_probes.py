@@ -1000,6 +1000,51 @@ def test_a_membership_whose_user_column_has_no_foreign_key_is_probed(tmp_path: P
     assert [f.message for f in findings if "skipped" in f.message] == [], probe_findings(findings)
     assert not only(findings, "rls-probe", Severity.ERROR), probe_findings(findings)
 
+
+@pytest.mark.parametrize(
+    ("check", "leak"),
+    [
+        ("status = 'pending' and user_id = (select auth.uid())", False),  # capital-planning's join requests
+        ("user_id = (select auth.uid())", True),  # a post into another group's rows, as its author
+    ],
+)
+def test_a_users_own_pending_request_to_another_group_is_no_leak(
+    tmp_path: Path, check: str, leak: bool
+) -> None:
+    """Asking to join an organization one is not in is what a join-request table is for: a row the user
+    writes as their own, in the state the group answers, is a request (info); without the set state it is
+    a write into that group's rows (a leak)."""
+    mine = "user_id = (select auth.uid())"
+    sql = (
+        "begin;\ncreate table public.orgs (id uuid primary key default gen_random_uuid(), name text);\n"
+        "create table public.org_members (\n"
+        "  org_id uuid not null references public.orgs (id) on delete cascade,\n"
+        "  user_id uuid not null references auth.users (id) on delete cascade,\n"
+        "  primary key (org_id, user_id));\n"
+        "create table public.join_requests (id uuid primary key default gen_random_uuid(),\n"
+        "  org_id uuid not null references public.orgs (id) on delete cascade,\n"
+        "  user_id uuid not null default auth.uid() references auth.users (id) on delete cascade,\n"
+        "  status text not null default 'pending' check (status in ('pending', 'approved')));\n"
+        "create index on public.org_members (user_id);\ncreate index on public.join_requests (org_id);\n"
+        "create index on public.join_requests (user_id);\n"
+        "alter table public.orgs enable row level security;\n"
+        "alter table public.org_members enable row level security;\n"
+        "alter table public.join_requests enable row level security;\n"
+        f"create policy own on public.org_members for select to authenticated using ({mine});\n"
+        "create policy mine on public.orgs for select to authenticated using (id in\n"
+        f"  (select org_id from public.org_members where {mine}));\n"
+        f"create policy jr_read on public.join_requests for select to authenticated using ({mine}\n"
+        f"  or org_id in (select org_id from public.org_members where {mine}));\n"
+        f"create policy jr_create on public.join_requests for insert to authenticated with check ({check});\n"
+        "commit;\n"
+    )
+    drops = "begin;\ndrop table public.join_requests, public.org_members, public.orgs;\ncommit;\n"
+    findings = run(write(tmp_path, "requests.sql", sql), write(tmp_path, "rollback.sql", drops))
+    inserts = [f for f in findings if f.rule == "rls-probe" and "public.join_requests" in f.message]
+    errors = [f.message for f in inserts if f.severity is Severity.ERROR and "INSERT" in f.message]
+    requests = [f.message for f in inserts if f.message.startswith("request to another group")]
+    assert (bool(errors), bool(requests)) == (leak, not leak), probe_findings(findings)
+
 ORG_NOTES = """
 begin;
 create table public.orgs (id uuid primary key default gen_random_uuid(), name text);
