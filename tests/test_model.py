@@ -893,3 +893,26 @@ def test_statements_a_do_block_executes_for_each_name_of_a_literal_list(
     _, report = _lint(tmp_path, TWO_TABLES + block)
     found = sorted(f["severity"] for f in report["findings"] if f["rule"] == "rls-enabled")
     assert found == expected, report["findings"]
+
+
+@pytest.mark.parametrize(
+    ("sql", "expected"),
+    [
+        # Smarter-dog-bookings revokes a function made in the dashboard: a fresh database fails
+        ("revoke execute on function public.get_demo_customers() from anon;\n", ["error"]),
+        ("grant execute on function public.note_count() to authenticated;\n", []),
+        ("grant execute on function public.note_count(integer) to authenticated;\n", []),  # any overload
+        ("alter function public.get_demo_customers() set search_path = '';\n", ["error"]),
+        ("comment on function public.get_demo_customers() is 'demo';\n", ["error"]),
+        ("grant select on public.ghosts to anon;\n", ["error"]),
+        ("grant select on public.notes to anon;\ncomment on table public.notes is 'notes';\n", []),
+        ("revoke execute on function get_demo_customers() from anon;\n", []),  # the search path decides
+        ("grant execute on function vault.create_secret(text) to service_role;\n", []),  # Supabase's own
+    ],
+)
+def test_granting_commenting_or_altering_what_is_not_there_fails(
+    tmp_path: Path, sql: str, expected: list[str]
+) -> None:
+    _, report = _lint(tmp_path, NOTES_TABLE + sql)
+    found = [f["severity"] for f in report["findings"] if f["rule"] == "fk-order"]
+    assert found == expected, report["findings"]

@@ -816,9 +816,14 @@ def _create_schema(stmt: Statement, fx: Effects) -> None:
 
 @handles("GrantStmt")
 def _grant(stmt: Statement, fx: Effects) -> None:
-    """GRANT / REVOKE USAGE (or ALL) ON SCHEMA to the API roles or PUBLIC, which includes them."""
+    """GRANT / REVOKE on the project's functions and tables needs them; USAGE (or ALL) ON SCHEMA to the API
+    roles or PUBLIC, which includes them, is what the model follows of privileges."""
     node = stmt.node
-    if node.get("objtype") != "OBJECT_SCHEMA" or node.get("targtype") != "ACL_TARGET_OBJECT":
+    if node.get("targtype") != "ACL_TARGET_OBJECT":
+        return
+    verb = "granted" if node.get("is_grant") else "revoked"
+    fx.references += _projects_objects(node.get("objtype", ""), node.get("objects") or [], verb)
+    if node.get("objtype") != "OBJECT_SCHEMA":
         return
     privileges = {p["AccessPriv"].get("priv_name") for p in node.get("privileges") or [] if "AccessPriv" in p}
     if privileges and "usage" not in privileges:
@@ -1018,12 +1023,46 @@ def _rename(stmt: Statement, fx: Effects) -> None:
 
 @handles("CommentStmt")
 def _comment(stmt: Statement, fx: Effects) -> None:
-    """COMMENT ON COLUMN needs the column (other comments: the objects are not the model's to check here)."""
+    """COMMENT ON a function or table of the project, or a column, needs it."""
     node = stmt.node
+    fx.references += _projects_objects(node.get("objtype", ""), [node.get("object", {})], "commented")
     parts = strings(node.get("object", {}).get("List", {}).get("items"))
     if node.get("objtype") == "OBJECT_COLUMN" and len(parts) >= 2:
         schema, table = _relation_name(parts[:-1])
         fx.references.append(Reference(ObjectRef("column", schema, parts[-1], table), "commented column"))
+
+
+@handles("AlterFunctionStmt")
+def _alter_function(stmt: Statement, fx: Effects) -> None:
+    node = stmt.node
+    function = {"ObjectWithArgs": node.get("func", {})}
+    fx.references += _projects_objects(node.get("objtype", ""), [function], "altered")
+
+
+# The object types whose GRANT, COMMENT or ALTER names functions, and tables.
+_FUNCTION_TYPES = frozenset({"OBJECT_FUNCTION", "OBJECT_PROCEDURE", "OBJECT_ROUTINE"})
+
+
+def _projects_objects(objtype: str, objects: list[dict], verb: str) -> list[Reference]:
+    """The functions (any overload of the name: argument types are not compared here) and tables of the
+    public schema a statement names: the project's own, which must exist when it runs. Supabase's schemas
+    hold more than the model lists, and an unqualified function the search path decides: not checked."""
+    found = []
+    for item in objects:
+        location = None
+        if objtype in _FUNCTION_TYPES and "ObjectWithArgs" in item:
+            parts = strings(item["ObjectWithArgs"].get("objname"))
+            kind = "procedure" if objtype == "OBJECT_PROCEDURE" else "function"
+            ref = function_ref(parts, None, kind) if len(parts) > 1 else None
+        elif objtype == "OBJECT_TABLE" and "RangeVar" in item:
+            ref, location = range_var(item["RangeVar"]), item["RangeVar"].get("location")
+        elif objtype == "OBJECT_TABLE" and "List" in item:
+            ref = ObjectRef("table", *_relation_name(strings(item["List"].get("items"))))
+        else:
+            ref = None
+        if ref is not None and ref.schema == "public":
+            found.append(Reference(ref, f"{verb} {ref.kind}", location))
+    return found
 
 
 @handles("AlterObjectSchemaStmt")
