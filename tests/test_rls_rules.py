@@ -436,6 +436,9 @@ def test_with_check_write_side_that_ignores_the_owner(tmp_path: Path, policy: st
         "for insert to authenticated with check (exists (select 1 from public.editors e"
         " where e.user_id = (select auth.uid())))",
         "for all using ((select auth.role()) = 'service_role')",
+        # erp-taller-saas: the token's role claim, as auth.role() reads it
+        "for all using (auth.jwt() ->> 'role' = 'service_role')"
+        " with check (auth.jwt() ->> 'role' = 'service_role')",
         "for all to service_role using (true)",
         "as restrictive for insert to authenticated with check (true)",
     ],

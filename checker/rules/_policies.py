@@ -236,14 +236,28 @@ def buckets_named(policy: PolicyDef) -> frozenset[str]:
 
 
 def role_guard(tree: object) -> frozenset[str] | None:
-    """The roles an AND-ed `auth.role() = 'x'` (or `in ('x', 'y')`) admits; None without one."""
-    if not any(call_name(call) == ("auth", "role") for call in clause_nodes(tree, "FuncCall")):
+    """The roles an AND-ed `auth.role() = 'x'` (or `in ('x', 'y')`, or the token's claim `auth.jwt() ->>
+    'role' = 'x'`) admits; None without one."""
+    if not any(call_name(call) in _ROLE_SOURCES for call in clause_nodes(tree, "FuncCall")):
         return None  # the usual case, answered by the clause's one walk
     for operands in _equalities(tree):
-        calls = [call_name(c) for op in operands for c in clause_nodes(op, "FuncCall")]
-        if ("auth", "role") in calls:
-            return frozenset(value.lower() for value in _strings_in(operands))
+        roles = [op for op in operands if not _names_the_role(op)]
+        if len(roles) < len(operands):
+            return frozenset(value.lower() for value in _strings_in(roles))
     return None
+
+
+# What says the request's role: auth.role(), and the token's claims (auth.jwt() ->> 'role').
+_ROLE_SOURCES = frozenset({("auth", "role"), ("auth", "jwt")})
+
+
+def _names_the_role(operand: object) -> bool:
+    """`auth.role()` or `auth.jwt() ->> 'role'` (through a cast or a sub-select of it)."""
+    calls = [call_name(c) for c in clause_nodes(operand, "FuncCall")]
+    if ("auth", "role") in calls:
+        return True
+    claims = [e for e in clause_nodes(operand, "A_Expr") if strings(e.get("name")) in (["->>"], ["->"])]
+    return ("auth", "jwt") in calls and any(_strings_in([e.get("rexpr")]) == ["role"] for e in claims)
 
 
 def files_a_request(tree: object) -> bool:
