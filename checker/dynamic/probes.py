@@ -457,12 +457,14 @@ class Prober:
         token carries only the role: `auth.role() = 'authenticated'`, `using (true)`) is a public read."""
         params = {"table": self._regclass, "command": _POLCMD[leak.command], "role": leak.role}
         found = self.conn.execute(_CANDIDATES, params).fetchall()
-        allowing, public = [], []
+        allowing, public, rowless = [], [], []
         for name, is_select, expression in found:
             if expression is None:
                 allowing.append(name)  # nothing to ask: listed as it applies to the command
                 continue
             alone = self._holds(expression, leak.user, leak.role)  # None: it reads the row
+            if alone is True:
+                rowless.append(expression)
             held = alone
             if alone is None and leak.rows is not None:
                 ask = self._holds_for_values if leak.command == "INSERT" else self._holds_on
@@ -479,7 +481,24 @@ class Prober:
                 public.append(name)
         # the database let the command through, so some policy did: when asking rules out every one
         # (a policy reading state the question cannot recreate), name them all rather than none
-        return Granting(allowing or [name for name, _, _ in found], public)
+        listed = len(rowless) == len(allowing) > 0 and self._listed_grants(rowless, leak)
+        return Granting(allowing or [name for name, _, _ in found], public, listed)
+
+    def _listed_grants(self, expressions: list[str], leak: Leak) -> bool:
+        """Whether the policies, which read no column of the row, hold for user A only while the probe's own
+        rows of this table list A (learn's admin_users, read by is_admin(): admins manage admins)."""
+        mine = [row.where for row in self.rows if row.mine]
+        if leak.user != USER_A or not mine:
+            return False
+        unlist = sql.SQL("delete from {} where {}").format(
+            self._target, sql.SQL(" or ").join(sql.SQL("({})").format(where) for where in mine)
+        )
+        with savepoint(self.conn):
+            try:
+                self.conn.execute(unlist)
+            except psycopg.Error:
+                return False
+            return not any(self._holds(expression, USER_A, leak.role) for expression in expressions)
 
     def _holds(self, expression: str, user: str | None, role: str) -> bool | None:
         """Whether the expression, evaluated with no row, holds for the user (None: it reads the row)."""
@@ -1195,6 +1214,10 @@ def _probe_table(schema: Schema, table: ProbeTable, out: Collector) -> None:
             intended.add((role, command))
             _public_read(out, table, leak, granting.public_reads or granting.policies)
             continue  # the table's own policies say every row (in that state) is readable: not a leak
+        if rls_on and granting.by_own_listing:
+            intended.add((role, command))
+            _listed(out, table, leak, granting.policies)
+            continue  # the table lists who may manage it, and the probe listed user A
         if rls_on and id(leak) in requests:
             intended.add((role, command))
             _group_request(out, table, leak, granting.policies)
@@ -1253,6 +1276,8 @@ class Granting:
 
     policies: list[str]
     public_reads: list[str]
+    # the policies hold for user A only because the probe listed A in this very table (admins' table)
+    by_own_listing: bool = False
 
 
 def _leak(
@@ -1271,6 +1296,19 @@ def _leak(
         f"row level security leak on {table.ref.qualified}: {command} as {role}: {what} ({cause}); "
         f"whose rows: {table.tenancy.path()}",
         table.plan.leak_hint(table.ref, command),
+        table.ref.qualified,
+    )
+
+
+def _listed(out: Collector, table: ProbeTable, leak: Leak, policies: list[str]) -> None:
+    named = ", ".join(f'policy "{p}"' for p in policies)
+    out.add(
+        LEAK,
+        Severity.INFO,
+        _where(table, policies),
+        f"{table.ref.qualified} lists who may manage it: {leak.command} as {leak.role}: {leak.what} through "
+        f"{named}, which hold for user A only while the probe's own row lists A here (admins manage admins)",
+        "if being listed here should not let a user manage the others, make the policies ask more than that",
         table.ref.qualified,
     )
 

@@ -1045,6 +1045,30 @@ def test_a_users_own_pending_request_to_another_group_is_no_leak(
     requests = [f.message for f in inserts if f.message.startswith("request to another group")]
     assert (bool(errors), bool(requests)) == (leak, not leak), probe_findings(findings)
 
+
+@pytest.mark.parametrize(
+    ("admins", "leak"), [("public.is_admin((select auth.uid()))", False), ("true", True)]
+)
+def test_a_table_listing_who_may_manage_it_is_no_leak(tmp_path: Path, admins: str, leak: bool) -> None:
+    """learn's admin_users: is_admin() reads the table itself, so the probe's own row made user A an admin
+    and admins reading, granting and revoking admins showed as leaks; a policy that holds whoever reads
+    stays one."""
+    sql = (
+        "begin;\ncreate table public.admin_users (id uuid primary key default gen_random_uuid(),\n"
+        "  user_id uuid unique references auth.users (id) on delete cascade, email text unique not null);\n"
+        "alter table public.admin_users enable row level security;\n"
+        "create function public.is_admin(uid uuid) returns boolean language sql stable security definer\n"
+        "  set search_path = '' as $$\n"
+        "  select exists (select 1 from public.admin_users a where a.user_id = uid) $$;\n"
+        f"create policy view on public.admin_users for select to authenticated using ({admins});\n"
+        f"create policy revoke on public.admin_users for delete to authenticated using ({admins});\ncommit;\n"
+    )
+    drops = "begin;\ndrop table public.admin_users;\ndrop function public.is_admin(uuid);\ncommit;\n"
+    findings = run(write(tmp_path, "admins.sql", sql), write(tmp_path, "rollback.sql", drops))
+    errors = [m.message for m in only(findings, "rls-probe", Severity.ERROR) if "authenticated" in m.message]
+    listed = [f.message for f in findings if "lists who may manage it" in f.message]
+    assert (bool(errors), bool(listed)) == (leak, not leak), probe_findings(findings)
+
 ORG_NOTES = """
 begin;
 create table public.orgs (id uuid primary key default gen_random_uuid(), name text);
