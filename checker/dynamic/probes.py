@@ -1301,34 +1301,36 @@ def _leak(
 
 
 def _listed(out: Collector, table: ProbeTable, leak: Leak, policies: list[str]) -> None:
-    named = ", ".join(f'policy "{p}"' for p in policies)
-    out.add(
-        LEAK,
-        Severity.INFO,
-        _where(table, policies),
+    message = (
         f"{table.ref.qualified} lists who may manage it: {leak.command} as {leak.role}: {leak.what} through "
-        f"{named}, which hold for user A only while the probe's own row lists A here (admins manage admins)",
-        "if being listed here should not let a user manage the others, make the policies ask more than that",
-        table.ref.qualified,
+        f"{_named(policies)}, which hold for user A only while the probe's own row lists A here (admins "
+        "manage admins)"
     )
+    hint = "if being listed here should not let a user manage the others, make the policies ask more"
+    _meant(out, table, policies, message, hint)
 
 
 def _group_request(out: Collector, table: ProbeTable, leak: Leak, policies: list[str]) -> None:
-    named = ", ".join(f'policy "{p}"' for p in policies)
-    out.add(
-        LEAK,
-        Severity.INFO,
-        _where(table, policies),
-        f"request to another group in {table.ref.qualified} through {named}: {leak.what}, as the user's own "
-        "row in the state its check sets: a request that group answers (joining, applying), not a write "
-        "into its rows",
-        "if users should not ask groups they are not in, make the insert policy check the group as well",
-        table.ref.qualified,
+    message = (
+        f"request to another group in {table.ref.qualified} through {_named(policies)}: {leak.what}, as the "
+        "user's own row in the state its check sets: a request that group answers (joining, applying), not "
+        "a write into its rows"
     )
+    hint = "if users should not ask groups they are not in, make the insert policy check the group as well"
+    _meant(out, table, policies, message, hint)
+
+
+def _meant(out: Collector, table: ProbeTable, policies: list[str], message: str, hint: str) -> None:
+    """What the probe saw that the table's policies grant on purpose: info, at the first policy."""
+    out.add(LEAK, Severity.INFO, _where(table, policies), message, hint, table.ref.qualified)
+
+
+def _named(policies: list[str]) -> str:
+    return ", ".join(f'policy "{p}"' for p in policies)
 
 
 def _public_read(out: Collector, table: ProbeTable, leak: Leak, policies: list[str]) -> None:
-    named = ", ".join(f'policy "{p}"' for p in policies)
+    named = _named(policies)
     role, state = leak.role, leak.readable_while
     if state:  # only rows in this state: the policy makes them public, their owner puts them in it
         through = f"{named} while {state}"
@@ -1344,14 +1346,8 @@ def _public_read(out: Collector, table: ProbeTable, leak: Leak, policies: list[s
             f"auth.role() = '{role}') reads every row on purpose; if some rows are private, "
             "make the policy check the owner instead"
         )
-    out.add(
-        LEAK,
-        Severity.INFO,
-        _where(table, policies),
-        f"public read of {table.ref.qualified} through {through}: {leak.command} as {role}: {leak.what}",
-        hint,
-        table.ref.qualified,
-    )
+    message = f"public read of {table.ref.qualified} through {through}: {leak.command} as {role}: {leak.what}"
+    _meant(out, table, policies, message, hint)
 
 
 def _where(table: ProbeTable, policies: list[str]) -> Location:
