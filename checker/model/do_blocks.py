@@ -45,19 +45,19 @@ def parsed_do_block(do: Statement) -> tuple[list | None, str]:
 
 
 def embedded_steps(
-    do: Statement, executed: bool = True, tree: list | None = None
+    do: Statement, executed: bool = True, tree: list | None = None, looped: dict | None = None
 ) -> Iterator[tuple[Statement, bool, bool]]:
     """The statements a PL/pgSQL DO block runs directly (and EXECUTEs from a string constant, unless not
     `executed`), in order, each with whether it surely runs and whether a missing object it names would not
     fail the block (guarded: under IF, CASE or a loop, or in a block whose handler catches a missing
-    object). `tree`: the block's parsed_do_block, where the caller has it."""
+    object). `tree`, `looped`: the block's parsed_do_block and loop_expansions, where the caller has them."""
     tree = tree if tree is not None else parsed_do_block(do)[0]
     if tree is None:
         return
     body, _ = do_body(do.node)
     sure = {id(node) for node in _sure_statements(tree)}
     guarded = {id(node) for node in _guarded_statements(tree)}
-    looped = _loop_expansions(tree)
+    looped = looped if looped is not None else loop_expansions(tree)
     cursor = do.start
     not_code = _comments_and_strings(do, body)
     doubled = body_quote(do)[0] == "'"  # the body's quotes stand doubled in the file
@@ -83,19 +83,19 @@ def embedded_steps(
                 yield statement, id(sql) in sure, id(sql) in guarded
 
 
-def runs_unread_sql(tree: list | None) -> bool:
-    """Whether the block (its parsed_do_block) EXECUTEs SQL built when it runs (concatenation, format(), a
-    query): what that makes, moves or drops is not in the model."""
+def runs_unread_sql(tree: list | None, looped: dict | None = None) -> bool:
+    """Whether the block (its parsed_do_block, with its loop_expansions) EXECUTEs SQL built when it runs
+    (concatenation, format(), a query): what that makes, moves or drops is not in the model."""
     if tree is None:
         return False
-    looped = _loop_expansions(tree)
+    looped = looped if looped is not None else loop_expansions(tree)
     return any(
         _step_sql(step)[1] is None and id(step) not in looped
         for step in find_nodes(tree, "PLpgSQL_stmt_dynexecute")
     )
 
 
-def _loop_expansions(tree: object) -> dict[int, list[str]]:
+def loop_expansions(tree: object) -> dict[int, list[str]]:
     """The SQL each EXECUTE format(...) inside a FOREACH over a literal array runs, once per element
     (`foreach t in array array['vendors', 'bookings'] loop execute format('alter table public.%I enable
     row level security', t)`), by the EXECUTE's node; the format's other arguments must be constants."""

@@ -153,11 +153,12 @@ def statement_effects(statement: Statement) -> Effects:
 
 @handles("DoStmt")
 def _do_block(stmt: Statement, fx: Effects) -> None:
-    from checker.model.do_blocks import embedded_steps, parsed_do_block, runs_unread_sql
+    from checker.model.do_blocks import embedded_steps, loop_expansions, parsed_do_block, runs_unread_sql
 
     tree, fx.refused = parsed_do_block(stmt)
-    fx.unread_sql = runs_unread_sql(tree)
-    for inner, sure, guarded in embedded_steps(stmt, tree=tree):
+    looped = loop_expansions(tree) if tree is not None else {}
+    fx.unread_sql = runs_unread_sql(tree, looped)
+    for inner, sure, guarded in embedded_steps(stmt, tree=tree, looped=looped):
         step = statement_effects(inner)
         step.guarded = guarded
         if not sure:
