@@ -396,6 +396,16 @@ def test_a_required_column_on_an_existing_table_needs_a_default(
             "alter table public.ledger alter column kind drop not null;\n",
             [("set-not-null", "error", 3)],
         ),
+        (  # the column keeps its NOT NULL under its new name
+            "create table public.ledger (id uuid primary key, sort text not null);\n"
+            "alter table public.ledger rename column sort to kind;\n",
+            [],
+        ),
+        (  # a column of the same name added again, nullable, is not the dropped one
+            "create table public.ledger (id uuid primary key, kind text not null);\n"
+            "alter table public.ledger drop column kind;\nalter table public.ledger add column kind text;\n",
+            [("set-not-null", "error", 3)],
+        ),
     ],
 )
 def test_set_not_null_on_a_column_that_is_not_null_already_scans_nothing(

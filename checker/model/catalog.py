@@ -301,6 +301,7 @@ class Catalog:
         target = self.find(drop.ref)
         if drop.ref.kind == "column":
             self._set_column(drop.ref, present=False)
+            self._set_not_null(drop.ref, False)
         if drop.ref.kind == "constraint":
             self._forget_constraint(drop.ref)
         if target is None:
@@ -439,7 +440,7 @@ class Catalog:
 
 
 # The details that name the table's own columns (a foreign key's referenced columns are another table's).
-_COLUMN_LISTS = frozenset({"columns", "primary_key"})
+_COLUMN_LISTS = frozenset({"columns", "primary_key", "not_null"})
 _COLUMN_KEYED = frozenset({"column_types", "column_typmods"})
 
 
