@@ -448,6 +448,7 @@ class Prober:
         self.observed: dict[tuple[str, str, str], bool] = {}  # (role, command, whose rows) -> allowed
         self.denied_by_choice: set[str] = set()  # commands the policies deny on own rows on purpose
         self._claims: dict[tuple[str, str | None], dict] = {}
+        self._named: dict[str, dict[str, list[str]]] = {}  # _named_states by role
 
     def granting(self, leak: Leak) -> Granting:
         """The permissive policies that let the leak happen, asked of the database: a policy for the
@@ -706,8 +707,11 @@ class Prober:
     def _named_states(self, role: str) -> dict[str, list[str]]:
         """The string constants columns are compared with by the role's permissive select policies
         (`status = 'open'`, `status <> 'draft'`) and by the table's check constraints (`status in ('draft',
-        'published')`), by column: the states a row may be put in to leave the policy."""
-        named: dict[str, list[str]] = {}
+        'published')`), by column: the states a row may be put in to leave the policy. Read once per role:
+        the row's own states and each parent's ask."""
+        if role in self._named:
+            return self._named[role]
+        named: dict[str, list[str]] = self._named.setdefault(role, {})
         texts = self.conn.execute(_STATE_EXPRESSIONS, {"table": self._regclass, "role": role}).fetchall()
         for (text,) in texts:
             tree = deparsed_expression(text) if text else None
