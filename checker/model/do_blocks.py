@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from pglast import parser as pg
 
 from checker.model.objects import quote_ident, strings
-from checker.model.walk import find_nodes
+from checker.model.walk import TreeFacts, find_nodes
 from checker.parse import Statement, do_block_tree, plpgsql_function_tree, sql_tree
 
 
@@ -91,7 +91,7 @@ def runs_unread_sql(tree: list | None, looped: dict | None = None) -> bool:
     looped = looped if looped is not None else loop_expansions(tree)
     return any(
         _step_sql(step)[1] is None and id(step) not in looped
-        for step in find_nodes(tree, "PLpgSQL_stmt_dynexecute")
+        for step in _kinds_in(tree).nodes("PLpgSQL_stmt_dynexecute")
     )
 
 
@@ -100,7 +100,9 @@ def loop_expansions(tree: object) -> dict[int, list[str]]:
     (`foreach t in array array['vendors', 'bookings'] loop execute format('alter table public.%I enable
     row level security', t)`), by the EXECUTE's node; the format's other arguments must be constants."""
     found: dict[int, list[str]] = {}
-    for function in find_nodes(tree, "PLpgSQL_function"):
+    if not _kinds_in(tree).nodes("PLpgSQL_stmt_foreach_a"):
+        return found
+    for function in _kinds_in(tree).nodes("PLpgSQL_function"):
         names = [next(iter(datum.values()), {}).get("refname") for datum in function.get("datums", [])]
         for loop in find_nodes(function, "PLpgSQL_stmt_foreach_a"):
             values = _literal_array(loop.get("expr", {}).get("PLpgSQL_expr", {}).get("query", ""))
@@ -271,6 +273,8 @@ def _sure_statements(tree: object) -> list[dict]:
     """The steps running SQL (_RUNS_SQL) that run whenever the block runs to its end."""
     sure: list[dict] = []
     left = False  # a RETURN or an EXIT to a label was passed: what follows may not run
+    kinds = _kinds_in(tree)
+    may_leave = any(kinds.nodes(kind) for kind in _LEAVING)
 
     def walk(statements: list) -> None:
         nonlocal left
@@ -283,10 +287,10 @@ def _sure_statements(tree: object) -> list[dict]:
             elif kind == "PLpgSQL_stmt_foreach_a" and _over_literal_array(node) and not left:
                 walk(node.get("body", []))  # a loop over array['a', 'b'] runs its body for each
             # IF, CASE, loops, blocks with a handler: their statements may not run (nothing is sure)
-            if _leaves(kind, node) or any(_leaves(k, n) for k in _LEAVING for n in find_nodes(node, k)):
+            if may_leave and _leaves_within(kind, node):
                 left = True
 
-    for function in find_nodes(tree, "PLpgSQL_function"):
+    for function in kinds.nodes("PLpgSQL_function"):
         walk([function["action"]] if function.get("action") else [])
     return sure
 
@@ -326,12 +330,14 @@ def _guarded_statements(tree: object) -> list[dict]:
     """The SQL statements that run only under a condition (IF, CASE, a loop's), or inside a block whose
     handler catches a missing object: a missing reference does not fail the block there."""
     guarded: list[dict] = []
+    kinds = _kinds_in(tree)
     for kind in _UNDER_A_CONDITION:
-        for node in find_nodes(tree, kind):
+        for node in kinds.nodes(kind):
             if not (kind == "PLpgSQL_stmt_foreach_a" and _over_literal_array(node)):
                 guarded.extend(find_nodes(node, *_RUNS_SQL))
-    for block in find_nodes(tree, "PLpgSQL_stmt_block"):
-        if any(map(_swallows_a_missing_object, find_nodes(block.get("exceptions"), "PLpgSQL_exception"))):
+    for block in kinds.nodes("PLpgSQL_stmt_block"):
+        handlers = find_nodes(block.get("exceptions"), "PLpgSQL_exception") if block.get("exceptions") else ()
+        if any(map(_swallows_a_missing_object, handlers)):
             guarded.extend(find_nodes(block.get("body"), *_RUNS_SQL))
     return guarded
 
@@ -346,6 +352,25 @@ def _swallows_a_missing_object(handler: dict) -> bool:
 
 
 _ERROR_LEVEL = 21  # elog's ERROR: RAISE EXCEPTION, and a bare RAISE (re-raising)
+
+
+_INDEXED_KINDS = ("PLpgSQL_function", "PLpgSQL_stmt_block", "PLpgSQL_stmt_dynexecute", *_UNDER_A_CONDITION)
+_INDEXED = {kind: (None, None) for kind in (*_INDEXED_KINDS, *_LEAVING)}
+_last_indexed: list = [None, None]  # the last tree indexed and its TreeFacts: one DO block at a time
+
+
+def _kinds_in(tree: object) -> TreeFacts:
+    """The nodes of the kinds the block's analysis asks about, from one walk of its tree (not one walk per
+    kind: a DO block is asked about a dozen kinds, most of which it does not have). The model reads one
+    block at a time, so the last tree's walk is kept (with the tree, so that its id stays its own)."""
+    if _last_indexed[0] is not tree:
+        _last_indexed[:] = [tree, TreeFacts(tree, _INDEXED)]
+    return _last_indexed[1]
+
+
+def _leaves_within(kind: str, node: dict) -> bool:
+    """Whether the step is, or holds, a RETURN or an EXIT to a label."""
+    return _leaves(kind, node) or any(_leaves(k, n) for k in _LEAVING for n in find_nodes(node, k))
 
 
 def _leaves(kind: str, node: dict) -> bool:

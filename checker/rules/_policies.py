@@ -204,7 +204,28 @@ def _is_uid_call(tree: object) -> bool:
     """Whether an operand is the user's id: auth.uid(), also cast, wrapped or in a FROM-less sub-select;
     not a value a sub-select reads from a table (select org_id from profiles where id = auth.uid()),
     which is that table's, compared with the user there."""
+    # The usual operands answered without a walk of their own: a column or a constant (no call), a call
+    # without arguments, (select <one of those>), a cast of one.
+    if type(tree) is dict and ("ColumnRef" in tree or "A_Const" in tree):
+        return False
+    if type(tree) is dict and "FuncCall" in tree and not tree["FuncCall"].get("args"):
+        return call_name(tree["FuncCall"]) == ("auth", "uid")
+    if type(tree) is dict and "TypeCast" in tree:
+        return _is_uid_call(tree["TypeCast"].get("arg"))
+    selected = _only_selected(tree)
+    if selected is not None:
+        return _is_uid_call(selected)
     return any(call_name(call) == ("auth", "uid") for call in clause_facts(tree).own("FuncCall"))
+
+
+def _only_selected(tree: object) -> object | None:
+    """The expression of a FROM-less `(select <expression>)`, else None."""
+    link = tree.get("SubLink") if type(tree) is dict else None
+    if not link or link.get("subLinkType") != "EXPR_SUBLINK" or "testexpr" in link:
+        return None
+    select = link.get("subselect", {}).get("SelectStmt", {})
+    targets = select.get("targetList", []) if select.keys() <= {"targetList", "limitOption", "op"} else []
+    return targets[0].get("ResTarget", {}).get("val") if len(targets) == 1 else None
 
 
 def is_user_function(call: dict, catalog: Catalog) -> bool:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from checker.context import RuleContext
+from checker.context import RuleContext, effects_of
 from checker.findings import Severity
-from checker.model.do_blocks import embedded_statements
+from checker.model import Effects
 from checker.parse import ParsedFile, Statement
 from checker.rules.base import Example, Issue, Rule
 
@@ -149,7 +149,7 @@ def _explicit(parsed: ParsedFile) -> Iterator[Issue]:
                 )
             depth += 1
         elif kind in _END:
-            if statement is not last and _commits_new_enum_values(statements, index):
+            if statement is not last and _commits_new_enum_values(parsed, statements, index):
                 yield _enum_commit(statement)
             elif statement is not last:
                 yield Issue(
@@ -165,23 +165,25 @@ def _explicit(parsed: ParsedFile) -> Iterator[Issue]:
             )
 
 
-def _commits_new_enum_values(statements: list[Statement], end: int) -> bool:
+def _commits_new_enum_values(parsed: ParsedFile, statements: list[Statement], end: int) -> bool:
     """Whether the transaction statements[end] commits adds enum values (ALTER TYPE ... ADD VALUE): a
     value cannot be used in the transaction that adds it, so a file that adds one and then uses it must
     commit in between (removing the COMMIT breaks it)."""
     for statement in reversed(statements[:end]):
         if transaction_kind(statement) in _END:
             return False
-        if _adds_enum_value(statement):
+        if _adds_enum_value(effects_of(parsed)[statement.index]):
             return transaction_kind(statements[end]) == "TRANS_STMT_COMMIT"
     return False
 
 
-def _adds_enum_value(statement: Statement) -> bool:
+def _adds_enum_value(effects: Effects) -> bool:
     """ALTER TYPE ... ADD VALUE, bare or inside a DO block (idempotent migrations guard it by
-    IF NOT EXISTS there): the value is just as unusable before a COMMIT."""
-    if statement.kind == "DoStmt":
-        return any(map(_adds_enum_value, embedded_statements(statement)))
+    IF NOT EXISTS there): the value is just as unusable before a COMMIT. A DO block's statements are
+    the model's steps (parsing the block again would double the cost of DO blocks)."""
+    if effects.steps:
+        return any(map(_adds_enum_value, effects.steps))
+    statement = effects.statement
     node = statement.node
     return statement.kind == "AlterEnumStmt" and bool(node.get("newVal")) and not node.get("oldVal")
 
@@ -209,7 +211,7 @@ def _runner_wrapped(parsed: ParsedFile, supabase_runner: bool) -> Iterator[Issue
         kind = transaction_kind(statement)
         if statement is last and kind == "TRANS_STMT_COMMIT":
             continue  # it commits where the runner would: only a COMMIT before it ends anything early
-        if kind in _END and _commits_new_enum_values(statements, index):
+        if kind in _END and _commits_new_enum_values(parsed, statements, index):
             yield _enum_commit(statement)
         elif kind in _END:
             yield Issue(
