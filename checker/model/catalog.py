@@ -21,6 +21,7 @@ TYPE_PROVIDERS = ("type", "table", "view", "materialized view", "foreign table")
 ANY_RELATION = ("table", "view", "materialized view", "sequence", "foreign table")
 # What an extension may bring into its schema that the model cannot list: its functions and types
 EXTENSION_MEMBER_KINDS = frozenset({"function", "procedure", "type"})
+_ROUTINE_KINDS = frozenset({"function", "procedure"})
 
 
 @dataclass(slots=True)
@@ -41,6 +42,9 @@ class Catalog:
         self._objects: dict[ObjectRef, CatalogObject] = {}
         # (schema, table) -> its members, so per-table questions do not scan the whole catalog
         self._members: dict[tuple[str, str], frozenset[ObjectRef]] = {}
+        self._member_order: dict[tuple[str, str], tuple[frozenset[ObjectRef], list[ObjectRef]]] = {}
+        # function or procedure name -> its overloads in every schema, so calls do not scan the catalog
+        self._routines: dict[str, frozenset[ObjectRef]] = {}
         # extension -> the schema it was created in, for the extensions the SQL creates
         self._extensions: dict[str, str] = {}
         # the last DO block that ran SQL built at run time: it may have made what the model misses
@@ -52,6 +56,7 @@ class Catalog:
         clone = Catalog()
         clone._objects = dict(self._objects)
         clone._members = dict(self._members)  # values are frozensets, replaced on change
+        clone._routines = dict(self._routines)
         clone._extensions = dict(self._extensions)
         clone.unread_sql = self.unread_sql
         return clone
@@ -106,17 +111,17 @@ class Catalog:
 
     def _find_function(self, ref: ObjectRef) -> CatalogObject | None:
         """An unqualified call (schema "") finds the function in any schema: the search path decides."""
-        for obj in self._objects.values():
-            if (
-                obj.ref.kind in ("function", "procedure")
-                and obj.ref.name == ref.name
-                and (obj.ref.schema == ref.schema or not ref.schema)
-                and ref._replace(schema=obj.ref.schema).matches(
-                    obj.ref.without_args() if ref.args is None else obj.ref
-                )
-            ):
-                return obj
-        return None
+        found = [
+            candidate
+            for candidate in self._routines.get(ref.name, ())
+            if (candidate.schema == ref.schema or not ref.schema)
+            and ref._replace(schema=candidate.schema).matches(
+                candidate.without_args() if ref.args is None else candidate
+            )
+        ]
+        if len(found) > 1:  # the first made (the catalog's order), as a scan of the catalog finds it
+            return next(obj for obj in self._objects.values() if obj.ref in found)
+        return self._objects.get(found[0]) if found else None
 
     def exists(self, ref: ObjectRef) -> bool:
         return self.find(ref) is not None
@@ -135,7 +140,9 @@ class Catalog:
         target = reference.target
         if target.kind == "column":
             return self._column_resolves(target)
-        return any(self.provided(target._replace(schema=s)) for s in (target.schema, *reference.also_in))
+        if self.provided(target):
+            return True
+        return any(self.provided(target._replace(schema=s)) for s in reference.also_in)
 
     def _column_resolves(self, column: ObjectRef) -> bool:
         """A column of a table whose whole column list the model saw made (a plain CREATE TABLE, then
@@ -183,8 +190,12 @@ class Catalog:
         return False
 
     def members_of(self, table: ObjectRef) -> list[CatalogObject]:
-        refs = self._members.get((table.schema, table.name), ())
-        return [self._objects[ref] for ref in sorted(refs, key=str) if ref in self._objects]
+        key = (table.schema, table.name)
+        refs = self._members.get(key, frozenset())
+        ordered = self._member_order.get(key)
+        if ordered is None or ordered[0] is not refs:  # sorted once per change of the table's members
+            ordered = self._member_order[key] = (refs, sorted(refs, key=str))
+        return [self._objects[ref] for ref in ordered[1] if ref in self._objects]
 
     def policies_on(self, table: ObjectRef) -> list[CatalogObject]:
         return [obj for obj in self.members_of(table) if obj.ref.kind == "policy"]
@@ -279,6 +290,11 @@ class Catalog:
             self._members[key] = self._members.get(key, frozenset()) | {obj.ref}
         elif obj.ref.kind == "extension" and obj.details.get("installed_in"):
             self._extensions[obj.ref.name] = obj.details["installed_in"]
+        self._index_routine(obj.ref)
+
+    def _index_routine(self, ref: ObjectRef) -> None:
+        if ref.kind in _ROUTINE_KINDS:
+            self._routines[ref.name] = self._routines.get(ref.name, frozenset()) | {ref}
 
     def _discard(self, ref: ObjectRef) -> None:
         self._objects.pop(ref, None)
@@ -287,6 +303,8 @@ class Catalog:
             self._members[key] = self._members[key] - {ref}
         elif ref.kind == "extension":
             self._extensions.pop(ref.name, None)
+        if ref.kind in _ROUTINE_KINDS and ref in self._routines.get(ref.name, ()):
+            self._routines[ref.name] = self._routines[ref.name] - {ref}
 
     def end_session(self) -> None:
         """The session's temporary relations (schema pg_temp) and their members go with it."""
@@ -294,7 +312,9 @@ class Catalog:
             self._discard(ref)
 
     def add_known(self, ref: ObjectRef) -> None:
-        self._objects.setdefault(ref, CatalogObject(ref, origin="known"))
+        if ref not in self._objects:
+            self._objects[ref] = CatalogObject(ref, origin="known")
+            self._index_routine(ref)
 
     def remove(self, drop: Drop) -> list[CatalogObject]:
         """Remove what a DROP removes; returns the removed objects (CASCADE follows dependents)."""
