@@ -313,3 +313,60 @@ def test_what_a_later_file_of_the_push_puts_right_is_a_warning_naming_it(
     _write(alone, {"20240101000001_a.sql": items + made})
     _, report, _ = run_json("lint", "--config", policy, alone, cwd=tmp_path)
     assert [f["severity"] for f in _rules(report, rule)] == ["error"], "alone, nothing puts it right"
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        # KoldKallKilla: created, RLS disabled again in the same file, enabled by the next: one warning for
+        # the table (the DISABLE was a second finding, an error)
+        (
+            {
+                "1_meetings.sql": TABLE.format(name="meetings")
+                + "alter table public.meetings disable row level security;\n",
+                "2_rls.sql": "alter table public.meetings enable row level security;\n",
+            },
+            [("1_meetings.sql", 1, "warning")],
+        ),
+        # an existing table's RLS turned off, then on again by the next file of the push: a warning
+        (
+            {
+                "1_meetings.sql": TABLE.format(name="meetings")
+                + "alter table public.meetings enable row level security;\n",
+                "2_off.sql": "alter table public.meetings disable row level security;\n",
+                "3_on.sql": "alter table public.meetings enable row level security;\n",
+            },
+            [("2_off.sql", 1, "warning")],
+        ),
+        # off and on again within one migration: its transaction shows no one the gap
+        (
+            {
+                "1_meetings.sql": TABLE.format(name="meetings")
+                + "alter table public.meetings enable row level security;\n",
+                "2_toggle.sql": "alter table public.meetings disable row level security;\n"
+                "update public.meetings set id = id;\n"
+                "alter table public.meetings enable row level security;\n",
+            },
+            [],
+        ),
+        # turned off for good: an error
+        (
+            {
+                "1_meetings.sql": TABLE.format(name="meetings")
+                + "alter table public.meetings enable row level security;\n",
+                "2_off.sql": "alter table public.meetings disable row level security;\n",
+            },
+            [("2_off.sql", 1, "error")],
+        ),
+    ],
+    ids=["created-here", "enabled-by-a-later-file", "enabled-again-in-the-file", "left-off"],
+)
+def test_rls_disabled_is_reported_as_the_migrations_leave_it(
+    tmp_path: Path, files: dict[str, str], expected: list[tuple[str, int, str]]
+) -> None:
+    folder = tmp_path / "migrations"
+    policy = _write(folder, files)
+    policy.write_text('transaction = "runner"\n', encoding="utf-8")  # with rls-enabled on
+    _, report, _ = run_json("lint", "--config", policy, folder, cwd=tmp_path)
+    found = [(Path(f["file"]).name, f["line"], f["severity"]) for f in _rules(report, "rls-enabled")]
+    assert found == expected, report

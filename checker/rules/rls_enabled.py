@@ -85,20 +85,35 @@ def _without_rls(ctx: RuleContext, ref: ObjectRef, statement: Statement, locatio
 
 
 def _disables(ctx: RuleContext) -> Iterator[Issue]:
+    """DISABLE ROW LEVEL SECURITY that the migration leaves in force, on a table it did not create (the
+    finding on a table it creates says how the migration leaves that table, later files included)."""
+    created = ctx.created_by_migration()
     for effects in ctx.migration_effects:
         for table, action in effects.rls:
             if action != "disable" or not ctx.is_exposed(table):
                 continue
-            message = f"row level security is disabled on {table.qualified}, an exposed table"
-            hint = "keep row level security on; grant access through policies instead"
-            unreachable = _unreachable(ctx, table)  # OnlineStore's trigger-only table, privileges revoked
-            if unreachable:
-                message += (
-                    "; the migration revokes every privilege anon and authenticated hold on it, so the API "
-                    "cannot reach it, but a later GRANT exposes every row"
-                )
-            severity = Severity.WARNING if unreachable else None
-            yield Issue(effects.statement, message, hint, None, table.qualified, severity=severity)
+            if table in created and schema_reached(ctx, table.schema):
+                continue  # reported as a table created without row level security
+            found = ctx.after.find(table)
+            if found is not None and found.rls:
+                continue  # enabled again before the migration ends: its transaction shows no one the gap
+            yield _disabled(ctx, effects.statement, table)
+
+
+def _disabled(ctx: RuleContext, statement: Statement, table: ObjectRef) -> Issue:
+    message = f"row level security is disabled on {table.qualified}, an exposed table"
+    hint = "keep row level security on; grant access through policies instead"
+    later = ctx.rls_enabled_later(table)
+    if _unreachable(ctx, table):  # OnlineStore's trigger-only table, privileges revoked
+        message += (
+            "; the migration revokes every privilege anon and authenticated hold on it, so the API "
+            "cannot reach it, but a later GRANT exposes every row"
+        )
+    elif later is not None:
+        message += f", which {later.where()} enables again: until that migration runs, the API reads all rows"
+    else:
+        return Issue(statement, message, hint, None, table.qualified)
+    return Issue(statement, message, hint, None, table.qualified, severity=Severity.WARNING)
 
 
 def _unreachable(ctx: RuleContext, table: ObjectRef) -> bool:
