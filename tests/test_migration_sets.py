@@ -287,6 +287,11 @@ def test_a_definer_function_in_a_schema_the_api_cannot_use_is_not_callable_throu
             "alter view public.v_items set (security_invoker = on);\n",
             "view-security-invoker",
         ),
+        (  # clstr-reactnative: definer views replaced by tables weeks later (13 errors)
+            "create view public.v_items as select id from public.items;\n",
+            "drop view if exists public.v_items;\n",
+            "view-security-invoker",
+        ),
         (
             "create function public.count_items() returns bigint language sql security definer\n"
             "  as $$ select count(*) from public.items $$;\n"
@@ -295,7 +300,7 @@ def test_a_definer_function_in_a_schema_the_api_cannot_use_is_not_callable_throu
             "function-search-path",
         ),
     ],
-    ids=["view", "definer"],
+    ids=["view", "view-dropped", "definer"],
 )
 def test_what_a_later_file_of_the_push_puts_right_is_a_warning_naming_it(
     tmp_path: Path, made: str, fix: str, rule: str

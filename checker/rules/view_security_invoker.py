@@ -75,13 +75,19 @@ def _invoker_after(statement: Statement, invoker: bool) -> bool:
 
 
 def _makes_invoker(effects: Effects, view: ObjectRef) -> bool:
-    """Whether a statement (of a later migration) makes the view run as the caller."""
+    """Whether a statement (of a later migration) makes the view run as the caller, or drops it."""
     statement = effects.statement
+    if _drops(effects, view):
+        return True
     if statement.kind == "ViewStmt":
         return any(item.ref == view for item in effects.creates) and _invoker(statement.node)
     if statement.kind == "AlterTableStmt" and relation_of(statement).qualified == view.qualified:
         return _invoker_after(statement, False)
     return False
+
+
+def _drops(effects: Effects, view: ObjectRef) -> bool:
+    return any(drop.ref.kind == "view" and drop.ref.qualified == view.qualified for drop in effects.drops)
 
 
 def _definer_view(view: _View, fixed_by: Statement | None) -> Issue:
@@ -93,8 +99,9 @@ def _definer_view(view: _View, fixed_by: Statement | None) -> Issue:
     if fixed_by is None:
         message = f"{what}: it bypasses the row level security of every table it reads"
         return Issue(view.statement, message, hint, view.location, name)
+    verb = "drops" if fixed_by.kind == "DropStmt" else "sets"
     message = (
-        f"{what}, which {fixed_by.where()} sets: until that migration runs, it bypasses the row level "
+        f"{what}, which {fixed_by.where()} {verb}: until that migration runs, it bypasses the row level "
         "security of every table it reads"
     )
     hint += " (here, so that this migration never deploys without it)"
