@@ -702,7 +702,7 @@ class Prober:
         changes = {
             name: others
             for name, category, labels in states
-            if values.get(name) is not None
+            if name in values
             and (others := _other_states(name, category, labels + named.get(name, []), values[name]))
         }
         tries = [[(name, other)] for name, others in changes.items() for other in others]
@@ -1024,12 +1024,15 @@ where c.conrelid = %(table)s::regclass and c.contype = 'f' and cardinality(c.con
 order by 1, 2, 3, 4, a.attnum"""
 
 
-def _other_states(name: str, category: str, candidates: list[str], value: str) -> list[sql.Composable]:
+def _other_states(name: str, category: str, candidates: list[str], value: str | None) -> list[sql.Composable]:
     """The assignments that put a row's state column in another state than `value`: a boolean negated, an
     enum or text column set to another of `candidates` (its labels, the constants the policies name), and
-    text also to a value no policy names."""
+    text also to a value no policy names. A null (`or college_domain is null`: a post of no college is
+    everyone's) is left for each of those values (a boolean's two)."""
     column = sql.Identifier(name)
     if category == "B":
+        if value is None:
+            return [sql.SQL("{} = {}").format(column, sql.Literal(flag)) for flag in (True, False)]
         return [sql.SQL("{0} = not {0}").format(column)]
     if category == "D":  # `expires_at > now()`: one end of time or the other leaves the policy
         return [sql.SQL("{} = {}").format(column, sql.Literal(end)) for end in _ENDS_OF_TIME if end != value]
@@ -1094,9 +1097,9 @@ _ENDS_OF_TIME = ("-infinity", "infinity")
 _FRACTION = re.compile(r"\.\d+(?=[+-]\d\d$|$)")
 
 
-def _shown(value: str) -> str:
-    """A state as the finding says it: a time to the second (`2026-12-01 08:42:42+00`)."""
-    return _FRACTION.sub("", value)
+def _shown(value: str | None) -> str:
+    """A state as the finding says it: a time to the second (`2026-12-01 08:42:42+00`), or null."""
+    return "null" if value is None else _FRACTION.sub("", value)
 
 
 # A text state no policy compares with (`status = 'open'` does not hold for it).

@@ -428,6 +428,43 @@ def test_rows_readable_while_a_key_is_null_are_a_public_read(
     assert_read_while(findings, "public.lessons", "lessons", state)
 
 
+COLLEGE_POSTS = """
+begin;
+create table public.campus_posts (
+  id uuid primary key default gen_random_uuid(),
+  user_id uuid not null references public.users (id) on delete cascade,
+  college_domain text,
+  body text
+);
+alter table public.campus_posts enable row level security;
+create policy "campus_read" on public.campus_posts for select to anon, authenticated
+  using ((select auth.uid()) = user_id or {gate});
+create policy "campus_write" on public.campus_posts for insert to authenticated
+  with check ((select auth.uid()) = user_id);
+commit;
+"""
+
+
+@pytest.mark.parametrize(
+    ("gate", "state"),
+    [
+        ("college_domain is null", "college_domain is null"),
+        ("college_domain is null or college_domain = 'open'", "college_domain is null"),
+        # true whatever the column holds: the read is the policy's, a leak
+        ("length(coalesce(college_domain, 'x')) > 0", None),
+    ],
+)
+def test_rows_readable_while_a_plain_column_is_null_are_a_public_read(
+    tmp_path: Path, gate: str, state: str | None
+) -> None:
+    """clstr-reactnative's posts: a post of no college is everyone's (`or college_domain is null`); the
+    probe's rows leave the column null, and set to a value they are the author's alone."""
+    migration = write(tmp_path, "campus.sql", COLLEGE_POSTS.replace("{gate}", gate))
+    rollback = write(tmp_path, "rollback.sql", "begin;\ndrop table public.campus_posts;\ncommit;\n")
+    findings = run(migration, rollback)
+    assert_read_while(findings, "public.campus_posts", "campus_read", state)
+
+
 def test_rows_readable_whatever_their_flags_are_a_leak(tmp_path: Path) -> None:
     """Negating the flags leaves the rows readable to every signed-in user: no state of the row keeps
     it private, so the read is the policy's, not the row's; writes never count as public."""
