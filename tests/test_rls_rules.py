@@ -815,3 +815,43 @@ def test_a_projects_own_wrapper_of_auth_uid_is_read_as_its_helper(tmp_path: Path
         f"  using ((select {schema}.current_uid()) = user_id);\n"
     )
     assert where(lint(tmp_path, sql), WITH_CHECK) == []
+
+
+ADMINS = (
+    "create table public.profiles (id uuid primary key references auth.users (id), is_admin boolean);\n"
+    "alter table public.profiles enable row level security;\n"
+    "create policy profiles_own on public.profiles for select to authenticated\n"
+    "  using (id = (select auth.uid()));\n"
+)
+ADMIN_GATE = "exists (select 1 from public.profiles p where p.id = (select auth.uid()) and p.is_admin)"
+
+
+@pytest.mark.parametrize(
+    ("using", "other", "flagged"),
+    [
+        # clubandplayer-app's ad_leads: only admins reach a row, and may write any values
+        (ADMIN_GATE, "", False),
+        ("public.is_admin()", "", False),
+        # beside an owners' update policy, the open check lets owners hand their notes to anyone
+        (ADMIN_GATE, "create policy notes_own_upd on public.notes for update to authenticated\n"
+         "  using ((select auth.uid()) = user_id) with check ((select auth.uid()) = user_id);\n", True),
+        # every signed-in user passes USING: every caller writes any values
+        ("(select auth.uid()) is not null", "", True),
+        # USING reads the row (a published note): its owner's test is not the admins'
+        ("published", "", True),
+    ],
+    ids=["admins-by-profile", "admins-by-helper", "beside-owners-update", "every-user", "reads-the-row"],
+)
+def test_an_admins_update_with_check_true_is_no_open_write(
+    tmp_path: Path, using: str, other: str, flagged: bool
+) -> None:
+    sql = ADMINS + NOTES + (
+        "create function public.is_admin() returns boolean language sql stable security definer\n"
+        "  set search_path = '' as $$ select coalesce((select is_admin from public.profiles\n"
+        "  where id = (select auth.uid())), false) $$;\n"
+        f"{other}create policy notes_admin_upd on public.notes for update to authenticated\n"
+        f"  using ({using}) with check (true);\n"
+    )
+    found = lint(tmp_path, sql)
+    assert bool(where(found, TO_PUBLIC)) == flagged, found
+    assert bool(where(found, WITH_CHECK)) == flagged, found

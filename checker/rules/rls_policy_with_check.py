@@ -17,6 +17,7 @@ from checker.rules._policies import (
     holds_to_owner,
     migration_policies,
     owners_after,
+    privileged_update_only,
     row_columns,
     table_policies,
     uid_comparisons,
@@ -34,6 +35,7 @@ def check(ctx: RuleContext) -> Iterator[Issue]:
             or not policy.client_roles
             or policy.statement is None
             or policy.grants_nothing
+            or privileged_update_only(ctx, policy)
         ):
             continue
         clause, tree = _write_side(policy)
