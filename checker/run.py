@@ -20,6 +20,7 @@ from checker.supabase_project import (
     find_supabase_project,
     layout_findings,
     looked_for,
+    project_migrations,
     project_of_migrations,
 )
 
@@ -46,6 +47,7 @@ def prepare(
     changed_since: str | None = None,
 ) -> tuple[Policy, list[Target], list[Path], list[Finding]]:
     policy = load_policy(config)
+    paths = tuple(map(project_migrations, paths))
     project = supabase_project_of(paths)
     if not paths:
         paths = _supabase_paths(project)

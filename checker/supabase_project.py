@@ -111,6 +111,19 @@ def looked_for(start: Path) -> str:
     return f"no migration given, and no Supabase CLI project ({CONFIG}) in {start.resolve()} or its parents"
 
 
+def project_migrations(path: Path) -> Path:
+    """A Supabase CLI project's root or its `supabase` folder, named as the path to check (`checker lint .`,
+    `checker lint supabase`), stands for its supabase/migrations (not seed.sql beside them); any other path
+    for itself, a root holding SQL files of its own too."""
+    if not path.is_dir():
+        return path
+    if path.name == MIGRATIONS.parent.name and (path / MIGRATIONS.name).is_dir():
+        return path / MIGRATIONS.name
+    if (path / MIGRATIONS).is_dir() and not any(path.glob("*.sql")):
+        return path / MIGRATIONS
+    return path
+
+
 def project_of_migrations(path: Path) -> SupabaseProject | None:
     """The Supabase CLI project whose `supabase/migrations` is `path` or holds the file `path`; the
     folder's name says so even where config.toml is not committed (its settings are defaults only)."""

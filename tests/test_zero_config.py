@@ -273,3 +273,17 @@ def test_a_versioned_file_named_alone_is_checked_on_its_folders_earlier_migratio
     _, report, _ = run_json("lint", "migrations/0002_b.sql", cwd=isolated)
     assert "fk-order" not in {f["rule"] for f in report["findings"]}, report
     assert {Path(f["file"]).name for f in report["findings"]} <= {"0002_b.sql"}
+
+
+@pytest.mark.parametrize("path", [".", "supabase"])
+def test_the_projects_root_or_supabase_folder_as_path_checks_its_migrations(
+    supabase_project: Path, path: str
+) -> None:
+    """`checker lint .` or `checker lint supabase` (the survey's first try on each project): the project's
+    migrations, as with no PATH (was: no migration files found); seed.sql beside them is no migration."""
+    seed = supabase_project / "supabase" / "seed.sql"
+    seed.write_text("insert into nothing values (1);\n", encoding="utf-8")
+    code, report, err = run_json("lint", path, cwd=supabase_project)
+    assert code == 0, (report, err)
+    assert report["summary"]["files"] == 2
+    assert report["findings"] == []
