@@ -128,10 +128,16 @@ class OwnerPlan:
         )
 
     def leak_hint(self, ref: ObjectRef, command: str) -> str:
-        return (
+        hint = (
             f"tie the {command.lower()} policy to the owner in USING and WITH CHECK, e.g. "
             f"`(select auth.uid()) = {self.owner}`"
         )
+        if command == "SELECT":  # posts and comments every user reads: say so, and the probe agrees
+            hint += (
+                f"; if every signed-in user may read every row (posts, comments), state it: [rls.tenancy] "
+                f'"{ref.schema}.{ref.name}" = "public" in the policy'
+            )
+        return hint
 
 
 @dataclass(frozen=True)
@@ -473,29 +479,17 @@ class Prober:
             if held is False:
                 continue  # false for this user (a guard for service_role): it did not allow this
             allowing.append(name)
-            if is_select and leak.command == "SELECT" and alone and self._for_everyone(expression, leak):
+            if (
+                is_select
+                and leak.command == "SELECT"
+                and alone is True
+                and (leak.user is None or self._holds(expression, None, leak.role) is True)
+            ):
                 public.append(name)
         # the database let the command through, so some policy did: when asking rules out every one
         # (a policy reading state the question cannot recreate), name them all rather than none
         listed = len(rowless) == len(allowing) > 0 and self._listed_grants(rowless, leak)
         return Granting(allowing or [name for name, _, _ in found], public, listed)
-
-    def _for_everyone(self, expression: str, leak: Leak) -> bool:
-        """Whether a select policy that reads no column of the row lets every user of the role read: it
-        holds for the role's token with no user in it (`using (true)`, `auth.role() = 'authenticated'`),
-        or, where each row is one user's (a comment's author), for a user who owns nothing and is in no
-        group (`auth.uid() is not null`: any signed-in user). Rows shared by a group or by the users
-        they name stay the members' business: there the same policy is the mistake of asking for a
-        signed-in user instead of a member."""
-        if leak.user is None or self._holds(expression, None, leak.role) is True:
-            return True
-        root = self.table.tenancy.root
-        return (
-            leak.role == "authenticated"
-            and root.kind == "user"
-            and not root.shared
-            and self._holds(expression, USER_D, leak.role) is True
-        )
 
     def _listed_grants(self, expressions: list[str], leak: Leak) -> bool:
         """Whether the policies, which read no column of the row, hold for user A only while the probe's own
@@ -1362,8 +1356,7 @@ def _public_read(out: Collector, table: ProbeTable, leak: Leak, policies: list[s
         through = named
         hint = (
             f"a select policy whose USING holds for every {role} user whatever the row (using (true), "
-            f"auth.role() = '{role}', on users' own rows auth.uid() is not null) reads every row on purpose; "
-            "if some rows are private, "
+            f"auth.role() = '{role}') reads every row on purpose; if some rows are private, "
             "make the policy check the owner instead"
         )
     message = f"public read of {table.ref.qualified} through {through}: {leak.command} as {role}: {leak.what}"
