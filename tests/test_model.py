@@ -961,3 +961,22 @@ def test_an_extension_in_public_brings_its_own_functions_not_any(tmp_path: Path)
     assert [line for line, _ in _found(report, "fk-order")] == [5], report
     _, report = _lint(tmp_path, 'create extension if not exists "some_vendor_extension";\n' + sql)
     assert _found(report, "fk-order") == [], report
+
+
+def test_rows_written_or_read_at_top_level_need_their_table(tmp_path: Path) -> None:
+    """`insert into public.plan_features ...`, `update public.payment_methods ...` of tables no file makes
+    (sprintable, joot-app) fail `supabase db reset`; lint said nothing. A WITH query's name, a table the
+    migration makes, and Supabase's own schemas (storage.buckets) are no missing table."""
+    sql = (
+        "create table public.plans (id bigint primary key, name text);\n"
+        "alter table public.plans enable row level security;\n"
+        "insert into public.plans (id, name) values (1, 'free');\n"
+        "insert into public.plan_features (plan_id) select id from public.plans;\n"
+        "update public.payment_methods set type = 'bank' where id in (select id from public.plans);\n"
+        "delete from vendors v where not exists (select 1 from public.plans p where p.id = v.id);\n"
+        "with picked as (select id from public.plans) update public.plans set name = 'x' from picked;\n"
+        "select count(*) from public.plan_tiers;\n"
+        "insert into storage.buckets (id, name) values ('avatars', 'avatars');\n"
+    )
+    _, report = _lint(tmp_path, sql)
+    assert [line for line, _ in _found(report, "fk-order")] == [4, 5, 6, 8], report

@@ -917,10 +917,17 @@ _QUEUE_DROP = frozenset({"drop_queue"})
 _QUEUE_COLUMNS = ["msg_id", "read_ct", "enqueued_at", "vt", "message", "headers"]
 
 
+@handles("InsertStmt", "UpdateStmt", "DeleteStmt")
+def _write_rows(stmt: Statement, fx: Effects) -> None:
+    fx.references += _rows_tables(stmt.node, "table the statement writes or reads")
+
+
 @handles("SelectStmt")
 def _select(stmt: Statement, fx: Effects) -> None:
+    if stmt.node.get("fromClause"):  # a query of tables (most SELECTs call a function: no walk)
+        fx.references += _rows_tables(stmt.node, "table the statement reads")
     if "pgmq" not in stmt.source.text[stmt.start : stmt.end]:
-        return  # most SELECTs: no walk
+        return
     for call in find_nodes(stmt.node, "FuncCall"):
         names = strings(call.get("funcname"))
         queue = _first_string(call) if len(names) == 2 and names[0] == "pgmq" else None
@@ -931,6 +938,25 @@ def _select(stmt: Statement, fx: Effects) -> None:
             fx.creates.extend(_queue_table(table, call.get("location")) for table in tables)
         elif names[1] in _QUEUE_DROP:
             fx.drops.extend(Drop(t, missing_ok=True, location=call.get("location")) for t in tables)
+
+
+def _rows_tables(node: dict, reason: str) -> list[Reference]:
+    """The project's tables a top-level INSERT, UPDATE, DELETE or SELECT names, which must be there when it
+    runs: those of the public schema (qualified, or unqualified and found there by the search_path, where a
+    name may also be a table of another schema on it), not a WITH query's name. Supabase's own schemas hold
+    more than the model lists: not checked."""
+    ctes = {cte.get("ctename") for cte in find_nodes(node, "CommonTableExpr")}
+    found = []
+    target = [node["relation"]] if "relation" in node else []  # the written table: a bare RangeVar
+    for rv in [*target, *find_nodes(node, "RangeVar")]:
+        name, schema = rv.get("relname", ""), rv.get("schemaname")
+        if schema is None and (name in ctes or name.startswith("pg_")):
+            continue
+        table = range_var(rv)
+        if table.schema == "public":
+            also_in = () if schema else elsewhere([name])
+            found.append(Reference(table, reason, rv.get("location"), also_in=also_in))
+    return found
 
 
 def _queue_table(table: ObjectRef, location: int | None) -> Created:
