@@ -418,8 +418,19 @@ class Filler:
             if category in _METADATA_BY_CATEGORY:
                 return _METADATA_BY_CATEGORY[category]
             if regtype == "uuid":
-                return user
+                return self._key_of_signup_row(key, user)
         return next((value for hint, value in _VALUE_HINTS if hint.search(key)), f"probe-{user[0]}")
+
+    def _key_of_signup_row(self, key: str, user: str) -> object:
+        """A uuid the sign-up sends: where the trigger stores it in a foreign key to another table than
+        auth.users (actium's `empresa_id`, the user's company, which an administrator picks), the key of a
+        row of that table made for the user; else the user's own id."""
+        for table, column in signup_inserts(self.schema.signup_trees(), key):
+            for fk in self.schema.foreign_keys(table):
+                if fk.columns == (column,) and fk.table != AUTH_USERS[:2] and len(fk.ref_columns) == 1:
+                    row, _ = self.insert(fk.table, user, {})  # as the sign-up runs: the database's owner
+                    return str(row.get(fk.ref_columns[0], user))  # the form sends text
+        return user
 
     def join(self, members: Membership, group: object, user: str) -> tuple[dict, sql.Composed]:
         """Make `user` a member of the group row `group` (kept when a trigger already did)."""
@@ -498,7 +509,7 @@ def metadata_read(trees: list[dict]) -> dict[str, str]:
     read: dict[str, str] = {}
     for tree in trees:
         for cast in find_nodes(tree, "TypeCast"):
-            key = _metadata_key(cast.get("arg"))
+            key = _metadata_key(_passed_through(cast.get("arg")))
             if key:
                 read.setdefault(key, ".".join(strings(cast.get("typeName", {}).get("names"))))
         for expr in find_nodes(tree, "A_Expr"):
@@ -506,6 +517,40 @@ def metadata_read(trees: list[dict]) -> dict[str, str]:
             if key:
                 read.setdefault(key, "")
     return read
+
+
+def signup_inserts(trees: list[dict], key: str) -> list[tuple[tuple[str, str], str]]:
+    """The (table, column) pairs the SQL's INSERT ... VALUES puts a user_metadata key's value in."""
+    found = []
+    for insert in find_nodes(trees, "InsertStmt"):
+        relation = insert.get("relation", {})
+        table = (relation.get("schemaname") or "public", relation.get("relname", ""))
+        columns = [target.get("ResTarget", {}).get("name") for target in insert.get("cols") or []]
+        rows = insert.get("selectStmt", {}).get("SelectStmt", {}).get("valuesLists") or []
+        for row in rows:
+            values = row.get("List", {}).get("items", [])
+            for column, value in zip(columns, values, strict=False):
+                if any(_metadata_key({"A_Expr": expr}) == key for expr in find_nodes(value, "A_Expr")):
+                    found.append((table, column))
+    return found
+
+
+# Calls that hand their first argument's value on: `trim(meta ->> 'org_id')::uuid` casts the key.
+_PASSING_ON = frozenset({"btrim", "trim", "lower", "upper"})
+
+
+def _passed_through(node: object) -> object:
+    """What an expression hands on as its value: NULLIF's and COALESCE's first argument, a trim's."""
+    if not isinstance(node, dict):
+        return node
+    expr, coalesce, call = node.get("A_Expr"), node.get("CoalesceExpr"), node.get("FuncCall")
+    if expr and expr.get("kind") == "AEXPR_NULLIF":
+        return _passed_through(expr.get("lexpr"))
+    if coalesce:
+        return _passed_through((coalesce.get("args") or [None])[0])
+    if call and strings(call.get("funcname"))[-1:] and strings(call.get("funcname"))[-1] in _PASSING_ON:
+        return _passed_through((call.get("args") or [None])[0])
+    return node
 
 
 def _metadata_key(node: object) -> str | None:

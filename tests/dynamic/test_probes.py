@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from checker.dynamic.world import metadata_read
+from checker.dynamic.world import metadata_read, signup_inserts
 from checker.findings import Finding, Severity
 from checker.model.do_blocks import function_body_trees
 
@@ -984,6 +984,76 @@ def test_the_metadata_a_signup_trigger_reads_with_the_type_it_casts_to() -> None
     )
     trees = function_body_trees(body, "plpgsql")
     assert metadata_read(trees) == {"role": "public.account_role", "avatar": ""}
+
+
+def test_a_uuid_the_signup_trigger_casts_through_nullif_or_coalesce_is_read_as_uuid() -> None:
+    body = (
+        "begin insert into public.usuarios (id, empresa_id, org_id)\n"
+        "values (new.id, nullif(new.raw_user_meta_data ->> 'empresa_id', '')::uuid,"
+        " coalesce(new.raw_user_meta_data ->> 'org_id', null)::uuid); return new; end"
+    )
+    trees = function_body_trees(body, "plpgsql")
+    assert metadata_read(trees) == {"empresa_id": "uuid", "org_id": "uuid"}
+    assert signup_inserts(trees, "empresa_id") == [(("public", "usuarios"), "empresa_id")]
+
+
+# actium: an administrator creates users with their company in user_metadata; the trigger stores it in the
+# profile, which a check requires for every role but super_admin. Every probe user's sign-up failed (the
+# key got the user's own id, then nothing), and all 85 tables of the project went unprobed.
+COMPANY_SIGNUP = """
+begin;
+create type public.user_role as enum ('super_admin', 'admin', 'operativo');
+create table public.empresas (id uuid primary key default gen_random_uuid(), nombre text not null);
+create table public.usuarios (
+  id uuid primary key references auth.users (id) on delete cascade,
+  empresa_id uuid references public.empresas (id) on delete restrict,
+  rol public.user_role not null,
+  constraint chk_empresa_segun_rol check (rol = 'super_admin' or empresa_id is not null)
+);
+create table public.proyectos (
+  id uuid primary key default gen_random_uuid(),
+  empresa_id uuid not null references public.empresas (id) on delete cascade,
+  nombre text not null
+);
+create index on public.usuarios (empresa_id);
+create index on public.proyectos (empresa_id);
+alter table public.empresas enable row level security;
+alter table public.usuarios enable row level security;
+alter table public.proyectos enable row level security;
+create function public.handle_new_user() returns trigger
+  language plpgsql security definer set search_path = '' as $$
+begin
+  insert into public.usuarios (id, empresa_id, rol)
+  values (new.id, nullif(new.raw_user_meta_data ->> 'empresa_id', '')::uuid,
+          coalesce((new.raw_user_meta_data ->> 'rol')::public.user_role, 'operativo'));
+  return new;
+end $$;
+create trigger on_auth_user_created after insert on auth.users
+  for each row execute function public.handle_new_user();
+create function public.auth_empresa_id() returns uuid language sql stable security definer
+  set search_path = '' as $$ select empresa_id from public.usuarios where id = auth.uid() $$;
+create policy empresas_own on public.empresas for select to authenticated
+  using (id = (select public.auth_empresa_id()));
+create policy usuarios_own on public.usuarios for select to authenticated using (id = (select auth.uid()));
+create policy proyectos_select on public.proyectos for select to authenticated
+  using (exists (select 1 from public.usuarios u where u.id = (select auth.uid())));
+create policy proyectos_insert on public.proyectos for insert to authenticated
+  with check (empresa_id = (select public.auth_empresa_id()));
+commit;
+"""
+
+
+def test_probe_users_sign_up_into_a_row_of_the_table_their_metadata_key_references(tmp_path: Path) -> None:
+    rollback = (
+        "begin;\ndrop trigger on_auth_user_created on auth.users;\ndrop function public.handle_new_user();\n"
+        "drop table public.proyectos, public.usuarios, public.empresas cascade;\n"
+        "drop function public.auth_empresa_id();\n"
+        "drop type public.user_role;\ncommit;\n"
+    )
+    findings = run(write(tmp_path, "empresas.sql", COMPANY_SIGNUP), write(tmp_path, "rollback.sql", rollback))
+    assert [f.message for f in findings if "skipped" in f.message] == [], probe_findings(findings)
+    leaks = [f.message for f in only(findings, "rls-probe", Severity.ERROR)]
+    assert any("public.proyectos: SELECT as authenticated: user A sees" in m for m in leaks), leaks
 
 
 # nzila-gym-manager: a gym's creator becomes its owner through a trigger that reads auth.uid()
