@@ -855,3 +855,41 @@ def test_an_admins_update_with_check_true_is_no_open_write(
     found = lint(tmp_path, sql)
     assert bool(where(found, TO_PUBLIC)) == flagged, found
     assert bool(where(found, WITH_CHECK)) == flagged, found
+
+
+STAMP_CARDS = (
+    "create table public.organizations (id uuid primary key, name text not null);\n"
+    "create table public.staff_users (id uuid primary key,\n"
+    "  auth_id uuid not null unique references auth.users,\n"
+    "  organization_id uuid not null references public.organizations);\n"
+    "create table public.stamp_cards (id uuid primary key,\n"
+    "  organization_id uuid not null references public.organizations, stamps integer not null default 0);\n"
+    "alter table public.organizations enable row level security;\n"
+    "alter table public.staff_users enable row level security;\n"
+    "alter table public.stamp_cards enable row level security;\n"
+    "create function public.auth_org_id() returns uuid language sql stable security definer\n"
+    "  set search_path = '' as $$\n"
+    "  select organization_id from public.staff_users where auth_id = auth.uid() $$;\n"
+    "create policy staff_self on public.staff_users for select to authenticated\n"
+    "  using (auth_id = (select auth.uid()));\n"
+    "create policy stamp_cards_read on public.stamp_cards for select to authenticated using ({tenant});\n"
+    "create policy stamp_cards_service on public.stamp_cards for update using (true);\n"
+)
+
+
+@pytest.mark.parametrize(
+    "tenant",
+    [
+        "organization_id = (select public.auth_org_id())",
+        "organization_id = public.auth_org_id()",
+        "organization_id in (select public.auth_org_id())",
+        "organization_id = any (array[public.auth_org_id()])",
+    ],
+)
+def test_a_key_compared_with_a_helpers_answer_makes_the_rows_a_groups(tmp_path: Path, tenant: str) -> None:
+    """MenuOS's stamp cards: `organization_id = auth_org_id()` ties the rows to the reader's organization as
+    an inline sub-select of the staff table does, so `for update using (true)` opens every group's rows
+    (an error; it was only the "no TO clause" warning)."""
+    found = [f for f in lint(tmp_path, STAMP_CARDS.replace("{tenant}", tenant)) if f["rule"] == TO_PUBLIC]
+    assert [f["severity"] for f in found] == ["error"], found
+    assert "every caller can change every group's rows" in found[0]["message"]

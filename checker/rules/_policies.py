@@ -409,8 +409,31 @@ def group_keys_after(ctx: RuleContext, table: ObjectRef) -> frozenset[str]:
                 for call in calls:
                     if is_user_function(call, ctx.after):
                         tied.update(row_columns(call.get("args"), table.name) & keys)
+                tied.update(_compared_with_a_helper(tree, ctx.after) & keys)
         ctx.unit.memo[key] = frozenset(tied - owners_after(ctx, table))
     return ctx.unit.memo[key]
+
+
+def _compared_with_a_helper(tree: object, catalog: Catalog) -> set[str]:
+    """The columns an expression compares with what a helper of the project returns (`organization_id =
+    (select public.auth_org_id())`, `org_id in (select public.my_orgs())`, `org_id = any(public.my_orgs())`):
+    the helper says which group's rows the reader may have."""
+    if tree is None:
+        return set()
+    pairs = [
+        (expr.get("lexpr"), expr.get("rexpr"))
+        for expr in clause_nodes(tree, "A_Expr")
+        if expr.get("kind") in ("AEXPR_OP", "AEXPR_IN", "AEXPR_OP_ANY") and strings(expr.get("name")) == ["="]
+    ]
+    pairs += [(link.get("testexpr"), link.get("subselect")) for link in clause_nodes(tree, "SubLink")]
+    found = set()
+    for one, other in pairs:
+        for column, value in ((one, other), (other, one)):
+            name = operand_column(column)
+            calls = clause_nodes(value, "FuncCall") if isinstance(value, dict | list) else []
+            if name and any(is_user_function(call, catalog) for call in calls):
+                found.add(name)
+    return found
 
 
 def row_columns(tree: object, table: str) -> set[str]:
