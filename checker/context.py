@@ -103,6 +103,8 @@ class RuleContext:
             absent.append(frozenset(gone) if gone else NOTHING)
             if effects.unread_sql:
                 catalog.unread_sql = effects.statement
+            if effects.unread_makes:
+                catalog.unread_makes = effects.statement
         if temporary:
             catalog.end_session()
         return catalog, missing, created, absent, there
@@ -128,19 +130,20 @@ class RuleContext:
                 changed.setdefault(table, (effects.statement, location))
         return changed
 
-    def unread_sql_before(self, statement: Statement) -> Statement | None:
+    def unread_sql_before(self, statement: Statement, making: bool = False) -> Statement | None:
         """The last DO block before the statement (in this migration, else an earlier one) that ran SQL
-        built at run time, which may have made, moved or dropped what the model cannot see."""
+        built at run time, which may have made, moved or dropped what the model cannot see (`making`: SQL
+        that may have made something)."""
         for effects in reversed(self.migration_effects[: statement.index]):
-            if effects.unread_sql:
+            if effects.unread_makes if making else effects.unread_sql:
                 return effects.statement
-        return self.before.unread_sql
+        return self.before.unread_makes if making else self.before.unread_sql
 
     def unread_sql_after(self, statement: Statement) -> Statement | None:
         """The first DO block after the statement, in this migration, that runs SQL built at run time
         (which may do what the model cannot see: enable row level security on a table it names)."""
         later = self.migration_effects[statement.index + 1 :]
-        return next((effects.statement for effects in later if effects.unread_sql), None)
+        return next((effects.statement for effects in later if effects.unread_makes), None)
 
     def rls_enabled_later(self, table: ObjectRef) -> Statement | None:
         """The statement of a later migration in this run that enables row level security on the table."""

@@ -980,3 +980,30 @@ def test_rows_written_or_read_at_top_level_need_their_table(tmp_path: Path) -> N
     )
     _, report = _lint(tmp_path, sql)
     assert [line for line, _ in _found(report, "fk-order")] == [4, 5, 6, 8], report
+
+
+@pytest.mark.parametrize(
+    ("execute", "severity"),
+    [
+        ("format('drop policy if exists %I on public.profiles', r.policyname)", "error"),
+        ("format('grant select on public.%I to authenticated', r.tablename)", "error"),
+        ("format('alter table public.%I enable row level security', r.tablename)", "warning"),
+        ("format('create function public.%s() returns int as ''select 1'' language sql', r.x)", "warning"),
+        ("'drop policy ' || quote_ident(r.policyname) || ' on public.profiles'", "warning"),
+    ],
+)
+def test_sql_a_do_block_builds_that_can_only_drop_or_grant_hides_no_missing_object(
+    tmp_path: Path, execute: str, severity: str
+) -> None:
+    """clstr-reactnative: a DO block looping over pg_policies to EXECUTE format('drop policy if exists %I on
+    public.profiles', ...) made every later "created nowhere" error a warning (the block "may have made it");
+    a format() template that parses to DROP, GRANT or COMMENT makes nothing, whatever it is filled with."""
+    sql = (
+        "do $$\ndeclare r record;\nbegin\n"
+        "  for r in select policyname, tablename from pg_policies where schemaname = 'public' loop\n"
+        f"    execute {execute};\n  end loop;\nend $$;\n"
+        "alter function public.consume_token(text, uuid) set search_path = public;\n"
+    )
+    _, report = _lint(tmp_path, sql)
+    found = [f["severity"] for f in report["findings"] if f["rule"] == "fk-order"]
+    assert found == [severity], report

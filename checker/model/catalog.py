@@ -50,6 +50,7 @@ class Catalog:
         self._extensions: dict[str, str] = {}
         # the last DO block that ran SQL built at run time: it may have made what the model misses
         self.unread_sql: Statement | None = None
+        self.unread_makes: Statement | None = None  # the last that may have made something
 
     def copy(self) -> Catalog:
         """A shallow copy: objects are shared and copied only when one side changes them
@@ -59,7 +60,7 @@ class Catalog:
         clone._members = dict(self._members)  # values are frozensets, replaced on change
         clone._routines = dict(self._routines)
         clone._extensions = dict(self._extensions)
-        clone.unread_sql = self.unread_sql
+        clone.unread_sql, clone.unread_makes = self.unread_sql, self.unread_makes
         return clone
 
     def _writable(self, obj: CatalogObject) -> CatalogObject:
@@ -389,6 +390,8 @@ class Catalog:
             self.apply_step(step, effects.statement, origin)
         if effects.unread_sql:
             self.unread_sql = effects.statement
+        if effects.unread_makes:
+            self.unread_makes = effects.statement
 
     def apply_step(
         self, effects: Effects, statement: Statement, origin: str = "migration"

@@ -83,16 +83,39 @@ def embedded_steps(
                 yield statement, id(sql) in sure, id(sql) in guarded
 
 
-def runs_unread_sql(tree: list | None, looped: dict | None = None) -> bool:
+def runs_unread_sql(tree: list | None, looped: dict | None = None, making: bool = False) -> bool:
     """Whether the block (its parsed_do_block, with its loop_expansions) EXECUTEs SQL built when it runs
-    (concatenation, format(), a query): what that makes, moves or drops is not in the model."""
+    (concatenation, format(), a query): what that makes, moves or drops is not in the model. `making`:
+    only SQL that may make something or turn row level security on (not a format() that can only drop,
+    grant or comment)."""
     if tree is None:
         return False
     looped = looped if looped is not None else loop_expansions(tree)
-    return any(
-        _step_sql(step)[1] is None and id(step) not in looped
+    unread = [
+        step
         for step in _kinds_in(tree).nodes("PLpgSQL_stmt_dynexecute")
-    )
+        if _step_sql(step)[1] is None and id(step) not in looped
+    ]
+    return any(not (making and _makes_nothing(_step_sql(step)[0])) for step in unread)
+
+
+# What a statement built at run time may be and still make nothing nor turn row level security on
+# (clstr-reactnative's `format('drop policy if exists %I on public.profiles', ...)`, over pg_policies).
+_MAKES_NOTHING = frozenset({"DropStmt", "GrantStmt", "CommentStmt", "VariableSetStmt", "AlterFunctionStmt"})
+
+
+def _makes_nothing(expression: str) -> bool:
+    """Whether an EXECUTE's `format('<constant template>', ...)` builds only statements of _MAKES_NOTHING,
+    whatever its arguments (each placeholder filled with a name)."""
+    call = (_only_target(expression) or {}).get("FuncCall", {})
+    args = call.get("args") or []
+    template = _constant_text(args[0]) if strings(call.get("funcname"))[-1:] == ["format"] and args else None
+    text = _apply_format(template, ["checker_name"] * len(args)) if template is not None else None
+    try:
+        statements = sql_tree(text).get("stmts", []) if text else []
+    except pg.ParseError:
+        return False
+    return bool(statements) and all(next(iter(raw["stmt"])) in _MAKES_NOTHING for raw in statements)
 
 
 def loop_expansions(tree: object) -> dict[int, list[str]]:

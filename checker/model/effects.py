@@ -91,6 +91,7 @@ class Effects:
     conditional: bool = False  # a step that may not run
     guarded: bool = False  # a step a missing object it names does not fail (under IF, or a handler)
     unread_sql: bool = False  # a DO block EXECUTEs SQL built when it runs: what it does is not modelled
+    unread_makes: bool = False  # ... SQL that may make something or turn row level security on
     refused: str = ""  # a DO block's PL/pgSQL that the grammar refuses: the parser's message
 
     def compact(self) -> None:
@@ -158,6 +159,7 @@ def _do_block(stmt: Statement, fx: Effects) -> None:
     tree, fx.refused = parsed_do_block(stmt)
     looped = loop_expansions(tree) if tree is not None else {}
     fx.unread_sql = runs_unread_sql(tree, looped)
+    fx.unread_makes = fx.unread_sql and runs_unread_sql(tree, looped, making=True)
     for inner, sure, guarded in embedded_steps(stmt, tree=tree, looped=looped):
         step = statement_effects(inner)
         step.guarded = guarded

@@ -67,7 +67,7 @@ def _sure_drops(effects: Effects) -> list[Drop]:
 def _drop_of_missing(ctx: RuleContext, statement: Statement, drop: Drop) -> Issue:
     ref, hint = drop.ref, f"write drop {drop.ref.kind} if exists, or create it in an earlier migration"
     message = f"drops {ref.display()}, which does not exist when it runs: "
-    dynamic = ctx.unread_sql_before(statement)
+    dynamic = ctx.unread_sql_before(statement, making=True)
     if dynamic is not None:  # a warning: the SQL the model cannot read may well have made it
         message += f"the DO block at {dynamic.where()} runs SQL built when it runs, which may have made it"
         return Issue(statement, message, hint, drop.location, ref.qualified, severity=Severity.WARNING)
@@ -180,7 +180,7 @@ def _missing(
         nowhere += "(not in this migration, the baseline, or the known Supabase objects)"
         hint = "create it first, add the file that creates it to the baseline, or list it under [known] "
         hint += "in the policy"
-    dynamic = ctx.unread_sql_before(statement)
+    dynamic = ctx.unread_sql_before(statement, making=True)
     if dynamic is not None:  # a warning: the SQL the model cannot read may well have made it
         return Issue(
             statement,
