@@ -893,3 +893,28 @@ def test_a_key_compared_with_a_helpers_answer_makes_the_rows_a_groups(tmp_path: 
     found = [f for f in lint(tmp_path, STAMP_CARDS.replace("{tenant}", tenant)) if f["rule"] == TO_PUBLIC]
     assert [f["severity"] for f in found] == ["error"], found
     assert "every caller can change every group's rows" in found[0]["message"]
+
+
+MINE = "organization_id = (select public.auth_org_id())"
+
+
+@pytest.mark.parametrize(
+    ("policy", "flagged"),
+    [
+        # MenuOS's WhatsApp templates: the system's (no organization) rewritten or deleted by anyone
+        (f"for all to authenticated using (organization_id is null or {MINE})", True),
+        (f"for delete to authenticated using ({MINE} or organization_id is null)", True),
+        # rows no one owns yet, to claim: an update only
+        (f"for update to authenticated using (organization_id is null or {MINE})", False),
+        # the null rows only for a role
+        (f"for all to authenticated using ((organization_id is null and is_admin()) or {MINE})", False),
+    ],
+)
+def test_rows_no_one_owns_are_not_deleted_by_everyone(tmp_path: Path, policy: str, flagged: bool) -> None:
+    sql = STAMP_CARDS.replace("{tenant}", "organization_id = (select public.auth_org_id())") + (
+        "create function public.is_admin() returns boolean language sql stable as $$ select false $$;\n"
+        "alter table public.stamp_cards alter column organization_id drop not null;\n"
+        f"create policy stamp_cards_manage on public.stamp_cards {policy};\n"
+    )
+    found = [f for f in lint(tmp_path, sql) if f["rule"] == "rls-unowned-rows-writable"]
+    assert bool(found) == flagged, found
