@@ -601,6 +601,17 @@ class Prober:
             elif not count and row.mine:
                 self.missing.append(("SELECT", f"user A{row.part} does not see their own row ({refusal})"))
 
+    def open_form(self, leak: Leak, policies: list[str]) -> bool:
+        """Whether an insert into a group's rows went through insert policies whose check is `true`: a form
+        anyone may send to any group (a diner's order, a lead), which lint reports as a warning too."""
+        root, ref = self.table.tenancy.root, self.table.ref
+        if leak.command != "INSERT" or not policies or root.kind != "group":
+            return False
+        if root.members is not None and root.members.table == (ref.schema, ref.name):
+            return False  # joining any group is no form: its rows are then the user's to read
+        found = self.conn.execute(_INSERT_CHECKS, {"table": self._regclass, "names": policies}).fetchall()
+        return len(found) == len(policies) and all(text == "true" for (text,) in found)
+
     def files_requests(self, leak: Leak, policies: list[str]) -> bool:
         """Whether an insert into another group went through policies whose every check holds the row to
         its writer and to a set state (`status = 'pending' and user_id = auth.uid()`): the user's own
@@ -1052,6 +1063,9 @@ _CHECKS = """
 select pg_catalog.pg_get_expr(coalesce(p.polwithcheck, p.polqual), p.polrelid) from pg_catalog.pg_policy p
 where p.polrelid = %(table)s::regclass and p.polname = any(%(names)s)"""
 
+# The named policies' checks where they are insert policies (a FOR ALL policy is no form: it opens more).
+_INSERT_CHECKS = _CHECKS + " and p.polcmd = 'a'"
+
 _POLICY_EXPRESSIONS = """
 select pg_catalog.pg_get_expr(p.polqual, p.polrelid), pg_catalog.pg_get_expr(p.polwithcheck, p.polrelid)
 from pg_catalog.pg_policy p where p.polrelid = %(table)s::regclass"""
@@ -1212,6 +1226,7 @@ def _probe_table(schema: Schema, table: ProbeTable, out: Collector) -> None:
             prober.run()
             leaks = [(leak, prober.granting(leak)) for leak in prober.leaks]
             requests = {id(leak) for leak, grant in leaks if prober.files_requests(leak, grant.policies)}
+            forms = {id(leak) for leak, grant in leaks if prober.open_form(leak, grant.policies)}
             missing = [(cmd, what) for cmd, what in prober.missing if cmd in table.user_commands]
             rls_on = _rls_on(conn, table.ref)
     except CannotFill as reason:
@@ -1235,6 +1250,10 @@ def _probe_table(schema: Schema, table: ProbeTable, out: Collector) -> None:
             intended.add((role, command))
             _group_request(out, table, leak, granting.policies)
             continue  # the user's own request to another group, in the state the group answers
+        if rls_on and id(leak) in forms:
+            intended.add((role, command))
+            _open_form(out, table, leak, granting.policies)
+            continue  # `with check (true)`: written so, on purpose or not; lint says the same
         _leak(out, table, role, command, what, granting.policies, rls_on)
     # denying an owner a command no policy grants is as meant, and so is what the policies deny by choice
     owners_may = set(table.user_commands) - prober.denied_by_choice
@@ -1331,6 +1350,20 @@ def _group_request(out: Collector, table: ProbeTable, leak: Leak, policies: list
     )
     hint = "if users should not ask groups they are not in, make the insert policy check the group as well"
     _meant(out, table, policies, message, hint)
+
+
+def _open_form(out: Collector, table: ProbeTable, leak: Leak, policies: list[str]) -> None:
+    out.add(
+        LEAK,
+        Severity.WARNING,
+        _where(table, policies),
+        f"{leak.command} as {leak.role} into any group's rows of {table.ref.qualified} through "
+        f"{_named(policies)}, whose WITH CHECK is true: {leak.what}; fine for a form anyone may send to any "
+        "group (an order, a lead)",
+        "if only the group's members may add rows, make the check test the group as the table's other "
+        "policies do",
+        table.ref.qualified,
+    )
 
 
 def _meant(out: Collector, table: ProbeTable, policies: list[str], message: str, hint: str) -> None:
