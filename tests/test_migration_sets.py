@@ -354,6 +354,16 @@ def test_what_a_later_file_of_the_push_puts_right_is_a_warning_naming_it(
             },
             [],
         ),
+        # off, then the table dropped in the same file (ofertas): nothing is left exposed
+        (
+            {
+                "1_meetings.sql": TABLE.format(name="meetings")
+                + "alter table public.meetings enable row level security;\n",
+                "2_gone.sql": "alter table public.meetings disable row level security;\n"
+                "drop table public.meetings;\n",
+            },
+            [],
+        ),
         # turned off for good: an error
         (
             {
@@ -364,7 +374,7 @@ def test_what_a_later_file_of_the_push_puts_right_is_a_warning_naming_it(
             [("2_off.sql", 1, "error")],
         ),
     ],
-    ids=["created-here", "enabled-by-a-later-file", "enabled-again-in-the-file", "left-off"],
+    ids=["created-here", "enabled-by-a-later-file", "enabled-again-in-the-file", "dropped", "left-off"],
 )
 def test_rls_disabled_is_reported_as_the_migrations_leave_it(
     tmp_path: Path, files: dict[str, str], expected: list[tuple[str, int, str]]

@@ -1007,3 +1007,15 @@ def test_sql_a_do_block_builds_that_can_only_drop_or_grant_hides_no_missing_obje
     _, report = _lint(tmp_path, sql)
     found = [f["severity"] for f in report["findings"] if f["rule"] == "fk-order"]
     assert found == [severity], report
+
+
+def test_a_view_of_a_system_catalog_named_unqualified_reads_pg_catalog(tmp_path: Path) -> None:
+    """tippmixapp's view `from pg_policies`: PostgreSQL searches pg_catalog first (was: public.pg_policies
+    created nowhere)."""
+    sql = (
+        "create view public.v_policies with (security_invoker = true) as\n"
+        "  select schemaname, tablename, policyname from pg_policies;\n"
+        "create view public.v_missing with (security_invoker = true) as select * from missing_table;\n"
+    )
+    _, report = _lint(tmp_path, sql)
+    assert [line for line, _ in _found(report, "fk-order")] == [3], report

@@ -602,11 +602,13 @@ class Prober:
                 self.missing.append(("SELECT", f"user A{row.part} does not see their own row ({refusal})"))
 
     def open_form(self, leak: Leak, policies: list[str]) -> bool:
-        """Whether an insert into a group's rows went through insert policies whose check is `true`: a form
-        anyone may send to any group (a diner's order, a lead), which lint reports as a warning too."""
-        root, ref = self.table.tenancy.root, self.table.ref
-        if leak.command != "INSERT" or not policies or root.kind != "group":
-            return False
+        """Whether an insert into a group's rows, or into the rows under another user's row (a page view of
+        their app), went through insert policies whose check is `true`: a form anyone may send (a diner's
+        order, a lead), which lint reports as a warning too."""
+        tenancy, ref = self.table.tenancy, self.table.ref
+        root = tenancy.root
+        if leak.command != "INSERT" or not policies or not (root.kind == "group" or tenancy.kind == "via"):
+            return False  # into a user's own rows it is a write in their name: lint says so too
         if root.members is not None and root.members.table == (ref.schema, ref.name):
             return False  # joining any group is no form: its rows are then the user's to read
         found = self.conn.execute(_INSERT_CHECKS, {"table": self._regclass, "names": policies}).fetchall()
@@ -1357,10 +1359,10 @@ def _open_form(out: Collector, table: ProbeTable, leak: Leak, policies: list[str
         LEAK,
         Severity.WARNING,
         _where(table, policies),
-        f"{leak.command} as {leak.role} into any group's rows of {table.ref.qualified} through "
-        f"{_named(policies)}, whose WITH CHECK is true: {leak.what}; fine for a form anyone may send to any "
-        "group (an order, a lead)",
-        "if only the group's members may add rows, make the check test the group as the table's other "
+        f"{leak.command} as {leak.role} into others' rows of {table.ref.qualified} through "
+        f"{_named(policies)}, whose WITH CHECK is true: {leak.what}; fine for a form anyone may send (an "
+        "order, a lead, a page view)",
+        "if only the owners or members may add rows, make the check test them as the table's other "
         "policies do",
         table.ref.qualified,
     )

@@ -412,10 +412,12 @@ def option_value(elem: dict) -> str:
 
 
 def tables_named(tree: object, *kinds: str) -> list[ObjectRef]:
-    """The tables a query names, without its common table expressions (`with x as (...) ... from x`)."""
+    """The tables a query names, without its common table expressions (`with x as (...) ... from x`) and the
+    system catalogs' (`pg_policies` unqualified: PostgreSQL searches pg_catalog first)."""
     ctes = {cte.get("ctename") for cte in find_nodes(tree, "CommonTableExpr")}
-    return [
-        range_var(node)
-        for node in find_nodes(tree, *(kinds or ("RangeVar",)))
-        if node.get("schemaname") or node.get("relname") not in ctes
-    ]
+    named = find_nodes(tree, *(kinds or ("RangeVar",)))
+    return [range_var(rv) for rv in named if rv.get("schemaname") or _own_name(rv.get("relname"), ctes)]
+
+
+def _own_name(name: str | None, ctes: set) -> bool:
+    return name not in ctes and not (name or "").startswith("pg_")

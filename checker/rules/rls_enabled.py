@@ -95,8 +95,8 @@ def _disables(ctx: RuleContext) -> Iterator[Issue]:
             if table in created and schema_reached(ctx, table.schema):
                 continue  # reported as a table created without row level security
             found = ctx.after.find(table)
-            if found is not None and found.rls:
-                continue  # enabled again before the migration ends: its transaction shows no one the gap
+            if found is None or found.rls:
+                continue  # dropped, or enabled again, before the migration ends: no one sees the gap
             yield _disabled(ctx, effects.statement, table)
 
 

@@ -1058,6 +1058,42 @@ def test_probe_users_sign_up_into_a_row_of_the_table_their_metadata_key_referenc
     assert any("public.proyectos: SELECT as authenticated: user A sees" in m for m in leaks), leaks
 
 
+APP_EVENTS = """
+begin;
+create table public.apps (
+  id uuid primary key default gen_random_uuid(),
+  owner_id uuid not null references auth.users (id) on delete cascade,
+  name text not null default 'an app'
+);
+create index on public.apps (owner_id);
+alter table public.apps enable row level security;
+create policy apps_owner on public.apps for all to authenticated
+  using ((select auth.uid()) = owner_id) with check ((select auth.uid()) = owner_id);
+create table public.app_events (
+  id uuid primary key default gen_random_uuid(),
+  app_id uuid not null references public.apps (id) on delete cascade,
+  kind text not null default 'page_view'
+);
+create index on public.app_events (app_id);
+alter table public.app_events enable row level security;
+create policy events_insert on public.app_events for insert to anon, authenticated with check (true);
+create policy events_owner on public.app_events for select to authenticated
+  using (app_id in (select id from public.apps where owner_id = (select auth.uid())));
+commit;
+"""
+
+
+def test_a_page_view_anyone_records_for_another_users_app_is_a_form(tmp_path: Path) -> None:
+    """DockOne: `with check (true)` on rows under another user's row (a page view of their app) is a form
+    anyone may send, a warning as in lint (it was an error because the rows are a user's, not a group's)."""
+    drops = "begin;\ndrop table public.app_events, public.apps;\ncommit;\n"
+    rollback = write(tmp_path, "rollback.sql", drops)
+    findings = run(write(tmp_path, "apps.sql", APP_EVENTS), rollback)
+    assert not only(findings, "rls-probe", Severity.ERROR), probe_findings(findings)
+    forms = [f.message for f in only(findings, "rls-probe", Severity.WARNING)]
+    assert forms and all('policy "events_insert", whose WITH CHECK is true' in m for m in forms), forms
+
+
 # nzila-gym-manager: a gym's creator becomes its owner through a trigger that reads auth.uid()
 GYMS = """
 begin;
