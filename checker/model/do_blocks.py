@@ -83,20 +83,24 @@ def embedded_steps(
                 yield statement, id(sql) in sure, id(sql) in guarded
 
 
-def runs_unread_sql(tree: list | None, looped: dict | None = None, making: bool = False) -> bool:
-    """Whether the block (its parsed_do_block, with its loop_expansions) EXECUTEs SQL built when it runs
-    (concatenation, format(), a query): what that makes, moves or drops is not in the model. `making`:
-    only SQL that may make something or turn row level security on (not a format() that can only drop,
-    grant or comment)."""
+def unread_sql(tree: list | None, looped: dict | None = None) -> list[str]:
+    """The SQL the block (its parsed_do_block, with its loop_expansions) EXECUTEs that is built when it runs
+    (concatenation, format(), a query), as written: what that makes, moves or drops is not in the model."""
     if tree is None:
-        return False
+        return []
     looped = looped if looped is not None else loop_expansions(tree)
-    unread = [
-        step
+    return [
+        query
         for step in _kinds_in(tree).nodes("PLpgSQL_stmt_dynexecute")
-        if _step_sql(step)[1] is None and id(step) not in looped
+        for query, runs in [_step_sql(step)]
+        if runs is None and id(step) not in looped
     ]
-    return any(not (making and _makes_nothing(_step_sql(step)[0])) for step in unread)
+
+
+def may_make(expression: str) -> bool:
+    """Whether SQL built at run time may make something or turn row level security on: all but a format()
+    whose template can only drop, grant or comment (whatever fills it)."""
+    return not _makes_nothing(expression)
 
 
 # What a statement built at run time may be and still make nothing nor turn row level security on
@@ -107,9 +111,7 @@ _MAKES_NOTHING = frozenset({"DropStmt", "GrantStmt", "CommentStmt", "VariableSet
 def _makes_nothing(expression: str) -> bool:
     """Whether an EXECUTE's `format('<constant template>', ...)` builds only statements of _MAKES_NOTHING,
     whatever its arguments (each placeholder filled with a name)."""
-    call = (_only_target(expression) or {}).get("FuncCall", {})
-    args = call.get("args") or []
-    template = _constant_text(args[0]) if strings(call.get("funcname"))[-1:] == ["format"] and args else None
+    template, args = _format_call(expression)
     text = _apply_format(template, ["checker_name"] * len(args)) if template is not None else None
     try:
         statements = sql_tree(text).get("stmts", []) if text else []
@@ -155,16 +157,21 @@ def _literal_array(expression: str) -> list[str] | None:
 def _formatted(expression: str, variable: str, value: str) -> str | None:
     """What `format('<template>', <variable or string constants>...)` makes with the variable set to value:
     %I quotes an identifier, %L a literal, %s puts the text (PostgreSQL's format); else None."""
-    call = (_only_target(expression) or {}).get("FuncCall", {})
-    args = call.get("args") or []
-    if strings(call.get("funcname"))[-1:] != ["format"] or not args:
-        return None
-    template = _constant_text(args[0])
+    template, args = _format_call(expression)
     values = [value if strings(arg.get("ColumnRef", {}).get("fields")) == [variable] else _constant_text(arg)
-              for arg in args[1:]]
+              for arg in args]
     if template is None or any(v is None for v in values):
         return None
     return _apply_format(template, values)  # type: ignore[arg-type]
+
+
+def _format_call(expression: str) -> tuple[str | None, list[dict]]:
+    """The constant template and the other arguments of `format('<template>', ...)`; (None, []) otherwise."""
+    call = (_only_target(expression) or {}).get("FuncCall", {})
+    args = call.get("args") or []
+    if strings(call.get("funcname"))[-1:] != ["format"] or not args:
+        return None, []
+    return _constant_text(args[0]), args[1:]
 
 
 _PLACEHOLDER = re.compile(r"%(?:(\d+)\$)?([ILs%])")

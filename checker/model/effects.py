@@ -16,10 +16,12 @@ from checker.model.objects import (
     TEMP_SCHEMA,
     ObjectRef,
     created_relation,
+    cte_names,
     current_schema,
     function_ref,
     identity_args,
     object_with_args,
+    on_search_path,
     option_value,
     qualify_temporary,
     range_var,
@@ -154,12 +156,12 @@ def statement_effects(statement: Statement) -> Effects:
 
 @handles("DoStmt")
 def _do_block(stmt: Statement, fx: Effects) -> None:
-    from checker.model.do_blocks import embedded_steps, loop_expansions, parsed_do_block, runs_unread_sql
+    from checker.model.do_blocks import embedded_steps, loop_expansions, may_make, parsed_do_block, unread_sql
 
     tree, fx.refused = parsed_do_block(stmt)
     looped = loop_expansions(tree) if tree is not None else {}
-    fx.unread_sql = runs_unread_sql(tree, looped)
-    fx.unread_makes = fx.unread_sql and runs_unread_sql(tree, looped, making=True)
+    unread = unread_sql(tree, looped)
+    fx.unread_sql, fx.unread_makes = bool(unread), any(map(may_make, unread))
     for inner, sure, guarded in embedded_steps(stmt, tree=tree, looped=looped):
         step = statement_effects(inner)
         step.guarded = guarded
@@ -696,7 +698,7 @@ def _called_functions(trees: list, reason: str) -> list[Reference]:
         name = rv.get("relname", "")
         if _is_real_table(rv):
             refs.append(Reference(range_var(rv), "table read by the policy", rv.get("location")))
-        elif not rv.get("schemaname") and name not in ctes and not name.startswith("pg_"):
+        elif on_search_path(rv, ctes):
             where, also_in = rv.get("location"), elsewhere([name])
             refs.append(Reference(range_var(rv), "table read by the policy", where, also_in=also_in))
     return refs
@@ -947,16 +949,16 @@ def _rows_tables(node: dict, reason: str) -> list[Reference]:
     runs: those of the public schema (qualified, or unqualified and found there by the search_path, where a
     name may also be a table of another schema on it), not a WITH query's name. Supabase's own schemas hold
     more than the model lists: not checked."""
-    ctes = {cte.get("ctename") for cte in find_nodes(node, "CommonTableExpr")}
+    ctes = cte_names(node)
     found = []
     target = [node["relation"]] if "relation" in node else []  # the written table: a bare RangeVar
     for rv in [*target, *find_nodes(node, "RangeVar")]:
-        name, schema = rv.get("relname", ""), rv.get("schemaname")
-        if schema is None and (name in ctes or name.startswith("pg_")):
+        schema = rv.get("schemaname")
+        if not schema and not on_search_path(rv, ctes):
             continue
         table = range_var(rv)
         if table.schema == "public":
-            also_in = () if schema else elsewhere([name])
+            also_in = () if schema else elsewhere([table.name])
             found.append(Reference(table, reason, rv.get("location"), also_in=also_in))
     return found
 

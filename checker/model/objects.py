@@ -414,10 +414,18 @@ def option_value(elem: dict) -> str:
 def tables_named(tree: object, *kinds: str) -> list[ObjectRef]:
     """The tables a query names, without its common table expressions (`with x as (...) ... from x`) and the
     system catalogs' (`pg_policies` unqualified: PostgreSQL searches pg_catalog first)."""
-    ctes = {cte.get("ctename") for cte in find_nodes(tree, "CommonTableExpr")}
+    ctes = cte_names(tree)
     named = find_nodes(tree, *(kinds or ("RangeVar",)))
-    return [range_var(rv) for rv in named if rv.get("schemaname") or _own_name(rv.get("relname"), ctes)]
+    return [range_var(rv) for rv in named if rv.get("schemaname") or on_search_path(rv, ctes)]
 
 
-def _own_name(name: str | None, ctes: set) -> bool:
-    return name not in ctes and not (name or "").startswith("pg_")
+def cte_names(tree: object) -> set[str]:
+    """The names of a query's common table expressions (`with x as (...)`)."""
+    return {cte.get("ctename") for cte in find_nodes(tree, "CommonTableExpr")}
+
+
+def on_search_path(range_var_node: dict, ctes: set[str]) -> bool:
+    """Whether a table a query names without its schema is one the search_path finds: not one of the
+    query's WITH names, nor pg_catalog's (`pg_policies`: PostgreSQL searches pg_catalog first)."""
+    name = range_var_node.get("relname") or ""
+    return not range_var_node.get("schemaname") and name not in ctes and not name.startswith("pg_")

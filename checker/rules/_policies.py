@@ -240,8 +240,17 @@ def is_user_function(call: dict, catalog: Catalog) -> bool:
 
 def conjuncts(tree: object) -> list[object]:
     """The parts of an expression joined by AND: each one must hold on its own."""
-    if isinstance(tree, dict) and tree.get("BoolExpr", {}).get("boolop") == "AND_EXPR":
-        return [part for arg in tree["BoolExpr"].get("args", []) for part in conjuncts(arg)]
+    return _joined(tree, "AND_EXPR")
+
+
+def disjuncts(tree: object) -> list[object]:
+    """The parts of an expression joined by OR: each one admits a row on its own."""
+    return _joined(tree, "OR_EXPR")
+
+
+def _joined(tree: object, boolop: str) -> list[object]:
+    if isinstance(tree, dict) and tree.get("BoolExpr", {}).get("boolop") == boolop:
+        return [part for arg in tree["BoolExpr"].get("args", []) for part in _joined(arg, boolop)]
     return [tree]
 
 
@@ -491,14 +500,18 @@ def privileged_update_only(ctx: RuleContext, policy: PolicyDef) -> bool:
     new row that any of the policies' checks admits.)"""
     if policy.command != "update":
         return False
-    table = ctx.after.find(policy.table)
-    columns = set(table.details.get("columns") or ()) if table else set()
-    updating = [
-        other
-        for other in table_policies(ctx.after, policy.table)
-        if other.permissive and other.command in ("update", "all") and other.client_roles
-    ]
-    return bool(columns) and all(_admits_users_not_rows(other, columns, ctx.after) for other in updating)
+    key = ("policies: privileged updates only", policy.table)  # two rules ask, of each update policy
+    if key not in ctx.unit.memo:
+        table = ctx.after.find(policy.table)
+        columns = set(table.details.get("columns") or ()) if table else set()
+        updating = [
+            other
+            for other in table_policies(ctx.after, policy.table)
+            if other.permissive and other.command in ("update", "all") and other.client_roles
+        ]
+        privileged = all(_admits_users_not_rows(other, columns, ctx.after) for other in updating)
+        ctx.unit.memo[key] = bool(columns) and privileged
+    return ctx.unit.memo[key]
 
 
 def _admits_users_not_rows(policy: PolicyDef, columns: set[str], catalog: Catalog) -> bool:

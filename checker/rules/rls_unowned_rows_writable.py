@@ -9,6 +9,7 @@ from checker.findings import Severity
 from checker.rules._policies import (
     PolicyDef,
     clause_location,
+    disjuncts,
     group_keys_after,
     migration_policies,
     operand_column,
@@ -28,18 +29,11 @@ def check(ctx: RuleContext) -> Iterator[Issue]:
         if policy.statement is None or policy.using is None:
             continue
         keys = owners_after(ctx, policy.table) | group_keys_after(ctx, policy.table)
-        for test in _disjuncts(policy.using):
+        for test in disjuncts(policy.using):
             column = _null_tested(test)
             if column in keys:
                 yield _issue(policy, column, test)  # type: ignore[arg-type]
                 break
-
-
-def _disjuncts(tree: object) -> list[object]:
-    """The parts of an expression joined by OR: each one admits a row on its own."""
-    if isinstance(tree, dict) and tree.get("BoolExpr", {}).get("boolop") == "OR_EXPR":
-        return [part for arg in tree["BoolExpr"].get("args", []) for part in _disjuncts(arg)]
-    return [tree]
 
 
 def _null_tested(tree: object) -> str | None:
