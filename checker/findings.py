@@ -60,6 +60,8 @@ DYNAMIC_RULES = {
     "dynamic-seed-file": "A seed file (`supabase db reset` runs it after the migrations) fails on them",
     "rls-probe": "Row level security lets a user reach rows that are not theirs, or cannot be probed",
     "rls-missing-policy": "An owner cannot act on their own rows though a policy grants the command",
+    "rls-self-promotion": "A signed-in user can write a column of their own row (a role) that policies "
+    "trust, and so pass policies meant for others (administrators)",
     "rls-tenancy": "Whose rows each probed table holds, as the probes used it (off unless asked for)",
     "dynamic-rollback": "The rollback fails, leaves objects behind or drops objects that existed before",
     "dynamic-reapply": "The migration does not apply again after its rollback",

@@ -77,6 +77,7 @@ from checker.dynamic.privileges import (
     superuser_session,
 )
 from checker.dynamic.probes import probe_unit, probes_anything
+from checker.dynamic.promotion import probe_promotion
 from checker.dynamic.record import MigrationRecord, Record, seed_identity
 from checker.dynamic.rollback import ROLLBACK, Before, report_differences
 from checker.dynamic.seed import apply_seed
@@ -265,6 +266,7 @@ class Run:
     # how the probes log in as PostgREST does (api_login.py); None: on the migrating connection
     api_login: MigratingSession | None = None
     api_login_lacked: bool = False  # said once a run
+    promotions_reported: set = field(default_factory=set)  # (table, column): once a run
     diverged: Failure | None = None  # the first statement skipped as not reproducible here (_skip)
     labelled: set[str] = field(default_factory=set)  # the tables of the skipped labels
 
@@ -468,6 +470,7 @@ class Run:
                     sequences.kept(self.admin, api),
                 ):
                     probe_unit(api, context, self.out)
+                    probe_promotion(api, context, self.out, self.promotions_reported)
             if self.advisor is not None:
                 with self.clock.phase("advisor"):
                     self.advisor.advise(self.admin, context, self.out)

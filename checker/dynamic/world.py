@@ -113,7 +113,7 @@ _ALWAYS_SET = frozenset({(*STORAGE_OBJECTS, "bucket_id")})
 
 
 # The labels of roles with power over other users' rows.
-_POWER = re.compile(r"admin|owner|super|moderator|manager|staff|root|editor")
+POWER = re.compile(r"admin|owner|super|moderator|manager|staff|root|editor")
 
 # The request's claims, and the user in them (auth.uid() reads the second, or the first's sub).
 _CLAIMS_NOW = (
@@ -125,7 +125,7 @@ _SET_SUB = (
 )
 
 # Enum labels in order, those without power over others first (of `label(value, position)`).
-_POWERLESS_FIRST = f"value::text ~* '{_POWER.pattern}', position"
+_POWERLESS_FIRST = f"value::text ~* '{POWER.pattern}', position"
 
 # What a signup trigger reads from user_metadata: a cast's type, and text values some keys call for.
 _CAST_TYPE = """select t.oid::regtype::text, t.typtype::text, t.typcategory::text from pg_catalog.pg_type t
@@ -367,9 +367,9 @@ class Filler:
         return approved
 
     def _active_label(self, column: Column) -> str | None:
-        return next((label for label in self._labels(column) if _ACTIVE_STATE.fullmatch(label.lower())), None)
+        return next((label for label in self.labels(column) if _ACTIVE_STATE.fullmatch(label.lower())), None)
 
-    def _labels(self, column: Column) -> list[str]:
+    def labels(self, column: Column) -> list[str]:
         """An enum column's labels, in the type's order."""
         rows = self.conn.execute(f"select unnest(enum_range(null::{column.type}))::text").fetchall()
         return [label for (label,) in rows]
@@ -477,7 +477,7 @@ class Filler:
             return []
         if column.category == "E":
             # a role over every group (super_admin) makes no one a group's owner: tried last
-            return sorted(self._labels(column), key=lambda label: _PLATFORM_WIDE.search(label) is not None)
+            return sorted(self.labels(column), key=lambda label: _PLATFORM_WIDE.search(label) is not None)
         return list(_TEXT_ROLES) if column.category == "S" else []
 
     @staticmethod

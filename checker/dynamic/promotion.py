@@ -1,0 +1,296 @@
+"""Self-promotion: a signed-in user who may write a column of their own row that policies trust.
+
+A profile table with a `role` column, an update policy `using (id = auth.uid())` and a helper is_admin()
+that reads `role`: any user runs `update profiles set role = 'admin' where id = auth.uid()` and passes
+every admins' policy. The probe does exactly that, as user D (signed in, owning nothing), in a
+transaction that is rolled back: for each table keyed by a user (public.users, a profile table), each
+column that can hold power (an enum with a label such as `admin`, a text role column, a flag such as
+`is_admin`) and each such value, it updates D's own row and asks every permissive policy of the API's
+tables again, on a row of nulls, as D. A policy that held for no row before and holds now was opened by
+the user's own write: the finding names the column, the value, the update policies that let it through
+and the policies it opened. What guards the column (a WITH CHECK that keeps its value, column
+privileges, a trigger that refuses or resets the change) makes the update fail or change nothing, and
+there is no finding.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import psycopg
+from pglast import parser as pg
+from psycopg import sql
+
+from checker.context import RuleContext
+from checker.dynamic.collect import Collector, Location, at
+from checker.dynamic.probes import acting_as
+from checker.dynamic.tenancy import ROLE_COLUMN, Column, Schema, Table, dotted
+from checker.dynamic.world import POWER, USER_D, CannotFill, Filler, jwt_claims, name, one_line
+from checker.findings import Severity
+from checker.model import ObjectRef
+from checker.parse import Statement
+
+PROMOTION = "rls-self-promotion"
+
+# The permissive policies of the API's tables with row level security on, that signed-in users pass
+# through (TO public or authenticated), with their expressions as the server deparses them.
+_POLICY_TESTS = """
+select n.nspname::text, c.relname::text, p.polname::text, e.clause, e.expression
+from pg_catalog.pg_policy p
+join pg_catalog.pg_class c on c.oid = p.polrelid
+join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+cross join lateral (values ('using', pg_catalog.pg_get_expr(p.polqual, p.polrelid)),
+                           ('with check', pg_catalog.pg_get_expr(p.polwithcheck, p.polrelid)))
+  as e(clause, expression)
+where n.nspname = any(%(exposed)s) and c.relrowsecurity and p.polpermissive
+  and e.expression is not null
+  and (p.polroles = '{0}' or 'authenticated'::regrole::oid = any(p.polroles))
+order by 1, 2, 3, 4"""
+
+# The update policies of one table that signed-in users pass through.
+_UPDATE_POLICIES = """
+select p.polname::text from pg_catalog.pg_policy p
+where p.polrelid = %s::regclass and p.polpermissive and p.polcmd in ('w', '*')
+  and (p.polroles = '{0}' or 'authenticated'::regrole::oid = any(p.polroles))
+order by 1"""
+
+# The CHECK constraints of a table that name one column, deparsed.
+_CHECKS = """
+select pg_catalog.pg_get_constraintdef(co.oid) from pg_catalog.pg_constraint co
+join pg_catalog.pg_attribute a on a.attrelid = co.conrelid and a.attnum = any(co.conkey)
+where co.conrelid = %s::regclass and co.contype = 'c' and a.attname = %s"""
+
+# The string constants of the project's functions: the values its helpers compare a role with.
+_FUNCTION_SOURCES = """
+select p.prosrc from pg_catalog.pg_proc p
+join pg_catalog.pg_namespace n on n.oid = p.pronamespace
+join pg_catalog.pg_language l on l.oid = p.prolang
+where l.lanname in ('sql', 'plpgsql') and n.nspname not in ('pg_catalog', 'information_schema')
+  and n.nspname !~ '^pg_toast'"""
+
+_TEXT_FALLBACK = ("admin",)  # a text role column no check or helper names values for
+
+
+@dataclass(frozen=True)
+class Test:
+    """One USING or WITH CHECK expression of a policy, asked on a row of nulls of its table."""
+
+    table: Table
+    policy: str
+    clause: str
+    expression: str
+
+    def display(self) -> str:
+        return f'"{self.policy}" on {name(self.table)}'
+
+    def query(self) -> sql.Composable:
+        row = sql.SQL("pg_catalog.jsonb_populate_record(null::{}, '{{}}')").format(
+            sql.Identifier(*self.table)
+        )
+        return sql.SQL("(select coalesce(({})::boolean, false) from {} as {})").format(
+            sql.SQL(self.expression), row, sql.Identifier(self.table[1])
+        )
+
+
+@dataclass(frozen=True)
+class Promotion:
+    table: Table
+    column: str
+    value: object
+    opened: tuple[Test, ...]
+
+
+def probe_promotion(conn: psycopg.Connection, context: RuleContext, out: Collector, reported: set) -> None:
+    """Whether user D can promote themselves through a column of their own row, reported once a run per
+    (table, column), at the migration after which they can."""
+    schema = Schema(conn, list(out.policy.exposed_schemas))
+    try:
+        with conn.transaction(force_rollback=True):
+            found = _promotions(schema)
+            locations = [(promotion, _where(conn, context, promotion)) for promotion in found]
+    except CannotFill as err:
+        out.record.say(f"the self-promotion probe did not run: {err}")
+        return
+    except psycopg.Error as err:
+        out.record.say(f"the self-promotion probe did not run: {one_line(err)}")
+        return
+    for promotion, (where, updating) in locations:
+        key = (promotion.table, promotion.column)
+        if where is None or key in reported:
+            continue
+        reported.add(key)
+        _report(out, promotion, where, updating)
+
+
+def _promotions(schema: Schema) -> list[Promotion]:
+    conn = schema.conn
+    tests = [
+        Test((s, t), p, c, e) for s, t, p, c, e in conn.execute(_POLICY_TESTS, {"exposed": schema.exposed})
+    ]
+    if not tests:
+        return []
+    filler = Filler(schema)
+    filler.ensure_users()
+    closed = [test for test, held in zip(tests, _ask(conn, tests, USER_D), strict=True) if held is False]
+    if not closed:
+        return []
+    constants = _project_constants(conn)
+    found = []
+    for table, key in schema.user_tables():
+        columns = [c for c in schema.column_info(table) if c.name != key]
+        candidates = [(c, _power_values(filler, table, c, constants)) for c in columns]
+        candidates = [(c, values) for c, values in candidates if values]
+        if not candidates:
+            continue
+        try:
+            filler.ensure_user_row(table, key, USER_D)
+        except CannotFill:
+            continue
+        for column, values in candidates:
+            promotion = _first_opening(conn, table, key, column, values, closed)
+            if promotion is not None:
+                found.append(promotion)
+    return found
+
+
+def _first_opening(
+    conn: psycopg.Connection, table: Table, key: str, column: Column, values: list[object], closed: list[Test]
+) -> Promotion | None:
+    """The first value that, written by D into their own row, opens some of the closed policies."""
+    update = sql.SQL("update {} set {} = %s::{} where {} = %s").format(
+        sql.Identifier(*table), sql.Identifier(column.name), sql.SQL(column.type), sql.Identifier(key)
+    )
+    for value in values:
+        with acting_as(conn, "authenticated", USER_D, jwt_claims(conn, "authenticated", USER_D)):
+            try:
+                with conn.transaction():
+                    changed = conn.execute(update, (value, USER_D)).rowcount
+            except psycopg.Error:
+                continue  # refused: a WITH CHECK, column privileges, a trigger
+            if not changed:
+                continue
+            conn.execute("reset role")  # a token hook reads the new role as GoTrue would, then D again
+            claims = jwt_claims(conn, "authenticated", USER_D)
+            opened = [
+                test for test, held in zip(closed, _ask(conn, closed, USER_D, claims), strict=True) if held
+            ]
+        if opened:
+            return Promotion(table, column.name, value, tuple(opened))
+    return None
+
+
+def _ask(
+    conn: psycopg.Connection, tests: list[Test], user: str, claims: dict | None = None
+) -> list[bool | None]:
+    """Whether each test holds for the user on a row of nulls (None: it fails); one query for all,
+    each alone where that one fails."""
+    claims = claims if claims is not None else jwt_claims(conn, "authenticated", user)
+    with acting_as(conn, "authenticated", user, claims):
+        query = sql.SQL("select {}").format(sql.SQL(", ").join(test.query() for test in tests))
+        try:
+            with conn.transaction():
+                row = conn.execute(query).fetchone()
+            return [bool(value) for value in row] if row else [None] * len(tests)
+        except psycopg.Error:
+            pass
+        answers: list[bool | None] = []
+        for test in tests:
+            try:
+                with conn.transaction():
+                    row = conn.execute(sql.SQL("select {}").format(test.query())).fetchone()
+                answers.append(bool(row[0]) if row else None)
+            except psycopg.Error:
+                answers.append(None)
+        return answers
+
+
+def _power_values(filler: Filler, table: Table, column: Column, constants: list[str]) -> list[object]:
+    """The values that may give power, to try in turn: an enum's labels of power (admin, owner ...), true
+    for a flag named so (is_admin), and for a text role column the values of power its checks or the
+    project's functions name."""
+    if column.category == "E":
+        return [label for label in filler.labels(column) if POWER.search(label.lower())]
+    if column.category == "B":
+        return [True] if POWER.search(column.name.lower()) else []
+    if column.category != "S" or not (ROLE_COLUMN.search(column.name) or POWER.search(column.name.lower())):
+        return []
+    checks = [d for (d,) in filler.conn.execute(_CHECKS, (name(table), column.name))]
+    allowed = [s for definition in checks for s in string_constants(definition)]
+    named = allowed or constants or list(_TEXT_FALLBACK)
+    return list(dict.fromkeys(value for value in named if POWER.search(value.lower())))
+
+
+def _project_constants(conn: psycopg.Connection) -> list[str]:
+    found = [s for (source,) in conn.execute(_FUNCTION_SOURCES) for s in string_constants(source or "")]
+    return list(dict.fromkeys(found))
+
+
+def string_constants(text: str) -> list[str]:
+    """The string literals of some SQL, found by PostgreSQL's scanner ('admin', E'x', $$y$$)."""
+    try:
+        tokens = pg.scan(text)
+    except pg.ParseError:
+        return []
+    found = []
+    for token in tokens:
+        if token.name == "SCONST":
+            literal = text[token.start : token.end + 1]
+            found.append(_unquoted(literal))
+    return found
+
+
+def _unquoted(literal: str) -> str:
+    if literal[:1] in ("E", "e"):
+        literal = literal[1:]
+    if literal.startswith("'") and literal.endswith("'"):
+        return literal[1:-1].replace("''", "'")
+    if literal.startswith("$"):
+        tag_end = literal.index("$", 1) + 1
+        return literal[tag_end : len(literal) - tag_end]
+    return literal
+
+
+def _where(
+    conn: psycopg.Connection, context: RuleContext, promotion: Promotion
+) -> tuple[Location | None, list[str]]:
+    """Where the finding goes, and the update policies that let the write through: the first of those
+    policies this migration created; else the first policy it opened that this migration created; else
+    None (not this migration's doing)."""
+    updating = [p for (p,) in conn.execute(_UPDATE_POLICIES, (name(promotion.table),))]
+    table = ObjectRef("table", *promotion.table)
+    created = [(table, p) for p in updating] + [
+        (ObjectRef("table", *test.table), test.policy) for test in promotion.opened
+    ]
+    for ref, policy in created:
+        statement = _made_here(context, ObjectRef("policy", ref.schema, policy, ref.name))
+        if statement is not None:
+            return at(statement), updating
+    return None, updating
+
+
+def _made_here(context: RuleContext, policy: ObjectRef) -> Statement | None:
+    made = context.created_by_migration().get(policy)
+    return made[0] if made else None
+
+
+def _report(out: Collector, promotion: Promotion, where: Location, updating: list[str]) -> None:
+    table = dotted(promotion.table)
+    shown = list(dict.fromkeys(test.display() for test in promotion.opened))  # USING and WITH CHECK: once
+    opened = ", ".join(shown[:4])
+    more = len(shown) - 4
+    opened += f" and {more} more" if more > 0 else ""
+    through = ", ".join(f'"{p}"' for p in updating) or "its update policies"
+    out.add(
+        PROMOTION,
+        Severity.ERROR,
+        where,
+        f"any signed-in user can promote themselves: user D set {promotion.column} = {promotion.value!r} "
+        f"on their own row of {table} (allowed by {through}) and then passed {opened}, which had "
+        "admitted them to no row before",
+        f"keep {promotion.column} out of the users' reach: a WITH CHECK that keeps its value "
+        f"({promotion.column} is not distinct from the row's current value, read through a security "
+        f"definer helper), column privileges (revoke update on {table} from authenticated; grant update "
+        "(<the columns users may edit>) on it), a BEFORE UPDATE trigger that refuses the change, or the "
+        "roles in a table users cannot write",
+        table,
+    )

@@ -1,0 +1,181 @@
+"""The self-promotion probe: a user writing a column of their own row that policies trust."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from checker.dynamic.promotion import PROMOTION, string_constants
+from checker.findings import Severity
+
+from .helpers import require_engine
+from .test_stage import line_of, only, run, write
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture(autouse=True)
+def embedded() -> None:
+    require_engine("embedded")
+
+
+# Profiles keep each user's role; is_admin() trusts it; users may edit their own profile.
+PROFILES = """
+begin;
+create table public.profiles (
+  id uuid primary key references auth.users (id) on delete cascade,
+  full_name text,
+  role text not null default 'user' check (role in ('user', 'admin'))
+);
+alter table public.profiles enable row level security;
+create policy "profiles_select_own" on public.profiles
+  for select to authenticated using (id = (select auth.uid()));
+create policy "profiles_update_own" on public.profiles
+  for update to authenticated using (id = (select auth.uid())){check};
+{guard}
+create function public.is_admin() returns boolean
+language sql stable security definer set search_path = ''
+as $$ select exists (select 1 from public.profiles where id = (select auth.uid()) and role = 'admin') $$;
+
+create table public.reports (
+  id uuid primary key default gen_random_uuid(),
+  user_id uuid not null references auth.users (id) on delete cascade,
+  body text not null
+);
+create index reports_user_id_idx on public.reports (user_id);
+alter table public.reports enable row level security;
+create policy "reports_select_own_or_admin" on public.reports
+  for select to authenticated using (user_id = (select auth.uid()) or (select public.is_admin()));
+commit;
+"""
+
+# What keeps the role out of the users' reach, each on its own.
+GUARDS = {
+    "with check keeping the role": {
+        "check": "\n  with check (id = (select auth.uid())"
+        " and role = (select p.role from public.profiles as p where p.id = (select auth.uid())))",
+    },
+    "column privileges": {
+        "guard": "revoke update on public.profiles from anon, authenticated;\n"
+        "grant update (full_name) on public.profiles to authenticated;",
+    },
+    "a trigger refusing the change": {
+        "guard": """create function public.keep_role() returns trigger
+language plpgsql security definer set search_path = ''
+as $$
+begin
+  if new.role is distinct from old.role and (select auth.role()) <> 'service_role' then
+    raise exception 'role is not yours to change';
+  end if;
+  return new;
+end
+$$;
+create trigger profiles_keep_role before update on public.profiles
+  for each row execute function public.keep_role();""",
+    },
+    "a trigger resetting it": {
+        "guard": """create function public.reset_role() returns trigger
+language plpgsql security definer set search_path = ''
+as $$ begin new.role := old.role; return new; end $$;
+create trigger profiles_reset_role before update on public.profiles
+  for each row execute function public.reset_role();""",
+    },
+}
+
+
+def profiles(check: str = "", guard: str = "") -> str:
+    return PROFILES.format(check=check, guard=guard)
+
+
+def test_a_user_setting_their_own_role_to_admin_is_an_error(tmp_path: Path) -> None:
+    migration = write(tmp_path, "profiles.sql", profiles())
+    (finding,) = only(run(migration, None, baseline=[]), PROMOTION)
+    assert finding.severity is Severity.ERROR
+    assert finding.line == line_of(migration, '"profiles_update_own"')
+    assert "role = 'admin'" in finding.message and "public.profiles" in finding.message
+    assert '"profiles_update_own"' in finding.message
+    assert '"reports_select_own_or_admin" on public.reports' in finding.message
+
+
+@pytest.mark.parametrize("guard", list(GUARDS))
+def test_a_guarded_role_is_no_promotion(tmp_path: Path, guard: str) -> None:
+    migration = write(tmp_path, "profiles.sql", profiles(**GUARDS[guard]))
+    findings = run(migration, None, baseline=[])
+    assert only(findings, PROMOTION) == []
+    assert only(findings, "dynamic-apply") == []
+
+
+ROLES_TABLE = """
+begin;
+create type public.app_role as enum ('user', 'moderator', 'admin');
+create table public.user_roles (
+  user_id uuid primary key references auth.users (id) on delete cascade,
+  role public.app_role not null default 'user'
+);
+alter table public.user_roles enable row level security;
+create policy "user_roles_select_own" on public.user_roles
+  for select to authenticated using (user_id = (select auth.uid()));
+create policy "user_roles_update_own" on public.user_roles
+  for update to authenticated
+  using (user_id = (select auth.uid())) with check (user_id = (select auth.uid()));
+create function public.has_role(_role public.app_role) returns boolean
+language sql stable security definer set search_path = ''
+as $$ select exists (select 1 from public.user_roles where user_id = (select auth.uid()) and role = _role) $$;
+create function public.is_staff() returns boolean
+language sql stable security definer set search_path = ''
+as $$ select public.has_role('moderator') or public.has_role('admin') $$;
+create table public.flags (
+  id uuid primary key default gen_random_uuid(),
+  reason text not null
+);
+alter table public.flags enable row level security;
+create policy "flags_staff_all" on public.flags
+  for all to authenticated using ((select public.is_staff())) with check ((select public.is_staff()));
+commit;
+"""
+
+
+def test_an_enum_role_read_through_nested_helpers_is_found(tmp_path: Path) -> None:
+    migration = write(tmp_path, "roles.sql", ROLES_TABLE)
+    (finding,) = only(run(migration, None, baseline=[]), PROMOTION)
+    assert finding.line == line_of(migration, '"user_roles_update_own"')
+    assert "role = 'moderator'" in finding.message  # the first label of power that opens a policy
+    assert '"flags_staff_all" on public.flags' in finding.message
+
+
+FLAG = """
+begin;
+create table public.users (
+  id uuid primary key references auth.users (id) on delete cascade,
+  name text,
+  is_admin boolean not null default false,
+  newsletter boolean not null default false
+);
+alter table public.users enable row level security;
+create policy "users_all_own" on public.users
+  for all to authenticated using (id = (select auth.uid())) with check (id = (select auth.uid()));
+create table public.invoices (
+  id uuid primary key default gen_random_uuid(),
+  total numeric not null
+);
+alter table public.invoices enable row level security;
+create policy "invoices_admins_read" on public.invoices
+  for select to authenticated
+  using (exists (select 1 from public.users as u where u.id = (select auth.uid()) and {test}));
+commit;
+"""
+
+
+def test_an_admin_flag_is_found_and_a_flag_of_no_power_is_not(tmp_path: Path) -> None:
+    admin = write(tmp_path, "admin.sql", FLAG.format(test="u.is_admin"))
+    (finding,) = only(run(admin, None, baseline=[]), PROMOTION)
+    assert "is_admin = True" in finding.message and '"users_all_own"' in finding.message
+    # a user may subscribe themselves: a policy gated on it is no one's power
+    newsletter = write(tmp_path, "newsletter.sql", FLAG.format(test="u.newsletter"))
+    assert only(run(newsletter, None, baseline=[]), PROMOTION) == []
+
+
+def test_string_constants_are_read_by_the_scanner() -> None:
+    text = "select 'admin', E'it''s', $x$owner$x$ -- 'not this'\n from t where a = 'a''b'"
+    assert string_constants(text) == ["admin", "it's", "owner", "a'b"]
