@@ -131,36 +131,68 @@ def _promotions(schema: Schema) -> list[Promotion]:
         return []
     filler = Filler(schema)
     filler.ensure_users()
+    candidates = _candidates(filler, _project_constants(conn))
+    # D as an ordinary user first: a row the probe made may have been given a role of power (the first
+    # value a CHECK names), which would hide any promotion
+    for candidate in candidates:
+        candidate.demote(conn)
     closed = [test for test, held in zip(tests, _ask(conn, tests, USER_D), strict=True) if held is False]
-    if not closed:
-        return []
-    constants = _project_constants(conn)
     found = []
-    for table, key in schema.user_tables():
-        columns = [c for c in schema.column_info(table) if c.name != key]
-        candidates = [(c, _power_values(filler, table, c, constants)) for c in columns]
-        candidates = [(c, values) for c, values in candidates if values]
-        if not candidates:
+    for candidate in candidates if closed else []:
+        promotion = _first_opening(conn, candidate, closed)
+        if promotion is not None:
+            found.append(promotion)
+    return found
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A column of D's own row that may hold power: the values to try, and one of no power."""
+
+    table: Table
+    key: str
+    column: Column
+    powers: list[object]
+    plain: object | None
+
+    def update(self) -> sql.Composable:
+        """D's own row given a value of the column, as the API would write it (parameters: value, D)."""
+        target, column = sql.Identifier(*self.table), sql.Identifier(self.column.name)
+        return sql.SQL("update {} set {} = %s::{} where {} = %s").format(
+            target, column, sql.SQL(self.column.type), sql.Identifier(self.key)
+        )
+
+    def demote(self, conn: psycopg.Connection) -> None:
+        if self.plain is None:
+            return
+        try:
+            with conn.transaction():
+                conn.execute(self.update(), (self.plain, USER_D))
+        except psycopg.Error:
+            pass  # a trigger or check refuses it: D keeps the row as made
+
+
+def _candidates(filler: Filler, constants: list[str]) -> list[Candidate]:
+    """The columns of power of D's rows in the tables keyed by a user, each row made where missing."""
+    found = []
+    for table, key in filler.schema.user_tables():
+        columns = [c for c in filler.schema.column_info(table) if c.name != key]
+        choices = [(c, *_values(filler, table, c, constants)) for c in columns]
+        choices = [choice for choice in choices if choice[1]]
+        if not choices:
             continue
         try:
             filler.ensure_user_row(table, key, USER_D)
         except CannotFill:
             continue
-        for column, values in candidates:
-            promotion = _first_opening(conn, table, key, column, values, closed)
-            if promotion is not None:
-                found.append(promotion)
+        found.extend(Candidate(table, key, column, powers, plain) for column, powers, plain in choices)
     return found
 
 
-def _first_opening(
-    conn: psycopg.Connection, table: Table, key: str, column: Column, values: list[object], closed: list[Test]
-) -> Promotion | None:
+def _first_opening(conn: psycopg.Connection, candidate: Candidate, closed: list[Test]) -> Promotion | None:
     """The first value that, written by D into their own row, opens some of the closed policies."""
-    update = sql.SQL("update {} set {} = %s::{} where {} = %s").format(
-        sql.Identifier(*table), sql.Identifier(column.name), sql.SQL(column.type), sql.Identifier(key)
-    )
-    for value in values:
+    update = candidate.update()
+    for value in candidate.powers:
         with acting_as(conn, "authenticated", USER_D, jwt_claims(conn, "authenticated", USER_D)):
             try:
                 with conn.transaction():
@@ -175,7 +207,7 @@ def _first_opening(
                 test for test, held in zip(closed, _ask(conn, closed, USER_D, claims), strict=True) if held
             ]
         if opened:
-            return Promotion(table, column.name, value, tuple(opened))
+            return Promotion(candidate.table, candidate.column.name, value, tuple(opened))
     return None
 
 
@@ -204,20 +236,29 @@ def _ask(
         return answers
 
 
-def _power_values(filler: Filler, table: Table, column: Column, constants: list[str]) -> list[object]:
-    """The values that may give power, to try in turn: an enum's labels of power (admin, owner ...), true
-    for a flag named so (is_admin), and for a text role column the values of power its checks or the
-    project's functions name."""
+def _values(
+    filler: Filler, table: Table, column: Column, constants: list[str]
+) -> tuple[list[object], object | None]:
+    """The values that may give power, to try in turn, and one of no power (None: none known): an enum's
+    labels (admin, owner ... against user), true against false for a flag named so (is_admin), and for a
+    text role column the values its checks name (else the project's functions, else 'admin')."""
     if column.category == "E":
-        return [label for label in filler.labels(column) if POWER.search(label.lower())]
+        return _split(filler.labels(column))
     if column.category == "B":
-        return [True] if POWER.search(column.name.lower()) else []
+        return ([True], False) if POWER.search(column.name.lower()) else ([], None)
     if column.category != "S" or not (ROLE_COLUMN.search(column.name) or POWER.search(column.name.lower())):
-        return []
+        return [], None
     checks = [d for (d,) in filler.conn.execute(_CHECKS, (name(table), column.name))]
     allowed = [s for definition in checks for s in string_constants(definition)]
-    named = allowed or constants or list(_TEXT_FALLBACK)
-    return list(dict.fromkeys(value for value in named if POWER.search(value.lower())))
+    powers, plain = _split(allowed or constants or list(_TEXT_FALLBACK))
+    return powers, plain if allowed else None  # a value no check lists may be no role at all
+
+
+def _split(values: list[str]) -> tuple[list[object], object | None]:
+    """The values of power, in order and once each, and the first of none."""
+    powers = list(dict.fromkeys(value for value in values if POWER.search(value.lower())))
+    plain = next((value for value in values if not POWER.search(value.lower())), None)
+    return powers, plain
 
 
 def _project_constants(conn: psycopg.Connection) -> list[str]:

@@ -176,6 +176,39 @@ def test_an_admin_flag_is_found_and_a_flag_of_no_power_is_not(tmp_path: Path) ->
     assert only(run(newsletter, None, baseline=[]), PROMOTION) == []
 
 
+# Staff rows keyed by the login, a role with no default: the probe's own row for D would take the first
+# value the CHECK names, super_admin, unless D is made an ordinary user first.
+STAFF = """
+begin;
+create table public.staff (
+  id uuid primary key default gen_random_uuid(),
+  auth_id uuid unique references auth.users (id) on delete set null,
+  name text,
+  role text not null check (role in ('super_admin', 'manager', 'waiter'))
+);
+alter table public.staff enable row level security;
+create function public.auth_role() returns text
+language sql stable security definer set search_path = ''
+as $$ select role from public.staff where auth_id = (select auth.uid()) limit 1 $$;
+create policy "staff_select_own" on public.staff for select using (auth_id = (select auth.uid()));
+create policy "staff_update_own" on public.staff for update using (auth_id = (select auth.uid()));
+create table public.menus (
+  id uuid primary key default gen_random_uuid(),
+  title text not null
+);
+alter table public.menus enable row level security;
+create policy "menus_managers_write" on public.menus
+  for all using (public.auth_role() in ('super_admin', 'manager'));
+commit;
+"""
+
+
+def test_the_probe_user_starts_without_the_power_its_row_was_made_with(tmp_path: Path) -> None:
+    migration = write(tmp_path, "staff.sql", STAFF)
+    (finding,) = only(run(migration, None, baseline=[]), PROMOTION)
+    assert "role = 'super_admin'" in finding.message and '"menus_managers_write"' in finding.message
+
+
 def test_string_constants_are_read_by_the_scanner() -> None:
     text = "select 'admin', E'it''s', $x$owner$x$ -- 'not this'\n from t where a = 'a''b'"
     assert string_constants(text) == ["admin", "it's", "owner", "a'b"]
