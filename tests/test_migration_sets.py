@@ -8,6 +8,13 @@ from pathlib import Path
 import pytest
 from conftest import run_checker, run_json
 
+NOTES = (
+    "create table public.notes (id bigint primary key, user_id uuid not null references auth.users (id));\n"
+    "alter table public.notes enable row level security;\n"
+)
+NOTES_OPEN_INSERT = (
+    NOTES + "create policy notes_insert on public.notes for insert to authenticated with check (true);\n"
+)
 RUNNER_POLICY = 'transaction = "runner"\n[rules.rls-enabled]\nseverity = "off"\n'
 TABLE = "create table public.{name} (id bigint primary key);\n"
 
@@ -299,8 +306,38 @@ def test_a_definer_function_in_a_schema_the_api_cannot_use_is_not_callable_throu
             "alter function public.count_items() set search_path = '';\n",
             "function-search-path",
         ),
+        (  # freeorbarter: a realtime trigger function a later file drops
+            "create function public.count_items() returns bigint language sql security definer\n"
+            "  as $$ select count(*) from public.items $$;\n"
+            "revoke execute on function public.count_items() from public, anon, authenticated;\n",
+            "drop function if exists public.count_items() cascade;\n",
+            "function-search-path",
+        ),
+        (  # freeorbarter: "System can insert ..." with check (true), dropped by a hardening file
+            NOTES_OPEN_INSERT,
+            "drop policy if exists notes_insert on public.notes;\n",
+            "rls-policy-with-check",
+        ),
+        (
+            NOTES_OPEN_INSERT,
+            "alter policy notes_insert on public.notes with check ((select auth.uid()) = user_id);\n",
+            "rls-policy-to-public",
+        ),
+        (  # guitar-crm: tokens in a table a later file enables row level security on
+            "create table public.integrations (id bigint primary key, access_token text);\n",
+            "alter table public.integrations enable row level security;\n",
+            "sensitive-columns-exposed",
+        ),
     ],
-    ids=["view", "view-dropped", "definer"],
+    ids=[
+        "view",
+        "view-dropped",
+        "definer",
+        "definer-dropped",
+        "policy-dropped",
+        "policy-rewritten",
+        "tokens",
+    ],
 )
 def test_what_a_later_file_of_the_push_puts_right_is_a_warning_naming_it(
     tmp_path: Path, made: str, fix: str, rule: str
@@ -318,6 +355,28 @@ def test_what_a_later_file_of_the_push_puts_right_is_a_warning_naming_it(
     _write(alone, {"20240101000001_a.sql": items + made})
     _, report, _ = run_json("lint", "--config", policy, alone, cwd=tmp_path)
     assert [f["severity"] for f in _rules(report, rule)] == ["error"], "alone, nothing puts it right"
+
+
+def test_a_later_alter_policy_of_its_roles_alone_leaves_the_error(tmp_path: Path) -> None:
+    folder = tmp_path / "migrations"
+    made = NOTES + "create policy notes_insert on public.notes for insert with check (true);\n"
+    files = {"1_a.sql": made, "2_b.sql": "alter policy notes_insert on public.notes to authenticated;\n"}
+    policy = _write(folder, files)
+    _, report, _ = run_json("lint", "--config", policy, folder, cwd=tmp_path)
+    assert [f["severity"] for f in _rules(report, "rls-policy-with-check")] == ["error"]
+
+
+def test_no_lock_is_predicted_on_a_table_a_later_migration_creates(tmp_path: Path) -> None:
+    """sales-machine: files dated before the initial schema index its tables; the index fails there
+    (fk-order says so) and locks nothing, unless the later file only creates the table if not exists."""
+    index = "create index if not exists prospects_name_idx on public.prospects (name);\n"
+    for later, expected in (("", []), (" if not exists", ["error"])):
+        folder = tmp_path / f"migrations{len(later)}"
+        made = f"create table{later} public.prospects (id bigint primary key, name text);\n"
+        policy = _write(folder, {"1_index.sql": index, "2_schema.sql": made})
+        _, report, _ = run_json("lint", "--config", policy, folder, cwd=tmp_path)
+        assert [f["severity"] for f in _rules(report, "index-concurrently")] == expected, later
+        assert [Path(f["file"]).name for f in _rules(report, "fk-order")] == ["1_index.sql"]
 
 
 @pytest.mark.parametrize(

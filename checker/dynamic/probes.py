@@ -22,7 +22,7 @@ from __future__ import annotations
 import itertools
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 
@@ -50,12 +50,14 @@ from checker.model import ObjectRef
 from checker.model.objects import strings
 from checker.model.walk import clause_nodes, find_nodes
 from checker.parse import Statement
+from checker.rules._api_access import revokes
 from checker.rules._policies import (
     PolicyDef,
     deparsed_expression,
     files_a_request,
     is_true,
     operand_column,
+    policy_replaced_later,
     table_policies,
     uid_comparisons,
 )
@@ -383,6 +385,8 @@ class ProbeTable:
     where: Location  # the CREATE TABLE statement
     policy_statements: dict[str, Location]  # policy name -> where the migration creates it
     user_commands: frozenset[str] = frozenset()  # commands some permissive policy grants signed-in users
+    # what a later migration of the run does that ends a leak (role, command, policies): see _put_right
+    put_right: Callable[[str, str, list[str]], str | None] = lambda role, command, policies: None
 
 
 @dataclass(frozen=True)
@@ -942,7 +946,6 @@ class Prober:
                 flags = self._readable_while(owned, user, role)
                 self.leaks.append(Leak(role, "SELECT", what, user, owned, flags))
 
-
     def _anon_writes(self) -> None:
         """anon (not signed in) updates or deletes others' rows: a row that belongs to someone is never
         anon's to change (a public form inserts; it does not rewrite what others wrote)."""
@@ -956,6 +959,7 @@ class Prober:
                     self.leaks.append(Leak("anon", command, what, None))
                     break
             self._observe("anon", command, None, reached)
+
 
 def _names_a_column(tree: object) -> bool:
     return next(find_nodes(tree, "ColumnRef"), None) is not None
@@ -1154,7 +1158,27 @@ def probe_unit(conn: psycopg.Connection, context: RuleContext, out: Collector) -
             if p.created_by is not None and p.created_by.source is context.migration.source
         }
         commands = _user_commands(context, ref)
-        _probe_table(schema, ProbeTable(ref, plan, tenancy, where, statements, commands), out)
+        put_right = _put_right(context, ref)
+        _probe_table(schema, ProbeTable(ref, plan, tenancy, where, statements, commands, put_right), out)
+
+
+def _put_right(context: RuleContext, ref: ObjectRef) -> Callable[[str, str, list[str]], str | None]:
+    """What a later migration of the run does that ends a leak, said as `<file:line> <does what>`: it revokes
+    the command from the role, or drops or rewrites every policy that allowed it (or drops the table). One
+    push ships both, so the leak lasts until that migration runs: a warning naming it, as lint says."""
+
+    def put_right(role: str, command: str, policies: list[str]) -> str | None:
+        privilege = command.lower()
+        revoke = context.later(lambda effects: revokes(effects.statement, ref, privilege, role))
+        if revoke is not None:
+            return f"{revoke.where()} revokes {command} from {role}"
+        replaced = [policy_replaced_later(context, ref, name) for name in policies]
+        if not policies or None in replaced:
+            return None
+        last = max(replaced, key=lambda statement: (statement.source.path, statement.index))  # type: ignore
+        return f"{last.where()} drops or rewrites {_named(policies)}"
+
+    return put_right
 
 
 def probes_anything(context: RuleContext) -> bool:
@@ -1323,15 +1347,17 @@ def _leak(
         cause = "allowed by " + ", ".join(f'policy "{p}"' for p in policies)
     else:
         cause = "no permissive policy for the command matches; check BYPASSRLS and table ownership"
-    out.add(
-        LEAK,
-        Severity.ERROR,
-        _where(table, policies),
+    message = (
         f"row level security leak on {table.ref.qualified}: {command} as {role}: {what} ({cause}); "
-        f"whose rows: {table.tenancy.path()}",
-        table.plan.leak_hint(table.ref, command),
-        table.ref.qualified,
+        f"whose rows: {table.tenancy.path()}"
     )
+    hint, severity = table.plan.leak_hint(table.ref, command), Severity.ERROR
+    ended = table.put_right(role, command, policies) if rls_on else None
+    if ended is not None:
+        message += f"; until {ended}"
+        hint += " (here, so that this migration never deploys without it)"
+        severity = Severity.WARNING
+    out.add(LEAK, severity, _where(table, policies), message, hint, table.ref.qualified)
 
 
 def _listed(out: Collector, table: ProbeTable, leak: Leak, policies: list[str]) -> None:

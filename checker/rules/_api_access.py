@@ -67,6 +67,13 @@ def _privilege_changes(
     yield roles & set(API_ROLES), bool(node.get("is_grant"))
 
 
+def revokes(statement: Statement, ref: ObjectRef, privilege: str, role: str) -> bool:
+    """Whether the statement revokes the privilege on the object from the API role (by name: PUBLIC alone
+    leaves Supabase's direct grants)."""
+    changes = _privilege_changes(statement, ref, privilege)
+    return any(not is_grant and role in roles for roles, is_grant in changes)
+
+
 def _names(obj: dict, objtype: str | None, ref: ObjectRef) -> bool:
     if objtype in ("OBJECT_FUNCTION", "OBJECT_ROUTINE") and "ObjectWithArgs" in obj:
         return object_with_args(obj["ObjectWithArgs"], ref.kind).matches(ref)

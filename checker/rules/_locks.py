@@ -185,7 +185,7 @@ def _steps(ctx: RuleContext) -> Iterator[Step]:
         locks = {
             table: lock
             for table, lock in predicted_locks(ctx, effects).items()
-            if not own.has(table) and may_exist(ctx.before, table, statement, effects)
+            if not own.has(table) and may_exist(ctx, table, statement, effects)
         }
         # Most statements lock no existing table: one shared, read-only empty answer for them all.
         step.locks = locks or _NO_LOCKS

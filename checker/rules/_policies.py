@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Set
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 from pglast import parser as pg
 
 from checker.context import RuleContext
-from checker.model import Catalog, CatalogObject, ObjectRef
+from checker.findings import Severity
+from checker.model import Catalog, CatalogObject, Effects, ObjectRef
 from checker.model.objects import function_ref, range_var, strings
 from checker.model.walk import TreeFacts, clause_facts, clause_nodes, first_location
 from checker.parse import Statement, sql_tree
+from checker.rules.base import Issue
 
 COMMANDS = ("select", "insert", "update", "delete")
 CLIENT_ROLES = frozenset({"anon", "authenticated", "public"})  # the roles PostgREST requests run as
@@ -149,6 +151,37 @@ def _migration_policies(ctx: RuleContext) -> Iterator[PolicyDef]:
             final = ctx.after.find(created.ref) if created.ref.kind == "policy" else None
             if final is not None and final.created_by is effects.statement:
                 yield _policy(created.ref, final.details, effects.statement, created.location)
+
+
+def replaced_later(ctx: RuleContext, policy: PolicyDef) -> Statement | None:
+    """The first statement of a later migration of the run that drops the policy (or its table) or gives it
+    other expressions: one push ships both, so what this migration leaves open lasts until that one runs
+    (an ALTER POLICY of its roles alone keeps the expressions, and the finding)."""
+    return policy_replaced_later(ctx, policy.table, policy.name)
+
+
+def policy_replaced_later(ctx: RuleContext, table: ObjectRef, name: str) -> Statement | None:
+    """replaced_later, of the policy of that name on the table."""
+    ref = ObjectRef("policy", table.schema, name, table.name)
+
+    def replaces(effects: Effects) -> bool:
+        dropped = any(drop.ref in (ref, table) for drop in effects.drops)
+        rewritten = (changed == ref and _EXPRESSIONS & change.keys() for changed, change in effects.changes)
+        return dropped or any(rewritten)
+
+    return ctx.later(replaces)
+
+
+_EXPRESSIONS = frozenset({"using", "with_check"})
+
+
+def until_replaced(issue: Issue, by: Statement | None) -> Issue:
+    """A policy's issue as a warning naming the later statement that drops or alters the policy."""
+    if by is None or issue.severity is Severity.INFO:
+        return issue
+    message = f"{issue.message}, until {by.where()} drops or alters the policy"
+    hint = f"{issue.hint} (here, so that this migration never deploys without it)"
+    return replace(issue, message=message, hint=hint, severity=Severity.WARNING)
 
 
 def table_policies(catalog: Catalog, table: ObjectRef) -> list[PolicyDef]:

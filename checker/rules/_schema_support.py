@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from checker.context import RuleContext
-from checker.model import Catalog, CatalogObject, Effects, ObjectRef
+from checker.model import CatalogObject, Effects, ObjectRef
 from checker.model.objects import TEMP_SCHEMA, object_with_args, option_value, range_var
 from checker.parse import Statement
 
@@ -118,21 +118,38 @@ def _key(ref: ObjectRef | None) -> ObjectRef:
     return ObjectRef(kind, ref.schema, ref.name, ref.table)
 
 
-def may_exist(before: Catalog, target: ObjectRef, statement: Statement, effects: Effects) -> bool:
+def may_exist(ctx: RuleContext, target: ObjectRef, statement: Statement, effects: Effects) -> bool:
     """Whether the target can hold data when the statement runs.
 
-    Without IF EXISTS it must exist, or the migration fails. With IF EXISTS, a table nobody is known
-    to have created is taken as absent; a column only when its table's columns are known, since
-    IF EXISTS on a column is mostly written for re-runs, not because the column may be missing.
+    Without IF EXISTS it must exist, or the migration fails, unless a later migration of the run creates
+    its table (without IF NOT EXISTS): then it is not there yet, and fk-order says so. With IF EXISTS, a
+    table nobody is known to have created is taken as absent; a column only when its table's columns are
+    known, since IF EXISTS on a column is mostly written for re-runs, not because it may be missing.
     """
+    before = ctx.before
     if before.has(target):
         return True
     if not (statement.node.get("missing_ok") or any(d.missing_ok for d in effects.drops)):
-        return True
+        return not _created_later(ctx, target.table_ref if target.kind == "column" else target)
     if target.kind != "column":
         return False
     table = before.find(target.table_ref)  # type: ignore[arg-type]
     return table is None or not table.details.get("columns")
+
+
+def _created_later(ctx: RuleContext, table: ObjectRef | None) -> bool:
+    """Whether a later migration of the run creates the table outright (CREATE TABLE without IF NOT
+    EXISTS), worked out once per table."""
+    if table is None or not ctx.unit.later:
+        return False
+    key = ("schema support: created later", table)
+    if key not in ctx.unit.memo:
+        ctx.unit.memo[key] = ctx.later(lambda effects: _creates_outright(effects, table)) is not None
+    return ctx.unit.memo[key]
+
+
+def _creates_outright(effects: Effects, table: ObjectRef) -> bool:
+    return any(item.ref == table and not item.if_not_exists for item in effects.creates)
 
 
 # What a migration makes that no one else uses yet: changing it locks nobody out.

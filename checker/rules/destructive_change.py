@@ -27,7 +27,7 @@ def check(ctx: RuleContext) -> Iterator[Issue]:
         found = _FINDERS.get(statement.kind)
         if found:
             for target, issue in found(ctx, effects):
-                if not own.has(target) and may_exist(ctx.before, target, statement, effects):
+                if not own.has(target) and may_exist(ctx, target, statement, effects):
                     yield issue
         remember_own(effects, created, own)
 

@@ -91,8 +91,10 @@ def signature(ref: ObjectRef) -> str:
 
 def _pins(effects: Effects, ref: ObjectRef) -> bool:
     """Whether a statement (of a later migration) pins the routine's search_path: CREATE OR REPLACE with
-    SET search_path, or ALTER ... SET search_path."""
+    SET search_path, or ALTER ... SET search_path; or drops it."""
     statement = effects.statement
+    if any(drop.ref.kind in ROUTINE_KINDS and drop.ref.matches(ref) for drop in effects.drops):
+        return True
     if statement.kind == "CreateFunctionStmt":
         pinned = [item for item in effects.creates if item.details.get("search_path") is not None]
         return any(item.ref.matches(ref) for item in pinned)
@@ -114,7 +116,8 @@ def _definer_issue(routine: _Routine, pinned_by: Statement | None) -> Issue:
     )
     if pinned_by is None:
         return Issue(statement, f"{what}: {risk}", hint, location, name)
-    message = f"{what}, which {pinned_by.where()} fixes: until that migration runs, {risk}"
+    fixes = "drops it" if pinned_by.kind == "DropStmt" else "fixes"
+    message = f"{what}, which {pinned_by.where()} {fixes}: until that migration runs, {risk}"
     hint += " (here, so that this migration never deploys without it)"
     return Issue(statement, message, hint, location, name, severity=Severity.WARNING)
 

@@ -17,6 +17,8 @@ from checker.rules._policies import (
     migration_policies,
     owners_after,
     privileged_update_only,
+    replaced_later,
+    until_replaced,
 )
 from checker.rules.base import Example, Issue, Rule
 
@@ -27,9 +29,9 @@ def check(ctx: RuleContext) -> Iterator[Issue]:
             continue  # a restrictive policy only takes access away, for whoever it names
         opened = _always_true(policy, ctx)
         if opened:
-            yield opened
+            yield until_replaced(opened, replaced_later(ctx, policy))
         elif not policy.roles_given and _meant_for_users(policy):
-            yield Issue(
+            issue = Issue(
                 policy.statement,
                 f"{policy.display()} ({policy.command}) has no TO clause, so it applies to PUBLIC: "
                 "anon (anyone holding the public API key) included",
@@ -38,6 +40,7 @@ def check(ctx: RuleContext) -> Iterator[Issue]:
                 policy.location,
                 policy.table.qualified,
             )
+            yield until_replaced(issue, replaced_later(ctx, policy))
 
 
 def _meant_for_users(policy: PolicyDef) -> bool:

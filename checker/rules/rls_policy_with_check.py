@@ -18,9 +18,11 @@ from checker.rules._policies import (
     migration_policies,
     owners_after,
     privileged_update_only,
+    replaced_later,
     row_columns,
     table_policies,
     uid_comparisons,
+    until_replaced,
 )
 from checker.rules.base import Example, Issue, Rule
 
@@ -57,13 +59,14 @@ def check(ctx: RuleContext) -> Iterator[Issue]:
             shown = ", ".join(unchecked)
             message += f", nor checks {shown} as its USING does"
             hint += f", or make WITH CHECK repeat USING's test of {shown}"
-        yield Issue(
+        issue = Issue(
             policy.statement,
             f"{message}: a user can write rows that belong to someone else",
             hint,
             clause_location(tree, policy.location),
             policy.table.qualified,
         )
+        yield until_replaced(issue, replaced_later(ctx, policy))
 
 
 # Storage sets these from the uploader's token: a client never chooses them.

@@ -6,6 +6,8 @@ from collections.abc import Iterator
 
 from checker.context import RuleContext
 from checker.findings import Severity
+from checker.model import ObjectRef
+from checker.parse import Statement
 from checker.rules._api_access import api_roles_left
 from checker.rules._schema_support import created_tables
 from checker.rules.base import Example, Issue, Rule
@@ -39,15 +41,27 @@ def check(ctx: RuleContext) -> Iterator[Issue]:
         columns = sorted(c for c in table.details.get("columns", []) if is_sensitive(c))
         roles = api_roles_left(ctx, table.ref, "select") if columns else []
         if roles:
-            name = table.ref.qualified
-            yield Issue(
-                statement,
-                f"table {name} has no row level security and holds {', '.join(columns)}: "
-                f"{' and '.join(roles)} can read every row of it through the API",
-                f"alter table {name} enable row level security; and add policies for each user's rows",
-                location,
-                name,
-            )
+            yield _exposed(table.ref, columns, roles, (statement, location), ctx.rls_enabled_later(table.ref))
+
+
+def _exposed(
+    ref: ObjectRef,
+    columns: list[str],
+    roles: list[str],
+    at: tuple[Statement, int | None],
+    later: Statement | None,
+) -> Issue:
+    """The finding; a warning naming the later migration of the run that enables row level security (one
+    push ships both), as rls-enabled says of the same table."""
+    name = ref.qualified
+    hint = f"alter table {name} enable row level security; and add policies for each user's rows"
+    holds = f"table {name} has no row level security and holds {', '.join(columns)}"
+    reads = f"{' and '.join(roles)} can read every row of it through the API"
+    if later is None:
+        return Issue(at[0], f"{holds}: {reads}", hint, at[1], name)
+    message = f"{holds}, until {later.where()} enables it: meanwhile {reads}"
+    hint += " (here, so that this migration never deploys without it)"
+    return Issue(at[0], message, hint, at[1], name, severity=Severity.WARNING)
 
 
 RULE = Rule(

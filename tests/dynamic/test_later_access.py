@@ -76,3 +76,32 @@ def test_row_level_security_the_next_migration_enables_is_a_window_not_an_open_t
         " probed there"
     ]
     assert second["probes"] and all(probe["expected"] for probe in second["probes"]), second
+
+
+OPEN_INSERT = (
+    "create policy notes_insert_any on public.notes for insert to authenticated with check (true);\n"
+    "create policy notes_select_own on public.notes for select to authenticated\n"
+    "  using ((select auth.uid()) = owner_id);\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("fix", "ends"),
+    [
+        ("drop policy notes_insert_any on public.notes;\n", 'drops or rewrites policy "notes_insert_any"'),
+        ("revoke insert on public.notes from authenticated;\n", "revokes INSERT from authenticated"),
+    ],
+    ids=["policy-dropped", "privilege-revoked"],
+)
+def test_a_leak_the_next_migration_ends_is_a_warning_naming_it(tmp_path: Path, fix: str, ends: str) -> None:
+    """freeorbarter's "System can insert ..." policies, dropped by a hardening file; collect's update policy,
+    whose command a later file revokes from authenticated: the leak lasts until that migration runs."""
+    made = NOTES + "alter table public.notes enable row level security;\n" + OPEN_INSERT
+    _, report = check(tmp_path, {"0001_notes.sql": made, "0002_fix.sql": fix})
+    leaks = [(name, message) for name, rule, message in found(report, "warning") if rule == "rls-probe"]
+    assert leaks and all(name == "0001_notes.sql" for name, _ in leaks), report
+    assert all(f"0002_fix.sql:1:1 {ends}" in message for _, message in leaks), leaks
+    assert "rls-probe" not in {rule for _, rule, _ in found(report, "error")}
+    (tmp_path / "alone").mkdir()
+    _, alone = check(tmp_path / "alone", {"0001_notes.sql": made})
+    assert "rls-probe" in {rule for _, rule, _ in found(alone, "error")}, "alone, nothing ends the leak"
