@@ -6,11 +6,12 @@ every admins' policy. The probe does exactly that, as user D (signed in, owning 
 transaction that is rolled back: for each table keyed by a user (public.users, a profile table), each
 column that can hold power (an enum with a label such as `admin`, a text role column, a flag such as
 `is_admin`) and each such value, it updates D's own row and asks every permissive policy of the API's
-tables again, on a row of nulls, as D. A policy that held for no row before and holds now was opened by
-the user's own write: the finding names the column, the value, the update policies that let it through
-and the policies it opened. What guards the column (a WITH CHECK that keeps its value, column
-privileges, a trigger that refuses or resets the change) makes the update fail or change nothing, and
-there is no finding.
+tables again, on a row of nulls, as D; a table of rows that reference nothing but a user (user_roles) is
+tried with an insert of D's own row instead ("users can insert their own roles"). A policy that held for
+no row before and holds now was opened by the user's own write: the finding names the column, the value,
+the policies that let the write through and the policies it opened. What guards the column (a WITH CHECK
+that keeps its value, column privileges, a trigger that refuses or resets the change) makes the update
+fail or change nothing, and there is no finding.
 """
 
 from __future__ import annotations
@@ -23,9 +24,9 @@ from psycopg import sql
 
 from checker.context import RuleContext
 from checker.dynamic.collect import Collector, Location, at
-from checker.dynamic.probes import acting_as
+from checker.dynamic.probes import acting_as, savepoint
 from checker.dynamic.tenancy import ROLE_COLUMN, Column, Schema, Table, dotted
-from checker.dynamic.world import POWER, USER_D, CannotFill, Filler, jwt_claims, name, one_line
+from checker.dynamic.world import POWER, USER_D, CannotFill, Filler, jwt_claims, matching, name, one_line
 from checker.findings import Severity
 from checker.model import ObjectRef
 from checker.parse import Statement
@@ -47,12 +48,19 @@ where n.nspname = any(%(exposed)s) and c.relrowsecurity and p.polpermissive
   and (p.polroles = '{0}' or 'authenticated'::regrole::oid = any(p.polroles))
 order by 1, 2, 3, 4"""
 
-# The update policies of one table that signed-in users pass through.
-_UPDATE_POLICIES = """
+# The policies of one table for a command ('w' update, 'a' insert) that signed-in users pass through.
+_WRITE_POLICIES = """
 select p.polname::text from pg_catalog.pg_policy p
-where p.polrelid = %s::regclass and p.polpermissive and p.polcmd in ('w', '*')
+where p.polrelid = %s::regclass and p.polpermissive and p.polcmd in (%s, '*')
   and (p.polroles = '{0}' or 'authenticated'::regrole::oid = any(p.polroles))
 order by 1"""
+
+# The tables of the API's schemas with row level security on.
+_RLS_TABLES = """
+select n.nspname::text, c.relname::text from pg_catalog.pg_class c
+join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+where c.relkind in ('r', 'p') and c.relrowsecurity and n.nspname = any(%s)
+order by 1, 2"""
 
 # The CHECK constraints of a table that name one column, deparsed.
 _CHECKS = """
@@ -98,6 +106,7 @@ class Promotion:
     column: str
     value: object
     opened: tuple[Test, ...]
+    inserted: bool  # D inserted a row of their own (a user_roles row); else updated theirs
 
 
 def probe_promotion(conn: psycopg.Connection, context: RuleContext, out: Collector, reported: set) -> None:
@@ -139,7 +148,7 @@ def _promotions(schema: Schema) -> list[Promotion]:
     closed = [test for test, held in zip(tests, _ask(conn, tests, USER_D), strict=True) if held is False]
     found = []
     for candidate in candidates if closed else []:
-        promotion = _first_opening(conn, candidate, closed)
+        promotion = _first_opening(conn, filler, candidate, closed)
         if promotion is not None:
             found.append(promotion)
     return found
@@ -147,13 +156,15 @@ def _promotions(schema: Schema) -> list[Promotion]:
 
 @dataclass(frozen=True)
 class Candidate:
-    """A column of D's own row that may hold power: the values to try, and one of no power."""
+    """A column that may hold power, of D's own row (or of a row D inserts): the values to try, and one of
+    no power."""
 
     table: Table
-    key: str
+    key: str  # the user column
     column: Column
     powers: list[object]
     plain: object | None
+    inserted: bool = False
 
     def update(self) -> sql.Composable:
         """D's own row given a value of the column, as the API would write it (parameters: value, D)."""
@@ -163,7 +174,7 @@ class Candidate:
         )
 
     def demote(self, conn: psycopg.Connection) -> None:
-        if self.plain is None:
+        if self.plain is None or self.inserted:
             return
         try:
             with conn.transaction():
@@ -171,14 +182,32 @@ class Candidate:
         except psycopg.Error:
             pass  # a trigger or check refuses it: D keeps the row as made
 
+    def write(self, filler: Filler, value: object) -> tuple[sql.Composable, tuple] | None:
+        """The statement D sends to give themselves the value, with its parameters; for an insert, the rows
+        it references are made first (as the database's owner), and the row itself left to D."""
+        if not self.inserted:
+            return self.update(), (value, USER_D)
+        try:
+            row, sent = filler.insert(self.table, USER_D, {self.key: USER_D, self.column.name: value})
+        except CannotFill:
+            return None
+        identity = next((key for key in filler.schema.keys(self.table) if all(row.get(c) for c in key)), None)
+        if identity is None:
+            return None
+        delete = sql.SQL("delete from {} where {}").format(
+            sql.Identifier(*self.table), matching({column: row[column] for column in sorted(identity)})
+        )
+        filler.conn.execute(delete)
+        return sent, ()
+
 
 def _candidates(filler: Filler, constants: list[str]) -> list[Candidate]:
-    """The columns of power of D's rows in the tables keyed by a user, each row made where missing."""
+    """The columns of power of D's rows in the tables keyed by a user, each row made where missing; then
+    those of tables whose rows reference nothing but their user, for D to insert."""
     found = []
-    for table, key in filler.schema.user_tables():
-        columns = [c for c in filler.schema.column_info(table) if c.name != key]
-        choices = [(c, *_values(filler, table, c, constants)) for c in columns]
-        choices = [choice for choice in choices if choice[1]]
+    keyed = filler.schema.user_tables()
+    for table, key in keyed:
+        choices = _choices(filler, table, key, constants)
         if not choices:
             continue
         try:
@@ -186,28 +215,57 @@ def _candidates(filler: Filler, constants: list[str]) -> list[Candidate]:
         except CannotFill:
             continue
         found.extend(Candidate(table, key, column, powers, plain) for column, powers, plain in choices)
+    for table in _roles_tables(filler.schema, {table for table, _ in keyed}):
+        user = filler.schema.user_columns(table)[0]
+        choices = _choices(filler, table, user, constants)
+        found.extend(Candidate(table, user, column, powers, None, True) for column, powers, _ in choices)
     return found
 
 
-def _first_opening(conn: psycopg.Connection, candidate: Candidate, closed: list[Test]) -> Promotion | None:
+def _choices(filler: Filler, table: Table, key: str, constants: list[str]) -> list[tuple]:
+    """(column, values of power, value of none) of the table's columns that may hold power."""
+    columns = [c for c in filler.schema.column_info(table) if c.name != key]
+    choices = [(c, *_values(filler, table, c, constants)) for c in columns]
+    return [choice for choice in choices if choice[1]]
+
+
+def _roles_tables(schema: Schema, keyed: set[Table]) -> list[Table]:
+    """Tables with row level security whose rows reference one user and nothing else (user_roles): a row a
+    user inserts there is about that user alone. A membership (a group beside the user) is not one: a user
+    creating a team rightly makes themselves its owner."""
+    found = []
+    for table in (tuple(row) for row in schema.conn.execute(_RLS_TABLES, (schema.exposed,))):
+        users = schema.user_columns(table) if table not in keyed else []
+        if len(users) == 1 and all(fk.columns == (users[0],) for fk in schema.foreign_keys(table)):
+            found.append(table)
+    return found
+
+
+def _first_opening(
+    conn: psycopg.Connection, filler: Filler, candidate: Candidate, closed: list[Test]
+) -> Promotion | None:
     """The first value that, written by D into their own row, opens some of the closed policies."""
-    update = candidate.update()
     for value in candidate.powers:
-        with acting_as(conn, "authenticated", USER_D, jwt_claims(conn, "authenticated", USER_D)):
-            try:
-                with conn.transaction():
-                    changed = conn.execute(update, (value, USER_D)).rowcount
-            except psycopg.Error:
-                continue  # refused: a WITH CHECK, column privileges, a trigger
-            if not changed:
-                continue
-            conn.execute("reset role")  # a token hook reads the new role as GoTrue would, then D again
-            claims = jwt_claims(conn, "authenticated", USER_D)
-            opened = [
-                test for test, held in zip(closed, _ask(conn, closed, USER_D, claims), strict=True) if held
-            ]
+        opened: list[Test] = []
+        with savepoint(conn):
+            write = candidate.write(filler, value)
+            if write is None:
+                return None
+            with acting_as(conn, "authenticated", USER_D, jwt_claims(conn, "authenticated", USER_D)):
+                try:
+                    with conn.transaction():
+                        changed = conn.execute(*write).rowcount
+                except psycopg.Error:
+                    continue  # refused: a WITH CHECK, column privileges, a trigger
+                if not changed:
+                    continue
+                conn.execute("reset role")  # a token hook reads the new role as GoTrue would, then D again
+                claims = jwt_claims(conn, "authenticated", USER_D)
+                asked = _ask(conn, closed, USER_D, claims)
+                opened = [test for test, held in zip(closed, asked, strict=True) if held]
         if opened:
-            return Promotion(candidate.table, candidate.column.name, value, tuple(opened))
+            table, column = candidate.table, candidate.column.name
+            return Promotion(table, column, value, tuple(opened), candidate.inserted)
     return None
 
 
@@ -297,7 +355,8 @@ def _where(
     """Where the finding goes, and the update policies that let the write through: the first of those
     policies this migration created; else the first policy it opened that this migration created; else
     None (not this migration's doing)."""
-    updating = [p for (p,) in conn.execute(_UPDATE_POLICIES, (name(promotion.table),))]
+    command = "a" if promotion.inserted else "w"
+    updating = [p for (p,) in conn.execute(_WRITE_POLICIES, (name(promotion.table), command))]
     table = ObjectRef("table", *promotion.table)
     created = [(table, p) for p in updating] + [
         (ObjectRef("table", *test.table), test.policy) for test in promotion.opened
@@ -314,24 +373,32 @@ def _made_here(context: RuleContext, policy: ObjectRef) -> Statement | None:
     return made[0] if made else None
 
 
-def _report(out: Collector, promotion: Promotion, where: Location, updating: list[str]) -> None:
-    table = dotted(promotion.table)
+def _report(out: Collector, promotion: Promotion, where: Location, writing: list[str]) -> None:
+    table, column, value = dotted(promotion.table), promotion.column, promotion.value
     shown = list(dict.fromkeys(test.display() for test in promotion.opened))  # USING and WITH CHECK: once
     opened = ", ".join(shown[:4])
     more = len(shown) - 4
     opened += f" and {more} more" if more > 0 else ""
-    through = ", ".join(f'"{p}"' for p in updating) or "its update policies"
-    out.add(
-        PROMOTION,
-        Severity.ERROR,
-        where,
-        f"any signed-in user can promote themselves: user D set {promotion.column} = {promotion.value!r} "
-        f"on their own row of {table} (allowed by {through}) and then passed {opened}, which had "
-        "admitted them to no row before",
-        f"keep {promotion.column} out of the users' reach: a WITH CHECK that keeps its value "
-        f"({promotion.column} is not distinct from the row's current value, read through a security "
-        f"definer helper), column privileges (revoke update on {table} from authenticated; grant update "
-        "(<the columns users may edit>) on it), a BEFORE UPDATE trigger that refuses the change, or the "
-        "roles in a table users cannot write",
-        table,
+    command = "insert" if promotion.inserted else "update"
+    through = ", ".join(f'"{p}"' for p in writing) or f"its {command} policies"
+    if promotion.inserted:
+        did = f"inserted a row of {table} for themselves with {column} = {value!r}"
+        hint = (
+            f"let users insert no {column} of their own: an insert policy that admits only administrators "
+            f"(or none: rows of {table} made by a security definer function or the service role), or a WITH "
+            f"CHECK that pins {column} to a value of no power"
+        )
+    else:
+        did = f"set {column} = {value!r} on their own row of {table}"
+        hint = (
+            f"keep {column} out of the users' reach: a WITH CHECK that keeps its value ({column} is not "
+            "distinct from the row's current value, read through a security definer helper), column "
+            f"privileges (revoke update on {table} from authenticated; grant update (<the columns users may "
+            "edit>) on it), a BEFORE UPDATE trigger that refuses the change, or the roles in a table users "
+            "cannot write"
+        )
+    message = (
+        f"any signed-in user can promote themselves: user D {did} (allowed by {through}) and then passed "
+        f"{opened}, which had admitted them to no row before"
     )
+    out.add(PROMOTION, Severity.ERROR, where, message, hint, table)

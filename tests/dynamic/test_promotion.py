@@ -209,6 +209,49 @@ def test_the_probe_user_starts_without_the_power_its_row_was_made_with(tmp_path:
     assert "role = 'super_admin'" in finding.message and '"menus_managers_write"' in finding.message
 
 
+# Roles kept apart, as Supabase's RBAC guide and Lovable's apps do: rows of (user, role) users must not add.
+USER_ROLES = """
+begin;
+create type public.app_role as enum ('admin', 'user');
+create table public.user_roles (
+  id uuid primary key default gen_random_uuid(),
+  user_id uuid not null references auth.users (id) on delete cascade,
+  role public.app_role not null,
+  unique (user_id, role)
+);
+alter table public.user_roles enable row level security;
+create function public.has_role(_user_id uuid, _role public.app_role) returns boolean
+language sql stable security definer set search_path = ''
+as $$ select exists (select 1 from public.user_roles where user_id = _user_id and role = _role) $$;
+create policy "user_roles_select_own" on public.user_roles
+  for select to authenticated using (user_id = (select auth.uid()));
+create policy "user_roles_insert" on public.user_roles
+  for insert to authenticated with check ({insert});
+create table public.secrets (
+  id uuid primary key default gen_random_uuid(),
+  value text not null
+);
+alter table public.secrets enable row level security;
+create policy "secrets_admins_read" on public.secrets
+  for select to authenticated using (public.has_role((select auth.uid()), 'admin'));
+commit;
+"""
+
+
+def test_a_user_inserting_their_own_admin_role_is_an_error_and_admins_granting_roles_is_not(
+    tmp_path: Path,
+) -> None:
+    own = write(tmp_path, "own.sql", USER_ROLES.format(insert="user_id = (select auth.uid())"))
+    (finding,) = only(run(own, None, baseline=[]), PROMOTION)
+    assert finding.line == line_of(own, '"user_roles_insert"')
+    assert "inserted a row of public.user_roles for themselves with role = 'admin'" in finding.message
+    assert '"secrets_admins_read" on public.secrets' in finding.message
+    admins = write(
+        tmp_path, "admins.sql", USER_ROLES.format(insert="public.has_role((select auth.uid()), 'admin')")
+    )
+    assert only(run(admins, None, baseline=[]), PROMOTION) == []
+
+
 def test_string_constants_are_read_by_the_scanner() -> None:
     text = "select 'admin', E'it''s', $x$owner$x$ -- 'not this'\n from t where a = 'a''b'"
     assert string_constants(text) == ["admin", "it's", "owner", "a'b"]
