@@ -839,8 +839,13 @@ ADMIN_GATE = "exists (select 1 from public.profiles p where p.id = (select auth.
         ("(select auth.uid()) is not null", "", True),
         # USING reads the row (a published note): its owner's test is not the admins'
         ("published", "", True),
+        # faithflow's national events: super administrators, of the rows in one state
+        ("published and public.is_admin()", "", False),
     ],
-    ids=["admins-by-profile", "admins-by-helper", "beside-owners-update", "every-user", "reads-the-row"],
+    ids=[
+        "admins-by-profile", "admins-by-helper", "beside-owners-update", "every-user", "reads-the-row",
+        "admins-of-some-rows",
+    ],
 )
 def test_an_admins_update_with_check_true_is_no_open_write(
     tmp_path: Path, using: str, other: str, flagged: bool
@@ -855,6 +860,19 @@ def test_an_admins_update_with_check_true_is_no_open_write(
     found = lint(tmp_path, sql)
     assert bool(where(found, TO_PUBLIC)) == flagged, found
     assert bool(where(found, WITH_CHECK)) == flagged, found
+
+
+def test_an_admins_update_whose_check_keeps_a_state_is_no_open_write(tmp_path: Path) -> None:
+    """faithflow: `using (scope = 'national' and has_role(auth.uid(), 'super_admin')) with check (scope =
+    'national')`: only super administrators reach a row, and the check keeps it national."""
+    sql = ADMINS + NOTES + (
+        "create function public.is_admin() returns boolean language sql stable security definer\n"
+        "  set search_path = '' as $$ select coalesce((select is_admin from public.profiles\n"
+        "  where id = (select auth.uid())), false) $$;\n"
+        "create policy notes_admin_upd on public.notes for update to authenticated\n"
+        "  using (published and public.is_admin()) with check (published);\n"
+    )
+    assert where(lint(tmp_path, sql), WITH_CHECK) == []
 
 
 STAMP_CARDS = (

@@ -385,7 +385,7 @@ class ProbeTable:
     where: Location  # the CREATE TABLE statement
     policy_statements: dict[str, Location]  # policy name -> where the migration creates it
     user_commands: frozenset[str] = frozenset()  # commands some permissive policy grants signed-in users
-    # what a later migration of the run does that ends a leak (role, command, policies): see _put_right
+    # what a later migration of the run does that ends a leak (role, command, policies): put_right_later
     put_right: Callable[[str, str, list[str]], str | None] = lambda role, command, policies: None
 
 
@@ -1158,11 +1158,11 @@ def probe_unit(conn: psycopg.Connection, context: RuleContext, out: Collector) -
             if p.created_by is not None and p.created_by.source is context.migration.source
         }
         commands = _user_commands(context, ref)
-        put_right = _put_right(context, ref)
+        put_right = put_right_later(context, ref)
         _probe_table(schema, ProbeTable(ref, plan, tenancy, where, statements, commands, put_right), out)
 
 
-def _put_right(context: RuleContext, ref: ObjectRef) -> Callable[[str, str, list[str]], str | None]:
+def put_right_later(context: RuleContext, ref: ObjectRef) -> Callable[[str, str, list[str]], str | None]:
     """What a later migration of the run does that ends a leak, said as `<file:line> <does what>`: it revokes
     the command from the role, or drops or rewrites every policy that allowed it (or drops the table). One
     push ships both, so the leak lasts until that migration runs: a warning naming it, as lint says."""

@@ -11,12 +11,15 @@ tried with an insert of D's own row instead ("users can insert their own roles")
 no row before and holds now was opened by the user's own write: the finding names the column, the value,
 the policies that let the write through and the policies it opened. What guards the column (a WITH CHECK
 that keeps its value, column privileges, a trigger that refuses or resets the change) makes the update
-fail or change nothing, and there is no finding.
+fail or change nothing, and there is no finding; a value the policy that let the write through names
+itself (`with check (role in ('renter', 'owner'))`) is the users' to choose. A signup trigger that takes a
+role from user_metadata is asked the same way: user E signs up claiming it (the client sends that
+metadata), and the policies are asked as E.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import psycopg
 from pglast import parser as pg
@@ -24,19 +27,28 @@ from psycopg import sql
 
 from checker.context import RuleContext
 from checker.dynamic.collect import Collector, Location, at
-from checker.dynamic.probes import acting_as, savepoint
+from checker.dynamic.probes import acting_as, put_right_later, savepoint
 from checker.dynamic.tenancy import ROLE_COLUMN, Column, Schema, Table, dotted
-from checker.dynamic.world import POWER, USER_D, CannotFill, Filler, jwt_claims, matching, name, one_line
+from checker.dynamic.world import (
+    POWER,
+    USER_D,
+    CannotFill,
+    Filler,
+    jwt_claims,
+    matching,
+    metadata_read,
+    name,
+    one_line,
+)
 from checker.findings import Severity
 from checker.model import ObjectRef
-from checker.parse import Statement
 
 PROMOTION = "rls-self-promotion"
 
 # The permissive policies of the API's tables with row level security on, that signed-in users pass
 # through (TO public or authenticated), with their expressions as the server deparses them.
 _POLICY_TESTS = """
-select n.nspname::text, c.relname::text, p.polname::text, e.clause, e.expression
+select n.nspname::text, c.relname::text, p.polname::text, p.polcmd::text, e.clause, e.expression
 from pg_catalog.pg_policy p
 join pg_catalog.pg_class c on c.oid = p.polrelid
 join pg_catalog.pg_namespace n on n.oid = c.relnamespace
@@ -48,12 +60,10 @@ where n.nspname = any(%(exposed)s) and c.relrowsecurity and p.polpermissive
   and (p.polroles = '{0}' or 'authenticated'::regrole::oid = any(p.polroles))
 order by 1, 2, 3, 4"""
 
-# The policies of one table for a command ('w' update, 'a' insert) that signed-in users pass through.
-_WRITE_POLICIES = """
-select p.polname::text from pg_catalog.pg_policy p
-where p.polrelid = %s::regclass and p.polpermissive and p.polcmd in (%s, '*')
-  and (p.polroles = '{0}' or 'authenticated'::regrole::oid = any(p.polroles))
-order by 1"""
+# The triggers of auth.users: a signup trigger the migration creates is where a claimed role is taken.
+_SIGNUP_TRIGGERS = """
+select t.tgname::text from pg_catalog.pg_trigger t
+where t.tgrelid = 'auth.users'::regclass and not t.tgisinternal order by 1"""
 
 # The tables of the API's schemas with row level security on.
 _RLS_TABLES = """
@@ -77,6 +87,8 @@ where l.lanname in ('sql', 'plpgsql') and n.nspname not in ('pg_catalog', 'infor
   and n.nspname !~ '^pg_toast'"""
 
 _TEXT_FALLBACK = ("admin",)  # a text role column no check or helper names values for
+USER_E = "e0000000-0000-4000-8000-00000000000e"  # signs up claiming a role in user_metadata
+_COMMANDS = {"update": "w", "insert": "a"}  # pg_policy.polcmd
 
 
 @dataclass(frozen=True)
@@ -85,15 +97,17 @@ class Test:
 
     table: Table
     policy: str
+    command: str  # pg_policy.polcmd: r, a, w, d or * (all)
     clause: str
     expression: str
+    row: str = "{}"  # the row asked about, as JSON: by default all nulls
 
     def display(self) -> str:
         return f'"{self.policy}" on {name(self.table)}'
 
     def query(self) -> sql.Composable:
-        row = sql.SQL("pg_catalog.jsonb_populate_record(null::{}, '{{}}')").format(
-            sql.Identifier(*self.table)
+        row = sql.SQL("pg_catalog.jsonb_populate_record(null::{}, {}::jsonb)").format(
+            sql.Identifier(*self.table), sql.Literal(self.row)
         )
         return sql.SQL("(select coalesce(({})::boolean, false) from {} as {})").format(
             sql.SQL(self.expression), row, sql.Identifier(self.table[1])
@@ -102,56 +116,56 @@ class Test:
 
 @dataclass(frozen=True)
 class Promotion:
+    how: str  # update (D's own row), insert (a row of D's own), signup (user_metadata E claimed)
     table: Table
-    column: str
+    column: str  # the column written; for a sign-up, the user_metadata key
     value: object
     opened: tuple[Test, ...]
-    inserted: bool  # D inserted a row of their own (a user_roles row); else updated theirs
+    through: tuple[str, ...] = ()  # the policies that let the write through
 
 
 def probe_promotion(conn: psycopg.Connection, context: RuleContext, out: Collector, reported: set) -> None:
-    """Whether user D can promote themselves through a column of their own row, reported once a run per
-    (table, column), at the migration after which they can."""
+    """Whether a user can promote themselves through a column of their own row, or by what they claim at
+    sign-up; reported once a run per (how, table, column), at the migration after which they can."""
     schema = Schema(conn, list(out.policy.exposed_schemas))
     try:
         with conn.transaction(force_rollback=True):
             found = _promotions(schema)
-            locations = [(promotion, _where(conn, context, promotion)) for promotion in found]
+            triggers = [ObjectRef("trigger", "auth", t, "users") for (t,) in conn.execute(_SIGNUP_TRIGGERS)]
     except CannotFill as err:
         out.record.say(f"the self-promotion probe did not run: {err}")
         return
     except psycopg.Error as err:
         out.record.say(f"the self-promotion probe did not run: {one_line(err)}")
         return
-    for promotion, (where, updating) in locations:
-        key = (promotion.table, promotion.column)
+    for promotion in found:
+        key = (promotion.how, promotion.table, promotion.column)
+        where = _where(context, promotion, triggers)
         if where is None or key in reported:
             continue
         reported.add(key)
-        _report(out, promotion, where, updating)
+        _report(out, promotion, where, _ended_later(context, promotion))
 
 
 def _promotions(schema: Schema) -> list[Promotion]:
     conn = schema.conn
-    tests = [
-        Test((s, t), p, c, e) for s, t, p, c, e in conn.execute(_POLICY_TESTS, {"exposed": schema.exposed})
-    ]
+    tests = [Test((s, t), *rest) for s, t, *rest in conn.execute(_POLICY_TESTS, {"exposed": schema.exposed})]
     if not tests:
         return []
     filler = Filler(schema)
     filler.ensure_users()
-    candidates = _candidates(filler, _project_constants(conn))
+    constants = _project_constants(conn)
+    candidates = _candidates(filler, constants)
     # D as an ordinary user first: a row the probe made may have been given a role of power (the first
     # value a CHECK names), which would hide any promotion
     for candidate in candidates:
         candidate.demote(conn)
     closed = [test for test, held in zip(tests, _ask(conn, tests, USER_D), strict=True) if held is False]
-    found = []
-    for candidate in candidates if closed else []:
-        promotion = _first_opening(conn, filler, candidate, closed)
-        if promotion is not None:
-            found.append(promotion)
-    return found
+    if not closed:
+        return []
+    found = [_first_opening(filler, candidate, closed, tests) for candidate in candidates]
+    found += _claimed_at_sign_up(filler, closed, constants)
+    return [promotion for promotion in found if promotion is not None]
 
 
 @dataclass(frozen=True)
@@ -165,6 +179,10 @@ class Candidate:
     powers: list[object]
     plain: object | None
     inserted: bool = False
+
+    @property
+    def how(self) -> str:
+        return "insert" if self.inserted else "update"
 
     def update(self) -> sql.Composable:
         """D's own row given a value of the column, as the API would write it (parameters: value, D)."""
@@ -242,31 +260,98 @@ def _roles_tables(schema: Schema, keyed: set[Table]) -> list[Table]:
 
 
 def _first_opening(
-    conn: psycopg.Connection, filler: Filler, candidate: Candidate, closed: list[Test]
+    filler: Filler, candidate: Candidate, closed: list[Test], tests: list[Test]
 ) -> Promotion | None:
     """The first value that, written by D into their own row, opens some of the closed policies."""
+    conn = filler.conn
     for value in candidate.powers:
-        opened: list[Test] = []
         with savepoint(conn):
             write = candidate.write(filler, value)
             if write is None:
                 return None
-            with acting_as(conn, "authenticated", USER_D, jwt_claims(conn, "authenticated", USER_D)):
-                try:
-                    with conn.transaction():
-                        changed = conn.execute(*write).rowcount
-                except psycopg.Error:
-                    continue  # refused: a WITH CHECK, column privileges, a trigger
-                if not changed:
-                    continue
-                conn.execute("reset role")  # a token hook reads the new role as GoTrue would, then D again
-                claims = jwt_claims(conn, "authenticated", USER_D)
-                asked = _ask(conn, closed, USER_D, claims)
-                opened = [test for test, held in zip(closed, asked, strict=True) if held]
+            written = _written(filler, candidate, write, closed)
+            if written is None:
+                continue
+            rows, opened = written
+            # asked before the write, of the row it wrote: after it, D passes an admins' policy too
+            through = _letting_through(filler, candidate, tests, rows)
+        if through and all(str(value) in string_constants(test.expression) for test in through):
+            continue  # the policy that let it through names the value: the users' to choose
         if opened:
-            table, column = candidate.table, candidate.column.name
-            return Promotion(table, column, value, tuple(opened), candidate.inserted)
+            names = tuple(dict.fromkeys(test.policy for test in through))
+            return Promotion(
+                candidate.how, candidate.table, candidate.column.name, value, tuple(opened), names
+            )
     return None
+
+
+def _written(
+    filler: Filler, candidate: Candidate, write: tuple[sql.Composable, tuple], closed: list[Test]
+) -> tuple[list[str], list[Test]] | None:
+    """D's write, undone afterwards: the rows it left D (as JSON, read as the database's owner: D may not
+    see them) and the closed policies that hold for D after it; None where it was refused or did nothing."""
+    conn = filler.conn
+    with acting_as(conn, "authenticated", USER_D, jwt_claims(conn, "authenticated", USER_D)):
+        try:
+            with conn.transaction():
+                changed = conn.execute(*write).rowcount
+        except psycopg.Error:
+            return None  # refused: a WITH CHECK, column privileges, a trigger
+        if not changed:
+            return None
+        conn.execute("reset role")  # a token hook reads the new role as GoTrue would, then D again
+        query = sql.SQL("select pg_catalog.to_jsonb(t)::text from {} as t where {} = %s").format(
+            sql.Identifier(*candidate.table), sql.Identifier(candidate.key)
+        )
+        rows = [row for (row,) in conn.execute(query, (USER_D,))]
+        asked = _ask(conn, closed, USER_D, jwt_claims(conn, "authenticated", USER_D))
+        return rows, [test for test, held in zip(closed, asked, strict=True) if held]
+
+
+def _letting_through(filler: Filler, candidate: Candidate, tests: list[Test], rows: list[str]) -> list[Test]:
+    """The checks of the table's policies for the write (WITH CHECK where the policy has one, else USING)
+    that hold for D on the rows it wrote: the policies that let the write through."""
+    command = _COMMANDS[candidate.how]
+    checks: dict[str, Test] = {}
+    for test in (t for t in tests if t.table == candidate.table and t.command in (command, "*")):
+        if test.clause == "with check" or test.policy not in checks:
+            checks[test.policy] = test
+    asked = [replace(check, row=row) for row in rows for check in checks.values()]
+    held = _ask(filler.conn, asked, USER_D) if asked else []
+    return [test for test, holds in zip(asked, held, strict=True) if holds]
+
+
+def _claimed_at_sign_up(filler: Filler, closed: list[Test], constants: list[str]) -> list[Promotion]:
+    """What a signup trigger takes from user_metadata as a role (`new.raw_user_meta_data ->> 'role'`):
+    user E signs up claiming each value of power, and the closed policies are asked as E."""
+    found = []
+    for key, cast in metadata_read(filler.schema.signup_trees()).items():
+        if not (ROLE_COLUMN.search(key) or POWER.search(key.lower())):
+            continue
+        for value in _claimable(filler, key, cast, constants):
+            opened: list[Test] = []
+            with savepoint(filler.conn):
+                try:
+                    filler.sign_up(USER_E, {key: value})
+                except CannotFill:
+                    continue  # refused: the trigger takes no such role
+                asked = _ask(filler.conn, closed, USER_E)
+                opened = [test for test, held in zip(closed, asked, strict=True) if held]
+            if opened:
+                found.append(Promotion("signup", ("auth", "users"), key, value, tuple(opened)))
+                break
+    return found
+
+
+def _claimable(filler: Filler, key: str, cast: str, constants: list[str]) -> list[object]:
+    """The values of power a user_metadata key may claim, by the type the trigger casts it to."""
+    found = filler.metadata_type(cast)
+    if found is not None and found[1] == "e":
+        labels = filler.conn.execute(f"select unnest(enum_range(null::{found[0]}))::text").fetchall()
+        return [label for (label,) in labels if POWER.search(label.lower())]
+    if found is not None and found[2] == "B":
+        return [True] if POWER.search(key.lower()) else []
+    return list(dict.fromkeys(c for c in [*constants, *_TEXT_FALLBACK] if POWER.search(c.lower())))
 
 
 def _ask(
@@ -349,56 +434,74 @@ def _unquoted(literal: str) -> str:
     return literal
 
 
-def _where(
-    conn: psycopg.Connection, context: RuleContext, promotion: Promotion
-) -> tuple[Location | None, list[str]]:
-    """Where the finding goes, and the update policies that let the write through: the first of those
-    policies this migration created; else the first policy it opened that this migration created; else
-    None (not this migration's doing)."""
-    command = "a" if promotion.inserted else "w"
-    updating = [p for (p,) in conn.execute(_WRITE_POLICIES, (name(promotion.table), command))]
+def _where(context: RuleContext, promotion: Promotion, triggers: list[ObjectRef]) -> Location | None:
+    """Where the finding goes: the first policy this migration created of those that let the write
+    through (for a sign-up, a trigger on auth.users it created), else of those it opened; None when the
+    migration made none of them (not its doing)."""
+    made: list[ObjectRef] = list(triggers) if promotion.how == "signup" else []
     table = ObjectRef("table", *promotion.table)
-    created = [(table, p) for p in updating] + [
-        (ObjectRef("table", *test.table), test.policy) for test in promotion.opened
-    ]
-    for ref, policy in created:
-        statement = _made_here(context, ObjectRef("policy", ref.schema, policy, ref.name))
-        if statement is not None:
-            return at(statement), updating
-    return None, updating
+    made += [ObjectRef("policy", table.schema, policy, table.name) for policy in promotion.through]
+    made += [ObjectRef("policy", test.table[0], test.policy, test.table[1]) for test in promotion.opened]
+    created = context.created_by_migration()
+    for ref in made:
+        if ref in created:
+            return at(created[ref][0])
+    return None
 
 
-def _made_here(context: RuleContext, policy: ObjectRef) -> Statement | None:
-    made = context.created_by_migration().get(policy)
-    return made[0] if made else None
+def _ended_later(context: RuleContext, promotion: Promotion) -> str | None:
+    """What a later migration of the run does that ends the write (revokes it, drops or rewrites the
+    policies that let it through), as the RLS probes say of a leak."""
+    if promotion.how == "signup":
+        return None
+    ends = put_right_later(context, ObjectRef("table", *promotion.table))
+    return ends("authenticated", promotion.how.upper(), list(promotion.through))
 
 
-def _report(out: Collector, promotion: Promotion, where: Location, writing: list[str]) -> None:
+def _report(out: Collector, promotion: Promotion, where: Location, ended: str | None) -> None:
+    message, hint = _said(promotion)
+    severity = Severity.ERROR
+    if ended is not None:
+        message += f"; until {ended}"
+        hint += " (here, so that this migration never deploys without it)"
+        severity = Severity.WARNING
+    out.add(PROMOTION, severity, where, message, hint, dotted(promotion.table))
+
+
+def _said(promotion: Promotion) -> tuple[str, str]:
+    """The finding's message and hint."""
     table, column, value = dotted(promotion.table), promotion.column, promotion.value
     shown = list(dict.fromkeys(test.display() for test in promotion.opened))  # USING and WITH CHECK: once
-    opened = ", ".join(shown[:4])
-    more = len(shown) - 4
-    opened += f" and {more} more" if more > 0 else ""
-    command = "insert" if promotion.inserted else "update"
-    through = ", ".join(f'"{p}"' for p in writing) or f"its {command} policies"
-    if promotion.inserted:
-        did = f"inserted a row of {table} for themselves with {column} = {value!r}"
-        hint = (
-            f"let users insert no {column} of their own: an insert policy that admits only administrators "
-            f"(or none: rows of {table} made by a security definer function or the service role), or a WITH "
-            f"CHECK that pins {column} to a value of no power"
+    opened = ", ".join(shown[:4]) + (f" and {len(shown) - 4} more" if len(shown) > 4 else "")
+    if promotion.how == "signup":
+        claimed = f"user E signed up claiming user_metadata {column} = {value!r}"
+        return (
+            f"anyone can sign up with power: {claimed} (the client's to send: supabase.auth.signUp's "
+            f"options.data), which the signup trigger keeps, and then passed {opened}, which admit an "
+            "ordinary user to no row",
+            "take no role from raw_user_meta_data: give every new user the role of least power and let an "
+            "administrator (or the service role, or raw_app_meta_data, which only it writes) raise it",
         )
-    else:
-        did = f"set {column} = {value!r} on their own row of {table}"
-        hint = (
-            f"keep {column} out of the users' reach: a WITH CHECK that keeps its value ({column} is not "
-            "distinct from the row's current value, read through a security definer helper), column "
-            f"privileges (revoke update on {table} from authenticated; grant update (<the columns users may "
-            "edit>) on it), a BEFORE UPDATE trigger that refuses the change, or the roles in a table users "
-            "cannot write"
-        )
+    through = ", ".join(f'"{p}"' for p in promotion.through) or f"its {promotion.how} policies"
+    did = (
+        f"inserted a row of {table} for themselves with {column} = {value!r}"
+        if promotion.how == "insert"
+        else f"set {column} = {value!r} on their own row of {table}"
+    )
     message = (
         f"any signed-in user can promote themselves: user D {did} (allowed by {through}) and then passed "
         f"{opened}, which had admitted them to no row before"
     )
-    out.add(PROMOTION, Severity.ERROR, where, message, hint, table)
+    if promotion.how == "insert":
+        return message, (
+            f"let users insert no {column} of their own: an insert policy that admits only administrators "
+            f"(or none: rows of {table} made by a security definer function or the service role), or a WITH "
+            f"CHECK that pins {column} to a value of no power"
+        )
+    return message, (
+        f"keep {column} out of the users' reach: a WITH CHECK that keeps its value ({column} is not "
+        "distinct from the row's current value, read through a security definer helper), column "
+        f"privileges (revoke update on {table} from authenticated; grant update (<the columns users may "
+        "edit>) on it), a BEFORE UPDATE trigger that refuses the change, or the roles in a table users "
+        "cannot write"
+    )

@@ -328,13 +328,13 @@ class Filler:
         """Users A to D as GoTrue records an email sign-up, so signup triggers on auth.users (a profile
         made from new.email and new.raw_user_meta_data) run as they do on Supabase."""
         if not self._users and self.conn.execute("select from auth.users limit 1").fetchone() is None:
-            self._sign_up(FIRST_USER)
+            self.sign_up(FIRST_USER)
         for user in EVERY_USER:
             key = (*AUTH_USERS, user)
             if key in self._users:
                 continue
             if self.conn.execute("select from auth.users where id = %s", (user,)).fetchone() is None:
-                self._sign_up(user)
+                self.sign_up(user)
             self._users.add(key)
         self._approve_users()
 
@@ -374,10 +374,12 @@ class Filler:
         rows = self.conn.execute(f"select unnest(enum_range(null::{column.type}))::text").fetchall()
         return [label for (label,) in rows]
 
-    def _sign_up(self, user: str) -> None:
+    def sign_up(self, user: str, claimed: dict[str, object] | None = None) -> None:
+        """The user as GoTrue records an email sign-up; `claimed`: user_metadata the client adds to what the
+        form sends (supabase.auth.signUp's options.data is the client's to choose)."""
         users = AUTH_USERS[:2]
         present = {c.name for c in self.columns(users)}
-        forms = self._sign_up_forms(user)
+        forms = [{**form, **(claimed or {})} for form in self._sign_up_forms(user)]
         for number, asked in enumerate(forms, 1):
             row = {column: value for column, value in gotrue_user(user, asked).items() if column in present}
             try:
@@ -405,10 +407,14 @@ class Filler:
         forms = [values, cast_only, {}]
         return [form for number, form in enumerate(forms) if form not in forms[:number]]
 
+    def metadata_type(self, cast: str) -> tuple[str, str, str] | None:
+        """The type a signup trigger casts a user_metadata value to: (regtype, typtype, typcategory)."""
+        return self.conn.execute(_CAST_TYPE, (cast,)).fetchone() if cast else None
+
     def _metadata_value(self, key: str, cast: str, user: str) -> object:
         """A value the trigger's cast (if any) accepts: an enum's first label without power over others, a
         number, a flag, a date, the user's id for a uuid; else text (UTC for a time zone, en for a locale)."""
-        found = self.conn.execute(_CAST_TYPE, (cast,)).fetchone() if cast else None
+        found = self.metadata_type(cast)
         if found is not None:
             regtype, kind, category = found
             if kind == "e":

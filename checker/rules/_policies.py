@@ -548,12 +548,17 @@ def privileged_update_only(ctx: RuleContext, policy: PolicyDef) -> bool:
 
 
 def _admits_users_not_rows(policy: PolicyDef, columns: set[str], catalog: Catalog) -> bool:
-    """A USING that names no column of the row and asks who the user is, through a table (`exists (select
-    from profiles p where p.user_id = auth.uid() and p.is_admin)`) or a helper of the project (is_admin())."""
+    """A USING that asks who the user is, in a test AND-ed to the rest that names no column of the row:
+    through a table (`exists (select from profiles p where p.user_id = auth.uid() and p.is_admin)`) or a
+    helper of the project (is_admin()); the rest may narrow the rows (`scope = 'national' and
+    has_role(auth.uid(), 'super_admin')`: super administrators, each national event)."""
     tree = policy.using
-    if tree is None or is_true(tree) or row_columns(tree, policy.table.name) & columns:
+    if tree is None or is_true(tree):
         return False
-    return _hands_over(tree, catalog)
+    table = policy.table.name
+    return any(
+        not (row_columns(part, table) & columns) and _hands_over(part, catalog) for part in conjuncts(tree)
+    )
 
 
 def _hands_over(tree: object, catalog: Catalog) -> bool:

@@ -10,6 +10,7 @@ from checker.dynamic.promotion import PROMOTION, string_constants
 from checker.findings import Severity
 
 from .helpers import require_engine
+from .test_later_access import check, found
 from .test_stage import line_of, only, run, write
 
 pytestmark = pytest.mark.postgres
@@ -250,6 +251,110 @@ def test_a_user_inserting_their_own_admin_role_is_an_error_and_admins_granting_r
         tmp_path, "admins.sql", USER_ROLES.format(insert="public.has_role((select auth.uid()), 'admin')")
     )
     assert only(run(admins, None, baseline=[]), PROMOTION) == []
+
+
+def test_only_the_policy_that_let_the_insert_through_is_named(tmp_path: Path) -> None:
+    both = USER_ROLES.format(insert="user_id = (select auth.uid())").replace(
+        "create table public.secrets",
+        'create policy "user_roles_admins_insert" on public.user_roles\n'
+        "  for insert to authenticated with check (public.has_role((select auth.uid()), 'admin'));\n"
+        "create table public.secrets",
+    )
+    (finding,) = only(run(write(tmp_path, "both.sql", both), None, baseline=[]), PROMOTION)
+    assert '(allowed by "user_roles_insert")' in finding.message, finding.message
+
+
+# Renters may become hosts (owners of cars) on their own; only admin is kept from them (car-rental apps).
+CHOSEN = """
+begin;
+create type public.user_role as enum ('renter', 'owner', 'admin');
+create table public.profiles (
+  id uuid primary key references auth.users (id) on delete cascade,
+  role public.user_role not null default 'renter'
+);
+alter table public.profiles enable row level security;
+create policy "profiles_select_own" on public.profiles
+  for select to authenticated using (id = (select auth.uid()));
+create policy "profiles_choose_role" on public.profiles for update to authenticated
+  using (id = (select auth.uid())) with check (id = (select auth.uid()) and role in ('renter', 'owner'));
+create function public.my_role() returns public.user_role
+language sql stable security definer set search_path = ''
+as $$ select role from public.profiles where id = (select auth.uid()) $$;
+create table public.requests (
+  id uuid primary key default gen_random_uuid(),
+  city text not null
+);
+alter table public.requests enable row level security;
+create policy "requests_hosts_read" on public.requests
+  for select to authenticated using (public.my_role() in ('owner', 'admin'));
+commit;
+"""
+
+
+def test_a_role_the_update_policy_lets_users_choose_is_theirs(tmp_path: Path) -> None:
+    migration = write(tmp_path, "chosen.sql", CHOSEN)
+    assert only(run(migration, None, baseline=[]), PROMOTION) == []
+
+
+# A signup trigger copying the role from user_metadata, which the client sends (cluben, faithflow).
+SIGNUP = """
+begin;
+create type public.user_role as enum ('admin', 'security', 'cashier');
+create table public.profiles (
+  id uuid primary key references auth.users (id) on delete cascade,
+  role public.user_role not null default 'security'
+);
+alter table public.profiles enable row level security;
+create policy "profiles_select_own" on public.profiles
+  for select to authenticated using (id = (select auth.uid()));
+create function public.get_user_role(_uid uuid) returns public.user_role
+language sql stable security definer set search_path = ''
+as $$ select role from public.profiles where id = _uid $$;
+create table public.settings (
+  id uuid primary key default gen_random_uuid(),
+  value text
+);
+alter table public.settings enable row level security;
+create policy "settings_admins_read" on public.settings
+  for select to authenticated using (public.get_user_role((select auth.uid())) = 'admin');
+create function public.handle_new_user() returns trigger
+language plpgsql security definer set search_path = ''
+as $$
+begin
+  insert into public.profiles (id, role) values (new.id, {role});
+  return new;
+end
+$$;
+create trigger on_auth_user_created after insert on auth.users
+  for each row execute function public.handle_new_user();
+commit;
+"""
+
+
+def test_a_role_claimed_at_sign_up_is_an_error_and_one_the_trigger_sets_is_not(tmp_path: Path) -> None:
+    claimed = "coalesce((new.raw_user_meta_data ->> 'role')::public.user_role, 'security')"
+    migration = write(tmp_path, "claimed.sql", SIGNUP.format(role=claimed))
+    (finding,) = only(run(migration, None, baseline=[]), PROMOTION)
+    assert finding.line == line_of(migration, "create trigger on_auth_user_created")
+    assert "claiming user_metadata role = 'admin'" in finding.message
+    assert '"settings_admins_read" on public.settings' in finding.message
+    fixed = write(tmp_path, "fixed.sql", SIGNUP.format(role="'security'"))
+    assert only(run(fixed, None, baseline=[]), PROMOTION) == []
+
+
+def test_a_promotion_a_later_file_of_the_push_ends_is_a_warning_naming_it(tmp_path: Path) -> None:
+    """faithflow: users updated their own role until a later file pinned it in WITH CHECK."""
+    fix = (
+        'drop policy "profiles_update_own" on public.profiles;\n'
+        'create policy "profiles_update_own_but_role" on public.profiles for update to authenticated\n'
+        "  using (id = (select auth.uid())) with check (id = (select auth.uid())\n"
+        "  and role = (select p.role from public.profiles as p where p.id = (select auth.uid())));\n"
+    )
+    _, report = check(tmp_path, {"0001_profiles.sql": profiles(), "0002_fix.sql": fix})
+    warned = [(name, message) for name, rule, message in found(report, "warning") if rule == PROMOTION]
+    assert [name for name, _ in warned] == ["0001_profiles.sql"], report
+    assert '0002_fix.sql:1:1 drops or rewrites policy "profiles_update_own"' in warned[0][1]
+    assert PROMOTION not in {rule for _, rule, _ in found(report, "error")}
 
 
 def test_string_constants_are_read_by_the_scanner() -> None:
