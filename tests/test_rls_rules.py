@@ -875,6 +875,18 @@ def test_an_admins_update_whose_check_keeps_a_state_is_no_open_write(tmp_path: P
     assert where(lint(tmp_path, sql), WITH_CHECK) == []
 
 
+@pytest.mark.parametrize(("using", "flagged"), [("is_admin()", False), ("now() is not null", True)])
+def test_an_unqualified_helper_made_nowhere_the_model_sees_is_a_helper(
+    tmp_path: Path, using: str, flagged: bool
+) -> None:
+    """video-vault, orydia: is_admin() and user_has_role() are made only in files the Supabase CLI skips (a
+    `-` after the version); PostgreSQL has no function of that name, so it is the project's, whose test the
+    static rules trust, as they do a helper they see made. now() is PostgreSQL's and asks nothing of the
+    user."""
+    sql = NOTES + f"create policy notes_admin_all on public.notes for all to authenticated using ({using});\n"
+    assert bool(where(lint(tmp_path, sql), WITH_CHECK)) == flagged
+
+
 STAMP_CARDS = (
     "create table public.organizations (id uuid primary key, name text not null);\n"
     "create table public.staff_users (id uuid primary key,\n"

@@ -34,6 +34,11 @@ def may_bring(extension: str, kind: str, name: str) -> bool:
     return name in listed["type" if kind == "type" else "function"]
 
 
+def any_brings(name: str) -> bool:
+    """Whether one of PostgreSQL's own extensions has a function (or aggregate) of this name."""
+    return any(name in listed["function"] for listed in _members().values())
+
+
 def scripts_members(share: Path) -> Members:
     """What the extension scripts in a `share/extension` folder create, by extension."""
     found: Members = {}

@@ -18,6 +18,8 @@ from pglast import parser as pg
 from checker.context import RuleContext
 from checker.findings import Severity
 from checker.model import Catalog, CatalogObject, Effects, ObjectRef
+from checker.model.builtin_functions import is_builtin_function
+from checker.model.extension_members import any_brings
 from checker.model.objects import function_ref, range_var, strings
 from checker.model.walk import TreeFacts, clause_facts, clause_nodes, first_location
 from checker.parse import Statement, sql_tree
@@ -263,12 +265,16 @@ def _only_selected(tree: object) -> object | None:
 
 def is_user_function(call: dict, catalog: Catalog) -> bool:
     """A helper the project wrote (e.g. is_member(org_id)), not a built-in or a Supabase function; one it
-    made in Supabase's own schemas too (auth.current_uid())."""
+    made in Supabase's own schemas too (auth.current_uid()); and an unqualified name the model never saw
+    made that is no function of PostgreSQL's or of its extensions: a helper made where the model cannot
+    see it (the dashboard, a file the Supabase CLI skips)."""
     parts = strings(call.get("funcname"))
     if len(parts) > 1 and parts[-2].lower() not in _BUILTIN_SCHEMAS:
         return True
     found = catalog.find(function_ref(parts, None))
-    return found is not None and found.origin != "known"
+    if found is not None:
+        return found.origin != "known"
+    return len(parts) == 1 and not is_builtin_function(parts[0]) and not any_brings(parts[0])
 
 
 def conjuncts(tree: object) -> list[object]:
