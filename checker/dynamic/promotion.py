@@ -14,11 +14,14 @@ that keeps its value, column privileges, a trigger that refuses or resets the ch
 fail or change nothing, and there is no finding; a value the policy that let the write through names
 itself (`with check (role in ('renter', 'owner'))`) is the users' to choose. A signup trigger that takes a
 role from user_metadata is asked the same way: user E signs up claiming it (the client sends that
-metadata), and the policies are asked as E.
+metadata), and the policies are asked as E. So is a member raising their own role in a group
+(team_members.role): D, a member of no power of another user's group, sets a role of power on their own
+membership row, and the policies are asked of rows of that group.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, replace
 
 import psycopg
@@ -28,9 +31,10 @@ from psycopg import sql
 from checker.context import RuleContext
 from checker.dynamic.collect import Collector, Location, at
 from checker.dynamic.probes import acting_as, put_right_later, savepoint
-from checker.dynamic.tenancy import ROLE_COLUMN, Column, Schema, Table, dotted
+from checker.dynamic.tenancy import ROLE_COLUMN, Column, Membership, Model, Schema, Table, dotted
 from checker.dynamic.world import (
     POWER,
+    USER_B,
     USER_D,
     CannotFill,
     Filler,
@@ -165,7 +169,51 @@ def _promotions(schema: Schema) -> list[Promotion]:
         return []
     found = [_first_opening(filler, candidate, closed, tests) for candidate in candidates]
     found += _claimed_at_sign_up(filler, closed, constants)
+    found += [_in_a_group(filler, group, members, tests, constants) for group, members in _groups(schema)]
     return [promotion for promotion in found if promotion is not None]
+
+
+def _groups(schema: Schema) -> list[tuple[Table, Membership]]:
+    """The groups whose membership rows carry a role (team_members.role)."""
+    memberships = Model(schema, {}).memberships().items()
+    return [(group, members) for group, members in memberships if members.role_column is not None]
+
+
+def _in_a_group(
+    filler: Filler, group: Table, members: Membership, tests: list[Test], constants: list[str]
+) -> Promotion | None:
+    """A member raising their own role in a group: D, a member of no power of another user's group, sets a
+    role of power on their own membership row, and the policies are asked of rows of that group."""
+    role = next(c for c in filler.schema.column_info(members.table) if c.name == members.role_column)
+    powers, plain = _values(filler, members.table, role, constants)
+    key = next(
+        (fk for fk in filler.schema.foreign_keys(members.table) if fk.columns == (members.group_column,)),
+        None,
+    )
+    if not powers or plain is None or key is None:
+        return None
+    with savepoint(filler.conn):
+        try:
+            made, _ = filler.insert(group, USER_B, {})
+            fixed = {members.group_column: made[key.ref_columns[0]], members.role_column: plain}
+            filler.insert(members.table, USER_D, {**fixed, members.user_column: USER_D})
+        except CannotFill:
+            return None
+        in_group = [_of_the_group(filler.schema, test, group, key.ref_columns[0], made) for test in tests]
+        held = _ask(filler.conn, in_group, USER_D)
+        closed = [test for test, holds in zip(in_group, held, strict=True) if holds is False]
+        candidate = Candidate(members.table, members.user_column, role, powers, plain)
+        return _first_opening(filler, candidate, closed, tests) if closed else None
+
+
+def _of_the_group(schema: Schema, test: Test, group: Table, key: str, made: dict) -> Test:
+    """The test asked of a row of the group (the group's own row, or a row whose key names it)."""
+    if test.table == group:
+        return replace(test, row=json.dumps({key: str(made[key])}))
+    for fk in schema.foreign_keys(test.table):
+        if fk.table == group and fk.ref_columns == (key,) and len(fk.columns) == 1:
+            return replace(test, row=json.dumps({fk.columns[0]: str(made[key])}))
+    return test
 
 
 @dataclass(frozen=True)

@@ -357,6 +357,60 @@ def test_a_promotion_a_later_file_of_the_push_ends_is_a_warning_naming_it(tmp_pa
     assert PROMOTION not in {rule for _, rule, _ in found(report, "error")}
 
 
+# Members of an organisation, its admins manage its projects; {update} who may edit a membership row.
+ORGS = """
+begin;
+create table public.orgs (
+  id uuid primary key default gen_random_uuid(),
+  name text not null
+);
+create table public.org_members (
+  org_id uuid not null references public.orgs (id) on delete cascade,
+  user_id uuid not null references auth.users (id) on delete cascade,
+  role text not null default 'member' check (role in ('owner', 'admin', 'member')),
+  primary key (org_id, user_id)
+);
+create function public.is_org_admin(_org uuid) returns boolean
+language sql stable security definer set search_path = ''
+as $$ select exists (select 1 from public.org_members
+  where org_id = _org and user_id = (select auth.uid()) and role in ('owner', 'admin')) $$;
+create function public.is_org_member(_org uuid) returns boolean
+language sql stable security definer set search_path = ''
+as $$ select exists (select 1 from public.org_members
+  where org_id = _org and user_id = (select auth.uid())) $$;
+alter table public.orgs enable row level security;
+alter table public.org_members enable row level security;
+create policy "orgs_members_read" on public.orgs for select to authenticated using (public.is_org_member(id));
+create policy "org_members_read" on public.org_members
+  for select to authenticated using (public.is_org_member(org_id));
+create policy "org_members_update" on public.org_members
+  for update to authenticated using ({update}) with check ({update});
+create table public.projects (
+  id uuid primary key default gen_random_uuid(),
+  org_id uuid not null references public.orgs (id) on delete cascade,
+  name text not null
+);
+create index projects_org_id_idx on public.projects (org_id);
+alter table public.projects enable row level security;
+create policy "projects_members_read" on public.projects
+  for select to authenticated using (public.is_org_member(org_id));
+create policy "projects_admins_delete" on public.projects
+  for delete to authenticated using (public.is_org_admin(org_id));
+commit;
+"""
+
+
+def test_a_member_raising_their_own_role_in_a_group_is_an_error(tmp_path: Path) -> None:
+    """A member may edit their own membership row (notification settings, say), role included."""
+    own = write(tmp_path, "own.sql", ORGS.format(update="user_id = (select auth.uid())"))
+    (finding,) = only(run(own, None, baseline=[]), PROMOTION)
+    assert finding.line == line_of(own, '"org_members_update"')
+    assert "set role = 'owner' on their own row of public.org_members" in finding.message
+    assert '"projects_admins_delete" on public.projects' in finding.message
+    admins = write(tmp_path, "admins.sql", ORGS.format(update="public.is_org_admin(org_id)"))
+    assert only(run(admins, None, baseline=[]), PROMOTION) == []
+
+
 def test_string_constants_are_read_by_the_scanner() -> None:
     text = "select 'admin', E'it''s', $x$owner$x$ -- 'not this'\n from t where a = 'a''b'"
     assert string_constants(text) == ["admin", "it's", "owner", "a'b"]
