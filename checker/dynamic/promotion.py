@@ -130,7 +130,11 @@ class Promotion:
 
 def probe_promotion(conn: psycopg.Connection, context: RuleContext, out: Collector, reported: set) -> None:
     """Whether a user can promote themselves through a column of their own row, or by what they claim at
-    sign-up; reported once a run per (how, table, column), at the migration after which they can."""
+    sign-up; reported once a run per (how, table, column), at the migration after which they can. Only
+    a migration that creates a policy or a trigger on auth.users can be where a finding goes (_where):
+    the others are not asked."""
+    if not any(_may_complete(ref) for ref in context.created_by_migration()):
+        return
     schema = Schema(conn, list(out.policy.exposed_schemas))
     try:
         with conn.transaction(force_rollback=True):
@@ -149,6 +153,10 @@ def probe_promotion(conn: psycopg.Connection, context: RuleContext, out: Collect
             continue
         reported.add(key)
         _report(out, promotion, where, _ended_later(context, promotion))
+
+
+def _may_complete(ref: ObjectRef) -> bool:
+    return ref.kind == "policy" or (ref.kind == "trigger" and (ref.schema, ref.table) == ("auth", "users"))
 
 
 def _promotions(schema: Schema) -> list[Promotion]:
