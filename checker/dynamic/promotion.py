@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, replace
+from functools import cache
 
 import psycopg
 from pglast import parser as pg
@@ -69,11 +70,17 @@ _SIGNUP_TRIGGERS = """
 select t.tgname::text from pg_catalog.pg_trigger t
 where t.tgrelid = 'auth.users'::regclass and not t.tgisinternal order by 1"""
 
-# The tables of the API's schemas with row level security on.
-_RLS_TABLES = """
+# The tables of the API's schemas with row level security on, a column that may hold power (an enum, a
+# name saying role or power) and foreign keys on one column at most: where a user_roles table may be.
+_ROLES_TABLES = """
 select n.nspname::text, c.relname::text from pg_catalog.pg_class c
 join pg_catalog.pg_namespace n on n.oid = c.relnamespace
-where c.relkind in ('r', 'p') and c.relrowsecurity and n.nspname = any(%s)
+where c.relkind in ('r', 'p') and c.relrowsecurity and n.nspname = any(%(exposed)s)
+  and exists (select from pg_catalog.pg_attribute a join pg_catalog.pg_type t on t.oid = a.atttypid
+              where a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
+                and (t.typtype = 'e' or a.attname ~* %(power)s or a.attname ~ %(role)s))
+  and (select count(distinct co.conkey) from pg_catalog.pg_constraint co
+       where co.conrelid = c.oid and co.contype = 'f') <= 1
 order by 1, 2"""
 
 # The CHECK constraints of a table that name one column, deparsed.
@@ -308,7 +315,8 @@ def _roles_tables(schema: Schema, keyed: set[Table]) -> list[Table]:
     user inserts there is about that user alone. A membership (a group beside the user) is not one: a user
     creating a team rightly makes themselves its owner."""
     found = []
-    for table in (tuple(row) for row in schema.conn.execute(_RLS_TABLES, (schema.exposed,))):
+    params = {"exposed": schema.exposed, "power": POWER.pattern, "role": ROLE_COLUMN.pattern}
+    for table in (tuple(row) for row in schema.conn.execute(_ROLES_TABLES, params)):
         users = schema.user_columns(table) if table not in keyed else []
         if len(users) == 1 and all(fk.columns == (users[0],) for fk in schema.foreign_keys(table)):
             found.append(table)
@@ -465,18 +473,14 @@ def _project_constants(conn: psycopg.Connection) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-def string_constants(text: str) -> list[str]:
+@cache  # the project's functions are read again after each migration
+def string_constants(text: str) -> tuple[str, ...]:
     """The string literals of some SQL, found by PostgreSQL's scanner ('admin', E'x', $$y$$)."""
     try:
         tokens = pg.scan(text)
     except pg.ParseError:
-        return []
-    found = []
-    for token in tokens:
-        if token.name == "SCONST":
-            literal = text[token.start : token.end + 1]
-            found.append(_unquoted(literal))
-    return found
+        return ()
+    return tuple(_unquoted(text[token.start : token.end + 1]) for token in tokens if token.name == "SCONST")
 
 
 def _unquoted(literal: str) -> str:

@@ -413,4 +413,4 @@ def test_a_member_raising_their_own_role_in_a_group_is_an_error(tmp_path: Path) 
 
 def test_string_constants_are_read_by_the_scanner() -> None:
     text = "select 'admin', E'it''s', $x$owner$x$ -- 'not this'\n from t where a = 'a''b'"
-    assert string_constants(text) == ["admin", "it's", "owner", "a'b"]
+    assert string_constants(text) == ("admin", "it's", "owner", "a'b")
