@@ -172,9 +172,13 @@ def _promotions(schema: Schema) -> list[Promotion]:
     if not tests:
         return []
     filler = Filler(schema)
-    filler.ensure_users()
     constants = _project_constants(conn)
-    candidates = _candidates(filler, constants)
+    # what may give power, read before any row is made: most migrations' databases have none of it
+    candidates, claims, groups = _candidates(filler, constants), _claims(filler, constants), _groups(schema)
+    if not (candidates or claims or groups):
+        return []
+    filler.ensure_users()
+    candidates = [candidate for candidate in candidates if candidate.ready(filler)]
     # D as an ordinary user first: a row the probe made may have been given a role of power (the first
     # value a CHECK names), which would hide any promotion
     for candidate in candidates:
@@ -183,8 +187,8 @@ def _promotions(schema: Schema) -> list[Promotion]:
     if not closed:
         return []
     found = [_first_opening(filler, candidate, closed, tests) for candidate in candidates]
-    found += _claimed_at_sign_up(filler, closed, constants)
-    found += [_in_a_group(filler, group, members, tests, constants) for group, members in _groups(schema)]
+    found += _claimed_at_sign_up(filler, claims, closed)
+    found += [_in_a_group(filler, group, members, tests, constants) for group, members in groups]
     return [promotion for promotion in found if promotion is not None]
 
 
@@ -247,6 +251,16 @@ class Candidate:
     def how(self) -> str:
         return "insert" if self.inserted else "update"
 
+    def ready(self, filler: Filler) -> bool:
+        """D's own row to update is there, made where missing (an insert makes its own)."""
+        if self.inserted:
+            return True
+        try:
+            filler.ensure_user_row(self.table, self.key, USER_D)
+        except CannotFill:
+            return False
+        return True
+
     def update(self) -> sql.Composable:
         """D's own row given a value of the column, as the API would write it (parameters: value, D)."""
         target, column = sql.Identifier(*self.table), sql.Identifier(self.column.name)
@@ -283,18 +297,12 @@ class Candidate:
 
 
 def _candidates(filler: Filler, constants: list[str]) -> list[Candidate]:
-    """The columns of power of D's rows in the tables keyed by a user, each row made where missing; then
-    those of tables whose rows reference nothing but their user, for D to insert."""
+    """The columns of power of the tables keyed by a user (D's own row there is updated); then those of
+    tables whose rows reference nothing but their user (D inserts one)."""
     found = []
     keyed = filler.schema.user_tables()
     for table, key in keyed:
         choices = _choices(filler, table, key, constants)
-        if not choices:
-            continue
-        try:
-            filler.ensure_user_row(table, key, USER_D)
-        except CannotFill:
-            continue
         found.extend(Candidate(table, key, column, powers, plain) for column, powers, plain in choices)
     for table in _roles_tables(filler.schema, {table for table, _ in keyed}):
         user = filler.schema.user_columns(table)[0]
@@ -385,14 +393,25 @@ def _letting_through(filler: Filler, candidate: Candidate, tests: list[Test], ro
     return [test for test, holds in zip(asked, held, strict=True) if holds]
 
 
-def _claimed_at_sign_up(filler: Filler, closed: list[Test], constants: list[str]) -> list[Promotion]:
-    """What a signup trigger takes from user_metadata as a role (`new.raw_user_meta_data ->> 'role'`):
-    user E signs up claiming each value of power, and the closed policies are asked as E."""
+def _claims(filler: Filler, constants: list[str]) -> list[tuple[str, list[object]]]:
+    """The user_metadata keys a signup trigger takes as a role (`new.raw_user_meta_data ->> 'role'`), each
+    with the values of power a sign-up may claim."""
     found = []
     for key, cast in metadata_read(filler.schema.signup_trees()).items():
-        if not (ROLE_COLUMN.search(key) or POWER.search(key.lower())):
-            continue
-        for value in _claimable(filler, key, cast, constants):
+        if ROLE_COLUMN.search(key) or POWER.search(key.lower()):
+            values = _claimable(filler, key, cast, constants)
+            if values:
+                found.append((key, values))
+    return found
+
+
+def _claimed_at_sign_up(
+    filler: Filler, claims: list[tuple[str, list[object]]], closed: list[Test]
+) -> list[Promotion]:
+    """User E signs up claiming each value of power, and the closed policies are asked as E."""
+    found = []
+    for key, values in claims:
+        for value in values:
             opened: list[Test] = []
             with savepoint(filler.conn):
                 try:
