@@ -179,17 +179,28 @@ def _promotions(schema: Schema) -> list[Promotion]:
         return []
     filler.ensure_users()
     candidates = [candidate for candidate in candidates if candidate.ready(filler)]
-    # D as an ordinary user first: a row the probe made may have been given a role of power (the first
-    # value a CHECK names), which would hide any promotion
-    for candidate in candidates:
-        candidate.demote(conn)
-    closed = [test for test, held in zip(tests, _ask(conn, tests, USER_D), strict=True) if held is False]
-    if not closed:
-        return []
-    found = [_first_opening(filler, candidate, closed, tests) for candidate in candidates]
-    found += _claimed_at_sign_up(filler, claims, closed)
+    roles = [candidate for candidate in candidates if not candidate.approval]
+    found = _openings(filler, roles, tests)  # D approved, as the probe's users are
+    found += _claimed_at_sign_up(filler, claims, _closed(filler, [], tests)) if claims else []
     found += [_in_a_group(filler, group, members, tests, constants) for group, members in groups]
+    with savepoint(conn):  # D as a sign-up leaves them: not approved yet
+        found += _openings(filler, [candidate for candidate in candidates if candidate.approval], tests)
     return [promotion for promotion in found if promotion is not None]
+
+
+def _closed(filler: Filler, demoted: list[Candidate], tests: list[Test]) -> list[Test]:
+    """The tests that admit D to no row, once D's columns of the candidates hold no power. A row the probe
+    made may have been given a role of power (the first value a CHECK names), which would hide any
+    promotion."""
+    for candidate in demoted:
+        candidate.demote(filler.conn)
+    held = _ask(filler.conn, tests, USER_D)
+    return [test for test, holds in zip(tests, held, strict=True) if holds is False]
+
+
+def _openings(filler: Filler, candidates: list[Candidate], tests: list[Test]) -> list[Promotion | None]:
+    closed = _closed(filler, candidates, tests) if candidates else []
+    return [_first_opening(filler, candidate, closed, tests) for candidate in candidates] if closed else []
 
 
 def _groups(schema: Schema) -> list[tuple[Table, Membership]]:
@@ -245,6 +256,7 @@ class Candidate:
     column: Column
     powers: list[object]
     plain: object | None
+    approval: bool = False  # the account's approval state (the probe approves its users: undone first)
     inserted: bool = False
 
     @property
@@ -303,19 +315,35 @@ def _candidates(filler: Filler, constants: list[str]) -> list[Candidate]:
     keyed = filler.schema.user_tables()
     for table, key in keyed:
         choices = _choices(filler, table, key, constants)
-        found.extend(Candidate(table, key, column, powers, plain) for column, powers, plain in choices)
+        found.extend(Candidate(table, key, *choice) for choice in choices)
     for table in _roles_tables(filler.schema, {table for table, _ in keyed}):
         user = filler.schema.user_columns(table)[0]
         choices = _choices(filler, table, user, constants)
-        found.extend(Candidate(table, user, column, powers, None, True) for column, powers, _ in choices)
+        found.extend(
+            Candidate(table, user, column, powers, None, inserted=True) for column, powers, *_ in choices
+        )
     return found
 
 
 def _choices(filler: Filler, table: Table, key: str, constants: list[str]) -> list[tuple]:
-    """(column, values of power, value of none) of the table's columns that may hold power."""
-    columns = [c for c in filler.schema.column_info(table) if c.name != key]
-    choices = [(c, *_values(filler, table, c, constants)) for c in columns]
+    """(column, values of power, value of none, whether it is an approval) of the table's columns that may
+    hold power, the approval state of an account included (`is_approved`, a `status` enum's 'active'): a
+    user approving themselves passes what only approved accounts may."""
+    approval = filler.approval(table)
+    choices = []
+    for column in (c for c in filler.schema.column_info(table) if c.name != key):
+        if column.name in approval:
+            choices.append((column, [approval[column.name]], _unapproved(column), True))
+        else:
+            choices.append((column, *_values(filler, table, column, constants), False))
     return [choice for choice in choices if choice[1]]
+
+
+def _unapproved(column: Column) -> object | None:
+    """The state a sign-up leaves: false, or the label the column's default names."""
+    if column.category == "B":
+        return False
+    return next(iter(string_constants(column.default)), None)
 
 
 def _roles_tables(schema: Schema, keyed: set[Table]) -> list[Table]:

@@ -312,7 +312,7 @@ class Filler:
         except psycopg.Error as err:
             raise CannotFill(f"reading {name(table)} failed: {one_line(err)}") from None
         if missing:
-            self.insert(table, user, {column: user, **self._approval(table)}, depth + 1)
+            self.insert(table, user, {column: user, **self.approval(table)}, depth + 1)
         self._users.add(key)
 
     def ensure_member_row(self, members: Membership, user: str) -> None:
@@ -344,7 +344,7 @@ class Filler:
         false), it is set as an administrator approves an account, so policies that admit active users
         only are probed between active users (pm-app's every probe was denied, leaks unseen)."""
         for table, column in self.schema.user_tables():
-            approved = self._approval(table)
+            approved = self.approval(table)
             if approved:
                 changes = [
                     sql.SQL("{} = {}").format(sql.Identifier(c), sql.Literal(v)) for c, v in approved.items()
@@ -354,7 +354,7 @@ class Filler:
                 )
                 self.conn.execute(update, (list(EVERY_USER),))
 
-    def _approval(self, table: Table) -> dict[str, object]:
+    def approval(self, table: Table) -> dict[str, object]:
         """The approval state of an account in use, by column, where the table's defaults leave it unset."""
         approved: dict[str, object] = {}
         for column in self.columns(table):

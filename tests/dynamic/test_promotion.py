@@ -168,6 +168,14 @@ commit;
 """
 
 
+def test_a_user_approving_themselves_is_found(tmp_path: Path) -> None:
+    """Accounts an administrator approves (is_approved defaults to false): the probe approves its users as
+    one would, and D, unapproved again, approves themselves through their own profile."""
+    approved = FLAG.replace("newsletter boolean", "is_approved boolean").format(test="u.is_approved")
+    (finding,) = only(run(write(tmp_path, "approved.sql", approved), None, baseline=[]), PROMOTION)
+    assert "is_approved = True" in finding.message and '"invoices_admins_read"' in finding.message
+
+
 def test_an_admin_flag_is_found_and_a_flag_of_no_power_is_not(tmp_path: Path) -> None:
     admin = write(tmp_path, "admin.sql", FLAG.format(test="u.is_admin"))
     (finding,) = only(run(admin, None, baseline=[]), PROMOTION)
