@@ -139,9 +139,7 @@ def probe_promotion(conn: psycopg.Connection, context: RuleContext, out: Collect
     """Whether a user can promote themselves through a column of their own row, or by what they claim at
     sign-up; reported once a run per (how, table, column), at the migration after which they can. Only
     a migration that creates a policy or a trigger on auth.users can be where a finding goes (_where):
-    the others are not asked."""
-    if not any(_may_complete(ref) for ref in context.created_by_migration()):
-        return
+    the others are not asked (may_promote)."""
     schema = Schema(conn, list(out.policy.exposed_schemas))
     try:
         with conn.transaction(force_rollback=True):
@@ -162,6 +160,12 @@ def probe_promotion(conn: psycopg.Connection, context: RuleContext, out: Collect
         _report(out, promotion, where, _ended_later(context, promotion))
 
 
+def may_promote(context: RuleContext) -> bool:
+    """Whether the migration creates what a finding of the probe is placed at: a policy, or a trigger on
+    auth.users (a signup trigger in a file of its own is asked too)."""
+    return any(_may_complete(ref) for ref in context.created_by_migration())
+
+
 def _may_complete(ref: ObjectRef) -> bool:
     return ref.kind == "policy" or (ref.kind == "trigger" and (ref.schema, ref.table) == ("auth", "users"))
 
@@ -172,7 +176,7 @@ def _promotions(schema: Schema) -> list[Promotion]:
     if not tests:
         return []
     filler = Filler(schema)
-    constants = _project_constants(conn)
+    constants = _project_constants(conn, tests)
     # what may give power, read before any row is made: most migrations' databases have none of it
     candidates, claims, groups = _candidates(filler, constants), _claims(filler, constants), _groups(schema)
     if not (candidates or claims or groups):
@@ -504,7 +508,7 @@ def _values(
         return [], None
     checks = [d for (d,) in filler.conn.execute(_CHECKS, (name(table), column.name))]
     allowed = [s for definition in checks for s in string_constants(definition)]
-    powers, plain = _split(allowed or constants or list(_TEXT_FALLBACK))
+    powers, plain = _split(allowed or [*constants, *_TEXT_FALLBACK])
     return powers, plain if allowed else None  # a value no check lists may be no role at all
 
 
@@ -515,9 +519,13 @@ def _split(values: list[str]) -> tuple[list[object], object | None]:
     return powers, plain
 
 
-def _project_constants(conn: psycopg.Connection) -> list[str]:
-    found = [s for (source,) in conn.execute(_FUNCTION_SOURCES) for s in string_constants(source or "")]
-    return list(dict.fromkeys(found))
+def _project_constants(conn: psycopg.Connection, tests: list[Test]) -> list[str]:
+    """The string constants of the policies and of the functions: the values a role is compared with
+    (`role = 'admin'` in a policy, or in a helper it calls)."""
+    sources = [test.expression for test in tests] + [
+        source or "" for (source,) in conn.execute(_FUNCTION_SOURCES)
+    ]
+    return list(dict.fromkeys(s for source in sources for s in string_constants(source)))
 
 
 @cache  # the project's functions are read again after each migration

@@ -77,7 +77,7 @@ from checker.dynamic.privileges import (
     superuser_session,
 )
 from checker.dynamic.probes import probe_unit, probes_anything
-from checker.dynamic.promotion import probe_promotion
+from checker.dynamic.promotion import may_promote, probe_promotion
 from checker.dynamic.record import MigrationRecord, Record, seed_identity
 from checker.dynamic.rollback import ROLLBACK, Before, report_differences
 from checker.dynamic.seed import apply_seed
@@ -463,14 +463,17 @@ class Run:
             self.out.record.say(f"validating and probing {unit.migration.path}")
             with self.clock.phase("validate"):
                 validate_unit(self.admin, context, self.out)
-            if probes_anything(context):
+            probing, promoting = probes_anything(context), may_promote(context)
+            if probing or promoting:
                 with (
                     self.clock.phase("probes"),
                     self._api_session() as api,
                     sequences.kept(self.admin, api),
                 ):
-                    probe_unit(api, context, self.out)
-                    probe_promotion(api, context, self.out, self.promotions_reported)
+                    if probing:
+                        probe_unit(api, context, self.out)
+                    if promoting:
+                        probe_promotion(api, context, self.out, self.promotions_reported)
             if self.advisor is not None:
                 with self.clock.phase("advisor"):
                     self.advisor.advise(self.admin, context, self.out)

@@ -419,6 +419,51 @@ def test_a_member_raising_their_own_role_in_a_group_is_an_error(tmp_path: Path) 
     assert only(run(admins, None, baseline=[]), PROMOTION) == []
 
 
+# A text role with no CHECK, compared with 'admin' only in a policy (gouda); the signup trigger copies it.
+NO_CHECK = """create table public.profiles (
+  id uuid primary key references auth.users (id) on delete cascade,
+  role text not null default 'user'
+);
+alter table public.profiles enable row level security;
+create policy "profiles_own" on public.profiles
+  for select to authenticated using ((select auth.uid()) = id);
+{update}create table public.reports (id uuid primary key default gen_random_uuid(), body text);
+alter table public.reports enable row level security;
+create policy "reports_admins_read" on public.reports for select to authenticated using (
+  exists (select 1 from public.profiles p where p.id = (select auth.uid()) and p.role = 'admin'));
+"""
+SIGNUP_FILE = """create function public.handle_new_user() returns trigger
+language plpgsql security definer set search_path = ''
+as $$
+begin
+  insert into public.profiles (id, role) values (new.id, coalesce(new.raw_user_meta_data ->> 'role', 'user'));
+  return new;
+end
+$$;
+create trigger on_auth_user_created after insert on auth.users
+  for each row execute function public.handle_new_user();
+"""
+
+
+def test_a_text_role_without_check_is_tried_with_the_values_the_policies_name(tmp_path: Path) -> None:
+    update = (
+        'create policy "profiles_update_own" on public.profiles\n'
+        "  for update using ((select auth.uid()) = id);\n"
+    )
+    migration = write(tmp_path, "no_check.sql", NO_CHECK.format(update=update))
+    (finding,) = only(run(migration, None, baseline=[]), PROMOTION)
+    assert "set role = 'admin'" in finding.message, finding.message
+
+
+def test_a_signup_trigger_in_a_file_of_its_own_is_asked(tmp_path: Path) -> None:
+    """A migration that only makes the signup trigger gives the RLS probes no table: it is asked still."""
+    files = {"0001_schema.sql": NO_CHECK.format(update=""), "0002_signup.sql": SIGNUP_FILE}
+    _, report = check(tmp_path, files)
+    errors = [(name, message) for name, rule, message in found(report, "error") if rule == PROMOTION]
+    assert [name for name, _ in errors] == ["0002_signup.sql"], report
+    assert "claiming user_metadata role = 'admin'" in errors[0][1]
+
+
 def test_string_constants_are_read_by_the_scanner() -> None:
     text = "select 'admin', E'it''s', $x$owner$x$ -- 'not this'\n from t where a = 'a''b'"
     assert string_constants(text) == ("admin", "it's", "owner", "a'b")
