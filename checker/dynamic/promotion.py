@@ -135,9 +135,12 @@ class Promotion:
     through: tuple[str, ...] = ()  # the policies that let the write through
 
 
-def probe_promotion(conn: psycopg.Connection, context: RuleContext, out: Collector, reported: set) -> None:
+def probe_promotion(
+    conn: psycopg.Connection, context: RuleContext, out: Collector, reported: dict[tuple, bool]
+) -> None:
     """Whether a user can promote themselves through a column of their own row, or by what they claim at
-    sign-up; reported once a run per (how, table, column), at the migration after which they can. Only
+    sign-up; reported once a run per (how, table, column), at the migration after which they can, unless
+    it was a warning (a later file ended it) and a later migration opens it again (an error there). Only
     a migration that creates a policy or a trigger on auth.users can be where a finding goes (_where):
     the others are not asked (may_promote)."""
     schema = Schema(conn, list(out.policy.exposed_schemas))
@@ -153,11 +156,11 @@ def probe_promotion(conn: psycopg.Connection, context: RuleContext, out: Collect
         return
     for promotion in found:
         key = (promotion.how, promotion.table, promotion.column)
-        where = _where(context, promotion, triggers)
-        if where is None or key in reported:
-            continue
-        reported.add(key)
-        _report(out, promotion, where, _ended_later(context, promotion))
+        where, ended = _where(context, promotion, triggers), _ended_later(context, promotion)
+        if where is None or reported.get(key) is False or (key in reported and ended is not None):
+            continue  # said already: as an error, or as a warning and it ends again later
+        reported[key] = ended is not None
+        _report(out, promotion, where, ended)
 
 
 def may_promote(context: RuleContext) -> bool:

@@ -266,7 +266,8 @@ class Run:
     # how the probes log in as PostgREST does (api_login.py); None: on the migrating connection
     api_login: MigratingSession | None = None
     api_login_lacked: bool = False  # said once a run
-    promotions_reported: set = field(default_factory=set)  # (table, column): once a run
+    # (how, table, column) -> whether it was said as a warning (a later file ends it): once a run
+    promotions_reported: dict = field(default_factory=dict)
     diverged: Failure | None = None  # the first statement skipped as not reproducible here (_skip)
     labelled: set[str] = field(default_factory=set)  # the tables of the skipped labels
 

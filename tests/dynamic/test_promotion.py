@@ -363,6 +363,17 @@ def test_a_promotion_a_later_file_of_the_push_ends_is_a_warning_naming_it(tmp_pa
     assert [name for name, _ in warned] == ["0001_profiles.sql"], report
     assert '0002_fix.sql:1:1 drops or rewrites policy "profiles_update_own"' in warned[0][1]
     assert PROMOTION not in {rule for _, rule, _ in found(report, "error")}
+    # faithflow's 20260109 files opened it again: an error there
+    reopen = (
+        'drop policy "profiles_update_own_but_role" on public.profiles;\n'
+        'create policy "profiles_update_again" on public.profiles for update to authenticated\n'
+        "  using (id = (select auth.uid()));\n"
+    )
+    (tmp_path / "again").mkdir()
+    files = {"0001_profiles.sql": profiles(), "0002_fix.sql": fix, "0003_reopen.sql": reopen}
+    _, report = check(tmp_path / "again", files)
+    errors = [name for name, rule, _ in found(report, "error") if rule == PROMOTION]
+    assert errors == ["0003_reopen.sql"], report
 
 
 # Members of an organisation, its admins manage its projects; {update} who may edit a membership row.
