@@ -237,8 +237,7 @@ def _in_a_group(
         except CannotFill:
             return None
         in_group = [_of_the_group(filler.schema, test, group, key.ref_columns[0], made) for test in tests]
-        held = _ask(filler.conn, in_group, USER_D)
-        closed = [test for test, holds in zip(in_group, held, strict=True) if holds is False]
+        closed = _closed(filler, [], in_group)
         candidate = Candidate(members.table, members.user_column, role, powers, plain)
         return _first_opening(filler, candidate, closed, tests) if closed else None
 
