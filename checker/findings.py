@@ -41,6 +41,9 @@ class Finding:
 
 _FINDING_FIELDS = tuple(f.name for f in fields(Finding))
 
+# Said of a finding a later migration of the same push puts right (a warning naming it): fix it here anyway.
+FIX_HERE_TOO = " (here, so that this migration never deploys without it)"
+
 # Findings that do not come from a rule module but from the pipeline itself.
 SYNTAX_ERROR = "syntax-error"
 # A migration the dynamic stage could not run on this machine's engines: exit 2, as bad input is.

@@ -45,7 +45,7 @@ from checker.dynamic.world import (
     matching,
     one_line,
 )
-from checker.findings import Severity
+from checker.findings import FIX_HERE_TOO, Severity
 from checker.model import ObjectRef
 from checker.model.objects import strings
 from checker.model.walk import clause_nodes, find_nodes
@@ -1355,7 +1355,7 @@ def _leak(
     ended = table.put_right(role, command, policies) if rls_on else None
     if ended is not None:
         message += f"; until {ended}"
-        hint += " (here, so that this migration never deploys without it)"
+        hint += FIX_HERE_TOO
         severity = Severity.WARNING
     out.add(LEAK, severity, _where(table, policies), message, hint, table.ref.qualified)
 

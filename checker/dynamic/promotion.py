@@ -45,7 +45,7 @@ from checker.dynamic.world import (
     name,
     one_line,
 )
-from checker.findings import Severity
+from checker.findings import FIX_HERE_TOO, Severity
 from checker.model import ObjectRef
 
 PROMOTION = "rls-self-promotion"
@@ -464,8 +464,7 @@ def _claimable(filler: Filler, key: str, cast: str, constants: list[str]) -> lis
     """The values of power a user_metadata key may claim, by the type the trigger casts it to."""
     found = filler.metadata_type(cast)
     if found is not None and found[1] == "e":
-        labels = filler.conn.execute(f"select unnest(enum_range(null::{found[0]}))::text").fetchall()
-        return [label for (label,) in labels if POWER.search(label.lower())]
+        return [label for label in filler.labels(found[0]) if POWER.search(label.lower())]
     if found is not None and found[2] == "B":
         return [True] if POWER.search(key.lower()) else []
     return list(dict.fromkeys(c for c in [*constants, *_TEXT_FALLBACK] if POWER.search(c.lower())))
@@ -503,7 +502,7 @@ def _values(
     labels (admin, owner ... against user), true against false for a flag named so (is_admin), and for a
     text role column the values its checks name (else the project's functions, else 'admin')."""
     if column.category == "E":
-        return _split(filler.labels(column))
+        return _split(filler.labels(column.type))
     if column.category == "B":
         return ([True], False) if POWER.search(column.name.lower()) else ([], None)
     if column.category != "S" or not (ROLE_COLUMN.search(column.name) or POWER.search(column.name.lower())):
@@ -580,7 +579,7 @@ def _report(out: Collector, promotion: Promotion, where: Location, ended: str | 
     severity = Severity.ERROR
     if ended is not None:
         message += f"; until {ended}"
-        hint += " (here, so that this migration never deploys without it)"
+        hint += FIX_HERE_TOO
         severity = Severity.WARNING
     out.add(PROMOTION, severity, where, message, hint, dotted(promotion.table))
 

@@ -367,11 +367,12 @@ class Filler:
         return approved
 
     def _active_label(self, column: Column) -> str | None:
-        return next((label for label in self.labels(column) if _ACTIVE_STATE.fullmatch(label.lower())), None)
+        labels = self.labels(column.type)
+        return next((label for label in labels if _ACTIVE_STATE.fullmatch(label.lower())), None)
 
-    def labels(self, column: Column) -> list[str]:
-        """An enum column's labels, in the type's order."""
-        rows = self.conn.execute(f"select unnest(enum_range(null::{column.type}))::text").fetchall()
+    def labels(self, enum_type: str) -> list[str]:
+        """An enum type's labels (a column's: Column.type), in the type's order."""
+        rows = self.conn.execute(f"select unnest(enum_range(null::{enum_type}))::text").fetchall()
         return [label for (label,) in rows]
 
     def sign_up(self, user: str, claimed: dict[str, object] | None = None) -> None:
@@ -483,7 +484,8 @@ class Filler:
             return []
         if column.category == "E":
             # a role over every group (super_admin) makes no one a group's owner: tried last
-            return sorted(self.labels(column), key=lambda label: _PLATFORM_WIDE.search(label) is not None)
+            labels = self.labels(column.type)
+            return sorted(labels, key=lambda label: _PLATFORM_WIDE.search(label) is not None)
         return list(_TEXT_ROLES) if column.category == "S" else []
 
     @staticmethod

@@ -36,7 +36,12 @@ def may_bring(extension: str, kind: str, name: str) -> bool:
 
 def any_brings(name: str) -> bool:
     """Whether one of PostgreSQL's own extensions has a function (or aggregate) of this name."""
-    return any(name in listed["function"] for listed in _members().values())
+    return name in _all_functions()
+
+
+@cache
+def _all_functions() -> frozenset[str]:
+    return frozenset(name for listed in _members().values() for name in listed["function"])
 
 
 def scripts_members(share: Path) -> Members:

@@ -16,7 +16,7 @@ from functools import cached_property
 from pglast import parser as pg
 
 from checker.context import RuleContext
-from checker.findings import Severity
+from checker.findings import FIX_HERE_TOO, Severity
 from checker.model import Catalog, CatalogObject, Effects, ObjectRef
 from checker.model.builtin_functions import is_builtin_function
 from checker.model.extension_members import any_brings
@@ -182,7 +182,7 @@ def until_replaced(issue: Issue, by: Statement | None) -> Issue:
     if by is None or issue.severity is Severity.INFO:
         return issue
     message = f"{issue.message}, until {by.where()} drops or alters the policy"
-    hint = f"{issue.hint} (here, so that this migration never deploys without it)"
+    hint = issue.hint + FIX_HERE_TOO
     return replace(issue, message=message, hint=hint, severity=Severity.WARNING)
 
 

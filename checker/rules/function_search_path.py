@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from checker.context import RuleContext
-from checker.findings import Severity
+from checker.findings import FIX_HERE_TOO, Severity
 from checker.model import Effects, ObjectRef
 from checker.parse import Statement
 from checker.rules._schema_support import altered_function, def_elems
@@ -118,7 +118,7 @@ def _definer_issue(routine: _Routine, pinned_by: Statement | None) -> Issue:
         return Issue(statement, f"{what}: {risk}", hint, location, name)
     fixes = "drops it" if pinned_by.kind == "DropStmt" else "fixes"
     message = f"{what}, which {pinned_by.where()} {fixes}: until that migration runs, {risk}"
-    hint += " (here, so that this migration never deploys without it)"
+    hint += FIX_HERE_TOO
     return Issue(statement, message, hint, location, name, severity=Severity.WARNING)
 
 

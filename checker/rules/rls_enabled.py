@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from checker.context import RuleContext
-from checker.findings import Severity
+from checker.findings import FIX_HERE_TOO, Severity
 from checker.model import ObjectRef
 from checker.parse import Statement
 from checker.rules._api_access import api_roles_left, schema_reached
@@ -77,7 +77,7 @@ def _without_rls(ctx: RuleContext, ref: ObjectRef, statement: Statement, locatio
         statement,
         f"table {ref.qualified} is created without row level security, which {later.where()} enables: "
         "until that migration runs, anon and authenticated can read and write every row through the API",
-        hint + " (here, so that this migration never deploys without it)",
+        hint + FIX_HERE_TOO,
         location,
         ref.qualified,
         severity=Severity.WARNING,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from checker.context import RuleContext
-from checker.findings import Severity
+from checker.findings import FIX_HERE_TOO, Severity
 from checker.model import ObjectRef
 from checker.parse import Statement
 from checker.rules._api_access import api_roles_left
@@ -60,7 +60,7 @@ def _exposed(
     if later is None:
         return Issue(at[0], f"{holds}: {reads}", hint, at[1], name)
     message = f"{holds}, until {later.where()} enables it: meanwhile {reads}"
-    hint += " (here, so that this migration never deploys without it)"
+    hint += FIX_HERE_TOO
     return Issue(at[0], message, hint, at[1], name, severity=Severity.WARNING)
 
 

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from checker.context import RuleContext
-from checker.findings import Severity
+from checker.findings import FIX_HERE_TOO, Severity
 from checker.model import Effects, ObjectRef
 from checker.model.walk import find_nodes
 from checker.parse import Statement
@@ -104,7 +104,7 @@ def _definer_view(view: _View, fixed_by: Statement | None) -> Issue:
         f"{what}, which {fixed_by.where()} {verb}: until that migration runs, it bypasses the row level "
         "security of every table it reads"
     )
-    hint += " (here, so that this migration never deploys without it)"
+    hint += FIX_HERE_TOO
     return Issue(view.statement, message, hint, view.location, name, severity=Severity.WARNING)
 
 
