@@ -7,22 +7,69 @@ pglast's Python AST for every node, which matters for migrations of tens of thou
 from __future__ import annotations
 
 import json
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Generic, TypeVar
 
 from pglast import parser as pg
 
 from checker.findings import SYNTAX_ERROR, Finding, Severity
 from checker.source import SourceFile
 
+T = TypeVar("T")
 
-@dataclass(slots=True)
+
 class Statement:
-    source: SourceFile
-    index: int
-    kind: str  # the libpg_query node name, e.g. "CreateStmt"
-    node: dict
-    start: int  # character offsets into source.text
-    end: int
+    """One statement of a file: its kind, where it is, and its libpg_query tree (`node`).
+
+    A file's trees as dicts take forty times the SQL's size, so a statement parsed with the file keeps
+    its tree's JSON text and loads the dicts when asked; the last few dozen loaded stay (the model and
+    each rule read a statement's tree several times in a row), older ones are let go and loaded again if
+    asked. A tree that was changed (`keep`) or given as dicts stays. What rules read of every statement
+    of a kind is kept as a `Fact` of the statement instead."""
+
+    __slots__ = ("_facts", "_json", "_node", "end", "index", "kind", "source", "start")
+
+    def __init__(
+        self, source: SourceFile, index: int, kind: str, node: dict | None, start: int, end: int,
+        json_text: str | None = None,
+    ) -> None:
+        self.source, self.index, self.kind, self.start, self.end = source, index, kind, start, end
+        self._node, self._json = node, json_text
+        self._facts: dict[Remembered, object] | None = None
+
+    @property
+    def node(self) -> dict:
+        node = self._node
+        if node is None:
+            node = self._node = _scan_json(self._json, 0)[0]["stmt"][self.kind]
+            _LOADED.append(self)
+            if len(_LOADED) > _LOADED_KEPT:
+                _LOADED.popleft()._let_go()
+        return node
+
+    def read_facts(self) -> None:
+        """Read the facts of its kind while the tree is loaded (the model reads every statement's)."""
+        readers = _FACTS_OF_KIND.get(self.kind)
+        if readers is None:
+            return
+        node = self.node
+        facts = self._facts
+        if facts is None:
+            facts = self._facts = {}
+        for fact in readers:
+            if fact not in facts:
+                facts[fact] = fact.read(node)
+
+    def keep(self) -> None:
+        """The tree was changed in place: hold these dicts for good."""
+        _ = self.node
+        self._json = None
+
+    def _let_go(self) -> None:
+        if self._json is not None:
+            self._node = None
 
     @property
     def text(self) -> str:
@@ -41,6 +88,66 @@ class Statement:
     def where(self, byte_location: int | None = None) -> str:
         line, column = self.position(byte_location)
         return f"{self.source.path}:{line}:{column}"
+
+    def __repr__(self) -> str:
+        return f"Statement({self.source.path}:{self.index} {self.kind})"
+
+
+class Remembered(Generic[T]):
+    """Something worked out of a statement once and kept with it (called with the statement)."""
+
+    __slots__ = ()
+
+    def __call__(self, statement: Statement) -> T:
+        facts = statement._facts
+        if facts is None:
+            facts = statement._facts = {}
+        elif self in facts:
+            return facts[self]  # type: ignore[return-value]
+        found = facts[self] = self.work_out(statement)
+        return found
+
+    def work_out(self, statement: Statement) -> T:
+        raise NotImplementedError
+
+
+class Fact(Remembered[T]):
+    """A small part of the trees of some kinds of statement that rules read of every such statement: read
+    while the model has the tree loaded, and kept when the tree is let go, so that no rule loads it again.
+    `read` gets the statement's tree and must not depend on the model's state (the search_path): it gives
+    parts of the tree and names as written, which the rules resolve."""
+
+    __slots__ = ("read",)
+
+    def __init__(self, read: Callable[[dict], T], *kinds: str) -> None:
+        self.read = read
+        for kind in kinds:
+            _FACTS_OF_KIND.setdefault(kind, []).append(self)
+
+    def work_out(self, statement: Statement) -> T:
+        return self.read(statement.node)
+
+
+class Derived(Remembered[T]):
+    """What rules work out of a statement's facts (not its tree): a name resolved as the rules resolve it,
+    say, which the model could not work out for them (it resolves names along the file's search_path as it
+    goes)."""
+
+    __slots__ = ("derive",)
+
+    def __init__(self, derive: Callable[[Statement], T]) -> None:
+        self.derive = derive
+
+    def work_out(self, statement: Statement) -> T:
+        return self.derive(statement)
+
+
+_FACTS_OF_KIND: dict[str, list[Fact]] = {}
+# json.loads without its two Python-level steps around the C scanner: a statement's JSON text is one
+# object from its first character (a tenth of a large file's loads is those steps).
+_scan_json = json.JSONDecoder().scan_once
+_LOADED: deque[Statement] = deque()  # statements whose trees are loaded, oldest first
+_LOADED_KEPT = 64
 
 
 @dataclass
@@ -75,24 +182,44 @@ def plpgsql_function_tree(body: str, returns: str) -> list:
 
 def parse_source(source: SourceFile) -> ParsedFile:
     try:
-        tree = sql_tree(source.text)
+        tree = pg.parse_sql_json(source.text)
     except pg.ParseError as err:
         return ParsedFile(source, syntax_error=_syntax_error(source, err))
     parsed = ParsedFile(source)
-    for index, raw in enumerate(tree.get("stmts", [])):
-        parsed.statements.append(_statement(source, index, raw))
+    for index, chunk in enumerate(_statement_chunks(tree)):
+        parsed.statements.append(_statement(source, index, chunk))
     return parsed
 
 
-def _statement(source: SourceFile, index: int, raw: dict) -> Statement:
-    ((kind, node),) = raw["stmt"].items()
-    byte_start = raw.get("stmt_location", 0)
-    byte_len = raw.get("stmt_len", 0)
+_STMT = '{"stmt":{"'  # how each statement of the file's JSON starts: {"stmt":{"Kind":{...}},...}
+
+
+def _statement_chunks(tree: str) -> list[str]:
+    """The JSON text of each statement in the file's: a statement's tree, {"stmt":{"Kind":...},
+    "stmt_location":n,"stmt_len":n}, starts with _STMT, which no other place of the text holds (no
+    other node has a field named stmt; a string's quotes are escaped), and ends before the next one."""
+    starts = []
+    at = tree.find(_STMT)
+    while at != -1:
+        starts.append(at)
+        at = tree.find(_STMT, at + len(_STMT))
+    if not starts:
+        return []
+    ends = [start - 1 for start in starts[1:]] + [len(tree) - 2]  # a comma between them; "]}" at the end
+    return [tree[start:end] for start, end in zip(starts, ends, strict=True)]
+
+
+def _statement(source: SourceFile, index: int, chunk: str) -> Statement:
+    kind = chunk[len(_STMT) : chunk.index('"', len(_STMT))]
+    # After the statement's node, the raw statement's two numbers; each is left out where it is 0.
+    numbers = json.loads("{" + chunk[chunk.rindex("}", 0, -1) + 2 : -1] + "}")
+    byte_start = numbers.get("stmt_location", 0)
+    byte_len = numbers.get("stmt_len", 0)
     start = source.char_offset(byte_start)
     end = source.char_offset(byte_start + byte_len) if byte_len else len(source.text)
     # libpg_query's statement starts at the end of the previous one: skip blanks and comments.
     start = _skip_space_and_comments(source.text, start, end)
-    return Statement(source, index, kind, node, start, end)
+    return Statement(source, index, kind, None, start, end, chunk)
 
 
 def _skip_space_and_comments(text: str, start: int, end: int) -> int:

@@ -152,6 +152,13 @@ def test_reg_type_added_column(tmp_path: Path) -> None:
     assert len(found) == 1 and (found[0]["line"], found[0]["column"]) == (1, 40), found
 
 
+def test_reg_type_of_an_altered_column_names_the_column(tmp_path: Path) -> None:
+    """ALTER COLUMN ... TYPE names its column in the command, not in the column definition."""
+    sql = "alter table public.posts alter column fn type regproc using fn::regproc;\n"
+    found = [f for f in lint(tmp_path, sql) if f["rule"] == "column-reg-type"]
+    assert len(found) == 1 and "column public.posts.fn has type regproc" in found[0]["message"], found
+
+
 @pytest.mark.parametrize(
     ("reference", "caught"),
     [

@@ -7,7 +7,14 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import REPO_ROOT as REPO
 from conftest import run_json
+from pglast import parser as pg
+
+from checker.parse import _LOADED_KEPT, parse_source
+from checker.source import read_source
+
+CORPUS = REPO.parent / "shared" / "corpus"
 
 RUNNER = 'transaction = "runner"\n'
 
@@ -531,6 +538,36 @@ def test_temporary_tables_are_not_the_projects(tmp_path: Path) -> None:
     code, report = _lint_pair(tmp_path, TEMPORARY, "select 1;\n", baseline)
     assert report["findings"] == [], report
     assert code == 0
+
+
+def test_temporary_tables_stay_the_sessions_once_their_trees_are_let_go(tmp_path: Path) -> None:
+    """The names the model qualified with pg_temp hold when rules read the statements long after (a
+    file's trees are let go and loaded again from their JSON text once many others were read)."""
+    padding = "select 1;\n" * (_LOADED_KEPT + 10)
+    baseline = "create table public.tweets (tweet_id text primary key);\n"
+    code, report = _lint_pair(tmp_path, TEMPORARY + padding, "select 1;\n", baseline)
+    assert report["findings"] == [], report
+    assert code == 0
+
+
+def test_a_files_statements_read_alone_are_the_files_tree() -> None:
+    """Each statement's JSON text, cut from the file's, is its part of the file's tree, with the same
+    kind and place: no node but the file's statements has a field named stmt."""
+    files = [*Path(REPO / "sql").rglob("*.sql"), *Path(REPO / "tests" / "fixtures").rglob("*.sql")]
+    files += sorted(CORPUS.rglob("*.sql")) if CORPUS.is_dir() else []
+    assert len(files) > 50
+    for path in files:
+        source = read_source(path, allow_empty=True)
+        try:
+            whole = json.loads(pg.parse_sql_json(source.text)).get("stmts", [])
+        except pg.ParseError:
+            continue
+        statements = parse_source(source).statements
+        assert [(s.kind, s.node) for s in statements] == [next(iter(w["stmt"].items())) for w in whole], path
+        ends = [w.get("stmt_location", 0) + w["stmt_len"] if w.get("stmt_len") else None for w in whole]
+        assert [source.byte_offset(s.end) if s.end < len(source.text) else None for s in statements] == [
+            None if end == len(source.text.encode()) else end for end in ends
+        ], path
 
 
 def test_a_dropped_temporary_table_leaves_its_name_to_the_lasting_one(tmp_path: Path) -> None:

@@ -173,7 +173,7 @@ class Catalog:
         PostgreSQL then fails ("already exists"): not IF NOT EXISTS, OR REPLACE, a name PostgreSQL
         chooses, a step that may not run, nor what was made where it may not have run or is the
         platform's own. Each with its holder: the object, or the table whose column it is."""
-        if step.conditional or step.guarded or step.statement.node.get("replace"):
+        if step.conditional or step.guarded or step.or_replace:
             return []
         found = []
         for item in step.creates:

@@ -95,6 +95,7 @@ class Effects:
     unread_sql: bool = False  # a DO block EXECUTEs SQL built when it runs: what it does is not modelled
     unread_makes: bool = False  # ... SQL that may make something or turn row level security on
     refused: str = ""  # a DO block's PL/pgSQL that the grammar refuses: the parser's message
+    or_replace: bool = False  # CREATE OR REPLACE
 
     def compact(self) -> None:
         """Once its handler ran: the empty lists (most of them: a statement does one or two kinds of
@@ -145,11 +146,14 @@ def handles(*kinds: str) -> Callable[[Handler], Handler]:
 
 
 def statement_effects(statement: Statement) -> Effects:
-    qualify_temporary(statement.kind, statement.node)
-    effects = Effects(statement)
+    node = statement.node
+    if qualify_temporary(statement.kind, node):
+        statement.keep()  # rules read the names it wrote
+    effects = Effects(statement, or_replace=bool(node.get("replace")))
     handler = _HANDLERS.get(statement.kind)
     if handler:
         handler(statement, effects)
+    statement.read_facts()
     effects.compact()
     return effects
 

@@ -308,13 +308,14 @@ _CREATED_RELATION = {
 }
 
 
-def qualify_temporary(kind: str, node: dict) -> None:
+def qualify_temporary(kind: str, node: dict) -> bool:
     """Write pg_temp into a statement's unqualified table references that name the session's temporary
     relations, as PostgreSQL's lookup resolves them (pg_temp is searched first): rules that read the
-    tree later, outside the file's replay, then see the relation it meant. Only in files that made one."""
+    tree later, outside the file's replay, then see the relation it meant. Only in files that made one;
+    whether it may have written."""
     names = _temp_relations.get()
     if not names:
-        return
+        return False
     made: object = node
     for key in _CREATED_RELATION.get(kind, ()):
         made = made.get(key, {}) if isinstance(made, dict) else {}
@@ -335,6 +336,7 @@ def qualify_temporary(kind: str, node: dict) -> None:
             stack.extend(v for v in item.values() if isinstance(v, (dict, list)))
         elif isinstance(item, list):
             stack.extend(item)
+    return True
 
 
 def type_name(node: dict) -> str:

@@ -21,7 +21,16 @@ from checker.model.effects import type_modifiers
 from checker.model.objects import SERIAL_TYPES, option_value, range_var, strings, type_name
 from checker.model.walk import find_nodes
 from checker.parse import Statement
-from checker.rules._schema_support import OwnObjects, may_exist, relation_of, remember_own, table_commands
+from checker.rules._policies import policy_head
+from checker.rules._schema_support import (
+    OwnObjects,
+    command_forms,
+    concurrently,
+    may_exist,
+    relation_of,
+    remember_own,
+    table_commands,
+)
 from checker.rules.transaction_wrapper import begins, ends, runs_alone
 
 
@@ -203,25 +212,22 @@ def _named_columns(statement: Statement) -> set[ObjectRef]:
     """The columns an ALTER TABLE's forms name (ALTER COLUMN, DROP COLUMN, ...)."""
     if statement.kind != "AlterTableStmt":
         return set()
-    table = range_var(statement.node["relation"])
-    return {
-        ObjectRef("column", table.schema, cmd["name"], table.name)
-        for cmd in table_commands(statement)
-        if cmd.get("name")
-    }
+    table = relation_of(statement)
+    named = [form.name for form in command_forms(statement) if form.name]
+    return {ObjectRef("column", table.schema, name, table.name) for name in named}
 
 
 def _timeout_after(statement: Statement, session: bool, local: bool, in_block: bool) -> tuple[bool, bool]:
     """Whether a lock_timeout is in force once the statement ran (SET, SET LOCAL, set_config)."""
-    node = statement.node
-    if statement.kind == "VariableSetStmt" and node.get("name") == "lock_timeout":
+    if statement.kind == "VariableSetStmt" and statement.node.get("name") == "lock_timeout":
+        node = statement.node
         limited = node.get("kind") == "VAR_SET_VALUE" and _limits(node.get("args", []))
         if node.get("is_local"):
             return session, limited and in_block
         return limited, False
     if "set_config" not in statement.text.lower():  # the tree walk below is for the rare statement
         return session, local
-    for call in find_nodes(node, "FuncCall"):
+    for call in find_nodes(statement.node, "FuncCall"):
         args = call.get("args") or []
         named = strings(call.get("funcname"))[-1:] == ["set_config"] and len(args) == 3
         if named and _constant(args[0]) == "lock_timeout" and _constant(args[1]) not in ("0", ""):
@@ -244,6 +250,10 @@ def _constant(node: dict) -> str:
 # --- prediction ------------------------------------------------------------------------------------
 
 
+# The statements whose locks predicted_locks reads in their trees (a tree is loaded again to be read).
+_LOCKS_FROM_TREE = frozenset({"AlterTableStmt", "TruncateStmt", "RenameStmt"})
+
+
 def predicted_locks(ctx: RuleContext, effects: Effects) -> dict[ObjectRef, Lock]:
     """The strongest lock the statement takes on each table it names (before the existing-table filter)."""
     statement = effects.statement
@@ -252,7 +262,8 @@ def predicted_locks(ctx: RuleContext, effects: Effects) -> dict[ObjectRef, Lock]
     def take(table: ObjectRef, lock: Lock) -> None:
         found[table] = lock.stronger(found.get(table))
 
-    node, kind = statement.node, statement.kind
+    kind = statement.kind
+    node = statement.node if kind in _LOCKS_FROM_TREE else {}
     if kind == "AlterTableStmt" and node.get("objtype") in (None, "OBJECT_TABLE"):
         table = range_var(node["relation"])
         for cmd in table_commands(statement):
@@ -260,17 +271,17 @@ def predicted_locks(ctx: RuleContext, effects: Effects) -> dict[ObjectRef, Lock]
             for target in _fk_targets(cmd):
                 take(target, Lock(Mode.SHARE_ROW_EXCLUSIVE))
     elif kind == "IndexStmt":
-        mode = Mode.SHARE_UPDATE_EXCLUSIVE if node.get("concurrent") else Mode.SHARE
-        take(range_var(node["relation"]), Lock(mode))
+        mode = Mode.SHARE_UPDATE_EXCLUSIVE if concurrently(statement) else Mode.SHARE
+        take(relation_of(statement), Lock(mode))
     elif kind == "CreateStmt":  # a new table's foreign keys lock the tables they reference
         for created in effects.creates[:1]:
             for fk in created.details.get("foreign_keys", []):
                 target = ObjectRef("table", fk["target"].schema, fk["target"].name)
                 take(target, Lock(Mode.SHARE_ROW_EXCLUSIVE))
     elif kind in ("CreatePolicyStmt", "AlterPolicyStmt"):
-        take(range_var(node["table"]), Lock(Mode.ACCESS_EXCLUSIVE))
+        take(policy_head(statement)[1], Lock(Mode.ACCESS_EXCLUSIVE))
     elif kind == "CreateTrigStmt":
-        take(range_var(node["relation"]), Lock(Mode.SHARE_ROW_EXCLUSIVE))
+        take(relation_of(statement), Lock(Mode.SHARE_ROW_EXCLUSIVE))
     elif kind == "TruncateStmt":
         for item in node.get("relations", []):  # new, empty storage: a rewrite to the trace
             take(range_var(item["RangeVar"]), Lock(Mode.ACCESS_EXCLUSIVE, rewrite=True))
@@ -352,7 +363,7 @@ def _fk_targets(cmd: dict) -> list[ObjectRef]:
 
 
 def _dropped_from(ctx: RuleContext, effects: Effects) -> Iterator[tuple[ObjectRef, Mode]]:
-    concurrent = bool(effects.statement.node.get("concurrent"))
+    concurrent = concurrently(effects.statement)
     for ref in (drop.ref for drop in effects.drops):
         if ref.kind in ("table", "policy", "trigger", "rule") and (ref.table or ref.kind == "table"):
             yield (ref.table_ref if ref.table else ref), Mode.ACCESS_EXCLUSIVE  # type: ignore[misc]

@@ -21,8 +21,8 @@ from checker.model import Catalog, CatalogObject, Effects, ObjectRef
 from checker.model.builtin_functions import is_builtin_function
 from checker.model.extension_members import any_brings
 from checker.model.objects import function_ref, range_var, strings
-from checker.model.walk import TreeFacts, clause_facts, clause_nodes, first_location
-from checker.parse import Statement, sql_tree
+from checker.model.walk import TreeFacts, clause_facts, clause_nodes, find_nodes, first_location
+from checker.parse import Fact, Statement, sql_tree
 from checker.rules.base import Issue
 
 COMMANDS = ("select", "insert", "update", "delete")
@@ -133,8 +133,21 @@ def _policy(ref: ObjectRef, details: dict, statement: Statement | None, location
 
 def from_catalog(obj: CatalogObject) -> PolicyDef:
     statement = obj.created_by
-    location = statement.node.get("table", {}).get("location") if statement is not None else None
+    location = _POLICY_HEAD(statement)[1].get("location") if statement is not None else None
     return _policy(obj.ref, obj.details, statement, location)
+
+
+def _read_policy_head(node: dict) -> tuple[str, dict]:
+    return node.get("policy_name", ""), node.get("table", {})
+
+
+_POLICY_HEAD = Fact(_read_policy_head, "CreatePolicyStmt", "AlterPolicyStmt")
+
+
+def policy_head(statement: Statement) -> tuple[str, ObjectRef, int | None]:
+    """The name, the table and where the table is written of a CREATE or ALTER POLICY."""
+    name, table = _POLICY_HEAD(statement)
+    return name, range_var(table), table.get("location")
 
 
 def migration_policies(ctx: RuleContext) -> Iterator[PolicyDef]:
@@ -190,6 +203,15 @@ def table_policies(catalog: Catalog, table: ObjectRef) -> list[PolicyDef]:
     return [from_catalog(obj) for obj in catalog.policies_on(table)]
 
 
+def policies_after(ctx: RuleContext, table: ObjectRef) -> list[PolicyDef]:
+    """The table's policies once the migration has run, worked out once per table: rules ask of the
+    table of each policy they judge."""
+    key = ("policies: of the table after", table)
+    if key not in ctx.unit.memo:
+        ctx.unit.memo[key] = table_policies(ctx.after, table)
+    return ctx.unit.memo[key]
+
+
 @dataclass(frozen=True)
 class Clause:
     """One USING or WITH CHECK expression written in the migration (CREATE or ALTER POLICY)."""
@@ -202,14 +224,21 @@ class Clause:
 
 
 def policy_clauses(ctx: RuleContext) -> Iterator[Clause]:
-    for statement in ctx.migration.statements:
-        if statement.kind not in ("CreatePolicyStmt", "AlterPolicyStmt"):
+    """The clauses' trees are the model's (policy details, ALTER POLICY changes): the ones the rules' index
+    of clause trees has walked."""
+    for effects in ctx.migration_effects:
+        statement = effects.statement
+        if statement.kind == "CreatePolicyStmt":
+            written = next(created.details for created in effects.creates if created.ref.kind == "policy")
+        elif statement.kind == "AlterPolicyStmt":
+            written = effects.changes[0][1]
+        else:
             continue
-        node = statement.node
-        table = range_var(node["table"])
-        for key, name in (("qual", "using"), ("with_check", "with check")):
-            if node.get(key):
-                yield Clause(statement, node["policy_name"], table, name, node[key])
+        name, table, _ = policy_head(statement)
+        for key, clause in (("using", "using"), ("with_check", "with check")):
+            if written.get(key):
+                yield Clause(statement, name, table, clause, written[key])
+
 
 
 # --- calls --------------------------------------------------------------------------------------
@@ -449,7 +478,7 @@ def group_keys_after(ctx: RuleContext, table: ObjectRef) -> frozenset[str]:
     if key not in ctx.unit.memo:
         keys = {c for fk in foreign_keys(ctx.after, table) for c in fk["columns"]}
         tied: set[str] = set()
-        for policy in table_policies(ctx.after, table):
+        for policy in policies_after(ctx, table):
             for tree in (policy.using, policy.with_check):
                 calls = clause_nodes(tree, "FuncCall") if tree is not None else []
                 if any(call_name(call) == ("auth", "uid") for call in calls):
@@ -478,8 +507,10 @@ def _compared_with_a_helper(tree: object, catalog: Catalog) -> set[str]:
     for one, other in pairs:
         for column, value in ((one, other), (other, one)):
             name = operand_column(column)
-            calls = clause_nodes(value, "FuncCall") if isinstance(value, dict | list) else []
-            if name and any(is_user_function(call, catalog) for call in calls):
+            if not name or not isinstance(value, dict | list):
+                continue
+            # a walk of the operand alone: indexing every operand of every clause would cost more
+            if any(is_user_function(call, catalog) for call in find_nodes(value, "FuncCall")):
                 found.add(name)
     return found
 
@@ -545,7 +576,7 @@ def privileged_update_only(ctx: RuleContext, policy: PolicyDef) -> bool:
         columns = set(table.details.get("columns") or ()) if table else set()
         updating = [
             other
-            for other in table_policies(ctx.after, policy.table)
+            for other in policies_after(ctx, policy.table)
             if other.permissive and other.command in ("update", "all") and other.client_roles
         ]
         privileged = all(_admits_users_not_rows(other, columns, ctx.after) for other in updating)

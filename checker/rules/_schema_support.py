@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from checker.context import RuleContext
 from checker.model import CatalogObject, Effects, ObjectRef
-from checker.model.objects import TEMP_SCHEMA, object_with_args, option_value, range_var
-from checker.parse import Statement
+from checker.model.objects import TEMP_SCHEMA, object_with_args, option_value, range_var, strings
+from checker.parse import Derived, Fact, Statement
 
 # The spellings PostgreSQL accepts for a true boolean reloption (unique prefixes aside).
 TRUE_WORDS = frozenset({"true", "on", "yes", "1", "t", "y"})
@@ -41,9 +42,34 @@ def altered_function(node: dict) -> ObjectRef:
     return object_with_args(node["func"], kind)
 
 
+# --- facts of statements -------------------------------------------------------------------------
+# What rules read of every statement of a kind, read with the model (checker.parse.Fact): rules ask
+# these instead of loading the trees again.
+
+
+def _relation_node(node: dict) -> dict:
+    return node["relation"]
+
+
+_RELATION = Fact(_relation_node, "AlterTableStmt", "IndexStmt", "CreateStmt", "CreateTrigStmt")
+
+
+def _resolve_relation(statement: Statement) -> ObjectRef:
+    return range_var(_RELATION(statement))
+
+
+_RESOLVED_RELATION = Derived(_resolve_relation)
+
+
 def relation_of(statement: Statement) -> ObjectRef:
-    """The relation an ALTER TABLE / ALTER VIEW / RENAME names, as a table identity."""
-    return range_var(statement.node["relation"])
+    """The relation an ALTER TABLE / ALTER VIEW / RENAME / CREATE INDEX / CREATE TABLE names, as a table
+    identity."""
+    return _RESOLVED_RELATION(statement)
+
+
+def relation_node(statement: Statement) -> dict:
+    """The RangeVar of what those statements name, as written."""
+    return _RELATION(statement)
 
 
 def table_commands(statement: Statement) -> Iterator[dict]:
@@ -55,18 +81,120 @@ def table_commands(statement: Statement) -> Iterator[dict]:
             yield item["AlterTableCmd"]
 
 
-def declared_columns(statement: Statement) -> Iterator[dict]:
-    """The ColumnDef nodes a CREATE TABLE or ALTER TABLE declares, in the order they are written."""
-    for element in _table_elements(statement):
-        if "ColumnDef" in element:
-            yield element["ColumnDef"]
+def has_command(statement: Statement, *subtypes: str) -> bool:
+    """Whether an ALTER TABLE has a command of these forms (AT_SetNotNull, ...): most rules look for one
+    or two forms and pass over the others' statements without loading their trees."""
+    return any(form.subtype in subtypes for form in command_forms(statement))
 
 
-def declared_constraints(statement: Statement) -> Iterator[dict]:
+class CommandForm(NamedTuple):
+    subtype: str  # AT_AddColumn, ...
+    name: str | None  # the column (or constraint) it names
+
+
+def _read_command_forms(node: dict) -> tuple[CommandForm, ...]:
+    return tuple(CommandForm(c.get("subtype", ""), c.get("name")) for c in _commands(node))
+
+
+_COMMAND_FORMS = Fact(_read_command_forms, "AlterTableStmt")
+
+
+def command_forms(statement: Statement) -> tuple[CommandForm, ...]:
+    """The form of each command of an ALTER TABLE."""
+    return _COMMAND_FORMS(statement) if statement.kind == "AlterTableStmt" else ()
+
+
+def _commands(node: dict) -> list[dict]:
+    return [item["AlterTableCmd"] for item in node.get("cmds", []) if "AlterTableCmd" in item]
+
+
+def _read_drop(node: dict) -> tuple[str, bool]:
+    return node.get("removeType", ""), bool(node.get("concurrent"))
+
+
+_DROP = Fact(_read_drop, "DropStmt")
+
+
+def drop_form(statement: Statement) -> tuple[str, bool]:
+    """What a DROP removes (OBJECT_TABLE, OBJECT_INDEX, ...) and whether CONCURRENTLY."""
+    return _DROP(statement) if statement.kind == "DropStmt" else ("", False)
+
+
+def _read_concurrent(node: dict) -> bool:
+    return bool(node.get("concurrent"))
+
+
+_CONCURRENT = Fact(_read_concurrent, "IndexStmt")
+
+
+def concurrently(statement: Statement) -> bool:
+    """CREATE INDEX or DROP INDEX ... CONCURRENTLY."""
+    if statement.kind == "DropStmt":
+        return drop_form(statement)[1]
+    return statement.kind == "IndexStmt" and _CONCURRENT(statement)
+
+
+class ColumnType(NamedTuple):
+    column: str
+    type_names: list[str]  # as written: ["pg_catalog", "int4"], ["regproc"]
+    location: int | None  # of the type
+
+
+def _read_column_types(node: dict) -> tuple[ColumnType, ...]:
+    typed = [(name, column.get("typeName", {})) for name, column in _column_defs(node)]
+    return tuple(ColumnType(name, strings(of.get("names")), of.get("location")) for name, of in typed)
+
+
+def _column_defs(node: dict) -> list[tuple[str, dict]]:
+    """(name, ColumnDef) of each column a CREATE TABLE or ALTER TABLE declares: ALTER COLUMN ... TYPE
+    names its column in the command, not in the definition."""
+    if "cmds" in node:
+        defining = [c for c in _commands(node) if "ColumnDef" in c.get("def", {})]
+        named = [(c.get("name", ""), c["def"]["ColumnDef"]) for c in defining]
+    else:
+        named = [("", e["ColumnDef"]) for e in node.get("tableElts", []) if "ColumnDef" in e]
+    return [(column.get("colname") or name, column) for name, column in named]
+
+
+_COLUMN_TYPES = Fact(_read_column_types, "CreateStmt", "AlterTableStmt")
+
+
+def declared_column_types(statement: Statement) -> tuple[ColumnType, ...]:
+    """The columns a CREATE TABLE or ALTER TABLE declares, with their types, in the order written."""
+    return _COLUMN_TYPES(statement) if statement.kind in _TABLE_KINDS else ()
+
+
+class DeclaredForeignKey(NamedTuple):
+    target: dict  # the RangeVar of the referenced table, as written
+    columns: list[str]  # the referenced columns, as written
+    location: int | None
+
+
+def _read_foreign_keys(node: dict) -> tuple[DeclaredForeignKey, ...]:
+    return tuple(
+        DeclaredForeignKey(con["pktable"], strings(con.get("pk_attrs")), con.get("location"))
+        for con in _declared_constraints(node)
+        if con.get("contype") == "CONSTR_FOREIGN"
+    )
+
+
+_FOREIGN_KEYS = Fact(_read_foreign_keys, "CreateStmt", "AlterTableStmt")
+
+
+def declared_foreign_keys(statement: Statement) -> tuple[DeclaredForeignKey, ...]:
+    """The foreign keys a CREATE TABLE or ALTER TABLE declares, its columns' own ones where the column
+    is, in the order written."""
+    return _FOREIGN_KEYS(statement) if statement.kind in _TABLE_KINDS else ()
+
+
+_TABLE_KINDS = ("CreateStmt", "AlterTableStmt")
+
+
+def _declared_constraints(node: dict) -> Iterator[dict]:
     """The Constraint nodes a CREATE TABLE or ALTER TABLE declares, a column's own ones where the
     column is, in the order they are written (what a walk of the whole tree finds: PostgreSQL takes
     no sub-select in a default, check or generated expression, where any other could be)."""
-    for element in _table_elements(statement):
+    for element in _table_elements(node):
         if "ColumnDef" in element:
             for item in element["ColumnDef"].get("constraints", ()):
                 if "Constraint" in item:
@@ -75,13 +203,11 @@ def declared_constraints(statement: Statement) -> Iterator[dict]:
             yield element["Constraint"]
 
 
-def _table_elements(statement: Statement) -> Iterator[dict]:
-    if statement.kind == "CreateStmt":
-        yield from statement.node.get("tableElts", ())
-    else:
-        for command in table_commands(statement):
-            if "def" in command:
-                yield command["def"]
+def _table_elements(node: dict) -> list[dict]:
+    """What a CREATE TABLE (tableElts) or an ALTER TABLE's commands (their def) declare."""
+    if "cmds" in node:
+        return [command["def"] for command in _commands(node) if "def" in command]
+    return node.get("tableElts", [])
 
 
 def created_tables(ctx: RuleContext) -> Iterator[tuple[CatalogObject, Statement, int | None]]:
@@ -118,6 +244,13 @@ def _key(ref: ObjectRef | None) -> ObjectRef:
     return ObjectRef(kind, ref.schema, ref.name, ref.table)
 
 
+def _read_if_exists(node: dict) -> bool:
+    return bool(node.get("missing_ok"))
+
+
+_IF_EXISTS = Fact(_read_if_exists, "AlterTableStmt")
+
+
 def may_exist(ctx: RuleContext, target: ObjectRef, statement: Statement, effects: Effects) -> bool:
     """Whether the target can hold data when the statement runs.
 
@@ -129,7 +262,7 @@ def may_exist(ctx: RuleContext, target: ObjectRef, statement: Statement, effects
     before = ctx.before
     if before.has(target):
         return True
-    if not (statement.node.get("missing_ok") or any(d.missing_ok for d in effects.drops)):
+    if not (any(d.missing_ok for d in effects.drops) or _IF_EXISTS(statement)):
         return not _created_later(ctx, target.table_ref if target.kind == "column" else target)
     if target.kind != "column":
         return False

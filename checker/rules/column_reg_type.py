@@ -6,8 +6,7 @@ from collections.abc import Iterator
 
 from checker.context import RuleContext
 from checker.findings import Severity
-from checker.model.objects import range_var, strings
-from checker.rules._schema_support import declared_columns
+from checker.rules._schema_support import declared_column_types, relation_of
 from checker.rules.base import Example, Issue, Rule
 
 # OID-holding types whose values pg_upgrade cannot translate (regclass, regtype and regrole it can).
@@ -31,19 +30,19 @@ def check(ctx: RuleContext) -> Iterator[Issue]:
         key = _TABLE_STATEMENTS.get(statement.kind)
         if key is None:
             continue
-        table = range_var(statement.node[key]).qualified
-        for column in declared_columns(statement):
-            names = strings(column.get("typeName", {}).get("names"))
+        table = relation_of(statement).qualified
+        for column in declared_column_types(statement):
+            names = column.type_names
             type_ = names[-1] if names else ""
             if type_ in UNSUPPORTED and (len(names) == 1 or names[0] == "pg_catalog"):
                 yield Issue(
                     statement,
-                    f"column {table}.{column['colname']} has type {type_}: it stores an OID, which "
+                    f"column {table}.{column.column} has type {type_}: it stores an OID, which "
                     "pg_upgrade cannot carry over, so the project can no longer be upgraded in place",
                     f"store the object's name instead (text, or {type_}::text when written), and look it "
                     "up with to_regproc / to_regnamespace when read",
-                    column["typeName"].get("location"),
-                    f"{table}.{column['colname']}",
+                    column.location,
+                    f"{table}.{column.column}",
                 )
 
 

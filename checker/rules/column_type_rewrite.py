@@ -8,12 +8,14 @@ from checker.context import RuleContext
 from checker.findings import Severity
 from checker.model.objects import type_name
 from checker.rules._locks import alter_table_steps, form_rewrites
-from checker.rules._schema_support import table_commands
+from checker.rules._schema_support import has_command, table_commands
 from checker.rules.base import Example, Issue, Rule
 
 
 def check(ctx: RuleContext) -> Iterator[Issue]:
     for step, table in alter_table_steps(ctx):
+        if not has_command(step.statement, "AT_AlterColumnType"):
+            continue
         retyped = [
             cmd
             for cmd in table_commands(step.statement)

@@ -10,7 +10,7 @@ from checker.model import ObjectRef
 from checker.model.effects import constraint_name
 from checker.model.objects import range_var
 from checker.rules._locks import Step, alter_table_steps
-from checker.rules._schema_support import table_commands
+from checker.rules._schema_support import has_command, table_commands
 from checker.rules.base import Example, Issue, Rule
 
 _CHECKED = ("CONSTR_FOREIGN", "CONSTR_CHECK")
@@ -19,6 +19,8 @@ _CHECKED = ("CONSTR_FOREIGN", "CONSTR_CHECK")
 def check(ctx: RuleContext) -> Iterator[Issue]:
     added_not_valid: dict[tuple[ObjectRef, str], int] = {}  # constraint -> its transaction
     for step, table in alter_table_steps(ctx):
+        if not has_command(step.statement, "AT_AddConstraint", "AT_ValidateConstraint"):
+            continue
         commands = list(table_commands(step.statement))
         for cmd in commands:
             con = cmd.get("def", {}).get("Constraint", {})

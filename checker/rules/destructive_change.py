@@ -10,7 +10,15 @@ from checker.model import Catalog, Effects, ObjectRef
 from checker.model.objects import range_var
 from checker.rules._locks import form_rewrites
 from checker.rules._policies import foreign_keys
-from checker.rules._schema_support import OwnObjects, may_exist, relation_of, remember_own, table_commands
+from checker.rules._schema_support import (
+    OwnObjects,
+    drop_form,
+    has_command,
+    may_exist,
+    relation_of,
+    remember_own,
+    table_commands,
+)
 from checker.rules.base import Example, Issue, Rule
 
 _HINT = (
@@ -33,7 +41,7 @@ def check(ctx: RuleContext) -> Iterator[Issue]:
 
 
 def _drops(ctx: RuleContext, effects: Effects) -> Iterator[tuple[ObjectRef, Issue]]:
-    if effects.statement.node.get("removeType") != "OBJECT_TABLE":
+    if drop_form(effects.statement)[0] != "OBJECT_TABLE":
         return
     for drop in effects.drops:
         name = drop.ref.qualified
@@ -51,6 +59,8 @@ def _drops(ctx: RuleContext, effects: Effects) -> Iterator[tuple[ObjectRef, Issu
 
 def _alter_table(ctx: RuleContext, effects: Effects) -> Iterator[tuple[ObjectRef, Issue]]:
     statement = effects.statement
+    if not has_command(statement, "AT_DropColumn", "AT_AlterColumnType"):
+        return
     if statement.node.get("objtype") not in (None, "OBJECT_TABLE"):
         return
     table = relation_of(statement)

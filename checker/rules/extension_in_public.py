@@ -60,10 +60,11 @@ def _moves(ctx: RuleContext) -> list[tuple[int, str]]:
 
 
 def _moves_extension(statement: Statement) -> bool:
+    if statement.kind != "AlterObjectSchemaStmt":
+        return False
     node = statement.node
     return (
-        statement.kind == "AlterObjectSchemaStmt"
-        and node.get("objectType") == "OBJECT_EXTENSION"
+        node.get("objectType") == "OBJECT_EXTENSION"
         and node.get("newschema") != DEFAULT_SCHEMA
         and "String" in node.get("object", {})
     )

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 from checker.context import RuleContext
 from checker.findings import Severity
-from checker.model.objects import range_var, strings
-from checker.rules._schema_support import declared_constraints
+from checker.model.objects import range_var
+from checker.rules._schema_support import declared_foreign_keys, relation_of
 from checker.rules.base import Example, Issue, Rule
 
 # Every table of GoTrue's auth schema is keyed by its `id` column.
@@ -18,12 +18,9 @@ def check(ctx: RuleContext) -> Iterator[Issue]:
     for statement in ctx.migration.statements:
         if statement.kind not in ("CreateStmt", "AlterTableStmt"):
             continue
-        table = range_var(statement.node["relation"]).qualified
-        for con in declared_constraints(statement):
-            if con.get("contype") != "CONSTR_FOREIGN":
-                continue
-            target = range_var(con["pktable"])
-            columns = strings(con.get("pk_attrs"))
+        table = relation_of(statement).qualified
+        for key in declared_foreign_keys(statement):
+            target, columns = range_var(key.target), key.columns
             if target.schema == "auth" and columns and columns != AUTH_PRIMARY_KEY:
                 yield Issue(
                     statement,
@@ -31,7 +28,7 @@ def check(ctx: RuleContext) -> Iterator[Issue]:
                     "constraint of Supabase Auth: Auth's own migrations may change or drop it, and then "
                     "they fail or the key breaks",
                     f"reference {target.qualified}(id) and read the other columns through it",
-                    con.get("location"),
+                    key.location,
                     table,
                 )
 

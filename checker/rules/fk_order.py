@@ -10,8 +10,8 @@ from checker.context import RuleContext, effects_of
 from checker.findings import Severity
 from checker.model import Drop, Effects, ObjectRef, Reference
 from checker.model.catalog import same_object
-from checker.model.objects import range_var
 from checker.parse import Statement
+from checker.rules._policies import policy_head
 from checker.rules.base import Example, Issue, Rule
 
 
@@ -82,17 +82,17 @@ def _policies_on_views(ctx: RuleContext) -> Iterator[Issue]:
         statement = effects.statement
         if statement.kind != "CreatePolicyStmt":
             continue
-        target = range_var(statement.node["table"])
+        name, target, location = policy_head(statement)
         found = ctx.after.find(target)
         if found is not None and found.ref.kind in ("view", "materialized view"):
-            policy = f'policy "{statement.node.get("policy_name")}"'
+            policy = f'policy "{name}"'
             yield Issue(
                 statement,
                 f"{policy} is created on {found.ref.kind} {target.qualified}: PostgreSQL refuses it "
                 f'("{target.name}" is not a table), and the migration fails here',
                 "put the policy on the tables the view reads: a view with security_invoker = true applies "
                 "their policies to whoever reads it",
-                statement.node["table"].get("location"),
+                location,
                 target.qualified,
             )
 
@@ -107,9 +107,9 @@ def _sure_references(effects: Effects) -> list[Reference]:
 
 def function_bodies_checked(statement: Statement, current: bool) -> bool:
     """Follow `SET check_function_bodies` (pg_dump and the Supabase CLI's dumps turn it off)."""
-    node = statement.node
-    if statement.kind != "VariableSetStmt" or node.get("name") != "check_function_bodies":
+    if statement.kind != "VariableSetStmt" or statement.node.get("name") != "check_function_bodies":
         return current
+    node = statement.node
     if node.get("kind") in ("VAR_RESET", "VAR_SET_DEFAULT"):
         return True
     constants = [a["A_Const"] for a in node.get("args", []) if "A_Const" in a]

@@ -9,6 +9,7 @@ from checker.context import RuleContext
 from checker.findings import Severity
 from checker.model import ObjectRef
 from checker.rules._locks import Step, in_own_transaction_hint, lock_steps
+from checker.rules._schema_support import concurrently, drop_form
 from checker.rules.base import Example, Issue, Rule
 from checker.rules.transaction_wrapper import runs_alone, without_settings
 
@@ -22,10 +23,10 @@ def check(ctx: RuleContext) -> Iterator[Issue]:
     splits = ctx.policy.supabase_runner and _shares_its_file(ctx)  # told once, at the first one
     for step in lock_steps(ctx):
         statement = step.statement
-        dropping = statement.kind == "DropStmt" and statement.node.get("removeType") == "OBJECT_INDEX"
+        dropping = drop_form(statement)[0] == "OBJECT_INDEX"
         if statement.kind != "IndexStmt" and not dropping:
             continue
-        if statement.node.get("concurrent"):
+        if concurrently(statement):
             if step.in_block:
                 yield _refused(step, dropping, explicit)
             elif splits:

@@ -8,8 +8,7 @@ from pglast import parser as pg
 
 from checker.context import RuleContext
 from checker.findings import Severity
-from checker.model.effects import function_options
-from checker.parse import Statement
+from checker.model import Effects
 from checker.rules.base import Example, Issue, Rule
 from checker.rules.fk_order import function_bodies_checked
 
@@ -23,7 +22,7 @@ def check(ctx: RuleContext) -> Iterator[Issue]:
     for effects in ctx.migration_effects:
         statement = effects.statement
         bodies_checked = function_bodies_checked(statement, bodies_checked)
-        refused = effects.refused if statement.kind == "DoStmt" else _refused(statement, bodies_checked)
+        refused = effects.refused if statement.kind == "DoStmt" else _refused(effects, bodies_checked)
         if refused.startswith(_REFUSALS):
             what = "DO block" if statement.kind == "DoStmt" else "function's body"
             yield Issue(
@@ -34,13 +33,14 @@ def check(ctx: RuleContext) -> Iterator[Issue]:
             )
 
 
-def _refused(statement: Statement, bodies_checked: bool) -> str:
+def _refused(effects: Effects, bodies_checked: bool) -> str:
     """PostgreSQL compiles a PL/pgSQL function's body when it is made (unless check_function_bodies is
     off), as it compiles a DO block before it runs it (the model keeps what the grammar said of those):
     the grammar's refusal, else ""."""
+    statement = effects.statement
     if statement.kind != "CreateFunctionStmt" or not bodies_checked:
         return ""
-    options = function_options(statement.node.get("options", []))
+    options = effects.creates[0].details  # the model's function_options of the statement, and more
     if not options["body"] or options["language"] != "plpgsql":
         return ""
     try:

@@ -12,7 +12,7 @@ from checker.rules._policies import (
     SUPABASE_SCHEMAS,
     PolicyDef,
     migration_policies,
-    table_policies,
+    policies_after,
 )
 from checker.rules.base import Example, Issue, Rule
 
@@ -20,7 +20,7 @@ from checker.rules.base import Example, Issue, Rule
 def check(ctx: RuleContext) -> Iterator[Issue]:
     mine = {(p.table, p.name) for p in migration_policies(ctx) if p.table.schema not in SUPABASE_SCHEMAS}
     for table in sorted({table for table, _ in mine}):
-        ordered = sorted(table_policies(ctx.after, table), key=lambda p: _order(p, ctx))
+        ordered = sorted(policies_after(ctx, table), key=lambda p: _order(p, ctx))
         for index, policy in enumerate(ordered):
             if (table, policy.name) not in mine or not policy.permissive or policy.statement is None:
                 continue

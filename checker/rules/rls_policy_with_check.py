@@ -17,10 +17,10 @@ from checker.rules._policies import (
     holds_to_owner,
     migration_policies,
     owners_after,
+    policies_after,
     privileged_update_only,
     replaced_later,
     row_columns,
-    table_policies,
     uid_comparisons,
     until_replaced,
 )
@@ -81,7 +81,7 @@ def _bucket_owners(ctx: RuleContext, policy: PolicyDef) -> frozenset[str]:
     if not buckets:
         return owners_after(ctx, STORAGE_OBJECTS)
     owners: set[str] = set()
-    for other in table_policies(ctx.after, STORAGE_OBJECTS):
+    for other in policies_after(ctx, STORAGE_OBJECTS):
         theirs = buckets_named(other)
         if not theirs or theirs & buckets:
             trees = (other.using, other.with_check)

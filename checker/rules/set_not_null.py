@@ -10,8 +10,10 @@ from checker.model import ObjectRef
 from checker.model.effects import constraint_name
 from checker.model.objects import strings
 from checker.rules._locks import Step, alter_table_steps
-from checker.rules._schema_support import table_commands
+from checker.rules._schema_support import has_command, table_commands
 from checker.rules.base import Example, Issue, Rule
+
+_FORMS = ("AT_AddConstraint", "AT_ValidateConstraint", "AT_DropNotNull", "AT_SetNotNull")
 
 
 def check(ctx: RuleContext) -> Iterator[Issue]:
@@ -19,6 +21,8 @@ def check(ctx: RuleContext) -> Iterator[Issue]:
     proven: set[ObjectRef] = set()  # columns a valid check constraint proves not null
     released: set[ObjectRef] = set()  # columns the migration dropped NOT NULL of
     for step, table in alter_table_steps(ctx):
+        if not has_command(step.statement, *_FORMS):
+            continue
         for cmd in table_commands(step.statement):
             subtype = cmd.get("subtype")
             con = cmd.get("def", {}).get("Constraint", {})

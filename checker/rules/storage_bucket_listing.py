@@ -47,9 +47,9 @@ def public_buckets(statements: list[Statement]) -> set[str]:
     """Bucket ids an `insert into storage.buckets (id, ..., public) values (..., true)` makes public."""
     found: set[str] = set()
     for statement in statements:
-        node = statement.node
-        if statement.kind != "InsertStmt" or range_var(node["relation"]) != BUCKETS:
+        if statement.kind != "InsertStmt" or range_var(statement.node["relation"]) != BUCKETS:
             continue
+        node = statement.node
         columns = [c.get("ResTarget", {}).get("name") for c in node.get("cols", [])]
         if "id" not in columns or "public" not in columns:
             continue

@@ -8,7 +8,8 @@ from checker.context import RuleContext
 from checker.findings import Severity
 from checker.model import Catalog, CatalogObject
 from checker.model.objects import range_var
-from checker.rules._schema_support import created_tables
+from checker.parse import Fact
+from checker.rules._schema_support import created_tables, relation_node
 from checker.rules.base import Example, Issue, Rule
 
 LIKE_INDEXES = 1 << 6  # CREATE_TABLE_LIKE_INDEXES in libpg_query's TableLikeOption bits
@@ -16,10 +17,10 @@ LIKE_INDEXES = 1 << 6  # CREATE_TABLE_LIKE_INDEXES in libpg_query's TableLikeOpt
 
 def check(ctx: RuleContext) -> Iterator[Issue]:
     for table, statement, location in created_tables(ctx):
-        node = statement.node if statement.kind == "CreateStmt" else {}
-        if node.get("relation", {}).get("relpersistence") == "t" or table.details.get("partition"):
+        made = statement.kind == "CreateStmt"
+        if (made and relation_node(statement).get("relpersistence") == "t") or table.details.get("partition"):
             continue  # temporary tables live for one session; partitions share their parent's key
-        if has_primary_key(ctx.after, table) or _copies_key(ctx.after, node):
+        if has_primary_key(ctx.after, table) or (made and _copies_key(ctx.after, _LIKES(statement))):
             continue
         name = table.ref.qualified
         yield Issue(
@@ -42,15 +43,23 @@ def has_primary_key(catalog: Catalog, table: CatalogObject) -> bool:
     )
 
 
-def _copies_key(catalog: Catalog, node: dict) -> bool:
+def _copies_key(catalog: Catalog, likes: tuple[tuple[int, dict], ...]) -> bool:
     """CREATE TABLE (LIKE x INCLUDING INDEXES) copies x's primary key; an unknown x gets the benefit."""
-    for element in node.get("tableElts", []):
-        like = element.get("TableLikeClause")
-        if like and like.get("options", 0) & LIKE_INDEXES:
-            source = catalog.find(range_var(like["relation"]))
+    for options, relation in likes:
+        if options & LIKE_INDEXES:
+            source = catalog.find(range_var(relation))
             if source is None or has_primary_key(catalog, source):
                 return True
     return False
+
+
+def _read_likes(node: dict) -> tuple[tuple[int, dict], ...]:
+    """The (options, table) of each LIKE of a CREATE TABLE."""
+    likes = [item["TableLikeClause"] for item in node.get("tableElts", []) if "TableLikeClause" in item]
+    return tuple((like.get("options", 0), like["relation"]) for like in likes)
+
+
+_LIKES = Fact(_read_likes, "CreateStmt")
 
 
 RULE = Rule(

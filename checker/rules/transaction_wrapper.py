@@ -7,7 +7,8 @@ from collections.abc import Iterator
 from checker.context import RuleContext, effects_of
 from checker.findings import Severity
 from checker.model import Effects
-from checker.parse import ParsedFile, Statement
+from checker.parse import Fact, ParsedFile, Statement
+from checker.rules._schema_support import concurrently
 from checker.rules.base import Example, Issue, Rule
 
 _BEGIN = {"TRANS_STMT_BEGIN", "TRANS_STMT_START"}
@@ -33,8 +34,15 @@ _NEVER_IN_TRANSACTION = {
 _INDEX_RULE = frozenset({"CREATE INDEX CONCURRENTLY", "DROP INDEX CONCURRENTLY"})
 
 
+def _kind_field(node: dict) -> str | None:
+    return node.get("kind")
+
+
+_TRANSACTION_KIND = Fact(_kind_field, "TransactionStmt")
+
+
 def transaction_kind(statement: Statement) -> str | None:
-    return statement.node.get("kind") if statement.kind == "TransactionStmt" else None
+    return _TRANSACTION_KIND(statement) if statement.kind == "TransactionStmt" else None
 
 
 def begins(statement: Statement) -> bool:
@@ -47,20 +55,30 @@ def ends(statement: Statement) -> bool:
 
 def non_transactional(statement: Statement) -> str | None:
     """The command name when PostgreSQL refuses to run the statement inside a transaction block."""
-    node = statement.node
-    if statement.kind in _NEVER_IN_TRANSACTION:
-        if statement.kind == "VacuumStmt" and not node.get("is_vacuumcmd"):
+    kind = statement.kind
+    if kind in _NEVER_IN_TRANSACTION:
+        if kind == "VacuumStmt" and not _VACUUMS(statement):
             return None  # plain ANALYZE is fine in a transaction
-        return _NEVER_IN_TRANSACTION[statement.kind]
-    if statement.kind == "IndexStmt" and node.get("concurrent"):
+        return _NEVER_IN_TRANSACTION[kind]
+    if kind == "IndexStmt" and concurrently(statement):
         return "CREATE INDEX CONCURRENTLY"
-    if statement.kind == "DropStmt" and node.get("concurrent"):
+    if kind == "DropStmt" and concurrently(statement):
         return "DROP INDEX CONCURRENTLY"
-    if statement.kind == "ReindexStmt" and any(
-        p.get("DefElem", {}).get("defname") == "concurrently" for p in node.get("params", [])
-    ):
+    if kind == "ReindexStmt" and _REINDEXES_CONCURRENTLY(statement):
         return "REINDEX CONCURRENTLY"
     return None
+
+
+def _vacuums(node: dict) -> bool:
+    return bool(node.get("is_vacuumcmd"))
+
+
+def _reindexes_concurrently(node: dict) -> bool:
+    return any(p.get("DefElem", {}).get("defname") == "concurrently" for p in node.get("params", []))
+
+
+_VACUUMS = Fact(_vacuums, "VacuumStmt")
+_REINDEXES_CONCURRENTLY = Fact(_reindexes_concurrently, "ReindexStmt")
 
 
 # What the Supabase CLI runs outside the migration's transaction (its pipeline-incompatible statements of
@@ -184,8 +202,10 @@ def _adds_enum_value(effects: Effects) -> bool:
     if effects.steps:
         return any(map(_adds_enum_value, effects.steps))
     statement = effects.statement
+    if statement.kind != "AlterEnumStmt":
+        return False
     node = statement.node
-    return statement.kind == "AlterEnumStmt" and bool(node.get("newVal")) and not node.get("oldVal")
+    return bool(node.get("newVal")) and not node.get("oldVal")
 
 
 def _enum_commit(statement: Statement) -> Issue:

@@ -10,7 +10,7 @@ from checker.findings import FIX_HERE_TOO, Severity
 from checker.model import Effects, ObjectRef
 from checker.model.walk import find_nodes
 from checker.parse import Statement
-from checker.rules._schema_support import def_elems, is_true, relation_of, table_commands
+from checker.rules._schema_support import def_elems, has_command, is_true, relation_of, table_commands
 from checker.rules.base import Example, Issue, Rule
 
 AUTH_USERS_ID = "auth-users-exposed"
@@ -63,6 +63,8 @@ def _invoker(node: dict) -> bool:
 
 
 def _invoker_after(statement: Statement, invoker: bool) -> bool:
+    if not has_command(statement, "AT_SetRelOptions", "AT_ResetRelOptions"):
+        return invoker
     for cmd in table_commands(statement):
         for elem in def_elems([cmd.get("def", {})]):
             if elem.get("defname") != "security_invoker":
