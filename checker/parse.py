@@ -24,26 +24,26 @@ class Statement:
     """One statement of a file: its kind, where it is, and its libpg_query tree (`node`).
 
     A file's trees as dicts take forty times the SQL's size, so a statement parsed with the file keeps
-    its tree's JSON text and loads the dicts when asked; the last few dozen loaded stay (the model and
-    each rule read a statement's tree several times in a row), older ones are let go and loaded again if
-    asked. A tree that was changed (`keep`) or given as dicts stays. What rules read of every statement
-    of a kind is kept as a `Fact` of the statement instead."""
+    where its tree is in the file's JSON text and loads the dicts when asked; the last few dozen loaded
+    stay (the model and each rule read a statement's tree several times in a row), older ones are let go
+    and loaded again if asked. A tree that was changed (`keep`) or given as dicts stays. What rules read
+    of every statement of a kind is kept as a `Fact` of the statement instead."""
 
-    __slots__ = ("_facts", "_json", "_node", "end", "index", "kind", "source", "start")
+    __slots__ = ("_at", "_facts", "_json", "_node", "end", "index", "kind", "source", "start")
 
     def __init__(
         self, source: SourceFile, index: int, kind: str, node: dict | None, start: int, end: int,
-        json_text: str | None = None,
+        json_text: str | None = None, json_at: int = 0,
     ) -> None:
         self.source, self.index, self.kind, self.start, self.end = source, index, kind, start, end
-        self._node, self._json = node, json_text
+        self._node, self._json, self._at = node, json_text, json_at
         self._facts: dict[Remembered, object] | None = None
 
     @property
     def node(self) -> dict:
         node = self._node
         if node is None:
-            node = self._node = _scan_json(self._json, 0)[0]["stmt"][self.kind]
+            node = self._node = _scan_json(self._json, self._at)[0]["stmt"][self.kind]
             _LOADED.append(self)
             if len(_LOADED) > _LOADED_KEPT:
                 _LOADED.popleft()._let_go()
@@ -143,8 +143,8 @@ class Derived(Remembered[T]):
 
 
 _FACTS_OF_KIND: dict[str, list[Fact]] = {}
-# json.loads without its two Python-level steps around the C scanner: a statement's JSON text is one
-# object from its first character (a tenth of a large file's loads is those steps).
+# json.loads without its two Python-level steps around the C scanner (a tenth of a large file's loads),
+# and from where the statement's object starts in the file's text.
 _scan_json = json.JSONDecoder().scan_once
 _LOADED: deque[Statement] = deque()  # statements whose trees are loaded, oldest first
 _LOADED_KEPT = 64
@@ -186,16 +186,16 @@ def parse_source(source: SourceFile) -> ParsedFile:
     except pg.ParseError as err:
         return ParsedFile(source, syntax_error=_syntax_error(source, err))
     parsed = ParsedFile(source)
-    for index, chunk in enumerate(_statement_chunks(tree)):
-        parsed.statements.append(_statement(source, index, chunk))
+    for index, (at, end) in enumerate(_statement_spans(tree)):
+        parsed.statements.append(_statement(source, index, tree, at, end))
     return parsed
 
 
 _STMT = '{"stmt":{"'  # how each statement of the file's JSON starts: {"stmt":{"Kind":{...}},...}
 
 
-def _statement_chunks(tree: str) -> list[str]:
-    """The JSON text of each statement in the file's: a statement's tree, {"stmt":{"Kind":...},
+def _statement_spans(tree: str) -> list[tuple[int, int]]:
+    """Where each statement's object is in the file's JSON text: a statement's tree, {"stmt":{"Kind":...},
     "stmt_location":n,"stmt_len":n}, starts with _STMT, which no other place of the text holds (no
     other node has a field named stmt; a string's quotes are escaped), and ends before the next one."""
     starts = []
@@ -206,20 +206,20 @@ def _statement_chunks(tree: str) -> list[str]:
     if not starts:
         return []
     ends = [start - 1 for start in starts[1:]] + [len(tree) - 2]  # a comma between them; "]}" at the end
-    return [tree[start:end] for start, end in zip(starts, ends, strict=True)]
+    return list(zip(starts, ends, strict=True))
 
 
-def _statement(source: SourceFile, index: int, chunk: str) -> Statement:
-    kind = chunk[len(_STMT) : chunk.index('"', len(_STMT))]
+def _statement(source: SourceFile, index: int, tree: str, at: int, json_end: int) -> Statement:
+    kind = tree[at + len(_STMT) : tree.index('"', at + len(_STMT))]
     # After the statement's node, the raw statement's two numbers; each is left out where it is 0.
-    numbers = json.loads("{" + chunk[chunk.rindex("}", 0, -1) + 2 : -1] + "}")
+    numbers = json.loads("{" + tree[tree.rindex("}", at, json_end - 1) + 2 : json_end - 1] + "}")
     byte_start = numbers.get("stmt_location", 0)
     byte_len = numbers.get("stmt_len", 0)
     start = source.char_offset(byte_start)
     end = source.char_offset(byte_start + byte_len) if byte_len else len(source.text)
     # libpg_query's statement starts at the end of the previous one: skip blanks and comments.
     start = _skip_space_and_comments(source.text, start, end)
-    return Statement(source, index, kind, None, start, end, chunk)
+    return Statement(source, index, kind, None, start, end, tree, at)
 
 
 def _skip_space_and_comments(text: str, start: int, end: int) -> int:
