@@ -570,6 +570,29 @@ def test_a_files_statements_read_alone_are_the_files_tree() -> None:
         ], path
 
 
+def test_drop_table_cascade_drops_the_foreign_keys_into_it_not_their_tables(tmp_path: Path) -> None:
+    """DROP TABLE items CASCADE drops cart_items' foreign key and views of items, not cart_items (nor its
+    index): a later ALTER of cart_items refers to a table that is there, and its new key is indexed. A
+    table inheriting from the dropped one goes with it."""
+    sql = (
+        "create table public.items (id uuid primary key);\n"
+        "create table public.cart_items (id uuid primary key, item_id uuid references public.items (id));\n"
+        "create index cart_items_item_id_idx on public.cart_items (item_id);\n"
+        "create view public.item_ids as select id from public.items;\n"
+        "create table public.old_items (note text) inherits (public.items);\n"
+        "drop table public.items cascade;\n"
+        "create table public.items (id uuid primary key);\n"
+        "alter table public.cart_items add constraint cart_items_item_id_fkey\n"
+        "  foreign key (item_id) references public.items (id);\n"
+        "select * from public.item_ids;\n"
+        "alter table public.old_items add column seen boolean;\n"
+    )
+    _, report = _lint(tmp_path, sql)
+    missing = [f["message"] for f in report["findings"] if f["rule"] == "fk-order"]
+    assert len(missing) == 2 and "public.item_ids" in missing[0] and "public.old_items" in missing[1], missing
+    assert _found(report, "fk-unindexed") == []
+
+
 def test_a_dropped_temporary_table_leaves_its_name_to_the_lasting_one(tmp_path: Path) -> None:
     _, report = _lint(
         tmp_path,

@@ -343,10 +343,36 @@ class Catalog:
                 queue.append(member.ref)
             if drop.cascade:
                 for dependent in self.dependents(ref):
-                    if dependent.ref in self._objects:
-                        removed.append(dependent)
-                        queue.append(dependent.ref)
+                    if dependent.ref not in self._objects:
+                        continue
+                    if self._keeps_its_table(dependent, ref):
+                        self._forget_foreign_keys(dependent, ref)
+                        continue
+                    removed.append(dependent)
+                    queue.append(dependent.ref)
         return removed
+
+    @staticmethod
+    def _keeps_its_table(dependent: CatalogObject, dropped: ObjectRef) -> bool:
+        """DROP ... CASCADE of a table drops another table's foreign keys into it, not that table: only a
+        table that inherits from it (or is its partition) goes with it. A table whose definition takes
+        columns from elsewhere (INHERITS, LIKE, OF) may inherit: it goes, as before."""
+        return (
+            dependent.ref.kind == "table"
+            and dropped.kind in RELATION_KINDS | {"table"}
+            and bool(dependent.details.get("all_columns"))
+        )
+
+    def _forget_foreign_keys(self, table: CatalogObject, dropped: ObjectRef) -> None:
+        """The table's foreign keys into a dropped table go, and with them its dependency on it."""
+        own = self._writable(table)
+        details = own.details
+        keys = details.get("foreign_keys", [])
+        gone = {fk["name"] for fk in keys if same_object(dropped, fk["target"])}
+        details["foreign_keys"] = [fk for fk in keys if fk["name"] not in gone]
+        if "constraints" in details:
+            details["constraints"] = {key: c for key, c in details["constraints"].items() if key not in gone}
+        own.depends_on = [ref for ref in own.depends_on if not same_object(dropped, ref)]
 
     def _forget_constraint(self, constraint: ObjectRef) -> None:
         """A dropped key declared in CREATE TABLE leaves the table's key lists too."""
