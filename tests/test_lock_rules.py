@@ -215,6 +215,25 @@ def test_validate_in_the_same_transaction_gains_nothing(tmp_path: Path) -> None:
     assert found == [("constraint-not-valid", "error", 5)]
 
 
+def test_a_table_truncated_in_the_same_transaction_has_no_row_to_scan(tmp_path: Path) -> None:
+    """After TRUNCATE, until its transaction ends (its ACCESS EXCLUSIVE keeps writers out), the table is
+    empty: a key validated, an index built or NOT NULL set there scans nothing. After a COMMIT it may fill
+    again."""
+    body = (
+        "begin;\nset local lock_timeout = '5s';\ntruncate public.projects;\n"
+        "alter table public.projects add constraint projects_org_fkey foreign key (org_id)\n"
+        "  references public.orgs (id);\n"
+        "create index projects_org_idx on public.projects (org_id);\n"
+        "alter table public.projects alter column org_id set not null;\ncommit;\n"
+        "begin;\nset local lock_timeout = '5s';\n"
+        "create index projects_org_2_idx on public.projects (org_id);\ncommit;\n"
+    )
+    baseline = ORGS + "create table public.projects (id uuid primary key, org_id uuid);\n"
+    _, found, _ = lint(tmp_path, body, baseline)
+    scans = [f for f in found if f[0] in ("constraint-not-valid", "index-concurrently", "set-not-null")]
+    assert scans == [("index-concurrently", "error", 11)]
+
+
 def test_concurrently_in_a_runner_file_says_how_to_split_it(tmp_path: Path) -> None:
     body = "create index concurrently users_name_idx on public.users (name);\n"
     _, found, report = lint(tmp_path, body, policy='transaction = "runner"\n')

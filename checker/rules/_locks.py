@@ -178,6 +178,9 @@ def _steps(ctx: RuleContext) -> Iterator[Step]:
     supabase_runner = ctx.policy.supabase_runner
     own_block = False  # the file's own BEGIN is open (under the runner, its transaction goes on)
     number, timeout, local_timeout = 0, False, False
+    # Tables a TRUNCATE emptied, with its transaction: until that ends they hold no row (the TRUNCATE's
+    # ACCESS EXCLUSIVE keeps every writer out), so what a later statement scans or rewrites there is nothing.
+    emptied: dict[ObjectRef, int] = {}
     for effects in ctx.migration_effects:
         statement = effects.statement
         # The Supabase CLI commits what came before such a statement, runs it alone, and goes on in a new
@@ -194,8 +197,11 @@ def _steps(ctx: RuleContext) -> Iterator[Step]:
         locks = {
             table: lock
             for table, lock in predicted_locks(ctx, effects).items()
-            if not own.has(table) and may_exist(ctx, table, statement, effects)
+            if not (own.has(table) or emptied.get(table) == number)
+            and may_exist(ctx, table, statement, effects)
         }
+        if statement.kind == "TruncateStmt":
+            emptied.update(dict.fromkeys(locks, number))
         # Most statements lock no existing table: one shared, read-only empty answer for them all.
         step.locks = locks or _NO_LOCKS
         step.new_columns = frozenset(c for c in _named_columns(statement) if own.has(c)) or _NO_COLUMNS
