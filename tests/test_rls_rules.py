@@ -419,6 +419,8 @@ def test_with_check_update_with_using_true_and_no_with_check(tmp_path: Path) -> 
         ),
         ("for all to authenticated using ((select auth.role()) = 'authenticated')", "(select auth.role())"),
         ("for update using ((select auth.uid()) = user_id) with check (published)", "published)"),
+        ("for insert to anon with check (user_id is not null)", "user_id is not"),
+        ("for insert to anon with check (user_id is null or published)", "user_id is null or"),
     ],
 )
 def test_with_check_write_side_that_ignores_the_owner(tmp_path: Path, policy: str, marker: str) -> None:
@@ -441,6 +443,8 @@ def test_with_check_write_side_that_ignores_the_owner(tmp_path: Path, policy: st
         " with check (auth.jwt() ->> 'role' = 'service_role')",
         "for all to service_role using (true)",
         "as restrictive for insert to authenticated with check (true)",
+        # ardmore-home-finder: an anonymous contact form's rows belong to no one
+        "for insert to anon, authenticated with check (published and user_id is null)",
     ],
 )
 def test_with_check_write_side_held_to_the_owner(tmp_path: Path, policy: str) -> None:

@@ -554,13 +554,22 @@ def _is_user_table(catalog: Catalog, table: ObjectRef) -> bool:
 
 def holds_to_owner(tree: object, owners: Set[str], catalog: Catalog) -> bool:
     """Whether an expression ties the row to the requesting user: it compares an owner column with
-    auth.uid(), or hands the check to a sub-select or to a helper function of the project (which
-    this static check cannot read, so it trusts them)."""
+    auth.uid(), or requires it to be null (a row of no one: an anonymous contact form's), or hands the
+    check to a sub-select or to a helper function of the project (which this static check cannot read, so
+    it trusts them)."""
     if tree is None:
         return False
     if any(column in owners for column, _ in uid_comparisons(tree)):
         return True
+    if any(_null_column(part) in owners for part in conjuncts(tree)):
+        return True
     return _hands_over(tree, catalog)
+
+
+def _null_column(tree: object) -> str | None:
+    """The column of `column IS NULL`."""
+    test = tree.get("NullTest", {}) if isinstance(tree, dict) else {}
+    return operand_column(test.get("arg")) if test.get("nulltesttype") == "IS_NULL" else None
 
 
 def privileged_update_only(ctx: RuleContext, policy: PolicyDef) -> bool:
