@@ -290,9 +290,10 @@ def test_to_public_supabase_quick_start_profiles_are_not_an_error(tmp_path: Path
 @pytest.mark.parametrize(
     "column",
     # resolved_by: cocktailsop's platform_bugs names the staff member who resolved a report; uploaded_by,
-    # entered_by_user_id: unity-hoa's shared documents and ledger entries, read by every resident
+    # entered_by_user_id: unity-hoa's shared documents and ledger entries, read by every resident;
+    # applied_by: clinicnest's product usage, which professional applied a product
     ["created_by", "updated_by", "modified_by", "deletedBy", "inserted_by_id", "resolved_by", "closedBy",
-     "uploaded_by", "entered_by_user_id"],
+     "uploaded_by", "entered_by_user_id", "applied_by", "performed_by"],
 )
 def test_to_public_audit_columns_do_not_make_rows_owned(tmp_path: Path, column: str) -> None:
     sql = (

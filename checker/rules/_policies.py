@@ -44,7 +44,7 @@ USER_TABLES = frozenset(
 _AUDIT_COLUMN = re.compile(
     r"(last_?)?(created|updated|modified|deleted|inserted|changed|edited|archived|approved|reviewed"
     r"|resolved|closed|completed|verified|processed|published|rejected|cancell?ed|handled|revoked"
-    r"|acknowledged|assigned|confirmed|uploaded|entered|recorded|added)_?by"
+    r"|acknowledged|assigned|confirmed|uploaded|entered|recorded|added|applied|performed)_?by"
     r"(_?(id|user|user_?id))?"
 )
 _BUILTIN_SCHEMAS = frozenset({"pg_catalog", "auth", "extensions"})
@@ -272,14 +272,24 @@ def _is_uid_call(tree: object) -> bool:
     # without arguments, (select <one of those>), a cast of one.
     if type(tree) is dict and ("ColumnRef" in tree or "A_Const" in tree):
         return False
-    if type(tree) is dict and "FuncCall" in tree and not tree["FuncCall"].get("args"):
-        return call_name(tree["FuncCall"]) == ("auth", "uid")
+    if type(tree) is dict and "FuncCall" in tree:
+        call = tree["FuncCall"]
+        if not call.get("args"):
+            return call_name(call) == ("auth", "uid")
+        if call_name(call) not in _KEEPS_ITS_ARGUMENT:
+            return False  # what a function makes of the user's id (get_user_tenant_id(auth.uid())): a group's
     if type(tree) is dict and "TypeCast" in tree:
         return _is_uid_call(tree["TypeCast"].get("arg"))
     selected = _only_selected(tree)
     if selected is not None:
         return _is_uid_call(selected)
     return any(call_name(call) == ("auth", "uid") for call in clause_facts(tree).own("FuncCall"))
+
+
+# Calls whose result is still the user's id, as text or uuid: lower(auth.uid()::text), text(auth.uid()).
+_KEEPS_ITS_ARGUMENT = frozenset(
+    ("", name) for name in ("text", "uuid", "lower", "upper", "btrim", "trim", "ltrim", "rtrim")
+)
 
 
 def _only_selected(tree: object) -> object | None:

@@ -141,3 +141,43 @@ def test_service_only_and_public_tables_as_stated(tmp_path: Path) -> None:
     assert "user D (signed in, owning nothing, in no group) sees 1" in leaks[1].message
     (public,) = probes(stated({"public.audit_events": "public"}))
     assert "stated public in [rls.tenancy]" in public.message
+
+
+# clinicnest (survey round 17): policies hand the user's id to a helper that returns their clinic's id.
+CLINICS = """begin;
+create table public.tenants (id uuid primary key default gen_random_uuid(), name text not null);
+create table public.profiles (
+  id uuid primary key default gen_random_uuid(),
+  user_id uuid not null unique references auth.users (id) on delete cascade,
+  tenant_id uuid not null references public.tenants (id) on delete cascade
+);
+create index profiles_tenant_id_idx on public.profiles (tenant_id);
+create function public.get_user_tenant_id(p_user_id uuid) returns uuid
+  language sql stable security definer set search_path = ''
+  as $$ select tenant_id from public.profiles where user_id = p_user_id limit 1 $$;
+alter table public.tenants enable row level security;
+alter table public.profiles enable row level security;
+create policy tenants_select on public.tenants for select to authenticated
+  using (id = public.get_user_tenant_id((select auth.uid())));
+create policy profiles_select on public.profiles for select to authenticated
+  using (tenant_id = public.get_user_tenant_id((select auth.uid())));
+create policy tenants_insert on public.tenants for insert to authenticated
+  with check (not exists (select 1 from public.profiles where user_id = (select auth.uid())));
+commit;
+"""
+
+
+def test_what_a_helper_makes_of_the_users_id_is_a_group_not_the_user(tmp_path: Path) -> None:
+    """`id = get_user_tenant_id(auth.uid())` compares with the user's clinic, not the user: the clinics are
+    groups whose members are the profiles, colleagues read each other's profiles, and a new clinic made at
+    sign-up is nobody else's row."""
+    migration = tmp_path / "clinics.sql"
+    migration.write_text(CLINICS)
+    policy = default_policy()
+    policy.data["rules"] = {**policy.data["rules"], "rls-tenancy": {"severity": "info"}}
+    result = lint_targets(resolve_targets([migration], policy), [], policy)
+    findings = [*result.findings, *run_dynamic(result.units, [], policy, "embedded", ENGINES["embedded"])]
+    assert [f for f in findings if f.severity is Severity.ERROR] == []
+    tenancy = {f.message for f in only(findings, "rls-tenancy")}
+    group = "a group (members in public.profiles (user_id))"
+    assert f"tenancy of public.tenants: {group} (inferred from the schema)" in tenancy, tenancy
