@@ -593,6 +593,19 @@ def test_drop_table_cascade_drops_the_foreign_keys_into_it_not_their_tables(tmp_
     assert _found(report, "fk-unindexed") == []
 
 
+def test_a_view_of_the_system_catalogs_reads_tables_every_database_has(tmp_path: Path) -> None:
+    """information_schema.columns and pg_catalog.pg_class, named with their schemas, are there already
+    (clinicnest's audit view, survey round 18)."""
+    sql = (
+        "create view public.tables_without_tenant with (security_invoker = true) as\n"
+        "select c.relname from pg_catalog.pg_class c where not exists (select 1\n"
+        "  from information_schema.columns col\n"
+        "  where col.table_name = c.relname and col.column_name = 'tenant_id');\n"
+    )
+    _, report = _lint(tmp_path, sql)
+    assert _found(report, "fk-order") == []
+
+
 def test_a_dropped_temporary_table_leaves_its_name_to_the_lasting_one(tmp_path: Path) -> None:
     _, report = _lint(
         tmp_path,

@@ -20,6 +20,7 @@ from checker.model.objects import (
     current_schema,
     function_ref,
     identity_args,
+    is_project_table,
     object_with_args,
     on_search_path,
     option_value,
@@ -623,19 +624,8 @@ def _sql_body_references(node: dict, options: dict) -> list[Reference]:
     return [
         Reference(range_var(rv), "table read by the function body", lasting=False)
         for rv in find_nodes(tree, "RangeVar")
-        if _is_real_table(rv)
+        if is_project_table(rv)
     ]
-
-
-# PostgreSQL's own catalogs: every database has them, no migration makes them.
-SYSTEM_SCHEMAS = frozenset({"pg_catalog", "information_schema"})
-
-
-def _is_real_table(rv: dict) -> bool:
-    """A project's table: a name without schema may be a CTE (only qualified names are checked with
-    confidence), and the system catalogs' views and tables are there already."""
-    schema = rv.get("schemaname")
-    return bool(schema) and schema not in SYSTEM_SCHEMAS
 
 
 @handles("CreateTrigStmt")
@@ -700,7 +690,7 @@ def _called_functions(trees: list, reason: str) -> list[Reference]:
     ctes = {cte.get("ctename") for tree in trees if named for cte in clause_nodes(tree, "CommonTableExpr")}
     for rv in read:
         name = rv.get("relname", "")
-        if _is_real_table(rv):
+        if is_project_table(rv):
             refs.append(Reference(range_var(rv), "table read by the policy", rv.get("location")))
         elif on_search_path(rv, ctes):
             where, also_in = rv.get("location"), elsewhere([name])

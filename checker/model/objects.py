@@ -413,12 +413,24 @@ def option_value(elem: dict) -> str:
     return ""
 
 
+# PostgreSQL's own catalogs: every database has them, no migration makes them.
+SYSTEM_SCHEMAS = frozenset({"pg_catalog", "information_schema"})
+
+
 def tables_named(tree: object, *kinds: str) -> list[ObjectRef]:
     """The tables a query names, without its common table expressions (`with x as (...) ... from x`) and the
-    system catalogs' (`pg_policies` unqualified: PostgreSQL searches pg_catalog first)."""
+    system catalogs' (`pg_policies` unqualified: PostgreSQL searches pg_catalog first;
+    information_schema.columns)."""
     ctes = cte_names(tree)
     named = find_nodes(tree, *(kinds or ("RangeVar",)))
-    return [range_var(rv) for rv in named if rv.get("schemaname") or on_search_path(rv, ctes)]
+    return [range_var(rv) for rv in named if is_project_table(rv) or on_search_path(rv, ctes)]
+
+
+def is_project_table(range_var_node: dict) -> bool:
+    """A project's table, named with its schema (a name without one may be a CTE, so only qualified names
+    are checked with confidence); the system catalogs' views and tables are there already."""
+    schema = range_var_node.get("schemaname")
+    return bool(schema) and schema not in SYSTEM_SCHEMAS
 
 
 def cte_names(tree: object) -> set[str]:
