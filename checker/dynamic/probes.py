@@ -32,7 +32,7 @@ from psycopg import sql
 from checker.context import RuleContext
 from checker.dynamic.collect import Collector, Location, at
 from checker.dynamic.record import Probe
-from checker.dynamic.tenancy import Model, Schema, Tenancy, dotted
+from checker.dynamic.tenancy import Membership, Model, Schema, Tenancy, dotted
 from checker.dynamic.validate import object_exists
 from checker.dynamic.world import (
     USER_A,
@@ -84,6 +84,10 @@ class ProbeRow:
     counted: str = ""  # other rows, after "user A sees 1": "row(s) of user B"
     named: str = ""  # other rows, after "user A's update reached": "user B's row"
     made: str = ""  # other rows, after "user A inserted": "a row owned by user B"
+    actor: str = USER_A  # who the insert probe runs the INSERT as
+
+
+_ACTORS = {USER_A: "user A", USER_D: "user D (signed in, in no group)"}
 
 
 Made = list[tuple[ProbeRow, dict]]  # the rows, each with the values the database returned
@@ -91,6 +95,16 @@ Made = list[tuple[ProbeRow, dict]]  # the rows, each with the values the databas
 
 def _others(row: ProbeRow, counted: str, named: str, made: str) -> ProbeRow:
     return replace(row, counted=counted, named=named, made=made)
+
+
+def _joining(members: Membership, values: dict, joiner: str, which: str) -> tuple[ProbeRow, dict]:
+    """A row never inserted, for the insert probe only: `joiner` making themselves a member of a group of
+    others (`values` name it); an insert the policies let through is a leak."""
+    values = {**values, members.user_column: joiner}
+    keys = {members.group_column: values[members.group_column], members.user_column: joiner}
+    row = ProbeRow(matching(keys), Filler.insert_statement(members.table, values), False, actor=joiner)
+    joined = f"{_ACTORS[joiner].split(' (')[0]}'s membership of {which}"
+    return _others(row, f"row(s) of {joined}", joined, f"a row making {joined}"), values
 
 
 @dataclass(frozen=True)
@@ -101,6 +115,8 @@ class OwnerPlan:
     # False when the rows also belong under an owned parent (a study's subjects): whoever manages the
     # parent may hand a row to another user, so a changed owner is no leak there
     moves: bool = True
+    # The table also makes its users members of a group (a profile naming the user's clinic): the group
+    joins: tuple[ObjectRef, Membership] | None = None
     new_groups = False
 
     @property
@@ -118,6 +134,13 @@ class OwnerPlan:
             if user == USER_B:
                 row = _others(row, "row(s) of user B", "user B's row", "a row owned by user B")
             made.append((row, values))
+        theirs = made[-1][1]
+        if self.joins is not None and theirs.get(self.joins[1].group_column) is not None:
+            group, members = self.joins
+            # user D's own row, naming B's group; the rest of B's row but for what must be unique
+            unique = set().union(*filler.schema.keys(table)) - {members.user_column}
+            values = {column: value for column, value in theirs.items() if column not in unique}
+            made.append(_joining(members, values, USER_D, f"user B's {group.qualified} group"))
         return made
 
     def missing(self, ref: ObjectRef, command: str, what: str) -> tuple[str, str]:
@@ -134,6 +157,13 @@ class OwnerPlan:
             f"tie the {command.lower()} policy to the owner in USING and WITH CHECK, e.g. "
             f"`(select auth.uid()) = {self.owner}`"
         )
+        if command == "INSERT" and self.joins is not None:
+            group, members = self.joins
+            hint += (
+                f"; a user's own row here also makes them a member of the {group.qualified} group its "
+                f"{members.group_column} names: check that they may join that group (an invitation, a group "
+                "they made), not only that the row is theirs"
+            )
         if command == "SELECT":  # posts and comments every user reads: say so, and the probe agrees
             hint += (
                 f"; if every signed-in user may read every row (posts, comments), state it: [rls.tenancy] "
@@ -262,19 +292,19 @@ class ChildPlan:
                 row = _others(row, f"row(s) {under}", f"the row {under}", f"a row {under}")
             made.append((row, values))
         if self.member_column is not None:
-            made.append(self._joining_another_group(made[-1][1]))
+            made.append(self._joining_another_group(made[-1][1], filler))
         return made
 
-    def _joining_another_group(self, other: dict) -> tuple[ProbeRow, dict]:
-        """A row never inserted, for the insert probe only: user A making themselves a member of G2."""
+    def _joining_another_group(self, other: dict, filler: Filler) -> tuple[ProbeRow, dict]:
+        """A row never inserted, for the insert probe only: user A making themselves a member of G2; user D,
+        in no group, where a user has one membership at most (A's own is there already)."""
         members = self.parent_plan.tenancy.members if isinstance(self.parent_plan, GroupPlan) else None
         assert members is not None
-        keys = {members.group_column: other[members.group_column], members.user_column: USER_A}
-        role = {members.role_column: other[members.role_column]} if members.role_column else {}
-        values = {**keys, **role}
-        row = ProbeRow(matching(keys), Filler.insert_statement(members.table, values), False)
-        joined = f"user A's membership of {self.parent.qualified} group G2"
-        return _others(row, f"row(s) of {joined}", joined, f"a row making {joined}"), values
+        joiner = USER_D if {members.user_column} in filler.schema.keys(members.table) else USER_A
+        values = {members.group_column: other[members.group_column]}
+        if members.role_column:
+            values[members.role_column] = other[members.role_column]
+        return _joining(members, values, joiner, f"{self.parent.qualified} group G2")
 
     def _insert(
         self, filler: Filler, table: tuple[str, str], owner: str, fixed: dict
@@ -346,7 +376,16 @@ def plan_for(tenancy: Tenancy, model: Model) -> Plan | str:
     """How to probe a table of this tenancy; otherwise why it cannot be."""
     schema = model.schema
     if tenancy.kind == "user" and len(tenancy.columns) == 1:
-        return OwnerPlan(tenancy.columns[0], moves=not model.under_owned_parent(tenancy.table))
+        owner = tenancy.columns[0]
+        joins = next(
+            (
+                (ObjectRef("table", *group), members)
+                for group, members in model.memberships().items()
+                if members.table == tenancy.table and members.user_column == owner
+            ),
+            None,
+        )
+        return OwnerPlan(owner, moves=not model.under_owned_parent(tenancy.table), joins=joins)
     if tenancy.kind == "user":
         return ParticipantPlan(tenancy.columns)
     if tenancy.kind == "group":
@@ -914,17 +953,18 @@ class Prober:
             except psycopg.Error:
                 return  # rows of another table hold it (a foreign key without cascade): inconclusive
             try:
-                with self._acting(USER_A):
+                with self._acting(row.actor):
                     self.conn.execute(row.insert)
                 refusal = ""
             except psycopg.Error as err:
                 if err.diag.sqlstate != RLS_VIOLATION:
                     return  # a constraint, not row level security or privileges, decided: inconclusive
                 refusal = one_line(err)
-        self._observe("authenticated", "INSERT", row.mine, not refusal)
+        acting = "authenticated" if row.actor == USER_A else "authenticated (user D)"
+        self._observe(acting, "INSERT", row.mine, not refusal)
         if not row.mine and not refusal:
-            what = f"user A inserted {row.made}"
-            self.leaks.append(Leak("authenticated", "INSERT", what, USER_A, row.where))
+            what = f"{_ACTORS[row.actor]} inserted {row.made}"
+            self.leaks.append(Leak("authenticated", "INSERT", what, row.actor, row.where))
         elif row.mine and refusal:
             self.missing.append(("INSERT", f"user A{row.part} cannot insert their own row ({refusal})"))
 

@@ -181,3 +181,20 @@ def test_what_a_helper_makes_of_the_users_id_is_a_group_not_the_user(tmp_path: P
     tenancy = {f.message for f in only(findings, "rls-tenancy")}
     group = "a group (members in public.profiles (user_id))"
     assert f"tenancy of public.tenants: {group} (inferred from the schema)" in tenancy, tenancy
+
+
+def test_a_user_in_no_group_cannot_join_another_users_group_through_their_own_row(tmp_path: Path) -> None:
+    """clinicnest (survey round 18): a profile is its user's row and names the user's clinic, so an insert
+    policy that asks only whose row it is lets user D, in no clinic yet, join any clinic (and read all its
+    rows). Only one profile per user: A, who has theirs, could not show it."""
+    joining = "create policy profiles_insert on public.profiles for insert to authenticated\n"
+    joining += "  with check (user_id = (select auth.uid()));\ncommit;\n"
+    migration = tmp_path / "clinics.sql"
+    migration.write_text(CLINICS.replace("commit;\n", joining))
+    policy = default_policy()
+    result = lint_targets(resolve_targets([migration], policy), [], policy)
+    findings = run_dynamic(result.units, [], policy, "embedded", ENGINES["embedded"])
+    (leak,) = [f for f in only(findings, "rls-probe") if f.severity is Severity.ERROR]
+    assert "leak on public.profiles: INSERT as authenticated: user D (signed in" in leak.message
+    assert "making user D's membership of user B's public.tenants group" in leak.message, leak.message
+    assert "check that they may join that group" in leak.hint
