@@ -769,6 +769,26 @@ def test_with_check_on_storage_objects_ties_the_path_not_the_owner_storage_sets(
         assert "does not tie name to auth.uid()" in found[0]["message"], found
 
 
+@pytest.mark.parametrize(
+    ("update", "reported"),
+    [
+        ("using (bucket_id = 'content')", True),  # frycomnew's avatars: anyone overwrites anyone's file
+        ("to authenticated using (bucket_id = 'content')", True),
+        ("to authenticated using (bucket_id = 'content' and owner = (select auth.uid()))", False),
+    ],
+)
+def test_an_update_of_storage_objects_reaches_only_the_users_own_files(
+    tmp_path: Path, update: str, reported: bool
+) -> None:
+    """Storage sets owner on the new file, but an UPDATE's USING picks the files it overwrites: whose they
+    are, owner says (survey round 18, frycomnew)."""
+    sql = STORAGE_POLICIES + f'create policy "replace" on storage.objects for update {update};\n'
+    found = [f for f in lint(tmp_path, sql) if f["rule"] == "rls-policy-with-check"]
+    assert bool(found) == reported, found
+    if reported:
+        assert "does not tie name, owner to auth.uid()" in found[0]["message"], found
+
+
 def test_a_users_table_is_owned_row_by_row(tmp_path: Path) -> None:
     """rapid-steno's public.users (email, password_hash) under `for all using (true)` without TO: each row
     is its user's, so anyone can read and change every user's row (it passed as a lookup table)."""

@@ -42,7 +42,7 @@ def check(ctx: RuleContext) -> Iterator[Issue]:
             continue
         clause, tree = _write_side(policy)
         if policy.table == STORAGE_OBJECTS:
-            owners = _storage_owners(_bucket_owners(ctx, policy), tree)
+            owners = _storage_owners(_bucket_owners(ctx, policy), tree, reached=clause == "using")
         else:
             owners = owners_after(ctx, policy.table)
         if not owners or holds_to_owner(tree, owners, ctx.after):
@@ -89,10 +89,13 @@ def _bucket_owners(ctx: RuleContext, policy: PolicyDef) -> frozenset[str]:
     return frozenset(owners)
 
 
-def _storage_owners(owners: frozenset[str], check: dict | None) -> frozenset[str]:
-    """The columns of storage.objects the check must tie to the user: not those Storage sets, nor the path
-    when the check puts the file in a fixed folder (`name like 'events/%'`), which is no user's folder."""
-    owners = owners - _SET_BY_STORAGE
+def _storage_owners(owners: frozenset[str], check: dict | None, reached: bool) -> frozenset[str]:
+    """The columns of storage.objects the check must tie to the user: not those Storage sets on the new
+    file (but where the check is an UPDATE's USING, which also picks the files reached: whose they are,
+    owner says), nor the path when the check puts the file in a fixed folder (`name like 'events/%'`),
+    which is no user's folder."""
+    if not reached:
+        owners = owners - _SET_BY_STORAGE
     fixed = any(_fixed_folder(part) for part in conjuncts(check)) if check is not None else False
     return owners - {"name"} if fixed else owners
 
