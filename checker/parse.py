@@ -50,7 +50,8 @@ class Statement:
         return node
 
     def read_facts(self) -> None:
-        """Read the facts of its kind while the tree is loaded (the model reads every statement's)."""
+        """Read the facts of its kind while the tree is loaded (the model reads every statement's): what
+        Remembered.__call__ does for each, the tree and the dict looked up once (the model's hot loop)."""
         readers = _FACTS_OF_KIND.get(self.kind)
         if readers is None:
             return

@@ -87,7 +87,8 @@ class ProbeRow:
     actor: str = USER_A  # who the insert probe runs the INSERT as
 
 
-_ACTORS = {USER_A: "user A", USER_D: "user D (signed in, in no group)"}
+_OUTSIDER = "user D (signed in, owning nothing, in no group)"
+_ACTORS = {USER_A: "user A", USER_D: _OUTSIDER}
 
 
 Made = list[tuple[ProbeRow, dict]]  # the rows, each with the values the database returned
@@ -972,7 +973,7 @@ class Prober:
         owned = sql.SQL(" or ").join(sql.SQL("({})").format(row.where) for row in self.rows)
         query = sql.SQL("select count(*) from {} where {}").format(self._target, owned)
         for role, user, who in (
-            ("authenticated", USER_D, "user D (signed in, owning nothing, in no group)"),
+            ("authenticated", USER_D, _OUTSIDER),
             ("anon", None, "anon (not signed in)"),
         ):
             try:

@@ -74,11 +74,8 @@ def relation_node(statement: Statement) -> dict:
 
 def table_commands(statement: Statement) -> Iterator[dict]:
     """The commands of an ALTER TABLE (or ALTER VIEW, which PostgreSQL parses the same way)."""
-    if statement.kind != "AlterTableStmt":
-        return
-    for item in statement.node.get("cmds", []):
-        if "AlterTableCmd" in item:
-            yield item["AlterTableCmd"]
+    if statement.kind == "AlterTableStmt":
+        yield from _commands(statement.node)
 
 
 def has_command(statement: Statement, *subtypes: str) -> bool:
