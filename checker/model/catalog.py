@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 
-from checker.model.effects import Created, Drop, Effects, Reference
+from checker.model.effects import ADDED_LABEL, RENAMED_LABEL, Created, Drop, Effects, Reference
 from checker.model.extension_members import may_bring
 from checker.model.objects import RELATION_KINDS, TABLE_MEMBER_KINDS, TEMP_SCHEMA, ObjectRef
 from checker.parse import Statement
@@ -445,11 +445,26 @@ class Catalog:
                 self._set_not_null(ref, changes["not_null"])
                 continue
             found = self.find(ref)
-            if found:
+            if found and ref.kind == "type":
+                self._relabel(self._writable(found), changes)
+            elif found:
                 found = self._writable(found)
                 found.details.update(changes)
                 found.conditional = found.conditional or effects.conditional
         return absent
+
+    @staticmethod
+    def _relabel(enum: CatalogObject, changes: dict) -> None:
+        """An enum's labels after ALTER TYPE ... ADD VALUE or RENAME VALUE (a type whose labels the model
+        never saw, made nowhere or by an extension, keeps not knowing them)."""
+        labels = enum.details.get("labels")
+        if labels is None:
+            return
+        if ADDED_LABEL in changes and changes[ADDED_LABEL] not in labels:
+            enum.details["labels"] = [*labels, changes[ADDED_LABEL]]
+        if RENAMED_LABEL in changes:
+            old, new = changes[RENAMED_LABEL]
+            enum.details["labels"] = [new if label == old else label for label in labels]
 
     def _move_extension(self, extension: ObjectRef, schema: str) -> None:
         """ALTER EXTENSION ... SET SCHEMA: the extension keeps its identity; what it brought moves."""

@@ -783,7 +783,23 @@ def _create_type(stmt: Statement, fx: Effects) -> None:
     else:
         # a domain's typeName is its base type; its own name is domainname
         schema, name = split_name(strings(node.get("domainname") or node.get("typeName")))
-    fx.creates.append(Created(ObjectRef("type", schema, name)))
+    labels = {"labels": strings(node["vals"])} if stmt.kind == "CreateEnumStmt" and "vals" in node else {}
+    fx.creates.append(Created(ObjectRef("type", schema, name), labels))
+
+
+ADDED_LABEL, RENAMED_LABEL = "added label", "renamed label"  # changes the catalog applies to `labels`
+
+
+@handles("AlterEnumStmt")
+def _alter_enum(stmt: Statement, fx: Effects) -> None:
+    """ADD VALUE and RENAME VALUE: the labels the type has (a new value's use is judged by
+    enum-value-unsafe-use)."""
+    node = stmt.node
+    ref = ObjectRef("type", *split_name(strings(node.get("typeName"))))
+    if node.get("oldVal") and node.get("newVal"):
+        fx.changes.append((ref, {RENAMED_LABEL: (node["oldVal"], node["newVal"])}))
+    elif node.get("newVal"):
+        fx.changes.append((ref, {ADDED_LABEL: node["newVal"]}))
 
 
 @handles("CreateSeqStmt")
