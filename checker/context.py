@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import NamedTuple
 
 from checker.model import Catalog, Effects, ObjectRef, statement_effects
 from checker.model.catalog import CatalogObject
@@ -15,6 +16,17 @@ from checker.policy import Policy
 
 NOTHING: frozenset[ObjectRef] = frozenset()
 Creation = tuple[Statement, int | None]  # the statement that creates an object, and the clause
+
+
+class RlsRemedy(NamedTuple):
+    """A later migration's statement that ends what a table without row level security exposes: it
+    `does` "enables" row level security on the table, or "drops" the table."""
+
+    statement: Statement
+    does: str
+
+    def where(self) -> str:
+        return self.statement.where()
 Refs = frozenset[ObjectRef]
 
 
@@ -145,17 +157,30 @@ class RuleContext:
         later = self.migration_effects[statement.index + 1 :]
         return next((effects.statement for effects in later if effects.unread_makes), None)
 
-    def rls_enabled_later(self, table: ObjectRef) -> Statement | None:
-        """The statement of a later migration in this run that enables row level security on the table."""
-        return self.later(lambda effects: (table, "enable") in effects.rls)
+    def rls_enabled_later(self, table: ObjectRef) -> RlsRemedy | None:
+        """The first statement of a later migration in this run that enables row level security on the
+        table, or drops it (a table a hardening file drops is open until then, as one it enables)."""
+
+        def ends_exposure(effects: Effects) -> bool:
+            return (table, "enable") in effects.rls or any(drop.ref == table for drop in effects.drops)
+
+        found = self.later_effects(ends_exposure)
+        if found is None:
+            return None
+        return RlsRemedy(found.statement, "enables" if (table, "enable") in found.rls else "drops")
 
     def later(self, does: Callable[[Effects], bool]) -> Statement | None:
         """The first statement of a later migration in this run whose effects do what is asked (one push
         ships both: a warning naming it, not an error, where it puts right what this one leaves)."""
+        found = self.later_effects(does)
+        return found.statement if found is not None else None
+
+    def later_effects(self, does: Callable[[Effects], bool]) -> Effects | None:
+        """later, as the statement's effects."""
         for parsed in self.unit.later:
             for effects in effects_of(parsed):
                 if does(effects):
-                    return effects.statement
+                    return effects
         return None
 
 

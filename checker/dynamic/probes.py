@@ -1176,9 +1176,9 @@ def probe_unit(conn: psycopg.Connection, context: RuleContext, out: Collector) -
             continue
         later = None if _rls_on(conn, ref) else context.rls_enabled_later(ref)
         if later is not None:  # rls-enabled warns of the window: the policies are probed once they apply
-            _skipped(
-                out, ref, where, f"row level security is off until {later.where()} enables it; probed there"
-            )
+            there = "probed there" if later.does == "enables" else "not probed"
+            off = f"row level security is off until {later.where()} {later.does} it; {there}"
+            _skipped(out, ref, where, off)
             continue
         try:
             with conn.transaction():

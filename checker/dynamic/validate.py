@@ -12,7 +12,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from checker.context import RuleContext
+from checker.context import RlsRemedy, RuleContext
 from checker.dynamic.advisor import api_reaches
 from checker.dynamic.collect import Collector, Location, at
 from checker.dynamic.privileges import SEED_GIVES_WAY
@@ -359,9 +359,10 @@ def _columns(names: list[str]) -> str:
 
 
 def _check_rls(
-    conn: psycopg.Connection, table: ObjectRef, where: Location, out: Collector, later: Statement | None
+    conn: psycopg.Connection, table: ObjectRef, where: Location, out: Collector, later: RlsRemedy | None
 ) -> None:
-    """`later`: a later migration of the run enables it (as rls-enabled, a warning: the window is between)."""
+    """`later`: a later migration of the run enables it or drops the table (as rls-enabled, a warning: the
+    window is between)."""
     row = conn.execute(_RLS, {"schema": table.schema, "name": table.name}).fetchone()
     # a table no API role reaches (its schema's USAGE revoked) is exposed to nobody
     if not row or out.check("rls", bool(row[0]) or not row[1]):
@@ -371,7 +372,7 @@ def _check_rls(
     if later is None:
         _invalid(out, where, message + "every API role can read and write all of its rows", table, hint)
         return
-    message += f"until {later.where()} enables it, every API role can read and write all of its rows"
+    message += f"until {later.where()} {later.does} it, every API role can read and write all of its rows"
     out.add(VALIDATION, Severity.WARNING, where, message, hint + " in this migration", table.qualified)
 
 

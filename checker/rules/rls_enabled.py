@@ -75,7 +75,7 @@ def _without_rls(ctx: RuleContext, ref: ObjectRef, statement: Statement, locatio
         )
     return Issue(
         statement,
-        f"table {ref.qualified} is created without row level security, which {later.where()} enables: "
+        f"table {ref.qualified} is created without row level security, which {later.where()} {later.does}: "
         "until that migration runs, anon and authenticated can read and write every row through the API",
         hint + FIX_HERE_TOO,
         location,
@@ -110,7 +110,9 @@ def _disabled(ctx: RuleContext, statement: Statement, table: ObjectRef) -> Issue
             "cannot reach it, but a later GRANT exposes every row"
         )
     elif later is not None:
-        message += f", which {later.where()} enables again: until that migration runs, the API reads all rows"
+        again = " again" if later.does == "enables" else ""
+        message += f", which {later.where()} {later.does}{again}: until that migration runs, the API reads "
+        message += "all rows"
     else:
         return Issue(statement, message, hint, None, table.qualified)
     return Issue(statement, message, hint, None, table.qualified, severity=Severity.WARNING)
@@ -131,8 +133,8 @@ RULE = Rule(
         "the public anon key can read and change every row. Enabling it in the migration that creates "
         "the table closes that window; a table with RLS and no policy is reachable by service_role "
         "only, which is reported as rls-no-policy (a warning: sometimes that is the intent). A table a later "
-        "migration of the same run enables it on (the Supabase CLI pushes both) is a warning naming that "
-        "migration: the API reaches every row between the two. A table "
+        "migration of the same run enables it on, or drops (the Supabase CLI pushes both), is a warning "
+        "naming that migration: the API reaches every row between the two. A table "
         "in a schema anon and authenticated cannot use is out of the API's reach and not reported: a "
         "schema the project makes grants them nothing until a migration grants USAGE (Supabase's guide "
         "to custom schemas grants it by hand), and public loses it only to a REVOKE."

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from checker.context import RuleContext
+from checker.context import RlsRemedy, RuleContext
 from checker.findings import FIX_HERE_TOO, Severity
 from checker.model import ObjectRef
 from checker.parse import Statement
@@ -49,7 +49,7 @@ def _exposed(
     columns: list[str],
     roles: list[str],
     at: tuple[Statement, int | None],
-    later: Statement | None,
+    later: RlsRemedy | None,
 ) -> Issue:
     """The finding; a warning naming the later migration of the run that enables row level security (one
     push ships both), as rls-enabled says of the same table."""
@@ -59,7 +59,7 @@ def _exposed(
     reads = f"{' and '.join(roles)} can read every row of it through the API"
     if later is None:
         return Issue(at[0], f"{holds}: {reads}", hint, at[1], name)
-    message = f"{holds}, until {later.where()} enables it: meanwhile {reads}"
+    message = f"{holds}, until {later.where()} {later.does} it: meanwhile {reads}"
     hint += FIX_HERE_TOO
     return Issue(at[0], message, hint, at[1], name, severity=Severity.WARNING)
 

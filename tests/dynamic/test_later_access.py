@@ -25,6 +25,7 @@ create policy notes_select_own on public.notes for select to authenticated
 create policy notes_insert_own on public.notes for insert to authenticated
   with check ((select auth.uid()) = owner_id);
 """
+DISABLE = "alter table public.notes disable row level security;\n"
 
 
 @pytest.fixture(autouse=True)
@@ -76,6 +77,25 @@ def test_row_level_security_the_next_migration_enables_is_a_window_not_an_open_t
         " probed there"
     ]
     assert second["probes"] and all(probe["expected"] for probe in second["probes"]), second
+
+
+@pytest.mark.parametrize("made", [NOTES, NOTES + OWN_NOTES + DISABLE], ids=["created-without", "disabled"])
+def test_a_table_without_row_level_security_the_next_migration_drops_is_a_window(
+    tmp_path: Path, made: str
+) -> None:
+    """diggerhq's job links and freeplay's parts (RLS disabled, then the table dropped by a rebuild): open
+    until the migration that drops them runs, as until one that enables row level security."""
+    code, report = check(tmp_path, {"0001_notes.sql": made, "0002_drop.sql": "drop table public.notes;\n"})
+    assert code == 0 and not found(report, "error"), found(report, "error")
+    warnings = {(name, rule): message for name, rule, message in found(report, "warning")}
+    assert "0002_drop.sql:1:1 drops: until" in warnings[("0001_notes.sql", "rls-enabled")], warnings
+    if made == NOTES:
+        assert "0002_drop.sql:1:1 drops it" in warnings[("0001_notes.sql", "dynamic-validation")], warnings
+        skipped = report["verification"]["migrations"][0]["probes_skipped"]
+        assert skipped == [
+            f"public.notes: row level security is off until {tmp_path}/migrations/0002_drop.sql:1:1 drops it;"
+            " not probed"
+        ]
 
 
 OPEN_INSERT = (
