@@ -593,6 +593,30 @@ def test_drop_table_cascade_drops_the_foreign_keys_into_it_not_their_tables(tmp_
     assert _found(report, "fk-unindexed") == []
 
 
+def test_drop_type_cascade_drops_the_columns_of_the_type_not_their_tables(tmp_path: Path) -> None:
+    """DROP TYPE role CASCADE drops profiles.role (an array of it, an added column of it too), not profiles:
+    a later ALTER of profiles refers to a table that is there, and the dropped columns are gone
+    (team-management's five false fk-order errors, survey round 19). A function taking the type goes."""
+    sql = (
+        "create type public.role as enum ('user', 'head');\n"
+        "create table public.profiles (id uuid primary key, role public.role, roles public.role[]);\n"
+        "alter table public.profiles add column was public.role;\n"
+        "create function public.is_head(r public.role) returns boolean language sql as $$ select true $$;\n"
+        "drop type public.role cascade;\n"
+        "alter table public.profiles add column teams_joined smallint not null default 0;\n"
+        "comment on column public.profiles.role is 'gone';\n"
+        "comment on column public.profiles.roles is 'gone';\n"
+        "comment on column public.profiles.was is 'gone';\n"
+        "comment on column public.profiles.teams_joined is 'there';\n"
+        "comment on function public.is_head(public.role) is 'gone';\n"
+    )
+    _, report = _lint(tmp_path, sql)
+    missing = [f["message"] for f in report["findings"] if f["rule"] == "fk-order"]
+    assert len(missing) == 4, missing
+    for name, message in zip(('"role"', '"roles"', '"was"', "is_head"), missing, strict=True):
+        assert name in message, missing
+
+
 def test_a_view_of_the_system_catalogs_reads_tables_every_database_has(tmp_path: Path) -> None:
     """information_schema.columns and pg_catalog.pg_class, named with their schemas, are there already
     (clinicnest's audit view, survey round 18)."""

@@ -452,6 +452,8 @@ def test_pgsodium_needs_its_schema_on_a_fresh_stack(
         ("alter table public.users rename column birth_city to city;\n", [2, 13]),
         # not known to the baseline, but without IF EXISTS it must exist for the migration to run
         ("drop table public.legacy;\n", [2, 1]),
+        # PostgreSQL drops the columns of the type ("drop cascades to column mood of table public.users")
+        ("drop type public.mood cascade;\n", [2, 1]),
     ],
     ids=[
         "drop-table",
@@ -460,10 +462,13 @@ def test_pgsodium_needs_its_schema_on_a_fresh_stack(
         "rename",
         "rename-column",
         "unknown",
+        "drop-type-cascade",
     ],
 )
 def test_destructive_change_bad(tmp_path: Path, body: str, expected: list) -> None:
-    code, found, report = lint(tmp_path, tx(body), baseline=USERS)
+    baseline = USERS + "create type public.mood as enum ('ok');\n"
+    baseline += "alter table public.users add column mood public.mood;\n"
+    code, found, report = lint(tmp_path, tx(body), baseline=baseline)
     assert found == [("destructive-change", "warning", *expected)], (found, report["findings"])
     assert code == 0  # a warning by default
 

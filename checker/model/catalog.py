@@ -348,6 +348,11 @@ class Catalog:
                     if self._keeps_its_table(dependent, ref):
                         self._forget_foreign_keys(dependent, ref)
                         continue
+                    if ref.kind == "type" and dependent.ref.kind == "table":
+                        self._forget_columns_of_type(dependent, ref)
+                        continue
+                    if dependent.ref.kind == "column":
+                        self._set_column(dependent.ref, present=False)
                     removed.append(dependent)
                     queue.append(dependent.ref)
         return removed
@@ -372,6 +377,17 @@ class Catalog:
         details["foreign_keys"] = [fk for fk in keys if fk["name"] not in gone]
         if "constraints" in details:
             details["constraints"] = {key: c for key, c in details["constraints"].items() if key not in gone}
+        own.depends_on = [ref for ref in own.depends_on if not same_object(dropped, ref)]
+
+    def _forget_columns_of_type(self, table: CatalogObject, dropped: ObjectRef) -> None:
+        """DROP TYPE ... CASCADE drops the columns of that type (arrays of it too), not their table."""
+        typed = f"{dropped.schema}.{dropped.name}"
+        types = table.details.get("column_types", {})
+        for name in [name for name, type_ in types.items() if type_.rstrip("[]") == typed]:
+            column = ObjectRef("column", table.ref.schema, name, table.ref.name)
+            self._set_column(column, present=False)
+            self._set_not_null(column, False)
+        own = self._writable(self.find(table.ref) or table)
         own.depends_on = [ref for ref in own.depends_on if not same_object(dropped, ref)]
 
     def _forget_constraint(self, constraint: ObjectRef) -> None:

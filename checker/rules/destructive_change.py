@@ -41,7 +41,10 @@ def check(ctx: RuleContext) -> Iterator[Issue]:
 
 
 def _drops(ctx: RuleContext, effects: Effects) -> Iterator[tuple[ObjectRef, Issue]]:
-    if drop_form(effects.statement)[0] != "OBJECT_TABLE":
+    form = drop_form(effects.statement)[0]
+    if form == "OBJECT_TYPE":
+        yield from _columns_of_dropped_types(ctx, effects)
+    if form != "OBJECT_TABLE":
         return
     for drop in effects.drops:
         name = drop.ref.qualified
@@ -55,6 +58,35 @@ def _drops(ctx: RuleContext, effects: Effects) -> Iterator[tuple[ObjectRef, Issu
                 name,
             ),
         )
+
+
+def _columns_of_dropped_types(ctx: RuleContext, effects: Effects) -> Iterator[tuple[ObjectRef, Issue]]:
+    """DROP TYPE ... CASCADE drops the columns of that type (PostgreSQL: "drop cascades to column ...")."""
+    for drop in effects.drops:
+        if drop.cascade and drop.ref.kind == "type":
+            for column in _typed_columns(ctx.before, drop.ref):
+                typed, table = drop.ref.qualified, column.table_ref.qualified  # type: ignore[union-attr]
+                message = (
+                    f"drops type {typed} with CASCADE, which drops column {table}.{column.name} of that "
+                    "type: every value in it is lost"
+                )
+                yield column, Issue(effects.statement, message, _HINT, drop.location, typed)
+
+
+def _typed_columns(catalog: Catalog, type_ref: ObjectRef) -> Iterator[ObjectRef]:
+    """The columns of a type (or of arrays of it), declared in CREATE TABLE or added since."""
+    typed = f"{type_ref.schema}.{type_ref.name}"
+    for dependent in catalog.dependents(type_ref):
+        ref = dependent.ref
+        if ref.kind == "column" and ref.table_ref is not None:
+            table = catalog.find(ref.table_ref)
+            if table is not None and ref.name in table.details.get("columns", ()):
+                yield ref
+        elif ref.kind == "table":
+            present = dependent.details.get("columns", ())
+            for name, type_ in dependent.details.get("column_types", {}).items():
+                if name in present and type_.rstrip("[]") == typed:
+                    yield ObjectRef("column", ref.schema, name, ref.name)
 
 
 def _alter_table(ctx: RuleContext, effects: Effects) -> Iterator[tuple[ObjectRef, Issue]]:
