@@ -393,6 +393,29 @@ def test_with_check_that_drops_the_group_using_checks_names_it(tmp_path: Path) -
     assert "repeat USING's test of org_id" in finding["hint"], finding
 
 
+@pytest.mark.parametrize(
+    ("test", "allowlist"),
+    [
+        ("(select auth.email()) = any (array['amy@example.com', 'fred@example.com'])", True),
+        ("auth.email() in ('amy@example.com', 'fred@example.com')", True),
+        ("((select auth.jwt()) ->> 'email') = any ('{amy@example.com}'::text[])", True),
+        ("(select auth.uid()) = '00000000-0000-0000-0000-0000000000aa'::uuid", True),
+        # not a fixed list: a column of the row, a domain
+        ("(select auth.email()) = user_id::text", False),
+        ("(select auth.email()) like '%@example.com'", False),
+    ],
+    ids=["any-array", "in-list", "jwt-claim", "one-uuid", "row-column", "domain"],
+)
+def test_with_check_of_a_fixed_list_of_accounts_is_an_administrators_policy(
+    tmp_path: Path, test: str, allowlist: bool
+) -> None:
+    """freeplay's "Managers can modify all user data": staff named by their e-mail manage every row, as an
+    is_manager() helper comparing the same list would (survey round 19)."""
+    staff = f"create policy notes_staff on public.notes for all to authenticated\n  using ({test})"
+    sql = NOTES + f"{staff} with check ({test});\n"
+    assert (where(lint(tmp_path, sql), WITH_CHECK) == []) is allowlist
+
+
 def test_with_check_update_falls_back_to_an_owner_using(tmp_path: Path) -> None:
     sql = NOTES + (
         "create policy notes_upd on public.notes for update to authenticated\n"

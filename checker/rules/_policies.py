@@ -361,11 +361,48 @@ _ROLE_SOURCES = frozenset({("auth", "role"), ("auth", "jwt")})
 
 def _names_the_role(operand: object) -> bool:
     """`auth.role()` or `auth.jwt() ->> 'role'` (through a cast or a sub-select of it)."""
+    return _reads_claim(operand, ("auth", "role"), {"role"})
+
+
+def _reads_claim(operand: object, call: tuple[str, str], claims: Set[str]) -> bool:
+    """Whether an operand reads what `call` answers (auth.role()), or the token's claim of that name."""
     calls = [call_name(c) for c in clause_nodes(operand, "FuncCall")]
-    if ("auth", "role") in calls:
+    if call in calls:
         return True
-    claims = [e for e in clause_nodes(operand, "A_Expr") if strings(e.get("name")) in (["->>"], ["->"])]
-    return ("auth", "jwt") in calls and any(_strings_in([e.get("rexpr")]) == ["role"] for e in claims)
+    read = [e for e in clause_nodes(operand, "A_Expr") if strings(e.get("name")) in (["->>"], ["->"])]
+    return ("auth", "jwt") in calls and any(set(_strings_in([e.get("rexpr")])) & claims for e in read)
+
+
+def names_users(tree: object) -> bool:
+    """An AND-ed test that admits a fixed list of accounts: the caller's id or e-mail (or the token's `sub`
+    or `email` claim) compared with constants only (`auth.email() = any (array['amy@...', ...])`,
+    `auth.uid() = '<uuid>'`): those accounts' policy (administrators'), as a helper such as is_admin() is."""
+    for part in conjuncts(tree):
+        expr = part.get("A_Expr") if isinstance(part, dict) else None
+        if not expr or expr.get("kind") not in _EQUAL_KINDS or strings(expr.get("name")) != ["="]:
+            continue
+        operands = _operands(expr)
+        callers = [op for op in operands if _names_the_caller(op)]
+        if len(callers) == 1 and all(_is_constant(op) for op in operands if op is not callers[0]):
+            return True
+    return False
+
+
+_EQUAL_KINDS = frozenset({"AEXPR_OP", "AEXPR_IN", "AEXPR_OP_ANY"})
+
+
+def _names_the_caller(operand: object) -> bool:
+    if clause_nodes(operand, "ColumnRef"):
+        return False
+    return _is_uid_call(operand) or _reads_claim(operand, ("auth", "email"), {"email", "sub"})
+
+
+def _is_constant(operand: object) -> bool:
+    """A literal, or an array or cast of literals: nothing read from a row, a table or a function."""
+    return operand is not None and not any(clause_nodes(operand, kind) for kind in _NOT_CONSTANT)
+
+
+_NOT_CONSTANT = ("ColumnRef", "FuncCall", "SubLink", "ParamRef")
 
 
 def files_a_request(tree: object) -> bool:
@@ -566,14 +603,14 @@ def holds_to_owner(tree: object, owners: Set[str], catalog: Catalog) -> bool:
     """Whether an expression ties the row to the requesting user: it compares an owner column with
     auth.uid(), or requires it to be null (a row of no one: an anonymous contact form's), or hands the
     check to a sub-select or to a helper function of the project (which this static check cannot read, so
-    it trusts them)."""
+    it trusts them), or admits a fixed list of accounts (administrators named by their e-mail)."""
     if tree is None:
         return False
     if any(column in owners for column, _ in uid_comparisons(tree)):
         return True
     if any(_null_column(part) in owners for part in conjuncts(tree)):
         return True
-    return _hands_over(tree, catalog)
+    return _hands_over(tree, catalog) or names_users(tree)
 
 
 def _null_column(tree: object) -> str | None:
@@ -613,7 +650,8 @@ def _admits_users_not_rows(policy: PolicyDef, columns: set[str], catalog: Catalo
         return False
     table = policy.table.name
     return any(
-        not (row_columns(part, table) & columns) and _hands_over(part, catalog) for part in conjuncts(tree)
+        not (row_columns(part, table) & columns) and (_hands_over(part, catalog) or names_users(part))
+        for part in conjuncts(tree)
     )
 
 
