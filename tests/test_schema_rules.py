@@ -202,6 +202,50 @@ def test_views_follow_the_policys_exposed_schemas(tmp_path: Path) -> None:
     ], (found, report["findings"])
 
 
+EMAILS = "create view public.emails with (security_invoker = true) as select id, email from auth.users;\n"
+
+
+@pytest.mark.parametrize(
+    ("revoke", "expected"),
+    [
+        ("revoke select on public.emails from anon, authenticated;\n", []),
+        ("revoke all on public.emails from anon;\nrevoke all on public.emails from authenticated;\n", []),
+        ("revoke select on public.emails from anon;\n", [("auth-users-exposed", "error", 2, 83)]),
+        ("revoke select on public.emails from public;\n", [("auth-users-exposed", "error", 2, 83)]),
+    ],
+    ids=["both", "one-by-one", "anon-only", "public-only"],
+)
+def test_auth_users_exposed_only_to_a_role_that_can_select_it(
+    tmp_path: Path, revoke: str, expected: list
+) -> None:
+    """As splinter's 0002 asks has_table_privilege: a view of auth.users neither API role can select
+    publishes nothing (toitware/artemis revokes its admins' views, survey round 20)."""
+    _, found, report = lint(tmp_path, tx(EMAILS + revoke))
+    assert found == expected, (found, report["findings"])
+
+
+@pytest.mark.parametrize(
+    ("later", "says"),
+    [
+        ("revoke all privileges on public.emails from anon, authenticated;\n", "revokes SELECT on it from"),
+        ("drop view public.emails;\n", "drops: until"),
+    ],
+    ids=["revoked", "dropped"],
+)
+def test_auth_users_exposed_until_a_later_migration_ends_it_is_a_warning(
+    tmp_path: Path, later: str, says: str
+) -> None:
+    folder = tmp_path / "migrations"
+    folder.mkdir()
+    (folder / "0001_emails.sql").write_text(EMAILS, encoding="utf-8")
+    (folder / "0002_later.sql").write_text(later, encoding="utf-8")
+    (tmp_path / "policy.toml").write_text('transaction = "runner"\n', encoding="utf-8")
+    _, report, _ = run_json("lint", folder, "--config", tmp_path / "policy.toml", cwd=tmp_path)
+    found = [f for f in report["findings"] if f["rule"] == "auth-users-exposed"]
+    assert [f["severity"] for f in found] == ["warning"], found
+    assert f"0002_later.sql:1:1 {says}" in found[0]["message"], found
+
+
 def test_auth_users_exposed_can_be_suppressed_alone(tmp_path: Path) -> None:
     body = (
         "-- checker-ignore auth-users-exposed: for service_role; anon and authenticated lost select\n"

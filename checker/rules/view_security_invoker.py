@@ -10,6 +10,7 @@ from checker.findings import FIX_HERE_TOO, Severity
 from checker.model import Effects, ObjectRef
 from checker.model.walk import find_nodes
 from checker.parse import Statement
+from checker.rules._api_access import api_roles_left, revokes
 from checker.rules._schema_support import def_elems, has_command, is_true, relation_of, table_commands
 from checker.rules.base import Example, Issue, Rule
 
@@ -32,7 +33,7 @@ def check(ctx: RuleContext) -> Iterator[Issue]:
             continue
         if view.ref.kind == "view" and not view.invoker:
             yield _definer_view(view, ctx.later(lambda effects, ref=view.ref: _makes_invoker(effects, ref)))
-        yield from _auth_users(view)
+        yield from _auth_users(ctx, view)
 
 
 def _final_views(ctx: RuleContext) -> dict[ObjectRef, _View]:
@@ -89,7 +90,7 @@ def _makes_invoker(effects: Effects, view: ObjectRef) -> bool:
 
 
 def _drops(effects: Effects, view: ObjectRef) -> bool:
-    return any(drop.ref.kind == "view" and drop.ref.qualified == view.qualified for drop in effects.drops)
+    return any(drop.ref.kind == view.kind and drop.ref.qualified == view.qualified for drop in effects.drops)
 
 
 def _definer_view(view: _View, fixed_by: Statement | None) -> Issue:
@@ -110,21 +111,40 @@ def _definer_view(view: _View, fixed_by: Statement | None) -> Issue:
     return Issue(view.statement, message, hint, view.location, name, severity=Severity.WARNING)
 
 
-def _auth_users(view: _View) -> Iterator[Issue]:
+def _auth_users(ctx: RuleContext, view: _View) -> Iterator[Issue]:
+    """A view of auth.users that anon or authenticated can select (splinter's 0002 asks the same
+    privilege): a warning naming a later migration of the run that drops it or revokes that SELECT."""
+    readers = api_roles_left(ctx, view.ref, "select")
     query = view.statement.node.get("query")
-    for rv in find_nodes(query, "RangeVar"):
-        if rv.get("schemaname") == "auth" and rv.get("relname") == "users":
-            yield Issue(
-                view.statement,
-                f"{view.ref.kind} {view.ref.qualified} in exposed schema {view.ref.schema} reads auth.users: "
-                "it can publish users' e-mail addresses, phone numbers and metadata through the API",
-                "read the columns you need from a table of your own (e.g. public.profiles filled by a "
-                "trigger), or put the view in a schema the API does not expose",
-                rv.get("location"),
-                view.ref.qualified,
-                AUTH_USERS_ID,
-            )
-            return
+    read = next((rv for rv in find_nodes(query, "RangeVar") if _is_auth_users(rv)), None)
+    if read is None or not readers:
+        return
+    what = f"{view.ref.kind} {view.ref.qualified} in exposed schema {view.ref.schema} reads auth.users"
+    publishes = "can publish users' e-mail addresses, phone numbers and metadata through the API"
+    hint = (
+        "read the columns you need from a table of your own (e.g. public.profiles filled by a trigger), or "
+        "put the view in a schema the API does not expose"
+    )
+    ended_by = ctx.later_effects(lambda effects: _ends_reading(effects, view.ref, readers))
+    if ended_by is None:
+        message, severity = f"{what}: it {publishes}", Severity.ERROR
+    else:
+        verb = "drops" if _drops(ended_by, view.ref) else f"revokes SELECT on it from {' and '.join(readers)}"
+        until = f"which {ended_by.statement.where()} {verb}: until that migration runs"
+        message = f"{what}, {until}, it {publishes}"
+        hint, severity = hint + FIX_HERE_TOO, Severity.WARNING
+    yield Issue(
+        view.statement, message, hint, read.get("location"), view.ref.qualified, AUTH_USERS_ID, severity
+    )
+
+
+def _is_auth_users(rv: dict) -> bool:
+    return rv.get("schemaname") == "auth" and rv.get("relname") == "users"
+
+
+def _ends_reading(effects: Effects, view: ObjectRef, readers: list[str]) -> bool:
+    """Whether a statement (of a later migration) drops the view or takes SELECT on it from its readers."""
+    return _drops(effects, view) or all(revokes(effects.statement, view, "select", role) for role in readers)
 
 
 RULE = Rule(
@@ -138,7 +158,9 @@ RULE = Rule(
         "15, `with (security_invoker = true)` makes the view check the caller's rights and policies "
         "instead (Supabase's linter: security_definer_view). A view or materialized view in an exposed "
         "schema that reads auth.users is reported as auth-users-exposed even with security_invoker: "
-        "materialized views have no such option, and the view publishes auth data by design. Only "
+        "materialized views have no such option, and the view publishes auth data by design (while anon "
+        "or authenticated can select it, as splinter's 0002 asks; a later migration of the run that "
+        "revokes that SELECT or drops the view makes it a warning naming that file). Only "
         "views the migration creates (or re-creates) are checked; ALTER VIEW ... SET "
         "(security_invoker = true) later in the migration counts, and one in a later migration of the "
         "same run (pushed with it) makes the finding a warning naming that file."
