@@ -31,7 +31,9 @@ def check(ctx: RuleContext) -> Iterator[Issue]:
         if routine.pinned:
             continue
         if routine.definer_at is not None:
-            yield _definer_issue(routine, ctx.later(lambda effects, ref=routine.ref: _pins(effects, ref)))
+            ended = ctx.later_effects(lambda effects, ref=routine.ref: _ending(effects, ref) is not None)
+            end = None if ended is None else (ended.statement, _ending(ended, routine.ref))
+            yield _definer_issue(routine, end)
         elif ctx.is_exposed(routine.ref):
             yield _exposed_issue(routine)
 
@@ -89,23 +91,30 @@ def signature(ref: ObjectRef) -> str:
     return f"{ref.qualified}({', '.join(ref.args or ())})"
 
 
-def _pins(effects: Effects, ref: ObjectRef) -> bool:
-    """Whether a statement (of a later migration) pins the routine's search_path: CREATE OR REPLACE with
-    SET search_path, or ALTER ... SET search_path; or drops it."""
+def _ending(effects: Effects, ref: ObjectRef) -> str | None:
+    """What a statement (of a later migration) does that ends the routine's risk: pins its search_path
+    (CREATE OR REPLACE with SET search_path, ALTER ... SET search_path: "fixes"), makes it SECURITY INVOKER
+    (CREATE OR REPLACE without SECURITY DEFINER, ALTER ... SECURITY INVOKER), or drops it; None if nothing."""
     statement = effects.statement
     if any(drop.ref.kind in ROUTINE_KINDS and drop.ref.matches(ref) for drop in effects.drops):
-        return True
+        return "drops"
     if statement.kind == "CreateFunctionStmt":
-        pinned = [item for item in effects.creates if item.details.get("search_path") is not None]
-        return any(item.ref.matches(ref) for item in pinned)
+        for item in effects.creates:
+            if item.ref.matches(ref) and item.details.get("search_path") is not None:
+                return "fixes"
+            if item.ref.matches(ref) and not item.details.get("security_definer"):
+                return _INVOKER
     if statement.kind == "AlterFunctionStmt" and altered_function(statement.node).matches(ref):
-        routine = _Routine(ref, statement, False, None)
+        routine = _Routine(ref, statement, False, (statement, None))
         _apply_alter(routine, statement)
-        return routine.pinned
-    return False
+        return "fixes" if routine.pinned else _INVOKER if routine.definer_at is None else None
+    return None
 
 
-def _definer_issue(routine: _Routine, pinned_by: Statement | None) -> Issue:
+_INVOKER = "makes SECURITY INVOKER"
+
+
+def _definer_issue(routine: _Routine, ended_by: tuple[Statement, str | None] | None) -> Issue:
     statement, location = routine.definer_at  # type: ignore[misc]
     name = signature(routine.ref)
     what = f"{routine.ref.kind} {name} is SECURITY DEFINER without a fixed search_path"
@@ -114,10 +123,9 @@ def _definer_issue(routine: _Routine, pinned_by: Statement | None) -> Issue:
         f"add `set search_path = ''` to {name} and schema-qualify every name in its body "
         f"(or: alter {routine.ref.kind} {name} set search_path = '';)"
     )
-    if pinned_by is None:
+    if ended_by is None:
         return Issue(statement, f"{what}: {risk}", hint, location, name)
-    fixes = "drops it" if pinned_by.kind == "DropStmt" else "fixes"
-    message = f"{what}, which {pinned_by.where()} {fixes}: until that migration runs, {risk}"
+    message = f"{what}, which {ended_by[0].where()} {ended_by[1]}: until that migration runs, {risk}"
     hint += FIX_HERE_TOO
     return Issue(statement, message, hint, location, name, severity=Severity.WARNING)
 
@@ -149,7 +157,7 @@ RULE = Rule(
         "ALTER FUNCTION ... SET search_path later in the same migration, closes that: an error for "
         "SECURITY DEFINER functions, a warning for other functions in exposed schemas (Supabase's "
         "database linter reports these as function_search_path_mutable). A later migration of the same "
-        "run that pins it makes the error a warning naming that file."
+        "run that pins it, makes it SECURITY INVOKER or drops it makes the error a warning naming that file."
     ),
     bad=Example(
         "begin;\ncreate function public.user_email(uid uuid) returns text\n"
