@@ -182,6 +182,22 @@ def test_dropping_an_index_the_migration_makes_only_later_locks_nothing(tmp_path
     assert [f for f in found if f[0] == "index-concurrently"] == [("index-concurrently", "error", 5)], report
 
 
+def test_dropping_an_index_its_own_transaction_built_is_not_a_second_finding(tmp_path: Path) -> None:
+    """InventoryManagment builds a unique index for a backfill and drops it again in the same file (survey
+    round 20): the build is the finding; DROP INDEX CONCURRENTLY could not drop an uncommitted index. After
+    a COMMIT the index is there for everyone, and dropping it locks the table as any other."""
+    build = "create unique index users_email_idx on public.users (email);\n"
+    drop = "drop index if exists users_email_idx;\n"
+    _, found, report = lint(tmp_path, f"begin;\nset local lock_timeout = '5s';\n{build}{drop}commit;\n")
+    assert [f for f in found if f[0] == "index-concurrently"] == [("index-concurrently", "error", 3)], report
+    later = f"set lock_timeout = '5s';\nbegin;\n{build}commit;\nbegin;\n{drop}commit;\n"
+    _, found, _ = lint(tmp_path, later)
+    assert [f for f in found if f[0] == "index-concurrently"] == [
+        ("index-concurrently", "error", 3),
+        ("index-concurrently", "error", 6),
+    ]
+
+
 def test_dropping_the_index_of_a_dropped_key_locks_nothing(tmp_path: Path) -> None:
     """facilitation-app made a key USING INDEX; `supabase db diff` drops the key, then its index IF EXISTS:
     the index went with the key, so the DROP INDEX does nothing. Dropping the index of a key that stays

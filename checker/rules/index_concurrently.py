@@ -21,11 +21,15 @@ def check(ctx: RuleContext) -> Iterator[Issue]:
     supabase = ctx.policy.supabase_runner
     dropped = _tables_dropped(ctx)
     splits = ctx.policy.supabase_runner and _shares_its_file(ctx)  # told once, at the first one
+    built: dict[tuple[str, str], int] = {}  # indexes the migration builds, with their transaction
     for step in lock_steps(ctx):
         statement = step.statement
         dropping = drop_form(statement)[0] == "OBJECT_INDEX"
         if statement.kind != "IndexStmt" and not dropping:
             continue
+        built.update({_name(made.ref): step.transaction for made in step.effects.creates})
+        if dropping and _built_in_its_transaction(step, built):
+            continue  # a temporary index of a backfill: its CREATE INDEX is the finding, if any
         if concurrently(statement):
             if step.in_block:
                 yield _refused(step, dropping, explicit)
@@ -39,6 +43,18 @@ def check(ctx: RuleContext) -> Iterator[Issue]:
             if dropping and dropped.get(table, -1) > statement.index:
                 continue  # its DROP TABLE takes ACCESS EXCLUSIVE anyway (supabase db diff's order)
             yield _blocking(step, table.qualified, lock.mode.label, dropping, explicit, supabase)
+
+
+def _name(ref: ObjectRef) -> tuple[str, str]:
+    return ref.schema, ref.name
+
+
+def _built_in_its_transaction(step: Step, built: dict[tuple[str, str], int]) -> bool:
+    """A DROP INDEX of indexes all built earlier in the same transaction: no one else has seen them, their
+    CREATE INDEX on an existing table is reported already, and DROP INDEX CONCURRENTLY cannot drop an index
+    its own transaction made."""
+    dropped = [_name(drop.ref) for drop in step.effects.drops if drop.ref.kind == "index"]
+    return bool(dropped) and all(built.get(name) == step.transaction for name in dropped)
 
 
 def _already_there(ctx: RuleContext, step: Step) -> bool:
