@@ -58,13 +58,27 @@ def prepare(
     scanned = (folder,) if folder else paths
     targets = resolve_targets(list(scanned), policy, rollback)
     if not targets:
-        raise InputError("no migration files found", ", ".join(str(p) for p in paths))
+        raise InputError(_nothing_applied(scanned, policy), ", ".join(str(p) for p in paths))
     changed = mark_changed_since(targets, changed_since) if changed_since else None
     layout = _cli_layout_findings(scanned, targets, policy, changed)
     if named:
         layout = _report_named_only(targets, layout, named)
     baseline = _baseline_files(baselines, policy)
     return policy, targets, baseline, layout
+
+
+def _nothing_applied(paths: tuple[Path, ...], policy: Policy) -> str:
+    """Why no migration was found: none at all, or only files the Supabase CLI skips (a Lovable project's
+    `<version>-<uuid>.sql`), which it would never apply."""
+    folders = [path for path in paths if path.is_dir() and policy.order == "supabase"]
+    skipped = [path for folder in folders for path in cli_migrations(folder_migrations(folder, policy))[1]]
+    if not skipped:
+        return "no migration files found"
+    return (
+        f"no migration the Supabase CLI applies: its {len(skipped)} .sql file(s) ({skipped[0].name} ...) "
+        "are not named `<version>_<name>.sql`, so the CLI skips every one; rename them (e.g. "
+        "20240101120000_name.sql)"
+    )
 
 
 def _context_folder(

@@ -177,6 +177,17 @@ def test_files_the_cli_skips_or_cannot_record_are_reported(supabase_project: Pat
     assert "version 20240102000000 is also 20240102000000_avatars.sql's" in text
 
 
+def test_a_folder_of_files_the_cli_skips_says_so(supabase_project: Path) -> None:
+    """A Lovable project's `<version>-<uuid>.sql` files (blood-nexus-frontend, survey round 20): the CLI
+    applies none, and the one-line error says why, not only that no migration was found."""
+    for path in (supabase_project / "supabase" / "migrations").glob("*.sql"):
+        path.rename(path.with_name(path.name.replace("_", "-", 1)))
+    code, out, err = run_checker("lint", cwd=supabase_project)
+    assert code == 2
+    line = one_error_line(out, err)
+    assert "its 2 .sql file(s)" in line and "are not named `<version>_<name>.sql`" in line, line
+
+
 def test_a_file_named_like_a_rollback_of_no_migration_is_checked_as_the_cli_applies_it(
     supabase_project: Path,
 ) -> None:
