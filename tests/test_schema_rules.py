@@ -117,6 +117,44 @@ def test_function_search_path_good(tmp_path: Path, body: str) -> None:
     assert found == [], (found, report["findings"])
 
 
+PINNED = DEFINER.replace("security definer", "security definer set search_path = ''")
+ALTERED = "alter function public.f(uuid) {};\n"
+
+
+@pytest.mark.parametrize(
+    ("earlier", "change", "expected"),
+    [
+        (PLAIN, ALTERED.format("security definer"), [("function-search-path", "error", 2, 31)]),
+        (PLAIN, "alter function public.f security definer;\n", [("function-search-path", "error", 2, 25)]),
+        (PINNED, ALTERED.format("reset search_path"), [("function-search-path", "error", 2, 1)]),
+        (PINNED, ALTERED.format("reset all"), [("function-search-path", "error", 2, 1)]),
+        # at risk before this migration: the earlier one's finding, not this one's
+        (DEFINER, "alter function public.f(uuid) owner to postgres;\n", []),
+        (DEFINER, "alter function public.f(uuid) stable;\n", []),
+        # earlier ALTERs count: made definer and pinned, or pinned, by the baseline
+        (PLAIN + ALTERED.format("security definer set search_path = ''"), ALTERED.format("stable"), []),
+        (
+            DEFINER + ALTERED.format("set search_path = ''"),
+            ALTERED.format("reset search_path"),
+            [("function-search-path", "error", 2, 1)],
+        ),
+        (PLAIN, "alter function public.f(uuid) security definer set search_path = '';\n", []),
+        (PLAIN, "alter function public.f(uuid) set search_path = '';\n", []),
+    ],
+    ids=[
+        "made-definer", "made-definer-any-overload", "reset", "reset-all", "owner", "volatility",
+        "earlier-alter-pinned", "earlier-pinned-then-reset", "definer-and-pinned", "plain-pinned",
+    ],
+)
+def test_function_search_path_of_an_earlier_function_altered(
+    tmp_path: Path, earlier: str, change: str, expected: list
+) -> None:
+    """toitware/artemis makes its earlier migrations' functions SECURITY DEFINER with ALTER FUNCTION, no
+    search_path (survey round 20): the ALTER is the finding, as in the file that creates the function."""
+    _, found, report = lint(tmp_path, tx(change), baseline=earlier)
+    assert found == expected, (found, report["findings"])
+
+
 def test_function_search_path_exemption_by_signature(tmp_path: Path) -> None:
     exemption = {"rule": "function-search-path", "object": "public.f(uuid)", "reason": "audited"}
     policy = {"exemptions": [exemption]}

@@ -1078,6 +1078,26 @@ def _alter_function(stmt: Statement, fx: Effects) -> None:
     node = stmt.node
     function = {"ObjectWithArgs": node.get("func", {})}
     fx.references += _projects_objects(node.get("objtype", ""), [function], "altered")
+    changes = _function_changes(node.get("actions", []))
+    if changes:
+        kind = "procedure" if node.get("objtype") == "OBJECT_PROCEDURE" else "function"
+        fx.changes.append((object_with_args(node.get("func", {}), kind), changes))
+
+
+def _function_changes(actions: list[dict]) -> dict:
+    """What ALTER FUNCTION changes of the options the model keeps: SECURITY DEFINER / INVOKER, and the
+    search_path it SETs (pinned), or RESETs or SETs TO DEFAULT (no longer pinned)."""
+    options = function_options(actions)
+    changes: dict = {}
+    for item in actions:
+        elem = item.get("DefElem", {})
+        setting = elem.get("arg", {}).get("VariableSetStmt", {})
+        if elem.get("defname") == "security":
+            changes["security_definer"] = options["security_definer"]
+        elif setting.get("kind") == "VAR_RESET_ALL" or setting.get("name") == "search_path":
+            pinned = setting.get("kind") in ("VAR_SET_VALUE", "VAR_SET_CURRENT")
+            changes["search_path"] = options["search_path"] if pinned else None
+    return changes
 
 
 # The object types whose GRANT, COMMENT or ALTER names functions, and tables.

@@ -1,4 +1,4 @@
-"""function-search-path: functions the migration creates pin their search_path."""
+"""function-search-path: functions the migration creates (or makes SECURITY DEFINER) pin their search_path."""
 
 from __future__ import annotations
 
@@ -23,13 +23,15 @@ class _Routine:
     created: Statement
     pinned: bool
     definer_at: tuple[Statement, int | None] | None  # the SECURITY DEFINER clause, when there is one
+    earlier: bool = False  # made by an earlier migration, altered by this one
+    was_at_risk: bool = False  # (earlier) SECURITY DEFINER without a fixed search_path before this one
 
 
 def check(ctx: RuleContext) -> Iterator[Issue]:
     routines = _final_routines(ctx)
     for routine in routines.values():
-        if routine.pinned:
-            continue
+        if routine.pinned or (routine.earlier and (routine.was_at_risk or routine.definer_at is None)):
+            continue  # an earlier migration's function is this one's finding only where this one made it so
         if routine.definer_at is not None:
             ended = ctx.later_effects(lambda effects, ref=routine.ref: _ending(effects, ref) is not None)
             end = None if ended is None else (ended.statement, _ending(ended, routine.ref))
@@ -50,11 +52,25 @@ def _final_routines(ctx: RuleContext) -> dict[ObjectRef, _Routine]:
                     routines[item.ref] = _created(item.ref, item.details, statement)
         elif statement.kind == "AlterFunctionStmt":
             target = altered_function(statement.node)
-            for routine in routines.values():
-                if target.matches(routine.ref):
-                    _apply_alter(routine, statement)
+            altered = [routine for routine in routines.values() if target.matches(routine.ref)]
+            earlier = None if altered else _earlier(ctx, target, statement)
+            if earlier is not None:
+                routines[earlier.ref] = earlier
+            for routine in altered or ([earlier] if earlier else []):
+                _apply_alter(routine, statement)
         _forget_dropped(routines, effects)
     return routines
+
+
+def _earlier(ctx: RuleContext, target: ObjectRef, statement: Statement) -> _Routine | None:
+    """A function an earlier migration (or the baseline) made, as it stood before this migration."""
+    found = ctx.before.find(target)
+    if found is None or found.ref.kind not in ROUTINE_KINDS:
+        return None
+    pinned = found.details.get("search_path") is not None
+    definer = (statement, None) if found.details.get("security_definer") else None
+    at_risk = definer is not None and not pinned
+    return _Routine(found.ref, statement, pinned, definer, earlier=True, was_at_risk=at_risk)
 
 
 def _created(ref: ObjectRef, details: dict, statement: Statement) -> _Routine:
@@ -156,8 +172,10 @@ RULE = Rule(
         "as the owner. Pinning `set search_path = ''` (and qualifying names) in the function, or with "
         "ALTER FUNCTION ... SET search_path later in the same migration, closes that: an error for "
         "SECURITY DEFINER functions, a warning for other functions in exposed schemas (Supabase's "
-        "database linter reports these as function_search_path_mutable). A later migration of the same "
-        "run that pins it, makes it SECURITY INVOKER or drops it makes the error a warning naming that file."
+        "database linter reports these as function_search_path_mutable). An earlier migration's function "
+        "that this one makes SECURITY DEFINER, or unpins, by ALTER FUNCTION is this one's error. A later "
+        "migration of the same run that pins it, makes it SECURITY INVOKER or drops it makes the error a "
+        "warning naming that file."
     ),
     bad=Example(
         "begin;\ncreate function public.user_email(uid uuid) returns text\n"
