@@ -52,9 +52,10 @@ _MEMBERSHIP_NAME = re.compile(r"(member|membership|users?|participant|collaborat
 ROLE_COLUMN = re.compile(r"(^|_)role$")
 
 # Tables that may pair a user with a group (see Model._membership): named like a membership table or
-# with a role column (the patterns below, which PostgreSQL reads alike), and two single-column foreign
-# keys at least. One query: reading every table's keys on each migration made the probes grow with
-# the size of the database.
+# with a role column (the patterns below, which PostgreSQL reads alike), and a single-column foreign key
+# at least (the group's; the user's may be a uuid without one, which the policies' helpers compare).
+# One query: reading every table's keys on each migration made the probes grow with the size of the
+# database.
 _MEMBERSHIP_CANDIDATES = """
 select n.nspname::text, c.relname::text
 from pg_catalog.pg_class c
@@ -63,7 +64,7 @@ where c.relkind in ('r', 'p') and n.nspname = any(%(exposed)s)
   and (c.relname ~ %(name)s or exists (select from pg_catalog.pg_attribute a
        where a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped and a.attname ~ %(role)s))
   and (select count(*) from pg_catalog.pg_constraint co
-       where co.conrelid = c.oid and co.contype = 'f' and cardinality(co.conkey) = 1) >= 2"""
+       where co.conrelid = c.oid and co.contype = 'f' and cardinality(co.conkey) = 1) >= 1"""
 
 # Tables keyed by a user that may name the user's one group (profiles.organization_id): a single-column
 # key that is a foreign key itself (profiles.id references auth.users) or the key of a table named as
@@ -285,7 +286,7 @@ class Schema:
 
     def membership_candidates(self) -> list[Table]:
         """The tables `Model._membership` could accept: named like a membership table or with a role
-        column, and two single-column foreign keys (the user's and the group's)."""
+        column, and a single-column foreign key (the group's; the user column may have none)."""
         patterns = {"name": _MEMBERSHIP_NAME.pattern, "role": ROLE_COLUMN.pattern}
         rows = self.conn.execute(_MEMBERSHIP_CANDIDATES, {"exposed": self.exposed, **patterns})
         return [(schema, table) for schema, table in rows]
@@ -362,6 +363,19 @@ class Schema:
             self._tied[table] = [c for c in self.columns(table) if c in compared]
         return self._tied[table]
 
+    def tied_in_helpers(self, table: Table) -> frozenset[str]:
+        """The columns of the table that a function a policy calls compares with auth.uid() where it reads
+        the table alone (`select from org_users ou where ou.org_id = target and ou.user_id = auth.uid()`:
+        lockstock's is_org_member(), over a user_id without a foreign key)."""
+        compared: set[str] = set()
+        for tree in self._policy_function_trees():
+            for select in find_nodes(tree, "SelectStmt"):
+                sources = select.get("fromClause") or []
+                reads = len(sources) == 1 and _names_table(sources[0].get("RangeVar", {}), table)
+                if reads and select.get("whereClause") is not None:
+                    compared.update(column for column, _ in uid_comparisons(select["whereClause"]))
+        return frozenset(compared & set(self.columns(table)))
+
     def read_by_policies(self, table: Table) -> frozenset[str]:
         """The columns of the table its own policies name, anywhere in USING or WITH CHECK."""
         if table not in self._read:
@@ -400,7 +414,7 @@ class Schema:
         }
         if all(is_audit_column(column) for column in keyed):
             uuids = {column.name for column in self.column_info(table) if column.base_type == "uuid"}
-            keyed |= uuids & set(self.tied_to_user(table))
+            keyed |= uuids & (set(self.tied_to_user(table)) | self.tied_in_helpers(table))
         return [c for c in self.columns(table) if c in keyed and (audit or not is_audit_column(c))]
 
 

@@ -198,3 +198,65 @@ def test_a_user_in_no_group_cannot_join_another_users_group_through_their_own_ro
     assert "leak on public.profiles: INSERT as authenticated: user D (signed in" in leak.message
     assert "making user D's membership of user B's public.tenants group" in leak.message, leak.message
     assert "check that they may join that group" in leak.hint
+
+
+ORGS = """begin;
+create table public.organizations (id uuid primary key default gen_random_uuid(), name text not null);
+create table public.org_users (
+  org_id uuid not null references public.organizations (id) on delete cascade,
+  user_id uuid not null,
+  role text not null default 'member',
+  primary key (org_id, user_id)
+);
+create index on public.org_users (user_id);
+create table public.materials (
+  id uuid primary key default gen_random_uuid(),
+  org_id uuid not null references public.organizations (id) on delete cascade,
+  name text not null
+);
+create index on public.materials (org_id);
+create function public.is_org_member(target_org_id uuid) returns boolean
+language sql stable security definer set search_path = '' as $$
+  select exists (select 1 from public.org_users ou
+                 where ou.org_id = target_org_id and ou.user_id = auth.uid());
+$$;
+revoke execute on function public.is_org_member(uuid) from public, anon;
+alter table public.organizations enable row level security;
+alter table public.org_users enable row level security;
+alter table public.materials enable row level security;
+create policy organizations_all on public.organizations to authenticated
+  using (public.is_org_member(id)) with check (public.is_org_member(id));
+create policy org_users_all on public.org_users to authenticated
+  using (public.is_org_member(org_id)) with check (public.is_org_member(org_id));
+create policy materials_all on public.materials to authenticated
+  using (public.is_org_member(org_id)) with check (public.is_org_member(org_id));
+commit;
+"""
+
+
+def test_a_membership_user_column_without_a_foreign_key_that_the_helper_compares_is_the_users(
+    tmp_path: Path,
+) -> None:
+    """lockstock (survey round 20): org_users.user_id references nothing, and only is_org_member()'s body
+    compares it with auth.uid(); every table was skipped as nobody's. The helper's comparison makes it the
+    user column of a membership table, so the organizations are groups and a wrong policy is found."""
+    policy = default_policy()
+    policy.data["rules"] = {**policy.data["rules"], "rls-tenancy": {"severity": "info"}}
+
+    def verify(sql: str) -> list[Finding]:
+        migration = tmp_path / "orgs.sql"
+        migration.write_text(sql)
+        result = lint_targets(resolve_targets([migration], policy), [], policy)
+        return run_dynamic(result.units, [], policy, "embedded", ENGINES["embedded"])
+
+    findings = verify(ORGS)
+    tenancy = {f.message for f in only(findings, "rls-tenancy")}
+    group = "public.organizations: a group (members in public.org_users (user_id, role role))"
+    assert f"tenancy of public.materials: org_id -> {group} (inferred from the schema)" in tenancy, tenancy
+    assert [f for f in findings if f.severity is Severity.ERROR] == []
+    opened = "create policy materials_all on public.materials to authenticated\n  using (true)"
+    findings = verify(ORGS.replace(opened.replace("(true)", "(public.is_org_member(org_id))"), opened))
+    leaks = [f.message for f in only(findings, "rls-probe") if f.severity is Severity.ERROR]
+    assert any(leak.startswith("row level security leak on public.materials: SELECT") for leak in leaks), (
+        leaks
+    )
