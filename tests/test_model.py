@@ -1130,3 +1130,31 @@ def test_a_view_of_a_system_catalog_named_unqualified_reads_pg_catalog(tmp_path:
     )
     _, report = _lint(tmp_path, sql)
     assert [line for line, _ in _found(report, "fk-order")] == [3], report
+
+
+@pytest.mark.parametrize("cascade", ["", " cascade"], ids=["restrict", "cascade"])
+def test_a_dropped_column_takes_its_indexes_and_constraints_with_it(tmp_path: Path, cascade: str) -> None:
+    """stewardtrack (survey round 21) drops a column, then adds it again with its unique, check and index:
+    PostgreSQL dropped those with the column (CASCADE or not), so nothing is there already. Those of the
+    other columns stay."""
+    made = (
+        "create table public.members (id uuid primary key, name text, envelope text,\n"
+        "  constraint members_name_check check (name <> ''),\n"
+        "  constraint members_envelope_digits check (envelope ~ '^[0-9]+$'));\n"
+        "alter table public.members add constraint members_envelope_key unique (envelope);\n"
+        "alter table public.members add constraint members_both check (envelope <> name);\n"
+        "create index members_envelope_idx on public.members (envelope);\n"
+        "create index members_name_idx on public.members (name);\n"
+    )
+    again = (
+        f"alter table public.members drop column envelope{cascade};\n"
+        "alter table public.members add column envelope text;\n"
+        "alter table public.members add constraint members_envelope_digits check (envelope ~ '^[0-9]+$');\n"
+        "alter table public.members add constraint members_envelope_key unique (envelope);\n"
+        "alter table public.members add constraint members_both check (envelope <> name);\n"
+        "create index members_envelope_idx on public.members (envelope);\n"
+        "create index members_name_idx on public.members (name);\n"
+    )
+    _, report = _lint(tmp_path, made + again)
+    there = [f["message"] for f in report["findings"] if f["rule"] == "already-exists"]
+    assert len(there) == 1 and "members_name_idx" in there[0], there

@@ -328,6 +328,7 @@ class Catalog:
         if drop.ref.kind == "column":
             self._set_column(drop.ref, present=False)
             self._set_not_null(drop.ref, False)
+            self._forget_what_names_column(drop.ref)
         if drop.ref.kind == "constraint":
             self._forget_constraint(drop.ref)
         if target is None:
@@ -389,6 +390,27 @@ class Catalog:
             self._set_not_null(column, False)
         own = self._writable(self.find(table.ref) or table)
         own.depends_on = [ref for ref in own.depends_on if not same_object(dropped, ref)]
+
+    def _forget_what_names_column(self, column: ObjectRef) -> None:
+        """The table's indexes and constraints that name a dropped column go with it: PostgreSQL drops them
+        even without CASCADE (a unique on it, a CHECK reading it, an index of it)."""
+        table = column.table_ref
+        if table is None:
+            return
+        found = self.find(table)
+        for name, declared in list(found.details.get("constraints", {}).items() if found else ()):
+            if column.name in declared.get("columns", ()):
+                self._forget_constraint(ObjectRef("constraint", table.schema, name, table.name))
+        for member in self.members_of(table):
+            if member.ref.kind == "index":
+                named = member.details.get("columns") or ()
+            elif member.ref.kind == "constraint":
+                keys = member.details.get("constraints", {}).values()
+                named = [name for declared in keys for name in declared["columns"]]
+            else:
+                continue
+            if column.name in named:
+                self._discard(member.ref)
 
     def _forget_constraint(self, constraint: ObjectRef) -> None:
         """A dropped key declared in CREATE TABLE leaves the table's key lists too."""

@@ -267,6 +267,9 @@ def _table_constraint(table: ObjectRef, con: dict, column: str | None, created: 
     if contype in _CONSTRAINT_SUFFIX:
         name = constraint_name(table, con, column)
         columns = [column] if column else strings(con.get("fk_attrs") or con.get("keys"))
+        if contype == "CONSTR_CHECK" and not column:  # the columns it reads: it goes with any of them
+            read = (strings(ref.get("fields"))[-1:] for ref in find_nodes(con.get("raw_expr"), "ColumnRef"))
+            columns = list(dict.fromkeys(name for names in read for name in names))
         details.setdefault("constraints", {})[name] = {"type": contype, "columns": columns}
     if contype == "CONSTR_PRIMARY":
         details["primary_key"] = keys
