@@ -363,6 +363,11 @@ def test_create_index_concurrently_belongs_outside_the_transaction(tmp_path: Pat
     assert code == 1
 
 
+REPORTS = "do $$\ndeclare n bigint;\nbegin\n  {}\nend $$;\n"
+COUNTED = "select count(*) into n from pg_class;\n  if n > 0 then raise notice '% tables', n; end if;"
+DONE = "begin;\nselect 1;\ncommit;\n"
+
+
 @pytest.mark.parametrize(
     ("sql", "expected"),
     [
@@ -374,6 +379,15 @@ def test_create_index_concurrently_belongs_outside_the_transaction(tmp_path: Pat
         ("begin;\nselect 1;\ncommit;\nselect 2;\n", [(3, 1)]),
         # the first COMMIT ends it early; the last one commits where the runner would
         ("select 1;\ncommit;\nbegin;\nselect 2;\ncommit;\n", [(2, 1)]),
+        # stewardtrack (survey round 21): a DO block after the COMMIT that only reports changes nothing
+        (DONE + REPORTS.format("raise notice 'added';"), []),
+        (DONE + REPORTS.format(COUNTED), []),
+        # ... unless it may fail (RAISE's default level is EXCEPTION; STRICT) or does something
+        (DONE + REPORTS.format("raise 'no rows';"), [(3, 1)]),
+        (DONE + REPORTS.format(COUNTED.replace("into", "into strict")), [(3, 1)]),
+        (DONE + REPORTS.format("perform public.touch();"), [(3, 1)]),
+        (DONE + REPORTS.format(COUNTED.replace("count(*)", "public.f()")), [(3, 1)]),
+        (DONE + REPORTS.format("create schema app;"), [(3, 1)]),
     ],
 )
 def test_runner_files_may_end_the_runners_transaction_last(

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from pglast import parser as pg
+
 from checker.context import RuleContext, effects_of
 from checker.findings import Severity
 from checker.model import Effects
-from checker.parse import Fact, ParsedFile, Statement
+from checker.model.builtin_functions import is_builtin_function
+from checker.model.do_blocks import do_body
+from checker.model.objects import strings
+from checker.model.walk import find_nodes
+from checker.parse import Fact, ParsedFile, Statement, do_block_tree, sql_tree
 from checker.rules._schema_support import concurrently
 from checker.rules.base import Example, Issue, Rule
 
@@ -97,8 +103,64 @@ def runs_alone(statement: Statement) -> bool:
 
 def without_settings(statements: list[Statement]) -> list[Statement]:
     """The statements that do work: SET and RESET change the session, not the schema, so where they
-    stand (before BEGIN, after COMMIT: `set lock_timeout` around the transaction) is harmless."""
-    return [s for s in statements if s.kind != "VariableSetStmt"]
+    stand (before BEGIN, after COMMIT: `set lock_timeout` around the transaction) is harmless; so is a DO
+    block that only reports (`raise notice 'added cover_photo_url'` after the file's COMMIT)."""
+    return [s for s in statements if s.kind != "VariableSetStmt" and not _only_reports(s)]
+
+
+def _only_reports(statement: Statement) -> bool:
+    """A PL/pgSQL DO block whose statements only RAISE below ERROR, SELECT ... INTO its variables with
+    built-in functions (a count to report), or test those in IF: it changes nothing and cannot fail on
+    purpose (RAISE without a level, or STRICT, can)."""
+    if statement.kind != "DoStmt":
+        return False
+    body, language = do_body(statement.node)
+    if language != "plpgsql":
+        return False
+    try:
+        tree = do_block_tree(body)
+    except pg.ParseError:
+        return False
+    action = tree[0].get("PLpgSQL_function", {}).get("action", {}) if tree else {}
+    return _reports([action])
+
+
+_BELOW_ERROR = 21  # PostgreSQL's elog level of ERROR (EXCEPTION): NOTICE is 18, WARNING 19
+
+
+def _reports(body: list[dict]) -> bool:
+    for item in body:
+        ((kind, node),) = item.items()
+        if kind == "PLpgSQL_stmt_block" and not node.get("exceptions"):
+            ok = _reports(node.get("body", []))
+        elif kind == "PLpgSQL_stmt_if":
+            elsifs = [e.get("PLpgSQL_if_elsif", {}).get("stmts", []) for e in node.get("elsif_list", [])]
+            branches = [node.get("then_body", []), node.get("else_body", []), *elsifs]
+            ok = all(_reports(branch) for branch in branches)
+        elif kind == "PLpgSQL_stmt_raise":
+            ok = node.get("elog_level", _BELOW_ERROR) < _BELOW_ERROR
+        elif kind == "PLpgSQL_stmt_execsql":
+            ok = bool(node.get("into")) and not node.get("strict") and _reads_only(node.get("sqlstmt", {}))
+        else:
+            ok = kind == "PLpgSQL_stmt_return" and not node
+        if not ok:
+            return False
+    return True
+
+
+def _reads_only(expression: dict) -> bool:
+    """A SELECT calling only PostgreSQL's own functions (count(*)), with no data-modifying WITH."""
+    query = expression.get("PLpgSQL_expr", {}).get("query", "")
+    try:
+        statements = sql_tree(query).get("stmts", [])
+    except pg.ParseError:
+        return False
+    if len(statements) != 1 or "SelectStmt" not in statements[0].get("stmt", {}):
+        return False
+    tree = statements[0]["stmt"]
+    modifies = any(find_nodes(tree, "InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt", "LockingClause"))
+    calls = (strings(call.get("funcname")) for call in find_nodes(tree, "FuncCall"))
+    return not modifies and all(len(name) == 1 and is_builtin_function(name[0]) for name in calls)
 
 
 def check(ctx: RuleContext) -> Iterator[Issue]:
