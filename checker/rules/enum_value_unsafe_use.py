@@ -38,7 +38,7 @@ def check(ctx: RuleContext) -> Iterator[Issue]:
             transaction, added, made_here = step.transaction, [], set()
         for effects in step.effects.steps or (step.effects,):
             if added:
-                yield from _uses(ctx, effects.statement, added)
+                yield from _uses(ctx, effects.statement, added, effects.conditional)
             for created in effects.creates:
                 if created.ref.kind == "type":
                     made_here.add(created.ref)
@@ -82,17 +82,20 @@ class _Labels:
             known.add(value)
 
 
-def _uses(ctx: RuleContext, statement: Statement, added: list[NewValue]) -> Iterator[Issue]:
+def _uses(
+    ctx: RuleContext, statement: Statement, added: list[NewValue], conditional: bool
+) -> Iterator[Issue]:
     """Where the statement turns one of the new values into the enum: a cast of the literal, and a literal
-    compared with, inserted into, or made the default of a column of the type."""
+    compared with, inserted into, or made the default of a column of the type (once per value: PostgreSQL
+    stops at the first). `conditional`: a DO block's statement under IF, which may not run."""
     node = statement.node
-    seen: set[int] = set()
+    reported: set[NewValue] = set()
     for const, parts in _typed_literals(ctx, statement, node):
         text = const.get("sval", {}).get("sval")
         for new in added:
-            if text == new.value and new.of(parts) and const.get("location", -1) not in seen:
-                seen.add(const.get("location", -1))
-                yield _issue(statement, new, const.get("location"))
+            if text == new.value and new.of(parts) and new not in reported:
+                reported.add(new)
+                yield _issue(statement, new, const.get("location"), conditional)
 
 
 def _typed_literals(ctx: RuleContext, statement: Statement, node: dict) -> Iterator[tuple[dict, list[str]]]:
@@ -198,17 +201,20 @@ def _column(node: dict) -> str | None:
     return fields[-1] if fields else None
 
 
-def _issue(statement: Statement, new: NewValue, location: int | None) -> Issue:
+def _issue(statement: Statement, new: NewValue, location: int | None, conditional: bool) -> Issue:
     name = new.type.qualified
+    fails = "the migration fails"
+    if conditional:
+        fails = f"if the DO block runs this statement, {fails}"
     return Issue(
         statement,
         f"enum value '{new.value}' of {name} is used in the transaction that adds it "
-        f"({new.added_by.where()}): PostgreSQL refuses it (\"unsafe use of new value\"), so the migration "
-        "fails",
+        f"({new.added_by.where()}): PostgreSQL refuses it (\"unsafe use of new value\"), so {fails}",
         "move ALTER TYPE ... ADD VALUE to a migration of its own, before the one that uses the value (a "
         "new value can be used once its transaction has committed)",
         location,
         name,
+        severity=Severity.WARNING if conditional else None,
     )
 
 
