@@ -198,6 +198,21 @@ def test_dropping_an_index_its_own_transaction_built_is_not_a_second_finding(tmp
     ]
 
 
+def test_a_table_a_do_block_of_the_migration_may_have_made_is_not_an_existing_one(tmp_path: Path) -> None:
+    """fms (survey round 21) makes its log table with EXECUTE format('create table ...') in a DO block, then
+    indexes it: fk-order says the block may have made it, so the lock rules do not claim it existed before.
+    A DO block of an earlier migration may have: that table has rows by now."""
+    block = (
+        "do $$ begin\n  execute format('create table public.%I (id bigint primary key, rule_id uuid)', "
+        "'logs');\nend $$;\n"
+    )
+    index = "create index if not exists logs_rule_id_idx on public.logs (rule_id);\n"
+    _, found, report = lint(tmp_path, f"set lock_timeout = '5s';\n{block}{index}")
+    assert [f for f in found if f[0] == "index-concurrently"] == [], report["findings"]
+    _, found, _ = lint(tmp_path, f"set lock_timeout = '5s';\n{index}", USERS + block)
+    assert [f for f in found if f[0] == "index-concurrently"] == [("index-concurrently", "error", 2)]
+
+
 def test_dropping_the_index_of_a_dropped_key_locks_nothing(tmp_path: Path) -> None:
     """facilitation-app made a key USING INDEX; `supabase db diff` drops the key, then its index IF EXISTS:
     the index went with the key, so the DROP INDEX does nothing. Dropping the index of a key that stays

@@ -259,12 +259,25 @@ def may_exist(ctx: RuleContext, target: ObjectRef, statement: Statement, effects
     before = ctx.before
     if before.has(target):
         return True
+    if _made_at_run_time_here(ctx, statement):
+        return False  # a DO block of this migration may have made it (fk-order says so), empty
     if not (any(d.missing_ok for d in effects.drops) or _IF_EXISTS(statement)):
         return not _created_later(ctx, target.table_ref if target.kind == "column" else target)
     if target.kind != "column":
         return False
     table = before.find(target.table_ref)  # type: ignore[arg-type]
     return table is None or not table.details.get("columns")
+
+
+def _made_at_run_time_here(ctx: RuleContext, statement: Statement) -> bool:
+    """Whether a DO block of this migration before the statement runs SQL built when it runs that may
+    make something (`execute format('create table ...')`): what the model does not know may be its."""
+    key = "schema support: first DO block that may make something"
+    if key not in ctx.unit.memo:
+        makers = (effects.statement.index for effects in ctx.migration_effects if effects.unread_makes)
+        ctx.unit.memo[key] = next(makers, None)
+    first = ctx.unit.memo[key]
+    return first is not None and first < statement.index
 
 
 def _created_later(ctx: RuleContext, table: ObjectRef | None) -> bool:
