@@ -1088,6 +1088,17 @@ def test_an_extension_in_public_brings_its_own_functions_not_any(tmp_path: Path)
     assert _found(report, "fk-order") == [], report
 
 
+def test_an_extension_brings_the_tables_its_scripts_make_in_its_schema(tmp_path: Path) -> None:
+    """PostGIS created in public makes public.spatial_ref_sys, which inpersonmarketplace then revokes from
+    the API roles (survey round 21): no missing table. pg_trgm makes none."""
+    grants = "revoke all on spatial_ref_sys from anon, authenticated;\n"
+    grants += "grant select on public.geometry_columns to anon;\n"
+    _, report = _lint(tmp_path, "create extension if not exists postgis;\n" + grants)
+    assert _found(report, "fk-order") == [], report
+    _, report = _lint(tmp_path, "create extension if not exists pg_trgm;\n" + grants)
+    assert [line for line, _ in _found(report, "fk-order")] == [2, 3], report
+
+
 def test_rows_written_or_read_at_top_level_need_their_table(tmp_path: Path) -> None:
     """`insert into public.plan_features ...`, `update public.payment_methods ...` of tables no file makes
     (sprintable, joot-app) fail `supabase db reset`; lint said nothing. A WITH query's name, a table the

@@ -21,7 +21,7 @@ TYPE_PROVIDERS = ("type", "table", "view", "materialized view", "foreign table")
 # What ALTER TABLE's owner, options and tablespace forms may name (a "relation" reference)
 ANY_RELATION = ("table", "view", "materialized view", "sequence", "foreign table")
 # What an extension may bring into its schema that the model cannot list: its functions and types
-EXTENSION_MEMBER_KINDS = frozenset({"function", "procedure", "type"})
+EXTENSION_MEMBER_KINDS = frozenset({"function", "procedure", "type", "table", "view", "relation"})
 _ROUTINE_KINDS = frozenset({"function", "procedure"})
 
 

@@ -1,10 +1,10 @@
-"""The functions and types PostgreSQL's own extensions (contrib: pg_trgm, uuid-ossp, citext, hstore ...)
-bring into the schema they are created in, so that a project that creates one in `public` still has its
-other calls of public functions checked. Read from the extensions' install and update scripts of every
-version (a project may pin an older one): `python -m checker.model.extension_members SHARE_DIR...`
-writes extension_members.json from the `share/extension` folders of PostgreSQL installations;
-tests/test_model.py holds the file to the scripts of the servers the tests run. Other extensions
-(PostGIS, pg_net, pg_graphql ...) are not listed: they may bring a function or type of any name.
+"""The functions, types, tables and views PostgreSQL's own extensions (contrib: pg_trgm, uuid-ossp, citext,
+hstore ...; PostGIS, where the servers have it) bring into the schema they are created in, so that a project
+that creates one in `public` still has its other calls of public functions checked. Read from the
+extensions' install and update scripts of every version (a project may pin an older one): `python -m
+checker.model.extension_members SHARE_DIR...` writes extension_members.json from the `share/extension`
+folders of PostgreSQL installations; tests/test_model.py holds the file to the scripts of the servers the
+tests run. Other extensions (pg_net, pg_graphql ...) are not listed: they may bring anything.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from pathlib import Path
 from checker.parse import sql_tree
 
 DATA = Path(__file__).with_name("extension_members.json")
-Members = dict[str, dict[str, list[str]]]  # extension -> {"function": [...], "type": [...]}
+Members = dict[str, dict[str, list[str]]]  # extension -> {"function": [...], "type": [...], "relation": ...}
 
 
 @cache
@@ -27,10 +27,14 @@ def _members() -> Members:
 
 
 def may_bring(extension: str, kind: str, name: str) -> bool:
-    """Whether creating the extension may make a function (procedure) or type of this name."""
+    """Whether creating the extension may make a function (procedure), type, table or view of this name
+    (PostGIS's spatial_ref_sys): those of PostgreSQL's own extensions are listed; any other may make
+    anything."""
     listed = _members().get(extension)
     if listed is None:
         return True  # not one of PostgreSQL's own: its members are not known
+    if kind in ("table", "view", "relation"):
+        return name in listed.get("relation", ())
     return name in listed["type" if kind == "type" else "function"]
 
 
@@ -50,10 +54,14 @@ def scripts_members(share: Path) -> Members:
     for control in sorted(share.glob("*.control")):
         functions: set[str] = set()
         types: set[str] = set()
+        relations: set[str] = set()
         for script in sorted(share.glob(f"{control.stem}--*.sql")):
             for kind, node in _statements(script):
                 _collect(kind, node, functions, types)
-        found[control.stem] = {"function": sorted(functions), "type": sorted(types)}
+                relations.update(_relation_made(kind, node))
+        found[control.stem] = {
+            "function": sorted(functions), "type": sorted(types), "relation": sorted(relations)
+        }
     return found
 
 
@@ -77,6 +85,17 @@ def _collect(kind: str, node: dict, functions: set[str], types: set[str]) -> Non
         types.add(_last(node["domainname"]))
 
 
+def _relation_made(kind: str, node: dict) -> list[str]:
+    """The table or view a script statement makes in the extension's own schema (PostGIS's
+    spatial_ref_sys; not postgis_topology's topology.layer, in a schema of its own)."""
+    relation = {"CreateStmt": node.get("relation"), "ViewStmt": node.get("view")}.get(kind)
+    if kind == "CreateTableAsStmt":
+        relation = node.get("into", {}).get("rel")
+    if not relation or relation.get("schemaname") not in (None, "placeholder"):
+        return []
+    return [relation["relname"]]
+
+
 def _last(names: list[dict]) -> str:
     return names[-1]["String"]["sval"]
 
@@ -86,7 +105,7 @@ def merged(folders: list[Path]) -> Members:
     found: Members = {}
     for folder in folders:
         for extension, members in scripts_members(folder).items():
-            known = found.setdefault(extension, {"function": [], "type": []})
+            known = found.setdefault(extension, {"function": [], "type": [], "relation": []})
             for kind, names in members.items():
                 known[kind] = sorted(set(known[kind]) | set(names))
     return found
