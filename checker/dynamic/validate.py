@@ -219,13 +219,16 @@ _VIEW_KINDS = ("view", "materialized view")
 
 
 def _dropped_with(context: RuleContext, drop: Drop) -> list[ObjectRef]:
-    """What goes with a dropped key or column: the key's index (of its name), and the indexes and keys on
-    the column (`drop column id` takes chats_pkey); with a function dropped CASCADE, its triggers; with a
+    """What goes with a dropped relation, key or column: the relation's members (a materialized view's
+    indexes), the key's index (of its name), and the indexes and keys on the column (`drop column id` takes
+    chats_pkey, a CHECK reading it goes too); with a function dropped CASCADE, its triggers; with a
     column dropped CASCADE, the views reading its table (those reading the column go: the others' names
     are not claimed taken, and a clash there fails the CREATE itself)."""
     gone = drop.ref
     if gone.kind in ("function", "procedure") and drop.cascade:
         return [obj.ref for obj in context.before.dependents(gone) if obj.ref.kind == "trigger"]
+    if gone.kind in RELATION_KINDS | {"table"}:  # its indexes, keys, triggers and policies
+        return [member.ref for member in context.before.members_of(gone)]
     views: list[ObjectRef] = []
     if gone.kind == "column" and gone.table_ref and drop.cascade:
         views = [obj.ref for obj in context.before.dependents(gone.table_ref) if obj.ref.kind in _VIEW_KINDS]
@@ -237,8 +240,15 @@ def _dropped_with(context: RuleContext, drop: Drop) -> list[ObjectRef]:
     keys = table.details.get("constraints", {}).items()
     keyed = [name for name, key in keys if gone.name in key["columns"]]
     on_it = [ObjectRef(kind, gone.schema, name, gone.table) for name in keyed for kind in _KEY_KINDS]
-    indexed = [i for i in context.before.members_of(table.ref) if i.ref.kind == "index"]
-    return views + on_it + [i.ref for i in indexed if gone.name in i.details.get("columns", [])]
+    members = context.before.members_of(table.ref)
+    indexed = [i.ref for i in members if i.ref.kind == "index" and gone.name in i.details.get("columns", [])]
+    added = [c for c in members if c.ref.kind == "constraint"]  # ALTER TABLE ... ADD CONSTRAINT
+    constrained = [c.ref for c in added if any(gone.name in k["columns"] for k in _keys_of(c))]
+    return views + on_it + indexed + constrained
+
+
+def _keys_of(constraint: CatalogObject) -> list[dict]:
+    return list(constraint.details.get("constraints", {}).values())
 
 
 def _frees(gone: ObjectRef, created: ObjectRef) -> bool:

@@ -147,6 +147,36 @@ def test_indexes_and_keys_dropped_first_even_with_their_column_are_replaced(tmp_
     assert not only(findings, "dynamic-precheck"), findings
 
 
+def test_what_goes_with_a_dropped_materialized_view_or_column_is_not_already_there(tmp_path: Path) -> None:
+    """stewardtrack (survey round 21) drops a materialized view and makes it again with its indexes, and
+    drops a column CASCADE and adds it again with the unique and check ALTER TABLE had given it: PostgreSQL
+    dropped those with the view and the column."""
+    baseline = write(
+        tmp_path,
+        "baseline.sql",
+        "create table public.members (id int primary key, envelope text);\n"
+        "alter table public.members add constraint members_envelope_key unique (envelope);\n"
+        "alter table public.members add constraint members_envelope_digits check (envelope ~ '^[0-9]+$');\n"
+        "create materialized view public.recent as select id from public.members;\n"
+        "create index recent_id_idx on public.recent (id);\n",
+    )
+    migration = write(
+        tmp_path,
+        "replace.sql",
+        "begin;\n"
+        "drop materialized view if exists public.recent;\n"
+        "create materialized view public.recent as select id from public.members;\n"
+        "create index if not exists recent_id_idx on public.recent (id);\n"
+        "alter table public.members drop column envelope cascade;\n"
+        "alter table public.members add column envelope text;\n"
+        "alter table public.members add constraint members_envelope_key unique (envelope);\n"
+        "alter table public.members add constraint members_envelope_digits check (envelope ~ '^[0-9]+$');\n"
+        "commit;\n",
+    )
+    findings = run(migration, None, baseline=[baseline])
+    assert not only(findings, "dynamic-precheck"), findings
+
+
 SUMMARY_VIEW = (
     "create view public.contacts_summary with (security_invoker = on)\n"
     "  as select co.* from public.contacts co;\n"
