@@ -587,6 +587,16 @@ def test_destructive_change_good(tmp_path: Path, body: str) -> None:
     assert found == [], (found, report["findings"])
 
 
+def test_drop_type_cascade_after_its_column_went_drops_no_column(tmp_path: Path) -> None:
+    """team-management drops profiles.role, then the type CASCADE (regression run of round 19): only the
+    column's own DROP loses its values."""
+    baseline = USERS + "create type public.mood as enum ('ok');\n"
+    baseline += "alter table public.users add column mood public.mood;\n"
+    body = "alter table public.users drop column mood;\ndrop type public.mood cascade;\n"
+    _, found, report = lint(tmp_path, tx(body), baseline=baseline)
+    assert found == [("destructive-change", "warning", 2, 13)], (found, report["findings"])
+
+
 def test_destructive_change_ignores_the_rollback(tmp_path: Path) -> None:
     migration = tx("create table public.t (id int primary key);\n")
     rollback = tx("drop table if exists public.t;\ndrop table public.users;\n")

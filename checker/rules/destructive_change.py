@@ -62,9 +62,11 @@ def _drops(ctx: RuleContext, effects: Effects) -> Iterator[tuple[ObjectRef, Issu
 
 def _columns_of_dropped_types(ctx: RuleContext, effects: Effects) -> Iterator[tuple[ObjectRef, Issue]]:
     """DROP TYPE ... CASCADE drops the columns of that type (PostgreSQL: "drop cascades to column ...")."""
+    earlier = ctx.migration_effects[: effects.statement.index]
+    dropped = {drop.ref for before in earlier for drop in before.drops if drop.ref.kind == "column"}
     for drop in effects.drops:
         if drop.cascade and drop.ref.kind == "type":
-            for column in _typed_columns(ctx.before, drop.ref):
+            for column in (c for c in _typed_columns(ctx.before, drop.ref) if c not in dropped):
                 typed, table = drop.ref.qualified, column.table_ref.qualified  # type: ignore[union-attr]
                 message = (
                     f"drops type {typed} with CASCADE, which drops column {table}.{column.name} of that "
