@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 
 from checker.model.effects import ADDED_LABEL, RENAMED_LABEL, Created, Drop, Effects, Reference
-from checker.model.extension_members import may_bring
+from checker.model.extension_members import makes_relation, may_bring
 from checker.model.objects import RELATION_KINDS, TABLE_MEMBER_KINDS, TEMP_SCHEMA, ObjectRef
 from checker.parse import Statement
 
@@ -139,6 +139,14 @@ class Catalog:
             return False
         here = [extension for extension, there in self._extensions.items() if there == schema]
         return any(may_bring(extension, kind, ref.name) for extension in here)
+
+    def extension_making(self, relation: ObjectRef) -> str | None:
+        """The extension created in the relation's schema whose scripts make it (postgis, of
+        public.spatial_ref_sys), where no object of the model's has that name."""
+        if self.find(relation) is not None:
+            return None
+        here = (extension for extension, there in self._extensions.items() if there == relation.schema)
+        return next((extension for extension in here if makes_relation(extension, relation.name)), None)
 
     def resolves(self, reference: Reference) -> bool:
         """Whether a reference finds its object, in any schema of the search_path an unqualified name

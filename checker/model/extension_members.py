@@ -38,6 +38,12 @@ def may_bring(extension: str, kind: str, name: str) -> bool:
     return name in listed["type" if kind == "type" else "function"]
 
 
+def makes_relation(extension: str, name: str) -> bool:
+    """Whether one of PostgreSQL's own extensions (whose scripts the model read) makes this table or view
+    in its schema: an extension others know nothing certain of makes nothing here."""
+    return name in _members().get(extension, {}).get("relation", ())
+
+
 def any_brings(name: str) -> bool:
     """Whether one of PostgreSQL's own extensions has a function (or aggregate) of this name."""
     return name in _all_functions()

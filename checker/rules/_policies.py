@@ -144,6 +144,11 @@ def _read_policy_head(node: dict) -> tuple[str, dict]:
 _POLICY_HEAD = Fact(_read_policy_head, "CreatePolicyStmt", "AlterPolicyStmt")
 
 
+def policy_table(statement: Statement) -> dict:
+    """The RangeVar of the table a CREATE or ALTER POLICY names, as written."""
+    return _POLICY_HEAD(statement)[1]
+
+
 def policy_head(statement: Statement) -> tuple[str, ObjectRef, int | None]:
     """The name, the table and where the table is written of a CREATE or ALTER POLICY."""
     name, table = _POLICY_HEAD(statement)
