@@ -301,7 +301,37 @@ def test_to_public_audit_columns_do_not_make_rows_owned(tmp_path: Path, column: 
         "alter table public.pages enable row level security;\n"
         "create policy pages_edit on public.pages for update to authenticated using (true);\n"
     )
-    assert where(lint(tmp_path, sql), TO_PUBLIC) == []
+    # not owned rows (no error): rows of no one that every signed-in user may change (a warning)
+    found = [f for f in lint(tmp_path, sql) if f["rule"] == TO_PUBLIC]
+    assert [(f["severity"], "rows have no owner" in f["message"]) for f in found] == [("warning", True)]
+
+
+@pytest.mark.parametrize(
+    ("policy", "severity"),
+    [
+        ("for update to authenticated using (true)", "warning"),
+        ("for delete to authenticated using (true)", "warning"),
+        ("for all to anon using (true)", "warning"),
+        ("for update to authenticated using (true) with check (true)", "warning"),
+        # reading or sending rows into a table nobody owns rows of is a deliberate open door
+        ("for select to anon, authenticated using (true)", None),
+        ("for insert to anon with check (true)", None),
+        ("for update to authenticated using (public.is_admin())", None),
+    ],
+)
+def test_to_public_rows_of_no_one_opened_to_changes(
+    tmp_path: Path, policy: str, severity: str | None
+) -> None:
+    """GigPass's events (survey round 18): `for update using (true)` on a table whose rows belong to no one
+    lets every signed-in user rewrite every event; a warning, since a shared list may be meant so."""
+    sql = (
+        "create table public.events (id bigint primary key, title text);\n"
+        "alter table public.events enable row level security;\n"
+        "create function public.is_admin() returns boolean language sql stable as $$ select false $$;\n"
+        f"create policy events_policy on public.events {policy};\n"
+    )
+    found = [f["severity"] for f in lint(tmp_path, sql) if f["rule"] == TO_PUBLIC]
+    assert found == ([severity] if severity else []), found
 
 
 def test_to_public_audit_column_compared_with_the_user_still_owns(tmp_path: Path) -> None:

@@ -85,7 +85,7 @@ def _always_true(policy: PolicyDef, ctx: RuleContext) -> Issue | None:
         return _opened(policy, tree, f"{opens} on storage.objects: every caller can {can}", hint)
     owners, groups = owners_after(ctx, policy.table), group_keys_after(ctx, policy.table)
     if not owners and not groups:
-        return None  # a lookup table nobody owns rows of: true is a deliberate open door
+        return _unowned_rows_opened(policy, clause, tree, opens)
     whose, keys = ("user", owners) if owners else ("group", groups)
     key = sorted(keys)[0]
     can = _can(policy, clause, f"every {whose}'s rows", f"rows of any {whose}")
@@ -98,6 +98,18 @@ def _always_true(policy: PolicyDef, ctx: RuleContext) -> Issue | None:
         message += "; fine for a form anyone may send to any group"
         return _opened(policy, tree, message, hint, Severity.WARNING)
     return _opened(policy, tree, message, hint)
+
+
+def _unowned_rows_opened(policy: PolicyDef, clause: str, tree: dict, opens: str) -> Issue | None:
+    """A table nobody owns rows of (a lookup table, a shared list): reading it or sending rows into it
+    with `true` is a deliberate open door; changing or deleting every row of it (USING (true) of an
+    UPDATE, DELETE or ALL policy) is a warning: GigPass's events, which any signed-in user could rewrite."""
+    if clause != "using" or policy.command not in ("update", "delete", "all"):
+        return None
+    can = _can(policy, clause, "every row", "")
+    message = f"{opens} on a table whose rows have no owner: every caller can {can}"
+    hint = "if only some users may change it, test who they are (an admin helper, a role), or its owner"
+    return _opened(policy, tree, message, hint, Severity.WARNING)
 
 
 def _can(policy: PolicyDef, clause: str, rows: str, written: str) -> str:
