@@ -211,6 +211,12 @@ def test_a_table_a_do_block_of_the_migration_may_have_made_is_not_an_existing_on
     assert [f for f in found if f[0] == "index-concurrently"] == [], report["findings"]
     _, found, _ = lint(tmp_path, f"set lock_timeout = '5s';\n{index}", USERS + block)
     assert [f for f in found if f[0] == "index-concurrently"] == [("index-concurrently", "error", 2)]
+    # a block whose template only alters a table makes none: the dashboard's table is there (regression
+    # run of round 21: fms's conditions)
+    made = "create table public.%I (id bigint primary key, rule_id uuid)"
+    altering = block.replace(made, "alter table %I add column x int")
+    _, found, _ = lint(tmp_path, f"set lock_timeout = '5s';\n{altering}{index}")
+    assert [f for f in found if f[0] == "index-concurrently"] == [("index-concurrently", "error", 5)]
 
 
 def test_dropping_the_index_of_a_dropped_key_locks_nothing(tmp_path: Path) -> None:

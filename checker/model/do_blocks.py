@@ -100,7 +100,13 @@ def unread_sql(tree: list | None, looped: dict | None = None) -> list[str]:
 def may_make(expression: str) -> bool:
     """Whether SQL built at run time may make something or turn row level security on: all but a format()
     whose template can only drop, grant or comment (whatever fills it)."""
-    return not _makes_nothing(expression)
+    return not _builds_only(expression, _MAKES_NOTHING)
+
+
+def may_make_relation(expression: str) -> bool:
+    """Whether SQL built at run time may make a table or view: all but a format() whose template only
+    alters, drops, grants or comments (fms's `format('alter table %I add column ...', t)`)."""
+    return not _builds_only(expression, _MAKES_NO_RELATION)
 
 
 # What a statement built at run time may be and still make nothing nor turn row level security on
@@ -108,8 +114,15 @@ def may_make(expression: str) -> bool:
 _MAKES_NOTHING = frozenset({"DropStmt", "GrantStmt", "CommentStmt", "VariableSetStmt", "AlterFunctionStmt"})
 
 
-def _makes_nothing(expression: str) -> bool:
-    """Whether an EXECUTE's `format('<constant template>', ...)` builds only statements of _MAKES_NOTHING,
+# ... and still make no table or view: it may alter one, or add an index, a policy, a trigger to it.
+_MAKES_NO_RELATION = _MAKES_NOTHING | {
+    "AlterTableStmt", "RenameStmt", "AlterOwnerStmt", "IndexStmt", "CreatePolicyStmt", "AlterPolicyStmt",
+    "CreateTrigStmt", "CreateFunctionStmt",
+}
+
+
+def _builds_only(expression: str, kinds: frozenset[str]) -> bool:
+    """Whether an EXECUTE's `format('<constant template>', ...)` builds only statements of these kinds,
     whatever its arguments (each placeholder filled with a name)."""
     template, args = _format_call(expression)
     text = _apply_format(template, ["checker_name"] * len(args)) if template is not None else None
@@ -117,7 +130,7 @@ def _makes_nothing(expression: str) -> bool:
         statements = sql_tree(text).get("stmts", []) if text else []
     except pg.ParseError:
         return False
-    return bool(statements) and all(next(iter(raw["stmt"])) in _MAKES_NOTHING for raw in statements)
+    return bool(statements) and all(next(iter(raw["stmt"])) in kinds for raw in statements)
 
 
 def loop_expansions(tree: object) -> dict[int, list[str]]:

@@ -95,6 +95,7 @@ class Effects:
     guarded: bool = False  # a step a missing object it names does not fail (under IF, or a handler)
     unread_sql: bool = False  # a DO block EXECUTEs SQL built when it runs: what it does is not modelled
     unread_makes: bool = False  # ... SQL that may make something or turn row level security on
+    unread_relations: bool = False  # ... SQL that may make a table or view
     refused: str = ""  # a DO block's PL/pgSQL that the grammar refuses: the parser's message
     or_replace: bool = False  # CREATE OR REPLACE
 
@@ -161,12 +162,20 @@ def statement_effects(statement: Statement) -> Effects:
 
 @handles("DoStmt")
 def _do_block(stmt: Statement, fx: Effects) -> None:
-    from checker.model.do_blocks import embedded_steps, loop_expansions, may_make, parsed_do_block, unread_sql
+    from checker.model.do_blocks import (
+        embedded_steps,
+        loop_expansions,
+        may_make,
+        may_make_relation,
+        parsed_do_block,
+        unread_sql,
+    )
 
     tree, fx.refused = parsed_do_block(stmt)
     looped = loop_expansions(tree) if tree is not None else {}
     unread = unread_sql(tree, looped)
     fx.unread_sql, fx.unread_makes = bool(unread), any(map(may_make, unread))
+    fx.unread_relations = any(map(may_make_relation, unread))
     for inner, sure, guarded in embedded_steps(stmt, tree=tree, looped=looped):
         step = statement_effects(inner)
         step.guarded = guarded

@@ -271,10 +271,10 @@ def may_exist(ctx: RuleContext, target: ObjectRef, statement: Statement, effects
 
 def _made_at_run_time_here(ctx: RuleContext, statement: Statement) -> bool:
     """Whether a DO block of this migration before the statement runs SQL built when it runs that may
-    make something (`execute format('create table ...')`): what the model does not know may be its."""
-    key = "schema support: first DO block that may make something"
+    make a table (`execute format('create table ...')`): what the model does not know may be its."""
+    key = "schema support: first DO block that may make a table"
     if key not in ctx.unit.memo:
-        makers = (effects.statement.index for effects in ctx.migration_effects if effects.unread_makes)
+        makers = (effects.statement.index for effects in ctx.migration_effects if effects.unread_relations)
         ctx.unit.memo[key] = next(makers, None)
     first = ctx.unit.memo[key]
     return first is not None and first < statement.index
