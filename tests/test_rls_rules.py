@@ -446,6 +446,31 @@ def test_with_check_of_a_fixed_list_of_accounts_is_an_administrators_policy(
     assert (where(lint(tmp_path, sql), WITH_CHECK) == []) is allowlist
 
 
+def test_a_user_column_beside_the_group_key_the_policies_follow_is_not_the_owner(tmp_path: Path) -> None:
+    """crmnex's lead_distribution_logs (survey round 22): a workspace's log of the member each lead went to.
+    Its policies follow workspace_id; assigned_to, in no key and compared with no one, names a member, not
+    the row's owner: `with check (true)` is a form into any workspace's rows (a warning), as the probes say.
+    Compared with auth.uid() by some policy, it owns the rows again."""
+    sql = (
+        "create table public.workspaces (id uuid primary key);\n"
+        "create table public.members (workspace_id uuid not null references public.workspaces (id),\n"
+        "  user_id uuid not null references auth.users (id), primary key (workspace_id, user_id));\n"
+        "create table public.logs (id uuid primary key,\n"
+        "  workspace_id uuid not null references public.workspaces (id),\n"
+        "  assigned_to uuid references auth.users (id));\n"
+        "alter table public.logs enable row level security;\n"
+        "create policy logs_read on public.logs for select to authenticated using (workspace_id in\n"
+        "  (select workspace_id from public.members where user_id = (select auth.uid())));\n"
+        "create policy logs_insert on public.logs for insert to authenticated with check (true);\n"
+    )
+    found = [(f["rule"], f["severity"]) for f in lint(tmp_path, sql) if f["rule"] in (TO_PUBLIC, WITH_CHECK)]
+    assert found == [(TO_PUBLIC, "warning")], found
+    mine = sql + "create policy logs_mine on public.logs for select to authenticated\n"
+    mine += "  using (assigned_to = (select auth.uid()));\n"
+    found = [(f["rule"], f["severity"]) for f in lint(tmp_path, mine) if f["rule"] in (TO_PUBLIC, WITH_CHECK)]
+    assert sorted(found) == [(TO_PUBLIC, "error"), (WITH_CHECK, "error")], found
+
+
 def test_with_check_update_falls_back_to_an_owner_using(tmp_path: Path) -> None:
     sql = NOTES + (
         "create policy notes_upd on public.notes for update to authenticated\n"

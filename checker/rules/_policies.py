@@ -514,11 +514,37 @@ def owner_columns(catalog: Catalog, table: ObjectRef) -> set[str]:
 
 
 def owners_after(ctx: RuleContext, table: ObjectRef) -> frozenset[str]:
-    """owner_columns once the migration has run, worked out once per table (each policy asks)."""
+    """owner_columns once the migration has run, worked out once per table (each policy asks). Where no
+    policy of the table compares a column with auth.uid() and some ties a group key to the reader, the rows
+    are the group's (as the probes' tenancy has it): a user column beside it, in no key, is whom a row names
+    (crmnex's lead_distribution_logs.assigned_to), not its owner (a membership's user column, in the key
+    it shares with the group's, stays its owner)."""
     key = ("policies: owners after", table)
     if key not in ctx.unit.memo:
-        ctx.unit.memo[key] = frozenset(owner_columns(ctx.after, table))
+        owners = frozenset(owner_columns(ctx.after, table))
+        incidental = not owners & _keyed_columns(ctx.after, table)  # a membership's user is in its key
+        grouped = incidental and bool(_group_keys(ctx, table) - owners)
+        if owners and grouped and not _compared_with_the_user(ctx, table):
+            owners = frozenset()
+        ctx.unit.memo[key] = owners
     return ctx.unit.memo[key]
+
+
+def _keyed_columns(catalog: Catalog, table: ObjectRef) -> set[str]:
+    """The columns of the table's primary key and unique constraints."""
+    found = catalog.find(table)
+    details = found.details if found is not None else {}
+    keys = [details.get("primary_key") or [], *(details.get("unique") or [])]
+    return {column for key in keys for column in key}
+
+
+def _compared_with_the_user(ctx: RuleContext, table: ObjectRef) -> set[str]:
+    return {
+        column
+        for policy in policies_after(ctx, table)
+        for tree in (policy.using, policy.with_check)
+        for column, _ in uid_comparisons(tree)
+    }
 
 
 def group_keys_after(ctx: RuleContext, table: ObjectRef) -> frozenset[str]:
@@ -527,6 +553,14 @@ def group_keys_after(ctx: RuleContext, table: ObjectRef) -> frozenset[str]:
     a helper of the project (`private.is_org_role(org_id, 'admin')`): the rows belong to groups by them.
     Once the migration has run, worked out once per table."""
     key = ("policies: group keys after", table)
+    if key not in ctx.unit.memo:
+        ctx.unit.memo[key] = frozenset(_group_keys(ctx, table) - owners_after(ctx, table))
+    return ctx.unit.memo[key]
+
+
+def _group_keys(ctx: RuleContext, table: ObjectRef) -> set[str]:
+    """group_keys_after, owner columns included."""
+    key = ("policies: group keys with owners", table)
     if key not in ctx.unit.memo:
         keys = {c for fk in foreign_keys(ctx.after, table) for c in fk["columns"]}
         tied: set[str] = set()
@@ -539,7 +573,7 @@ def group_keys_after(ctx: RuleContext, table: ObjectRef) -> frozenset[str]:
                     if is_user_function(call, ctx.after):
                         tied.update(row_columns(call.get("args"), table.name) & keys)
                 tied.update(_compared_with_a_helper(tree, ctx.after) & keys)
-        ctx.unit.memo[key] = frozenset(tied - owners_after(ctx, table))
+        ctx.unit.memo[key] = tied
     return ctx.unit.memo[key]
 
 
