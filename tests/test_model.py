@@ -966,6 +966,12 @@ FUNCTION = "function public.note_count({args}) returns bigint language sql as $$
             "begin execute format('drop policy %I on public.notes', p); end $$;\n" + POLICY,
             ["warning"],
         ),
+        # what was made after such a block, it cannot have dropped (crmnex, survey round 22)
+        (
+            "do $$ declare p text := 'read own';\n"
+            "begin execute format('drop policy %I on public.notes', p); end $$;\n" + POLICY * 2,
+            ["warning", "error"],
+        ),
     ],
 )
 def test_creating_what_is_already_there_fails(tmp_path: Path, sql: str, expected: list[str]) -> None:

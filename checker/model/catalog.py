@@ -36,6 +36,8 @@ class CatalogObject:
     # Made or changed by a statement in a DO block that may not run: its presence and definition
     # are not known until the SQL runs
     conditional: bool = False
+    # The last DO block that ran SQL built at run time before the object was made: SQL it did not see
+    made_after: Statement | None = None
 
 
 class Catalog:
@@ -241,7 +243,8 @@ class Catalog:
         details = created.details
         if "using_index" in details:
             details = self._key_of_index(created.ref, details)
-        obj = CatalogObject(created.ref, details, deps, statement, origin, conditional=created.conditional)
+        obj = CatalogObject(created.ref, details, deps, statement, origin)
+        obj.conditional, obj.made_after = created.conditional, self.unread_sql
         if created.ref.kind == "column":  # also where it is there: an earlier ADD may have found no table
             self._set_column(created.ref, present=True)
             if created.details.get("required") and not (existing and created.if_not_exists):

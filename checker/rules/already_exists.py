@@ -28,7 +28,7 @@ def _already_there(ctx: RuleContext, statement: Statement, item: Created, holder
     hint = f"drop the earlier {ref.kind} first, create it only where it is missing (IF NOT EXISTS where "
     hint += "PostgreSQL has it), or leave the statement out if it repeats an earlier migration"
     dynamic = ctx.unread_sql_before(statement)
-    if dynamic is not None:  # the SQL built at run time may have dropped it
+    if dynamic is not None and dynamic is not holder.made_after:  # SQL built since it was made may drop it
         message += f"; unless the DO block at {dynamic.where()}, running SQL built when it runs, dropped it"
         return Issue(statement, message, hint, item.location, ref.qualified, severity=Severity.WARNING)
     return Issue(statement, message, hint, item.location, ref.qualified)
