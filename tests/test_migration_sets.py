@@ -17,6 +17,17 @@ NOTES_OPEN_INSERT = (
 )
 RUNNER_POLICY = 'transaction = "runner"\n[rules.rls-enabled]\nseverity = "off"\n'
 TABLE = "create table public.{name} (id bigint primary key);\n"
+TEMPLATES = (
+    "create table public.orgs (id uuid primary key);\n"
+    "create table public.org_members (org_id uuid not null references public.orgs (id),\n"
+    "  user_id uuid not null references auth.users (id), primary key (org_id, user_id));\n"
+    "create function public.is_org_member(p_org uuid) returns boolean language sql stable\n"
+    "  set search_path = '' as $$ select true $$;\n"
+    "create table public.templates (id uuid primary key, org_id uuid references public.orgs (id));\n"
+    "alter table public.templates enable row level security;\n"
+    "create policy templates_all on public.templates for all to authenticated\n"
+    "  using (org_id is null or public.is_org_member(org_id));\n"
+)
 
 
 def _write(folder: Path, files: dict[str, str]) -> Path:
@@ -338,6 +349,13 @@ def test_a_definer_function_in_a_schema_the_api_cannot_use_is_not_callable_throu
             "alter policy notes_insert on public.notes with check ((select auth.uid()) = user_id);\n",
             "rls-policy-to-public",
         ),
+        (  # lawai (survey round 22): shared templates any caller could delete, until a later file's policy
+            TEMPLATES,
+            "drop policy if exists templates_all on public.templates;\n"
+            "create policy templates_all on public.templates for all to authenticated\n"
+            "  using (public.is_org_member(org_id)) with check (public.is_org_member(org_id));\n",
+            "rls-unowned-rows-writable",
+        ),
         (  # guitar-crm: tokens in a table a later file enables row level security on
             "create table public.integrations (id bigint primary key, access_token text);\n",
             "alter table public.integrations enable row level security;\n",
@@ -353,6 +371,7 @@ def test_a_definer_function_in_a_schema_the_api_cannot_use_is_not_callable_throu
         "definer-altered-invoker",
         "policy-dropped",
         "policy-rewritten",
+        "unowned-rows",
         "tokens",
     ],
 )

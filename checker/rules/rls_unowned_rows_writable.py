@@ -14,6 +14,8 @@ from checker.rules._policies import (
     migration_policies,
     operand_column,
     owners_after,
+    replaced_later,
+    until_replaced,
 )
 from checker.rules.base import Example, Issue, Rule
 
@@ -32,7 +34,8 @@ def check(ctx: RuleContext) -> Iterator[Issue]:
         for test in disjuncts(policy.using):
             column = _null_tested(test)
             if column in keys:
-                yield _issue(policy, column, test)  # type: ignore[arg-type]
+                issue = _issue(policy, column, test)  # type: ignore[arg-type]
+                yield until_replaced(issue, replaced_later(ctx, policy))
                 break
 
 
