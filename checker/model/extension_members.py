@@ -28,12 +28,13 @@ def _members() -> Members:
 
 def may_bring(extension: str, kind: str, name: str) -> bool:
     """Whether creating the extension may make a function (procedure), type, table or view of this name
-    (PostGIS's spatial_ref_sys): those of PostgreSQL's own extensions are listed; any other may make
-    anything."""
+    (PostGIS's spatial_ref_sys): those of PostgreSQL's own extensions are listed; any other may make a
+    function or type of any name (its tables the model knows by name, pgmq's queues, or not at all)."""
     listed = _members().get(extension)
-    if listed is None:
-        return True  # not one of PostgreSQL's own: its members are not known
-    if kind in ("table", "view", "relation"):
+    relation = kind in ("table", "view", "relation")
+    if listed is None:  # not one of PostgreSQL's own: any function or type (a table it makes is named)
+        return not relation
+    if relation:
         return name in listed.get("relation", ())
     return name in listed["type" if kind == "type" else "function"]
 
