@@ -219,6 +219,16 @@ def test_a_table_a_do_block_of_the_migration_may_have_made_is_not_an_existing_on
     assert [f for f in found if f[0] == "index-concurrently"] == [("index-concurrently", "error", 5)]
 
 
+def test_add_column_if_not_exists_of_a_column_that_is_there_rewrites_nothing(tmp_path: Path) -> None:
+    """m10dj (survey round 23) adds `id uuid default gen_random_uuid()` if not exists to a table that has
+    it: PostgreSQL skips the whole ADD, so nothing is rewritten. A column that is not there is."""
+    add = "alter table public.users add column if not exists {} uuid default gen_random_uuid();\n"
+    _, found, _ = lint(tmp_path, f"set lock_timeout = '5s';\n{add.format('email')}")
+    assert [f for f in found if f[0] == VOLATILE] == []
+    _, found, _ = lint(tmp_path, f"set lock_timeout = '5s';\n{add.format('token')}")
+    assert [f for f in found if f[0] == VOLATILE] == [(VOLATILE, "error", 2)]
+
+
 def test_dropping_the_index_of_a_dropped_key_locks_nothing(tmp_path: Path) -> None:
     """facilitation-app made a key USING INDEX; `supabase db diff` drops the key, then its index IF EXISTS:
     the index went with the key, so the DROP INDEX does nothing. Dropping the index of a key that stays

@@ -382,6 +382,8 @@ DONE = "begin;\nselect 1;\ncommit;\n"
         # stewardtrack (survey round 21): a DO block after the COMMIT that only reports changes nothing
         (DONE + REPORTS.format("raise notice 'added';"), []),
         (DONE + REPORTS.format(COUNTED), []),
+        # property-manager (survey round 23): PostgREST told to reload its schema after the COMMIT
+        (DONE + "notify pgrst, 'reload schema';\n", []),
         # ... unless it may fail (RAISE's default level is EXCEPTION; STRICT) or does something
         (DONE + REPORTS.format("raise 'no rows';"), [(3, 1)]),
         (DONE + REPORTS.format(COUNTED.replace("into", "into strict")), [(3, 1)]),

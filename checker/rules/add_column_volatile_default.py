@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from checker.context import RuleContext
 from checker.findings import Severity
 from checker.rules._locks import existing_table_commands, volatile_default
+from checker.rules._schema_support import column_there
 from checker.rules.base import Example, Issue, Rule
 
 
@@ -14,8 +15,10 @@ def check(ctx: RuleContext) -> Iterator[Issue]:
     for step, table, cmd in existing_table_commands(ctx):
         coldef = cmd.get("def", {}).get("ColumnDef", {})
         why = volatile_default(coldef) if cmd.get("subtype") == "AT_AddColumn" else None
+        name, shown = coldef.get("colname", ""), table.qualified
+        if why and cmd.get("missing_ok") and column_there(ctx, table, name, step.statement):
+            continue  # ADD COLUMN IF NOT EXISTS of a column that is there: skipped whole, no rewrite
         if why:
-            name, shown = coldef.get("colname", ""), table.qualified
             yield Issue(
                 step.statement,
                 f"column {shown}.{name} is added with {why}: PostgreSQL rewrites the whole table "

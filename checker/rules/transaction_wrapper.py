@@ -103,9 +103,13 @@ def runs_alone(statement: Statement) -> bool:
 
 def without_settings(statements: list[Statement]) -> list[Statement]:
     """The statements that do work: SET and RESET change the session, not the schema, so where they
-    stand (before BEGIN, after COMMIT: `set lock_timeout` around the transaction) is harmless; so is a DO
-    block that only reports (`raise notice 'added cover_photo_url'` after the file's COMMIT)."""
-    return [s for s in statements if s.kind != "VariableSetStmt" and not _only_reports(s)]
+    stand (before BEGIN, after COMMIT: `set lock_timeout` around the transaction) is harmless; so is a
+    NOTIFY, and a DO block that only reports (`raise notice 'added cover_photo_url'` after the COMMIT)."""
+    return [s for s in statements if s.kind not in _NO_WORK and not _only_reports(s)]
+
+
+# SET and RESET change the session; NOTIFY (`notify pgrst, 'reload schema'`) only tells listeners.
+_NO_WORK = frozenset({"VariableSetStmt", "NotifyStmt"})
 
 
 def _only_reports(statement: Statement) -> bool:
