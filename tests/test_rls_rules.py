@@ -471,6 +471,29 @@ def test_a_user_column_beside_the_group_key_the_policies_follow_is_not_the_owner
     assert sorted(found) == [(TO_PUBLIC, "error"), (WITH_CHECK, "error")], found
 
 
+@pytest.mark.parametrize(
+    ("subject", "held"),
+    [
+        ("(auth.jwt() ->> 'sub')", True),
+        ("((select auth.jwt()) ->> 'sub')", True),
+        ("(select auth.jwt() ->> 'sub')", True),
+        ("(auth.jwt() ->> 'email')", False),
+        ("(auth.jwt() -> 'app_metadata' ->> 'sub')", False),
+    ],
+    ids=["sub", "selected-jwt", "selected-claim", "email-claim", "nested-claim"],
+)
+def test_the_tokens_subject_is_the_users_id(tmp_path: Path, subject: str, held: bool) -> None:
+    """b2b-materialidad (survey round 23) signs users in through Clerk: `id = (auth.jwt() ->> 'sub')` holds a
+    profile to its user, as `id = auth.uid()` does."""
+    sql = (
+        "create table public.profiles (id text primary key, full_name text);\n"
+        "alter table public.profiles enable row level security;\n"
+        "create policy profiles_insert on public.profiles for insert to authenticated\n"
+        f"  with check (id = {subject});\n"
+    )
+    assert (where(lint(tmp_path, sql), WITH_CHECK) == []) is held
+
+
 def test_with_check_update_falls_back_to_an_owner_using(tmp_path: Path) -> None:
     sql = NOTES + (
         "create policy notes_upd on public.notes for update to authenticated\n"

@@ -285,10 +285,23 @@ def _is_uid_call(tree: object) -> bool:
             return False  # what a function makes of the user's id (get_user_tenant_id(auth.uid())): a group's
     if type(tree) is dict and "TypeCast" in tree:
         return _is_uid_call(tree["TypeCast"].get("arg"))
+    if type(tree) is dict and "A_Expr" in tree and _is_sub_claim(tree["A_Expr"]):
+        return True
     selected = _only_selected(tree)
     if selected is not None:
         return _is_uid_call(selected)
     return any(call_name(call) == ("auth", "uid") for call in clause_facts(tree).own("FuncCall"))
+
+
+def _is_sub_claim(expr: dict) -> bool:
+    """`auth.jwt() ->> 'sub'`: the token's subject, the user's id as text (how projects signed in through a
+    third party, Clerk, name their users)."""
+    if strings(expr.get("name")) != ["->>"] or _strings_in([expr.get("rexpr")]) != ["sub"]:
+        return False
+    jwt = expr.get("lexpr")
+    jwt = _only_selected(jwt) or jwt
+    call = jwt.get("FuncCall") if isinstance(jwt, dict) else None
+    return call is not None and not call.get("args") and call_name(call) == ("auth", "jwt")
 
 
 # Calls whose result is still the user's id, as text or uuid: lower(auth.uid()::text), text(auth.uid()).
