@@ -16,6 +16,7 @@ from checker.policy import Policy
 
 NOTHING: frozenset[ObjectRef] = frozenset()
 Creation = tuple[Statement, int | None]  # the statement that creates an object, and the clause
+Refs = frozenset[ObjectRef]
 
 
 class RlsRemedy(NamedTuple):
@@ -27,7 +28,6 @@ class RlsRemedy(NamedTuple):
 
     def where(self) -> str:
         return self.statement.where()
-Refs = frozenset[ObjectRef]
 
 
 @dataclass
