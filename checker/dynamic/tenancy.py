@@ -276,6 +276,7 @@ class Schema:
         self._keys: dict[Table, list[set[str]]] = {}
         self._columns: dict[Table, list[Column]] = {}
         self._tied: dict[Table, list[str]] = {}
+        self._tied_in_helpers: dict[Table, frozenset[str]] = {}
         self._read: dict[Table, frozenset[str]] = {}
         self._function_trees: list[dict] | None = None
         self._signup_trees: list[dict] | None = None
@@ -366,15 +367,17 @@ class Schema:
     def tied_in_helpers(self, table: Table) -> frozenset[str]:
         """The columns of the table that a function a policy calls compares with auth.uid() where it reads
         the table alone (`select from org_users ou where ou.org_id = target and ou.user_id = auth.uid()`:
-        lockstock's is_org_member(), over a user_id without a foreign key)."""
-        compared: set[str] = set()
-        for tree in self._policy_function_trees():
-            for select in find_nodes(tree, "SelectStmt"):
-                sources = select.get("fromClause") or []
-                reads = len(sources) == 1 and _names_table(sources[0].get("RangeVar", {}), table)
-                if reads and select.get("whereClause") is not None:
-                    compared.update(column for column, _ in uid_comparisons(select["whereClause"]))
-        return frozenset(compared & set(self.columns(table)))
+        lockstock's is_org_member(), over a user_id without a foreign key). Read once per table."""
+        if table not in self._tied_in_helpers:
+            compared: set[str] = set()
+            for tree in self._policy_function_trees():
+                for select in find_nodes(tree, "SelectStmt"):
+                    sources = select.get("fromClause") or []
+                    reads = len(sources) == 1 and _names_table(sources[0].get("RangeVar", {}), table)
+                    if reads and select.get("whereClause") is not None:
+                        compared.update(column for column, _ in uid_comparisons(select["whereClause"]))
+            self._tied_in_helpers[table] = frozenset(compared & set(self.columns(table)))
+        return self._tied_in_helpers[table]
 
     def read_by_policies(self, table: Table) -> frozenset[str]:
         """The columns of the table its own policies name, anywhere in USING or WITH CHECK."""

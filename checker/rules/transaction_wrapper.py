@@ -104,8 +104,18 @@ def runs_alone(statement: Statement) -> bool:
 def without_settings(statements: list[Statement]) -> list[Statement]:
     """The statements that do work: SET and RESET change the session, not the schema, so where they
     stand (before BEGIN, after COMMIT: `set lock_timeout` around the transaction) is harmless; so is a
-    NOTIFY, and a DO block that only reports (`raise notice 'added cover_photo_url'` after the COMMIT)."""
-    return [s for s in statements if s.kind not in _NO_WORK and not _only_reports(s)]
+    NOTIFY."""
+    return [s for s in statements if s.kind not in _NO_WORK]
+
+
+def _without_closing_reports(statements: list[Statement]) -> list[Statement]:
+    """Without the DO blocks at the end that only report (`raise notice 'added cover_photo_url'` after the
+    COMMIT): they change nothing. Only the last ones are read again (a file has few; its other DO blocks
+    do work where they stand)."""
+    end = len(statements)
+    while end and _only_reports(statements[end - 1]):
+        end -= 1
+    return statements[:end]
 
 
 # SET and RESET change the session; NOTIFY (`notify pgrst, 'reload schema'`) only tells listeners.
@@ -205,6 +215,7 @@ def _commits_whole(statements: list[Statement]) -> bool:
 def _explicit(parsed: ParsedFile) -> Iterator[Issue]:
     # CREATE INDEX CONCURRENTLY and the like belong outside the transaction; the rest inside it.
     statements = [s for s in without_settings(parsed.statements) if non_transactional(s) is None]
+    statements = _without_closing_reports(statements)
     if not statements:
         return
     first, last = statements[0], statements[-1]
@@ -285,7 +296,7 @@ def _enum_commit(statement: Statement) -> Issue:
 
 
 def _runner_wrapped(parsed: ParsedFile, supabase_runner: bool) -> Iterator[Issue]:
-    statements = without_settings(parsed.statements)
+    statements = _without_closing_reports(without_settings(parsed.statements))
     while supabase_runner and statements and runs_alone(statements[-1]):
         # the CLI commits before each statement it runs alone: a COMMIT just before the file's last ones
         # (`commit; create index concurrently ...`) commits where the CLI would
