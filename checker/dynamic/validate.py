@@ -234,21 +234,12 @@ def _dropped_with(context: RuleContext, drop: Drop) -> list[ObjectRef]:
         views = [obj.ref for obj in context.before.dependents(gone.table_ref) if obj.ref.kind in _VIEW_KINDS]
     if gone.kind == "constraint" and gone.table:
         return [ObjectRef("index", gone.schema, gone.name, gone.table)]
-    table = context.before.find(gone.table_ref) if gone.kind == "column" and gone.table_ref else None
-    if table is None:
+    table = gone.table_ref if gone.kind == "column" else None
+    if table is None or context.before.find(table) is None:
         return views
-    keys = table.details.get("constraints", {}).items()
-    keyed = [name for name, key in keys if gone.name in key["columns"]]
+    keyed, members = context.before.naming_column(gone)
     on_it = [ObjectRef(kind, gone.schema, name, gone.table) for name in keyed for kind in _KEY_KINDS]
-    members = context.before.members_of(table.ref)
-    indexed = [i.ref for i in members if i.ref.kind == "index" and gone.name in i.details.get("columns", [])]
-    added = [c for c in members if c.ref.kind == "constraint"]  # ALTER TABLE ... ADD CONSTRAINT
-    constrained = [c.ref for c in added if any(gone.name in k["columns"] for k in _keys_of(c))]
-    return views + on_it + indexed + constrained
-
-
-def _keys_of(constraint: CatalogObject) -> list[dict]:
-    return list(constraint.details.get("constraints", {}).values())
+    return views + on_it + [member.ref for member in members]
 
 
 def _frees(gone: ObjectRef, created: ObjectRef) -> bool:

@@ -405,23 +405,33 @@ class Catalog:
     def _forget_what_names_column(self, column: ObjectRef) -> None:
         """The table's indexes and constraints that name a dropped column go with it: PostgreSQL drops them
         even without CASCADE (a unique on it, a CHECK reading it, an index of it)."""
+        declared, members = self.naming_column(column)
+        for name in declared:
+            self._forget_constraint(ObjectRef("constraint", column.schema, name, column.table))
+        for member in members:
+            self._discard(member.ref)
+
+    def naming_column(self, column: ObjectRef) -> tuple[list[str], list[CatalogObject]]:
+        """What names a column of its table: the constraints its CREATE TABLE declared (by name), and the
+        indexes and constraints made since."""
         table = column.table_ref
         if table is None:
-            return
+            return [], []
         found = self.find(table)
-        for name, declared in list(found.details.get("constraints", {}).items() if found else ()):
-            if column.name in declared.get("columns", ()):
-                self._forget_constraint(ObjectRef("constraint", table.schema, name, table.name))
+        declared = found.details.get("constraints", {}) if found else {}
+        names = [name for name, key in declared.items() if column.name in key.get("columns", ())]
+        members = []
         for member in self.members_of(table):
             if member.ref.kind == "index":
                 named = member.details.get("columns") or ()
             elif member.ref.kind == "constraint":
                 keys = member.details.get("constraints", {}).values()
-                named = [name for declared in keys for name in declared["columns"]]
+                named = [name for key in keys for name in key["columns"]]
             else:
                 continue
             if column.name in named:
-                self._discard(member.ref)
+                members.append(member)
+        return names, members
 
     def _forget_constraint(self, constraint: ObjectRef) -> None:
         """A dropped key declared in CREATE TABLE leaves the table's key lists too."""
